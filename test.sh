@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Builds everything and runs every test; ends with the line "N passed, N failed[, N skipped]".
+# On a fresh Debian machine with only the .NET SDK, run as root: installs the OS packages the tests need.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages the tests use (command or library -> package).
+need_packages() {
+  local missing=()
+  [ -e /usr/lib/x86_64-linux-gnu/libpcap.so.0.8 ] || ls /usr/lib/*/libpcap.so.0.8 >/dev/null 2>&1 || missing+=(libpcap0.8)
+  command -v tshark   >/dev/null || missing+=(tshark)
+  command -v capinfos >/dev/null || missing+=(tshark)
+  command -v tcpdump  >/dev/null || missing+=(tcpdump)
+  command -v ip       >/dev/null || missing+=(iproute2)
+  command -v ping     >/dev/null || missing+=(iputils-ping)
+  command -v arping   >/dev/null || missing+=(arping)
+  command -v socat    >/dev/null || missing+=(socat)
+  command -v curl     >/dev/null || missing+=(curl)
+  command -v dig      >/dev/null || missing+=(dnsutils)
+  command -v dnsmasq  >/dev/null || missing+=(dnsmasq-base)
+  command -v udhcpc   >/dev/null || missing+=(udhcpc)
+  command -v iptables >/dev/null || missing+=(iptables)
+  command -v ethtool  >/dev/null || missing+=(ethtool)
+  command -v python3  >/dev/null || missing+=(python3)
+  printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
+}
+missing=$(need_packages)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "test.sh: installing $(echo $missing)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends $missing >/tmp/tcpipsharp-apt.log 2>&1 \
+      || { echo "test.sh: apt-get install failed (see /tmp/tcpipsharp-apt.log)"; }
+  else
+    echo "test.sh: missing packages (install as root): $(echo $missing); tests that need them will fail saying so"
+  fi
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+log=$(mktemp /tmp/tcpipsharp-test.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+echo "test.sh: building (Release)"
+if ! dotnet build TcpIpSharp.sln -c Release -nologo -v q 2>&1 | tee -a "$log" | grep -E "error|Build succeeded|Time Elapsed"; then :; fi
+if grep -qE ": error " "$log"; then
+  echo "test.sh: build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+echo "test.sh: running tests"
+dotnet test TcpIpSharp.sln -c Release --no-build -nologo "$@" 2>&1 | tee -a "$log"
+status=${PIPESTATUS[0]}
+
+# VSTest prints one summary line per test assembly: "Passed!  - Failed: 0, Passed: 9, Skipped: 0, Total: 9, ..."
+read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \
+  | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+  echo "test.sh: no test ran"
+  failed=1
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "test.sh: the test runner exited $status without reporting a failed test"
+  failed=1
+fi
+if [ "$skipped" -gt 0 ]; then
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
