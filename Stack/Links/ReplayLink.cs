@@ -24,15 +24,19 @@ public sealed class ReplayLink : ILink
     public int Delivered => _next;
     /// <summary>True once every input frame was delivered.</summary>
     public bool Finished => _next >= _input.Count;
-    /// <summary>When false, <see cref="TryReceive"/> delivers nothing (to deliver one frame per poll, set it before each).</summary>
-    public bool Paused { get; set; }
+    /// <summary>
+    /// How many more frames <see cref="TryReceive"/> may deliver; -1 (the default) for all. Set it to 1 before each
+    /// poll to deliver one frame per poll, at that frame's time.
+    /// </summary>
+    public int Allowance { get; set; } = -1;
     /// <summary>Frames the stack sent, with the number of input frames delivered before each.</summary>
     public IReadOnlyList<(int AfterInput, byte[] Frame)> Sent => _sent;
 
     /// <inheritdoc/>
     public int TryReceive(Span<byte> buffer)
     {
-        if (Paused || _next >= _input.Count) return 0;
+        if (Allowance == 0 || _next >= _input.Count) return 0;
+        if (Allowance > 0) Allowance--;
         var frame = _input[_next++].Span;
         if (frame.Length > buffer.Length) return 0;
         frame.CopyTo(buffer);

@@ -299,7 +299,7 @@ internal sealed class Ipv4Interface : IUdpOutput
     public Span<byte> DatagramPayload => _tx.AsSpan(PayloadOffset, Ipv4Header.MaximumPacketSize - Ipv4Header.MinimumSize);
 
     /// <summary>Sends the datagram whose payload is in <see cref="DatagramPayload"/>: routes, fragments, resolves, transmits.</summary>
-    public NetError SendDatagram(Ipv4Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, bool dontFragment = false, Ipv4Address? source = null)
+    public NetError SendDatagram(Ipv4Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, bool dontFragment = false, Ipv4Address? source = null, byte typeOfService = 0)
     {
         var src = source ?? Address;
         int total = Ipv4Header.MinimumSize + payloadLength;
@@ -321,7 +321,7 @@ internal sealed class Ipv4Interface : IUdpOutput
         ushort id = _identification++;
         if (total <= Mtu)
         {
-            new Ipv4Header(src, destination, protocol, (ushort)total, id, _options.TimeToLive, dontFragment).WriteTo(_tx.AsSpan(IpOffset));
+            new Ipv4Header(src, destination, protocol, (ushort)total, id, _options.TimeToLive, dontFragment, TypeOfService: typeOfService).WriteTo(_tx.AsSpan(IpOffset));
             new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(_tx);
             _stats.Ipv4.SentCount++;
             Emit(_tx.AsSpan(0, EthernetSize + total), arpSlot, now);
@@ -334,7 +334,7 @@ internal sealed class Ipv4Interface : IUdpOutput
         {
             int length = Math.Min(piece, payloadLength - offset);
             bool more = offset + length < payloadLength;
-            new Ipv4Header(src, destination, protocol, (ushort)(Ipv4Header.MinimumSize + length), id, _options.TimeToLive, false, more, offset)
+            new Ipv4Header(src, destination, protocol, (ushort)(Ipv4Header.MinimumSize + length), id, _options.TimeToLive, false, more, offset, typeOfService)
                 .WriteTo(_fragment.AsSpan(IpOffset));
             new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(_fragment);
             _tx.AsSpan(PayloadOffset + offset, length).CopyTo(_fragment.AsSpan(PayloadOffset));
@@ -455,7 +455,8 @@ internal sealed class Ipv4Interface : IUdpOutput
         int quoteLength = Math.Min(quoted.Length, IcmpQuoteLimit);
         quoted[..quoteLength].CopyTo(payload[IcmpHeader.Size..]);
         IcmpHeader.FillChecksum(payload[..(IcmpHeader.Size + quoteLength)]);
-        if (SendDatagram(to, IpProtocol.Icmp, IcmpHeader.Size + quoteLength, now) == NetError.None)
+        // RFC 1812 4.3.2.5: ICMP errors carry precedence 6, internetwork control (as Linux sends them).
+        if (SendDatagram(to, IpProtocol.Icmp, IcmpHeader.Size + quoteLength, now, typeOfService: 0xC0) == NetError.None)
         {
             _stats.Icmp.SentCount++;
             _stats.IcmpErrorsSentCount++;
