@@ -40,6 +40,10 @@ internal sealed class ArpCache
     }
 
     public int Count => _used;
+    /// <summary>Entries still resolving.</summary>
+    public int IncompleteCount { get; private set; }
+    /// <summary>No resolved entry expires before this (a lower bound; the timer scan refreshes it).</summary>
+    public TimeSpan EarliestExpiry { get; set; } = TimeSpan.MaxValue;
     public int QueuedFrames => _pool.InUse;
 
     public ref Entry this[int slot] => ref _entries[slot];
@@ -71,6 +75,7 @@ internal sealed class ArpCache
         _entries[slot] = new Entry { State = State.Incomplete, Address = address, LastRequest = TimeSpan.MinValue, QueueHead = -1, QueueTail = -1, LastUsed = now };
         _index[address.Value] = slot;
         _used++;
+        IncompleteCount++;
         return slot;
     }
 
@@ -92,10 +97,25 @@ internal sealed class ArpCache
     public void Resolve(int slot, MacAddress mac, TimeSpan now)
     {
         ref var e = ref _entries[slot];
+        if (e.State == State.Incomplete) IncompleteCount--;
         e.State = State.Reachable;
         e.Mac = mac;
         e.Expires = now + _options.ArpEntryLifetime;
         e.Attempts = 0;
+        if (e.Expires < EarliestExpiry) EarliestExpiry = e.Expires;
+    }
+
+    /// <summary>Turns an expired resolved entry back into a resolving one, keeping its slot.</summary>
+    public void Restart(int slot)
+    {
+        ref var e = ref _entries[slot];
+        if (e.State != State.Reachable) return;
+        for (int f = Dequeue(slot); f >= 0; f = Dequeue(slot)) _pool.Release(f);
+        e.State = State.Incomplete;
+        e.Attempts = 0;
+        e.QueueHead = e.QueueTail = -1;
+        e.QueueCount = 0;
+        IncompleteCount++;
     }
 
     /// <summary>Queues a frame for an unresolved entry; false when a bound is reached.</summary>
@@ -135,6 +155,7 @@ internal sealed class ArpCache
         int dropped = 0;
         for (int f = Dequeue(slot); f >= 0; f = Dequeue(slot)) { _pool.Release(f); dropped++; }
         _index.Remove(e.Address.Value);
+        if (e.State == State.Incomplete) IncompleteCount--;
         e = default;
         _used--;
         return dropped;

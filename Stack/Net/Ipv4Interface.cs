@@ -367,14 +367,7 @@ internal sealed class Ipv4Interface : IUdpOutput
         arpSlot = _arp.GetOrAdd(nextHop, now);
         if (arpSlot < 0) { Drop(_stats.Arp, DropReason.ArpCacheFull); return false; }
         ref var e = ref _arp[arpSlot];
-        if (e.State == ArpCache.State.Reachable)
-        {
-            // Expired: resolve again, keeping the slot.
-            e.State = ArpCache.State.Incomplete;
-            e.Attempts = 0;
-            e.QueueHead = e.QueueTail = -1;
-            e.QueueCount = 0;
-        }
+        if (e.State == ArpCache.State.Reachable) _arp.Restart(arpSlot);   // expired: resolve again, keeping the slot
         if (e.LastRequest == TimeSpan.MinValue || now - e.LastRequest >= _options.ArpRequestInterval)
         {
             e.LastRequest = now;
@@ -508,9 +501,26 @@ internal sealed class Ipv4Interface : IUdpOutput
                 _stats.GratuitousArpSentCount++;
             }
         }
+        if (_arp.IncompleteCount > 0 || now >= _arp.EarliestExpiry) PollArpTimers(now);
+        while (_reassembler.TryExpire(now, out var quote))
+        {
+            Drop(_stats.Ipv4, DropReason.ReassemblyTimeout);
+            // RFC 792: time exceeded (code 1, reassembly) when the first fragment was received.
+            if (!quote.IsEmpty && Ipv4Packet.TryParse(quote, out _) is WireError.None or WireError.BadLength)
+            {
+                var src = Ipv4Address.Read(quote[Ipv4Packet.Field.Source..]);
+                if (!src.IsAny && !src.IsMulticast && !src.IsLimitedBroadcast) SendIcmpErrorQuoting(quote, src, IcmpType.TimeExceeded, 1, now);
+            }
+        }
+    }
+
+    private void PollArpTimers(TimeSpan now)
+    {
+        var earliest = TimeSpan.MaxValue;
         for (int i = 0; i < _arp.Capacity; i++)
         {
             ref var e = ref _arp[i];
+            if (e.State == ArpCache.State.Reachable && e.Expires > now && e.Expires < earliest) earliest = e.Expires;
             if (e.State == ArpCache.State.Incomplete && now - e.LastRequest >= _options.ArpRequestInterval)
             {
                 if (e.Attempts >= _options.ArpRequestAttempts)
@@ -528,27 +538,19 @@ internal sealed class Ipv4Interface : IUdpOutput
                     _stats.ArpRequestsSentCount++;
                 }
             }
-            else if (e.State == ArpCache.State.Reachable && now >= e.Expires && e.QueueCount == 0)
+            else if (e.State == ArpCache.State.Reachable && now >= e.Expires)
             {
                 _arp.Remove(i);
             }
         }
-        while (_reassembler.TryExpire(now, out var quote))
-        {
-            Drop(_stats.Ipv4, DropReason.ReassemblyTimeout);
-            // RFC 792: time exceeded (code 1, reassembly) when the first fragment was received.
-            if (!quote.IsEmpty && Ipv4Packet.TryParse(quote, out _) is WireError.None or WireError.BadLength)
-            {
-                var src = Ipv4Address.Read(quote[Ipv4Packet.Field.Source..]);
-                if (!src.IsAny && !src.IsMulticast && !src.IsLimitedBroadcast) SendIcmpErrorQuoting(quote, src, IcmpType.TimeExceeded, 1, now);
-            }
-        }
+        _arp.EarliestExpiry = earliest;
     }
 
     public TimeSpan? NextDeadline(TimeSpan now)
     {
         if (!_announced && !Address.IsAny) return now;
         TimeSpan? next = _reassembler.NextDeadline;
+        if (_arp.IncompleteCount == 0) return next;
         for (int i = 0; i < _arp.Capacity; i++)
         {
             ref var e = ref _arp[i];
