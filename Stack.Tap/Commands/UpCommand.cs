@@ -23,9 +23,10 @@ internal static class UpCommand
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        var udpServices = services.Where(s => s != "http").Select(s => $"udp-{s}({s switch { "echo" => 7, "discard" => 9, _ => 19 }})");
         Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as {stack.Address}/{stack.PrefixLength}" +
-                          $" gw {stack.Gateway} mac {stack.MacAddress} mtu {stack.Mtu}; services: icmp-echo{(services.Count > 0 ? "," : "")}{string.Join(',', services.Select(s => "udp-" + s))}" +
-                          (services.Contains("http") ? " (TCP services arrive with TCP)" : ""));
+                          $" gw {stack.Gateway} mac {stack.MacAddress} mtu {stack.Mtu}; services: {string.Join(", ", udpServices.Prepend("icmp-echo"))}" +
+                          (services.Count > 0 ? "; TCP services are not built yet" : ""));
         Console.Out.Flush();
         driver.Run(stop.Token);
         Console.WriteLine("tcpipsharp: statistics");
