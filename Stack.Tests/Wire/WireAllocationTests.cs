@@ -97,6 +97,76 @@ public class WireAllocationTests
         return sum;
     }
 
+    [Test]
+    public void Dhcp_parse_option_walk_and_typed_accessors_allocate_nothing()
+    {
+        byte[][] frames = [WireVectors.DhcpDiscover, WireVectors.DhcpOffer, WireVectors.DhcpRequest, WireVectors.DhcpAck, WireVectors.DhcpOfferWithDns,
+            WireVectors.DhcpDiscoverUdhcpc, WireVectors.DhcpOfferDnsmasq, WireVectors.DhcpRequestUdhcpc, WireVectors.DhcpAckDnsmasq];
+        Assert.That(ParseDhcp(frames), Is.GreaterThan(0));
+        long sink = 0;
+        for (int i = 0; i < 100; i++) sink += ParseDhcp(frames);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Rounds; i++) sink += ParseDhcp(frames);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.Zero);
+        Assert.That(sink, Is.Not.Zero);
+    }
+
+    [Test]
+    public void Dhcp_writer_allocates_nothing()
+    {
+        var buffer = new byte[576];
+        Assert.That(WriteDhcp(buffer), Is.EqualTo(300));
+        long sink = 0;
+        for (int i = 0; i < 100; i++) sink += WriteDhcp(buffer);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < Rounds; i++) sink += WriteDhcp(buffer);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.Zero);
+        Assert.That(sink, Is.Not.Zero);
+    }
+
+    private static int WriteDhcp(byte[] buffer)
+    {
+        var writer = new DhcpWriter(buffer);
+        writer.WriteHeader(new DhcpHeader(DhcpOperation.BootReply, 0x1234, new MacAddress(0x02_00_00_00_00_01), YourAddress: new Ipv4Address(192, 0, 2, 64)));
+        writer.WriteMessageType(DhcpMessageType.Offer);
+        writer.WriteAddress(DhcpOption.ServerIdentifier, new Ipv4Address(192, 0, 2, 1));
+        writer.WriteUInt32(DhcpOption.IpAddressLeaseTime, 3600);
+        writer.WriteAddresses(DhcpOption.DomainNameServer, [new Ipv4Address(192, 0, 2, 1), new Ipv4Address(198, 51, 100, 53)]);
+        writer.WriteParameterRequestList([DhcpOption.SubnetMask, DhcpOption.Router]);
+        return writer.Finish();
+    }
+
+    private static long ParseDhcp(byte[][] frames)
+    {
+        long sum = 0;
+        foreach (var frame in frames)
+        {
+            if (EthernetFrame.TryParse(frame, out var ethernet) != WireError.None) return -1;
+            if (Ipv4Packet.TryParse(ethernet.Payload, out var ip) != WireError.None) return -1;
+            if (UdpDatagram.TryParse(ip.Payload, out var udp) != WireError.None) return -1;
+            if (DhcpMessage.TryParse(udp.Payload, out var message) != WireError.None) return -1;
+            sum += message.TransactionId + message.YourAddress.Value;
+            var reader = message.GetOptionReader();
+            while (reader.Read()) sum += (int)reader.Option + reader.Data.Length;
+            sum += (int)(message.MessageType ?? 0);
+            sum += message.SubnetMask?.Value ?? 0;
+            sum += message.Router?.Value ?? 0;
+            var dns = message.DomainNameServers;
+            for (int i = 0; i < dns.Count; i++) sum += dns[i].Value;
+            sum += message.LeaseTime ?? 0;
+            sum += message.ServerIdentifier?.Value ?? 0;
+            sum += message.RequestedIpAddress?.Value ?? 0;
+            sum += (message.RenewalTime ?? 0) + (message.RebindingTime ?? 0);
+            sum += message.BroadcastAddress?.Value ?? 0;
+            sum += message.InterfaceMtu ?? 0;
+            sum += message.HostName.Length + message.ClientIdentifier.Length;
+            sum += (long)(message.ClientMacAddress?.Value ?? 0);
+        }
+        return sum;
+    }
+
     private static long ParseTcp(byte[][] frames)
     {
         long sum = 0;
