@@ -14,6 +14,9 @@ namespace TcpIpSharp.Diagnostics;
 /// </remarks>
 internal static class FrameDecoder
 {
+    /// <summary>The smallest EtherType (IEEE 802.3 clause 3.2.6): smaller values of the field are an 802.3 length.</summary>
+    public const ushort MinimumEtherType = 0x0600;
+
     // Enough for a tagged frame carrying the largest IPv4 packet; longer "wire lengths" in a capture are not believed.
     private const int MaximumPaddedLength = EthernetHeader.TaggedSize + Ipv4Header.MaximumPacketSize;
 

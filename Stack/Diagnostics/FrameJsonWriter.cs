@@ -18,7 +18,9 @@ internal static class FrameJsonWriter
             writer.WriteStartObject("eth");
             WriteText(writer, "src", eth.Source);
             WriteText(writer, "dst", eth.Destination);
-            writer.WriteNumber("type", eth.Type);
+            // Below 0x0600 the field is an IEEE 802.3 length, not an EtherType.
+            if (eth.Type < FrameDecoder.MinimumEtherType) writer.WriteNumber("len", eth.Type);
+            else writer.WriteNumber("type", eth.Type);
             if (eth.Vlan is ushort vlan)
             {
                 writer.WriteNumber("vlan", vlan);

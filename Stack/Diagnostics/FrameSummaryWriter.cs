@@ -39,7 +39,7 @@ internal static class FrameSummaryWriter
         (ushort)EtherType.Ipv4 => "IPv4",
         (ushort)EtherType.Arp => "ARP",
         (ushort)EtherType.Ipv6 => "IPv6",
-        <= 1500 => $"802.3 length {type}",
+        < FrameDecoder.MinimumEtherType => $"802.3 length {type}",
         _ => $"ethertype 0x{type:x4}",
     };
 
