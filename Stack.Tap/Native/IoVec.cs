@@ -1,0 +1,11 @@
+using System.Runtime.InteropServices;
+
+namespace TcpIpSharp.Tap.Native;
+
+/// <summary>struct iovec of readv(2).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal readonly struct IoVec(nint address, nuint length)
+{
+    public readonly nint Address = address;
+    public readonly nuint Length = length;
+}

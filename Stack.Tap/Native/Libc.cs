@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+
+namespace TcpIpSharp.Tap.Native;
+
+/// <summary>
+/// The few libc calls the links need (Linux, x86-64 and arm64 values). Buffers go in as <c>ref byte</c> to the first
+/// element: the generated stub pins them and passes a pointer, so a call allocates nothing.
+/// </summary>
+internal static partial class Libc
+{
+    private const string Library = "libc";
+
+    public const int O_RDONLY = 0x0;
+    public const int O_RDWR = 0x2;
+    public const int O_NONBLOCK = 0x800;
+    public const int O_CLOEXEC = 0x80000;
+
+    public const int EPERM = 1;
+    public const int ENOENT = 2;
+    public const int EINTR = 4;
+    public const int EAGAIN = 11;
+    public const int EACCES = 13;
+    public const int EBUSY = 16;
+    public const int ENODEV = 19;
+    public const int EINVAL = 22;
+
+    public const short POLLIN = 0x1;
+    public const short POLLERR = 0x8;
+    public const short POLLHUP = 0x10;
+    public const short POLLNVAL = 0x20;
+
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
+
+    public const int CLONE_NEWNET = 0x40000000;
+
+    public const int AF_INET = 2;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_CLOEXEC = 0x80000;
+
+    /// <summary>_IOW('T', 202, int): attach to or create a TUN/TAP device (include/uapi/linux/if_tun.h).</summary>
+    public const uint TUNSETIFF = 0x400454ca;
+    /// <summary>Read an interface's MTU into ifr_mtu (include/uapi/linux/sockios.h).</summary>
+    public const uint SIOCGIFMTU = 0x8921;
+    public const short IFF_TAP = 0x0002;
+    public const short IFF_NO_PI = 0x1000;
+
+    /// <summary>sizeof(struct ifreq) on 64-bit Linux.</summary>
+    public const int IfReqSize = 40;
+    /// <summary>IFNAMSIZ: interface names are at most 15 bytes and a NUL.</summary>
+    public const int IfNameSize = 16;
+    /// <summary>Offset of the union after ifr_name (ifr_flags, ifr_mtu).</summary>
+    public const int IfReqDataOffset = 16;
+
+    [LibraryImport(Library, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport(Library, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Library, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, ref byte buffer, nuint count);
+
+    /// <summary>readv(2): the TAP's receive path reads into the caller's buffer plus one spill byte, so a frame longer than the buffer shows up as a longer count (a plain read returns the truncated length).</summary>
+    [LibraryImport(Library, EntryPoint = "readv", SetLastError = true)]
+    public static partial nint ReadVector(int fd, ref IoVec vectors, int count);
+
+    [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, ref byte buffer, nuint count);
+
+    // ioctl is variadic; every caller here passes one pointer, which the x86-64 and arm64 ABIs pass as a plain argument.
+    [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, ref byte argument);
+
+    [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
+    public static partial int Poll(ref PollFd fds, nuint count, int timeoutMilliseconds);
+
+    [LibraryImport(Library, EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initialValue, int flags);
+
+    [LibraryImport(Library, EntryPoint = "setns", SetLastError = true)]
+    public static partial int SetNs(int fd, int namespaceType);
+
+    [LibraryImport(Library, EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
+
+    [LibraryImport(Library, EntryPoint = "memcpy")]
+    public static partial nint MemoryCopy(ref byte destination, nint source, nuint count);
+
+    /// <summary>An exception naming the call and errno, with its text.</summary>
+    public static IOException Error(string what, int errno, string? hint = null)
+        => new($"{what}: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno}){(hint is null ? "" : "; " + hint)}");
+}

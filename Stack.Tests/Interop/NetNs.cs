@@ -1,0 +1,168 @@
+using System.Runtime.Versioning;
+using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Tests.Interop;
+
+/// <summary>
+/// A throwaway network namespace for an interop test: uniquely named, IPv6 off (no chatter), loopback up, and always
+/// deleted in <see cref="Dispose"/> together with the links opened and the processes started through it.
+/// </summary>
+/// <example>
+/// <code>
+/// using var ns = NetNs.Create("ping");
+/// ns.AddTap("tap0", "192.0.2.1/24");                 // the kernel's side, as 192.0.2.1
+/// using var link = ns.OpenTap("tap0");              // the stack's side
+/// using var ping = ns.Start("ping", "-c", "3", "192.0.2.2");
+/// </code>
+/// </example>
+/// <remarks>
+/// Needs root and iproute2's <c>ip</c>; <see cref="Create"/> fails the test with a message naming what is missing.
+/// Every command has a time limit. Addresses used inside should come from 192.0.2.0/24 or 198.51.100.0/24.
+/// </remarks>
+[SupportedOSPlatform("linux")]
+public sealed class NetNs : IDisposable
+{
+    /// <summary>Time limit of <see cref="Run"/> unless one is given.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+
+    private static int s_counter;
+    private readonly List<IDisposable> _owned = [];
+    private bool _disposed;
+
+    private NetNs(string name) => Name = name;
+
+    /// <summary>The namespace's name, as <c>ip netns</c> knows it.</summary>
+    public string Name { get; }
+
+    /// <summary>Its handle, <c>/var/run/netns/NAME</c>: what <see cref="TapLink.Open(string, string?)"/> and <see cref="PcapLiveLink.Open(string, string?, MacAddress?)"/> take.</summary>
+    public string Path => NetworkNamespace.PathOf(Name);
+
+    /// <summary>Makes a namespace named <c>tis-PURPOSE-PID-N</c>.</summary>
+    public static NetNs Create(string purpose)
+    {
+        RequireRootAnd("ip", "iproute2");
+        string name = $"tis-{purpose}-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
+        RunHost(DefaultTimeout, "ip", "netns", "add", name).ThrowIfFailed();
+        var ns = new NetNs(name);
+        try
+        {
+            ns.Run("ip", "link", "set", "lo", "up");
+            // Devices made later inherit "default"; without IPv6 in the kernel there is no chatter to stop anyway.
+            ns.Exec(DefaultTimeout, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+        }
+        catch
+        {
+            ns.Dispose();
+            throw;
+        }
+        return ns;
+    }
+
+    /// <summary>Fails the test unless it runs as root and <paramref name="tool"/> is installed.</summary>
+    public static void RequireRootAnd(string tool, string package)
+    {
+        if (!Environment.IsPrivilegedProcess)
+            Assert.Fail($"this interop test needs root (network namespaces, TAP devices, raw capture); it ran as uid {Environment.UserName}");
+        if (FindTool(tool) is null)
+            Assert.Fail($"this interop test needs '{tool}' (Debian package {package}), which is not on PATH");
+    }
+
+    /// <summary>The full path of a program on PATH (or in /usr/sbin and /sbin), or null.</summary>
+    public static string? FindTool(string tool)
+    {
+        var directories = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/sbin", "/sbin", "/usr/bin", "/bin"]);
+        return directories.Select(d => System.IO.Path.Combine(d, tool)).FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>Runs a command inside the namespace and returns its standard output; throws if it fails or outlives <see cref="DefaultTimeout"/>.</summary>
+    public string Run(params string[] command) => Exec(DefaultTimeout, command).ThrowIfFailed().StandardOutput;
+
+    /// <summary>Runs a command inside the namespace, killing it at <paramref name="timeout"/>, and returns how it ended (never throws for a failed command).</summary>
+    public ProcessResult Exec(TimeSpan timeout, params string[] command)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using var process = new NsProcess(["ip", "netns", "exec", Name, .. command]);
+        return process.WaitForExit(timeout);
+    }
+
+    /// <summary>Starts a command inside the namespace in the background (a server, a ping); it is killed at the latest in <see cref="Dispose"/>.</summary>
+    public NsProcess Start(params string[] command)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var process = new NsProcess(["ip", "netns", "exec", Name, .. command]);
+        _owned.Add(process);
+        return process;
+    }
+
+    /// <summary>Shorthand for <c>ip</c> inside the namespace.</summary>
+    public string Ip(params string[] arguments) => Run(["ip", .. arguments]);
+
+    /// <summary>Makes a persistent TAP device, optionally with an address for the kernel's side, and sets it up. A link attaches to it with <see cref="OpenTap"/>.</summary>
+    public void AddTap(string name, string? kernelAddress = null)
+    {
+        Ip("tuntap", "add", "dev", name, "mode", "tap");
+        Configure(name, kernelAddress);
+    }
+
+    /// <summary>
+    /// Makes a veth pair inside the namespace with every offload off on both ends (so frames carry real checksums and
+    /// no 64 KB segments), IPv6 off, optional addresses, both ends up.
+    /// </summary>
+    public void AddVethPair(string name, string peer, string? address = null, string? peerAddress = null)
+    {
+        RequireRootAnd("ethtool", "ethtool");
+        Ip("link", "add", name, "type", "veth", "peer", "name", peer);
+        foreach (var end in new[] { name, peer })
+            Run("ethtool", "-K", end, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
+        Configure(name, address);
+        Configure(peer, peerAddress);
+    }
+
+    private void Configure(string device, string? address)
+    {
+        Exec(DefaultTimeout, "sysctl", "-qw", $"net.ipv6.conf.{device}.disable_ipv6=1");
+        if (address is not null) Ip("addr", "add", address, "dev", device);
+        Ip("link", "set", device, "up");
+    }
+
+    /// <summary>Opens (attaches to, or creates) the TAP <paramref name="name"/> inside this namespace; closed in <see cref="Dispose"/> at the latest.</summary>
+    public TapLink OpenTap(string name) => Own(TapLink.Open(name, Path));
+
+    /// <summary>Opens a pcap-live link on interface <paramref name="name"/> inside this namespace; closed in <see cref="Dispose"/> at the latest.</summary>
+    public PcapLiveLink OpenPcap(string name, MacAddress? ownMac = null) => Own(PcapLiveLink.Open(name, Path, ownMac));
+
+    /// <summary>As <see cref="OpenPcap"/>, with the direction filter off so that frames from <paramref name="ownMac"/> are dropped by address instead.</summary>
+    internal PcapLiveLink OpenPcapFilteringBySource(string name, MacAddress ownMac) => Own(PcapLiveLink.Open(name, Path, ownMac, filterByDirection: false));
+
+    /// <summary>Runs <paramref name="action"/> on a thread inside the namespace (see <see cref="NetworkNamespace.Run{T}(string, Func{T})"/>).</summary>
+    public T Enter<T>(Func<T> action) => NetworkNamespace.Run(Path, action);
+
+    private T Own<T>(T resource) where T : IDisposable
+    {
+        _owned.Add(resource);
+        return resource;
+    }
+
+    /// <summary>Closes what was opened and started through it, kills anything left inside, and deletes the namespace.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        // Open TAP and packet-socket descriptors hold the namespace alive after "ip netns del": close them first.
+        for (int i = _owned.Count - 1; i >= 0; i--) _owned[i].Dispose();
+        _owned.Clear();
+        var pids = RunHost(DefaultTimeout, "ip", "netns", "pids", Name);
+        foreach (var pid in pids.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            RunHost(DefaultTimeout, "kill", "-9", pid);
+        RunHost(DefaultTimeout, "ip", "netns", "del", Name);
+    }
+
+    /// <summary>Runs a command in the test's own namespace with a time limit.</summary>
+    internal static ProcessResult RunHost(TimeSpan timeout, params string[] command)
+    {
+        using var process = new NsProcess(command);
+        return process.WaitForExit(timeout);
+    }
+}

@@ -1,0 +1,145 @@
+using System.Runtime.Versioning;
+using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Tests.Interop;
+
+/// <summary>TapLink against the real kernel, in a namespace each test makes and removes (needs root).</summary>
+[SupportedOSPlatform("linux")]
+[NonParallelizable]
+public class TapLinkTests
+{
+    private static readonly MacAddress StackMac = MacAddress.Parse("02:00:00:00:00:02");
+    private static readonly Ipv4Address StackIp = Ipv4Address.Parse("192.0.2.2");
+    private static readonly Ipv4Address KernelIp = Ipv4Address.Parse("192.0.2.1");
+
+    [Test]
+    public void Kernel_ping_is_answered_through_the_tap_by_a_hand_built_arp_and_echo_responder()
+    {
+        using var ns = NetNs.Create("tap");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        using var link = ns.OpenTap("tap0");
+        using var ping = ns.Start("ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.2");
+
+        var tally = MiniResponder.Serve(link, StackMac, StackIp, () => ping.HasExited, TimeSpan.FromSeconds(15));
+        var result = ping.WaitForExit(TimeSpan.FromSeconds(5));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.True, result.ToString());
+            Assert.That(result.StandardOutput, Does.Contain("3 packets transmitted, 3 received"), result.ToString());
+            Assert.That(tally.ArpReplies, Is.GreaterThanOrEqualTo(1), tally.ToString());
+            Assert.That(tally.EchoReplies, Is.EqualTo(3), tally.ToString());
+            Assert.That(tally.FramesFromSelf, Is.Zero, "a TAP never hands back the frames written to it");
+            Assert.That(link.FramesReceived, Is.EqualTo(tally.FramesIn));
+            Assert.That(link.FramesSent, Is.EqualTo(tally.ArpReplies + tally.EchoReplies));
+            Assert.That(link.BytesSent, Is.GreaterThan(3 * 98));
+            Assert.That(link.ReceiveErrors + link.SendErrors, Is.Zero, $"errno {link.LastErrno}");
+        });
+    }
+
+    [Test]
+    public void Open_creates_a_tap_that_does_not_exist_and_it_goes_away_on_dispose()
+    {
+        using var ns = NetNs.Create("tapnew");
+        var link = ns.OpenTap("tapnew0");
+        Assert.That(link.Name, Is.EqualTo("tapnew0"));
+        Assert.That(ns.Ip("link", "show", "tapnew0"), Does.Contain("tapnew0"));
+        link.Dispose();
+        Assert.That(ns.Exec(NetNs.DefaultTimeout, "ip", "link", "show", "tapnew0").ExitCode, Is.Not.Zero, "a TAP the link created is not persistent");
+    }
+
+    [Test]
+    public void Capabilities_and_ReadMtu_follow_the_interface_mtu()
+    {
+        using var ns = NetNs.Create("tapmtu");
+        ns.AddTap("tap0");
+        ns.Ip("link", "set", "tap0", "mtu", "1400");
+        using var link = ns.OpenTap("tap0");
+        Assert.Multiple(() =>
+        {
+            Assert.That(link.Capabilities.Mtu, Is.EqualTo(1400));
+            Assert.That(link.Capabilities.MaxFrameSize, Is.EqualTo(1414));
+            Assert.That(TapLink.ReadMtu("tap0", ns.Path), Is.EqualTo(1400));
+        });
+    }
+
+    [Test]
+    public void Opening_a_tap_in_a_namespace_that_does_not_exist_names_the_problem()
+    {
+        NetNs.RequireRootAnd("ip", "iproute2");
+        var error = Assert.Throws<IOException>(() => TapLink.Open("tap0", "/var/run/netns/tis-no-such-namespace"));
+        Assert.That(error!.Message, Does.Contain("no such network namespace"));
+    }
+
+    [Test]
+    public void WaitReadable_returns_early_when_another_thread_calls_Interrupt()
+    {
+        using var ns = NetNs.Create("tapwake");
+        ns.AddTap("tap0");
+        using var link = ns.OpenTap("tap0");
+        LinkAssertions.InterruptWakesWaitReadable(link);
+    }
+
+    [Test]
+    public void A_frame_longer_than_the_buffer_is_dropped_and_counted()
+    {
+        using var ns = NetNs.Create("tapbig");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        using var link = ns.OpenTap("tap0");
+        var request = ArpRequest();
+        Assert.That(link.TrySend(request), Is.True);
+        Assert.That(link.WaitReadable(TimeSpan.FromSeconds(5)), Is.True, "the kernel answers an ARP request");
+
+        var small = new byte[20];
+        Assert.That(link.TryReceive(small), Is.Zero);
+        Assert.That(link.OversizeDropped, Is.EqualTo(1));
+        Assert.That(link.TryReceive(new byte[1514]), Is.Zero, "the long frame is gone, not left for the next read");
+        Assert.That(link.FramesReceived, Is.Zero);
+    }
+
+    [Test]
+    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up()
+    {
+        using var ns = NetNs.Create("tapalloc");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        using var link = ns.OpenTap("tap0");
+        var request = ArpRequest();
+        var buffer = new byte[link.Capabilities.MaxFrameSize];
+        var wait = TimeSpan.FromSeconds(1);
+
+        // The kernel answers each ARP request with a reply: one frame out and one in per round.
+        int RoundTrips(int count)
+        {
+            int received = 0;
+            for (int i = 0; i < count; i++)
+            {
+                link.TrySend(request);
+                if (link.WaitReadable(wait))
+                    while (link.TryReceive(buffer) > 0) received++;
+            }
+            return received;
+        }
+
+        RoundTrips(200);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int replies = RoundTrips(10_000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(allocated, Is.Zero, "bytes allocated by 10,000 TrySend + WaitReadable + TryReceive rounds");
+            Assert.That(replies, Is.GreaterThanOrEqualTo(9_900), "the kernel's ARP replies came back through the TAP");
+            Assert.That(link.SendErrors, Is.Zero);
+        });
+        TestContext.Out.WriteLine($"10,000 ARP round trips through the TAP: {replies} replies, {allocated} bytes allocated");
+    }
+
+    private static byte[] ArpRequest()
+    {
+        var frame = new byte[EthernetHeader.Size + ArpHeader.Size];
+        int n = new EthernetHeader(MacAddress.Broadcast, StackMac, EtherType.Arp).WriteTo(frame);
+        new ArpHeader(ArpOperation.Request, StackMac, StackIp, MacAddress.Zero, KernelIp).WriteTo(frame.AsSpan(n));
+        return frame;
+    }
+}
