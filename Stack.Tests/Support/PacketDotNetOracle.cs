@@ -17,6 +17,7 @@ internal static class PacketDotNetOracle
         "ipv4.src", "ipv4.dst", "ipv4.ttl", "ipv4.proto", "ipv4.id", "ipv4.df", "ipv4.mf", "ipv4.offset", "ipv4.len", "ipv4.checksum_ok",
         "icmp.type", "icmp.code", "icmp.checksum_ok",
         "udp.src_port", "udp.dst_port", "udp.len", "udp.checksum_ok",
+        "tcp.src_port", "tcp.dst_port", "tcp.seq", "tcp.ack", "tcp.flags", "tcp.window", "tcp.checksum_ok",
     ];
 
     public static FrameFields? Read(byte[] frame)
@@ -90,6 +91,19 @@ internal static class PacketDotNetOracle
                     fields.Set("udp.len", udp.Length);
                 });
                 Try(() => fields.Set("udp.checksum_ok", udp.Checksum == 0 || udp.ValidUdpChecksum));
+            }
+            if (transport is TcpPacket tcp)
+            {
+                Try(() =>
+                {
+                    fields.Set("tcp.src_port", tcp.SourcePort);
+                    fields.Set("tcp.dst_port", tcp.DestinationPort);
+                    fields.Set("tcp.seq", tcp.SequenceNumber);
+                    fields.Set("tcp.ack", tcp.AcknowledgmentNumber);
+                    fields.Set("tcp.flags", tcp.Flags & 0x1FF);
+                    fields.Set("tcp.window", tcp.WindowSize);
+                });
+                Try(() => fields.Set("tcp.checksum_ok", tcp.ValidTcpChecksum));
             }
         }
         return fields;

@@ -19,6 +19,8 @@ internal static class TsharkOracle
         "icmp.type", "icmp.code", "icmp.checksum.status",
         "udp.srcport", "udp.dstport", "udp.length", "udp.checksum.status",
         "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.window_size_value", "tcp.len", "tcp.checksum.status",
+        "tcp.options.mss_val", "tcp.options.wscale.shift", "tcp.options.sack_perm", "tcp.options.sack_le", "tcp.options.sack_re",
+        "tcp.options.timestamp.tsval", "tcp.options.timestamp.tsecr",
         "dns.qry.name",
     ];
 
@@ -30,6 +32,8 @@ internal static class TsharkOracle
         "ipv4.src", "ipv4.dst", "ipv4.ttl", "ipv4.proto", "ipv4.id", "ipv4.df", "ipv4.mf", "ipv4.offset", "ipv4.len", "ipv4.checksum_ok",
         "icmp.type", "icmp.code", "icmp.checksum_ok", "icmp.quote.src", "icmp.quote.dst", "icmp.quote.proto", "icmp.quote.src_port", "icmp.quote.dst_port",
         "udp.src_port", "udp.dst_port", "udp.len", "udp.checksum_ok",
+        "tcp.src_port", "tcp.dst_port", "tcp.seq", "tcp.ack", "tcp.flags", "tcp.window", "tcp.payload", "tcp.checksum_ok",
+        "tcp.mss", "tcp.wscale", "tcp.sack_permitted", "tcp.sack", "tcp.ts",
     ];
 
     /// <summary>Frame number -> fields, for every frame of the capture.</summary>
@@ -40,7 +44,7 @@ internal static class TsharkOracle
         {
             "-r", path, "-n",
             "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
-            "-o", "ip.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE",
+            "-o", "ip.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.relative_sequence_numbers:FALSE",
             "-T", "fields", "-E", "aggregator=" + Aggregator, "-E", "separator=/t",
         };
         foreach (string field in Fields) { arguments.Add("-e"); arguments.Add(field); }
@@ -125,10 +129,17 @@ internal static class TsharkOracle
             f.Set("tcp.dst_port", First("tcp.dstport"));
             f.Set("tcp.seq", First("tcp.seq_raw"));
             f.Set("tcp.ack", First("tcp.ack_raw"));
-            f.Set("tcp.flags", Number(First("tcp.flags")));
+            f.Set("tcp.flags", Number(First("tcp.flags")) & 0x1FF);   // tshark includes the three reserved bits; decode's flags are NS and the eight below it
             f.Set("tcp.window", First("tcp.window_size_value"));
             f.Set("tcp.payload", First("tcp.len"));
             f.Set("tcp.checksum_ok", Status(First("tcp.checksum.status")));
+            f.Set("tcp.mss", First("tcp.options.mss_val"));
+            f.Set("tcp.wscale", First("tcp.options.wscale.shift"));
+            if (raw.ContainsKey("tcp.options.sack_perm")) f.Set("tcp.sack_permitted", true);
+            if (raw.TryGetValue("tcp.options.sack_le", out var lefts) && raw.TryGetValue("tcp.options.sack_re", out var rights))
+                f.Set("tcp.sack", "[" + string.Join(',', lefts.Zip(rights, (l, r) => $"[{l},{r}]")) + "]");
+            if (First("tcp.options.timestamp.tsval") is { } tsval)
+                f.Set("tcp.ts", $"[{tsval},{First("tcp.options.timestamp.tsecr")}]");
         }
         if (raw.TryGetValue("dns.qry.name", out var names)) f["dns.questions.name"] = string.Join(' ', names);
         return f;

@@ -20,6 +20,8 @@ public class CaptureAgreementTests
         ["shared/tcpdump/tests/ipv4_invalid_hdr_length.pcap"] = [(1, "ipv4: BadHeaderLength")],
         // Snap length 38: the UDP header is cut after 4 bytes (tshark: short).
         ["shared/tcpdump/tests/udp-length-heapoverflow.pcap"] = [(1, "udp: Truncated")],
+        // Snap length 46: 12 bytes of TCP header captured (tshark: short).
+        ["shared/tcpdump/tests/tcp_header_heapoverflow.pcap"] = [(1, "tcp: Truncated")],
         // IPv4 Total Length 0.
         ["shared/zeek/testing/btest/Traces/ip-bogus-header-len.pcap"] = [(1, "ipv4: BadLength")],
         // A 46-byte frame of which 20 bytes were captured: 6 bytes of IPv4 header.

@@ -20,6 +20,7 @@ internal sealed class DecodedFrame
     public Ipv4Layer? Ipv4 { get; set; }
     public IcmpLayer? Icmp { get; set; }
     public UdpLayer? Udp { get; set; }
+    public TcpLayer? Tcp { get; set; }
 
     /// <summary>The layer that was malformed ("eth", "arp", "ipv4", "icmp", "udp", ...), or null.</summary>
     public string? ErrorLayer { get; private set; }
@@ -59,6 +60,10 @@ internal sealed class DecodedFrame
 
     /// <summary>The datagram quoted by an ICMP error; ports for a quoted UDP or TCP header.</summary>
     internal sealed record IcmpQuoteLayer(Ipv4Address Source, Ipv4Address Destination, byte Protocol, ushort? SourcePort, ushort? DestinationPort);
+
+    /// <summary>TCP header and the options decode prints; <see cref="ChecksumOk"/> is null when it could not be checked, <see cref="Options"/> null when malformed.</summary>
+    internal sealed record TcpLayer(ushort SourcePort, ushort DestinationPort, uint Sequence, uint Acknowledgment, ushort Flags, ushort Window,
+        int HeaderLength, int PayloadLength, bool? ChecksumOk, TcpOptions? Options);
 
     /// <summary>UDP header; <see cref="ChecksumOk"/> is null when it could not be checked (a fragment, or bytes not captured).</summary>
     internal sealed record UdpLayer(ushort SourcePort, ushort DestinationPort, ushort Length, bool? ChecksumOk, int PayloadLength);

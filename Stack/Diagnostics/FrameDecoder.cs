@@ -84,6 +84,7 @@ internal static class FrameDecoder
             {
                 case IpProtocol.Icmp: Icmp(ip.Payload, transport, checkable); break;
                 case IpProtocol.Udp: Udp(ip.Payload, transport, checkable, ip.MoreFragments, ip.Source, ip.Destination); break;
+                case IpProtocol.Tcp: Tcp(ip.Payload, transport, checkable, ip.Source, ip.Destination); break;
                 default: break;
             }
         }
@@ -137,6 +138,26 @@ internal static class FrameDecoder
             }
             bool? checksumOk = checkable && !NotCaptured(offset, udp.Length) ? udp.IsChecksumValid(source, destination) : null;
             decoded.Udp = new DecodedFrame.UdpLayer(udp.SourcePort, udp.DestinationPort, udp.Length, checksumOk, udp.Payload.Length);
+        }
+
+        private void Tcp(ReadOnlySpan<byte> bytes, int offset, bool checkable, Ipv4Address source, Ipv4Address destination)
+        {
+            if (decoded.IsSnapped && NotCaptured(offset, TcpHeader.MinimumSize)) { decoded.Fail("tcp", WireError.Truncated, CapturedText()); return; }
+            WireError error = TcpSegment.TryParse(bytes, out var tcp);
+            if (error != WireError.None)
+            {
+                string detail = bytes.Length < TcpHeader.MinimumSize ? $"{bytes.Length} bytes, the header needs {TcpHeader.MinimumSize}"
+                    : $"data offset {(bytes[TcpSegment.Field.DataOffset] >> 4) * 4} bytes, {bytes.Length} bytes in the IPv4 payload";
+                decoded.Fail("tcp", error, detail);
+                return;
+            }
+            if (NotCaptured(offset, tcp.HeaderLength)) { decoded.Fail("tcp", WireError.Truncated, "options not captured; " + CapturedText()); return; }
+            WireError optionError = TcpOptions.TryParse(tcp.Options, out var options);
+            decoded.Tcp = new DecodedFrame.TcpLayer(tcp.SourcePort, tcp.DestinationPort, tcp.SequenceNumber, tcp.AcknowledgmentNumber,
+                (ushort)tcp.Flags, tcp.WindowSize, tcp.HeaderLength, tcp.Payload.Length,
+                checkable ? tcp.IsChecksumValid(source, destination) : null, optionError == WireError.None ? options : null);
+            // The fixed header is printed; a malformed option (RFC 9293 3.2: length 0, 1 or past the header) is the error.
+            if (optionError != WireError.None) decoded.Fail("tcp", optionError, $"options area of {tcp.Options.Length} bytes: {Convert.ToHexStringLower(tcp.Options)}");
         }
 
         private string CapturedText() => $"{captured} of {decoded.Length} bytes captured";

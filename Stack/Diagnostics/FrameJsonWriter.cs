@@ -88,6 +88,45 @@ internal static class FrameJsonWriter
             writer.WriteEndObject();
         }
 
+        if (frame.Tcp is { } tcp)
+        {
+            writer.WriteStartObject("tcp");
+            writer.WriteNumber("src_port", tcp.SourcePort);
+            writer.WriteNumber("dst_port", tcp.DestinationPort);
+            writer.WriteNumber("seq", tcp.Sequence);
+            writer.WriteNumber("ack", tcp.Acknowledgment);
+            writer.WriteNumber("flags", tcp.Flags);
+            writer.WriteNumber("window", tcp.Window);
+            writer.WriteNumber("payload", tcp.PayloadLength);
+            if (tcp.ChecksumOk is bool ok) writer.WriteBoolean("checksum_ok", ok);
+            if (tcp.Options is { } options)
+            {
+                if (options.MaximumSegmentSize is ushort mss) writer.WriteNumber("mss", mss);
+                if (options.WindowScale is byte shift) writer.WriteNumber("wscale", shift);
+                if (options.SackPermitted) writer.WriteBoolean("sack_permitted", true);
+                if (options.SackBlocks.Count > 0)
+                {
+                    writer.WriteStartArray("sack");
+                    for (int i = 0; i < options.SackBlocks.Count; i++)
+                    {
+                        writer.WriteStartArray();
+                        writer.WriteNumberValue(options.SackBlocks[i].Left);
+                        writer.WriteNumberValue(options.SackBlocks[i].Right);
+                        writer.WriteEndArray();
+                    }
+                    writer.WriteEndArray();
+                }
+                if (options.Timestamp is { } ts)
+                {
+                    writer.WriteStartArray("ts");
+                    writer.WriteNumberValue(ts.Value);
+                    writer.WriteNumberValue(ts.EchoReply);
+                    writer.WriteEndArray();
+                }
+            }
+            writer.WriteEndObject();
+        }
+
         if (frame.ErrorText is { } error) writer.WriteString("error", error);
         writer.WriteEndObject();
     }

@@ -65,6 +65,11 @@ internal static class FrameSummaryWriter
             text.Append(inv, $"{ip.Source}.{udp.SourcePort} > {ip.Destination}.{udp.DestinationPort}: UDP, length {udp.PayloadLength}");
             if (udp.ChecksumOk == false) text.Append(", bad udp cksum");
         }
+        else if (frame.Tcp is { } tcp)
+        {
+            text.Append(inv, $"{ip.Source}.{tcp.SourcePort} > {ip.Destination}.{tcp.DestinationPort}: ");
+            AppendTcp(text, tcp);
+        }
         else if (frame.Icmp is { } icmp)
         {
             text.Append(inv, $"{ip.Source} > {ip.Destination}: ICMP {IcmpText(icmp)}, length {icmp.Length}");
@@ -75,6 +80,42 @@ internal static class FrameSummaryWriter
             text.Append(inv, $"{ip.Source} > {ip.Destination}");
             if (ip.Offset != 0) text.Append(inv, $": fragment of {ip.TotalLength - ip.HeaderLength} bytes");
         }
+    }
+
+    // tcpdump's style: Flags [S.], seq, ack, win, options [...], length.
+    private static void AppendTcp(StringBuilder text, DecodedFrame.TcpLayer tcp)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var flags = (TcpFlags)tcp.Flags;
+        text.Append("Flags [");
+        if (flags.HasFlag(TcpFlags.Syn)) text.Append('S');
+        if (flags.HasFlag(TcpFlags.Fin)) text.Append('F');
+        if (flags.HasFlag(TcpFlags.Rst)) text.Append('R');
+        if (flags.HasFlag(TcpFlags.Psh)) text.Append('P');
+        if (flags.HasFlag(TcpFlags.Urg)) text.Append('U');
+        if (flags.HasFlag(TcpFlags.Ece)) text.Append('E');
+        if (flags.HasFlag(TcpFlags.Cwr)) text.Append('W');
+        if (flags.HasFlag(TcpFlags.Ack)) text.Append('.');
+        text.Append(inv, $"], seq {tcp.Sequence}");
+        if (flags.HasFlag(TcpFlags.Ack)) text.Append(inv, $", ack {tcp.Acknowledgment}");
+        text.Append(inv, $", win {tcp.Window}");
+        if (tcp.Options is { } o && (o.MaximumSegmentSize.HasValue || o.WindowScale.HasValue || o.SackPermitted || o.Timestamp.HasValue || o.SackBlocks.Count > 0))
+        {
+            var parts = new List<string>();
+            if (o.MaximumSegmentSize is ushort mss) parts.Add(string.Create(inv, $"mss {mss}"));
+            if (o.SackPermitted) parts.Add("sackOK");
+            if (o.Timestamp is { } ts) parts.Add(string.Create(inv, $"TS val {ts.Value} ecr {ts.EchoReply}"));
+            if (o.WindowScale is byte shift) parts.Add(string.Create(inv, $"wscale {shift}"));
+            if (o.SackBlocks.Count > 0)
+            {
+                var blocks = new List<string>();
+                for (int i = 0; i < o.SackBlocks.Count; i++) blocks.Add(string.Create(inv, $"{{{o.SackBlocks[i].Left}:{o.SackBlocks[i].Right}}}"));
+                parts.Add(string.Create(inv, $"sack {o.SackBlocks.Count} ") + string.Concat(blocks));
+            }
+            text.Append(", options [").Append(string.Join(',', parts)).Append(']');
+        }
+        text.Append(inv, $", length {tcp.PayloadLength}");
+        if (tcp.ChecksumOk == false) text.Append(", bad tcp cksum");
     }
 
     private static string ProtocolName(byte protocol) => protocol switch
