@@ -23,7 +23,11 @@ internal sealed class FrameFields : Dictionary<string, string>
         };
     }
 
-    /// <summary>Flattens a decode --json object: nested objects join their names with '.', arrays are kept as raw JSON text.</summary>
+    /// <summary>
+    /// Flattens a decode --json object: nested objects join their names with '.'; an array of objects gives "key.count" and,
+    /// for each member name, "key.member" with the members' values joined by a space ("dns.questions.name"); any other
+    /// array is kept as raw JSON text ("tcp.sack" -> "[[1,16]]").
+    /// </summary>
     public static FrameFields FromJson(JsonElement root)
     {
         var fields = new FrameFields();
@@ -39,6 +43,15 @@ internal sealed class FrameFields : Dictionary<string, string>
             switch (property.Value.ValueKind)
             {
                 case JsonValueKind.Object: Flatten(property.Value, key + ".", fields); break;
+                case JsonValueKind.Array when property.Value.EnumerateArray().Any(e => e.ValueKind == JsonValueKind.Object):
+                    var items = property.Value.EnumerateArray().Select(FromJson).ToList();
+                    fields[key + ".count"] = items.Count.ToString(CultureInfo.InvariantCulture);
+                    foreach (string member in items.SelectMany(i => i.Keys).Distinct())
+                        fields[key + "." + member] = string.Join(' ', items.Select(i => i.Get(member) ?? ""));
+                    break;
+                case JsonValueKind.Array when property.Value.GetArrayLength() == 0:
+                    fields[key + ".count"] = "0";
+                    break;
                 case JsonValueKind.String: fields[key] = property.Value.GetString()!; break;
                 case JsonValueKind.True: fields[key] = "true"; break;
                 case JsonValueKind.False: fields[key] = "false"; break;

@@ -18,6 +18,7 @@ internal static class PacketDotNetOracle
         "icmp.type", "icmp.code", "icmp.checksum_ok",
         "udp.src_port", "udp.dst_port", "udp.len", "udp.checksum_ok",
         "tcp.src_port", "tcp.dst_port", "tcp.seq", "tcp.ack", "tcp.flags", "tcp.window", "tcp.checksum_ok",
+        "dhcp.op", "dhcp.xid", "dhcp.msg_type", "dhcp.ciaddr", "dhcp.yiaddr", "dhcp.siaddr", "dhcp.chaddr",
     ];
 
     public static FrameFields? Read(byte[] frame)
@@ -91,6 +92,21 @@ internal static class PacketDotNetOracle
                     fields.Set("udp.len", udp.Length);
                 });
                 Try(() => fields.Set("udp.checksum_ok", udp.Checksum == 0 || udp.ValidUdpChecksum));
+                Packet? application = null;
+                Try(() => application = udp.PayloadPacket);
+                if (application is DhcpV4Packet dhcp)
+                {
+                    Try(() =>
+                    {
+                        fields.Set("dhcp.op", (byte)dhcp.Operation);
+                        fields.Set("dhcp.xid", dhcp.TransactionId);
+                        fields.Set("dhcp.ciaddr", dhcp.ClientAddress);
+                        fields.Set("dhcp.yiaddr", dhcp.YourAddress);
+                        fields.Set("dhcp.siaddr", dhcp.ServerAddress);
+                        fields.Set("dhcp.chaddr", Mac(dhcp.ClientHardwareAddress));
+                    });
+                    Try(() => fields.Set("dhcp.msg_type", (byte)dhcp.MessageType));
+                }
             }
             if (transport is TcpPacket tcp)
             {

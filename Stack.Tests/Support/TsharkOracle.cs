@@ -21,7 +21,10 @@ internal static class TsharkOracle
         "tcp.srcport", "tcp.dstport", "tcp.seq_raw", "tcp.ack_raw", "tcp.flags", "tcp.window_size_value", "tcp.len", "tcp.checksum.status",
         "tcp.options.mss_val", "tcp.options.wscale.shift", "tcp.options.sack_perm", "tcp.options.sack_le", "tcp.options.sack_re",
         "tcp.options.timestamp.tsval", "tcp.options.timestamp.tsecr",
-        "dns.qry.name",
+        "dns.id", "dns.flags.response", "dns.flags.opcode", "dns.flags.rcode", "dns.qry.name", "dns.qry.type", "dns.count.answers",
+        "dhcp.type", "dhcp.id", "dhcp.option.dhcp", "dhcp.ip.client", "dhcp.ip.your", "dhcp.ip.server", "dhcp.hw.mac_addr",
+        "dhcp.option.subnet_mask", "dhcp.option.router", "dhcp.option.domain_name_server", "dhcp.option.ip_address_lease_time",
+        "dhcp.option.dhcp_server_id", "dhcp.option.requested_ip_address",
     ];
 
     /// <summary>The keys this oracle can give, to compare with decode's.</summary>
@@ -34,6 +37,9 @@ internal static class TsharkOracle
         "udp.src_port", "udp.dst_port", "udp.len", "udp.checksum_ok",
         "tcp.src_port", "tcp.dst_port", "tcp.seq", "tcp.ack", "tcp.flags", "tcp.window", "tcp.payload", "tcp.checksum_ok",
         "tcp.mss", "tcp.wscale", "tcp.sack_permitted", "tcp.sack", "tcp.ts",
+        "dns.id", "dns.qr", "dns.opcode", "dns.rcode", "dns.questions.name", "dns.questions.type", "dns.answers.count",
+        "dhcp.op", "dhcp.xid", "dhcp.msg_type", "dhcp.ciaddr", "dhcp.yiaddr", "dhcp.siaddr", "dhcp.chaddr",
+        "dhcp.options.subnet", "dhcp.options.router", "dhcp.options.dns", "dhcp.options.lease", "dhcp.options.server_id", "dhcp.options.requested_ip",
     ];
 
     /// <summary>Frame number -> fields, for every frame of the capture.</summary>
@@ -141,9 +147,36 @@ internal static class TsharkOracle
             if (First("tcp.options.timestamp.tsval") is { } tsval)
                 f.Set("tcp.ts", $"[{tsval},{First("tcp.options.timestamp.tsecr")}]");
         }
-        if (raw.TryGetValue("dns.qry.name", out var names)) f["dns.questions.name"] = string.Join(' ', names);
+        if (!quoting && raw.ContainsKey("dns.id"))
+        {
+            f.Set("dns.id", Number(First("dns.id")));
+            f.Set("dns.qr", Bool(First("dns.flags.response")));
+            f.Set("dns.opcode", First("dns.flags.opcode"));
+            f.Set("dns.rcode", First("dns.flags.rcode"));
+            if (raw.TryGetValue("dns.qry.name", out var names)) f["dns.questions.name"] = string.Join(' ', names.Select(n => n == "<Root>" ? "" : n));
+            if (raw.TryGetValue("dns.qry.type", out var types)) f["dns.questions.type"] = string.Join(' ', types);
+            f.Set("dns.answers.count", First("dns.count.answers"));
+        }
+        if (raw.ContainsKey("dhcp.id"))
+        {
+            f.Set("dhcp.op", First("dhcp.type"));
+            f.Set("dhcp.xid", Number(First("dhcp.id")));
+            f.Set("dhcp.msg_type", First("dhcp.option.dhcp"));
+            f.Set("dhcp.ciaddr", First("dhcp.ip.client"));
+            f.Set("dhcp.yiaddr", First("dhcp.ip.your"));
+            f.Set("dhcp.siaddr", First("dhcp.ip.server"));
+            f.Set("dhcp.chaddr", First("dhcp.hw.mac_addr"));
+            f.Set("dhcp.options.subnet", First("dhcp.option.subnet_mask"));
+            if (raw.TryGetValue("dhcp.option.router", out var routers)) f.Set("dhcp.options.router", JsonStrings(routers));
+            if (raw.TryGetValue("dhcp.option.domain_name_server", out var servers)) f.Set("dhcp.options.dns", JsonStrings(servers));
+            f.Set("dhcp.options.lease", First("dhcp.option.ip_address_lease_time"));
+            f.Set("dhcp.options.server_id", First("dhcp.option.dhcp_server_id"));
+            f.Set("dhcp.options.requested_ip", First("dhcp.option.requested_ip_address"));
+        }
         return f;
     }
+
+    private static string JsonStrings(IEnumerable<string> values) => "[" + string.Join(',', values.Select(v => "\"" + v + "\"")) + "]";
 
     private static long? Number(string? text) => text is null ? null
         : text.StartsWith("0x", StringComparison.Ordinal) ? long.Parse(text.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture)

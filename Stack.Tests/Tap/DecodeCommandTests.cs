@@ -146,6 +146,14 @@ public partial class DecodeCommandTests
     [TestCase("zeek/testing/btest/Traces/tcp/syn-synack.pcap", 1,
         "ipv4.src tcp.src_port tcp.dst_port tcp.seq tcp.ack tcp.flags tcp.window tcp.payload tcp.checksum_ok tcp.mss tcp.wscale tcp.sack_permitted tcp.ts")]
     [TestCase("zeek/testing/btest/Traces/tcp/option-sack.pcap", 1, "tcp.src_port tcp.sack")]
+    [TestCase("tcpdump/tests/dns_udp.pcap", 2,
+        "udp.src_port dns.id dns.qr dns.opcode dns.rcode dns.questions.name dns.questions.type dns.answers.name dns.answers.type dns.answers.ttl dns.answers.data")]
+    [TestCase("tcpdump/tests/dns_tcp.pcap", 4, "tcp.dst_port dns.id dns.qr dns.questions.name")]
+    [TestCase("tcpdump/tests/dns_tcp.pcap", 1, "tcp.dst_port -dns.id")]
+    [TestCase("tcpdump/tests/dhcp-rfc3004.pcap", 1, "udp.src_port dhcp.op dhcp.xid dhcp.msg_type dhcp.ciaddr dhcp.yiaddr dhcp.siaddr dhcp.chaddr dhcp.options.requested_ip")]
+    [TestCase("tcpdump/tests/dhcp-rfc3004.pcap", 2,
+        "dhcp.msg_type dhcp.options.subnet dhcp.options.router dhcp.options.dns dhcp.options.lease dhcp.options.server_id -dhcp.options.requested_ip")]
+    [TestCase("tcpdump/tests/dns-zlip-1.pcap", 1, "udp.dst_port error -dns.id")]
     [TestCase("zeek/testing/btest/Traces/ipv4/fragmented-1.pcap", 2, "ipv4.src ipv4.offset -udp.src_port -udp.checksum_ok")]
     [TestCase("zeek/testing/btest/Traces/ipv4/fragmented-1.pcap", 1, "ipv4.mf udp.src_port -udp.checksum_ok")]
     [TestCase("tcpdump/tests/ipv4_invalid_hdr_length.pcap", 1, "eth.src eth.type error -ipv4.src")]
@@ -203,6 +211,32 @@ public partial class DecodeCommandTests
     }
 
     [Test]
+    public void Dns_answer_data_takes_the_text_form_of_its_type()
+    {
+        // The project's own dns.pcap: dig against dnsmasq (see Stack.Tests/Captures/README.md).
+        string path = Path.Combine(TestPaths.OwnCaptures, "dns.pcap");
+        if (!File.Exists(path)) Assert.Fail(path + " is missing (tools/record-captures.sh records it)");
+        var (exit, lines, error) = RunInProcess([path, "--json"]);
+        Assert.That(exit, Is.Zero, error);
+        var data = new Dictionary<int, string>();
+        foreach (string line in lines)
+        {
+            using var document = JsonDocument.Parse(line);
+            if (!document.RootElement.TryGetProperty("dns", out var dns)) continue;
+            foreach (var answer in dns.GetProperty("answers").EnumerateArray())
+                data.TryAdd(answer.GetProperty("type").GetInt32(), answer.GetProperty("data").GetString()!);
+        }
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(data[1], Is.EqualTo("192.0.2.20").Or.EqualTo("192.0.2.30"), "A: dotted");
+            Assert.That(data[5], Is.EqualTo("host.example.test"), "CNAME: the target, without a trailing dot");
+            Assert.That(data[28], Is.EqualTo("2001:db8::20"), "AAAA: RFC 5952 text");
+            Assert.That(data[15], Is.EqualTo("10 mail.example.test"), "MX: preference and name");
+            Assert.That(data[16], Is.EqualTo("v=spf1 -all second string"), "TXT: the strings joined by a space");
+        }
+    }
+
+    [Test]
     public void Summary_lines_read_like_tcpdump()
     {
         string root = TestPaths.RequireSharedCaptures();
@@ -215,6 +249,8 @@ public partial class DecodeCommandTests
                 Is.EqualTo("1 00:0c:29:cf:30:15 > a6:83:e7:0c:90:64, IPv4, length 98: (ttl 64, id 37994, flags [DF], proto ICMP, length 84) " +
                            "172.16.133.2 > 172.217.11.78: ICMP echo request, id 1226, seq 1, length 64"));
             Assert.That(Line("zeek/testing/btest/Traces/tcp/syn-synack.pcap", 1), Does.Contain(": Flags [S], seq ").And.Contain("options [mss "));
+            Assert.That(Line("tcpdump/tests/dns_udp.pcap", 1), Does.EndWith(": DNS 22836 query A? www.tcpdump.org"));
+            Assert.That(Line("tcpdump/tests/dhcp-rfc3004.pcap", 1), Does.Contain(": DHCP DISCOVER xid 0x"));
             Assert.That(Line("tcpdump/tests/ipv4_invalid_hdr_length.pcap", 1), Does.EndWith("[malformed ipv4: BadHeaderLength (header length 16, 84 bytes)]"));
         }
     }

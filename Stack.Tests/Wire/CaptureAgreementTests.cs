@@ -16,6 +16,8 @@ public class CaptureAgreementTests
     {
         // 802.1ad-tagged ARP whose hardware type is 0x3030 with length 14 (a tcpdump overflow test).
         ["shared/tcpdump/tests/arp-too-long-tha.pcap"] = [(1, "arp: Unsupported")],
+        // UDP Length 8 to port 53: an empty DNS message, and bytes after it in the IPv4 payload (tcpdump's dns-zlip test).
+        ["shared/tcpdump/tests/dns-zlip-1.pcap"] = [(1, "dns: Truncated")],
         // IHL 4: a 16-byte header.
         ["shared/tcpdump/tests/ipv4_invalid_hdr_length.pcap"] = [(1, "ipv4: BadHeaderLength")],
         // Snap length 38: the UDP header is cut after 4 bytes (tshark: short).

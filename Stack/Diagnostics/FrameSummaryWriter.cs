@@ -64,11 +64,13 @@ internal static class FrameSummaryWriter
         {
             text.Append(inv, $"{ip.Source}.{udp.SourcePort} > {ip.Destination}.{udp.DestinationPort}: UDP, length {udp.PayloadLength}");
             if (udp.ChecksumOk == false) text.Append(", bad udp cksum");
+            AppendApplication(text, frame);
         }
         else if (frame.Tcp is { } tcp)
         {
             text.Append(inv, $"{ip.Source}.{tcp.SourcePort} > {ip.Destination}.{tcp.DestinationPort}: ");
             AppendTcp(text, tcp);
+            AppendApplication(text, frame);
         }
         else if (frame.Icmp is { } icmp)
         {
@@ -80,6 +82,58 @@ internal static class FrameSummaryWriter
             text.Append(inv, $"{ip.Source} > {ip.Destination}");
             if (ip.Offset != 0) text.Append(inv, $": fragment of {ip.TotalLength - ip.HeaderLength} bytes");
         }
+    }
+
+    private static void AppendApplication(StringBuilder text, DecodedFrame frame)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (frame.Dns is { } dns)
+        {
+            text.Append(inv, $": DNS {dns.Id} {(dns.IsResponse ? "response" : "query")}");
+            if (dns.Opcode != 0) text.Append(inv, $" opcode {dns.Opcode}");
+            if (dns.IsResponse) text.Append(' ').Append(ResponseCodeName(dns.ResponseCode));
+            foreach (var q in dns.Questions) text.Append(' ').Append(TypeName(q.Type)).Append("? ").Append(Printable(q.Name));
+            if (dns.Answers.Count > 0)
+                text.Append(", answers ").Append(string.Join(", ", dns.Answers.Select(a => $"{Printable(a.Name)} {TypeName(a.Type)} {Printable(a.Data)}")));
+        }
+        if (frame.Dhcp is { } dhcp)
+        {
+            text.Append(": DHCP ").Append(dhcp.MessageType is byte type ? DhcpTypeName(type) : dhcp.Operation == 1 ? "BOOTREQUEST" : "BOOTREPLY");
+            text.Append(inv, $" xid 0x{dhcp.TransactionId:x8}, chaddr {dhcp.ClientHardwareAddress}");
+            if (!dhcp.ClientAddress.IsAny) text.Append(inv, $", ciaddr {dhcp.ClientAddress}");
+            if (!dhcp.YourAddress.IsAny) text.Append(inv, $", yiaddr {dhcp.YourAddress}");
+            if (dhcp.RequestedAddress is { } requested) text.Append(inv, $", requested {requested}");
+            if (dhcp.ServerIdentifier is { } server) text.Append(inv, $", server {server}");
+            if (dhcp.LeaseTime is uint lease) text.Append(inv, $", lease {lease}");
+        }
+    }
+
+    private static string TypeName(ushort type) => type switch
+    {
+        1 => "A", 2 => "NS", 5 => "CNAME", 6 => "SOA", 12 => "PTR", 15 => "MX", 16 => "TXT", 28 => "AAAA", 33 => "SRV", 41 => "OPT", 255 => "ANY",
+        _ => "TYPE" + type.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string ResponseCodeName(byte code) => code switch
+    {
+        0 => "NOERROR", 1 => "FORMERR", 2 => "SERVFAIL", 3 => "NXDOMAIN", 4 => "NOTIMP", 5 => "REFUSED",
+        _ => "RCODE" + code.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string DhcpTypeName(byte type) => type switch
+    {
+        1 => "DISCOVER", 2 => "OFFER", 3 => "REQUEST", 4 => "DECLINE", 5 => "ACK", 6 => "NAK", 7 => "RELEASE", 8 => "INFORM",
+        _ => "type " + type.ToString(CultureInfo.InvariantCulture),
+    };
+
+    // Names and TXT data are bytes from the wire: keep the summary on one printable line.
+    private static string Printable(string text)
+    {
+        if (text.All(c => c is >= ' ' and <= '~')) return text;
+        var clean = new StringBuilder(text.Length + 8);
+        foreach (char c in text)
+            clean.Append(c is >= ' ' and <= '~' ? c.ToString() : string.Create(CultureInfo.InvariantCulture, $"\\{(int)c:000}"));
+        return clean.ToString();
     }
 
     // tcpdump's style: Flags [S.], seq, ack, win, options [...], length.
