@@ -6,7 +6,7 @@ public sealed class TcpCounters
     internal long ActiveOpensCount, PassiveOpensCount, SegmentsSentCount, ResetsSentCount, ResetsReceivedCount;
     internal long TimeoutRetransmitsCount, FastRetransmitsCount, SackRetransmitsCount, OutOfOrderSegmentsCount, OutOfOrderDroppedCount;
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
-    internal long ListenOverflowsCount, SynQueueFullCount;
+    internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount;
 
     /// <summary>Connections we opened (SYN sent).</summary>
     public long ActiveOpens => Volatile.Read(ref ActiveOpensCount);
@@ -39,5 +39,7 @@ public sealed class TcpCounters
         yield return ("tcp.ack_for_unsent", () => Volatile.Read(ref AckForUnsentCount));
         yield return ("tcp.listen_overflows", () => Volatile.Read(ref ListenOverflowsCount));
         yield return ("tcp.syn_queue_full", () => Volatile.Read(ref SynQueueFullCount));
+        yield return ("tcp.tail_loss_probes", () => Volatile.Read(ref TailProbesCount));
+        yield return ("tcp.lost_retransmits", () => Volatile.Read(ref LostRetransmitsCount));
     }
 }

@@ -46,6 +46,9 @@ public sealed partial class TcpConnection
 
     // Congestion control: NewReno (RFC 5681, RFC 6582) with SACK-guided retransmission of holes.
     private uint _cwnd, _ssthresh = uint.MaxValue, _recover, _highRetransmitted;
+    private TimeSpan _unaRetransmittedAt;
+    private TimeSpan? _probeAt;                // RFC 8985 tail loss probe
+    private bool _probed;
     private int _dupAcks;
     private bool _inRecovery;
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
@@ -176,7 +179,7 @@ public sealed partial class TcpConnection
         IsUserClosed = true;
         Ready = null;
         if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
-            SendControl(_sndNxt, 0, TcpFlags.Rst, _table.Now);
+            SendControl(_sndMax, 0, TcpFlags.Rst, _table.Now);
         SetClosed(NetError.None);
     }
 
@@ -381,8 +384,10 @@ public sealed partial class TcpConnection
         }
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
-        else if (ack == _sndUna && segment.Payload.IsEmpty && !segment.Flags.HasFlag(TcpFlags.Fin)
-                 && _sndWnd == oldWindow && Seq.Gt(_sndMax, _sndUna))
+        else if (ack == _sndUna && segment.Payload.IsEmpty && !segment.Flags.HasFlag(TcpFlags.Fin) && Seq.Gt(_sndMax, _sndUna)
+                 && (_sndWnd == oldWindow || (_sack && options.SackBlocks.Count > 0)))
+            // RFC 5681 counts a duplicate only with an unchanged window; RFC 6675 lets SACK information count
+            // instead, which matters against receivers (Linux) whose window grows during the transfer.
             OnDuplicateAck(now);
 
         // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
@@ -454,6 +459,9 @@ public sealed partial class TcpConnection
 
         // RFC 6298 5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged.
         _retransmitAt = _sndUna == _sndMax ? null : now + _rto;
+        _probeAt = null;
+        _probed = false;
+        if (_sndUna != _sndMax) _table.MarkPending(this);   // the output pass decides whether a tail probe is due
         if (_send.Free > 0) Notify();
     }
 
@@ -464,10 +472,20 @@ public sealed partial class TcpConnection
         if (_inRecovery)
         {
             _cwnd += (uint)_mss;   // RFC 5681 3.2 step 4: inflate for each segment that left the network
+            // RFC 8985 in spirit: ACKs still arriving well after the first hole was resent mean the resend was lost too.
+            if (now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
+            {
+                _highRetransmitted = _sndUna;
+                _table.Statistics.LostRetransmitsCount++;
+            }
             RetransmitNextHole(now);
             return;
         }
-        if (_dupAcks == 3 || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
+        // RFC 5827 (early retransmit): with fewer than four segments outstanding and nothing new to send, fewer
+        // duplicates can ever arrive, so the threshold drops to the outstanding segments minus one.
+        int outstandingSegments = (int)((FlightSize + (uint)_mss - 1) / (uint)Math.Max(_mss, 1));
+        int threshold = DataOffset(_sndNxt) < _send.Count && _sndWnd > FlightSize + (uint)_mss && _cwnd > FlightSize + (uint)_mss ? 3 : Math.Clamp(outstandingSegments - 1, 1, 3);
+        if (_dupAcks >= threshold || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
             _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
@@ -544,6 +562,7 @@ public sealed partial class TcpConnection
         end = Seq.Min(end, _sndMax);
         int dataEnd = DataOffset(end);
         int dataStart = DataOffset(from);
+        if (from == _sndUna) _unaRetransmittedAt = now;
         if (dataEnd > dataStart) SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
         else if (_finSent && end == _sndMax) SendControl(_sndMax - 1, 0, TcpFlags.Fin | TcpFlags.Ack, now);
         _highRetransmitted = end;
