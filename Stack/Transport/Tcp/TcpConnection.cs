@@ -665,7 +665,8 @@ public sealed partial class TcpConnection
     private void OnWindowOpened()
     {
         // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a larger window once it grew by min(buffer/2, MSS).
-        uint right = _rcvNxt + (uint)_receive.Window;
+        // Only what the window field can carry counts: a ring larger than 65535 << scale opens nothing new.
+        uint right = _rcvNxt + Math.Min((uint)_receive.Window, 65535u << _rcvScale);
         if (Seq.Ge(right, _rcvAdvertisedRight + (uint)Math.Min(_receive.Capacity / 2, _mss)) && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
         {
             _ackNow = true;
