@@ -329,7 +329,9 @@ public sealed partial class TcpConnection
             case TcpState.SynReceived when Listener is not null:
                 SetClosed(NetError.None);   // a passive open simply goes away (RFC 9293: back to LISTEN)
                 break;
-            case TcpState.TimeWait: case TcpState.Closing: case TcpState.LastAck:
+            case TcpState.TimeWait:
+                break;   // RFC 1337 (fix F1): ignore a RST in TIME-WAIT rather than let it assassinate the connection
+            case TcpState.Closing: case TcpState.LastAck:
                 SetClosed(NetError.None);
                 break;
             default:
