@@ -635,6 +635,13 @@ public sealed partial class TcpConnection
 
     private void Established(TimeSpan now)
     {
+        if (_retransmissions > 0)
+        {
+            // The SYN or SYN-ACK was lost: RFC 5681 3.1, an initial window of one segment; RFC 6298 5.7, an RTO of
+            // 3 s unless the handshake gave an RTT sample.
+            _cwnd = (uint)_mss;
+            if (!_haveRtt && _rto < TimeSpan.FromSeconds(3)) _rto = TimeSpan.FromSeconds(3);
+        }
         State = TcpState.Established;
         _retransmitAt = Seq.Gt(_sndMax, _sndUna) ? now + _rto : null;
         _retransmissions = 0;
