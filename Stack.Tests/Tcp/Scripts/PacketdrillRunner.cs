@@ -647,8 +647,12 @@ internal sealed class PacketdrillRunner : IDisposable
     {
         if (name.StartsWith("stats.", StringComparison.Ordinal))
         {
-            var property = typeof(TcpIpSharp.Diagnostics.TcpCounters).GetProperty(name[6..]) ?? throw new ScriptFailure($"no TCP counter {name[6..]}");
-            return (long)property.GetValue(_stack.Statistics.TcpDetail)!;
+            // Public properties, or the internal NameCount fields behind the ones not yet published as properties.
+            var counters = _stack.Statistics.TcpDetail;
+            var type = typeof(TcpIpSharp.Diagnostics.TcpCounters);
+            if (type.GetProperty(name[6..]) is { } property) return (long)property.GetValue(counters)!;
+            var field = type.GetField(name[6..] + "Count", BindingFlags.Instance | BindingFlags.NonPublic) ?? throw new ScriptFailure($"no TCP counter {name[6..]}");
+            return (long)field.GetValue(counters)!;
         }
         if (name == "connections") return _stack.Interface.Tcp.Count;
         if (name is "listener.pending" or "listener.halfopen")
