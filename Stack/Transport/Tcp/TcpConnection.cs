@@ -233,6 +233,7 @@ public sealed partial class TcpConnection
         _keepaliveProbes = 0;
         if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
         if (!CheckTimestamp(segment, options, now)) return;
+        if (State == TcpState.SynReceived && Listener is null && TakeSimultaneousSynAck(segment, now)) return;
         if (!CheckSequence(segment, now)) return;
         if (segment.Flags.HasFlag(TcpFlags.Rst)) { OnReset(segment, now); return; }
         if (segment.Flags.HasFlag(TcpFlags.Syn)) { ChallengeAck(now); return; }   // RFC 5961 4.2
@@ -282,6 +283,23 @@ public sealed partial class TcpConnection
             _sndWnd = segment.WindowSize;
             SendSyn(now, ack: true);
         }
+    }
+
+    // RFC 9293 3.5 figure 8 (simultaneous open): the peer's SYN-ACK repeats its SYN (SEG.SEQ = IRS, left of the window)
+    // and acknowledges ours; it completes the open, as Linux accepts it too. Its window is not scaled (RFC 7323 2.2).
+    private bool TakeSimultaneousSynAck(TcpSegment segment, TimeSpan now)
+    {
+        uint ack = segment.AcknowledgmentNumber;
+        if ((segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != (TcpFlags.Syn | TcpFlags.Ack) || segment.SequenceNumber != _irs
+            || !(Seq.Lt(_sndUna, ack) && Seq.Le(ack, _sndNxt)))
+            return false;
+        _sndUna = ack;
+        _sndWnd = segment.WindowSize;
+        _sndWl1 = segment.SequenceNumber;
+        _sndWl2 = ack;
+        _maxSndWnd = _sndWnd;
+        Established(now);
+        return true;
     }
 
     // RFC 7323 5.3 (PAWS): an old timestamp on a non-RST segment is dropped with an ACK.
