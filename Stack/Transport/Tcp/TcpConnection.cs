@@ -200,6 +200,7 @@ public sealed partial class TcpConnection
         TakeSynOptions(segment, options);
         _irs = segment.SequenceNumber;
         _rcvNxt = _irs + 1;
+        _rcvAdvertisedRight = _rcvNxt;   // nothing advertised beyond RCV.NXT yet (0 would read as a right edge anywhere)
         _sndWnd = segment.WindowSize;   // RFC 7323 2.2: never scaled in a SYN
         _sndWl1 = segment.SequenceNumber;
         _sndWl2 = _iss;
@@ -264,6 +265,7 @@ public sealed partial class TcpConnection
         TakeSynOptions(segment, options);
         _irs = segment.SequenceNumber;
         _rcvNxt = _irs + 1;
+        _rcvAdvertisedRight = _rcvNxt;   // nothing advertised beyond RCV.NXT yet (0 would read as a right edge anywhere)
         if (ack)
         {
             _sndUna = segAck;
