@@ -333,6 +333,8 @@ public sealed partial class TcpConnection
         if (ok) return true;
         if (!segment.Flags.HasFlag(TcpFlags.Rst))
         {
+            // RFC 9293 3.10.7.4 (TIME-WAIT): a retransmission of the peer's FIN is acknowledged and restarts the 2 MSL timeout.
+            if (State == TcpState.TimeWait && segment.Flags.HasFlag(TcpFlags.Fin)) _timeWaitUntil = now + _options.TimeWaitTimeout;
             _table.Statistics.OutOfWindowCount++;
             SendAck(now);
         }
