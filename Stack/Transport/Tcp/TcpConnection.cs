@@ -466,9 +466,9 @@ public sealed partial class TcpConnection
         {
             if (Seq.Ge(ack, _recover))
             {
-                // RFC 6582 3.2 (full acknowledgment): leave fast recovery.
+                // RFC 6582 3.2 step 3 (full acknowledgment), option 1: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
                 _inRecovery = false;
-                _cwnd = Math.Max(Math.Min(_ssthresh, FlightSize + (uint)_mss), (uint)_mss);
+                _cwnd = Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
             }
             else
             {
