@@ -8,6 +8,9 @@ public sealed class TcpCounters
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount;
 
+    /// <summary>Segments sent (data, ACKs, control).</summary>
+    public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
+    internal long SegmentsSentCount_ForTests => SegmentsSentCount;
     /// <summary>Connections we opened (SYN sent).</summary>
     public long ActiveOpens => Volatile.Read(ref ActiveOpensCount);
     /// <summary>Connections opened by peers (SYN received on a listener).</summary>

@@ -262,7 +262,7 @@ public sealed partial class TcpConnection
 
     private void SendControl(uint sequence, uint ack, TcpFlags flags, TimeSpan now)
     {
-        bool rst = flags.HasFlag(TcpFlags.Rst);
+        bool rst = (flags & TcpFlags.Rst) != 0;
         var header = new TcpHeader(LocalPort, RemotePort, sequence, ack, flags, rst ? (ushort)0 : WindowField(), 0, rst ? default : SegmentOptions(now));
         Transmit(header, 0, 0, now);
         if (rst) _table.Statistics.ResetsSentCount++;
@@ -275,7 +275,7 @@ public sealed partial class TcpConnection
         if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
         _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now);
         _table.Statistics.SegmentsSentCount++;
-        if (header.Flags.HasFlag(TcpFlags.Ack))
+        if ((header.Flags & TcpFlags.Ack) != 0)
         {
             _ackNow = false;
             _delayedAckAt = null;

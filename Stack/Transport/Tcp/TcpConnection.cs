@@ -234,9 +234,9 @@ public sealed partial class TcpConnection
         if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
         if (!CheckTimestamp(segment, options, now)) return;
         if (!CheckSequence(segment, now)) return;
-        if (segment.Flags.HasFlag(TcpFlags.Rst)) { OnReset(segment, now); return; }
-        if (segment.Flags.HasFlag(TcpFlags.Syn)) { ChallengeAck(now); return; }   // RFC 5961 4.2
-        if (!segment.Flags.HasFlag(TcpFlags.Ack)) return;
+        if ((segment.Flags & TcpFlags.Rst) != 0) { OnReset(segment, now); return; }
+        if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
+        if ((segment.Flags & TcpFlags.Ack) == 0) return;
         if (!OnAck(segment, options, now)) return;
         if (State is TcpState.Closed) return;
         OnText(segment, now);
@@ -247,19 +247,19 @@ public sealed partial class TcpConnection
     private void OnSegmentInSynSent(TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
         var flags = segment.Flags;
-        bool ack = flags.HasFlag(TcpFlags.Ack);
+        bool ack = (flags & TcpFlags.Ack) != 0;
         uint segAck = segment.AcknowledgmentNumber;
         if (ack && (Seq.Le(segAck, _iss) || Seq.Gt(segAck, _sndNxt)))
         {
-            if (!flags.HasFlag(TcpFlags.Rst)) SendControl(segAck, 0, TcpFlags.Rst, now);
+            if ((flags & TcpFlags.Rst) == 0) SendControl(segAck, 0, TcpFlags.Rst, now);
             return;
         }
-        if (flags.HasFlag(TcpFlags.Rst))
+        if ((flags & TcpFlags.Rst) != 0)
         {
             if (ack) SetClosed(NetError.ConnectionRefused);   // RFC 9293: "error: connection reset" -> ECONNREFUSED
             return;
         }
-        if (!flags.HasFlag(TcpFlags.Syn)) return;
+        if ((flags & TcpFlags.Syn) == 0) return;
         TakeSynOptions(segment, options);
         _irs = segment.SequenceNumber;
         _rcvNxt = _irs + 1;
@@ -287,7 +287,7 @@ public sealed partial class TcpConnection
     // RFC 7323 5.3 (PAWS): an old timestamp on a non-RST segment is dropped with an ACK.
     private bool CheckTimestamp(TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
-        if (!_timestamps || options.Timestamp is not TcpTimestamp ts || segment.Flags.HasFlag(TcpFlags.Rst)) return true;
+        if (!_timestamps || options.Timestamp is not TcpTimestamp ts || (segment.Flags & TcpFlags.Rst) != 0) return true;
         if ((int)(ts.Value - _tsRecent) < 0)
         {
             _table.Statistics.PawsDropsCount++;
@@ -311,7 +311,7 @@ public sealed partial class TcpConnection
         // A zero-window probe or old duplicate still deserves an ACK; a segment at RCV.NXT with a zero window keeps its ACK and RST.
         if (!ok && window == 0 && seq == _rcvNxt) ok = true;
         if (ok) return true;
-        if (!segment.Flags.HasFlag(TcpFlags.Rst))
+        if ((segment.Flags & TcpFlags.Rst) == 0)
         {
             _table.Statistics.OutOfWindowCount++;
             SendAck(now);
@@ -384,7 +384,7 @@ public sealed partial class TcpConnection
         }
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
-        else if (ack == _sndUna && segment.Payload.IsEmpty && !segment.Flags.HasFlag(TcpFlags.Fin) && Seq.Gt(_sndMax, _sndUna)
+        else if (ack == _sndUna && segment.Payload.IsEmpty && (segment.Flags & TcpFlags.Fin) == 0 && Seq.Gt(_sndMax, _sndUna)
                  && (_sndWnd == oldWindow || (_sack && options.SackBlocks.Count > 0)))
             // RFC 5681 counts a duplicate only with an unchanged window; RFC 6675 lets SACK information count
             // instead, which matters against receivers (Linux) whose window grows during the transfer.
@@ -605,7 +605,7 @@ public sealed partial class TcpConnection
 
     private void OnFin(TcpSegment segment, TimeSpan now)
     {
-        if (!segment.Flags.HasFlag(TcpFlags.Fin) || _finReceived) return;
+        if ((segment.Flags & TcpFlags.Fin) == 0 || _finReceived) return;
         if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent) return;
         uint finSequence = segment.SequenceNumber + (uint)segment.Payload.Length;
         if (finSequence != _rcvNxt)

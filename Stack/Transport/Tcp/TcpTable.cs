@@ -112,10 +112,10 @@ internal sealed class TcpTable
             return;
         }
         var flags = segment.Flags;
-        if (_listeners.TryGetValue(segment.DestinationPort, out var listener) && !flags.HasFlag(TcpFlags.Rst))
+        if (_listeners.TryGetValue(segment.DestinationPort, out var listener) && (flags & TcpFlags.Rst) == 0)
         {
-            if (flags.HasFlag(TcpFlags.Ack)) { Reset(ip, segment, now); return; }   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
-            if (!flags.HasFlag(TcpFlags.Syn)) return;
+            if ((flags & TcpFlags.Ack) != 0) { Reset(ip, segment, now); return; }   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
+            if ((flags & TcpFlags.Syn) == 0) return;
             if (!listener.HasRoom || listener.IsClosed) { Statistics.SynQueueFullCount++; return; }
             var accepted = Create(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, listener.Options, now);
             accepted.Listener = listener;
@@ -132,8 +132,8 @@ internal sealed class TcpTable
     private void Reset(Ipv4Packet ip, TcpSegment segment, TimeSpan now)
     {
         var flags = segment.Flags;
-        if (flags.HasFlag(TcpFlags.Rst)) return;
-        var header = flags.HasFlag(TcpFlags.Ack)
+        if ((flags & TcpFlags.Rst) != 0) return;
+        var header = (flags & TcpFlags.Ack) != 0
             ? new TcpHeader(segment.DestinationPort, segment.SourcePort, segment.AcknowledgmentNumber, 0, TcpFlags.Rst, 0)
             : new TcpHeader(segment.DestinationPort, segment.SourcePort, 0, segment.SequenceNumber + (uint)segment.SequenceLength, TcpFlags.Rst | TcpFlags.Ack, 0);
         int length = header.WriteTo(_output.SegmentBuffer);
