@@ -159,7 +159,7 @@ public sealed partial class TcpConnection
     private void AbortTimedOut(TimeSpan now)
     {
         if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendControl(_sndMax, 0, TcpFlags.Rst, now);
-        SetClosed(NetError.TimedOut);
+        SetClosed(_softError != NetError.None ? _softError : NetError.TimedOut);   // as Linux: the last soft error explains the timeout
     }
 
     // RFC 9293 3.8.6.1: probe a zero window; Linux's probe is an ACK with an old sequence number, which the peer answers with its window.

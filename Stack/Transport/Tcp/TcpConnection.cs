@@ -49,6 +49,7 @@ public sealed partial class TcpConnection
     private TimeSpan _unaRetransmittedAt;
     private TimeSpan? _probeAt;                // RFC 8985 tail loss probe
     private bool _probed;
+    private NetError _softError;
     private int _dupAcks;
     private bool _inRecovery;
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
@@ -71,7 +72,7 @@ public sealed partial class TcpConnection
         _tsOffset = tsOffset;
         _rto = options.InitialRetransmissionTimeout;
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
-        while (_receiveScaleWanted < 14 && (65535L << _receiveScaleWanted) < options.ReceiveBufferSize) _receiveScaleWanted++;
+        _receiveScaleWanted = ScaleFor(options.ReceiveBufferSize);
         _lastReceived = _lastProgress = now;
     }
 
@@ -183,6 +184,33 @@ public sealed partial class TcpConnection
         SetClosed(NetError.None);
     }
 
+    // ------------------------------------------------------------------ ICMP errors (RFC 1122 4.2.3.9, RFC 1191, RFC 5927)
+
+    internal void OnIcmpError(IcmpType type, byte code, ushort nextHopMtu, uint quotedSequence, TimeSpan now)
+    {
+        // RFC 5927 4.1: only an error quoting a sequence number we have sent and not had acknowledged is believed.
+        if (!(Seq.Le(_sndUna, quotedSequence) && Seq.Lt(quotedSequence, Seq.Max(_sndMax, _sndUna + 1)))) { _table.Statistics.IcmpIgnoredCount++; return; }
+        if (type == IcmpType.DestinationUnreachable && code == 4)
+        {
+            // RFC 1191: fragmentation needed; without a next-hop MTU, fall to the 576-byte plateau.
+            int mtu = nextHopMtu >= 68 ? nextHopMtu : 576;
+            int mss = Math.Max(mtu - Ipv4Header.MinimumSize - TcpHeader.MinimumSize, 88);
+            if (mss < _mss)
+            {
+                _mss = mss;
+                _table.Statistics.MssLoweredCount++;
+                _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
+                _highRetransmitted = _sndUna;
+                _table.MarkPending(this);
+            }
+            return;
+        }
+        var error = type == IcmpType.DestinationUnreachable && code is 2 or 3 ? NetError.ConnectionRefused : NetError.HostUnreachable;
+        // Linux's rule: while connecting the error is fatal; once synchronized it is soft, kept for a later timeout.
+        if (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null)) SetClosed(error);
+        else _softError = error;
+    }
+
     // ------------------------------------------------------------------ opening
 
     internal void Open(TimeSpan now)
@@ -207,6 +235,40 @@ public sealed partial class TcpConnection
         _sndMax = _sndNxt;
         SendSyn(now, ack: true);
         Arm(now);
+    }
+
+    /// <summary>Builds an established connection from a validated SYN cookie (RFC 4987 3.1) and processes the ACK that carried it.</summary>
+    internal void AcceptCookie(TcpSegment segment, in TcpOptions options, int mss, int? windowScale, bool sack, TimeSpan now)
+    {
+        _irs = segment.SequenceNumber - 1;
+        _rcvNxt = segment.SequenceNumber;
+        _sndUna = _sndNxt = _sndMax = _iss + 1;
+        _mss = Math.Min(mss, _output.MaxSegment - TcpHeader.MinimumSize);
+        if (_options.WindowScaling && windowScale is int ws)
+        {
+            _sndScale = Math.Min(ws, 14);
+            _rcvScale = _receiveScaleWanted;
+        }
+        _timestamps = _options.Timestamps && options.Timestamp is not null;
+        if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
+        _sack = _options.SelectiveAcknowledgments && sack;
+        _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
+        _sndWnd = (uint)segment.WindowSize << _sndScale;
+        _maxSndWnd = _sndWnd;
+        _sndWl1 = segment.SequenceNumber;
+        _sndWl2 = segment.AcknowledgmentNumber;
+        _lastAckSent = _rcvNxt;
+        _rcvAdvertisedRight = _rcvNxt + (uint)Math.Min(_receive.Window, 65535);
+        Established(now);
+        if (State == TcpState.Established) OnSegment(segment, options, now);
+    }
+
+    /// <summary>The window-scale shift a connection with these options offers.</summary>
+    internal static int ScaleFor(int receiveBufferSize)
+    {
+        int shift = 0;
+        while (shift < 14 && (65535L << shift) < receiveBufferSize) shift++;
+        return shift;
     }
 
     private void TakeSynOptions(TcpSegment segment, in TcpOptions options)
