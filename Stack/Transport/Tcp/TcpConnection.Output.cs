@@ -142,7 +142,7 @@ public sealed partial class TcpConnection
         else
         {
             // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
-            _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
+            _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: true);
             _cwnd = (uint)_mss;
             _inRecovery = false;
             _dupAcks = 0;

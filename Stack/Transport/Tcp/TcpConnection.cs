@@ -53,6 +53,7 @@ public sealed partial class TcpConnection
     private int _dupAcks;
     private bool _inRecovery;
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
+    private readonly ICongestionControl _congestion;
     private int _sackCount;
 
     internal TcpConnection(TcpTable table, ITcpOutput output, TcpConnectionOptions options, Ipv4Address localAddress, ushort localPort,
@@ -71,6 +72,7 @@ public sealed partial class TcpConnection
         _sndUna = _sndNxt = _sndMax = iss;
         _tsOffset = tsOffset;
         _rto = options.InitialRetransmissionTimeout;
+        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl() : new CubicCongestionControl();
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
         _receiveScaleWanted = ScaleFor(options.ReceiveBufferSize);
         _lastReceived = _lastProgress = now;
@@ -108,6 +110,8 @@ public sealed partial class TcpConnection
     public TimeSpan RetransmissionTimeout => _rto;
     /// <summary>Congestion window in bytes.</summary>
     public long CongestionWindow => _cwnd;
+    /// <summary>The congestion-control algorithm's name.</summary>
+    public string CongestionControl => _congestion.Name;
     /// <summary>Segments retransmitted on this connection.</summary>
     public long Retransmits { get; private set; }
     internal bool IsUserClosed { get; private set; }
@@ -515,8 +519,7 @@ public sealed partial class TcpConnection
                 _cwnd = _cwnd > acked ? _cwnd - acked + (uint)_mss : (uint)_mss;
             }
         }
-        else if (_cwnd < _ssthresh) _cwnd += Math.Min(acked, 2 * (uint)_mss);            // slow start (RFC 3465, L = 2)
-        else _cwnd += Math.Max(1u, (uint)((ulong)_mss * (uint)_mss / _cwnd));           // congestion avoidance
+        else _cwnd = _congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt);
         _dupAcks = 0;
 
         // RFC 6298 5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged.
@@ -550,7 +553,7 @@ public sealed partial class TcpConnection
         if (_dupAcks >= threshold || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
-            _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
+            _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
             _recover = _sndMax;
             _inRecovery = true;
             _highRetransmitted = _sndUna;
