@@ -111,6 +111,9 @@ public sealed class NetworkStack : IDisposable
         return Interface.Tcp.Connect(address, port, localPort, options, Interface.Now);
     }
 
+    /// <summary>A debug snapshot of every TCP connection (state, sequence variables, windows, SRTT, RTO, cwnd), one line each.</summary>
+    public IReadOnlyList<string> TcpSnapshot() => Interface.Tcp.Snapshot();
+
     /// <summary>Opens an ICMP echo client with a random identifier unless one is given.</summary>
     public EchoClient OpenEchoClient(ushort? identifier = null)
         => Interface.OpenEchoClient(this, identifier ?? (ushort)_random.NextUInt32());

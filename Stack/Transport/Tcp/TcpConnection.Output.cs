@@ -30,7 +30,7 @@ public sealed partial class TcpConnection
             int sentOffset = DataOffset(_sndNxt);
             int unsent = _send.Count - sentOffset;
             if (unsent <= 0) return;
-            uint window = Math.Min(_sndWnd, _cwnd);
+            uint window = Math.Min(_sndWnd, _inRecovery ? _cwnd : _cwnd + _limitedTransmit);
             uint inFlight = _sndNxt - _sndUna;
             if (inFlight >= window)
             {

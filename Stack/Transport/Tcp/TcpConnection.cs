@@ -50,6 +50,7 @@ public sealed partial class TcpConnection
     private TimeSpan? _probeAt;                // RFC 8985 tail loss probe
     private bool _probed;
     private NetError _softError;
+    private uint _limitedTransmit;
     private int _dupAcks;
     private bool _inRecovery;
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
@@ -122,7 +123,7 @@ public sealed partial class TcpConnection
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
     public override string ToString() =>
         $"{LocalPort}->{RemoteAddress}:{RemotePort} {State} una={_sndUna - _iss} nxt={_sndNxt - _iss} max={_sndMax - _iss} wnd={_sndWnd} cwnd={_cwnd} " +
-        $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} rto={_rto.TotalMilliseconds}ms rtx@{_retransmitAt?.TotalMilliseconds} " +
+        $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} srtt={_srtt.TotalMilliseconds:0.###}ms rto={_rto.TotalMilliseconds}ms cc={_congestion.Name} rtx@{_retransmitAt?.TotalMilliseconds} " +
         $"queued={_send.Count} readable={_receive.Readable} ooo={_receive.Ranges} sacked={_sackCount} recovery={_inRecovery} fin={_finQueued}/{_finSent}/{_finReceived} pending={Pending}";
 
     /// <summary>Queues bytes to send; returns how many fit in the send ring (0 when full or closed for sending).</summary>
@@ -395,7 +396,9 @@ public sealed partial class TcpConnection
             case TcpState.SynReceived when Listener is not null:
                 SetClosed(NetError.None);   // a passive open simply goes away (RFC 9293: back to LISTEN)
                 break;
-            case TcpState.TimeWait: case TcpState.Closing: case TcpState.LastAck:
+            case TcpState.TimeWait:
+                break;   // RFC 1337: a reset must not assassinate TIME-WAIT; it runs its full 2 MSL
+            case TcpState.Closing: case TcpState.LastAck:
                 SetClosed(NetError.None);
                 break;
             default:
@@ -521,6 +524,7 @@ public sealed partial class TcpConnection
         }
         else _cwnd = _congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt);
         _dupAcks = 0;
+        _limitedTransmit = 0;
 
         // RFC 6298 5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged.
         _retransmitAt = _sndUna == _sndMax ? null : now + _rto;
@@ -550,6 +554,12 @@ public sealed partial class TcpConnection
         // duplicates can ever arrive, so the threshold drops to the outstanding segments minus one.
         int outstandingSegments = (int)((FlightSize + (uint)_mss - 1) / (uint)Math.Max(_mss, 1));
         int threshold = DataOffset(_sndNxt) < _send.Count && _sndWnd > FlightSize + (uint)_mss && _cwnd > FlightSize + (uint)_mss ? 3 : Math.Clamp(outstandingSegments - 1, 1, 3);
+        if (_dupAcks < threshold && _dupAcks <= 2)
+        {
+            // RFC 3042 (limited transmit): each of the first two duplicates lets one new segment out beyond cwnd.
+            _limitedTransmit = (uint)(_dupAcks * _mss);
+            _table.MarkPending(this);
+        }
         if (_dupAcks >= threshold || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.

@@ -41,6 +41,9 @@ internal sealed class TcpTable
     public TcpCounters Statistics { get; }
     public TimeSpan Now { get; private set; }
     public int Count => _connections.Count;
+
+    /// <summary>One line per connection: state, sequence variables, windows, RTT and cwnd.</summary>
+    public IReadOnlyList<string> Snapshot() => [.. _connections.Values.Select(c => c.ToString())];
     public Func<Ipv4Address> LocalAddress { get; set; } = () => default;
 
     // ------------------------------------------------------------------ user calls
