@@ -118,6 +118,27 @@ public sealed class NetNs : IDisposable
             Run("ethtool", "-K", end, "tso", "off", "gso", "off", "gro", "off", "tx", "off", "rx", "off");
         Configure(name, address);
         Configure(peer, peerAddress);
+        WaitUntilUp(name);
+        WaitUntilUp(peer);
+    }
+
+    /// <summary>
+    /// Waits until the kernel reports <paramref name="device"/>'s operational state UP (carrier on, as seen by
+    /// <c>ip -br link</c>). Until then, for up to a second after a TAP is attached or a veth pair comes up, the kernel
+    /// silently drops what it sends there: a test that sends a single frame and expects an answer must wait first.
+    /// </summary>
+    public void WaitUntilUp(string device, TimeSpan? timeout = null)
+    {
+        var limit = System.Diagnostics.Stopwatch.StartNew();
+        string state = "";
+        while (limit.Elapsed < (timeout ?? TimeSpan.FromSeconds(5)))
+        {
+            var fields = Ip("-br", "link", "show", "dev", device).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            state = fields.Length > 1 ? fields[1] : "";
+            if (state == "UP") return;
+            Thread.Sleep(20);
+        }
+        Assert.Fail($"{device} in namespace {Name} did not come up (state {state})");
     }
 
     private void Configure(string device, string? address)
@@ -128,7 +149,13 @@ public sealed class NetNs : IDisposable
     }
 
     /// <summary>Opens (attaches to, or creates) the TAP <paramref name="name"/> inside this namespace; closed in <see cref="Dispose"/> at the latest.</summary>
-    public TapLink OpenTap(string name) => Own(TapLink.Open(name, Path));
+    /// <remarks>When the device is administratively up, waits for its carrier (see <see cref="WaitUntilUp"/>) before returning.</remarks>
+    public TapLink OpenTap(string name)
+    {
+        var link = Own(TapLink.Open(name, Path));
+        if (Ip("-o", "link", "show", "dev", name).Contains(",UP", StringComparison.Ordinal)) WaitUntilUp(name);
+        return link;
+    }
 
     /// <summary>Opens a pcap-live link on interface <paramref name="name"/> inside this namespace; closed in <see cref="Dispose"/> at the latest.</summary>
     public PcapLiveLink OpenPcap(string name, MacAddress? ownMac = null) => Own(PcapLiveLink.Open(name, Path, ownMac));
