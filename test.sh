@@ -16,12 +16,10 @@ need_packages() {
   command -v arping   >/dev/null || missing+=(arping)
   command -v socat    >/dev/null || missing+=(socat)
   command -v curl     >/dev/null || missing+=(curl)
-  command -v dig      >/dev/null || missing+=(dnsutils)
-  command -v dnsmasq  >/dev/null || missing+=(dnsmasq-base)
-  command -v udhcpc   >/dev/null || missing+=(udhcpc)
   command -v iptables >/dev/null || missing+=(iptables)
   command -v ethtool  >/dev/null || missing+=(ethtool)
   command -v python3  >/dev/null || missing+=(python3)
+  [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
 missing=$(need_packages)

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.Logging;
+using TcpIpSharp.Links;
+using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Tap.Cli;
+
+/// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
+internal static class HostSetup
+{
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] [--mac MAC] [--mtu N] [--pcap FILE] [--trace] [--log-level LEVEL]";
+
+    public static NetworkStackOptions Options(CommandLine cl)
+    {
+        var (address, prefix) = CommandLine.ParseCidr(cl.Require("--ip"));
+        var gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default;
+        MacAddress mac;
+        if (cl.Get("--mac") is string m)
+        {
+            if (!MacAddress.TryParse(m, out mac)) throw new UsageException($"--mac: '{m}' is not a MAC address");
+        }
+        else
+        {
+            // A random locally administered unicast address, as the kernel gives a new TAP.
+            Span<byte> b = stackalloc byte[6];
+            System.Security.Cryptography.RandomNumberGenerator.Fill(b);
+            b[0] = (byte)((b[0] & 0xFE) | 0x02);
+            mac = MacAddress.Read(b);
+        }
+        int? mtu = cl.Has("--mtu") ? cl.GetInt("--mtu", 1500) : null;
+        if (mtu is < 68 or > 65535) throw new UsageException("--mtu must be between 68 and 65535");
+        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu };
+    }
+
+    public static ILink Link(CommandLine cl, IClock clock, MacAddress mac)
+    {
+        ILink link;
+        if (cl.Get("--tap") is string tap) link = TapLink.Open(tap);
+        else if (cl.Get("--pcap-if") is string iface) link = PcapLiveLink.Open(iface, ownMac: mac);
+        else throw new UsageException("--tap NAME or --pcap-if IFACE is required");
+        if (cl.Get("--pcap") is string pcap) link = PcapTracerLink.ToFile(link, pcap, clock);
+        return link;
+    }
+
+    public static ILoggerFactory? Logging(CommandLine cl)
+    {
+        if (cl.Get("--log-level") is not string level) return null;
+        if (!Enum.TryParse<LogLevel>(level, ignoreCase: true, out var min)) throw new UsageException($"--log-level: '{level}' is not one of {string.Join(", ", Enum.GetNames<LogLevel>())}");
+        return LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(min));
+    }
+
+    public static NetworkStack Create(CommandLine cl, IClock clock)
+    {
+        var options = Options(cl);
+        var link = Link(cl, clock, options.MacAddress);
+        var stack = new NetworkStack(link, options, loggerFactory: Logging(cl));
+        if (cl.Has("--trace"))
+        {
+            long number = 0;
+            stack.FrameObserver = (frame, outgoing, now) =>
+                Console.WriteLine((outgoing ? "> " : "< ") + Diagnostics.FrameFormatter.FormatSummary(frame, ++number));
+        }
+        return stack;
+    }
+}

@@ -1,0 +1,65 @@
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Diagnostics;
+
+/// <summary>
+/// What <see cref="FrameDecoder"/> read from one frame, layer by layer: a layer is null when the frame does not carry it
+/// or parsing stopped before it. Diagnostic only (it allocates); the packet path never builds one.
+/// </summary>
+internal sealed class DecodedFrame
+{
+    /// <summary>Frame number, from 1.</summary>
+    public long Number { get; init; }
+    /// <summary>Length of the frame on the wire.</summary>
+    public int Length { get; init; }
+    /// <summary>Bytes captured (less than <see cref="Length"/> when a capture's snap length cut the frame).</summary>
+    public int CapturedLength { get; init; }
+
+    public EthernetLayer? Ethernet { get; set; }
+    public ArpLayer? Arp { get; set; }
+    public Ipv4Layer? Ipv4 { get; set; }
+    public IcmpLayer? Icmp { get; set; }
+    public UdpLayer? Udp { get; set; }
+
+    /// <summary>The layer that was malformed ("eth", "arp", "ipv4", "icmp", "udp", ...), or null.</summary>
+    public string? ErrorLayer { get; private set; }
+    /// <summary>Why it was malformed.</summary>
+    public WireError Error { get; private set; }
+    /// <summary>Extra words about the error (which field, which values), or null.</summary>
+    public string? ErrorDetail { get; private set; }
+
+    /// <summary>True when the capture holds fewer bytes than the frame had.</summary>
+    public bool IsSnapped => CapturedLength < Length;
+
+    /// <summary>"layer: Reason (detail)".</summary>
+    public string? ErrorText => ErrorLayer is null ? null : ErrorDetail is null ? $"{ErrorLayer}: {Error}" : $"{ErrorLayer}: {Error} ({ErrorDetail})";
+
+    public void Fail(string layer, WireError error, string? detail = null)
+    {
+        ErrorLayer = layer;
+        Error = error;
+        ErrorDetail = detail;
+    }
+
+    /// <summary>Ethernet II, with the VLAN ID of one 802.1Q/802.1ad tag.</summary>
+    internal sealed record EthernetLayer(MacAddress Source, MacAddress Destination, ushort Type, ushort? Vlan, ushort TagProtocol);
+
+    /// <summary>ARP for Ethernet/IPv4.</summary>
+    internal sealed record ArpLayer(ushort Operation, MacAddress SenderHardware, Ipv4Address SenderProtocol, MacAddress TargetHardware, Ipv4Address TargetProtocol);
+
+    /// <summary>IPv4 header fields; <see cref="Offset"/> in bytes.</summary>
+    internal sealed record Ipv4Layer(Ipv4Address Source, Ipv4Address Destination, byte TimeToLive, byte Protocol, ushort Identification,
+        bool DontFragment, bool MoreFragments, int Offset, ushort TotalLength, int HeaderLength, bool ChecksumOk)
+    {
+        public bool IsFragment => MoreFragments || Offset != 0;
+    }
+
+    /// <summary>ICMP header; <see cref="ChecksumOk"/> is null when it could not be checked (a fragment, or bytes not captured).</summary>
+    internal sealed record IcmpLayer(byte Type, byte Code, bool? ChecksumOk, int Length, ushort? Identifier, ushort? Sequence, IcmpQuoteLayer? Quote);
+
+    /// <summary>The datagram quoted by an ICMP error; ports for a quoted UDP or TCP header.</summary>
+    internal sealed record IcmpQuoteLayer(Ipv4Address Source, Ipv4Address Destination, byte Protocol, ushort? SourcePort, ushort? DestinationPort);
+
+    /// <summary>UDP header; <see cref="ChecksumOk"/> is null when it could not be checked (a fragment, or bytes not captured).</summary>
+    internal sealed record UdpLayer(ushort SourcePort, ushort DestinationPort, ushort Length, bool? ChecksumOk, int PayloadLength);
+}

@@ -1,0 +1,72 @@
+namespace TcpIpSharp.Diagnostics;
+
+/// <summary>Why the stack dropped a frame or packet. Every drop is counted under one reason.</summary>
+public enum DropReason
+{
+    /// <summary>A frame too short for an Ethernet header, or a bad VLAN tag.</summary>
+    EthernetMalformed,
+    /// <summary>An Ethernet destination that is not ours, broadcast, or a joined multicast group.</summary>
+    EthernetNotForUs,
+    /// <summary>An EtherType the stack does not handle (IPv6 among them).</summary>
+    EthernetUnsupportedType,
+    /// <summary>A frame from ourselves (a looped-back copy).</summary>
+    EthernetFromSelf,
+    /// <summary>An ARP packet too short or for another hardware/protocol type.</summary>
+    ArpMalformed,
+    /// <summary>An ARP packet about other hosts, not addressed to us.</summary>
+    ArpNotForUs,
+    /// <summary>Frames queued for an address whose ARP resolution failed.</summary>
+    ArpResolutionFailed,
+    /// <summary>A frame that could not be queued while its next hop was being resolved (queue bound reached).</summary>
+    ArpQueueFull,
+    /// <summary>No room in the ARP cache for a new entry.</summary>
+    ArpCacheFull,
+    /// <summary>An IPv4 header with a bad version, header length or total length.</summary>
+    Ipv4Malformed,
+    /// <summary>An IPv4 header checksum that does not verify.</summary>
+    Ipv4BadChecksum,
+    /// <summary>An IPv4 destination that is not one of ours (the stack is a host, not a router).</summary>
+    Ipv4NotForUs,
+    /// <summary>A source address that no host may use (broadcast, multicast, or our own from another MAC).</summary>
+    Ipv4BadSource,
+    /// <summary>A fragment whose data overlaps data already received: the whole datagram is dropped.</summary>
+    ReassemblyOverlap,
+    /// <summary>A fragment that would make the datagram longer than 65,535 bytes.</summary>
+    ReassemblyTooLarge,
+    /// <summary>A datagram not completed before the reassembly timeout.</summary>
+    ReassemblyTimeout,
+    /// <summary>A fragment that found no free reassembly slot or byte budget.</summary>
+    ReassemblyNoResources,
+    /// <summary>A datagram with more holes than the reassembler tracks.</summary>
+    ReassemblyTooManyHoles,
+    /// <summary>A datagram for a protocol the stack does not serve (protocol unreachable sent).</summary>
+    Ipv4UnknownProtocol,
+    /// <summary>A datagram to send with no route: off-link and no gateway.</summary>
+    Ipv4NoRoute,
+    /// <summary>A datagram to send larger than 65,535 bytes, or with Don't Fragment set and larger than the MTU.</summary>
+    Ipv4TooLarge,
+    /// <summary>An ICMP message shorter than its header or with a bad quote.</summary>
+    IcmpMalformed,
+    /// <summary>An ICMP checksum that does not verify.</summary>
+    IcmpBadChecksum,
+    /// <summary>An ICMP type the stack does not act on.</summary>
+    IcmpUnhandledType,
+    /// <summary>An ICMP error the stack did not send because of the rate limit.</summary>
+    IcmpRateLimited,
+    /// <summary>An echo reply for no open echo client.</summary>
+    IcmpNoEchoClient,
+    /// <summary>A UDP header with a bad length.</summary>
+    UdpMalformed,
+    /// <summary>A UDP checksum that does not verify.</summary>
+    UdpBadChecksum,
+    /// <summary>A datagram to a port with no endpoint (port unreachable sent, unless broadcast).</summary>
+    UdpNoEndpoint,
+    /// <summary>A datagram for an endpoint whose receive queue is full.</summary>
+    UdpQueueFull,
+    /// <summary>A TCP segment (TCP not yet served).</summary>
+    TcpNotServed,
+    /// <summary>A frame the link refused to transmit.</summary>
+    LinkTransmitFailed,
+    /// <summary>A frame larger than the link's largest frame.</summary>
+    LinkFrameTooLarge,
+}

@@ -1,0 +1,131 @@
+using TcpIpSharp.Storage;
+
+namespace TcpIpSharp.Links;
+
+/// <summary>
+/// Wraps a link and, with a seeded random source, drops, duplicates, reorders, corrupts, delays, size-limits and
+/// rate-limits the frames sent through it. Held frames are released, in due order, whenever the link is used,
+/// so a driver in virtual time must keep polling while frames are held (see <see cref="NextRelease"/>).
+/// </summary>
+public sealed class FaultInjectorLink : ILink
+{
+    private readonly ILink _inner;
+    private readonly IClock _clock;
+    private readonly Random _random;
+    private readonly FramePool _held;
+    private readonly (int Slot, TimeSpan Due, long Order)[] _heldList;
+    private int _heldCount;
+    private long _order;
+    private TokenBucket _bucket;
+
+    /// <summary>Wraps <paramref name="inner"/>.</summary>
+    public FaultInjectorLink(ILink inner, FaultOptions options, int seed, IClock clock)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(options);
+        _inner = inner;
+        Options = options;
+        _clock = clock;
+#pragma warning disable CA5394 // deterministic by design
+        _random = new Random(seed);
+#pragma warning restore CA5394
+        _held = new FramePool(options.MaxHeld, inner.Capabilities.MaxFrameSize);
+        _heldList = new (int, TimeSpan, long)[options.MaxHeld];
+        _bucket = new TokenBucket(options.RateBytesPerSecond, options.BurstBytes);
+    }
+
+    /// <summary>The faults in force (<see cref="FaultOptions.Cut"/> may be changed while running).</summary>
+    public FaultOptions Options { get; }
+    /// <summary>Frames dropped, duplicated, reordered, corrupted by the injector.</summary>
+    public long Dropped { get; private set; }
+    /// <summary>Frames duplicated.</summary>
+    public long Duplicated { get; private set; }
+    /// <summary>Frames held back to be overtaken.</summary>
+    public long Reordered { get; private set; }
+    /// <summary>Frames with a changed byte.</summary>
+    public long Corrupted { get; private set; }
+    /// <summary>When the next held frame is due, or null when none is held.</summary>
+    public TimeSpan? NextRelease
+    {
+        get
+        {
+            TimeSpan? next = null;
+            for (int i = 0; i < _heldCount; i++) if (next is null || _heldList[i].Due < next) next = _heldList[i].Due;
+            return next;
+        }
+    }
+
+    /// <inheritdoc/>
+    public LinkCapabilities Capabilities => _inner.Capabilities;
+
+    /// <inheritdoc/>
+    public int TryReceive(Span<byte> buffer)
+    {
+        Release();
+        return _inner.TryReceive(buffer);
+    }
+
+#pragma warning disable CA5394 // deterministic by design
+    /// <inheritdoc/>
+    public bool TrySend(ReadOnlySpan<byte> frame)
+    {
+        Release();
+        var o = Options;
+        var now = _clock.Now;
+        if (o.Cut || _random.NextDouble() < o.DropRate || (o.MaxFrameSize > 0 && frame.Length > o.MaxFrameSize)
+            || (o.RateBytesPerSecond > 0 && !_bucket.TryTake(now, frame.Length)))
+        {
+            Dropped++;
+            return true;   // lost on the wire, not refused by the link
+        }
+        int copies = _random.NextDouble() < o.DuplicateRate ? 2 : 1;
+        if (copies == 2) Duplicated++;
+        for (int c = 0; c < copies; c++)
+        {
+            var delay = o.Delay + (o.Jitter > TimeSpan.Zero ? o.Jitter * _random.NextDouble() : TimeSpan.Zero);
+            if (_random.NextDouble() < o.ReorderRate) { delay += o.ReorderDelay * (0.5 + _random.NextDouble() / 2); Reordered++; }
+            bool corrupt = _random.NextDouble() < o.CorruptRate && frame.Length > 0;
+            if (delay <= TimeSpan.Zero && !corrupt && _heldCount == 0) { _inner.TrySend(frame); continue; }
+            int slot = _held.TryStore(frame);
+            if (slot < 0 || _heldCount == _heldList.Length) { Dropped++; continue; }
+            if (corrupt)
+            {
+                var stored = _held[slot];
+                stored[_random.Next(stored.Length)] ^= (byte)(1 + _random.Next(255));
+                Corrupted++;
+            }
+            _heldList[_heldCount++] = (slot, now + delay, _order++);
+        }
+        Release();
+        return true;
+    }
+#pragma warning restore CA5394
+
+    // Sends every held frame that is due, earliest first (ties in the order they were sent).
+    private void Release()
+    {
+        var now = _clock.Now;
+        while (_heldCount > 0)
+        {
+            int best = -1;
+            for (int i = 0; i < _heldCount; i++)
+            {
+                var h = _heldList[i];
+                if (h.Due > now) continue;
+                if (best < 0 || h.Due < _heldList[best].Due || (h.Due == _heldList[best].Due && h.Order < _heldList[best].Order)) best = i;
+            }
+            if (best < 0) return;
+            var (slot, _, _) = _heldList[best];
+            _heldList[best] = _heldList[--_heldCount];
+            _inner.TrySend(_held[slot]);
+            _held.Release(slot);
+        }
+    }
+
+    /// <inheritdoc/>
+    public bool WaitReadable(TimeSpan timeout) => _inner.WaitReadable(timeout);
+    /// <inheritdoc/>
+    public void Interrupt() => _inner.Interrupt();
+    /// <inheritdoc/>
+    public void Dispose() => _inner.Dispose();
+}

@@ -1,0 +1,30 @@
+namespace TcpIpSharp.Links;
+
+/// <summary>What a <see cref="FaultInjectorLink"/> does to frames it sends (smoltcp's fault options are the floor).</summary>
+public sealed record FaultOptions
+{
+    /// <summary>Probability a frame is dropped.</summary>
+    public double DropRate { get; init; }
+    /// <summary>Probability a frame is sent twice.</summary>
+    public double DuplicateRate { get; init; }
+    /// <summary>Probability a frame is held back so that later frames overtake it.</summary>
+    public double ReorderRate { get; init; }
+    /// <summary>Probability one random byte of a frame is changed.</summary>
+    public double CorruptRate { get; init; }
+    /// <summary>Delay added to every frame.</summary>
+    public TimeSpan Delay { get; init; }
+    /// <summary>Random extra delay up to this much (jitter).</summary>
+    public TimeSpan Jitter { get; init; }
+    /// <summary>How long a reordered frame is held back at most.</summary>
+    public TimeSpan ReorderDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>Frames longer than this are dropped (0: no limit).</summary>
+    public int MaxFrameSize { get; init; }
+    /// <summary>Token-bucket rate in bytes per second (0: unlimited); frames over it are dropped.</summary>
+    public double RateBytesPerSecond { get; init; }
+    /// <summary>Token-bucket burst in bytes.</summary>
+    public double BurstBytes { get; init; } = 64 * 1024;
+    /// <summary>Frames held (delayed or reordered) at most; more are dropped.</summary>
+    public int MaxHeld { get; init; } = 512;
+    /// <summary>While true, every frame is dropped (a cut link).</summary>
+    public bool Cut { get; set; }
+}

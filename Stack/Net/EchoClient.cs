@@ -1,0 +1,48 @@
+using System.Buffers.Binary;
+
+namespace TcpIpSharp.Net;
+
+/// <summary>
+/// An ICMP echo client (what <c>ping</c> uses): sends echo requests with one identifier and queues the replies.
+/// The data carries the send time in its first 8 bytes, then a fixed pattern the reply is checked against.
+/// </summary>
+public sealed class EchoClient
+{
+    private readonly NetworkStack _stack;
+    private readonly Queue<EchoReply> _replies;
+    private readonly int _capacity;
+
+    internal EchoClient(NetworkStack stack, ushort identifier, int capacity)
+    {
+        _stack = stack;
+        Identifier = identifier;
+        _capacity = capacity;
+        _replies = new Queue<EchoReply>(capacity);
+    }
+
+    /// <summary>The echo identifier this client uses.</summary>
+    public ushort Identifier { get; }
+    /// <summary>Replies waiting to be taken.</summary>
+    public int Count => _replies.Count;
+
+    /// <summary>Sends an echo request with <paramref name="payloadLength"/> bytes of data (8 at least, up to 65,507).</summary>
+    public NetError Send(Wire.Ipv4Address destination, ushort sequence, int payloadLength, TimeSpan now)
+        => _stack.Interface.SendEchoRequest(destination, Identifier, sequence, payloadLength, now);
+
+    /// <summary>Takes the oldest reply.</summary>
+    public bool TryReceive(out EchoReply reply) => _replies.TryDequeue(out reply);
+
+    /// <summary>Closes the client.</summary>
+    public void Close() => _stack.Interface.CloseEchoClient(this);
+
+    internal void Deliver(Wire.Ipv4Address from, byte ttl, ushort sequence, ReadOnlySpan<byte> data, TimeSpan now)
+    {
+        if (_replies.Count >= _capacity) return;
+        var rtt = data.Length >= 8 ? now - TimeSpan.FromTicks(BinaryPrimitives.ReadInt64BigEndian(data)) : TimeSpan.Zero;
+        bool intact = true;
+        for (int i = 8; i < data.Length; i++) if (data[i] != Pattern(i)) { intact = false; break; }
+        _replies.Enqueue(new EchoReply(from, sequence, data.Length, rtt, ttl, intact));
+    }
+
+    internal static byte Pattern(int index) => (byte)index;
+}

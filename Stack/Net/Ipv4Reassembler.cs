@@ -1,0 +1,232 @@
+using System.Buffers.Binary;
+using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Net;
+
+/// <summary>
+/// Reassembles IPv4 fragments (RFC 791, RFC 815) with bounded memory: a fixed number of datagram slots, each
+/// with a preallocated buffer, a bound on the bytes held by all of them, a bound on pieces per datagram, and
+/// a timeout. Overlapping fragments drop the whole datagram (as RFC 5722 does for IPv6); exact duplicates are ignored.
+/// </summary>
+internal sealed class Ipv4Reassembler
+{
+    private const int HeaderRoom = 60;   // the largest IPv4 header, kept right before the payload
+
+    private sealed class Slot
+    {
+        public bool InUse;
+        public Ipv4Address Source, Destination;
+        public ushort Identification;
+        public IpProtocol Protocol;
+        public TimeSpan Deadline;
+        public TimeSpan Started;
+        public int TotalPayload = -1;   // known once the last fragment arrives
+        public int HeaderLength;        // of the first fragment; 0 until it arrives
+        public int BytesHeld;
+        public readonly byte[] Buffer = new byte[HeaderRoom + Ipv4Header.MaximumPacketSize];
+        public int[] PieceStart = [];
+        public int[] PieceEnd = [];
+        public int Pieces;
+    }
+
+    private readonly Slot[] _slots;
+    private readonly NetworkStackOptions _options;
+    private int _bytesHeld;
+
+    public Ipv4Reassembler(NetworkStackOptions options)
+    {
+        _options = options;
+        _slots = new Slot[options.ReassemblyMaxDatagrams];
+        for (int i = 0; i < _slots.Length; i++)
+            _slots[i] = new Slot { PieceStart = new int[options.ReassemblyMaxPieces], PieceEnd = new int[options.ReassemblyMaxPieces] };
+    }
+
+    public int BytesHeld => _bytesHeld;
+    public int DatagramsInProgress { get { int n = 0; foreach (var s in _slots) if (s.InUse) n++; return n; } }
+
+    /// <summary>
+    /// Adds a fragment. Returns <see cref="DropReason"/>-less success with <paramref name="datagram"/> set to the
+    /// whole datagram when this fragment completes it (valid until the next call), or an empty span while incomplete.
+    /// A non-null drop reason means this fragment (and for some reasons its whole datagram) was dropped.
+    /// </summary>
+    public DropReason? Add(Ipv4Packet fragment, TimeSpan now, out ReadOnlySpan<byte> datagram)
+    {
+        datagram = default;
+        int offset = fragment.FragmentOffset;
+        var data = fragment.Payload;
+        int end = offset + data.Length;
+        var slot = Find(fragment);
+
+        // RFC 791: the datagram may not exceed 65,535 bytes with its header.
+        if (end + fragment.HeaderLength > Ipv4Header.MaximumPacketSize)
+        {
+            if (slot is not null) Free(slot);
+            return DropReason.ReassemblyTooLarge;
+        }
+        // Every fragment but the last carries a multiple of 8 bytes.
+        if (fragment.MoreFragments && (data.Length % 8 != 0 || data.Length == 0))
+            return DropReason.Ipv4Malformed;
+
+        if (slot is null)
+        {
+            slot = Allocate(now);
+            slot.Source = fragment.Source;
+            slot.Destination = fragment.Destination;
+            slot.Identification = fragment.Identification;
+            slot.Protocol = fragment.Protocol;
+        }
+
+        if (!fragment.MoreFragments)
+        {
+            if (slot.TotalPayload >= 0 && slot.TotalPayload != end) { Free(slot); return DropReason.Ipv4Malformed; }
+            slot.TotalPayload = end;
+        }
+        if (slot.TotalPayload >= 0 && end > slot.TotalPayload) { Free(slot); return DropReason.Ipv4Malformed; }
+
+        // Exact duplicate of a piece already held: ignore it; any other overlap drops the datagram.
+        for (int i = 0; i < slot.Pieces; i++)
+        {
+            if (offset < slot.PieceEnd[i] && end > slot.PieceStart[i])
+            {
+                if (offset >= slot.PieceStart[i] && end <= slot.PieceEnd[i]
+                    && data.SequenceEqual(slot.Buffer.AsSpan(HeaderRoom + offset, data.Length)))
+                    return null;
+                Free(slot);
+                return DropReason.ReassemblyOverlap;
+            }
+        }
+        if (_bytesHeld + data.Length > _options.ReassemblyMaxBytes)
+        {
+            if (slot.Pieces == 0) Free(slot);
+            return DropReason.ReassemblyNoResources;
+        }
+        if (!AddPiece(slot, offset, end)) { Free(slot); return DropReason.ReassemblyTooManyHoles; }
+
+        data.CopyTo(slot.Buffer.AsSpan(HeaderRoom + offset));
+        slot.BytesHeld += data.Length;
+        _bytesHeld += data.Length;
+        if (offset == 0)
+        {
+            slot.HeaderLength = fragment.HeaderLength;
+            fragment.Header.CopyTo(slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength));
+        }
+
+        if (slot.TotalPayload >= 0 && slot.HeaderLength > 0 && slot.Pieces == 1 && slot.PieceStart[0] == 0 && slot.PieceEnd[0] == slot.TotalPayload)
+        {
+            // Complete: rewrite the first fragment's header as the whole datagram's.
+            var whole = slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength, slot.HeaderLength + slot.TotalPayload);
+            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.TotalLength..], (ushort)whole.Length);
+            whole[Ipv4Packet.Field.FlagsFragment] &= 0x40;   // keep DF, clear MF and the offset
+            whole[Ipv4Packet.Field.FlagsFragment + 1] = 0;
+            whole[Ipv4Packet.Field.Checksum] = 0;
+            whole[Ipv4Packet.Field.Checksum + 1] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.Checksum..], InternetChecksum.Compute(whole[..slot.HeaderLength]));
+            Release(slot);
+            datagram = whole;
+        }
+        return null;
+    }
+
+    // Inserts [start, end) into the sorted piece list, merging with touching neighbours.
+    private static bool AddPiece(Slot slot, int start, int end)
+    {
+        int i = 0;
+        while (i < slot.Pieces && slot.PieceStart[i] < start) i++;
+        bool joinLeft = i > 0 && slot.PieceEnd[i - 1] == start;
+        bool joinRight = i < slot.Pieces && slot.PieceStart[i] == end;
+        if (joinLeft && joinRight)
+        {
+            slot.PieceEnd[i - 1] = slot.PieceEnd[i];
+            Array.Copy(slot.PieceStart, i + 1, slot.PieceStart, i, slot.Pieces - i - 1);
+            Array.Copy(slot.PieceEnd, i + 1, slot.PieceEnd, i, slot.Pieces - i - 1);
+            slot.Pieces--;
+        }
+        else if (joinLeft) slot.PieceEnd[i - 1] = end;
+        else if (joinRight) slot.PieceStart[i] = start;
+        else
+        {
+            if (slot.Pieces == slot.PieceStart.Length) return false;
+            Array.Copy(slot.PieceStart, i, slot.PieceStart, i + 1, slot.Pieces - i);
+            Array.Copy(slot.PieceEnd, i, slot.PieceEnd, i + 1, slot.Pieces - i);
+            slot.PieceStart[i] = start;
+            slot.PieceEnd[i] = end;
+            slot.Pieces++;
+        }
+        return true;
+    }
+
+    private Slot? Find(Ipv4Packet fragment)
+    {
+        foreach (var s in _slots)
+            if (s.InUse && s.Identification == fragment.Identification && s.Source == fragment.Source
+                && s.Destination == fragment.Destination && s.Protocol == fragment.Protocol)
+                return s;
+        return null;
+    }
+
+    /// <summary>Evicted datagrams (no free slot: the oldest goes, as Linux does) since the last call.</summary>
+    public int Evicted { get; set; }
+
+    private Slot Allocate(TimeSpan now)
+    {
+        Slot? oldest = null;
+        foreach (var s in _slots)
+        {
+            if (!s.InUse) { oldest = s; break; }
+            if (oldest is null || s.Started < oldest.Started) oldest = s;
+        }
+        if (oldest!.InUse) { Free(oldest); Evicted++; }
+        oldest.InUse = true;
+        oldest.Started = now;
+        oldest.Deadline = now + _options.ReassemblyTimeout;
+        oldest.TotalPayload = -1;
+        oldest.HeaderLength = 0;
+        oldest.Pieces = 0;
+        oldest.BytesHeld = 0;
+        return oldest;
+    }
+
+    private void Free(Slot slot) => Release(slot);
+
+    private void Release(Slot slot)
+    {
+        _bytesHeld -= slot.BytesHeld;
+        slot.BytesHeld = 0;
+        slot.InUse = false;
+        slot.Pieces = 0;
+    }
+
+    /// <summary>The earliest reassembly deadline, or null.</summary>
+    public TimeSpan? NextDeadline
+    {
+        get
+        {
+            TimeSpan? next = null;
+            foreach (var s in _slots) if (s.InUse && (next is null || s.Deadline < next)) next = s.Deadline;
+            return next;
+        }
+    }
+
+    /// <summary>
+    /// Expires one timed-out datagram, if any: returns true and, when its first fragment had arrived, the first
+    /// fragment's header and leading payload in <paramref name="quote"/> (for an ICMP time exceeded, RFC 792).
+    /// The quote is valid until the next call.
+    /// </summary>
+    public bool TryExpire(TimeSpan now, out ReadOnlySpan<byte> quote)
+    {
+        quote = default;
+        foreach (var s in _slots)
+        {
+            if (!s.InUse || now < s.Deadline) continue;
+            if (s.HeaderLength > 0)
+            {
+                int held = s.Pieces > 0 && s.PieceStart[0] == 0 ? s.PieceEnd[0] : 0;
+                quote = s.Buffer.AsSpan(HeaderRoom - s.HeaderLength, s.HeaderLength + Math.Min(held, 8));
+            }
+            Release(s);
+            return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,119 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Links;
+using TcpIpSharp.Net;
+using TcpIpSharp.Transport.Udp;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp;
+
+/// <summary>
+/// The root of one host: an interface on a link, its tables and timers. Single-threaded and deterministic:
+/// everything happens inside <see cref="Poll(TimeSpan)"/>, on the caller's thread, at the time the caller gives.
+/// </summary>
+public sealed class NetworkStack : IDisposable
+{
+    private readonly ILink _link;
+    private readonly byte[] _receiveBuffer;
+    private readonly NetworkStackOptions _options;
+    private readonly IRandomSource _random;
+
+    /// <summary>Creates a stack on <paramref name="link"/>.</summary>
+    /// <param name="link">The link it owns from now on.</param>
+    /// <param name="options">Addresses and bounds.</param>
+    /// <param name="random">Randomness (cryptographic when null).</param>
+    /// <param name="loggerFactory">Where events go (nowhere when null).</param>
+    public NetworkStack(ILink link, NetworkStackOptions options, IRandomSource? random = null, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        ArgumentNullException.ThrowIfNull(options);
+        _link = link;
+        _options = options;
+        _random = random ?? new CryptoRandomSource();
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpIpSharp");
+        Statistics = new StackStatistics();
+        Interface = new Ipv4Interface(options, link, Statistics, logger, _random);
+        _receiveBuffer = new byte[Math.Max(link.Capabilities.MaxFrameSize, EthernetHeader.TaggedSize + 1500)];
+    }
+
+    /// <summary>The counters (read them from any thread).</summary>
+    public StackStatistics Statistics { get; }
+    /// <summary>The link.</summary>
+    public ILink Link => _link;
+    internal Ipv4Interface Interface { get; }
+
+    /// <summary>The interface's MAC address.</summary>
+    public MacAddress MacAddress => Interface.Mac;
+    /// <summary>The interface's IPv4 address (0.0.0.0 when none).</summary>
+    public Ipv4Address Address => Interface.Address;
+    /// <summary>The on-link prefix length.</summary>
+    public int PrefixLength => Interface.PrefixLength;
+    /// <summary>The default gateway (0.0.0.0 when none).</summary>
+    public Ipv4Address Gateway => Interface.Gateway;
+    /// <summary>The IP MTU.</summary>
+    public int Mtu => Interface.Mtu;
+
+    /// <summary>Sees every frame in and out (a tracer); null for none.</summary>
+    public FrameObserver? FrameObserver { get => Interface.Observer; set => Interface.Observer = value; }
+
+    /// <summary>Raised (on the stack thread) when another host claims our address (RFC 5227).</summary>
+    public event Action<Ipv4Address, MacAddress>? AddressConflict
+    {
+        add => Interface.AddressConflict += value;
+        remove => Interface.AddressConflict -= value;
+    }
+
+    /// <summary>Sets the interface's address, prefix and gateway (as DHCP will).</summary>
+    public void Configure(Ipv4Address address, int prefixLength, Ipv4Address gateway) => Interface.SetAddress(address, prefixLength, gateway);
+
+    /// <summary>Publishes the statistics through System.Diagnostics.Metrics (meter <c>TcpIpSharp</c>).</summary>
+    public void PublishMetrics() => Statistics.Publish();
+
+    /// <summary>
+    /// Takes received frames (up to the budget), processes them, runs due timers, and transmits what is due.
+    /// Returns true when it did anything, so a driver can loop until idle.
+    /// </summary>
+    public bool Poll(TimeSpan now)
+    {
+        Interface.SetNow(now);
+        bool worked = false;
+        for (int budget = _options.ReceiveBudgetPerPoll; budget > 0; budget--)
+        {
+            int length = _link.TryReceive(_receiveBuffer);
+            if (length <= 0) break;
+            worked = true;
+            Interface.ProcessFrame(_receiveBuffer.AsSpan(0, length), now);
+        }
+        Interface.PollTimers(now);
+        return worked;
+    }
+
+    /// <summary>When <see cref="Poll(TimeSpan)"/> next has timer work to do, or null when only a frame would give it work.</summary>
+    public TimeSpan? NextDeadline(TimeSpan now) => Interface.NextDeadline(now);
+
+    /// <summary>Opens a UDP endpoint on <paramref name="port"/> (0 picks a random ephemeral port, RFC 6056).</summary>
+    public NetError OpenUdp(ushort port, out UdpEndpoint? endpoint, Ipv4Address localAddress = default)
+        => Interface.OpenUdp(localAddress, port, out endpoint);
+
+    /// <summary>Opens a UDP endpoint or throws <see cref="InvalidOperationException"/> saying why not.</summary>
+    public UdpEndpoint OpenUdp(ushort port = 0)
+        => OpenUdp(port, out var endpoint) is var error && error == NetError.None ? endpoint! : throw new InvalidOperationException($"cannot bind UDP port {port}: {error}");
+
+    /// <summary>Opens an ICMP echo client with a random identifier unless one is given.</summary>
+    public EchoClient OpenEchoClient(ushort? identifier = null)
+        => Interface.OpenEchoClient(this, identifier ?? (ushort)_random.NextUInt32());
+
+    /// <summary>Joins an IPv4 multicast group (frames and datagrams to it are accepted).</summary>
+    public void JoinMulticast(Ipv4Address group) => Interface.JoinMulticast(group);
+
+    /// <summary>Leaves an IPv4 multicast group.</summary>
+    public void LeaveMulticast(Ipv4Address group) => Interface.LeaveMulticast(group);
+
+    /// <summary>Disposes the link and the metrics.</summary>
+    public void Dispose()
+    {
+        Statistics.Dispose();
+        _link.Dispose();
+    }
+}

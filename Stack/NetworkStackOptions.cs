@@ -1,0 +1,70 @@
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp;
+
+/// <summary>
+/// Configuration of one stack: its addresses and the bounds of every table an attacker could grow.
+/// Defaults follow Linux and lwIP where they agree (the spirit of lwIP's <c>opt.h</c>, as code).
+/// </summary>
+public sealed record NetworkStackOptions
+{
+    /// <summary>The interface's MAC address.</summary>
+    public MacAddress MacAddress { get; init; } = MacAddress.Parse("02:00:00:00:00:02");
+    /// <summary>The interface's IPv4 address (0.0.0.0 until configured, for example by DHCP).</summary>
+    public Ipv4Address Address { get; init; }
+    /// <summary>The prefix length of the on-link network.</summary>
+    public int PrefixLength { get; init; } = 24;
+    /// <summary>The default gateway, or 0.0.0.0 for none.</summary>
+    public Ipv4Address Gateway { get; init; }
+    /// <summary>The IP MTU; null takes the link's.</summary>
+    public int? Mtu { get; init; }
+    /// <summary>TTL of datagrams the stack sends.</summary>
+    public byte TimeToLive { get; init; } = 64;
+
+    /// <summary>Most ARP entries kept.</summary>
+    public int ArpCacheSize { get; init; } = 256;
+    /// <summary>How long a resolved entry lives (lwIP ARP_MAXAGE: 5 minutes).</summary>
+    public TimeSpan ArpEntryLifetime { get; init; } = TimeSpan.FromMinutes(5);
+    /// <summary>An entry in use is refreshed by a unicast request this long before it expires.</summary>
+    public TimeSpan ArpRefreshBefore { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>Least time between two requests for one address (at most one per second).</summary>
+    public TimeSpan ArpRequestInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Requests sent for an address before its resolution fails.</summary>
+    public int ArpRequestAttempts { get; init; } = 3;
+    /// <summary>Frames queued for one unresolved address (a 64 KB datagram is 45 frames).</summary>
+    public int ArpQueuePerAddress { get; init; } = 64;
+    /// <summary>Frames queued for all unresolved addresses together.</summary>
+    public int ArpQueueTotal { get; init; } = 128;
+    /// <summary>Send a gratuitous ARP announcement when the interface comes up.</summary>
+    public bool AnnounceOnUp { get; init; } = true;
+
+    /// <summary>Datagrams reassembled at once.</summary>
+    public int ReassemblyMaxDatagrams { get; init; } = 8;
+    /// <summary>Bytes held by unfinished datagrams together.</summary>
+    public int ReassemblyMaxBytes { get; init; } = 256 * 1024;
+    /// <summary>Separate pieces one unfinished datagram may have.</summary>
+    public int ReassemblyMaxPieces { get; init; } = 64;
+    /// <summary>How long a datagram may take to complete (Linux ipfrag_time: 30 s).</summary>
+    public TimeSpan ReassemblyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>ICMP errors sent per second at most (a token bucket).</summary>
+    public double IcmpErrorsPerSecond { get; init; } = 100;
+    /// <summary>ICMP errors sent in a burst at most.</summary>
+    public double IcmpErrorBurst { get; init; } = 50;
+
+    /// <summary>Bytes queued per UDP endpoint for the receiver (a 65,507-byte datagram needs 65,515).</summary>
+    public int UdpReceiveQueueBytes { get; init; } = 128 * 1024;
+    /// <summary>Datagrams queued per UDP endpoint.</summary>
+    public int UdpReceiveQueueDatagrams { get; init; } = 256;
+    /// <summary>UDP endpoints open at once.</summary>
+    public int UdpMaxEndpoints { get; init; } = 1024;
+    /// <summary>Lowest ephemeral port (IANA dynamic range, RFC 6335).</summary>
+    public ushort EphemeralPortFirst { get; init; } = 49152;
+    /// <summary>Highest ephemeral port.</summary>
+    public ushort EphemeralPortLast { get; init; } = 65535;
+
+    /// <summary>Echo replies queued per echo client.</summary>
+    public int EchoClientQueue { get; init; } = 64;
+    /// <summary>Frames taken from the link per <see cref="NetworkStack.Poll(TimeSpan)"/> at most.</summary>
+    public int ReceiveBudgetPerPoll { get; init; } = 256;
+}

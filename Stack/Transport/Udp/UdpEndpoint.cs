@@ -1,0 +1,94 @@
+using TcpIpSharp.Storage;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Transport.Udp;
+
+/// <summary>
+/// A bound UDP port at the core level: a bounded queue of received datagrams with their senders, a send call,
+/// and the last ICMP error reported for it. Used on the stack thread only.
+/// </summary>
+public sealed class UdpEndpoint
+{
+    /// <summary>Largest UDP payload in one IPv4 datagram: 65,535 − 20 − 8.</summary>
+    public const int MaximumPayload = 65507;
+
+    private readonly DatagramQueue _queue;
+    private readonly UdpTable _table;
+    private readonly IUdpOutput _output;
+
+    internal UdpEndpoint(UdpTable table, IUdpOutput output, Ipv4Address localAddress, ushort port, int queueBytes, int queueDatagrams)
+    {
+        _table = table;
+        _output = output;
+        LocalAddress = localAddress;
+        LocalPort = port;
+        _queue = new DatagramQueue(queueBytes, queueDatagrams);
+    }
+
+    /// <summary>The local address bound (0.0.0.0 for any).</summary>
+    public Ipv4Address LocalAddress { get; }
+    /// <summary>The local port.</summary>
+    public ushort LocalPort { get; }
+    /// <summary>True once closed.</summary>
+    public bool IsClosed { get; private set; }
+    /// <summary>Whether sending to a broadcast address is allowed (SO_BROADCAST).</summary>
+    public bool AllowBroadcast { get; set; }
+    /// <summary>The connected peer, if any: only its datagrams are received and ICMP errors reported.</summary>
+    public (Ipv4Address Address, ushort Port)? Peer { get; set; }
+    /// <summary>Datagrams waiting to be received.</summary>
+    public int QueuedDatagrams => _queue.Count;
+    /// <summary>The length of the next datagram, or -1 when none is queued.</summary>
+    public int NextDatagramLength => _queue.PeekLength();
+    /// <summary>The error an ICMP message reported for this endpoint, until <see cref="TakeError"/> clears it.</summary>
+    public NetError PendingError { get; private set; }
+    /// <summary>Datagrams dropped because the queue was full.</summary>
+    public long Overflows { get; private set; }
+    /// <summary>Called (on the stack thread) when a datagram is queued or an error is reported.</summary>
+    public Action<UdpEndpoint>? Ready { get; set; }
+
+    /// <summary>Copies the next datagram into <paramref name="buffer"/> (truncated to fit) and removes it; -1 when none.</summary>
+    public int Receive(Span<byte> buffer, out Ipv4Address from, out ushort fromPort, bool peek = false)
+    {
+        int n = _queue.TryDequeue(buffer, out uint address, out fromPort, peek);
+        from = new Ipv4Address(address);
+        return n;
+    }
+
+    /// <summary>Sends one datagram (fragmented when larger than the MTU).</summary>
+    public NetError SendTo(ReadOnlySpan<byte> payload, Ipv4Address destination, ushort destinationPort)
+    {
+        if (IsClosed) return NetError.Closed;
+        if (payload.Length > MaximumPayload) return NetError.MessageTooLong;
+        return _output.SendUdp(this, destination, destinationPort, payload);
+    }
+
+    /// <summary>Returns and clears the pending error.</summary>
+    public NetError TakeError()
+    {
+        var e = PendingError;
+        PendingError = NetError.None;
+        return e;
+    }
+
+    /// <summary>Unbinds the port and discards queued datagrams.</summary>
+    public void Close()
+    {
+        if (IsClosed) return;
+        IsClosed = true;
+        _queue.Clear();
+        _table.Remove(this);
+    }
+
+    internal bool Deliver(Ipv4Address from, ushort fromPort, ReadOnlySpan<byte> payload)
+    {
+        if (!_queue.TryEnqueue(from.Value, fromPort, payload)) { Overflows++; return false; }
+        Ready?.Invoke(this);
+        return true;
+    }
+
+    internal void ReportError(NetError error)
+    {
+        PendingError = error;
+        Ready?.Invoke(this);
+    }
+}
