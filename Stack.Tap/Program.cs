@@ -16,6 +16,8 @@ internal static class Program
                                  attach to a TAP (or a pcap interface) and run as a host there until interrupted
           {PingCommand.Usage}
                                  ping HOST from the stack
+          {GetCommand.Usage}
+                                 fetch a URL from the stack (a client over TCP)
           {ResolveCommand.Usage}
                                  look NAME up with the stack's DNS resolver (server from --dns or --dhcp)
           {ReplayCommand.Usage}
@@ -68,6 +70,8 @@ internal static class Program
                     return UpCommand.Run(rest);
                 case "ping":
                     return PingCommand.Run(rest);
+                case "get":
+                    return GetCommand.Run(rest);
                 case "resolve":
                     return ResolveCommand.Run(rest);
                 case "replay":
@@ -84,7 +88,8 @@ internal static class Program
             error.WriteLine($"tcpipsharp {args[0]}: {e.Message}");
             error.WriteLine("usage: tcpipsharp " + args[0] switch
             {
-                "up" => UpCommand.Usage, "ping" => PingCommand.Usage, "resolve" => ResolveCommand.Usage, "replay" => ReplayCommand.Usage, "demo" => DemoCommand.Usage, _ => args[0],
+                "up" => UpCommand.Usage, "ping" => PingCommand.Usage, "get" => GetCommand.Usage, "resolve" => ResolveCommand.Usage,
+                "replay" => ReplayCommand.Usage, "demo" => DemoCommand.Usage, _ => args[0],
             });
             return 2;
         }

@@ -25,6 +25,8 @@ public enum NetError
     BroadcastNotAllowed,
     /// <summary>The operation timed out (ETIMEDOUT).</summary>
     TimedOut,
+    /// <summary>The peer reset the connection (ECONNRESET).</summary>
+    ConnectionReset,
     /// <summary>The interface has no address yet (ENETUNREACH).</summary>
     NoAddress,
 }

@@ -132,6 +132,17 @@ public sealed class NetworkStack : IDisposable
     public UdpEndpoint OpenUdp(ushort port = 0)
         => OpenUdp(port, out var endpoint) is var error && error == NetError.None ? endpoint! : throw new InvalidOperationException($"cannot bind UDP port {port}: {error}");
 
+    /// <summary>Listens on a TCP port with an accept backlog (the Pico's <c>listen(backlog)</c>).</summary>
+    public Transport.Tcp.TcpListener ListenTcp(ushort port, int backlog = 128, Transport.Tcp.TcpConnectionOptions? options = null)
+        => Interface.Tcp.Listen(port, backlog, options);
+
+    /// <summary>Opens a TCP connection (the SYN goes out on the next poll); watch its state or Ready callback.</summary>
+    public Transport.Tcp.TcpConnection ConnectTcp(Ipv4Address address, ushort port, Transport.Tcp.TcpConnectionOptions? options = null, ushort localPort = 0)
+    {
+        if (Address.IsAny) throw new InvalidOperationException("the interface has no address yet");
+        return Interface.Tcp.Connect(address, port, localPort, options, Interface.Now);
+    }
+
     /// <summary>Opens an ICMP echo client with a random identifier unless one is given.</summary>
     public EchoClient OpenEchoClient(ushort? identifier = null)
         => Interface.OpenEchoClient(this, identifier ?? (ushort)_random.NextUInt32());

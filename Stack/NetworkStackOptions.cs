@@ -65,6 +65,11 @@ public sealed record NetworkStackOptions
     /// <summary>Highest ephemeral port.</summary>
     public ushort EphemeralPortLast { get; init; } = 65535;
 
+    /// <summary>Defaults for every TCP connection (per-connection options may override them).</summary>
+    public Transport.Tcp.TcpConnectionOptions Tcp { get; init; } = new();
+    /// <summary>Handshakes in progress per listener at most (SYN-RECEIVED); more SYNs are dropped and counted.</summary>
+    public int TcpSynQueue { get; init; } = 256;
+
     /// <summary>Echo replies queued per echo client.</summary>
     public int EchoClientQueue { get; init; } = 64;
     /// <summary>Frames taken from the link per <see cref="NetworkStack.Poll(TimeSpan)"/> at most.</summary>

@@ -27,14 +27,16 @@ internal static class UpCommand
             dhcp.StateChanged += new DhcpReporter(stack).OnStateChanged;
         }
         driver.Add(new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen")));
+        driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http")));
 
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-        var udpServices = services.Where(s => s != "http").Select(s => $"udp-{s}({s switch { "echo" => 7, "discard" => 9, _ => 19 }})");
-        Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as {(dhcp is null ? $"{stack.Address}/{stack.PrefixLength}" : "a DHCP client")}" +
-                          $" gw {stack.Gateway} mac {stack.MacAddress} mtu {stack.Mtu}; services: {string.Join(", ", udpServices.Prepend("icmp-echo"))}" +
-                          (services.Count > 0 ? "; TCP services are not built yet" : ""));
+        var listed = services.Where(s => s != "http").Select(s => $"{s} (udp+tcp {s switch { "echo" => 7, "discard" => 9, _ => 19 }})").Prepend("icmp-echo");
+        if (services.Contains("http")) listed = listed.Append("http (tcp 80)");
+        Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as " +
+                          (dhcp is null ? $"{stack.Address}/{stack.PrefixLength} gw {stack.Gateway}" : "a DHCP client") +
+                          $" mac {stack.MacAddress} mtu {stack.Mtu}; services: {string.Join(", ", listed)}");
         Console.Out.Flush();
         driver.Run(stop.Token);
         if (dhcp is not null && dhcp.Statistics.ReleasesSent > 0) Console.WriteLine("tcpipsharp: dhcp: lease released");

@@ -63,8 +63,12 @@ public enum DropReason
     UdpNoEndpoint,
     /// <summary>A datagram for an endpoint whose receive queue is full.</summary>
     UdpQueueFull,
-    /// <summary>A TCP segment (TCP not yet served).</summary>
-    TcpNotServed,
+    /// <summary>A TCP header with a bad data offset.</summary>
+    TcpMalformed,
+    /// <summary>A TCP checksum that does not verify.</summary>
+    TcpBadChecksum,
+    /// <summary>A TCP segment to a broadcast or multicast address.</summary>
+    TcpBroadcast,
     /// <summary>A frame the link refused to transmit.</summary>
     LinkTransmitFailed,
     /// <summary>A frame larger than the link's largest frame.</summary>

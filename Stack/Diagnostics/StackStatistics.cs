@@ -45,6 +45,7 @@ public sealed class StackStatistics : IDisposable
         _all.Add(("icmp.echo_replies_received", () => Volatile.Read(ref EchoRepliesReceivedCount)));
         _all.Add(("icmp.errors_sent", () => Volatile.Read(ref IcmpErrorsSentCount)));
         _all.Add(("icmp.errors_received", () => Volatile.Read(ref IcmpErrorsReceivedCount)));
+        foreach (var counter in TcpDetail.All()) _all.Add(counter);
         foreach (var reason in Enum.GetValues<DropReason>())
         {
             var r = reason;
@@ -66,6 +67,8 @@ public sealed class StackStatistics : IDisposable
     public ProtocolCounters Udp { get; } = new();
     /// <summary>TCP segments.</summary>
     public ProtocolCounters Tcp { get; } = new();
+    /// <summary>TCP's own counters: opens, resets, retransmissions by kind, out-of-order segments, probes.</summary>
+    public TcpCounters TcpDetail { get; } = new();
 
     /// <summary>Drops counted under <paramref name="reason"/>.</summary>
     public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);

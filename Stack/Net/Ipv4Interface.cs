@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Links;
 using TcpIpSharp.Storage;
+using TcpIpSharp.Transport.Tcp;
 using TcpIpSharp.Transport.Udp;
 using TcpIpSharp.Wire;
 
@@ -13,7 +14,7 @@ namespace TcpIpSharp.Net;
 /// reassembly, ICMP, UDP), and builds, routes, fragments, resolves and transmits what the stack sends.
 /// Owned by the stack thread; allocates nothing per packet.
 /// </summary>
-internal sealed class Ipv4Interface : IUdpOutput
+internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
 {
     private const int EthernetSize = EthernetHeader.Size;
     private const int IpOffset = EthernetSize;
@@ -27,6 +28,7 @@ internal sealed class Ipv4Interface : IUdpOutput
     private readonly ArpCache _arp;
     private readonly Ipv4Reassembler _reassembler;
     private readonly UdpTable _udp;
+    private readonly TcpTable _tcp;
     private readonly Dictionary<ushort, EchoClient> _echoClients = new(16);
     private readonly HashSet<uint> _multicastGroups = new(16);
     private readonly byte[] _tx = new byte[PayloadOffset + Ipv4Header.MaximumPacketSize];   // datagram being sent, built in place
@@ -52,6 +54,7 @@ internal sealed class Ipv4Interface : IUdpOutput
         _arp = new ArpCache(options, EthernetSize + Mtu);
         _reassembler = new Ipv4Reassembler(options);
         _udp = new UdpTable(options, random);
+        _tcp = new TcpTable(this, random, options, stats.TcpDetail) { LocalAddress = () => Address };
         _icmpErrorBucket = new TokenBucket(options.IcmpErrorsPerSecond, options.IcmpErrorBurst);
         _identification = (ushort)random.NextUInt32();
         _multicastGroups.Add(0xE000_0001);   // 224.0.0.1, all hosts (RFC 1112)
@@ -71,6 +74,7 @@ internal sealed class Ipv4Interface : IUdpOutput
     internal ArpCache Arp => _arp;
     internal Ipv4Reassembler Reassembler => _reassembler;
     internal UdpTable Udp => _udp;
+    internal TcpTable Tcp => _tcp;
 
     public void SetAddress(Ipv4Address address, int prefixLength, Ipv4Address gateway)
     {
@@ -265,7 +269,8 @@ internal sealed class Ipv4Interface : IUdpOutput
                 ProcessUdp(ip, broadcast, now);
                 break;
             case IpProtocol.Tcp:
-                Drop(_stats.Tcp, DropReason.TcpNotServed);
+                if (broadcast) { Drop(_stats.Tcp, DropReason.TcpBroadcast); return; }
+                ProcessTcp(ip, now);
                 break;
             default:
                 Drop(_stats.Ipv4, DropReason.Ipv4UnknownProtocol);
@@ -342,6 +347,26 @@ internal sealed class Ipv4Interface : IUdpOutput
             return;
         }
         if (!endpoint.Deliver(ip.Source, udp.SourcePort, udp.Payload)) Drop(_stats.Udp, DropReason.UdpQueueFull);
+    }
+
+    private void ProcessTcp(Ipv4Packet ip, TimeSpan now)
+    {
+        if (TcpSegment.TryParse(ip.Payload, out var segment) != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
+        if (!_link.Capabilities.ChecksumOffload && !segment.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
+        _stats.Tcp.ReceivedCount++;
+        _tcp.Process(ip, segment, now);
+    }
+
+    Span<byte> ITcpOutput.SegmentBuffer => DatagramPayload;
+
+    int ITcpOutput.MaxSegment => Mtu - Ipv4Header.MinimumSize;
+
+    NetError ITcpOutput.SendSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now)
+    {
+        TcpHeader.FillChecksum(DatagramPayload[..length], source, destination);
+        var error = SendDatagram(destination, IpProtocol.Tcp, length, now, dontFragment: true, source: source);
+        if (error == NetError.None) _stats.Tcp.SentCount++;
+        return error;
     }
 
     // ---------------------------------------------------------------- send
@@ -553,6 +578,7 @@ internal sealed class Ipv4Interface : IUdpOutput
             }
         }
         if (_arp.IncompleteCount > 0 || now >= _arp.EarliestExpiry) PollArpTimers(now);
+        _tcp.Poll(now);
         while (_reassembler.TryExpire(now, out var quote))
         {
             Drop(_stats.Ipv4, DropReason.ReassemblyTimeout);
@@ -601,6 +627,7 @@ internal sealed class Ipv4Interface : IUdpOutput
     {
         if (!_announced && !Address.IsAny) return now;
         TimeSpan? next = _reassembler.NextDeadline;
+        if (_tcp.NextDeadline(now) is TimeSpan tcp && (next is null || tcp < next)) next = tcp;
         if (_arp.IncompleteCount == 0) return next;
         for (int i = 0; i < _arp.Capacity; i++)
         {
@@ -619,4 +646,6 @@ internal sealed class Ipv4Interface : IUdpOutput
     }
 
     public void SetNow(TimeSpan now) => _lastNow = now;
+
+    public TimeSpan Now => _lastNow;
 }

@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using TcpIpSharp.Transport.Tcp;
+
+namespace TcpIpSharp.Tap.Services;
+
+/// <summary>
+/// The TCP services of <c>tcpipsharp up</c>: echo (7), discard (9), chargen (19), and a small HTTP/1.1 server on 80:
+/// <c>GET /</c> a status page with the statistics, <c>GET /bytes/N</c> N bytes where byte i is i % 251,
+/// <c>POST /sink</c> the body's length and SHA-256. Everything runs on the stack thread through Ready callbacks.
+/// </summary>
+internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http) : IStackService
+{
+    private const int PatternPeriod = 251;
+    private static readonly byte[] Pattern = MakePattern();
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private NetworkStack? _stack;
+
+    public TimeSpan? NextDeadline => null;
+
+    public void Start(NetworkStack stack, TimeSpan now)
+    {
+        _stack = stack;
+        if (echo) Listen(7, c => c.Ready = Echo);
+        if (discard) Listen(9, c => c.Ready = Discard);
+        if (chargen) Listen(19, c => { var state = new ChargenState(); c.Ready = x => Chargen(x, state); });
+        if (http) Listen(80, c => { var state = new HttpState(); c.Ready = x => Http(x, state); });
+    }
+
+    public void Poll(NetworkStack stack, TimeSpan now) { }
+
+    private void Listen(ushort port, Action<TcpConnection> onAccept)
+    {
+        var listener = _stack!.ListenTcp(port, backlog: 256);
+        listener.Ready = l =>
+        {
+            while (l.TryAccept(out var c))
+            {
+                onAccept(c);
+                c.Ready?.Invoke(c);
+            }
+        };
+    }
+
+    private static bool Finished(TcpConnection c)
+    {
+        if (c.State == TcpState.Closed) { c.Close(); return true; }
+        return false;
+    }
+
+    private void Echo(TcpConnection c)
+    {
+        if (Finished(c)) return;
+        while (c.SendSpace > 0 && c.Available > 0)
+        {
+            int n = c.Receive(_buffer.AsSpan(0, Math.Min(_buffer.Length, c.SendSpace)));
+            if (n <= 0) break;
+            c.Send(_buffer.AsSpan(0, n));
+        }
+        if (c.IsEndOfStream) c.Close();
+    }
+
+    private void Discard(TcpConnection c)
+    {
+        if (Finished(c)) return;
+        while (c.Receive(_buffer) > 0) { }
+        if (c.IsEndOfStream) c.Close();
+    }
+
+    private sealed class ChargenState { public long Offset; }
+
+    // RFC 864: an endless stream of 72-character lines, each starting one character later.
+    private void Chargen(TcpConnection c, ChargenState state)
+    {
+        if (Finished(c)) return;
+        while (c.Receive(_buffer) > 0) { }
+        if (c.IsEndOfStream) { c.Close(); return; }
+        while (c.SendSpace > 0)
+        {
+            int n = Math.Min(_buffer.Length, c.SendSpace);
+            for (int i = 0; i < n; i++, state.Offset++)
+            {
+                long line = state.Offset / 74, column = state.Offset % 74;
+                _buffer[i] = column switch { 72 => (byte)'\r', 73 => (byte)'\n', _ => (byte)(' ' + 1 + (line + column) % 94) };
+            }
+            c.Send(_buffer.AsSpan(0, n));
+        }
+    }
+
+    private sealed class HttpState
+    {
+        public readonly byte[] Request = new byte[8192];
+        public int RequestLength;
+        public bool Responding;
+        public long BodyLeft;          // bytes of /bytes/N still to send
+        public long BodyOffset;
+        public long SinkLeft = -1;     // bytes of a POST body still to read
+        public long SinkLength;
+        public IncrementalHash? Sink;
+    }
+
+    private void Http(TcpConnection c, HttpState s)
+    {
+        if (Finished(c)) { s.Sink?.Dispose(); return; }
+        if (s.SinkLeft > 0)
+        {
+            int n;
+            while (s.SinkLeft > 0 && (n = c.Receive(_buffer.AsSpan(0, (int)Math.Min(_buffer.Length, s.SinkLeft)))) > 0)
+            {
+                s.Sink!.AppendData(_buffer, 0, n);
+                s.SinkLeft -= n;
+                s.SinkLength += n;
+            }
+            if (s.SinkLeft == 0)
+            {
+                var digest = Convert.ToHexStringLower(s.Sink!.GetHashAndReset());
+                s.Sink.Dispose();
+                s.Sink = null;
+                Respond(c, s, "200 OK", "text/plain", $"{s.SinkLength} {digest}\n");
+            }
+            else if (c.IsEndOfStream) c.Close();
+            return;
+        }
+        if (!s.Responding)
+        {
+            int n = c.Receive(s.Request.AsSpan(s.RequestLength));
+            if (n > 0) s.RequestLength += n;
+            int end = s.Request.AsSpan(0, s.RequestLength).IndexOf("\r\n\r\n"u8);
+            if (end < 0)
+            {
+                if (s.RequestLength == s.Request.Length) Respond(c, s, "431 Request Header Fields Too Large", "text/plain", "request too large\n");
+                else if (c.IsEndOfStream) c.Close();
+                return;
+            }
+            string head = Encoding.ASCII.GetString(s.Request, 0, end);
+            int bodyStart = end + 4;
+            Route(c, s, head, bodyStart);
+        }
+        if (s.BodyLeft > 0) SendBytes(c, s);
+        if (s.Responding && s.BodyLeft == 0 && s.SinkLeft <= 0) { c.Close(); }
+    }
+
+    private void Route(TcpConnection c, HttpState s, string head, int bodyStart)
+    {
+        var lines = head.Split("\r\n");
+        var parts = lines[0].Split(' ');
+        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal)) { Respond(c, s, "400 Bad Request", "text/plain", "bad request line\n"); return; }
+        string method = parts[0], path = parts[1];
+        if (method == "GET" && path == "/") { Respond(c, s, "200 OK", "text/plain", StatusPage()); return; }
+        if (method == "GET" && path.StartsWith("/bytes/", StringComparison.Ordinal))
+        {
+            if (!long.TryParse(path.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out long n)) { Respond(c, s, "400 Bad Request", "text/plain", "N must be a number\n"); return; }
+            s.Responding = true;
+            s.BodyLeft = n;
+            s.BodyOffset = 0;
+            SendHeaders(c, "200 OK", "application/octet-stream", n);
+            return;
+        }
+        if (method == "POST" && path == "/sink")
+        {
+            long length = -1;
+            foreach (var line in lines.Skip(1))
+                if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase)) long.TryParse(line.AsSpan(15).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out length);
+            if (length < 0) { Respond(c, s, "411 Length Required", "text/plain", "Content-Length required\n"); return; }
+            s.Responding = true;
+            s.Sink = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            s.SinkLeft = length;
+            // Body bytes already read with the headers.
+            int already = (int)Math.Min(s.RequestLength - bodyStart, length);
+            s.Sink.AppendData(s.Request, bodyStart, already);
+            s.SinkLeft -= already;
+            s.SinkLength = already;
+            if (s.SinkLeft == 0)
+            {
+                var digest = Convert.ToHexStringLower(s.Sink.GetHashAndReset());
+                s.Sink.Dispose();
+                s.Sink = null;
+                Respond(c, s, "200 OK", "text/plain", $"{length} {digest}\n");
+            }
+            else Http(c, s);
+            return;
+        }
+        Respond(c, s, "404 Not Found", "text/plain", "not found\n");
+    }
+
+    private void SendBytes(TcpConnection c, HttpState s)
+    {
+        while (s.BodyLeft > 0 && c.SendSpace > 0)
+        {
+            int n = (int)Math.Min(Math.Min(s.BodyLeft, c.SendSpace), Pattern.Length - PatternPeriod);
+            int sent = c.Send(Pattern.AsSpan((int)(s.BodyOffset % PatternPeriod), n));
+            s.BodyLeft -= sent;
+            s.BodyOffset += sent;
+            if (sent == 0) break;
+        }
+    }
+
+    private static void SendHeaders(TcpConnection c, string status, string type, long length)
+        => c.Send(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nServer: tcpipsharp\r\nContent-Type: {type}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"));
+
+    private static void Respond(TcpConnection c, HttpState s, string status, string type, string body)
+    {
+        s.Responding = true;
+        var bytes = Encoding.UTF8.GetBytes(body);
+        SendHeaders(c, status, type, bytes.Length);
+        c.Send(bytes);
+        c.Close();
+    }
+
+    private string StatusPage()
+    {
+        var stack = _stack!;
+        return $"tcpipsharp {stack.Address}/{stack.PrefixLength} mac {stack.MacAddress} mtu {stack.Mtu}\n\n{stack.Statistics}";
+    }
+
+    private static byte[] MakePattern()
+    {
+        var p = new byte[64 * 1024 + PatternPeriod];
+        for (int i = 0; i < p.Length; i++) p[i] = (byte)(i % PatternPeriod);
+        return p;
+    }
+}

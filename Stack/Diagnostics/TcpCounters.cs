@@ -1,0 +1,43 @@
+namespace TcpIpSharp.Diagnostics;
+
+/// <summary>What TCP adds to the statistics (issue: TCP, item 11). Written by the stack thread only.</summary>
+public sealed class TcpCounters
+{
+    internal long ActiveOpensCount, PassiveOpensCount, SegmentsSentCount, ResetsSentCount, ResetsReceivedCount;
+    internal long TimeoutRetransmitsCount, FastRetransmitsCount, SackRetransmitsCount, OutOfOrderSegmentsCount, OutOfOrderDroppedCount;
+    internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
+    internal long ListenOverflowsCount, SynQueueFullCount;
+
+    /// <summary>Connections we opened (SYN sent).</summary>
+    public long ActiveOpens => Volatile.Read(ref ActiveOpensCount);
+    /// <summary>Connections opened by peers (SYN received on a listener).</summary>
+    public long PassiveOpens => Volatile.Read(ref PassiveOpensCount);
+    /// <summary>Resets sent.</summary>
+    public long ResetsSent => Volatile.Read(ref ResetsSentCount);
+    /// <summary>Retransmissions on a timeout.</summary>
+    public long TimeoutRetransmits => Volatile.Read(ref TimeoutRetransmitsCount);
+    /// <summary>Fast retransmissions (three duplicate ACKs or SACK evidence).</summary>
+    public long FastRetransmits => Volatile.Read(ref FastRetransmitsCount);
+
+    internal IEnumerable<(string Name, Func<long> Read)> All()
+    {
+        yield return ("tcp.active_opens", () => ActiveOpens);
+        yield return ("tcp.passive_opens", () => PassiveOpens);
+        yield return ("tcp.segments_sent", () => Volatile.Read(ref SegmentsSentCount));
+        yield return ("tcp.resets_sent", () => ResetsSent);
+        yield return ("tcp.resets_received", () => Volatile.Read(ref ResetsReceivedCount));
+        yield return ("tcp.retransmits_timeout", () => TimeoutRetransmits);
+        yield return ("tcp.retransmits_fast", () => FastRetransmits);
+        yield return ("tcp.retransmits_sack", () => Volatile.Read(ref SackRetransmitsCount));
+        yield return ("tcp.out_of_order", () => Volatile.Read(ref OutOfOrderSegmentsCount));
+        yield return ("tcp.out_of_order_dropped", () => Volatile.Read(ref OutOfOrderDroppedCount));
+        yield return ("tcp.duplicate_acks", () => Volatile.Read(ref DuplicateAcksCount));
+        yield return ("tcp.window_probes", () => Volatile.Read(ref WindowProbesCount));
+        yield return ("tcp.challenge_acks", () => Volatile.Read(ref ChallengeAcksCount));
+        yield return ("tcp.paws_drops", () => Volatile.Read(ref PawsDropsCount));
+        yield return ("tcp.out_of_window", () => Volatile.Read(ref OutOfWindowCount));
+        yield return ("tcp.ack_for_unsent", () => Volatile.Read(ref AckForUnsentCount));
+        yield return ("tcp.listen_overflows", () => Volatile.Read(ref ListenOverflowsCount));
+        yield return ("tcp.syn_queue_full", () => Volatile.Read(ref SynQueueFullCount));
+    }
+}

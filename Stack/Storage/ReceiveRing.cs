@@ -1,0 +1,120 @@
+namespace TcpIpSharp.Storage;
+
+/// <summary>
+/// The receive side of a connection: one preallocated ring where offset 0 is the next byte the user reads.
+/// In-order bytes are readable; bytes that arrive beyond a gap are stored in place and their ranges kept
+/// (a bounded number of them) until the gap fills. Data is copied once into the ring and once out of it.
+/// </summary>
+internal sealed class ReceiveRing
+{
+    private readonly byte[] _ring;
+    private readonly int[] _rangeStart;   // out-of-order ranges, as offsets from the read position, sorted
+    private readonly int[] _rangeEnd;
+    private int _start;                   // ring index of offset 0
+
+    public ReceiveRing(int capacity, int maxRanges)
+    {
+        _ring = new byte[capacity];
+        _rangeStart = new int[maxRanges];
+        _rangeEnd = new int[maxRanges];
+    }
+
+    public int Capacity => _ring.Length;
+    /// <summary>In-order bytes ready to read.</summary>
+    public int Readable { get; private set; }
+    /// <summary>Out-of-order ranges held.</summary>
+    public int Ranges { get; private set; }
+    /// <summary>Room after the in-order data (the receive window).</summary>
+    public int Window => _ring.Length - Readable;
+
+    public (int Start, int End) Range(int i) => (_rangeStart[i], _rangeEnd[i]);
+
+    /// <summary>
+    /// Stores <paramref name="data"/> at <paramref name="offset"/> bytes past the in-order data (0: in order).
+    /// Returns the number of bytes by which the in-order data grew (0 for out-of-order data), or -1 when the data
+    /// was not stored because it would need more ranges than the bound (the caller drops the segment).
+    /// Bytes beyond the ring are cut off.
+    /// </summary>
+    public int Write(int offset, ReadOnlySpan<byte> data)
+    {
+        if (offset < 0) { if (-offset >= data.Length) return 0; data = data[-offset..]; offset = 0; }
+        int room = Window - offset;
+        if (room <= 0) return 0;
+        if (data.Length > room) data = data[..room];
+        if (data.IsEmpty) return 0;
+        int start = offset, end = offset + data.Length;
+        if (start > 0 && !TryAddRange(start, end)) return -1;
+        int at = (_start + Readable + offset) % _ring.Length;
+        int first = Math.Min(data.Length, _ring.Length - at);
+        data[..first].CopyTo(_ring.AsSpan(at));
+        data[first..].CopyTo(_ring);
+        if (start > 0) return 0;
+        // In order: take it and any ranges it now reaches.
+        int grow = end;
+        while (Ranges > 0 && _rangeStart[0] <= grow)
+        {
+            grow = Math.Max(grow, _rangeEnd[0]);
+            RemoveRange(0);
+        }
+        for (int i = 0; i < Ranges; i++) { _rangeStart[i] -= grow; _rangeEnd[i] -= grow; }
+        Readable += grow;
+        return grow;
+    }
+
+    private bool TryAddRange(int start, int end)
+    {
+        // Merge with every overlapping or touching range.
+        int i = 0;
+        while (i < Ranges && _rangeEnd[i] < start) i++;
+        int j = i;
+        while (j < Ranges && _rangeStart[j] <= end) { start = Math.Min(start, _rangeStart[j]); end = Math.Max(end, _rangeEnd[j]); j++; }
+        int merged = j - i;
+        if (merged == 0 && Ranges == _rangeStart.Length) return false;
+        int newCount = Ranges - merged + 1;
+        if (merged == 0)
+        {
+            Array.Copy(_rangeStart, i, _rangeStart, i + 1, Ranges - i);
+            Array.Copy(_rangeEnd, i, _rangeEnd, i + 1, Ranges - i);
+        }
+        else if (merged > 1)
+        {
+            Array.Copy(_rangeStart, j, _rangeStart, i + 1, Ranges - j);
+            Array.Copy(_rangeEnd, j, _rangeEnd, i + 1, Ranges - j);
+        }
+        _rangeStart[i] = start;
+        _rangeEnd[i] = end;
+        Ranges = newCount;
+        return true;
+    }
+
+    private void RemoveRange(int i)
+    {
+        Array.Copy(_rangeStart, i + 1, _rangeStart, i, Ranges - i - 1);
+        Array.Copy(_rangeEnd, i + 1, _rangeEnd, i, Ranges - i - 1);
+        Ranges--;
+    }
+
+    /// <summary>Copies up to <paramref name="destination"/>.Length in-order bytes out; with <paramref name="peek"/> they stay.</summary>
+    public int Read(Span<byte> destination, bool peek = false)
+    {
+        int n = Math.Min(destination.Length, Readable);
+        int first = Math.Min(n, _ring.Length - _start);
+        _ring.AsSpan(_start, first).CopyTo(destination);
+        _ring.AsSpan(0, n - first).CopyTo(destination[first..]);
+        if (!peek)
+        {
+            _start = (_start + n) % _ring.Length;
+            Readable -= n;
+        }
+        return n;
+    }
+
+    /// <summary>Reads a line (up to and including '\n') if one is complete or the buffer is full; else 0.</summary>
+    public int IndexOf(byte value)
+    {
+        for (int i = 0; i < Readable; i++) if (_ring[(_start + i) % _ring.Length] == value) return i;
+        return -1;
+    }
+
+    public void Clear() { _start = 0; Readable = 0; Ranges = 0; }
+}

@@ -1,0 +1,284 @@
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Transport.Tcp;
+
+public sealed partial class TcpConnection
+{
+    private const int SegmentsPerFlush = 128;
+
+    /// <summary>Sends what is due now: data the windows allow, a FIN, a pending ACK. Called by the table on the stack thread.</summary>
+    internal void Flush(TimeSpan now)
+    {
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent) return;
+        if (State != TcpState.SynReceived && State != TcpState.TimeWait)
+        {
+            SendDataDue(now);
+            SendFinIfDue(now);
+        }
+        if (_ackNow || (_delayedAckAt is TimeSpan d && d <= now))
+            if (State != TcpState.SynReceived) SendAck(now);
+    }
+
+    private void SendDataDue(TimeSpan now)
+    {
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        // RFC 6691: the MSS counts data only; the options each segment carries come out of it.
+        int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
+        for (int budget = SegmentsPerFlush; budget > 0; budget--)
+        {
+            int sentOffset = DataOffset(_sndNxt);
+            int unsent = _send.Count - sentOffset;
+            if (unsent <= 0) return;
+            uint window = Math.Min(_sndWnd, _cwnd);
+            uint inFlight = _sndNxt - _sndUna;
+            if (inFlight >= window)
+            {
+                if (_sndWnd == 0 && _sndUna == _sndMax) _persistAt ??= now + Backoff(_rto, _persistBackoff);
+                return;
+            }
+            int usable = (int)Math.Min(window - inFlight, int.MaxValue);
+            int length = Math.Min(Math.Min(segmentSize, unsent), usable);
+            if (length < segmentSize)
+            {
+                bool outstanding = _sndUna != _sndNxt;
+                // Nagle (RFC 896, RFC 9293 3.8.6.2.1): hold a small segment while data is unacknowledged.
+                if (length == unsent && outstanding && !NoDelay && !_options.NoDelay && !_finQueued) return;
+                // Sender SWS avoidance: don't send a window-limited sliver below half the largest window seen.
+                if (length < unsent && length < _maxSndWnd / 2 && _sndUna != _sndNxt) return;
+            }
+            bool retransmit = Seq.Lt(_sndNxt, _sndMax);
+            SendData(_sndNxt, sentOffset, length, now, retransmit);
+            _sndNxt += (uint)length;
+            if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
+            _retransmitAt ??= now + _rto;
+        }
+        _table.MarkPending(this);   // budget spent with data left: continue on the next poll
+    }
+
+    private void SendFinIfDue(TimeSpan now)
+    {
+        if (!_finQueued || _finSent || DataOffset(_sndNxt) < _send.Count) return;
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        SendControl(_sndNxt, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
+        _sndNxt++;
+        if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
+        _finSent = true;
+        if (State == TcpState.Established) State = TcpState.FinWait1;
+        else if (State == TcpState.CloseWait) State = TcpState.LastAck;
+        _retransmitAt ??= now + _rto;
+    }
+
+    // ------------------------------------------------------------------ timers
+
+    internal TimeSpan? NextDeadline
+    {
+        get
+        {
+            TimeSpan? next = null;
+            Earliest(ref next, _retransmitAt);
+            Earliest(ref next, _delayedAckAt);
+            Earliest(ref next, _timeWaitUntil);
+            Earliest(ref next, _finWait2Until);
+            Earliest(ref next, _persistAt);
+            Earliest(ref next, _keepaliveAt);
+            if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax) Earliest(ref next, _lastProgress + u);
+            return next;
+        }
+    }
+
+    private static void Earliest(ref TimeSpan? next, TimeSpan? t)
+    {
+        if (t is TimeSpan v && (next is null || v < next)) next = v;
+    }
+
+    internal void OnTimer(TimeSpan now)
+    {
+        if (_timeWaitUntil <= now || (_finWait2Until <= now && State == TcpState.FinWait2)) { SetClosed(NetError.None); return; }
+        if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax && now - _lastProgress >= u) { AbortTimedOut(now); return; }
+        if (_retransmitAt <= now) { OnRetransmitTimeout(now); if (State == TcpState.Closed) return; }
+        if (_persistAt <= now) SendWindowProbe(now);
+        if (_delayedAckAt <= now) { _ackNow = true; _table.MarkPending(this); }
+        if (_keepaliveAt <= now) OnKeepalive(now);
+    }
+
+    private void OnRetransmitTimeout(TimeSpan now)
+    {
+        _retransmissions++;
+        int limit = State is TcpState.SynSent or TcpState.SynReceived ? _options.MaxSynRetransmissions : _options.MaxRetransmissions;
+        if (_retransmissions > limit) { AbortTimedOut(now); return; }
+        _rto = Backoff(_rto, 1);               // RFC 6298 5.5
+        _rttTiming = false;                    // Karn's rule: no sample from a retransmitted segment
+        _table.Statistics.TimeoutRetransmitsCount++;
+        Retransmits++;
+        if (State == TcpState.SynSent) SendSyn(now, ack: false);
+        else if (State == TcpState.SynReceived) SendSyn(now, ack: true);
+        else
+        {
+            // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
+            _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
+            _cwnd = (uint)_mss;
+            _inRecovery = false;
+            _dupAcks = 0;
+            _sackCount = 0;   // RFC 2018 8: the receiver may have discarded SACKed data
+            _sndNxt = _sndUna;
+            _highRetransmitted = _sndUna;
+            if (_finSent && Seq.Lt(_sndUna, _sndMax)) _finSent = false;
+            _table.MarkPending(this);
+        }
+        _retransmitAt = now + _rto;
+    }
+
+    private void AbortTimedOut(TimeSpan now)
+    {
+        if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendControl(_sndNxt, 0, TcpFlags.Rst, now);
+        SetClosed(NetError.TimedOut);
+    }
+
+    // RFC 9293 3.8.6.1: probe a zero window; Linux's probe is an ACK with an old sequence number, which the peer answers with its window.
+    private void SendWindowProbe(TimeSpan now)
+    {
+        _table.Statistics.WindowProbesCount++;
+        SendControl(_sndUna - 1, _rcvNxt, TcpFlags.Ack, now);
+        _persistBackoff++;
+        _persistAt = now + Backoff(_rto, _persistBackoff);
+    }
+
+    private void OnKeepalive(TimeSpan now)
+    {
+        if (now - _lastReceived < _options.KeepAliveIdle) { _keepaliveAt = _lastReceived + _options.KeepAliveIdle; return; }
+        if (_keepaliveProbes >= _options.KeepAliveCount) { AbortTimedOut(now); return; }
+        _keepaliveProbes++;
+        SendControl(_sndUna - 1, _rcvNxt, TcpFlags.Ack, now);   // RFC 9293 3.8.4: an ACK with SEG.SEQ = SND.NXT - 1
+        _keepaliveAt = now + _options.KeepAliveInterval;
+    }
+
+    private TimeSpan Backoff(TimeSpan rto, int times)
+    {
+        var t = rto * Math.Pow(2, Math.Min(times, 16));
+        return t < _options.MaxRetransmissionTimeout ? t : _options.MaxRetransmissionTimeout;
+    }
+
+    private void Arm(TimeSpan now)
+    {
+        _retransmitAt ??= now + _rto;
+        _rttStart = now;
+    }
+
+    // RFC 6298 2.2 and 2.3.
+    private void SampleRtt(TimeSpan r)
+    {
+        if (r < TimeSpan.Zero) return;
+        if (!_haveRtt)
+        {
+            _srtt = r;
+            _rttvar = r / 2;
+            _haveRtt = true;
+        }
+        else
+        {
+            var delta = _srtt - r;
+            _rttvar = (_rttvar * 3 + (delta < TimeSpan.Zero ? -delta : delta)) / 4;
+            _srtt = (_srtt * 7 + r) / 8;
+        }
+        var rto = _srtt + Max(TimeSpan.FromMilliseconds(1), _rttvar * 4);
+        _rto = rto < _options.MinRetransmissionTimeout ? _options.MinRetransmissionTimeout
+             : rto > _options.MaxRetransmissionTimeout ? _options.MaxRetransmissionTimeout : rto;
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    private uint Timestamp(TimeSpan now) => (uint)(long)now.TotalMilliseconds + _tsOffset;
+
+    // ------------------------------------------------------------------ segment builders
+
+    private void SendSyn(TimeSpan now, bool ack)
+    {
+        var options = new TcpOptions { MaximumSegmentSize = (ushort)Math.Min(_output.MaxSegment - TcpHeader.MinimumSize, 65535) };
+        bool offerAll = !ack;   // RFC 7323 / RFC 2018: a SYN-ACK carries only the options the SYN offered
+        if (_options.WindowScaling && (offerAll || _rcvScale > 0 || _sndScale > 0)) options = options with { WindowScale = (byte)_receiveScaleWanted };
+        if (_options.SelectiveAcknowledgments && (offerAll || _sack)) options = options with { SackPermitted = true };
+        if (_options.Timestamps && (offerAll || _timestamps)) options = options with { Timestamp = new TcpTimestamp(Timestamp(now), ack ? _tsRecent : 0) };
+        if (ack && !(_rcvScale > 0 || _sndScale > 0)) _rcvScale = 0;
+        uint window = Math.Min(ReceiveWindow == 0 && State != TcpState.Established ? (uint)_receive.Window : ReceiveWindow, 65535u);   // never scaled in a SYN
+        var header = new TcpHeader(LocalPort, RemotePort, _iss, ack ? _rcvNxt : 0, ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, (ushort)window, 0, options);
+        Transmit(header, 0, 0, now);
+        if (_retransmissions == 0) _rttStart = now;
+    }
+
+    private void SendData(uint sequence, int offset, int length, TimeSpan now, bool retransmit)
+    {
+        var flags = TcpFlags.Ack;
+        if (offset + length == _send.Count) flags |= TcpFlags.Psh;
+        var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, WindowField(), 0, SegmentOptions(now));
+        Transmit(header, offset, length, now);
+        if (retransmit)
+        {
+            Retransmits++;
+            if (_rttTiming && Seq.Le(sequence, _rttSequence)) _rttTiming = false;
+        }
+        else if (!_rttTiming && !_timestamps)
+        {
+            _rttTiming = true;
+            _rttSequence = sequence;
+            _rttStart = now;
+        }
+    }
+
+    private void SendAck(TimeSpan now)
+    {
+        if (State is TcpState.Closed or TcpState.SynSent or TcpState.Listen) return;
+        SendControl(_sndNxt, _rcvNxt, TcpFlags.Ack, now);
+    }
+
+    private void SendControl(uint sequence, uint ack, TcpFlags flags, TimeSpan now)
+    {
+        bool rst = flags.HasFlag(TcpFlags.Rst);
+        var header = new TcpHeader(LocalPort, RemotePort, sequence, ack, flags, rst ? (ushort)0 : WindowField(), 0, rst ? default : SegmentOptions(now));
+        Transmit(header, 0, 0, now);
+        if (rst) _table.Statistics.ResetsSentCount++;
+    }
+
+    private void Transmit(in TcpHeader header, int offset, int length, TimeSpan now)
+    {
+        var buffer = _output.SegmentBuffer;
+        int headerLength = header.WriteTo(buffer);
+        if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
+        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now);
+        _table.Statistics.SegmentsSentCount++;
+        if (header.Flags.HasFlag(TcpFlags.Ack))
+        {
+            _ackNow = false;
+            _delayedAckAt = null;
+            _unackedSegments = 0;
+            _lastAckSent = header.AcknowledgmentNumber;
+        }
+    }
+
+    private ushort WindowField()
+    {
+        uint window = ReceiveWindow;
+        uint field = Math.Min(window >> _rcvScale, 65535u);
+        uint right = _rcvNxt + (field << _rcvScale);
+        if (Seq.Gt(right, _rcvAdvertisedRight) || _rcvAdvertisedRight == 0) _rcvAdvertisedRight = right;
+        return (ushort)field;
+    }
+
+    private TcpOptions SegmentOptions(TimeSpan now)
+    {
+        var options = default(TcpOptions);
+        if (_timestamps) options = options with { Timestamp = new TcpTimestamp(Timestamp(now), _tsRecent) };
+        if (_sack && _receive.Ranges > 0)
+        {
+            // RFC 2018 4: report the out-of-order ranges held (3 fit beside timestamps, 4 without).
+            Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[4];
+            int count = Math.Min(_receive.Ranges, _timestamps ? 3 : 4);
+            for (int i = 0; i < count; i++)
+            {
+                var (start, end) = _receive.Range(i);
+                blocks[i] = new TcpSackBlock(_rcvNxt + (uint)start, _rcvNxt + (uint)end);
+            }
+            options = options with { SackBlocks = new TcpSackBlocks(blocks[..count]) };
+        }
+        return options;
+    }
+}

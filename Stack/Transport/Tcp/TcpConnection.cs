@@ -1,0 +1,666 @@
+using TcpIpSharp.Storage;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Transport.Tcp;
+
+/// <summary>
+/// One TCP connection (RFC 9293): its control block, send and receive rings, timers and congestion state.
+/// Used on the stack thread only. <see cref="Send"/> and <see cref="Receive"/> move bytes between the caller's
+/// spans and the rings (one copy each way); the stack transmits what is due on its next poll.
+/// </summary>
+public sealed partial class TcpConnection
+{
+    private readonly TcpTable _table;
+    private readonly ITcpOutput _output;
+    private readonly TcpConnectionOptions _options;
+    private readonly SendRing _send;
+    private readonly ReceiveRing _receive;
+    private readonly int _receiveScaleWanted;
+
+    // RFC 9293 3.3.1 send and receive sequence variables.
+    private uint _iss, _sndUna, _sndNxt, _sndMax, _sndWnd, _sndWl1, _sndWl2, _maxSndWnd;
+    private uint _irs, _rcvNxt, _rcvAdvertisedRight;
+    private int _sndScale, _rcvScale;
+    private int _mss = 536;                    // what we may send per segment (RFC 9293 3.7.1 default)
+    private bool _timestamps, _sack;
+    private uint _tsRecent, _lastAckSent;
+    private readonly uint _tsOffset;
+
+    private bool _finQueued, _finSent;         // the user closed its side / our FIN is in the sequence space
+    private bool _finReceived;
+    private uint? _pendingFinSequence;         // a FIN seen beyond a gap
+
+    // Timers (null: not running).
+    private TimeSpan? _retransmitAt, _delayedAckAt, _timeWaitUntil, _finWait2Until, _persistAt, _keepaliveAt;
+    private TimeSpan _lastReceived, _lastProgress;
+    private int _retransmissions, _persistBackoff, _keepaliveProbes;
+    private bool _ackNow;
+    private int _unackedSegments;
+
+    // RFC 6298 round-trip estimation.
+    private TimeSpan _srtt, _rttvar, _rto;
+    private bool _haveRtt;
+    private uint _rttSequence;
+    private TimeSpan _rttStart;
+    private bool _rttTiming;
+
+    // Congestion control: NewReno (RFC 5681, RFC 6582) with SACK-guided retransmission of holes.
+    private uint _cwnd, _ssthresh = uint.MaxValue, _recover, _highRetransmitted;
+    private int _dupAcks;
+    private bool _inRecovery;
+    private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
+    private int _sackCount;
+
+    internal TcpConnection(TcpTable table, ITcpOutput output, TcpConnectionOptions options, Ipv4Address localAddress, ushort localPort,
+        Ipv4Address remoteAddress, ushort remotePort, uint iss, uint tsOffset, TimeSpan now)
+    {
+        _table = table;
+        _output = output;
+        _options = options;
+        LocalAddress = localAddress;
+        LocalPort = localPort;
+        RemoteAddress = remoteAddress;
+        RemotePort = remotePort;
+        _send = new SendRing(options.SendBufferSize);
+        _receive = new ReceiveRing(options.ReceiveBufferSize, options.MaxOutOfOrderRanges);
+        _iss = iss;
+        _sndUna = _sndNxt = _sndMax = iss;
+        _tsOffset = tsOffset;
+        _rto = options.InitialRetransmissionTimeout;
+        // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
+        while (_receiveScaleWanted < 14 && (65535L << _receiveScaleWanted) < options.ReceiveBufferSize) _receiveScaleWanted++;
+        _lastReceived = _lastProgress = now;
+    }
+
+    /// <summary>The connection's state.</summary>
+    public TcpState State { get; private set; }
+    /// <summary>Our address.</summary>
+    public Ipv4Address LocalAddress { get; }
+    /// <summary>Our port.</summary>
+    public ushort LocalPort { get; }
+    /// <summary>The peer's address.</summary>
+    public Ipv4Address RemoteAddress { get; }
+    /// <summary>The peer's port.</summary>
+    public ushort RemotePort { get; }
+    /// <summary>Why the connection failed (reset, refused, timed out), or None.</summary>
+    public NetError Error { get; private set; }
+    /// <summary>Called on the stack thread when the connection becomes readable, writable, established or closed.</summary>
+    public Action<TcpConnection>? Ready { get; set; }
+    /// <summary>Bytes ready to read.</summary>
+    public int Available => _receive.Readable;
+    /// <summary>Room in the send ring.</summary>
+    public int SendSpace => IsSendOpen ? _send.Free : 0;
+    /// <summary>True once the peer's FIN arrived and every byte before it was read.</summary>
+    public bool IsEndOfStream => _finReceived && _receive.Readable == 0;
+    /// <summary>True while the user may still send.</summary>
+    public bool IsSendOpen => !_finQueued && State is TcpState.Established or TcpState.CloseWait or TcpState.SynSent or TcpState.SynReceived;
+    /// <summary>Disables Nagle's algorithm.</summary>
+    public bool NoDelay { get; set; }
+    /// <summary>The segment size we send (the peer's MSS, lowered by the path).</summary>
+    public int MaximumSegmentSize => _mss;
+    /// <summary>Smoothed round-trip time (RFC 6298), zero before the first sample.</summary>
+    public TimeSpan SmoothedRoundTripTime => _srtt;
+    /// <summary>Current retransmission timeout.</summary>
+    public TimeSpan RetransmissionTimeout => _rto;
+    /// <summary>Congestion window in bytes.</summary>
+    public long CongestionWindow => _cwnd;
+    /// <summary>Segments retransmitted on this connection.</summary>
+    public long Retransmits { get; private set; }
+    internal bool IsUserClosed { get; private set; }
+    internal TcpListener? Listener { get; set; }
+    internal bool Pending { get; set; }
+    internal TcpKey Key => new(RemoteAddress.Value, RemotePort, LocalPort);
+
+    /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
+    public override string ToString() =>
+        $"{LocalPort}->{RemoteAddress}:{RemotePort} {State} una={_sndUna - _iss} nxt={_sndNxt - _iss} max={_sndMax - _iss} wnd={_sndWnd} cwnd={_cwnd} " +
+        $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} rto={_rto.TotalMilliseconds}ms rtx@{_retransmitAt?.TotalMilliseconds} " +
+        $"queued={_send.Count} readable={_receive.Readable} ooo={_receive.Ranges} sacked={_sackCount} recovery={_inRecovery} fin={_finQueued}/{_finSent}/{_finReceived} pending={Pending}";
+
+    /// <summary>Queues bytes to send; returns how many fit in the send ring (0 when full or closed for sending).</summary>
+    public int Send(ReadOnlySpan<byte> data)
+    {
+        if (!IsSendOpen) return 0;
+        int n = _send.Write(data);
+        if (n > 0) _table.MarkPending(this);
+        return n;
+    }
+
+    /// <summary>
+    /// Copies received bytes into <paramref name="buffer"/>: the count (&gt; 0), 0 at end of stream (the peer closed and
+    /// everything was read), or -1 when nothing is ready yet or the connection failed (see <see cref="Error"/>).
+    /// </summary>
+    public int Receive(Span<byte> buffer, bool peek = false)
+    {
+        if (buffer.IsEmpty) return 0;
+        int n = _receive.Read(buffer, peek);
+        if (n > 0)
+        {
+            if (!peek) OnWindowOpened();
+            return n;
+        }
+        return _finReceived ? 0 : -1;
+    }
+
+    /// <summary>Ends our side: a FIN follows the data already queued (half-close).</summary>
+    public void Shutdown()
+    {
+        if (_finQueued) return;
+        switch (State)
+        {
+            case TcpState.SynSent: case TcpState.Listen: case TcpState.Closed:
+                SetClosed(NetError.None);
+                break;
+            case TcpState.SynReceived: case TcpState.Established: case TcpState.CloseWait:
+                _finQueued = true;
+                _table.MarkPending(this);
+                break;
+        }
+    }
+
+    /// <summary>Closes the connection: sends what is queued, then FIN; the stack frees it when the close completes.</summary>
+    public void Close()
+    {
+        IsUserClosed = true;
+        Ready = null;
+        // RFC 9293 3.6 / RFC 2525 2.17: closing with unread data aborts with a reset.
+        if (_receive.Readable > 0 && State is TcpState.Established or TcpState.CloseWait) { Abort(); return; }
+        Shutdown();
+        if (State == TcpState.FinWait2) _finWait2Until = _table.Now + _options.FinWait2Timeout;
+        _table.MarkPending(this);
+    }
+
+    /// <summary>Aborts the connection with a reset (RFC 9293 3.10.5).</summary>
+    public void Abort()
+    {
+        IsUserClosed = true;
+        Ready = null;
+        if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
+            SendControl(_sndNxt, 0, TcpFlags.Rst, _table.Now);
+        SetClosed(NetError.None);
+    }
+
+    // ------------------------------------------------------------------ opening
+
+    internal void Open(TimeSpan now)
+    {
+        State = TcpState.SynSent;
+        _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
+        SendSyn(now, ack: false);
+        Arm(now);
+    }
+
+    internal void AcceptSyn(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    {
+        State = TcpState.SynReceived;
+        TakeSynOptions(segment, options);
+        _irs = segment.SequenceNumber;
+        _rcvNxt = _irs + 1;
+        _sndWnd = segment.WindowSize;   // RFC 7323 2.2: never scaled in a SYN
+        _sndWl1 = segment.SequenceNumber;
+        _sndWl2 = _iss;
+        _sndNxt = _iss + 1;
+        _sndMax = _sndNxt;
+        SendSyn(now, ack: true);
+        Arm(now);
+    }
+
+    private void TakeSynOptions(TcpSegment segment, in TcpOptions options)
+    {
+        int pathMss = _output.MaxSegment - TcpHeader.MinimumSize;
+        _mss = Math.Min(options.MaximumSegmentSize ?? 536, pathMss);   // RFC 9293 3.7.1: 536 when absent
+        if (_options.WindowScaling && options.WindowScale is byte ws)
+        {
+            _sndScale = Math.Min((int)ws, 14);   // RFC 7323 2.3: at most 14
+            _rcvScale = _receiveScaleWanted;
+        }
+        _timestamps = _options.Timestamps && options.Timestamp is not null;
+        if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
+        _sack = _options.SelectiveAcknowledgments && options.SackPermitted;
+        _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
+        _ = segment;
+    }
+
+    // ------------------------------------------------------------------ segment arrives (RFC 9293 3.10.7)
+
+    internal void OnSegment(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    {
+        _lastReceived = now;
+        _keepaliveProbes = 0;
+        if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
+        if (!CheckTimestamp(segment, options, now)) return;
+        if (!CheckSequence(segment, now)) return;
+        if (segment.Flags.HasFlag(TcpFlags.Rst)) { OnReset(segment, now); return; }
+        if (segment.Flags.HasFlag(TcpFlags.Syn)) { ChallengeAck(now); return; }   // RFC 5961 4.2
+        if (!segment.Flags.HasFlag(TcpFlags.Ack)) return;
+        if (!OnAck(segment, options, now)) return;
+        if (State is TcpState.Closed) return;
+        OnText(segment, now);
+        OnFin(segment, now);
+        if (_receive.Readable > 0 || _finReceived) Notify();
+    }
+
+    private void OnSegmentInSynSent(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    {
+        var flags = segment.Flags;
+        bool ack = flags.HasFlag(TcpFlags.Ack);
+        uint segAck = segment.AcknowledgmentNumber;
+        if (ack && (Seq.Le(segAck, _iss) || Seq.Gt(segAck, _sndNxt)))
+        {
+            if (!flags.HasFlag(TcpFlags.Rst)) SendControl(segAck, 0, TcpFlags.Rst, now);
+            return;
+        }
+        if (flags.HasFlag(TcpFlags.Rst))
+        {
+            if (ack) SetClosed(NetError.ConnectionRefused);   // RFC 9293: "error: connection reset" -> ECONNREFUSED
+            return;
+        }
+        if (!flags.HasFlag(TcpFlags.Syn)) return;
+        TakeSynOptions(segment, options);
+        _irs = segment.SequenceNumber;
+        _rcvNxt = _irs + 1;
+        if (ack)
+        {
+            _sndUna = segAck;
+            _sndWnd = segment.WindowSize;
+            _sndWl1 = segment.SequenceNumber;
+            _sndWl2 = segAck;
+            _maxSndWnd = _sndWnd;
+            if (!_haveRtt && _retransmissions == 0) SampleRtt(now - _rttStart);
+            Established(now);
+            _ackNow = true;
+            _table.MarkPending(this);
+        }
+        else
+        {
+            // Simultaneous open (RFC 9293 3.5, figure 8).
+            State = TcpState.SynReceived;
+            _sndWnd = segment.WindowSize;
+            SendSyn(now, ack: true);
+        }
+    }
+
+    // RFC 7323 5.3 (PAWS): an old timestamp on a non-RST segment is dropped with an ACK.
+    private bool CheckTimestamp(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    {
+        if (!_timestamps || options.Timestamp is not TcpTimestamp ts || segment.Flags.HasFlag(TcpFlags.Rst)) return true;
+        if ((int)(ts.Value - _tsRecent) < 0)
+        {
+            _table.Statistics.PawsDropsCount++;
+            SendAck(now);
+            return false;
+        }
+        // RFC 7323 4.3: remember the timestamp of a segment that covers the last ACK we sent.
+        if (Seq.Le(segment.SequenceNumber, _lastAckSent)) _tsRecent = ts.Value;
+        return true;
+    }
+
+    // RFC 9293 3.10.7.4 first: the segment acceptance test.
+    private bool CheckSequence(TcpSegment segment, TimeSpan now)
+    {
+        uint seq = segment.SequenceNumber;
+        int length = segment.SequenceLength;
+        uint window = ReceiveWindow;
+        bool ok = length == 0
+            ? (window == 0 ? seq == _rcvNxt : Seq.InRange(seq, _rcvNxt, _rcvNxt + window))
+            : window != 0 && (Seq.InRange(seq, _rcvNxt, _rcvNxt + window) || Seq.InRange(seq + (uint)length - 1, _rcvNxt, _rcvNxt + window));
+        // A zero-window probe or old duplicate still deserves an ACK; a segment at RCV.NXT with a zero window keeps its ACK and RST.
+        if (!ok && window == 0 && seq == _rcvNxt) ok = true;
+        if (ok) return true;
+        if (!segment.Flags.HasFlag(TcpFlags.Rst))
+        {
+            _table.Statistics.OutOfWindowCount++;
+            SendAck(now);
+        }
+        return false;
+    }
+
+    // RFC 5961 3.2: reset only when the RST is exactly at RCV.NXT; otherwise a challenge ACK.
+    private void OnReset(TcpSegment segment, TimeSpan now)
+    {
+        if (segment.SequenceNumber != _rcvNxt) { ChallengeAck(now); return; }
+        _table.Statistics.ResetsReceivedCount++;
+        switch (State)
+        {
+            case TcpState.SynReceived when Listener is not null:
+                SetClosed(NetError.None);   // a passive open simply goes away (RFC 9293: back to LISTEN)
+                break;
+            case TcpState.TimeWait: case TcpState.Closing: case TcpState.LastAck:
+                SetClosed(NetError.None);
+                break;
+            default:
+                SetClosed(State == TcpState.SynReceived ? NetError.ConnectionRefused : NetError.ConnectionReset);
+                break;
+        }
+    }
+
+    private void ChallengeAck(TimeSpan now)
+    {
+        if (!_table.TakeChallengeAck(now)) return;   // RFC 5961 7: rate-limited
+        _table.Statistics.ChallengeAcksCount++;
+        SendAck(now);
+    }
+
+    // RFC 9293 3.10.7.4 fifth: the ACK field. Returns false when the segment is to be dropped.
+    private bool OnAck(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    {
+        uint ack = segment.AcknowledgmentNumber;
+        if (State == TcpState.SynReceived)
+        {
+            if (!(Seq.Lt(_sndUna, ack) && Seq.Le(ack, _sndNxt)))
+            {
+                SendControl(ack, 0, TcpFlags.Rst, now);
+                return false;
+            }
+            _sndWnd = (uint)segment.WindowSize << _sndScale;
+            _sndWl1 = segment.SequenceNumber;
+            _sndWl2 = ack;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            Established(now);
+        }
+        // RFC 5961 5.2: acceptable ACKs lie within SND.UNA - MAX.SND.WND .. SND.NXT.
+        if (Seq.Gt(ack, _sndNxt) && Seq.Gt(ack, _sndMax) || Seq.Lt(ack, _sndUna - Math.Max(_maxSndWnd, 1)))
+        {
+            _table.Statistics.AckForUnsentCount++;
+            ChallengeAck(now);
+            return false;
+        }
+        if (Seq.Gt(ack, _sndNxt)) _sndNxt = ack;   // an ACK for data sent before a timeout rewound SND.NXT
+
+        if (_sack && options.SackBlocks.Count > 0) TakeSackBlocks(options.SackBlocks);
+        uint oldWindow = _sndWnd;
+        // Window update (RFC 9293 3.10.7.4, SND.WL1/WL2).
+        if (Seq.Lt(_sndWl1, segment.SequenceNumber) || (_sndWl1 == segment.SequenceNumber && Seq.Le(_sndWl2, ack)))
+        {
+            _sndWnd = (uint)segment.WindowSize << _sndScale;
+            _sndWl1 = segment.SequenceNumber;
+            _sndWl2 = ack;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            if (_sndWnd > 0) { _persistAt = null; _persistBackoff = 0; }
+        }
+
+        if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
+        else if (ack == _sndUna && segment.Payload.IsEmpty && !segment.Flags.HasFlag(TcpFlags.Fin)
+                 && _sndWnd == oldWindow && Seq.Gt(_sndMax, _sndUna))
+            OnDuplicateAck(now);
+
+        // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
+        if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
+
+        bool finAcked = _finSent && _sndUna == _sndMax;
+        switch (State)
+        {
+            case TcpState.FinWait1 when finAcked:
+                State = TcpState.FinWait2;
+                if (IsUserClosed) _finWait2Until = now + _options.FinWait2Timeout;
+                break;
+            case TcpState.Closing when finAcked:
+                EnterTimeWait(now);
+                break;
+            case TcpState.LastAck when finAcked:
+                SetClosed(NetError.None);
+                return false;
+            case TcpState.TimeWait:
+                _ackNow = true;
+                _timeWaitUntil = now + _options.TimeWaitTimeout;
+                break;
+        }
+        return true;
+    }
+
+    private void OnNewAck(uint ack, in TcpOptions options, TimeSpan now)
+    {
+        uint acked = ack - _sndUna;
+        // Bytes of data acknowledged: the SYN and FIN take sequence space but no ring space.
+        int dataAcked = (int)Math.Min(acked, (uint)_send.Count);
+        if (Seq.Le(_sndUna, _iss)) dataAcked = (int)Math.Min(Math.Max(acked, 1) - 1, (uint)_send.Count);
+        _send.Consume(dataAcked);
+        _sndUna = ack;
+        if (Seq.Lt(_sndNxt, _sndUna)) _sndNxt = _sndUna;
+        _retransmissions = 0;
+        _lastProgress = now;
+        while (_sackCount > 0 && Seq.Le(_sackRight[0], _sndUna)) RemoveSack(0);
+        if (_sackCount > 0 && Seq.Lt(_sackLeft[0], _sndUna)) _sackLeft[0] = _sndUna;
+        if (Seq.Lt(_highRetransmitted, _sndUna)) _highRetransmitted = _sndUna;
+
+        // RTT: from the echoed timestamp (RFC 7323 4.1), else from the one timed segment (Karn's rule, RFC 6298 3).
+        if (_timestamps && options.Timestamp is TcpTimestamp ts && ts.EchoReply != 0)
+            SampleRtt(TimeSpan.FromMilliseconds(Math.Max(0, (int)(Timestamp(now) - ts.EchoReply))));
+        else if (_rttTiming && Seq.Gt(ack, _rttSequence))
+        {
+            _rttTiming = false;
+            SampleRtt(now - _rttStart);
+        }
+
+        if (_inRecovery)
+        {
+            if (Seq.Ge(ack, _recover))
+            {
+                // RFC 6582 3.2 (full acknowledgment): leave fast recovery.
+                _inRecovery = false;
+                _cwnd = Math.Max(Math.Min(_ssthresh, FlightSize + (uint)_mss), (uint)_mss);
+            }
+            else
+            {
+                // Partial acknowledgment: retransmit the next hole, deflate the window.
+                RetransmitNextHole(now);
+                _cwnd = _cwnd > acked ? _cwnd - acked + (uint)_mss : (uint)_mss;
+            }
+        }
+        else if (_cwnd < _ssthresh) _cwnd += Math.Min(acked, 2 * (uint)_mss);            // slow start (RFC 3465, L = 2)
+        else _cwnd += Math.Max(1u, (uint)((ulong)_mss * (uint)_mss / _cwnd));           // congestion avoidance
+        _dupAcks = 0;
+
+        // RFC 6298 5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged.
+        _retransmitAt = _sndUna == _sndMax ? null : now + _rto;
+        if (_send.Free > 0) Notify();
+    }
+
+    private void OnDuplicateAck(TimeSpan now)
+    {
+        _dupAcks++;
+        _table.Statistics.DuplicateAcksCount++;
+        if (_inRecovery)
+        {
+            _cwnd += (uint)_mss;   // RFC 5681 3.2 step 4: inflate for each segment that left the network
+            RetransmitNextHole(now);
+            return;
+        }
+        if (_dupAcks == 3 || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
+        {
+            // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
+            _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
+            _recover = _sndMax;
+            _inRecovery = true;
+            _highRetransmitted = _sndUna;
+            _table.Statistics.FastRetransmitsCount++;
+            RetransmitNextHole(now);
+            _cwnd = _ssthresh + 3 * (uint)_mss;
+        }
+    }
+
+    private uint FlightSize => _sndMax - _sndUna;
+
+    // ------------------------------------------------------------------ SACK scoreboard (RFC 2018, RFC 6675 in spirit)
+
+    private void TakeSackBlocks(TcpSackBlocks blocks)
+    {
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            var block = blocks[b];
+            uint left = Seq.Max(block.Left, _sndUna), right = block.Right;
+            if (!Seq.Lt(left, right) || Seq.Gt(right, _sndMax)) continue;   // D-SACK, stale or bogus: ignore
+            int i = 0;
+            while (i < _sackCount && Seq.Lt(_sackRight[i], left)) i++;
+            int j = i;
+            while (j < _sackCount && Seq.Le(_sackLeft[j], right)) { left = Seq.Min(left, _sackLeft[j]); right = Seq.Max(right, _sackRight[j]); j++; }
+            if (j == i && _sackCount == _sackLeft.Length) continue;   // scoreboard full: keep what we have
+            int remove = j - i;
+            if (remove == 0)
+            {
+                Array.Copy(_sackLeft, i, _sackLeft, i + 1, _sackCount - i);
+                Array.Copy(_sackRight, i, _sackRight, i + 1, _sackCount - i);
+                _sackCount++;
+            }
+            else if (remove > 1)
+            {
+                Array.Copy(_sackLeft, j, _sackLeft, i + 1, _sackCount - j);
+                Array.Copy(_sackRight, j, _sackRight, i + 1, _sackCount - j);
+                _sackCount -= remove - 1;
+            }
+            _sackLeft[i] = left;
+            _sackRight[i] = right;
+        }
+    }
+
+    private void RemoveSack(int i)
+    {
+        Array.Copy(_sackLeft, i + 1, _sackLeft, i, _sackCount - i - 1);
+        Array.Copy(_sackRight, i + 1, _sackRight, i, _sackCount - i - 1);
+        _sackCount--;
+    }
+
+    private uint SackedBytes()
+    {
+        uint n = 0;
+        for (int i = 0; i < _sackCount; i++) n += _sackRight[i] - _sackLeft[i];
+        return n;
+    }
+
+    // Retransmits the first unacknowledged, un-SACKed segment at or after the last one retransmitted in this recovery.
+    private void RetransmitNextHole(TimeSpan now)
+    {
+        uint from = Seq.Max(_sndUna, _highRetransmitted);
+        for (int i = 0; i < _sackCount; i++)
+        {
+            if (Seq.Lt(from, _sackLeft[i])) break;
+            if (Seq.Lt(from, _sackRight[i])) from = _sackRight[i];
+        }
+        if (!Seq.Lt(from, _sndMax)) return;
+        if (_sackCount > 0 && !Seq.Lt(from, _sackRight[_sackCount - 1]) && from != _sndUna) return;   // nothing known lost beyond the last SACK
+        uint end = from + (uint)Math.Max(1, _mss - SegmentOptions(now).Length);
+        for (int i = 0; i < _sackCount; i++) if (Seq.Gt(_sackLeft[i], from)) { end = Seq.Min(end, _sackLeft[i]); break; }
+        end = Seq.Min(end, _sndMax);
+        int dataEnd = DataOffset(end);
+        int dataStart = DataOffset(from);
+        if (dataEnd > dataStart) SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
+        else if (_finSent && end == _sndMax) SendControl(_sndMax - 1, 0, TcpFlags.Fin | TcpFlags.Ack, now);
+        _highRetransmitted = end;
+        _table.Statistics.SackRetransmitsCount += _sack && _sackCount > 0 ? 1 : 0;
+    }
+
+    // The offset in the send ring of sequence number <paramref name="seq"/> (clamped to the data held).
+    private int DataOffset(uint seq)
+    {
+        uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
+        return (int)Math.Clamp((long)(int)(seq - dataStart), 0, _send.Count);
+    }
+
+    // ------------------------------------------------------------------ text and FIN
+
+    private void OnText(TcpSegment segment, TimeSpan now)
+    {
+        var payload = segment.Payload;
+        if (payload.IsEmpty || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return;
+        int offset = (int)(segment.SequenceNumber - _rcvNxt);
+        int grown = _receive.Write(offset, payload);
+        if (grown < 0) { _table.Statistics.OutOfOrderDroppedCount++; _ackNow = true; _table.MarkPending(this); return; }
+        if (offset > 0 || (offset <= 0 && grown < payload.Length + offset) || _receive.Ranges > 0)
+        {
+            // Out of order, or filling a gap: acknowledge at once (RFC 5681 4.2), with SACK blocks.
+            if (offset > 0) _table.Statistics.OutOfOrderSegmentsCount++;
+            _ackNow = true;
+        }
+        if (grown > 0)
+        {
+            _rcvNxt += (uint)grown;
+            if (_pendingFinSequence is uint fin && fin == _rcvNxt) { _pendingFinSequence = null; TakeFin(now); }
+            // RFC 9293 3.8.6.3: ACK at least every second full-sized segment; otherwise within the delayed-ACK time.
+            _unackedSegments += Math.Max(1, grown / Math.Max(_mss, 1));
+            if (_unackedSegments >= 2) _ackNow = true;
+            else _delayedAckAt ??= now + _options.DelayedAckTimeout;
+        }
+        _table.MarkPending(this);
+    }
+
+    private void OnFin(TcpSegment segment, TimeSpan now)
+    {
+        if (!segment.Flags.HasFlag(TcpFlags.Fin) || _finReceived) return;
+        if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent) return;
+        uint finSequence = segment.SequenceNumber + (uint)segment.Payload.Length;
+        if (finSequence != _rcvNxt)
+        {
+            if (Seq.Gt(finSequence, _rcvNxt)) _pendingFinSequence = finSequence;
+            return;
+        }
+        TakeFin(now);
+    }
+
+    private void TakeFin(TimeSpan now)
+    {
+        _finReceived = true;
+        _rcvNxt++;
+        _ackNow = true;
+        _table.MarkPending(this);
+        switch (State)
+        {
+            case TcpState.SynReceived: case TcpState.Established: State = TcpState.CloseWait; break;
+            case TcpState.FinWait1: if (_finSent && _sndUna == _sndMax) EnterTimeWait(now); else State = TcpState.Closing; break;
+            case TcpState.FinWait2: EnterTimeWait(now); break;
+        }
+        Notify();
+    }
+
+    private void Established(TimeSpan now)
+    {
+        State = TcpState.Established;
+        _retransmitAt = Seq.Gt(_sndMax, _sndUna) ? now + _rto : null;
+        _retransmissions = 0;
+        _highRetransmitted = _sndUna;
+        if (_options.KeepAlive) _keepaliveAt = now + _options.KeepAliveIdle;
+        Listener?.OnEstablished(this);
+        Notify();
+    }
+
+    private void EnterTimeWait(TimeSpan now)
+    {
+        State = TcpState.TimeWait;
+        _retransmitAt = _persistAt = _finWait2Until = _keepaliveAt = null;
+        _timeWaitUntil = now + _options.TimeWaitTimeout;
+        Notify();
+    }
+
+    private void SetClosed(NetError error)
+    {
+        if (State == TcpState.Closed) return;
+        State = TcpState.Closed;
+        if (Error == NetError.None) Error = error;
+        _retransmitAt = _delayedAckAt = _timeWaitUntil = _finWait2Until = _persistAt = _keepaliveAt = null;
+        _table.Remove(this);
+        Notify();
+    }
+
+    private void Notify() => Ready?.Invoke(this);
+
+    private void OnWindowOpened()
+    {
+        // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a larger window once it grew by min(buffer/2, MSS).
+        uint right = _rcvNxt + (uint)_receive.Window;
+        if (Seq.Ge(right, _rcvAdvertisedRight + (uint)Math.Min(_receive.Capacity / 2, _mss)) && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
+        {
+            _ackNow = true;
+            _table.MarkPending(this);
+        }
+    }
+
+    // The window we offer: never shrinking the right edge already advertised (RFC 9293 3.8.6.2.2).
+    private uint ReceiveWindow
+    {
+        get
+        {
+            uint right = Seq.Max(_rcvNxt + (uint)_receive.Window, _rcvAdvertisedRight);
+            return right - _rcvNxt;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace TcpIpSharp.Transport.Tcp;
+
+/// <summary>Per-connection TCP settings with their defaults (the spirit of lwIP's opt.h, as code).</summary>
+public sealed record TcpConnectionOptions
+{
+    /// <summary>Send ring size: the most unacknowledged plus unsent data held.</summary>
+    public int SendBufferSize { get; init; } = 256 * 1024;
+    /// <summary>Receive ring size: the largest window advertised.</summary>
+    public int ReceiveBufferSize { get; init; } = 256 * 1024;
+    /// <summary>Out-of-order ranges held beyond a gap; a segment that would need more is dropped.</summary>
+    public int MaxOutOfOrderRanges { get; init; } = 32;
+    /// <summary>Disables Nagle's algorithm (RFC 896) when true.</summary>
+    public bool NoDelay { get; init; }
+    /// <summary>How long an ACK may be delayed (RFC 9293 3.8.6.3: under 0.5 s; Linux uses 40 ms at least).</summary>
+    public TimeSpan DelayedAckTimeout { get; init; } = TimeSpan.FromMilliseconds(40);
+    /// <summary>RTO before any RTT sample (RFC 6298 2.1).</summary>
+    public TimeSpan InitialRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Lowest RTO. RFC 6298 says 1 s; Linux uses 200 ms, which we follow for loss recovery on fast links.</summary>
+    public TimeSpan MinRetransmissionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Highest RTO after backoff.</summary>
+    public TimeSpan MaxRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Retransmissions of data before the connection fails with ETIMEDOUT (Linux tcp_retries2).</summary>
+    public int MaxRetransmissions { get; init; } = 15;
+    /// <summary>Retransmissions of a SYN or SYN-ACK before giving up (Linux tcp_syn_retries).</summary>
+    public int MaxSynRetransmissions { get; init; } = 6;
+    /// <summary>Time in TIME-WAIT (2 MSL; Linux uses 60 s).</summary>
+    public TimeSpan TimeWaitTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Time in FIN-WAIT-2 after the user closed (Linux tcp_fin_timeout).</summary>
+    public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Fails the connection when data stays unacknowledged this long (RFC 5482), or null.</summary>
+    public TimeSpan? UserTimeout { get; init; }
+    /// <summary>Offer timestamps (RFC 7323).</summary>
+    public bool Timestamps { get; init; } = true;
+    /// <summary>Offer SACK (RFC 2018).</summary>
+    public bool SelectiveAcknowledgments { get; init; } = true;
+    /// <summary>Offer window scaling (RFC 7323).</summary>
+    public bool WindowScaling { get; init; } = true;
+    /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
+    public int InitialWindowSegments { get; init; } = 10;
+    /// <summary>Send keepalive probes on an idle connection.</summary>
+    public bool KeepAlive { get; init; }
+    /// <summary>Idle time before the first keepalive probe.</summary>
+    public TimeSpan KeepAliveIdle { get; init; } = TimeSpan.FromHours(2);
+    /// <summary>Time between keepalive probes.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(75);
+    /// <summary>Unanswered probes before the connection fails.</summary>
+    public int KeepAliveCount { get; init; } = 9;
+}
