@@ -41,6 +41,8 @@ internal sealed class ServiceRig : IDisposable
 
     /// <summary>Addresses the test's side of the link answers ARP requests for, as the peer's MAC (the kernel would).</summary>
     public HashSet<Ipv4Address> ArpResponders { get; } = [Frames.PeerIp];
+    /// <summary>The MAC the ARP replies give.</summary>
+    public MacAddress ResponderMac { get; set; } = Frames.PeerMac;
 
     public void Poll()
     {
@@ -65,7 +67,7 @@ internal sealed class ServiceRig : IDisposable
                 && ArpPacket.TryParse(eth.Payload, out var arp) == WireError.None && arp.Operation == ArpOperation.Request
                 && !arp.SenderProtocolAddress.IsAny && ArpResponders.Contains(arp.TargetProtocolAddress))
             {
-                Peer.TrySend(Frames.Arp(ArpOperation.Reply, Frames.PeerMac, arp.TargetProtocolAddress, arp.SenderHardwareAddress, arp.SenderProtocolAddress));
+                Peer.TrySend(Frames.Arp(ArpOperation.Reply, ResponderMac, arp.TargetProtocolAddress, arp.SenderHardwareAddress, arp.SenderProtocolAddress));
                 answered = true;
             }
         }

@@ -301,7 +301,9 @@ public sealed class DnsResolver : IStackService
         var answers = message.GetReader();
         while (answers.TryReadRecord(out var record))
         {
-            if (answers.Section != DnsSection.Answer || record.Type != type || record.Class != DnsClass.Internet || !record.Name.Matches(current)) continue;
+            // RFC 1035 3.2.3: a query for every type (ANY) takes every record of the name.
+            if (answers.Section != DnsSection.Answer || (record.Type != type && type != DnsType.Any) || record.Type == DnsType.Opt
+                || record.Class != DnsClass.Internet || !record.Name.Matches(current)) continue;
             ttl = Math.Min(ttl, record.TimeToLive);
             if (record.Type == DnsType.A) addresses.Add(new HostAddress(record.Address));
             else if (record.Type == DnsType.Aaaa) addresses.Add(new HostAddress(Ipv6Address.Read(record.Ipv6Address)));
