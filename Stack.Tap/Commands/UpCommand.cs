@@ -63,7 +63,7 @@ internal static class UpCommand
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"tcpipsharp: dhcp {(previous is DhcpState.Renewing or DhcpState.Rebinding ? "renewed with changes" : "bound")}: {ifconfig} {time} from {lease.ServerIdentifier}, mtu {stack.Mtu}"));
             }
-            else if (_printed is not null && client.Status != DhcpStatus.GotIp)
+            else if (_printed is not null && client.Status != DhcpStatus.GotIp && client.State != DhcpState.Stopped)
             {
                 _printed = null;
                 Console.WriteLine($"tcpipsharp: dhcp: address lost ({previous} -> {client.State}); {DhcpLease.IfconfigString(default, default, default, default)}");
