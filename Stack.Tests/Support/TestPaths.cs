@@ -34,8 +34,9 @@ internal static class TestPaths
 
     private static string FindRepositoryRoot()
     {
-        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir != null; dir = dir.Parent)
+        // AppContext.BaseDirectory is the test directory, and is known at discovery time too (TestCaseSource).
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "TcpIpSharp.sln"))) return dir.FullName;
-        throw new InvalidOperationException("TcpIpSharp.sln not found above " + TestContext.CurrentContext.TestDirectory);
+        throw new InvalidOperationException("TcpIpSharp.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -69,7 +69,9 @@ public class TcpTransferTests
         Assert.That(net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count, Is.Zero, "every connection freed after TIME-WAIT");
     }
 
-    [TestCase(1), TestCase(2), TestCase(3), TestCase(4), TestCase(5)]
+    private static IEnumerable<int> Seeds() => Enumerable.Range(1, 20);
+
+    [TestCaseSource(nameof(Seeds))]
     public void A_megabyte_each_way_arrives_exactly_through_loss_duplication_reordering_and_corruption(int seed)
     {
         var faults = new FaultOptions { DropRate = 0.05, DuplicateRate = 0.02, ReorderRate = 0.05, CorruptRate = 0.01, Jitter = TimeSpan.FromMilliseconds(1) };

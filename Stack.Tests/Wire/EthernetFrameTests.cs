@@ -81,4 +81,18 @@ public class EthernetFrameTests
         Assert.That(tagged.Length, Is.EqualTo(EthernetHeader.TaggedSize));
         Assert.That(buffer, Is.EqualTo(RealFrames.VlanArpRequest[..18]));
     }
+
+    [Test]
+    public void Service_tag_is_written_back_as_it_came()
+    {
+        // tcpdump arp-too-long-tha.pcap: an 802.1ad (0x88a8) tag, VLAN 48 with priority 1 and DEI.
+        byte[] header = RealFrames.Bytes("303030303030303030303030" + "88a83030" + "0806");
+        Assert.That(EthernetFrame.TryParse(header, out var frame), Is.EqualTo(WireError.None));
+        var record = EthernetHeader.From(frame);
+        Assert.That(record.TagProtocol, Is.EqualTo((ushort)EtherType.ServiceVlan));
+        Assert.That(record.VlanTci, Is.EqualTo((ushort)0x3030));
+        var buffer = new byte[EthernetHeader.TaggedSize];
+        Assert.That(record.WriteTo(buffer), Is.EqualTo(EthernetHeader.TaggedSize));
+        Assert.That(buffer, Is.EqualTo(header));
+    }
 }

@@ -29,7 +29,8 @@ public static class WireArbitraries
                      from source in Mac
                      from type in UInt16
                      from tci in UInt16
-                     select new EthernetHeader(destination, source, (EtherType)type, tci);
+                     from tpid in Gen.Elements((ushort)EtherType.Vlan, (ushort)EtherType.ServiceVlan)
+                     select new EthernetHeader(destination, source, (EtherType)type, tci, tpid);
         return Arb.From(Gen.OneOf(untagged, tagged));
     }
 

@@ -20,6 +20,9 @@ internal sealed class DecodedFrame
     public Ipv4Layer? Ipv4 { get; set; }
     public IcmpLayer? Icmp { get; set; }
     public UdpLayer? Udp { get; set; }
+    public TcpLayer? Tcp { get; set; }
+    public DnsLayer? Dns { get; set; }
+    public DhcpLayer? Dhcp { get; set; }
 
     /// <summary>The layer that was malformed ("eth", "arp", "ipv4", "icmp", "udp", ...), or null.</summary>
     public string? ErrorLayer { get; private set; }
@@ -59,6 +62,25 @@ internal sealed class DecodedFrame
 
     /// <summary>The datagram quoted by an ICMP error; ports for a quoted UDP or TCP header.</summary>
     internal sealed record IcmpQuoteLayer(Ipv4Address Source, Ipv4Address Destination, byte Protocol, ushort? SourcePort, ushort? DestinationPort);
+
+    /// <summary>TCP header and the options decode prints; <see cref="ChecksumOk"/> is null when it could not be checked, <see cref="Options"/> null when malformed.</summary>
+    internal sealed record TcpLayer(ushort SourcePort, ushort DestinationPort, uint Sequence, uint Acknowledgment, ushort Flags, ushort Window,
+        int HeaderLength, int PayloadLength, bool? ChecksumOk, TcpOptions? Options);
+
+    /// <summary>A DNS message: header fields, the questions and the answer section (names without a trailing dot).</summary>
+    internal sealed record DnsLayer(ushort Id, bool IsResponse, byte Opcode, byte ResponseCode,
+        IReadOnlyList<DnsQuestionEntry> Questions, IReadOnlyList<DnsAnswerEntry> Answers);
+
+    /// <summary>One question.</summary>
+    internal sealed record DnsQuestionEntry(string Name, ushort Type);
+
+    /// <summary>One answer record; <see cref="Data"/> in decode's text form for its type.</summary>
+    internal sealed record DnsAnswerEntry(string Name, ushort Type, uint TimeToLive, string Data);
+
+    /// <summary>A DHCP message: fixed fields and the options decode prints (null when absent).</summary>
+    internal sealed record DhcpLayer(byte Operation, uint TransactionId, byte? MessageType, Ipv4Address ClientAddress, Ipv4Address YourAddress,
+        Ipv4Address ServerAddress, string ClientHardwareAddress, Ipv4Address? SubnetMask, IReadOnlyList<Ipv4Address> Routers,
+        IReadOnlyList<Ipv4Address> DomainNameServers, uint? LeaseTime, Ipv4Address? ServerIdentifier, Ipv4Address? RequestedAddress);
 
     /// <summary>UDP header; <see cref="ChecksumOk"/> is null when it could not be checked (a fragment, or bytes not captured).</summary>
     internal sealed record UdpLayer(ushort SourcePort, ushort DestinationPort, ushort Length, bool? ChecksumOk, int PayloadLength);

@@ -14,6 +14,9 @@ namespace TcpIpSharp.Diagnostics;
 /// </remarks>
 internal static class FrameDecoder
 {
+    /// <summary>The smallest EtherType (IEEE 802.3 clause 3.2.6): smaller values of the field are an 802.3 length.</summary>
+    public const ushort MinimumEtherType = 0x0600;
+
     // Enough for a tagged frame carrying the largest IPv4 packet; longer "wire lengths" in a capture are not believed.
     private const int MaximumPaddedLength = EthernetHeader.TaggedSize + Ipv4Header.MaximumPacketSize;
 
@@ -81,6 +84,7 @@ internal static class FrameDecoder
             {
                 case IpProtocol.Icmp: Icmp(ip.Payload, transport, checkable); break;
                 case IpProtocol.Udp: Udp(ip.Payload, transport, checkable, ip.MoreFragments, ip.Source, ip.Destination); break;
+                case IpProtocol.Tcp: Tcp(ip.Payload, transport, checkable, ip.Source, ip.Destination); break;
                 default: break;
             }
         }
@@ -132,8 +136,105 @@ internal static class FrameDecoder
                 decoded.Fail("udp", error, detail);
                 return;
             }
-            bool? checksumOk = checkable && !NotCaptured(offset, udp.Length) ? udp.IsChecksumValid(source, destination) : null;
-            decoded.Udp = new DecodedFrame.UdpLayer(udp.SourcePort, udp.DestinationPort, udp.Length, checksumOk, udp.Payload.Length);
+            bool whole = checkable && !NotCaptured(offset, udp.Length);
+            decoded.Udp = new DecodedFrame.UdpLayer(udp.SourcePort, udp.DestinationPort, udp.Length,
+                whole ? udp.IsChecksumValid(source, destination) : null, udp.Payload.Length);
+            // The application layers only of whole, wholly captured datagrams.
+            if (!whole) return;
+            if (udp.SourcePort == DnsMessage.ServerPort || udp.DestinationPort == DnsMessage.ServerPort)
+                Dns(udp.Payload);
+            else if (udp.SourcePort is DhcpMessage.ServerPort or DhcpMessage.ClientPort || udp.DestinationPort is DhcpMessage.ServerPort or DhcpMessage.ClientPort)
+                Dhcp(udp.Payload);
+        }
+
+        private void Tcp(ReadOnlySpan<byte> bytes, int offset, bool checkable, Ipv4Address source, Ipv4Address destination)
+        {
+            if (decoded.IsSnapped && NotCaptured(offset, TcpHeader.MinimumSize)) { decoded.Fail("tcp", WireError.Truncated, CapturedText()); return; }
+            WireError error = TcpSegment.TryParse(bytes, out var tcp);
+            if (error != WireError.None)
+            {
+                string detail = bytes.Length < TcpHeader.MinimumSize ? $"{bytes.Length} bytes, the header needs {TcpHeader.MinimumSize}"
+                    : $"data offset {(bytes[TcpSegment.Field.DataOffset] >> 4) * 4} bytes, {bytes.Length} bytes in the IPv4 payload";
+                decoded.Fail("tcp", error, detail);
+                return;
+            }
+            if (NotCaptured(offset, tcp.HeaderLength)) { decoded.Fail("tcp", WireError.Truncated, "options not captured; " + CapturedText()); return; }
+            WireError optionError = TcpOptions.TryParse(tcp.Options, out var options);
+            decoded.Tcp = new DecodedFrame.TcpLayer(tcp.SourcePort, tcp.DestinationPort, tcp.SequenceNumber, tcp.AcknowledgmentNumber,
+                (ushort)tcp.Flags, tcp.WindowSize, tcp.HeaderLength, tcp.Payload.Length,
+                checkable ? tcp.IsChecksumValid(source, destination) : null, optionError == WireError.None ? options : null);
+            // The fixed header is printed; a malformed option (RFC 9293 3.2: length 0, 1 or past the header) is the error.
+            if (optionError != WireError.None) { decoded.Fail("tcp", optionError, $"options area of {tcp.Options.Length} bytes: {Convert.ToHexStringLower(tcp.Options)}"); return; }
+
+            // DNS over TCP: a two-byte length, then the message (RFC 1035 4.2.2). A message that continues in later
+            // segments is not decoded here (decode reads each frame alone), and is not an error.
+            var payload = tcp.Payload;
+            if ((tcp.SourcePort == DnsMessage.ServerPort || tcp.DestinationPort == DnsMessage.ServerPort)
+                && checkable && payload.Length >= 2)
+            {
+                int length = BinaryPrimitives.ReadUInt16BigEndian(payload);
+                if (payload.Length >= 2 + length) Dns(payload.Slice(2, length));
+            }
+        }
+
+        private void Dns(ReadOnlySpan<byte> bytes)
+        {
+            WireError error = DnsMessage.TryParse(bytes, out var message);
+            if (error != WireError.None) { decoded.Fail("dns", error, $"{bytes.Length} bytes, the header needs {DnsHeader.Size}"); return; }
+            var questions = new List<DecodedFrame.DnsQuestionEntry>();
+            var answers = new List<DecodedFrame.DnsAnswerEntry>();
+            var reader = message.GetReader();
+            while (reader.TryReadQuestion(out var question))
+                questions.Add(new DecodedFrame.DnsQuestionEntry(question.Name.ToString(), (ushort)question.Type));
+            if (reader.Error == WireError.None)
+            {
+                while (reader.TryReadRecord(out var record))
+                    if (reader.Section == DnsSection.Answer)
+                        answers.Add(new DecodedFrame.DnsAnswerEntry(record.Name.ToString(), (ushort)record.Type, record.TimeToLive, DnsData(record)));
+            }
+            decoded.Dns = new DecodedFrame.DnsLayer(message.Id, message.IsResponse, (byte)message.Opcode, (byte)message.ResponseCode, questions, answers);
+            if (reader.Error != WireError.None)
+                decoded.Fail("dns", reader.Error, $"in the {reader.Section.ToString().ToLowerInvariant()} section, at byte {reader.Position} of {bytes.Length}");
+        }
+
+        // The text form the issue names: dotted A, RFC 5952 AAAA, the target name of CNAME/PTR/NS, "pref name" for MX,
+        // the strings joined by a space for TXT, and hex for every other type.
+        private static string DnsData(DnsRecordView record)
+        {
+            switch (record.Type)
+            {
+                case DnsType.A: return record.Address.ToString();
+                case DnsType.Aaaa: return new System.Net.IPAddress(record.Ipv6Address).ToString();
+                case DnsType.Cname or DnsType.Ptr or DnsType.Ns: return record.DomainName.ToString();
+                case DnsType.Mx: return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{record.Preference} {record.MailExchange.ToString()}");
+                case DnsType.Txt:
+                    var strings = new List<string>();
+                    foreach (var text in record.Text) strings.Add(System.Text.Encoding.Latin1.GetString(text));
+                    return string.Join(' ', strings);
+                default: return Convert.ToHexStringLower(record.Data);
+            }
+        }
+
+        private void Dhcp(ReadOnlySpan<byte> bytes)
+        {
+            WireError error = DhcpMessage.TryParse(bytes, out var dhcp);
+            if (error != WireError.None)
+            {
+                string detail = error == WireError.Truncated ? $"{bytes.Length} bytes, the fixed fields and cookie need {DhcpMessage.BootpSize + 4}" : $"{bytes.Length} bytes";
+                decoded.Fail("dhcp", error, detail);
+                return;
+            }
+            string chaddr = dhcp.ClientMacAddress is MacAddress mac ? mac.ToString() : Convert.ToHexStringLower(dhcp.ClientHardwareAddress);
+            decoded.Dhcp = new DecodedFrame.DhcpLayer((byte)dhcp.Operation, dhcp.TransactionId, (byte?)dhcp.MessageType, dhcp.ClientAddress,
+                dhcp.YourAddress, dhcp.ServerAddress, chaddr, dhcp.SubnetMask, Addresses(dhcp.Routers), Addresses(dhcp.DomainNameServers),
+                dhcp.LeaseTime, dhcp.ServerIdentifier, dhcp.RequestedIpAddress);
+        }
+
+        private static List<Ipv4Address> Addresses(DhcpAddressList list)
+        {
+            var addresses = new List<Ipv4Address>(list.Count);
+            for (int i = 0; i < list.Count; i++) addresses.Add(list[i]);
+            return addresses;
         }
 
         private string CapturedText() => $"{captured} of {decoded.Length} bytes captured";

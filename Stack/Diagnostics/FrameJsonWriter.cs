@@ -18,7 +18,9 @@ internal static class FrameJsonWriter
             writer.WriteStartObject("eth");
             WriteText(writer, "src", eth.Source);
             WriteText(writer, "dst", eth.Destination);
-            writer.WriteNumber("type", eth.Type);
+            // Below 0x0600 the field is an IEEE 802.3 length, not an EtherType.
+            if (eth.Type < FrameDecoder.MinimumEtherType) writer.WriteNumber("len", eth.Type);
+            else writer.WriteNumber("type", eth.Type);
             if (eth.Vlan is ushort vlan)
             {
                 writer.WriteNumber("vlan", vlan);
@@ -86,8 +88,106 @@ internal static class FrameJsonWriter
             writer.WriteEndObject();
         }
 
+        if (frame.Tcp is { } tcp)
+        {
+            writer.WriteStartObject("tcp");
+            writer.WriteNumber("src_port", tcp.SourcePort);
+            writer.WriteNumber("dst_port", tcp.DestinationPort);
+            writer.WriteNumber("seq", tcp.Sequence);
+            writer.WriteNumber("ack", tcp.Acknowledgment);
+            writer.WriteNumber("flags", tcp.Flags);
+            writer.WriteNumber("window", tcp.Window);
+            writer.WriteNumber("payload", tcp.PayloadLength);
+            if (tcp.ChecksumOk is bool ok) writer.WriteBoolean("checksum_ok", ok);
+            if (tcp.Options is { } options)
+            {
+                if (options.MaximumSegmentSize is ushort mss) writer.WriteNumber("mss", mss);
+                if (options.WindowScale is byte shift) writer.WriteNumber("wscale", shift);
+                if (options.SackPermitted) writer.WriteBoolean("sack_permitted", true);
+                if (options.SackBlocks.Count > 0)
+                {
+                    writer.WriteStartArray("sack");
+                    for (int i = 0; i < options.SackBlocks.Count; i++)
+                    {
+                        writer.WriteStartArray();
+                        writer.WriteNumberValue(options.SackBlocks[i].Left);
+                        writer.WriteNumberValue(options.SackBlocks[i].Right);
+                        writer.WriteEndArray();
+                    }
+                    writer.WriteEndArray();
+                }
+                if (options.Timestamp is { } ts)
+                {
+                    writer.WriteStartArray("ts");
+                    writer.WriteNumberValue(ts.Value);
+                    writer.WriteNumberValue(ts.EchoReply);
+                    writer.WriteEndArray();
+                }
+            }
+            writer.WriteEndObject();
+        }
+
+        if (frame.Dns is { } dns)
+        {
+            writer.WriteStartObject("dns");
+            writer.WriteNumber("id", dns.Id);
+            writer.WriteBoolean("qr", dns.IsResponse);
+            writer.WriteNumber("opcode", dns.Opcode);
+            writer.WriteNumber("rcode", dns.ResponseCode);
+            writer.WriteStartArray("questions");
+            foreach (var question in dns.Questions)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", question.Name);
+                writer.WriteNumber("type", question.Type);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteStartArray("answers");
+            foreach (var answer in dns.Answers)
+            {
+                writer.WriteStartObject();
+                writer.WriteString("name", answer.Name);
+                writer.WriteNumber("type", answer.Type);
+                writer.WriteNumber("ttl", answer.TimeToLive);
+                writer.WriteString("data", answer.Data);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        if (frame.Dhcp is { } dhcp)
+        {
+            writer.WriteStartObject("dhcp");
+            writer.WriteNumber("op", dhcp.Operation);
+            writer.WriteNumber("xid", dhcp.TransactionId);
+            if (dhcp.MessageType is byte type) writer.WriteNumber("msg_type", type);
+            WriteText(writer, "ciaddr", dhcp.ClientAddress);
+            WriteText(writer, "yiaddr", dhcp.YourAddress);
+            WriteText(writer, "siaddr", dhcp.ServerAddress);
+            writer.WriteString("chaddr", dhcp.ClientHardwareAddress);
+            writer.WriteStartObject("options");
+            if (dhcp.SubnetMask is { } subnet) WriteText(writer, "subnet", subnet);
+            WriteAddresses(writer, "router", dhcp.Routers);
+            WriteAddresses(writer, "dns", dhcp.DomainNameServers);
+            if (dhcp.LeaseTime is uint lease) writer.WriteNumber("lease", lease);
+            if (dhcp.ServerIdentifier is { } server) WriteText(writer, "server_id", server);
+            if (dhcp.RequestedAddress is { } requested) WriteText(writer, "requested_ip", requested);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
         if (frame.ErrorText is { } error) writer.WriteString("error", error);
         writer.WriteEndObject();
+    }
+
+    private static void WriteAddresses(Utf8JsonWriter writer, string name, IReadOnlyList<Ipv4Address> addresses)
+    {
+        if (addresses.Count == 0) return;
+        writer.WriteStartArray(name);
+        foreach (var address in addresses) writer.WriteStringValue(address.ToString());
+        writer.WriteEndArray();
     }
 
     private static void WriteText<T>(Utf8JsonWriter writer, string name, T value) where T : ISpanFormattable

@@ -39,7 +39,7 @@ internal static class FrameSummaryWriter
         (ushort)EtherType.Ipv4 => "IPv4",
         (ushort)EtherType.Arp => "ARP",
         (ushort)EtherType.Ipv6 => "IPv6",
-        <= 1500 => $"802.3 length {type}",
+        < FrameDecoder.MinimumEtherType => $"802.3 length {type}",
         _ => $"ethertype 0x{type:x4}",
     };
 
@@ -64,6 +64,13 @@ internal static class FrameSummaryWriter
         {
             text.Append(inv, $"{ip.Source}.{udp.SourcePort} > {ip.Destination}.{udp.DestinationPort}: UDP, length {udp.PayloadLength}");
             if (udp.ChecksumOk == false) text.Append(", bad udp cksum");
+            AppendApplication(text, frame);
+        }
+        else if (frame.Tcp is { } tcp)
+        {
+            text.Append(inv, $"{ip.Source}.{tcp.SourcePort} > {ip.Destination}.{tcp.DestinationPort}: ");
+            AppendTcp(text, tcp);
+            AppendApplication(text, frame);
         }
         else if (frame.Icmp is { } icmp)
         {
@@ -75,6 +82,94 @@ internal static class FrameSummaryWriter
             text.Append(inv, $"{ip.Source} > {ip.Destination}");
             if (ip.Offset != 0) text.Append(inv, $": fragment of {ip.TotalLength - ip.HeaderLength} bytes");
         }
+    }
+
+    private static void AppendApplication(StringBuilder text, DecodedFrame frame)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (frame.Dns is { } dns)
+        {
+            text.Append(inv, $": DNS {dns.Id} {(dns.IsResponse ? "response" : "query")}");
+            if (dns.Opcode != 0) text.Append(inv, $" opcode {dns.Opcode}");
+            if (dns.IsResponse) text.Append(' ').Append(ResponseCodeName(dns.ResponseCode));
+            foreach (var q in dns.Questions) text.Append(' ').Append(TypeName(q.Type)).Append("? ").Append(Printable(q.Name));
+            if (dns.Answers.Count > 0)
+                text.Append(", answers ").Append(string.Join(", ", dns.Answers.Select(a => $"{Printable(a.Name)} {TypeName(a.Type)} {Printable(a.Data)}")));
+        }
+        if (frame.Dhcp is { } dhcp)
+        {
+            text.Append(": DHCP ").Append(dhcp.MessageType is byte type ? DhcpTypeName(type) : dhcp.Operation == 1 ? "BOOTREQUEST" : "BOOTREPLY");
+            text.Append(inv, $" xid 0x{dhcp.TransactionId:x8}, chaddr {dhcp.ClientHardwareAddress}");
+            if (!dhcp.ClientAddress.IsAny) text.Append(inv, $", ciaddr {dhcp.ClientAddress}");
+            if (!dhcp.YourAddress.IsAny) text.Append(inv, $", yiaddr {dhcp.YourAddress}");
+            if (dhcp.RequestedAddress is { } requested) text.Append(inv, $", requested {requested}");
+            if (dhcp.ServerIdentifier is { } server) text.Append(inv, $", server {server}");
+            if (dhcp.LeaseTime is uint lease) text.Append(inv, $", lease {lease}");
+        }
+    }
+
+    private static string TypeName(ushort type) => type switch
+    {
+        1 => "A", 2 => "NS", 5 => "CNAME", 6 => "SOA", 12 => "PTR", 15 => "MX", 16 => "TXT", 28 => "AAAA", 33 => "SRV", 41 => "OPT", 255 => "ANY",
+        _ => "TYPE" + type.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string ResponseCodeName(byte code) => code switch
+    {
+        0 => "NOERROR", 1 => "FORMERR", 2 => "SERVFAIL", 3 => "NXDOMAIN", 4 => "NOTIMP", 5 => "REFUSED",
+        _ => "RCODE" + code.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static string DhcpTypeName(byte type) => type switch
+    {
+        1 => "DISCOVER", 2 => "OFFER", 3 => "REQUEST", 4 => "DECLINE", 5 => "ACK", 6 => "NAK", 7 => "RELEASE", 8 => "INFORM",
+        _ => "type " + type.ToString(CultureInfo.InvariantCulture),
+    };
+
+    // Names and TXT data are bytes from the wire: keep the summary on one printable line.
+    private static string Printable(string text)
+    {
+        if (text.All(c => c is >= ' ' and <= '~')) return text;
+        var clean = new StringBuilder(text.Length + 8);
+        foreach (char c in text)
+            clean.Append(c is >= ' ' and <= '~' ? c.ToString() : string.Create(CultureInfo.InvariantCulture, $"\\{(int)c:000}"));
+        return clean.ToString();
+    }
+
+    // tcpdump's style: Flags [S.], seq, ack, win, options [...], length.
+    private static void AppendTcp(StringBuilder text, DecodedFrame.TcpLayer tcp)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var flags = (TcpFlags)tcp.Flags;
+        text.Append("Flags [");
+        if (flags.HasFlag(TcpFlags.Syn)) text.Append('S');
+        if (flags.HasFlag(TcpFlags.Fin)) text.Append('F');
+        if (flags.HasFlag(TcpFlags.Rst)) text.Append('R');
+        if (flags.HasFlag(TcpFlags.Psh)) text.Append('P');
+        if (flags.HasFlag(TcpFlags.Urg)) text.Append('U');
+        if (flags.HasFlag(TcpFlags.Ece)) text.Append('E');
+        if (flags.HasFlag(TcpFlags.Cwr)) text.Append('W');
+        if (flags.HasFlag(TcpFlags.Ack)) text.Append('.');
+        text.Append(inv, $"], seq {tcp.Sequence}");
+        if (flags.HasFlag(TcpFlags.Ack)) text.Append(inv, $", ack {tcp.Acknowledgment}");
+        text.Append(inv, $", win {tcp.Window}");
+        if (tcp.Options is { } o && (o.MaximumSegmentSize.HasValue || o.WindowScale.HasValue || o.SackPermitted || o.Timestamp.HasValue || o.SackBlocks.Count > 0))
+        {
+            var parts = new List<string>();
+            if (o.MaximumSegmentSize is ushort mss) parts.Add(string.Create(inv, $"mss {mss}"));
+            if (o.SackPermitted) parts.Add("sackOK");
+            if (o.Timestamp is { } ts) parts.Add(string.Create(inv, $"TS val {ts.Value} ecr {ts.EchoReply}"));
+            if (o.WindowScale is byte shift) parts.Add(string.Create(inv, $"wscale {shift}"));
+            if (o.SackBlocks.Count > 0)
+            {
+                var blocks = new List<string>();
+                for (int i = 0; i < o.SackBlocks.Count; i++) blocks.Add(string.Create(inv, $"{{{o.SackBlocks[i].Left}:{o.SackBlocks[i].Right}}}"));
+                parts.Add(string.Create(inv, $"sack {o.SackBlocks.Count} ") + string.Concat(blocks));
+            }
+            text.Append(", options [").Append(string.Join(',', parts)).Append(']');
+        }
+        text.Append(inv, $", length {tcp.PayloadLength}");
+        if (tcp.ChecksumOk == false) text.Append(", bad tcp cksum");
     }
 
     private static string ProtocolName(byte protocol) => protocol switch

@@ -312,6 +312,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     {
         if (icmp.TryGetQuote(out var quote) != WireError.None || quote.Source != Address) { Drop(_stats.Icmp, DropReason.IcmpMalformed, true); return; }
         _stats.IcmpErrorsReceivedCount++;
+        if (quote.Protocol == IpProtocol.Tcp) { _tcp.OnIcmpError(quote, icmp.Type, icmp.Code, icmp.NextHopMtu, _lastNow); return; }
         if (quote.Protocol == IpProtocol.Udp && _udp.Find(quote.SourcePort) is { } endpoint)
         {
             if (endpoint.Peer is { } peer && (peer.Address != quote.Destination || peer.Port != quote.DestinationPort)) return;

@@ -7,7 +7,9 @@ namespace TcpIpSharp.Wire;
 /// <param name="Source">Source MAC address.</param>
 /// <param name="EtherType">EtherType of the payload.</param>
 /// <param name="VlanTci">802.1Q tag control information, or null for an untagged frame.</param>
-public readonly record struct EthernetHeader(MacAddress Destination, MacAddress Source, EtherType EtherType, ushort? VlanTci = null)
+/// <param name="TagProtocol">The tag's protocol identifier when tagged: 0x8100 (802.1Q, the default) or 0x88a8 (802.1ad); any other value is written as 0x8100.</param>
+public readonly record struct EthernetHeader(MacAddress Destination, MacAddress Source, EtherType EtherType, ushort? VlanTci = null,
+    ushort TagProtocol = (ushort)EtherType.Vlan)
 {
     /// <summary>Size of an untagged header.</summary>
     public const int Size = 14;
@@ -21,7 +23,8 @@ public readonly record struct EthernetHeader(MacAddress Destination, MacAddress 
 
     /// <summary>Reads the header fields from a parsed frame.</summary>
     public static EthernetHeader From(EthernetFrame frame)
-        => new(frame.Destination, frame.Source, frame.EtherType, frame.IsTagged ? frame.VlanTci : null);
+        => frame.IsTagged ? new(frame.Destination, frame.Source, frame.EtherType, frame.VlanTci, frame.TagProtocol)
+                          : new(frame.Destination, frame.Source, frame.EtherType);
 
     /// <summary>Writes the header; returns the bytes written.</summary>
     public int WriteTo(Span<byte> destination)
@@ -30,7 +33,9 @@ public readonly record struct EthernetHeader(MacAddress Destination, MacAddress 
         Source.WriteTo(destination[EthernetFrame.Field.Source..]);
         if (VlanTci is ushort tci)
         {
-            BinaryPrimitives.WriteUInt16BigEndian(destination[EthernetFrame.Field.EtherType..], (ushort)EtherType.Vlan);
+            // An 802.1ad service tag keeps its identifier, so a parsed frame is written back as it came.
+            ushort tpid = TagProtocol == (ushort)EtherType.ServiceVlan ? TagProtocol : (ushort)EtherType.Vlan;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[EthernetFrame.Field.EtherType..], tpid);
             BinaryPrimitives.WriteUInt16BigEndian(destination[EthernetFrame.Field.VlanTci..], tci);
             BinaryPrimitives.WriteUInt16BigEndian(destination[EthernetFrame.Field.InnerEtherType..], (ushort)EtherType);
             return TaggedSize;

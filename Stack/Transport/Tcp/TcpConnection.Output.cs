@@ -14,6 +14,7 @@ public sealed partial class TcpConnection
         {
             SendDataDue(now);
             SendFinIfDue(now);
+            if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing) ArmTailProbe(now);
         }
         if (_ackNow || (_delayedAckAt is TimeSpan d && d <= now))
             if (State != TcpState.SynReceived) SendAck(now);
@@ -55,6 +56,30 @@ public sealed partial class TcpConnection
         _table.MarkPending(this);   // budget spent with data left: continue on the next poll
     }
 
+    // RFC 8985 7.2: with nothing more to send and no recovery under way, probe the tail after about two RTTs,
+    // so that a lost last segment is found by the SACK/ACK the probe draws instead of by the RTO.
+    private void ArmTailProbe(TimeSpan now)
+    {
+        if (_probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
+        var pto = Max(_srtt * 2, TimeSpan.FromMilliseconds(10));
+        if (_retransmitAt is TimeSpan rtx && now + pto >= rtx) return;
+        _probeAt = now + pto;
+    }
+
+    private void SendTailProbe(TimeSpan now)
+    {
+        _probeAt = null;
+        _probed = true;
+        if (_inRecovery || _sndUna == _sndMax) return;
+        int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
+        int end = DataOffset(_sndMax);
+        int start = Math.Max(DataOffset(_sndUna), end - segmentSize);
+        _table.Statistics.TailProbesCount++;
+        uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
+        if (end > start) SendData(dataStart + (uint)DataOffset(_sndUna) + (uint)(start - DataOffset(_sndUna)), start, end - start, now, retransmit: true);
+        else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
+    }
+
     private void SendFinIfDue(TimeSpan now)
     {
         if (!_finQueued || _finSent || DataOffset(_sndNxt) < _send.Count) return;
@@ -81,6 +106,7 @@ public sealed partial class TcpConnection
             Earliest(ref next, _finWait2Until);
             Earliest(ref next, _persistAt);
             Earliest(ref next, _keepaliveAt);
+            Earliest(ref next, _probeAt);
             if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax) Earliest(ref next, _lastProgress + u);
             return next;
         }
@@ -97,6 +123,7 @@ public sealed partial class TcpConnection
         if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax && now - _lastProgress >= u) { AbortTimedOut(now); return; }
         if (_retransmitAt <= now) { OnRetransmitTimeout(now); if (State == TcpState.Closed) return; }
         if (_persistAt <= now) SendWindowProbe(now);
+        if (_probeAt <= now) SendTailProbe(now);
         if (_delayedAckAt <= now) { _ackNow = true; _table.MarkPending(this); }
         if (_keepaliveAt <= now) OnKeepalive(now);
     }
@@ -122,6 +149,7 @@ public sealed partial class TcpConnection
             _sackCount = 0;   // RFC 2018 8: the receiver may have discarded SACKed data
             _sndNxt = _sndUna;
             _highRetransmitted = _sndUna;
+            _probeAt = null;
             if (_finSent && Seq.Lt(_sndUna, _sndMax)) _finSent = false;
             _table.MarkPending(this);
         }
@@ -130,8 +158,8 @@ public sealed partial class TcpConnection
 
     private void AbortTimedOut(TimeSpan now)
     {
-        if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendControl(_sndNxt, 0, TcpFlags.Rst, now);
-        SetClosed(NetError.TimedOut);
+        if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendControl(_sndMax, 0, TcpFlags.Rst, now);
+        SetClosed(_softError != NetError.None ? _softError : NetError.TimedOut);   // as Linux: the last soft error explains the timeout
     }
 
     // RFC 9293 3.8.6.1: probe a zero window; Linux's probe is an ACK with an old sequence number, which the peer answers with its window.
@@ -227,12 +255,14 @@ public sealed partial class TcpConnection
     private void SendAck(TimeSpan now)
     {
         if (State is TcpState.Closed or TcpState.SynSent or TcpState.Listen) return;
-        SendControl(_sndNxt, _rcvNxt, TcpFlags.Ack, now);
+        // The highest sequence sent, not a SND.NXT rewound for retransmission: a pure ACK left of the peer's window
+        // fails its acceptance test (RFC 9293 3.10.7.4) and the acknowledgment in it would be lost.
+        SendControl(_sndMax, _rcvNxt, TcpFlags.Ack, now);
     }
 
     private void SendControl(uint sequence, uint ack, TcpFlags flags, TimeSpan now)
     {
-        bool rst = flags.HasFlag(TcpFlags.Rst);
+        bool rst = (flags & TcpFlags.Rst) != 0;
         var header = new TcpHeader(LocalPort, RemotePort, sequence, ack, flags, rst ? (ushort)0 : WindowField(), 0, rst ? default : SegmentOptions(now));
         Transmit(header, 0, 0, now);
         if (rst) _table.Statistics.ResetsSentCount++;
@@ -245,7 +275,7 @@ public sealed partial class TcpConnection
         if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
         _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now);
         _table.Statistics.SegmentsSentCount++;
-        if (header.Flags.HasFlag(TcpFlags.Ack))
+        if ((header.Flags & TcpFlags.Ack) != 0)
         {
             _ackNow = false;
             _delayedAckAt = null;

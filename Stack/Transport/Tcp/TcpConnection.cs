@@ -46,6 +46,10 @@ public sealed partial class TcpConnection
 
     // Congestion control: NewReno (RFC 5681, RFC 6582) with SACK-guided retransmission of holes.
     private uint _cwnd, _ssthresh = uint.MaxValue, _recover, _highRetransmitted;
+    private TimeSpan _unaRetransmittedAt;
+    private TimeSpan? _probeAt;                // RFC 8985 tail loss probe
+    private bool _probed;
+    private NetError _softError;
     private int _dupAcks;
     private bool _inRecovery;
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
@@ -68,7 +72,7 @@ public sealed partial class TcpConnection
         _tsOffset = tsOffset;
         _rto = options.InitialRetransmissionTimeout;
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
-        while (_receiveScaleWanted < 14 && (65535L << _receiveScaleWanted) < options.ReceiveBufferSize) _receiveScaleWanted++;
+        _receiveScaleWanted = ScaleFor(options.ReceiveBufferSize);
         _lastReceived = _lastProgress = now;
     }
 
@@ -176,8 +180,35 @@ public sealed partial class TcpConnection
         IsUserClosed = true;
         Ready = null;
         if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
-            SendControl(_sndNxt, 0, TcpFlags.Rst, _table.Now);
+            SendControl(_sndMax, 0, TcpFlags.Rst, _table.Now);
         SetClosed(NetError.None);
+    }
+
+    // ------------------------------------------------------------------ ICMP errors (RFC 1122 4.2.3.9, RFC 1191, RFC 5927)
+
+    internal void OnIcmpError(IcmpType type, byte code, ushort nextHopMtu, uint quotedSequence, TimeSpan now)
+    {
+        // RFC 5927 4.1: only an error quoting a sequence number we have sent and not had acknowledged is believed.
+        if (!(Seq.Le(_sndUna, quotedSequence) && Seq.Lt(quotedSequence, Seq.Max(_sndMax, _sndUna + 1)))) { _table.Statistics.IcmpIgnoredCount++; return; }
+        if (type == IcmpType.DestinationUnreachable && code == 4)
+        {
+            // RFC 1191: fragmentation needed; without a next-hop MTU, fall to the 576-byte plateau.
+            int mtu = nextHopMtu >= 68 ? nextHopMtu : 576;
+            int mss = Math.Max(mtu - Ipv4Header.MinimumSize - TcpHeader.MinimumSize, 88);
+            if (mss < _mss)
+            {
+                _mss = mss;
+                _table.Statistics.MssLoweredCount++;
+                _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
+                _highRetransmitted = _sndUna;
+                _table.MarkPending(this);
+            }
+            return;
+        }
+        var error = type == IcmpType.DestinationUnreachable && code is 2 or 3 ? NetError.ConnectionRefused : NetError.HostUnreachable;
+        // Linux's rule: while connecting the error is fatal; once synchronized it is soft, kept for a later timeout.
+        if (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null)) SetClosed(error);
+        else _softError = error;
     }
 
     // ------------------------------------------------------------------ opening
@@ -206,6 +237,40 @@ public sealed partial class TcpConnection
         Arm(now);
     }
 
+    /// <summary>Builds an established connection from a validated SYN cookie (RFC 4987 3.1) and processes the ACK that carried it.</summary>
+    internal void AcceptCookie(TcpSegment segment, in TcpOptions options, int mss, int? windowScale, bool sack, TimeSpan now)
+    {
+        _irs = segment.SequenceNumber - 1;
+        _rcvNxt = segment.SequenceNumber;
+        _sndUna = _sndNxt = _sndMax = _iss + 1;
+        _mss = Math.Min(mss, _output.MaxSegment - TcpHeader.MinimumSize);
+        if (_options.WindowScaling && windowScale is int ws)
+        {
+            _sndScale = Math.Min(ws, 14);
+            _rcvScale = _receiveScaleWanted;
+        }
+        _timestamps = _options.Timestamps && options.Timestamp is not null;
+        if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
+        _sack = _options.SelectiveAcknowledgments && sack;
+        _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
+        _sndWnd = (uint)segment.WindowSize << _sndScale;
+        _maxSndWnd = _sndWnd;
+        _sndWl1 = segment.SequenceNumber;
+        _sndWl2 = segment.AcknowledgmentNumber;
+        _lastAckSent = _rcvNxt;
+        _rcvAdvertisedRight = _rcvNxt + (uint)Math.Min(_receive.Window, 65535);
+        Established(now);
+        if (State == TcpState.Established) OnSegment(segment, options, now);
+    }
+
+    /// <summary>The window-scale shift a connection with these options offers.</summary>
+    internal static int ScaleFor(int receiveBufferSize)
+    {
+        int shift = 0;
+        while (shift < 14 && (65535L << shift) < receiveBufferSize) shift++;
+        return shift;
+    }
+
     private void TakeSynOptions(TcpSegment segment, in TcpOptions options)
     {
         int pathMss = _output.MaxSegment - TcpHeader.MinimumSize;
@@ -231,9 +296,9 @@ public sealed partial class TcpConnection
         if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
         if (!CheckTimestamp(segment, options, now)) return;
         if (!CheckSequence(segment, now)) return;
-        if (segment.Flags.HasFlag(TcpFlags.Rst)) { OnReset(segment, now); return; }
-        if (segment.Flags.HasFlag(TcpFlags.Syn)) { ChallengeAck(now); return; }   // RFC 5961 4.2
-        if (!segment.Flags.HasFlag(TcpFlags.Ack)) return;
+        if ((segment.Flags & TcpFlags.Rst) != 0) { OnReset(segment, now); return; }
+        if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
+        if ((segment.Flags & TcpFlags.Ack) == 0) return;
         if (!OnAck(segment, options, now)) return;
         if (State is TcpState.Closed) return;
         OnText(segment, now);
@@ -244,19 +309,19 @@ public sealed partial class TcpConnection
     private void OnSegmentInSynSent(TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
         var flags = segment.Flags;
-        bool ack = flags.HasFlag(TcpFlags.Ack);
+        bool ack = (flags & TcpFlags.Ack) != 0;
         uint segAck = segment.AcknowledgmentNumber;
         if (ack && (Seq.Le(segAck, _iss) || Seq.Gt(segAck, _sndNxt)))
         {
-            if (!flags.HasFlag(TcpFlags.Rst)) SendControl(segAck, 0, TcpFlags.Rst, now);
+            if ((flags & TcpFlags.Rst) == 0) SendControl(segAck, 0, TcpFlags.Rst, now);
             return;
         }
-        if (flags.HasFlag(TcpFlags.Rst))
+        if ((flags & TcpFlags.Rst) != 0)
         {
             if (ack) SetClosed(NetError.ConnectionRefused);   // RFC 9293: "error: connection reset" -> ECONNREFUSED
             return;
         }
-        if (!flags.HasFlag(TcpFlags.Syn)) return;
+        if ((flags & TcpFlags.Syn) == 0) return;
         TakeSynOptions(segment, options);
         _irs = segment.SequenceNumber;
         _rcvNxt = _irs + 1;
@@ -284,7 +349,7 @@ public sealed partial class TcpConnection
     // RFC 7323 5.3 (PAWS): an old timestamp on a non-RST segment is dropped with an ACK.
     private bool CheckTimestamp(TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
-        if (!_timestamps || options.Timestamp is not TcpTimestamp ts || segment.Flags.HasFlag(TcpFlags.Rst)) return true;
+        if (!_timestamps || options.Timestamp is not TcpTimestamp ts || (segment.Flags & TcpFlags.Rst) != 0) return true;
         if ((int)(ts.Value - _tsRecent) < 0)
         {
             _table.Statistics.PawsDropsCount++;
@@ -308,7 +373,7 @@ public sealed partial class TcpConnection
         // A zero-window probe or old duplicate still deserves an ACK; a segment at RCV.NXT with a zero window keeps its ACK and RST.
         if (!ok && window == 0 && seq == _rcvNxt) ok = true;
         if (ok) return true;
-        if (!segment.Flags.HasFlag(TcpFlags.Rst))
+        if ((segment.Flags & TcpFlags.Rst) == 0)
         {
             _table.Statistics.OutOfWindowCount++;
             SendAck(now);
@@ -381,8 +446,10 @@ public sealed partial class TcpConnection
         }
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
-        else if (ack == _sndUna && segment.Payload.IsEmpty && !segment.Flags.HasFlag(TcpFlags.Fin)
-                 && _sndWnd == oldWindow && Seq.Gt(_sndMax, _sndUna))
+        else if (ack == _sndUna && segment.Payload.IsEmpty && (segment.Flags & TcpFlags.Fin) == 0 && Seq.Gt(_sndMax, _sndUna)
+                 && (_sndWnd == oldWindow || (_sack && options.SackBlocks.Count > 0)))
+            // RFC 5681 counts a duplicate only with an unchanged window; RFC 6675 lets SACK information count
+            // instead, which matters against receivers (Linux) whose window grows during the transfer.
             OnDuplicateAck(now);
 
         // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
@@ -454,6 +521,9 @@ public sealed partial class TcpConnection
 
         // RFC 6298 5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged.
         _retransmitAt = _sndUna == _sndMax ? null : now + _rto;
+        _probeAt = null;
+        _probed = false;
+        if (_sndUna != _sndMax) _table.MarkPending(this);   // the output pass decides whether a tail probe is due
         if (_send.Free > 0) Notify();
     }
 
@@ -464,10 +534,20 @@ public sealed partial class TcpConnection
         if (_inRecovery)
         {
             _cwnd += (uint)_mss;   // RFC 5681 3.2 step 4: inflate for each segment that left the network
+            // RFC 8985 in spirit: ACKs still arriving well after the first hole was resent mean the resend was lost too.
+            if (now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
+            {
+                _highRetransmitted = _sndUna;
+                _table.Statistics.LostRetransmitsCount++;
+            }
             RetransmitNextHole(now);
             return;
         }
-        if (_dupAcks == 3 || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
+        // RFC 5827 (early retransmit): with fewer than four segments outstanding and nothing new to send, fewer
+        // duplicates can ever arrive, so the threshold drops to the outstanding segments minus one.
+        int outstandingSegments = (int)((FlightSize + (uint)_mss - 1) / (uint)Math.Max(_mss, 1));
+        int threshold = DataOffset(_sndNxt) < _send.Count && _sndWnd > FlightSize + (uint)_mss && _cwnd > FlightSize + (uint)_mss ? 3 : Math.Clamp(outstandingSegments - 1, 1, 3);
+        if (_dupAcks >= threshold || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
             _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
@@ -544,6 +624,7 @@ public sealed partial class TcpConnection
         end = Seq.Min(end, _sndMax);
         int dataEnd = DataOffset(end);
         int dataStart = DataOffset(from);
+        if (from == _sndUna) _unaRetransmittedAt = now;
         if (dataEnd > dataStart) SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
         else if (_finSent && end == _sndMax) SendControl(_sndMax - 1, 0, TcpFlags.Fin | TcpFlags.Ack, now);
         _highRetransmitted = end;
@@ -586,7 +667,7 @@ public sealed partial class TcpConnection
 
     private void OnFin(TcpSegment segment, TimeSpan now)
     {
-        if (!segment.Flags.HasFlag(TcpFlags.Fin) || _finReceived) return;
+        if ((segment.Flags & TcpFlags.Fin) == 0 || _finReceived) return;
         if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent) return;
         uint finSequence = segment.SequenceNumber + (uint)segment.Payload.Length;
         if (finSequence != _rcvNxt)
