@@ -95,6 +95,19 @@ public class DnsResolverTests
     }
 
     [Test]
+    public void A_completion_handler_that_looks_the_name_up_again_finds_it_cached()
+    {
+        var (rig, resolver) = Start();
+        using var _r = rig;
+        var lookup = Resolve(rig, resolver, "server.test");
+        DnsLookup? again = null;
+        lookup.Completed += _ => again = Resolve(rig, resolver, "server.test");
+        Answer(rig, Query(rig), new DnsReply("server.test", DnsType.A).A("server.test", "192.0.2.1"));
+        Assert.That(again, Is.Not.Null);
+        Assert.That((again!.IsCompleted, again.FromCache, resolver.PendingQueries), Is.EqualTo((true, true, 0)));
+    }
+
+    [Test]
     public void A_cname_chain_in_one_answer_is_followed_to_the_addresses()
     {
         var (rig, resolver) = Start();

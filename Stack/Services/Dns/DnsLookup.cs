@@ -91,6 +91,8 @@ public sealed class DnsLookup
     {
         Error = error;
         IsCompleted = true;
-        Completed?.Invoke(this);
     }
+
+    // Raised by the resolver once its own state (cache, ports) is settled, so a handler may look up again at once.
+    internal void RaiseCompleted() => Completed?.Invoke(this);
 }

@@ -340,6 +340,7 @@ public sealed class DnsResolver : IStackService
         q.Lookup.Succeed(current, q.Aliases.ToArray(), addresses.ToArray(), records.ToArray(), false, message.IsTruncated, q.Server);
         if (!message.IsTruncated && ttl > 0) Cache(q, ttl, now);
         Close(q);
+        q.Lookup.RaiseCompleted();
     }
 
     private void Cache(PendingQuery q, uint ttl, TimeSpan now)
@@ -386,6 +387,7 @@ public sealed class DnsResolver : IStackService
         if (q.Done) return;
         q.Lookup.Fail(error, fromCache: false, error == DnsError.TimedOut ? default : q.Server);
         Close(q);
+        q.Lookup.RaiseCompleted();
     }
 
     private void Close(PendingQuery q)
