@@ -370,6 +370,22 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         return error;
     }
 
+    void ITcpOutput.SuspectNeighbour(Ipv4Address destination, TimeSpan now)
+    {
+        var nextHop = OnLink(destination) ? destination : Gateway;
+        int slot = _arp.Find(nextHop);
+        if (slot < 0) return;
+        ref var entry = ref _arp[slot];
+        if (entry.State != ArpCache.State.Reachable) return;
+        if (entry.LastRequest != TimeSpan.MinValue && now - entry.LastRequest < _options.ArpRequestInterval) return;
+        // A broadcast request: if the cached MAC is wrong (a corrupted or spoofed reply), a unicast one would go astray too.
+        // The owner's reply updates the entry (RFC 826 merge).
+        entry.LastRequest = now;
+        SendArp(ArpOperation.Request, MacAddress.Broadcast, MacAddress.Zero, nextHop);
+        _stats.ArpRequestsSentCount++;
+        _stats.ArpNeighbourSuspectsCount++;
+    }
+
     // ---------------------------------------------------------------- send
 
     /// <summary>Where a datagram's transport payload is written before <see cref="SendDatagram"/>.</summary>

@@ -134,6 +134,7 @@ public sealed partial class TcpConnection
         int limit = State is TcpState.SynSent or TcpState.SynReceived ? _options.MaxSynRetransmissions : _options.MaxRetransmissions;
         if (_retransmissions > limit) { AbortTimedOut(now); return; }
         _rto = Backoff(_rto, 1);               // RFC 6298 5.5
+        if (_retransmissions >= 2) _output.SuspectNeighbour(RemoteAddress, now);   // as Linux's negative advice to the neighbour layer
         _rttTiming = false;                    // Karn's rule: no sample from a retransmitted segment
         _table.Statistics.TimeoutRetransmitsCount++;
         Retransmits++;
