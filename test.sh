@@ -19,6 +19,7 @@ need_packages() {
   command -v iptables >/dev/null || missing+=(iptables)
   command -v ethtool  >/dev/null || missing+=(ethtool)
   command -v python3  >/dev/null || missing+=(python3)
+  command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
@@ -49,6 +50,19 @@ fi
 echo "test.sh: running tests"
 dotnet test TcpIpSharp.sln -c Release --no-build -nologo "$@" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
+
+# Benchmarks are not timed tests: CI only smoke-runs two suites (quick mode) and fails on a row that did not run
+# (BenchmarkDotNet prints NA in Mean, Error and StdDev then, and still exits 0).
+echo "test.sh: benchmark smoke run"
+bench_log=$(mktemp /tmp/tcpipsharp-bench.XXXXXX)
+if timeout 600 dotnet run --project Stack.Bench -c Release --no-build -- --filter '*Checksum*' '*UdpParse*' --quick >"$bench_log" 2>&1 \
+   && grep -qE "Vectorised +\|" "$bench_log" && ! grep -E "\| +NA +\| +NA +\| +NA +\|" "$bench_log" >/dev/null; then
+  echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - benchmark smoke run" | tee -a "$log"
+else
+  tail -20 "$bench_log"
+  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - benchmark smoke run (see above)" | tee -a "$log"
+fi
+rm -f "$bench_log"
 
 # VSTest prints one summary line per test assembly: "Passed!  - Failed: 0, Passed: 9, Skipped: 0, Total: 9, ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \

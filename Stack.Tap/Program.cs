@@ -18,6 +18,8 @@ internal static class Program
                                  ping HOST from the stack
           {GetCommand.Usage}
                                  fetch a URL from the stack (a client over TCP)
+          {ResolveCommand.Usage}
+                                 look NAME up with the stack's DNS resolver (server from --dns or --dhcp)
           {ReplayCommand.Usage}
                                  feed a capture into a stack configured as its host; write what it sends back
           {DemoCommand.Usage}
@@ -70,6 +72,8 @@ internal static class Program
                     return PingCommand.Run(rest);
                 case "get":
                     return GetCommand.Run(rest);
+                case "resolve":
+                    return ResolveCommand.Run(rest);
                 case "replay":
                     return ReplayCommand.Run(rest);
                 case "demo":
@@ -84,7 +88,8 @@ internal static class Program
             error.WriteLine($"tcpipsharp {args[0]}: {e.Message}");
             error.WriteLine("usage: tcpipsharp " + args[0] switch
             {
-                "up" => UpCommand.Usage, "ping" => PingCommand.Usage, "get" => GetCommand.Usage, "replay" => ReplayCommand.Usage, "demo" => DemoCommand.Usage, _ => args[0],
+                "up" => UpCommand.Usage, "ping" => PingCommand.Usage, "get" => GetCommand.Usage, "resolve" => ResolveCommand.Usage,
+                "replay" => ReplayCommand.Usage, "demo" => DemoCommand.Usage, _ => args[0],
             });
             return 2;
         }

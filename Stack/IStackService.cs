@@ -11,4 +11,7 @@ public interface IStackService
 
     /// <summary>When the service next needs <see cref="Poll"/> without any frame arriving, or null.</summary>
     TimeSpan? NextDeadline { get; }
+
+    /// <summary>Called once on the stack thread when the driver stops, before its last polls (a DHCP client releases its lease here).</summary>
+    void Stop(NetworkStack stack, TimeSpan now) { }
 }

@@ -35,6 +35,8 @@ public sealed class NetworkStack : IDisposable
         Statistics = new StackStatistics();
         Interface = new Ipv4Interface(options, link, Statistics, logger, _random);
         _receiveBuffer = new byte[Math.Max(link.Capabilities.MaxFrameSize, EthernetHeader.TaggedSize + 1500)];
+        DnsServers = [];
+        SetDnsServers([.. options.DnsServers]);
     }
 
     /// <summary>The counters (read them from any thread).</summary>
@@ -64,8 +66,34 @@ public sealed class NetworkStack : IDisposable
         remove => Interface.AddressConflict -= value;
     }
 
-    /// <summary>Sets the interface's address, prefix and gateway (as DHCP will).</summary>
+    /// <summary>Sets the interface's address, prefix and gateway (as DHCP does).</summary>
     public void Configure(Ipv4Address address, int prefixLength, Ipv4Address gateway) => Interface.SetAddress(address, prefixLength, gateway);
+
+    /// <summary>The subnet mask of <see cref="PrefixLength"/>.</summary>
+    public Ipv4Address SubnetMask => Interface.Mask;
+    /// <summary>The directed broadcast address of the subnet (DHCP option 28 may set it).</summary>
+    public Ipv4Address BroadcastAddress => Interface.SubnetBroadcast;
+
+    /// <summary>Lowers (or restores) the IP MTU, as DHCP option 26 does; clamped to 68 .. the MTU the stack was created with.</summary>
+    public void SetMtu(int mtu) => Interface.SetMtu(mtu);
+
+    /// <summary>The DNS servers the resolver asks, in order (set by hand, or by DHCP option 6).</summary>
+    public IReadOnlyList<Ipv4Address> DnsServers { get; private set; }
+
+    /// <summary>Replaces the DNS servers (at most <see cref="MaximumDnsServers"/> are kept; 0.0.0.0 entries are skipped).</summary>
+    public void SetDnsServers(ReadOnlySpan<Ipv4Address> servers)
+    {
+        var list = new List<Ipv4Address>(Math.Min(servers.Length, MaximumDnsServers));
+        foreach (var server in servers)
+            if (!server.IsAny && !list.Contains(server) && list.Count < MaximumDnsServers) list.Add(server);
+        DnsServers = list.AsReadOnly();
+    }
+
+    /// <summary>Most DNS servers kept.</summary>
+    public const int MaximumDnsServers = 4;
+
+    /// <summary>The stack's random source (services draw transaction IDs, query IDs and ports from it).</summary>
+    internal IRandomSource Random => _random;
 
     /// <summary>Publishes the statistics through System.Diagnostics.Metrics (meter <c>TcpIpSharp</c>).</summary>
     public void PublishMetrics() => Statistics.Publish();
@@ -96,6 +124,10 @@ public sealed class NetworkStack : IDisposable
     public NetError OpenUdp(ushort port, out UdpEndpoint? endpoint, Ipv4Address localAddress = default)
         => Interface.OpenUdp(localAddress, port, out endpoint);
 
+    /// <summary>Opens a UDP endpoint with its own receive-queue bounds (a service that expects a few small datagrams).</summary>
+    internal NetError OpenUdp(ushort port, int queueBytes, int queueDatagrams, out UdpEndpoint? endpoint)
+        => Interface.OpenUdp(default, port, out endpoint, queueBytes, queueDatagrams);
+
     /// <summary>Opens a UDP endpoint or throws <see cref="InvalidOperationException"/> saying why not.</summary>
     public UdpEndpoint OpenUdp(ushort port = 0)
         => OpenUdp(port, out var endpoint) is var error && error == NetError.None ? endpoint! : throw new InvalidOperationException($"cannot bind UDP port {port}: {error}");
@@ -110,6 +142,9 @@ public sealed class NetworkStack : IDisposable
         if (Address.IsAny) throw new InvalidOperationException("the interface has no address yet");
         return Interface.Tcp.Connect(address, port, localPort, options, Interface.Now);
     }
+
+    /// <summary>A debug snapshot of every TCP connection (state, sequence variables, windows, SRTT, RTO, cwnd), one line each.</summary>
+    public IReadOnlyList<string> TcpSnapshot() => Interface.Tcp.Snapshot();
 
     /// <summary>Opens an ICMP echo client with a random identifier unless one is given.</summary>
     public EchoClient OpenEchoClient(ushort? identifier = null)

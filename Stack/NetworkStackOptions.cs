@@ -18,6 +18,8 @@ public sealed record NetworkStackOptions
     public Ipv4Address Gateway { get; init; }
     /// <summary>The IP MTU; null takes the link's.</summary>
     public int? Mtu { get; init; }
+    /// <summary>DNS servers to ask, in order (DHCP may replace them); none by default.</summary>
+    public IReadOnlyList<Ipv4Address> DnsServers { get; init; } = [];
     /// <summary>TTL of datagrams the stack sends.</summary>
     public byte TimeToLive { get; init; } = 64;
 

@@ -55,6 +55,24 @@ public sealed class StackDriver
             if (!_posted.IsEmpty) continue;
             _stack.Link.WaitReadable(wait < MaxSleep ? wait : MaxSleep);
         }
+        Shutdown();
+    }
+
+    /// <summary>How long, at most, the driver keeps polling after stopping its services, so that what they sent last leaves.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(2);
+
+    // Stops the services, then polls while frames still wait for ARP (a RELEASE unicast to a server not yet resolved).
+    private void Shutdown()
+    {
+        var now = _clock.Now;
+        foreach (var s in _services) s.Stop(_stack, now);
+        var until = now + ShutdownGrace;
+        while (_stack.Interface.Arp.QueuedFrames > 0 && _clock.Now < until)
+        {
+            _stack.Poll(_clock.Now);
+            if (_stack.Interface.Arp.QueuedFrames == 0) break;
+            _stack.Link.WaitReadable(TimeSpan.FromMilliseconds(20));
+        }
     }
 
     /// <summary>Runs on a new background thread; returns it.</summary>

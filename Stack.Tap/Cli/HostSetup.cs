@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TcpIpSharp.Links;
+using TcpIpSharp.Services.Dhcp;
 using TcpIpSharp.Tap.Links;
 using TcpIpSharp.Wire;
 
@@ -8,12 +9,29 @@ namespace TcpIpSharp.Tap.Cli;
 /// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] [--mac MAC] [--mtu N] [--pcap FILE] [--trace] [--log-level LEVEL]";
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--mac MAC] [--mtu N] [--pcap FILE] [--trace] [--log-level LEVEL]";
+
+    /// <summary>The options that take no value.</summary>
+    public static readonly string[] Switches = ["--trace", "--dhcp"];
 
     public static NetworkStackOptions Options(CommandLine cl)
     {
-        var (address, prefix) = CommandLine.ParseCidr(cl.Require("--ip"));
-        var gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default;
+        Ipv4Address address = default, gateway = default;
+        int prefix = 0;
+        if (cl.Has("--dhcp"))
+        {
+            if (cl.Has("--ip") || cl.Has("--gw")) throw new UsageException("--dhcp configures the address and gateway: leave out --ip and --gw");
+        }
+        else
+        {
+            if (cl.Has("--hostname")) throw new UsageException("--hostname is sent by DHCP: give --dhcp too");
+            (address, prefix) = CommandLine.ParseCidr(cl.Get("--ip") ?? throw new UsageException("--ip A.B.C.D/LEN or --dhcp is required"));
+            gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default;
+        }
+        var dns = new List<Ipv4Address>();
+        if (cl.Get("--dns") is string servers)
+            foreach (var text in servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                dns.Add(CommandLine.ParseAddress(text, "--dns"));
         MacAddress mac;
         if (cl.Get("--mac") is string m)
         {
@@ -29,7 +47,17 @@ internal static class HostSetup
         }
         int? mtu = cl.Has("--mtu") ? cl.GetInt("--mtu", 1500) : null;
         if (mtu is < 68 or > 65535) throw new UsageException("--mtu must be between 68 and 65535");
-        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu };
+        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns };
+    }
+
+    /// <summary>The DHCP client <c>--dhcp</c> asks for (null without it); DNS servers given by hand win over DHCP's.</summary>
+    public static DhcpClient? Dhcp(CommandLine cl)
+    {
+        if (!cl.Has("--dhcp")) return null;
+        var hostName = cl.Get("--hostname");
+        if (hostName is { Length: 0 or > 63 } || (hostName is not null && !hostName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.')))
+            throw new UsageException($"--hostname: '{hostName}' is not a host name (letters, digits, '-' and '.', at most 63)");
+        return new DhcpClient(new DhcpClientOptions { HostName = hostName, ApplyDnsServers = !cl.Has("--dns") });
     }
 
     public static ILink Link(CommandLine cl, IClock clock, MacAddress mac)

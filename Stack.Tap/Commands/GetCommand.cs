@@ -15,8 +15,9 @@ internal static class GetCommand
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args, "--trace");
+        var cl = new CommandLine(args, HostSetup.Switches);
         if (cl.Positional.Count != 1) throw new UsageException("get takes one URL");
+        if (cl.Has("--dhcp")) throw new UsageException("get does not run DHCP yet; give --ip");
         if (!Uri.TryCreate(cl.Positional[0], UriKind.Absolute, out var url) || url.Scheme != "http")
             throw new UsageException($"'{cl.Positional[0]}' is not an http:// URL");
         if (!Ipv4Address.TryParse(url.Host, out var host))

@@ -13,7 +13,7 @@ internal static class PingCommand
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args, "--trace");
+        var cl = new CommandLine(args, HostSetup.Switches);
         if (cl.Positional.Count != 1) throw new UsageException("ping takes one HOST (an IPv4 address)");
         var host = CommandLine.ParseAddress(cl.Positional[0], "HOST");
         int count = cl.GetInt("-c", 4), size = cl.GetInt("-s", 56);
@@ -25,6 +25,7 @@ internal static class PingCommand
         using var stack = HostSetup.Create(cl, clock);
         var pinger = new Pinger(host, count, size, interval, timeout);
         var driver = new StackDriver(stack, clock);
+        if (HostSetup.Dhcp(cl) is { } dhcp) driver.Add(dhcp);
         driver.Add(pinger);
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -53,6 +54,13 @@ internal static class PingCommand
 
         public void Poll(NetworkStack stack, TimeSpan now)
         {
+            if (stack.Address.IsAny && _sent == 0)
+            {
+                // With --dhcp, wait for an address.
+                _nextSend = now;
+                NextDeadline = null;
+                return;
+            }
             while (_client!.TryReceive(out var reply))
             {
                 double ms = reply.RoundTrip.TotalMilliseconds;

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
+using TcpIpSharp.Services.Dhcp;
 using TcpIpSharp.Tap.Cli;
 using TcpIpSharp.Tap.Services;
 
@@ -12,12 +14,18 @@ internal static class UpCommand
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args, "--trace");
+        var cl = new CommandLine(args, HostSetup.Switches);
         var services = ParseServices(cl.Get("--services"));
+        var dhcp = HostSetup.Dhcp(cl);
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);
         stack.PublishMetrics();
         var driver = new StackDriver(stack, clock);
+        if (dhcp is not null)
+        {
+            driver.Add(dhcp);
+            dhcp.StateChanged += new DhcpReporter(stack).OnStateChanged;
+        }
         driver.Add(new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen")));
         driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http")));
 
@@ -26,13 +34,42 @@ internal static class UpCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var listed = services.Where(s => s != "http").Select(s => $"{s} (udp+tcp {s switch { "echo" => 7, "discard" => 9, _ => 19 }})").Prepend("icmp-echo");
         if (services.Contains("http")) listed = listed.Append("http (tcp 80)");
-        Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as {stack.Address}/{stack.PrefixLength}" +
-                          $" gw {stack.Gateway} mac {stack.MacAddress} mtu {stack.Mtu}; services: {string.Join(", ", listed)}");
+        Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as " +
+                          (dhcp is null ? $"{stack.Address}/{stack.PrefixLength} gw {stack.Gateway}" : "a DHCP client") +
+                          $" mac {stack.MacAddress} mtu {stack.Mtu}; services: {string.Join(", ", listed)}");
         Console.Out.Flush();
         driver.Run(stop.Token);
+        if (dhcp is not null && dhcp.Statistics.ReleasesSent > 0) Console.WriteLine("tcpipsharp: dhcp: lease released");
         Console.WriteLine("tcpipsharp: statistics");
         Console.Write(stack.Statistics.ToString());
+        if (dhcp is not null)
+            foreach (var (name, value) in dhcp.Statistics.Snapshot()) Console.WriteLine($"  {name} {value}");
         return 0;
+    }
+
+    /// <summary>Prints the configuration in the Pico's <c>ifconfig()</c> order when DHCP binds, and again whenever it changes or is lost.</summary>
+    private sealed class DhcpReporter(NetworkStack stack)
+    {
+        private string? _printed;
+
+        public void OnStateChanged(DhcpClient client, DhcpState previous)
+        {
+            if (client.Lease is { } lease && client.Status == DhcpStatus.GotIp)
+            {
+                var ifconfig = DhcpLease.IfconfigString(stack.Address, stack.SubnetMask, stack.Gateway, stack.DnsServers.Count > 0 ? stack.DnsServers[0] : default);
+                if (ifconfig == _printed) return;
+                _printed = ifconfig;
+                string time = lease.IsInfinite ? "infinite lease" : $"lease {lease.LeaseTime.TotalSeconds:0} s (T1 {lease.RenewalTime.TotalSeconds:0} s, T2 {lease.RebindingTime.TotalSeconds:0} s)";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"tcpipsharp: dhcp {(previous is DhcpState.Renewing or DhcpState.Rebinding ? "renewed with changes" : "bound")}: {ifconfig} {time} from {lease.ServerIdentifier}, mtu {stack.Mtu}"));
+            }
+            else if (_printed is not null && client.Status != DhcpStatus.GotIp && client.State != DhcpState.Stopped)
+            {
+                _printed = null;
+                Console.WriteLine($"tcpipsharp: dhcp: address lost ({previous} -> {client.State}); {DhcpLease.IfconfigString(default, default, default, default)}");
+            }
+            Console.Out.Flush();
+        }
     }
 
     internal static HashSet<string> ParseServices(string? list)

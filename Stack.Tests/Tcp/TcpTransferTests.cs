@@ -14,7 +14,7 @@ public class TcpTransferTests
     }
 
     /// <summary>Sends <paramref name="ab"/> from A to B and <paramref name="ba"/> from B to A at once, then both close; returns what each received.</summary>
-    internal static (byte[] AtB, byte[] AtA, TcpConnection Client, TcpConnection Server) Exchange(TwoStacks net, byte[] ab, byte[] ba, TimeSpan limit)
+    internal static (byte[] AtB, byte[] AtA, TcpConnection Client, TcpConnection Server) Exchange(TwoStacks net, byte[] ab, byte[] ba, TimeSpan limit, Action? each = null)
     {
         var listener = net.B.ListenTcp(5001);
         var client = net.A.ConnectTcp(TwoStacks.AddressB, 5001);
@@ -28,6 +28,7 @@ public class TcpTransferTests
         {
         net.RunUntil(() => clientClosed && serverClosed && client.IsEndOfStream && server!.IsEndOfStream, limit, () =>
         {
+            each?.Invoke();
             if (server is null && listener.TryAccept(out var s)) server = s;
             if (client.State == TcpState.Established || client.State == TcpState.CloseWait)
             {

@@ -306,6 +306,9 @@ public class DhcpTests
             DhcpOption.OptionOverload, DhcpOption.OptionOverload, DhcpOption.SubnetMask, DhcpOption.OptionOverload, DhcpOption.RenewalTime,
         }));
         Assert.That(message.RenewalTime, Is.EqualTo(1800u));
+        var reader = message.GetOptionReader();
+        while (reader.Read()) { }
+        for (int i = 0; i < 3; i++) Assert.That(reader.Read(), Is.False, "a finished walk does not start over");
     }
 
     // ---- malformed input: a WireError, never an exception
@@ -392,10 +395,18 @@ public class DhcpTests
             if (random.Next(2) == 0) { bytes[DhcpHeader.Size] = 52; bytes[DhcpHeader.Size + 1] = 1; bytes[DhcpHeader.Size + 2] = (byte)random.Next(1, 4); }
             for (int k = random.Next(1, 6); k > 0; k--)
                 bytes[random.Next(3) == 0 ? random.Next(DhcpMessage.Field.ServerName, DhcpHeader.Size) : random.Next(DhcpHeader.Size, bytes.Length)] = (byte)random.Next(256);
-            if (DhcpMessage.TryParse(bytes, out var message) != WireError.None) continue;
+            // The validation in TryParse and the reader's walk must agree on every input.
+            var walk = new DhcpOptionReader(bytes);
+            int walked = 0;
+            while (walk.Read()) Assert.That(++walked, Is.LessThan(bytes.Length));
+            Assert.That(walk.Read(), Is.False, "stays at the end");
+            var parsed = DhcpMessage.TryParse(bytes, out var message);
+            if (parsed != WireError.BadMagicCookie) Assert.That(parsed, Is.EqualTo(walk.Error));
+            if (parsed != WireError.None) continue;
             var reader = message.GetOptionReader();
             int count = 0;
             while (reader.Read()) Assert.That(++count, Is.LessThan(bytes.Length));
+            Assert.That(count, Is.EqualTo(walked));
             _ = message.MessageType;
             _ = message.DomainNameServers.Count;
             _ = message.ServerName.Length;

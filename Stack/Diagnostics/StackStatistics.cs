@@ -18,7 +18,7 @@ public sealed class StackStatistics : IDisposable
     private readonly List<(string Name, Func<long> Read)> _all = [];
     private Meter? _meter;
 
-    internal long ArpRequestsSentCount, ArpRepliesSentCount, ArpConflictCount, GratuitousArpSentCount;
+    internal long ArpRequestsSentCount, ArpRepliesSentCount, ArpConflictCount, GratuitousArpSentCount, ArpProbesSentCount, ArpNeighbourSuspectsCount;
     internal long FragmentsReceivedCount, DatagramsReassembledCount, FragmentsSentCount, EchoRepliesSentCount, IcmpErrorsSentCount;
     internal long IcmpErrorsReceivedCount, EchoRequestsSentCount, EchoRepliesReceivedCount;
 
@@ -36,6 +36,8 @@ public sealed class StackStatistics : IDisposable
         _all.Add(("arp.replies_sent", () => Volatile.Read(ref ArpRepliesSentCount)));
         _all.Add(("arp.gratuitous_sent", () => Volatile.Read(ref GratuitousArpSentCount)));
         _all.Add(("arp.conflicts", () => Volatile.Read(ref ArpConflictCount)));
+        _all.Add(("arp.reresolved_on_timeouts", () => Volatile.Read(ref ArpNeighbourSuspectsCount)));
+        _all.Add(("arp.probes_sent", () => Volatile.Read(ref ArpProbesSentCount)));
         _all.Add(("ipv4.fragments_received", () => Volatile.Read(ref FragmentsReceivedCount)));
         _all.Add(("ipv4.reassembled", () => Volatile.Read(ref DatagramsReassembledCount)));
         _all.Add(("ipv4.fragments_sent", () => Volatile.Read(ref FragmentsSentCount)));

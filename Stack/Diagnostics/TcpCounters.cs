@@ -6,8 +6,11 @@ public sealed class TcpCounters
     internal long ActiveOpensCount, PassiveOpensCount, SegmentsSentCount, ResetsSentCount, ResetsReceivedCount;
     internal long TimeoutRetransmitsCount, FastRetransmitsCount, SackRetransmitsCount, OutOfOrderSegmentsCount, OutOfOrderDroppedCount;
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
-    internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount;
+    internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
 
+    /// <summary>Segments sent (data, ACKs, control).</summary>
+    public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
+    internal long SegmentsSentCount_ForTests => SegmentsSentCount;
     /// <summary>Connections we opened (SYN sent).</summary>
     public long ActiveOpens => Volatile.Read(ref ActiveOpensCount);
     /// <summary>Connections opened by peers (SYN received on a listener).</summary>
@@ -41,5 +44,10 @@ public sealed class TcpCounters
         yield return ("tcp.syn_queue_full", () => Volatile.Read(ref SynQueueFullCount));
         yield return ("tcp.tail_loss_probes", () => Volatile.Read(ref TailProbesCount));
         yield return ("tcp.lost_retransmits", () => Volatile.Read(ref LostRetransmitsCount));
+        yield return ("tcp.icmp_ignored", () => Volatile.Read(ref IcmpIgnoredCount));
+        yield return ("tcp.mss_lowered", () => Volatile.Read(ref MssLoweredCount));
+        yield return ("tcp.syn_cookies_sent", () => Volatile.Read(ref SynCookiesSentCount));
+        yield return ("tcp.syn_cookies_validated", () => Volatile.Read(ref SynCookiesValidatedCount));
+        yield return ("tcp.syn_cookies_rejected", () => Volatile.Read(ref SynCookiesRejectedCount));
     }
 }

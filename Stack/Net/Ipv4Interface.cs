@@ -48,6 +48,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         Mac = options.MacAddress;
         Mtu = Math.Min(options.Mtu ?? link.Capabilities.Mtu, link.Capabilities.MaxFrameSize - EthernetSize);
         ArgumentOutOfRangeException.ThrowIfLessThan(Mtu, 68);   // RFC 791: every host takes 68-byte datagrams
+        MaximumMtu = Mtu;
         SetAddress(options.Address, options.PrefixLength, options.Gateway);
         _fragment = new byte[EthernetSize + Mtu];
         _arp = new ArpCache(options, EthernetSize + Mtu);
@@ -60,12 +61,14 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     }
 
     public MacAddress Mac { get; }
-    public int Mtu { get; }
+    public int Mtu { get; private set; }
+    /// <summary>The MTU the interface was created with: buffers are sized for it, so <see cref="SetMtu"/> can only lower it.</summary>
+    public int MaximumMtu { get; }
     public Ipv4Address Address { get; private set; }
     public int PrefixLength { get; private set; }
     public Ipv4Address Gateway { get; private set; }
     public Ipv4Address Mask { get; private set; }
-    public Ipv4Address SubnetBroadcast { get; private set; }
+    public Ipv4Address SubnetBroadcast { get; set; }
     public FrameObserver? Observer { get; set; }
     public event Action<Ipv4Address, MacAddress>? AddressConflict;
     internal ArpCache Arp => _arp;
@@ -82,6 +85,9 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         SubnetBroadcast = prefixLength >= 31 ? Ipv4Address.Broadcast : new Ipv4Address(address.Value | ~Mask.Value);
         _announced = false;
     }
+
+    /// <summary>Sets the IP MTU (DHCP option 26), between 68 and <see cref="MaximumMtu"/>.</summary>
+    public void SetMtu(int mtu) => Mtu = Math.Clamp(mtu, 68, MaximumMtu);
 
     public void JoinMulticast(Ipv4Address group) => _multicastGroups.Add(group.Value);
     public void LeaveMulticast(Ipv4Address group) => _multicastGroups.Remove(group.Value);
@@ -117,6 +123,12 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         return false;
     }
 
+    // RFC 2131 4.1 (lwIP's LWIP_IP_ACCEPT_UDP_PORT): before it has an address, the host takes a DHCP reply sent
+    // unicast to the address being offered, as servers do when the client does not set the broadcast flag.
+    private static bool IsForDhcpClient(Ipv4Packet ip)
+        => ip.Protocol == IpProtocol.Udp && !ip.IsFragment && ip.Payload.Length >= UdpHeader.Size
+           && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload[2..]) == 68;
+
     private void ProcessArp(ReadOnlySpan<byte> bytes, TimeSpan now)
     {
         if (ArpPacket.TryParse(bytes, out var arp) != WireError.None) { Drop(_stats.Arp, DropReason.ArpMalformed, true); return; }
@@ -124,6 +136,16 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         var senderIp = arp.SenderProtocolAddress;
         var senderMac = arp.SenderHardwareAddress;
         bool haveAddress = !Address.IsAny;
+
+        // RFC 5227 2.1.1: while probing, any ARP packet from another host with the address as sender, or another
+        // host's probe for it, means the address is in use.
+        if (!_probeTarget.IsAny && senderMac != Mac && ProbeConflict is null
+            && (senderIp == _probeTarget || (senderIp.IsAny && arp.Operation == ArpOperation.Request && arp.TargetProtocolAddress == _probeTarget)))
+        {
+            ProbeConflict = senderMac;
+            _stats.ArpConflictCount++;
+            StackLog.ArpConflict(_log, senderMac, _probeTarget);
+        }
 
         // RFC 5227 2.4: another host using our address.
         if (haveAddress && senderIp == Address && senderMac != Mac)
@@ -153,6 +175,34 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         }
         else if (!forUs && slot < 0) Drop(_stats.Arp, DropReason.ArpNotForUs);
     }
+
+    /// <summary>
+    /// Sends an RFC 5227 ARP probe for <paramref name="address"/> (sender IP 0.0.0.0, target the address) and watches
+    /// for anyone using it until <see cref="EndProbe"/>: <see cref="ProbeConflict"/> then holds the MAC that answered.
+    /// Calling it again for the same address sends another probe and keeps what was seen.
+    /// </summary>
+    public void ProbeAddress(Ipv4Address address)
+    {
+        if (address != _probeTarget)
+        {
+            _probeTarget = address;
+            ProbeConflict = null;
+        }
+        SendArp(ArpOperation.Request, MacAddress.Broadcast, MacAddress.Zero, address, Ipv4Address.Any);
+        _stats.ArpProbesSentCount++;
+    }
+
+    /// <summary>The MAC of a host found using the probed address, or null.</summary>
+    public MacAddress? ProbeConflict { get; private set; }
+
+    /// <summary>Stops watching for the probed address.</summary>
+    public void EndProbe()
+    {
+        _probeTarget = default;
+        ProbeConflict = null;
+    }
+
+    private Ipv4Address _probeTarget;
 
     private void Resolved(int slot, MacAddress mac, TimeSpan now)
     {
@@ -184,7 +234,8 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         if (destination != Address || Address.IsAny)
         {
             bool accepted = destination.IsLimitedBroadcast || (destination == SubnetBroadcast && !Address.IsAny)
-                            || (destination.IsMulticast && _multicastGroups.Contains(destination.Value));
+                            || (destination.IsMulticast && _multicastGroups.Contains(destination.Value))
+                            || (Address.IsAny && IsForDhcpClient(ip));
             if (!accepted) { Drop(_stats.Ipv4, DropReason.Ipv4NotForUs); return; }
         }
         _stats.Ipv4.ReceivedCount++;
@@ -261,6 +312,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     {
         if (icmp.TryGetQuote(out var quote) != WireError.None || quote.Source != Address) { Drop(_stats.Icmp, DropReason.IcmpMalformed, true); return; }
         _stats.IcmpErrorsReceivedCount++;
+        if (quote.Protocol == IpProtocol.Tcp) { _tcp.OnIcmpError(quote, icmp.Type, icmp.Code, icmp.NextHopMtu, _lastNow); return; }
         if (quote.Protocol == IpProtocol.Udp && _udp.Find(quote.SourcePort) is { } endpoint)
         {
             if (endpoint.Peer is { } peer && (peer.Address != quote.Destination || peer.Port != quote.DestinationPort)) return;
@@ -316,6 +368,22 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         var error = SendDatagram(destination, IpProtocol.Tcp, length, now, dontFragment: true, source: source);
         if (error == NetError.None) _stats.Tcp.SentCount++;
         return error;
+    }
+
+    void ITcpOutput.SuspectNeighbour(Ipv4Address destination, TimeSpan now)
+    {
+        var nextHop = OnLink(destination) ? destination : Gateway;
+        int slot = _arp.Find(nextHop);
+        if (slot < 0) return;
+        ref var entry = ref _arp[slot];
+        if (entry.State != ArpCache.State.Reachable) return;
+        if (entry.LastRequest != TimeSpan.MinValue && now - entry.LastRequest < _options.ArpRequestInterval) return;
+        // A broadcast request: if the cached MAC is wrong (a corrupted or spoofed reply), a unicast one would go astray too.
+        // The owner's reply updates the entry (RFC 826 merge).
+        entry.LastRequest = now;
+        SendArp(ArpOperation.Request, MacAddress.Broadcast, MacAddress.Zero, nextHop);
+        _stats.ArpRequestsSentCount++;
+        _stats.ArpNeighbourSuspectsCount++;
     }
 
     // ---------------------------------------------------------------- send
@@ -417,10 +485,10 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         else Drop(_stats.Link, DropReason.LinkTransmitFailed);
     }
 
-    private void SendArp(ArpOperation operation, MacAddress ethernetDestination, MacAddress targetMac, Ipv4Address targetIp)
+    private void SendArp(ArpOperation operation, MacAddress ethernetDestination, MacAddress targetMac, Ipv4Address targetIp, Ipv4Address? senderIp = null)
     {
         new EthernetHeader(ethernetDestination, Mac, EtherType.Arp).WriteTo(_arpTx);
-        new ArpHeader(operation, Mac, Address, targetMac, targetIp).WriteTo(_arpTx.AsSpan(EthernetSize));
+        new ArpHeader(operation, Mac, senderIp ?? Address, targetMac, targetIp).WriteTo(_arpTx.AsSpan(EthernetSize));
         _stats.Arp.SentCount++;
         Transmit(_arpTx, _lastNow);
     }
@@ -497,8 +565,8 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         return error;
     }
 
-    public NetError OpenUdp(Ipv4Address localAddress, ushort port, out UdpEndpoint? endpoint)
-        => _udp.Open(this, localAddress, port, out endpoint);
+    public NetError OpenUdp(Ipv4Address localAddress, ushort port, out UdpEndpoint? endpoint, int queueBytes = 0, int queueDatagrams = 0)
+        => _udp.Open(this, localAddress, port, out endpoint, queueBytes, queueDatagrams);
 
     public EchoClient OpenEchoClient(NetworkStack stack, ushort identifier)
     {

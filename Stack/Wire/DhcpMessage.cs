@@ -56,9 +56,8 @@ public readonly ref struct DhcpMessage
         if (bytes.Length < BootpSize) return WireError.Truncated;
         if (bytes.Length < Field.Options || BinaryPrimitives.ReadUInt32BigEndian(bytes[Field.MagicCookie..]) != MagicCookie)
             return WireError.BadMagicCookie;
-        var reader = new DhcpOptionReader(bytes);
-        while (reader.Read()) { }
-        if (reader.Error != WireError.None) return reader.Error;
+        var error = DhcpOptionReader.Validate(bytes);
+        if (error != WireError.None) return error;
         message = new DhcpMessage(bytes);
         return WireError.None;
     }

@@ -35,26 +35,29 @@ public ref struct TcpOptionReader
     /// <summary>Moves to the next option; false at the end of the list or on a malformed option (see <see cref="Error"/>).</summary>
     public bool Read()
     {
-        while (_position < _options.Length)
+        // Locals rather than fields in the loop: this runs once per option on the receive path.
+        var options = _options;
+        int position = _position;
+        while (position < options.Length)
         {
-            byte kind = _options[_position];
+            byte kind = options[position];
             if (kind == (byte)TcpOptionKind.EndOfOptionList) break;
             if (kind == (byte)TcpOptionKind.NoOperation)
             {
-                _position++;
+                position++;
                 continue;
             }
             // RFC 9293 3.2 (MUST-7): an option whose length is missing, below 2 or past the area is an error, never a loop.
-            if (_position + 1 >= _options.Length) return Fail();
-            int length = _options[_position + 1];
-            if (length < 2 || length > _options.Length - _position) return Fail();
+            if (position + 1 >= options.Length) return Fail();
+            int length = options[position + 1];
+            if (length < 2 || length > options.Length - position) return Fail();
             if (!HasValidLength((TcpOptionKind)kind, length)) return Fail();
             Kind = (TcpOptionKind)kind;
-            Data = _options.Slice(_position + 2, length - 2);
-            _position += length;
+            Data = options.Slice(position + 2, length - 2);
+            _position = position + length;
             return true;
         }
-        _position = _options.Length;
+        _position = options.Length;
         Kind = TcpOptionKind.EndOfOptionList;
         Data = default;
         return false;

@@ -13,4 +13,7 @@ internal interface ITcpOutput
 
     /// <summary>Checksums and sends the segment of <paramref name="length"/> bytes in <see cref="SegmentBuffer"/>.</summary>
     NetError SendSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now);
+
+    /// <summary>Repeated timeouts toward <paramref name="destination"/>: the next hop's link address may be wrong; re-resolve it.</summary>
+    void SuspectNeighbour(Ipv4Address destination, TimeSpan now);
 }

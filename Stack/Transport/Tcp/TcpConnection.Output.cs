@@ -30,7 +30,7 @@ public sealed partial class TcpConnection
             int sentOffset = DataOffset(_sndNxt);
             int unsent = _send.Count - sentOffset;
             if (unsent <= 0) return;
-            uint window = Math.Min(_sndWnd, _cwnd);
+            uint window = Math.Min(_sndWnd, _inRecovery ? _cwnd : _cwnd + _limitedTransmit);
             uint inFlight = _sndNxt - _sndUna;
             if (inFlight >= window)
             {
@@ -134,6 +134,7 @@ public sealed partial class TcpConnection
         int limit = State is TcpState.SynSent or TcpState.SynReceived ? _options.MaxSynRetransmissions : _options.MaxRetransmissions;
         if (_retransmissions > limit) { AbortTimedOut(now); return; }
         _rto = Backoff(_rto, 1);               // RFC 6298 5.5
+        if (_retransmissions >= 2) _output.SuspectNeighbour(RemoteAddress, now);   // as Linux's negative advice to the neighbour layer
         _rttTiming = false;                    // Karn's rule: no sample from a retransmitted segment
         _table.Statistics.TimeoutRetransmitsCount++;
         Retransmits++;
@@ -142,7 +143,7 @@ public sealed partial class TcpConnection
         else
         {
             // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
-            _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
+            _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: true);
             _cwnd = (uint)_mss;
             _inRecovery = false;
             _dupAcks = 0;
@@ -159,7 +160,7 @@ public sealed partial class TcpConnection
     private void AbortTimedOut(TimeSpan now)
     {
         if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendControl(_sndMax, 0, TcpFlags.Rst, now);
-        SetClosed(NetError.TimedOut);
+        SetClosed(_softError != NetError.None ? _softError : NetError.TimedOut);   // as Linux: the last soft error explains the timeout
     }
 
     // RFC 9293 3.8.6.1: probe a zero window; Linux's probe is an ACK with an old sequence number, which the peer answers with its window.
@@ -263,7 +264,7 @@ public sealed partial class TcpConnection
 
     private void SendControl(uint sequence, uint ack, TcpFlags flags, TimeSpan now)
     {
-        bool rst = flags.HasFlag(TcpFlags.Rst);
+        bool rst = (flags & TcpFlags.Rst) != 0;
         var header = new TcpHeader(LocalPort, RemotePort, sequence, ack, flags, rst ? (ushort)0 : WindowField(), 0, rst ? default : SegmentOptions(now));
         Transmit(header, 0, 0, now);
         if (rst) _table.Statistics.ResetsSentCount++;
@@ -276,7 +277,7 @@ public sealed partial class TcpConnection
         if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
         _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now);
         _table.Statistics.SegmentsSentCount++;
-        if (header.Flags.HasFlag(TcpFlags.Ack))
+        if ((header.Flags & TcpFlags.Ack) != 0)
         {
             _ackNow = false;
             _delayedAckAt = null;

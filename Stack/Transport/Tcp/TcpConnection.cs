@@ -49,9 +49,12 @@ public sealed partial class TcpConnection
     private TimeSpan _unaRetransmittedAt;
     private TimeSpan? _probeAt;                // RFC 8985 tail loss probe
     private bool _probed;
+    private NetError _softError;
+    private uint _limitedTransmit;
     private int _dupAcks;
     private bool _inRecovery;
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
+    private readonly ICongestionControl _congestion;
     private int _sackCount;
 
     internal TcpConnection(TcpTable table, ITcpOutput output, TcpConnectionOptions options, Ipv4Address localAddress, ushort localPort,
@@ -70,8 +73,9 @@ public sealed partial class TcpConnection
         _sndUna = _sndNxt = _sndMax = iss;
         _tsOffset = tsOffset;
         _rto = options.InitialRetransmissionTimeout;
+        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl() : new CubicCongestionControl();
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
-        while (_receiveScaleWanted < 14 && (65535L << _receiveScaleWanted) < options.ReceiveBufferSize) _receiveScaleWanted++;
+        _receiveScaleWanted = ScaleFor(options.ReceiveBufferSize);
         _lastReceived = _lastProgress = now;
     }
 
@@ -107,6 +111,8 @@ public sealed partial class TcpConnection
     public TimeSpan RetransmissionTimeout => _rto;
     /// <summary>Congestion window in bytes.</summary>
     public long CongestionWindow => _cwnd;
+    /// <summary>The congestion-control algorithm's name.</summary>
+    public string CongestionControl => _congestion.Name;
     /// <summary>Segments retransmitted on this connection.</summary>
     public long Retransmits { get; private set; }
     internal bool IsUserClosed { get; private set; }
@@ -117,7 +123,7 @@ public sealed partial class TcpConnection
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
     public override string ToString() =>
         $"{LocalPort}->{RemoteAddress}:{RemotePort} {State} una={_sndUna - _iss} nxt={_sndNxt - _iss} max={_sndMax - _iss} wnd={_sndWnd} cwnd={_cwnd} " +
-        $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} rto={_rto.TotalMilliseconds}ms rtx@{_retransmitAt?.TotalMilliseconds} " +
+        $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} srtt={_srtt.TotalMilliseconds:0.###}ms rto={_rto.TotalMilliseconds}ms cc={_congestion.Name} rtx@{_retransmitAt?.TotalMilliseconds} " +
         $"queued={_send.Count} readable={_receive.Readable} ooo={_receive.Ranges} sacked={_sackCount} recovery={_inRecovery} fin={_finQueued}/{_finSent}/{_finReceived} pending={Pending}";
 
     /// <summary>Queues bytes to send; returns how many fit in the send ring (0 when full or closed for sending).</summary>
@@ -183,6 +189,33 @@ public sealed partial class TcpConnection
         SetClosed(NetError.None);
     }
 
+    // ------------------------------------------------------------------ ICMP errors (RFC 1122 4.2.3.9, RFC 1191, RFC 5927)
+
+    internal void OnIcmpError(IcmpType type, byte code, ushort nextHopMtu, uint quotedSequence, TimeSpan now)
+    {
+        // RFC 5927 4.1: only an error quoting a sequence number we have sent and not had acknowledged is believed.
+        if (!(Seq.Le(_sndUna, quotedSequence) && Seq.Lt(quotedSequence, Seq.Max(_sndMax, _sndUna + 1)))) { _table.Statistics.IcmpIgnoredCount++; return; }
+        if (type == IcmpType.DestinationUnreachable && code == 4)
+        {
+            // RFC 1191: fragmentation needed; without a next-hop MTU, fall to the 576-byte plateau.
+            int mtu = nextHopMtu >= 68 ? nextHopMtu : 576;
+            int mss = Math.Max(mtu - Ipv4Header.MinimumSize - TcpHeader.MinimumSize, 88);
+            if (mss < _mss)
+            {
+                _mss = mss;
+                _table.Statistics.MssLoweredCount++;
+                _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
+                _highRetransmitted = _sndUna;
+                _table.MarkPending(this);
+            }
+            return;
+        }
+        var error = type == IcmpType.DestinationUnreachable && code is 2 or 3 ? NetError.ConnectionRefused : NetError.HostUnreachable;
+        // Linux's rule: while connecting the error is fatal; once synchronized it is soft, kept for a later timeout.
+        if (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null)) SetClosed(error);
+        else _softError = error;
+    }
+
     // ------------------------------------------------------------------ opening
 
     internal void Open(TimeSpan now)
@@ -208,6 +241,40 @@ public sealed partial class TcpConnection
         _sndMax = _sndNxt;
         SendSyn(now, ack: true);
         Arm(now);
+    }
+
+    /// <summary>Builds an established connection from a validated SYN cookie (RFC 4987 3.1) and processes the ACK that carried it.</summary>
+    internal void AcceptCookie(TcpSegment segment, in TcpOptions options, int mss, int? windowScale, bool sack, TimeSpan now)
+    {
+        _irs = segment.SequenceNumber - 1;
+        _rcvNxt = segment.SequenceNumber;
+        _sndUna = _sndNxt = _sndMax = _iss + 1;
+        _mss = Math.Min(mss, _output.MaxSegment - TcpHeader.MinimumSize);
+        if (_options.WindowScaling && windowScale is int ws)
+        {
+            _sndScale = Math.Min(ws, 14);
+            _rcvScale = _receiveScaleWanted;
+        }
+        _timestamps = _options.Timestamps && options.Timestamp is not null;
+        if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
+        _sack = _options.SelectiveAcknowledgments && sack;
+        _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
+        _sndWnd = (uint)segment.WindowSize << _sndScale;
+        _maxSndWnd = _sndWnd;
+        _sndWl1 = segment.SequenceNumber;
+        _sndWl2 = segment.AcknowledgmentNumber;
+        _lastAckSent = _rcvNxt;
+        _rcvAdvertisedRight = _rcvNxt + (uint)Math.Min(_receive.Window, 65535);
+        Established(now);
+        if (State == TcpState.Established) OnSegment(segment, options, now);
+    }
+
+    /// <summary>The window-scale shift a connection with these options offers.</summary>
+    internal static int ScaleFor(int receiveBufferSize)
+    {
+        int shift = 0;
+        while (shift < 14 && (65535L << shift) < receiveBufferSize) shift++;
+        return shift;
     }
 
     private void TakeSynOptions(TcpSegment segment, in TcpOptions options)
@@ -236,9 +303,9 @@ public sealed partial class TcpConnection
         if (!CheckTimestamp(segment, options, now)) return;
         if (State == TcpState.SynReceived && Listener is null && TakeSimultaneousSynAck(segment, now)) return;
         if (!CheckSequence(segment, now)) return;
-        if (segment.Flags.HasFlag(TcpFlags.Rst)) { OnReset(segment, now); return; }
-        if (segment.Flags.HasFlag(TcpFlags.Syn)) { ChallengeAck(now); return; }   // RFC 5961 4.2
-        if (!segment.Flags.HasFlag(TcpFlags.Ack)) return;
+        if ((segment.Flags & TcpFlags.Rst) != 0) { OnReset(segment, now); return; }
+        if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
+        if ((segment.Flags & TcpFlags.Ack) == 0) return;
         if (!OnAck(segment, options, now)) return;
         if (State is TcpState.Closed) return;
         OnText(segment, now);
@@ -249,19 +316,19 @@ public sealed partial class TcpConnection
     private void OnSegmentInSynSent(TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
         var flags = segment.Flags;
-        bool ack = flags.HasFlag(TcpFlags.Ack);
+        bool ack = (flags & TcpFlags.Ack) != 0;
         uint segAck = segment.AcknowledgmentNumber;
         if (ack && (Seq.Le(segAck, _iss) || Seq.Gt(segAck, _sndNxt)))
         {
-            if (!flags.HasFlag(TcpFlags.Rst)) SendControl(segAck, 0, TcpFlags.Rst, now);
+            if ((flags & TcpFlags.Rst) == 0) SendControl(segAck, 0, TcpFlags.Rst, now);
             return;
         }
-        if (flags.HasFlag(TcpFlags.Rst))
+        if ((flags & TcpFlags.Rst) != 0)
         {
             if (ack) SetClosed(NetError.ConnectionRefused);   // RFC 9293: "error: connection reset" -> ECONNREFUSED
             return;
         }
-        if (!flags.HasFlag(TcpFlags.Syn)) return;
+        if ((flags & TcpFlags.Syn) == 0) return;
         TakeSynOptions(segment, options);
         _irs = segment.SequenceNumber;
         _rcvNxt = _irs + 1;
@@ -307,7 +374,7 @@ public sealed partial class TcpConnection
     // RFC 7323 5.3 (PAWS): an old timestamp on a non-RST segment is dropped with an ACK.
     private bool CheckTimestamp(TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
-        if (!_timestamps || options.Timestamp is not TcpTimestamp ts || segment.Flags.HasFlag(TcpFlags.Rst)) return true;
+        if (!_timestamps || options.Timestamp is not TcpTimestamp ts || (segment.Flags & TcpFlags.Rst) != 0) return true;
         if ((int)(ts.Value - _tsRecent) < 0)
         {
             _table.Statistics.PawsDropsCount++;
@@ -331,7 +398,7 @@ public sealed partial class TcpConnection
         // A zero-window probe or old duplicate still deserves an ACK; a segment at RCV.NXT with a zero window keeps its ACK and RST.
         if (!ok && window == 0 && seq == _rcvNxt) ok = true;
         if (ok) return true;
-        if (!segment.Flags.HasFlag(TcpFlags.Rst))
+        if ((segment.Flags & TcpFlags.Rst) == 0)
         {
             // RFC 9293 3.10.7.4 (TIME-WAIT): a retransmission of the peer's FIN is acknowledged and restarts the 2 MSL timeout.
             if (State == TcpState.TimeWait && segment.Flags.HasFlag(TcpFlags.Fin)) _timeWaitUntil = now + _options.TimeWaitTimeout;
@@ -352,7 +419,7 @@ public sealed partial class TcpConnection
                 SetClosed(NetError.None);   // a passive open simply goes away (RFC 9293: back to LISTEN)
                 break;
             case TcpState.TimeWait:
-                break;   // RFC 1337 (fix F1): ignore a RST in TIME-WAIT rather than let it assassinate the connection
+                break;   // RFC 1337: a reset must not assassinate TIME-WAIT; it runs its full 2 MSL
             case TcpState.Closing: case TcpState.LastAck:
                 SetClosed(NetError.None);
                 break;
@@ -408,7 +475,7 @@ public sealed partial class TcpConnection
         }
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
-        else if (ack == _sndUna && segment.Payload.IsEmpty && !segment.Flags.HasFlag(TcpFlags.Fin) && Seq.Gt(_sndMax, _sndUna)
+        else if (ack == _sndUna && segment.Payload.IsEmpty && (segment.Flags & TcpFlags.Fin) == 0 && Seq.Gt(_sndMax, _sndUna)
                  && (_sndWnd == oldWindow || (_sack && options.SackBlocks.Count > 0)))
             // RFC 5681 counts a duplicate only with an unchanged window; RFC 6675 lets SACK information count
             // instead, which matters against receivers (Linux) whose window grows during the transfer.
@@ -477,9 +544,9 @@ public sealed partial class TcpConnection
                 _cwnd = _cwnd > acked ? _cwnd - acked + (uint)_mss : (uint)_mss;
             }
         }
-        else if (_cwnd < _ssthresh) _cwnd += Math.Min(acked, 2 * (uint)_mss);            // slow start (RFC 3465, L = 2)
-        else _cwnd += Math.Max(1u, (uint)((ulong)_mss * (uint)_mss / _cwnd));           // congestion avoidance
+        else _cwnd = _congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt);
         _dupAcks = 0;
+        _limitedTransmit = 0;
 
         // RFC 6298 5.2/5.3: restart the timer while data is outstanding, stop it when all is acknowledged.
         _retransmitAt = _sndUna == _sndMax ? null : now + _rto;
@@ -509,10 +576,16 @@ public sealed partial class TcpConnection
         // duplicates can ever arrive, so the threshold drops to the outstanding segments minus one.
         int outstandingSegments = (int)((FlightSize + (uint)_mss - 1) / (uint)Math.Max(_mss, 1));
         int threshold = DataOffset(_sndNxt) < _send.Count && _sndWnd > FlightSize + (uint)_mss && _cwnd > FlightSize + (uint)_mss ? 3 : Math.Clamp(outstandingSegments - 1, 1, 3);
+        if (_dupAcks < threshold && _dupAcks <= 2)
+        {
+            // RFC 3042 (limited transmit): each of the first two duplicates lets one new segment out beyond cwnd.
+            _limitedTransmit = (uint)(_dupAcks * _mss);
+            _table.MarkPending(this);
+        }
         if (_dupAcks >= threshold || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
-            _ssthresh = Math.Max(FlightSize / 2, 2 * (uint)_mss);
+            _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
             _recover = _sndMax;
             _inRecovery = true;
             _highRetransmitted = _sndUna;
@@ -629,7 +702,7 @@ public sealed partial class TcpConnection
 
     private void OnFin(TcpSegment segment, TimeSpan now)
     {
-        if (!segment.Flags.HasFlag(TcpFlags.Fin) || _finReceived) return;
+        if ((segment.Flags & TcpFlags.Fin) == 0 || _finReceived) return;
         if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent) return;
         uint finSequence = segment.SequenceNumber + (uint)segment.Payload.Length;
         if (finSequence != _rcvNxt)

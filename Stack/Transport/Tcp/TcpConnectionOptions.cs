@@ -35,6 +35,8 @@ public sealed record TcpConnectionOptions
     public bool SelectiveAcknowledgments { get; init; } = true;
     /// <summary>Offer window scaling (RFC 7323).</summary>
     public bool WindowScaling { get; init; } = true;
+    /// <summary>Congestion control for new connections (CUBIC by default, as in Linux).</summary>
+    public CongestionControlKind CongestionControl { get; init; } = CongestionControlKind.Cubic;
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
     /// <summary>Send keepalive probes on an idle connection.</summary>

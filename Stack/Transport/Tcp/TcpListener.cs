@@ -33,6 +33,8 @@ public sealed class TcpListener
     public int HalfOpen { get; internal set; }
     /// <summary>True once closed.</summary>
     public bool IsClosed { get; private set; }
+    /// <summary>Answer SYNs with SYN cookies (RFC 4987) when the SYN queue is full, instead of dropping them.</summary>
+    public bool SynCookies { get; set; } = true;
     /// <summary>Called on the stack thread when a connection is ready to accept.</summary>
     public Action<TcpListener>? Ready { get; set; }
 

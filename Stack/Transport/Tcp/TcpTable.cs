@@ -22,6 +22,9 @@ internal sealed class TcpTable
     private readonly IRandomSource _random;
     private readonly NetworkStackOptions _options;
     private readonly byte[] _isnKey = new byte[32];
+    private readonly byte[] _cookieKey = new byte[32];
+    // RFC 4987 3.1: three bits of the cookie name one of these MSS values (Linux's table, plus jumbo).
+    private static readonly ushort[] CookieMss = [216, 536, 1200, 1300, 1360, 1440, 1460, 8960];
     private TokenBucket _challengeAcks = new(100, 100);   // RFC 5961 7: a rate limit on challenge ACKs
     private TimeSpan _nextTimer = TimeSpan.MaxValue;
 
@@ -32,11 +35,15 @@ internal sealed class TcpTable
         _options = options;
         Statistics = statistics;
         random.NextBytes(_isnKey);
+        random.NextBytes(_cookieKey);
     }
 
     public TcpCounters Statistics { get; }
     public TimeSpan Now { get; private set; }
     public int Count => _connections.Count;
+
+    /// <summary>One line per connection: state, sequence variables, windows, RTT and cwnd.</summary>
+    public IReadOnlyList<string> Snapshot() => [.. _connections.Values.Select(c => c.ToString())];
     public Func<Ipv4Address> LocalAddress { get; set; } = () => default;
 
     // ------------------------------------------------------------------ user calls
@@ -80,10 +87,11 @@ internal sealed class TcpTable
         throw new InvalidOperationException("no ephemeral TCP port is free");
     }
 
-    private TcpConnection Create(Ipv4Address local, ushort localPort, Ipv4Address remote, ushort remotePort, TcpConnectionOptions options, TimeSpan now)
+    private TcpConnection Create(Ipv4Address local, ushort localPort, Ipv4Address remote, ushort remotePort, TcpConnectionOptions options, TimeSpan now,
+        uint? iss = null, uint? tsOffset = null)
     {
         var connection = new TcpConnection(this, _output, options, local, localPort, remote, remotePort,
-            InitialSequenceNumber(local, localPort, remote, remotePort, now), _random.NextUInt32(), now);
+            iss ?? InitialSequenceNumber(local, localPort, remote, remotePort, now), tsOffset ?? _random.NextUInt32(), now);
         _connections.Add(connection.Key, connection);
         _localPortUse[localPort] = _localPortUse.GetValueOrDefault(localPort) + 1;
         return connection;
@@ -116,11 +124,22 @@ internal sealed class TcpTable
             return;
         }
         var flags = segment.Flags;
-        if (_listeners.TryGetValue(segment.DestinationPort, out var listener) && !flags.HasFlag(TcpFlags.Rst))
+        if (_listeners.TryGetValue(segment.DestinationPort, out var listener) && (flags & TcpFlags.Rst) == 0)
         {
-            if (flags.HasFlag(TcpFlags.Ack)) { Reset(ip, segment, now); return; }   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
-            if (!flags.HasFlag(TcpFlags.Syn)) return;
-            if (!listener.HasRoom || listener.IsClosed) { Statistics.SynQueueFullCount++; return; }
+            if ((flags & TcpFlags.Ack) != 0)
+            {
+                if ((flags & TcpFlags.Syn) == 0 && listener.SynCookies && TryAcceptCookie(ip, segment, options, listener, now)) return;
+                Reset(ip, segment, now);   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
+                return;
+            }
+            if ((flags & TcpFlags.Syn) == 0) return;
+            if (listener.IsClosed) return;
+            if (!listener.HasRoom)
+            {
+                Statistics.SynQueueFullCount++;
+                if (listener.SynCookies) SendSynCookie(ip, segment, options, listener, now);
+                return;
+            }
             var accepted = Create(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, listener.Options, now);
             accepted.Listener = listener;
             listener.HalfOpen++;
@@ -132,12 +151,86 @@ internal sealed class TcpTable
         Reset(ip, segment, now);
     }
 
+    // ------------------------------------------------------------------ SYN cookies (RFC 4987 3.1)
+
+    // Cookie = 24 bits of a keyed MAC of the four-tuple and a 64-second counter | 5 bits of the counter | 3 bits of MSS index.
+    private uint Cookie(Ipv4Address local, ushort localPort, Ipv4Address remote, ushort remotePort, uint counter, int mssIndex)
+    {
+        Span<byte> input = stackalloc byte[16];
+        local.WriteTo(input);
+        BinaryPrimitives.WriteUInt16BigEndian(input[4..], localPort);
+        remote.WriteTo(input[6..]);
+        BinaryPrimitives.WriteUInt16BigEndian(input[10..], remotePort);
+        BinaryPrimitives.WriteUInt32BigEndian(input[12..], counter);
+        Span<byte> hash = stackalloc byte[32];
+        HMACSHA256.HashData(_cookieKey, input, hash);
+        return (BinaryPrimitives.ReadUInt32BigEndian(hash) & 0xFFFF_FF00) | (counter & 0x1F) << 3 | (uint)mssIndex;
+    }
+
+    private static uint CookieCounter(TimeSpan now) => (uint)(now.Ticks / TimeSpan.TicksPerSecond / 64);
+
+    private void SendSynCookie(Ipv4Packet ip, TcpSegment segment, in TcpOptions theirs, TcpListener listener, TimeSpan now)
+    {
+        int peerMss = theirs.MaximumSegmentSize ?? 536;
+        int mssIndex = 0;
+        for (int i = CookieMss.Length - 1; i >= 0; i--) if (CookieMss[i] <= peerMss) { mssIndex = i; break; }
+        uint cookie = Cookie(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, CookieCounter(now), mssIndex);
+        var options = new TcpOptions { MaximumSegmentSize = (ushort)Math.Min(_output.MaxSegment - TcpHeader.MinimumSize, 65535) };
+        if (theirs.Timestamp is TcpTimestamp ts)
+        {
+            // Without state, window scale and SACK-permitted survive only in the low bits of our timestamp (as Linux keeps them).
+            int scale = listener.Options.WindowScaling && theirs.WindowScale is byte ws ? Math.Min((int)ws, 14) : 0xF;
+            uint bits = (uint)scale | (listener.Options.SelectiveAcknowledgments && theirs.SackPermitted ? 0x10u : 0);
+            uint value = ((uint)(long)now.TotalMilliseconds & ~0x3Fu) | bits;
+            options = options with { Timestamp = new TcpTimestamp(value, ts.Value) };
+            if (scale != 0xF) options = options with { WindowScale = (byte)TcpConnection.ScaleFor(listener.Options.ReceiveBufferSize) };
+            if ((bits & 0x10) != 0) options = options with { SackPermitted = true };
+        }
+        var header = new TcpHeader(segment.DestinationPort, segment.SourcePort, cookie, segment.SequenceNumber + 1, TcpFlags.Syn | TcpFlags.Ack,
+            (ushort)Math.Min(listener.Options.ReceiveBufferSize, 65535), 0, options);
+        int length = header.WriteTo(_output.SegmentBuffer);
+        _output.SendSegment(ip.Destination, ip.Source, length, now);
+        Statistics.SynCookiesSentCount++;
+    }
+
+    private bool TryAcceptCookie(Ipv4Packet ip, TcpSegment segment, in TcpOptions options, TcpListener listener, TimeSpan now)
+    {
+        uint cookie = segment.AcknowledgmentNumber - 1;
+        uint counter = CookieCounter(now);
+        bool valid = false;
+        for (uint age = 0; age <= 1 && !valid; age++)   // a cookie lives one to two counter periods (64-128 s)
+        {
+            uint c = counter - age;
+            if (((cookie >> 3) & 0x1F) != (c & 0x1F)) continue;
+            valid = Cookie(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, c, (int)(cookie & 7)) == cookie;
+        }
+        if (!valid) { Statistics.SynCookiesRejectedCount++; return false; }
+        if (listener.Pending >= listener.Backlog) { Statistics.ListenOverflowsCount++; return true; }   // drop; the peer retransmits
+        Statistics.SynCookiesValidatedCount++;
+        int? scale = null;
+        bool sack = false;
+        if (options.Timestamp is TcpTimestamp ts)
+        {
+            uint bits = ts.EchoReply & 0x3F;
+            if ((bits & 0xF) != 0xF) scale = (int)(bits & 0xF);
+            sack = (bits & 0x10) != 0;
+        }
+        var connection = Create(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, listener.Options, now, cookie, tsOffset: 0);
+        connection.Listener = listener;
+        listener.HalfOpen++;
+        Statistics.PassiveOpensCount++;
+        Track(connection);
+        connection.AcceptCookie(segment, options, CookieMss[cookie & 7], scale, sack, now);
+        Scheduled(connection);
+        return true;
+    }
+
     // RFC 9293 3.10.7.1: a segment for no connection gets a reset, unless it is one.
     private void Reset(Ipv4Packet ip, TcpSegment segment, TimeSpan now)
     {
         var flags = segment.Flags;
-        if (flags.HasFlag(TcpFlags.Rst)) return;
-        var header = flags.HasFlag(TcpFlags.Ack)
+        if ((flags & TcpFlags.Rst) != 0) return;
+        var header = (flags & TcpFlags.Ack) != 0
             ? new TcpHeader(segment.DestinationPort, segment.SourcePort, segment.AcknowledgmentNumber, 0, TcpFlags.Rst, 0)
             : new TcpHeader(segment.DestinationPort, segment.SourcePort, 0, segment.SequenceNumber + (uint)segment.SequenceLength, TcpFlags.Rst | TcpFlags.Ack, 0);
         int length = header.WriteTo(_output.SegmentBuffer);
@@ -146,6 +239,17 @@ internal sealed class TcpTable
     }
 
     public bool TakeChallengeAck(TimeSpan now) => _challengeAcks.TryTake(now);
+
+    /// <summary>An ICMP error quoting a segment we sent: handed to its connection, if any.</summary>
+    public void OnIcmpError(IcmpQuote quote, IcmpType type, byte code, ushort nextHopMtu, TimeSpan now)
+    {
+        Now = now;
+        if (_connections.TryGetValue(new TcpKey(quote.Destination.Value, quote.DestinationPort, quote.SourcePort), out var connection))
+        {
+            connection.OnIcmpError(type, code, nextHopMtu, quote.TcpSequenceNumber, now);
+            Scheduled(connection);
+        }
+    }
 
     // ------------------------------------------------------------------ poll
 

@@ -18,7 +18,7 @@ internal sealed class UdpTable
 
     public int Count => _byPort.Count;
 
-    public NetError Open(IUdpOutput output, Ipv4Address localAddress, ushort port, out UdpEndpoint? endpoint)
+    public NetError Open(IUdpOutput output, Ipv4Address localAddress, ushort port, out UdpEndpoint? endpoint, int queueBytes = 0, int queueDatagrams = 0)
     {
         endpoint = null;
         if (_byPort.Count >= _options.UdpMaxEndpoints) return NetError.NoFreePort;
@@ -27,7 +27,8 @@ internal sealed class UdpTable
             if (!TryPickEphemeral(out port)) return NetError.NoFreePort;
         }
         else if (_byPort.ContainsKey(port)) return NetError.AddressInUse;
-        endpoint = new UdpEndpoint(this, output, localAddress, port, _options.UdpReceiveQueueBytes, _options.UdpReceiveQueueDatagrams);
+        endpoint = new UdpEndpoint(this, output, localAddress, port,
+            queueBytes > 0 ? queueBytes : _options.UdpReceiveQueueBytes, queueDatagrams > 0 ? queueDatagrams : _options.UdpReceiveQueueDatagrams);
         _byPort.Add(port, endpoint);
         return NetError.None;
     }

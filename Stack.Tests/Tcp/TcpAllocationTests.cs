@@ -1,0 +1,47 @@
+using TcpIpSharp.Transport.Tcp;
+
+namespace TcpIpSharp.Tests.Tcp;
+
+public class TcpAllocationTests
+{
+    [Test]
+    public void The_tcp_data_path_allocates_nothing_after_warm_up()
+    {
+        using var net = new TwoStacks();
+        var listener = net.B.ListenTcp(5001);
+        var client = net.A.ConnectTcp(TwoStacks.AddressB, 5001);
+        TcpConnection? server = null;
+        net.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(5));
+        var chunk = new byte[8192];
+        var sink = new byte[65536];
+        long received = 0;
+
+        void Pump(int rounds)
+        {
+            var now = net.Clock.Now;
+            for (int i = 0; i < rounds; i++)
+            {
+                client.Send(chunk);
+                net.A.Poll(now);
+                net.B.Poll(now);
+                int n;
+                while ((n = server!.Receive(sink)) > 0) received += n;
+                net.B.Poll(now);
+                net.A.Poll(now);
+                now += TimeSpan.FromMilliseconds(1);
+                net.Clock.Set(now);
+            }
+        }
+
+        Pump(2000);                                   // warm-up: rings, lists, tiered JIT
+        long segmentsBefore = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Pump(2000);                                   // 16 MB: over 10,000 data segments and their ACKs
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long segments = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests - segmentsBefore;
+
+        TestContext.Out.WriteLine($"{segments} data segments, {received} bytes received, {allocated} bytes allocated");
+        Assert.That(segments, Is.GreaterThan(10_000));
+        Assert.That(allocated, Is.Zero, "bytes allocated on the TCP data path");
+    }
+}

@@ -1,0 +1,479 @@
+using System.Globalization;
+using System.Text;
+using TcpIpSharp.Transport.Udp;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Services.Dns;
+
+/// <summary>
+/// A stub resolver (RFC 1035) run on the stack thread. It asks the stack's <see cref="NetworkStack.DnsServers"/> in
+/// turn, each query from a random port with a random ID, and accepts a response only from the server asked, on port 53,
+/// to that port, with that ID and that question. It follows CNAME chains to a bound, caches answers for their TTL and
+/// NXDOMAIN/NODATA for a short bound, and answers numeric addresses and <c>localhost</c> without a query. A cached
+/// answer through <see cref="TryResolveCached"/> allocates nothing.
+/// </summary>
+public sealed class DnsResolver : IStackService
+{
+    private const int QueryBufferSize = 512;     // RFC 1035 4.2.1: no EDNS, so nothing larger is asked for
+    private const int ReceiveBufferSize = 4096;
+    private const int EndpointQueueBytes = 8192;
+    private const int EndpointQueueDatagrams = 8;
+
+    private readonly DnsResolverOptions _options;
+    private readonly DnsCache _cache;
+    private readonly List<PendingQuery> _pending = [];
+    private readonly byte[] _tx = new byte[QueryBufferSize];
+    private readonly byte[] _rx = new byte[ReceiveBufferSize];
+    private readonly char[] _nameBuffer = new char[DnsName.MaximumTextLength];
+    private NetworkStack? _stack;
+
+    /// <summary>A resolver with <paramref name="options"/> (the defaults when null); it runs once the driver calls <see cref="Start"/>.</summary>
+    public DnsResolver(DnsResolverOptions? options = null)
+    {
+        _options = options ?? new DnsResolverOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.Attempts, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaximumPendingQueries, 1);
+        _cache = new DnsCache(_options.CacheSize, _options.MaximumAddressesPerName);
+    }
+
+    /// <summary>Counters of queries, answers, cache use and rejections.</summary>
+    public DnsResolverStatistics Statistics { get; } = new();
+
+    /// <summary>Names cached now (expired entries count until they are met).</summary>
+    public int CachedNames => _cache.Count;
+
+    /// <summary>Lookups waiting for an answer.</summary>
+    public int PendingQueries => _pending.Count;
+
+    /// <inheritdoc/>
+    public TimeSpan? NextDeadline
+    {
+        get
+        {
+            TimeSpan? next = null;
+            foreach (var q in _pending)
+                if (next is null || q.Deadline < next) next = q.Deadline;
+            return next;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Start(NetworkStack stack, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        _stack = stack;
+    }
+
+    /// <summary>Fails every lookup in flight and closes their ports.</summary>
+    public void Stop(NetworkStack stack, TimeSpan now)
+    {
+        for (int i = _pending.Count - 1; i >= 0; i--) Finish(_pending[i], DnsError.TimedOut);
+    }
+
+    /// <summary>Forgets every cached answer.</summary>
+    public void ClearCache() => _cache.Clear();
+
+    /// <summary>
+    /// Answers from what is known without a query: a numeric address, <c>localhost</c>, or a live cache entry (positive or
+    /// negative). True when answered: <paramref name="error"/> is then <see cref="DnsError.None"/> and the first
+    /// <paramref name="count"/> addresses are written, or it says why the name cannot resolve. Allocates nothing.
+    /// </summary>
+    public bool TryResolveCached(ReadOnlySpan<char> name, DnsType type, TimeSpan now, Span<HostAddress> addresses, out int count, out DnsError error)
+    {
+        count = 0;
+        error = DnsError.None;
+        if (TryAnswerLiteral(name, type, addresses, out count, out error))
+        {
+            Statistics.CacheHits++;
+            return true;
+        }
+        var entry = _cache.Find(name, type, now);
+        if (entry is null) return false;
+        Statistics.CacheHits++;
+        error = entry.Error;
+        count = Math.Min(entry.AddressCount, addresses.Length);
+        entry.Addresses.AsSpan(0, count).CopyTo(addresses);
+        return true;
+    }
+
+    /// <summary>
+    /// Looks <paramref name="name"/> up for <paramref name="type"/> (A, AAAA, or any other type, whose records come back as
+    /// text). The lookup returned has completed at once when the answer was known; otherwise it completes in a later
+    /// <see cref="Poll"/> and raises <see cref="DnsLookup.Completed"/>. A lookup of the same name and type already in
+    /// flight is shared.
+    /// </summary>
+    public DnsLookup Resolve(string name, DnsType type, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var stack = _stack ?? throw new InvalidOperationException("the resolver has not been started on a stack");
+        var lookup = new DnsLookup(name, type);
+        Span<HostAddress> literal = stackalloc HostAddress[1];
+        if (TryAnswerLiteral(name, type, literal, out _, out var literalError))
+        {
+            Statistics.CacheHits++;
+            if (literalError != DnsError.None) lookup.Fail(literalError, fromCache: true);
+            else lookup.Succeed(name, [], [literal[0]], [new DnsRecord(name, type, 0, literal[0].ToString())], true, false, default);
+            return lookup;
+        }
+        if (_cache.Find(name, type, now) is { } entry)
+        {
+            Statistics.CacheHits++;
+            if (entry.Error != DnsError.None) lookup.Fail(entry.Error, fromCache: true);
+            else lookup.Succeed(entry.CanonicalName, entry.Aliases, entry.Addresses.AsSpan(0, entry.AddressCount).ToArray(), entry.Records, true, false, default);
+            return lookup;
+        }
+        Statistics.CacheMisses++;
+        foreach (var q in _pending)
+            if (q.Lookup.Type == type && DnsCache.TrimRoot(q.Lookup.Name).Equals(DnsCache.TrimRoot(name), StringComparison.OrdinalIgnoreCase)) return q.Lookup;
+        if (DnsName.EncodedLength(name, out _) != WireError.None || DnsCache.TrimRoot(name).IsEmpty)
+        {
+            lookup.Fail(DnsError.NameNotFound, fromCache: false);
+            return lookup;
+        }
+        if (stack.DnsServers.Count == 0)
+        {
+            lookup.Fail(DnsError.NoServers, fromCache: false);
+            return lookup;
+        }
+        if (_pending.Count >= _options.MaximumPendingQueries
+            || stack.OpenUdp(0, EndpointQueueBytes, EndpointQueueDatagrams, out var endpoint) != NetError.None)
+        {
+            lookup.Fail(DnsError.TooManyQueries, fromCache: false);
+            return lookup;
+        }
+        var query = new PendingQuery(lookup, endpoint!, DnsCache.TrimRoot(name).ToString());
+        _pending.Add(query);
+        Send(query, now);
+        return lookup;
+    }
+
+    /// <summary>Takes the responses that arrived and retries or fails the queries whose time is up.</summary>
+    public void Poll(NetworkStack stack, TimeSpan now)
+    {
+        for (int i = _pending.Count - 1; i >= 0; i--)
+        {
+            if (i >= _pending.Count) continue;
+            var q = _pending[i];
+            int n;
+            while (!q.Done && (n = q.Endpoint.Receive(_rx, out var from, out var fromPort)) >= 0)
+                Receive(q, _rx.AsSpan(0, Math.Min(n, _rx.Length)), from, fromPort, now);
+            if (q.Done) continue;
+            // An ICMP port or host unreachable from the server is as good as a timeout, sooner.
+            if (q.Endpoint.TakeError() != NetError.None || now >= q.Deadline)
+            {
+                if (now >= q.Deadline) Statistics.Timeouts++;
+                NextAttempt(q, now, DnsError.TimedOut);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    private void Send(PendingQuery q, TimeSpan now)
+    {
+        var stack = _stack!;
+        var servers = stack.DnsServers;
+        if (servers.Count == 0)
+        {
+            Finish(q, DnsError.NoServers);
+            return;
+        }
+        q.Server = servers[q.ServerIndex % servers.Count];
+        q.Id = (ushort)stack.Random.NextUInt32();   // RFC 5452 9.2: a fresh random ID for every query sent
+        var writer = new DnsWriter(_tx);
+        writer.WriteHeader(new DnsHeader(q.Id, IsRecursionDesired: true));
+        if (writer.WriteQuestion(q.QueryName, q.Lookup.Type) != WireError.None)
+        {
+            Finish(q, DnsError.NameNotFound);
+            return;
+        }
+        int length = writer.Finish();
+        // Each round through the servers waits twice as long, up to the maximum.
+        var timeout = _options.QueryTimeout;
+        for (int r = 0; r < q.Round && timeout < _options.MaximumQueryTimeout; r++) timeout += timeout;
+        if (timeout > _options.MaximumQueryTimeout) timeout = _options.MaximumQueryTimeout;
+        q.Deadline = now + timeout;
+        Statistics.QueriesSent++;
+        if (q.Endpoint.SendTo(_tx.AsSpan(0, length), q.Server, DnsMessage.ServerPort) is not NetError.None)
+            q.Deadline = now;   // no route to this server: try the next one at once
+    }
+
+    // Moves to the next server, and to the next round after the last one; fails after the last round.
+    private void NextAttempt(PendingQuery q, TimeSpan now, DnsError reason)
+    {
+        int servers = Math.Max(_stack!.DnsServers.Count, 1);
+        q.ServerIndex++;
+        if (q.ServerIndex % servers == 0) q.Round++;
+        if (q.Round >= _options.Attempts)
+        {
+            Finish(q, q.LastServerError ? DnsError.ServerFailure : reason);
+            return;
+        }
+        Send(q, now);
+    }
+
+    private void Receive(PendingQuery q, ReadOnlySpan<byte> datagram, Ipv4Address from, ushort fromPort, TimeSpan now)
+    {
+        // RFC 5452 9.1: only from the address and port asked (the endpoint's own port is the one the query left from).
+        if (from != q.Server || fromPort != DnsMessage.ServerPort) { Statistics.RejectedSource++; return; }
+        if (DnsMessage.TryParse(datagram, out var message) != WireError.None || !message.IsResponse || message.Opcode != DnsOpcode.Query)
+        {
+            Statistics.RejectedMalformed++;
+            return;
+        }
+        if (message.Id != q.Id) { Statistics.RejectedId++; return; }
+        var reader = message.GetReader();
+        if (message.QuestionCount != 1 || !reader.TryReadQuestion(out var question))
+        {
+            if (reader.Error != WireError.None) Statistics.RejectedMalformed++;
+            else Statistics.RejectedQuestion++;
+            return;
+        }
+        if (question.Type != q.Lookup.Type || question.Class != DnsClass.Internet || !question.Name.Matches(q.QueryName))
+        {
+            Statistics.RejectedQuestion++;
+            return;
+        }
+        if (!IsWellFormed(message))
+        {
+            Statistics.RejectedMalformed++;
+            return;
+        }
+        Statistics.ResponsesAccepted++;
+        if (message.IsTruncated) Statistics.Truncated++;
+        switch (message.ResponseCode)
+        {
+            case DnsResponseCode.NoError:
+                TakeAnswer(q, message, now);
+                break;
+            case DnsResponseCode.NameError:
+                // RFC 2308 5: NXDOMAIN is cached for the SOA's negative TTL, within a short bound.
+                CacheNegative(q, DnsError.NameNotFound, NegativeTtl(message), now);
+                Finish(q, DnsError.NameNotFound);
+                break;
+            default:
+                // SERVFAIL, REFUSED, NOTIMP, FORMERR: this server cannot help; ask the next one now.
+                Statistics.ServerErrors++;
+                q.LastServerError = true;
+                NextAttempt(q, now, DnsError.ServerFailure);
+                break;
+        }
+    }
+
+    // Walks every record once, so that a response with a malformed record anywhere is rejected as a whole.
+    private static bool IsWellFormed(DnsMessage message)
+    {
+        var reader = message.GetReader();
+        while (reader.TryReadRecord(out _)) { }
+        return reader.Error == WireError.None;
+    }
+
+    private void TakeAnswer(PendingQuery q, DnsMessage message, TimeSpan now)
+    {
+        var type = q.Lookup.Type;
+        // RFC 1034 3.6.2: follow the CNAME chain from the name asked, within this answer first.
+        string current = q.QueryName;
+        uint ttl = uint.MaxValue;
+        bool followed = true;
+        while (followed)
+        {
+            followed = false;
+            var reader = message.GetReader();
+            while (reader.TryReadRecord(out var record))
+            {
+                if (reader.Section != DnsSection.Answer || record.Type != DnsType.Cname || type == DnsType.Cname || !record.Name.Matches(current)) continue;
+                if (q.Aliases.Count >= _options.MaximumCnameHops)
+                {
+                    Finish(q, DnsError.NameNotFound);
+                    return;
+                }
+                record.DomainName.TryDecode(_nameBuffer, out int length);
+                q.Aliases.Add(current);
+                current = new string(_nameBuffer, 0, length);
+                ttl = Math.Min(ttl, record.TimeToLive);
+                followed = true;
+                break;
+            }
+        }
+
+        var addresses = new List<HostAddress>();
+        var records = new List<DnsRecord>();
+        var answers = message.GetReader();
+        while (answers.TryReadRecord(out var record))
+        {
+            // RFC 1035 3.2.3: a query for every type (ANY) takes every record of the name.
+            if (answers.Section != DnsSection.Answer || (record.Type != type && type != DnsType.Any) || record.Type == DnsType.Opt
+                || record.Class != DnsClass.Internet || !record.Name.Matches(current)) continue;
+            ttl = Math.Min(ttl, record.TimeToLive);
+            if (record.Type == DnsType.A) addresses.Add(new HostAddress(record.Address));
+            else if (record.Type == DnsType.Aaaa) addresses.Add(new HostAddress(Ipv6Address.Read(record.Ipv6Address)));
+            records.Add(new DnsRecord(current, record.Type, record.TimeToLive, FormatData(record)));
+        }
+
+        if (records.Count == 0)
+        {
+            if (message.IsTruncated)
+            {
+                Finish(q, DnsError.Truncated);
+                return;
+            }
+            if (!string.Equals(current, q.QueryName, StringComparison.OrdinalIgnoreCase))
+            {
+                // The chain ends at a name this server gave no records for: ask for that name (RFC 1034 5.3.3).
+                if (q.Aliases.Count > _options.MaximumCnameHops)
+                {
+                    Finish(q, DnsError.NameNotFound);
+                    return;
+                }
+                q.QueryName = current;
+                q.Round = 0;
+                q.LastServerError = false;
+                Send(q, now);
+                return;
+            }
+            // NODATA: the name exists without records of this type (RFC 2308 2.2).
+            CacheNegative(q, DnsError.NoData, NegativeTtl(message), now);
+            Finish(q, DnsError.NoData);
+            return;
+        }
+
+        q.Lookup.Succeed(current, q.Aliases.ToArray(), addresses.ToArray(), records.ToArray(), false, message.IsTruncated, q.Server);
+        if (!message.IsTruncated && ttl > 0) Cache(q, ttl, now);
+        Close(q);
+        q.Lookup.RaiseCompleted();
+    }
+
+    private void Cache(PendingQuery q, uint ttl, TimeSpan now)
+    {
+        var lifetime = TimeSpan.FromSeconds(ttl);
+        if (lifetime > _options.MaximumCacheTtl) lifetime = _options.MaximumCacheTtl;
+        var lookup = q.Lookup;
+        var entry = _cache.Add(lookup.Name, lookup.Type, now, now + lifetime);
+        entry.CanonicalName = lookup.CanonicalName;
+        entry.Aliases = lookup.Aliases;
+        entry.Records = lookup.Records;
+        int count = Math.Min(lookup.Addresses.Count, entry.Addresses.Length);
+        for (int i = 0; i < count; i++) entry.Addresses[i] = lookup.Addresses[i];
+        entry.AddressCount = count;
+        Statistics.CacheEvictions = _cache.Evictions;
+    }
+
+    private void CacheNegative(PendingQuery q, DnsError error, TimeSpan ttl, TimeSpan now)
+    {
+        if (ttl <= TimeSpan.Zero) return;
+        var entry = _cache.Add(q.Lookup.Name, q.Lookup.Type, now, now + ttl);
+        entry.Error = error;
+        Statistics.CacheEvictions = _cache.Evictions;
+    }
+
+    // RFC 2308 5: the negative TTL is the smaller of the SOA's TTL and its MINIMUM field; bounded here.
+    private TimeSpan NegativeTtl(DnsMessage message)
+    {
+        var ttl = _options.NegativeCacheTtl;
+        var reader = message.GetReader();
+        while (reader.TryReadRecord(out var record))
+        {
+            if (reader.Section == DnsSection.Authority && record.Type == DnsType.Soa)
+            {
+                ttl = TimeSpan.FromSeconds(Math.Min(record.TimeToLive, record.Minimum));
+                break;
+            }
+        }
+        return ttl < _options.MaximumNegativeCacheTtl ? ttl : _options.MaximumNegativeCacheTtl;
+    }
+
+    private void Finish(PendingQuery q, DnsError error)
+    {
+        if (q.Done) return;
+        q.Lookup.Fail(error, fromCache: false, error == DnsError.TimedOut ? default : q.Server);
+        Close(q);
+        q.Lookup.RaiseCompleted();
+    }
+
+    private void Close(PendingQuery q)
+    {
+        q.Done = true;
+        q.Endpoint.Close();
+        _pending.Remove(q);
+    }
+
+    // ---------------------------------------------------------------- answers without a query
+
+    // Numeric addresses, and "localhost" with the names under it (RFC 6761 6.3), never go to a server.
+    private static bool TryAnswerLiteral(ReadOnlySpan<char> name, DnsType type, Span<HostAddress> addresses, out int count, out DnsError error)
+    {
+        count = 0;
+        error = DnsError.None;
+        name = DnsCache.TrimRoot(name);
+        HostAddress? v4 = null, v6 = null;
+        if (Ipv4Address.TryParse(name, out var a)) v4 = new HostAddress(a);
+        else if (name.Contains(':') && Ipv6Address.TryParse(name, out var b)) v6 = new HostAddress(b);
+        else if (name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            v4 = new HostAddress(Ipv4Address.Loopback);
+            v6 = new HostAddress(Ipv6Address.Loopback);
+        }
+        else return false;
+        var answer = type switch { DnsType.A => v4, DnsType.Aaaa => v6, _ => null };
+        if (answer is not { } found)
+        {
+            error = DnsError.NoData;
+            return true;
+        }
+        if (addresses.Length > 0)
+        {
+            addresses[0] = found;
+            count = 1;
+        }
+        return true;
+    }
+
+    // ---------------------------------------------------------------- record text
+
+    private string FormatData(DnsRecordView record)
+    {
+        switch (record.Type)
+        {
+            case DnsType.A:
+                return record.Address.ToString();
+            case DnsType.Aaaa:
+                return Ipv6Address.Read(record.Ipv6Address).ToString();
+            case DnsType.Cname or DnsType.Ns or DnsType.Ptr:
+                return Decode(record.DomainName);
+            case DnsType.Mx:
+                return string.Create(CultureInfo.InvariantCulture, $"{record.Preference} {Decode(record.MailExchange)}");
+            case DnsType.Soa:
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{Decode(record.PrimaryNameServer)} {Decode(record.ResponsibleMailbox)} {record.Serial} {record.Refresh} {record.Retry} {record.Expire} {record.Minimum}");
+            case DnsType.Txt:
+            {
+                var text = new StringBuilder();
+                foreach (var part in record.Text)
+                {
+                    if (text.Length > 0) text.Append(' ');
+                    text.Append('"').Append(Encoding.ASCII.GetString(part)).Append('"');
+                }
+                return text.ToString();
+            }
+            default:
+                return Convert.ToHexString(record.Data);
+        }
+    }
+
+    private string Decode(DnsName name) => name.TryDecode(_nameBuffer, out int length) == WireError.None ? new string(_nameBuffer, 0, length) : "";
+
+    private sealed class PendingQuery(DnsLookup lookup, UdpEndpoint endpoint, string queryName)
+    {
+        public DnsLookup Lookup { get; } = lookup;
+        public UdpEndpoint Endpoint { get; } = endpoint;
+        public string QueryName { get; set; } = queryName;
+        public List<string> Aliases { get; } = [];
+        public Ipv4Address Server { get; set; }
+        public ushort Id { get; set; }
+        public int ServerIndex { get; set; }
+        public int Round { get; set; }
+        public TimeSpan Deadline { get; set; }
+        public bool LastServerError { get; set; }
+        public bool Done { get; set; }
+    }
+}
