@@ -60,8 +60,10 @@ public sealed partial class TcpConnection
     // so that a lost last segment is found by the SACK/ACK the probe draws instead of by the RTO.
     private void ArmTailProbe(TimeSpan now)
     {
-        if (_probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
+        // RFC 8985 5: RACK-TLP needs SACK; 7.2: not while SACKed data shows loss recovery is under way.
+        if (!_sack || _sackCount > 0 || _probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
         var pto = Max(_srtt * 2, TimeSpan.FromMilliseconds(10));
+        if (FlightSize <= (uint)_mss) pto += TimeSpan.FromMilliseconds(200);   // RFC 8985 7.2: one segment out, allow for a delayed ACK
         if (_retransmitAt is TimeSpan rtx && now + pto >= rtx) return;
         _probeAt = now + pto;
     }
@@ -78,6 +80,7 @@ public sealed partial class TcpConnection
         uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
         if (end > start) SendData(dataStart + (uint)DataOffset(_sndUna) + (uint)(start - DataOffset(_sndUna)), start, end - start, now, retransmit: true);
         else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
+        _retransmitAt = now + _rto;   // RFC 8985 7.3: after a probe, re-arm the RTO timer (it stays the last resort)
     }
 
     private void SendFinIfDue(TimeSpan now)
