@@ -140,9 +140,9 @@ public sealed partial class TcpConnection
         if (_retransmissions >= 2) _output.SuspectNeighbour(RemoteAddress, now);   // as Linux's negative advice to the neighbour layer
         _rttTiming = false;                    // Karn's rule: no sample from a retransmitted segment
         _table.Statistics.TimeoutRetransmitsCount++;
-        Retransmits++;
-        if (State == TcpState.SynSent) SendSyn(now, ack: false);
-        else if (State == TcpState.SynReceived) SendSyn(now, ack: true);
+        // Retransmitted data is counted where it is sent (SendData); a SYN is counted here.
+        if (State == TcpState.SynSent) { Retransmits++; SendSyn(now, ack: false); }
+        else if (State == TcpState.SynReceived) { Retransmits++; SendSyn(now, ack: true); }
         else
         {
             // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
