@@ -162,7 +162,7 @@ public sealed partial class TcpConnection
 
     private void AbortTimedOut(TimeSpan now)
     {
-        if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendControl(_sndMax, 0, TcpFlags.Rst, now);
+        if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendReset(now);
         SetClosed(_softError != NetError.None ? _softError : NetError.TimedOut);   // as Linux: the last soft error explains the timeout
     }
 
@@ -271,6 +271,15 @@ public sealed partial class TcpConnection
         var header = new TcpHeader(LocalPort, RemotePort, sequence, ack, flags, rst ? (ushort)0 : WindowField(), 0, rst ? default : SegmentOptions(now));
         Transmit(header, 0, 0, now);
         if (rst) _table.Statistics.ResetsSentCount++;
+    }
+
+    // RFC 9293 3.10.4: <SEQ=SND.NXT><CTL=RST>. RFC 7323 3.2: with timestamps in use, a reset of our own (not one
+    // answering an unacceptable segment) carries TSopt too, as Linux's does.
+    private void SendReset(TimeSpan now)
+    {
+        var options = _timestamps ? new TcpOptions { Timestamp = new TcpTimestamp(Timestamp(now), _tsRecent) } : default;
+        Transmit(new TcpHeader(LocalPort, RemotePort, _sndMax, 0, TcpFlags.Rst, 0, 0, options), 0, 0, now);
+        _table.Statistics.ResetsSentCount++;
     }
 
     private void Transmit(in TcpHeader header, int offset, int length, TimeSpan now)

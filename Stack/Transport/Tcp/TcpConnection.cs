@@ -185,7 +185,7 @@ public sealed partial class TcpConnection
         IsUserClosed = true;
         Ready = null;
         if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
-            SendControl(_sndMax, 0, TcpFlags.Rst, _table.Now);
+            SendReset(_table.Now);
         SetClosed(NetError.None);
     }
 
