@@ -160,9 +160,11 @@ public sealed partial class TcpConnection
         _retransmitAt = now + _rto;
     }
 
-    private void AbortTimedOut(TimeSpan now)
+    // RFC 9293 3.10.8: a timeout (retransmissions exhausted, the user timeout) deletes the TCB without a reset, as Linux
+    // does; a keepalive failure resets, as Linux does.
+    private void AbortTimedOut(TimeSpan now, bool reset = false)
     {
-        if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendReset(now);
+        if (reset && State is not (TcpState.SynSent or TcpState.TimeWait)) SendReset(now);
         SetClosed(_softError != NetError.None ? _softError : NetError.TimedOut);   // as Linux: the last soft error explains the timeout
     }
 
@@ -178,7 +180,7 @@ public sealed partial class TcpConnection
     private void OnKeepalive(TimeSpan now)
     {
         if (now - _lastReceived < _options.KeepAliveIdle) { _keepaliveAt = _lastReceived + _options.KeepAliveIdle; return; }
-        if (_keepaliveProbes >= _options.KeepAliveCount) { AbortTimedOut(now); return; }
+        if (_keepaliveProbes >= _options.KeepAliveCount) { AbortTimedOut(now, reset: true); return; }
         _keepaliveProbes++;
         SendControl(_sndUna - 1, _rcvNxt, TcpFlags.Ack, now);   // RFC 9293 3.8.4: an ACK with SEG.SEQ = SND.NXT - 1
         _keepaliveAt = now + _options.KeepAliveInterval;
