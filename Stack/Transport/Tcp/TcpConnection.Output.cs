@@ -87,6 +87,7 @@ public sealed partial class TcpConnection
     {
         if (!_finQueued || _finSent || DataOffset(_sndNxt) < _send.Count) return;
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        if (_sndUna == _sndMax) _lastProgress = now;
         SendControl(_sndNxt, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
         _sndNxt++;
         if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
@@ -242,6 +243,7 @@ public sealed partial class TcpConnection
 
     private void SendData(uint sequence, int offset, int length, TimeSpan now, bool retransmit)
     {
+        if (_sndUna == _sndMax) _lastProgress = now;   // the user timeout counts from when data became outstanding (RFC 5482)
         var flags = TcpFlags.Ack;
         if (offset + length == _send.Count) flags |= TcpFlags.Psh;
         var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, WindowField(), 0, SegmentOptions(now));
