@@ -317,16 +317,33 @@ public sealed partial class TcpConnection
         if (_timestamps) options = options with { Timestamp = new TcpTimestamp(Timestamp(now), _tsRecent) };
         if (_sack && _receive.Ranges > 0)
         {
-            // RFC 2018 4: report the out-of-order ranges held (3 fit beside timestamps, 4 without).
+            // RFC 2018 4: report the out-of-order ranges held (3 fit beside timestamps, 4 without): first the one holding
+            // the latest out-of-order segment, then the others reported recently, newest first, then the rest in order.
             Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[4];
-            int count = Math.Min(_receive.Ranges, _timestamps ? 3 : 4);
-            for (int i = 0; i < count; i++)
+            int limit = Math.Min(_receive.Ranges, _timestamps ? 3 : 4), count = 0;
+            for (int r = 0; r < _sackRecentCount && count < limit; r++)
+            {
+                int offset = (int)(_sackRecent[r] - _rcvNxt);
+                for (int i = 0; i < _receive.Ranges; i++)
+                {
+                    var (start, end) = _receive.Range(i);
+                    if (offset >= start && offset < end) { AddSackBlock(blocks, ref count, start, end); break; }
+                }
+            }
+            for (int i = 0; i < _receive.Ranges && count < limit; i++)
             {
                 var (start, end) = _receive.Range(i);
-                blocks[i] = new TcpSackBlock(_rcvNxt + (uint)start, _rcvNxt + (uint)end);
+                AddSackBlock(blocks, ref count, start, end);
             }
             options = options with { SackBlocks = new TcpSackBlocks(blocks[..count]) };
         }
         return options;
+    }
+
+    private void AddSackBlock(Span<TcpSackBlock> blocks, ref int count, int start, int end)
+    {
+        var block = new TcpSackBlock(_rcvNxt + (uint)start, _rcvNxt + (uint)end);
+        for (int i = 0; i < count; i++) if (blocks[i] == block) return;
+        blocks[count++] = block;
     }
 }
