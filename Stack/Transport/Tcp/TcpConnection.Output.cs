@@ -42,8 +42,9 @@ public sealed partial class TcpConnection
             if (length < segmentSize)
             {
                 bool outstanding = _sndUna != _sndNxt;
-                // Nagle (RFC 896, RFC 9293 3.8.6.2.1): hold a small segment while data is unacknowledged.
-                if (length == unsent && outstanding && !NoDelay && !_options.NoDelay && !_finQueued) return;
+                // Nagle (RFC 896, RFC 9293 3.7.4): hold a small segment of new data while data is unacknowledged; bytes
+                // already sent once (resent after a timeout or a smaller MSS) are not held.
+                if (length == unsent && outstanding && !NoDelay && !_options.NoDelay && !_finQueued && !Seq.Lt(_sndNxt, _sndMax)) return;
                 // Sender SWS avoidance: don't send a window-limited sliver below half the largest window seen.
                 if (length < unsent && length < _maxSndWnd / 2 && _sndUna != _sndNxt) return;
             }

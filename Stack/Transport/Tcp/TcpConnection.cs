@@ -206,6 +206,10 @@ public sealed partial class TcpConnection
             {
                 _mss = mss;
                 _table.Statistics.MssLoweredCount++;
+                // RFC 1191 6.5: not a congestion signal, but the resend starts slowly: one segment until ACKs arrive,
+                // then slow start back up to the window we had.
+                _ssthresh = Math.Max(_ssthresh, _cwnd);
+                _cwnd = (uint)_mss;
                 _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
                 _highRetransmitted = _sndUna;
                 _table.MarkPending(this);
