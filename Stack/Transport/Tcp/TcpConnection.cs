@@ -488,7 +488,7 @@ public sealed partial class TcpConnection
             OnDuplicateAck(now);
 
         // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
-        if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
+        if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent) || Seq.Lt(_sndNxt, _sndMax)) _table.MarkPending(this);
 
         bool finAcked = _finSent && _sndUna == _sndMax;
         switch (State)
