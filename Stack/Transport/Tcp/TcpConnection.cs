@@ -457,6 +457,9 @@ public sealed partial class TcpConnection
             _sndWl1 = segment.SequenceNumber;
             _sndWl2 = ack;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            // The first RTT sample from the SYN-ACK, as on the active side and as Linux does; with timestamps the echo
+            // gives it below; never from a retransmitted SYN-ACK (Karn, RFC 6298 3).
+            if (!_timestamps && !_haveRtt && _retransmissions == 0) SampleRtt(now - _rttStart);
             Established(now);
         }
         // RFC 5961 5.2: acceptable ACKs lie within SND.UNA - MAX.SND.WND .. SND.NXT.
