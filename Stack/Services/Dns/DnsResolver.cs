@@ -458,6 +458,7 @@ public sealed class DnsResolver : IStackService
             return;
         }
 
+        q.Lookup.OverTcp = q.OverTcp;
         q.Lookup.Succeed(current, q.Aliases.ToArray(), addresses.ToArray(), records.ToArray(), false, message.IsTruncated, q.Server);
         if (!message.IsTruncated && ttl > 0) Cache(q, ttl, now);
         Close(q, graceful: true);
