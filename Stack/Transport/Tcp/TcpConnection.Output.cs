@@ -229,6 +229,7 @@ public sealed partial class TcpConnection
         if (_options.Timestamps && (offerAll || _timestamps)) options = options with { Timestamp = new TcpTimestamp(Timestamp(now), ack ? _tsRecent : 0) };
         if (ack && !(_rcvScale > 0 || _sndScale > 0)) _rcvScale = 0;
         uint window = Math.Min(ReceiveWindow == 0 && State != TcpState.Established ? (uint)_receive.Window : ReceiveWindow, 65535u);   // never scaled in a SYN
+        if (ack) _rcvAdvertisedRight = Seq.Max(_rcvAdvertisedRight, _rcvNxt + window);
         var header = new TcpHeader(LocalPort, RemotePort, _iss, ack ? _rcvNxt : 0, ack ? TcpFlags.Syn | TcpFlags.Ack : TcpFlags.Syn, (ushort)window, 0, options);
         Transmit(header, 0, 0, now);
         if (_retransmissions == 0) _rttStart = now;

@@ -233,6 +233,7 @@ public sealed partial class TcpConnection
         TakeSynOptions(segment, options);
         _irs = segment.SequenceNumber;
         _rcvNxt = _irs + 1;
+        _rcvAdvertisedRight = _rcvNxt;   // nothing advertised beyond RCV.NXT yet (0 would read as a right edge anywhere)
         _sndWnd = segment.WindowSize;   // RFC 7323 2.2: never scaled in a SYN
         _sndWl1 = segment.SequenceNumber;
         _sndWl2 = _iss;
@@ -300,6 +301,7 @@ public sealed partial class TcpConnection
         _keepaliveProbes = 0;
         if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
         if (!CheckTimestamp(segment, options, now)) return;
+        if (State == TcpState.SynReceived && Listener is null && TakeSimultaneousSynAck(segment, now)) return;
         if (!CheckSequence(segment, now)) return;
         if ((segment.Flags & TcpFlags.Rst) != 0) { OnReset(segment, now); return; }
         if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
@@ -330,6 +332,7 @@ public sealed partial class TcpConnection
         TakeSynOptions(segment, options);
         _irs = segment.SequenceNumber;
         _rcvNxt = _irs + 1;
+        _rcvAdvertisedRight = _rcvNxt;   // nothing advertised beyond RCV.NXT yet (0 would read as a right edge anywhere)
         if (ack)
         {
             _sndUna = segAck;
@@ -349,6 +352,23 @@ public sealed partial class TcpConnection
             _sndWnd = segment.WindowSize;
             SendSyn(now, ack: true);
         }
+    }
+
+    // RFC 9293 3.5 figure 8 (simultaneous open): the peer's SYN-ACK repeats its SYN (SEG.SEQ = IRS, left of the window)
+    // and acknowledges ours; it completes the open, as Linux accepts it too. Its window is not scaled (RFC 7323 2.2).
+    private bool TakeSimultaneousSynAck(TcpSegment segment, TimeSpan now)
+    {
+        uint ack = segment.AcknowledgmentNumber;
+        if ((segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != (TcpFlags.Syn | TcpFlags.Ack) || segment.SequenceNumber != _irs
+            || !(Seq.Lt(_sndUna, ack) && Seq.Le(ack, _sndNxt)))
+            return false;
+        _sndUna = ack;
+        _sndWnd = segment.WindowSize;
+        _sndWl1 = segment.SequenceNumber;
+        _sndWl2 = ack;
+        _maxSndWnd = _sndWnd;
+        Established(now);
+        return true;
     }
 
     // RFC 7323 5.3 (PAWS): an old timestamp on a non-RST segment is dropped with an ACK.
@@ -380,6 +400,8 @@ public sealed partial class TcpConnection
         if (ok) return true;
         if ((segment.Flags & TcpFlags.Rst) == 0)
         {
+            // RFC 9293 3.10.7.4 (TIME-WAIT): a retransmission of the peer's FIN is acknowledged and restarts the 2 MSL timeout.
+            if (State == TcpState.TimeWait && segment.Flags.HasFlag(TcpFlags.Fin)) _timeWaitUntil = now + _options.TimeWaitTimeout;
             _table.Statistics.OutOfWindowCount++;
             SendAck(now);
         }
@@ -397,7 +419,7 @@ public sealed partial class TcpConnection
                 SetClosed(NetError.None);   // a passive open simply goes away (RFC 9293: back to LISTEN)
                 break;
             case TcpState.TimeWait:
-                break;   // RFC 1337: a reset must not assassinate TIME-WAIT; it runs its full 2 MSL
+                break;   // RFC 1337 (fix F1): ignore a RST in TIME-WAIT rather than let it assassinate the connection
             case TcpState.Closing: case TcpState.LastAck:
                 SetClosed(NetError.None);
                 break;
@@ -511,9 +533,9 @@ public sealed partial class TcpConnection
         {
             if (Seq.Ge(ack, _recover))
             {
-                // RFC 6582 3.2 (full acknowledgment): leave fast recovery.
+                // RFC 6582 3.2 step 3 (full acknowledgment), option 1: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
                 _inRecovery = false;
-                _cwnd = Math.Max(Math.Min(_ssthresh, FlightSize + (uint)_mss), (uint)_mss);
+                _cwnd = Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
             }
             else
             {
@@ -708,6 +730,13 @@ public sealed partial class TcpConnection
 
     private void Established(TimeSpan now)
     {
+        if (_retransmissions > 0)
+        {
+            // The SYN or SYN-ACK was lost: RFC 5681 3.1, an initial window of one segment; RFC 6298 5.7, an RTO of
+            // 3 s unless the handshake gave an RTT sample.
+            _cwnd = (uint)_mss;
+            if (!_haveRtt && _rto < TimeSpan.FromSeconds(3)) _rto = TimeSpan.FromSeconds(3);
+        }
         State = TcpState.Established;
         _retransmitAt = Seq.Gt(_sndMax, _sndUna) ? now + _rto : null;
         _retransmissions = 0;
@@ -740,7 +769,8 @@ public sealed partial class TcpConnection
     private void OnWindowOpened()
     {
         // RFC 9293 3.8.6.2.2 (receiver SWS avoidance): announce a larger window once it grew by min(buffer/2, MSS).
-        uint right = _rcvNxt + (uint)_receive.Window;
+        // Only what the window field can carry counts: a ring larger than 65535 << scale opens nothing new.
+        uint right = _rcvNxt + Math.Min((uint)_receive.Window, 65535u << _rcvScale);
         if (Seq.Ge(right, _rcvAdvertisedRight + (uint)Math.Min(_receive.Capacity / 2, _mss)) && State is TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)
         {
             _ackNow = true;

@@ -17,8 +17,8 @@ public sealed record TcpConnectionOptions
     public TimeSpan InitialRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Lowest RTO. RFC 6298 says 1 s; Linux uses 200 ms, which we follow for loss recovery on fast links.</summary>
     public TimeSpan MinRetransmissionTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
-    /// <summary>Highest RTO after backoff.</summary>
-    public TimeSpan MaxRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Highest RTO after backoff (RFC 6298 2.5: at least 60 s; Linux TCP_RTO_MAX is 120 s, which gives its 127 s SYN timeout).</summary>
+    public TimeSpan MaxRetransmissionTimeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Retransmissions of data before the connection fails with ETIMEDOUT (Linux tcp_retries2).</summary>
     public int MaxRetransmissions { get; init; } = 15;
     /// <summary>Retransmissions of a SYN or SYN-ACK before giving up (Linux tcp_syn_retries).</summary>

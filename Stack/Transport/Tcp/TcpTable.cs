@@ -58,6 +58,10 @@ internal sealed class TcpTable
 
     public bool IsListening(ushort port) => _listeners.ContainsKey(port);
 
+    /// <summary>The connection with this peer and local port, accepted or not (tests look at handshakes in progress).</summary>
+    public TcpConnection? Find(Ipv4Address remote, ushort remotePort, ushort localPort)
+        => _connections.GetValueOrDefault(new TcpKey(remote.Value, remotePort, localPort));
+
     public TcpConnection Connect(Ipv4Address remote, ushort remotePort, ushort localPort, TcpConnectionOptions? options, TimeSpan now)
     {
         if (localPort == 0) localPort = PickEphemeral(remote, remotePort);
