@@ -84,6 +84,7 @@ public sealed partial class TcpConnection
     {
         if (!_finQueued || _finSent || DataOffset(_sndNxt) < _send.Count) return;
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        _finSequence ??= _sndNxt;
         SendControl(_sndNxt, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
         _sndNxt++;
         if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;

@@ -27,6 +27,7 @@ public sealed partial class TcpConnection
     private readonly uint _tsOffset;
 
     private bool _finQueued, _finSent;         // the user closed its side / our FIN is in the sequence space
+    private uint? _finSequence;                // where our FIN sits, once sent the first time
     private bool _finReceived;
     private uint? _pendingFinSequence;         // a FIN seen beyond a gap
 
@@ -484,6 +485,9 @@ public sealed partial class TcpConnection
         // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
         if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
 
+        // An ACK for the FIN sent before a timeout rewound the sender: the FIN is acknowledged, not to be sent again
+        // (a second FIN one sequence number later could never be acknowledged).
+        if (_finQueued && !_finSent && _finSequence is uint fin && Seq.Gt(_sndUna, fin)) _finSent = true;
         bool finAcked = _finSent && _sndUna == _sndMax;
         switch (State)
         {
