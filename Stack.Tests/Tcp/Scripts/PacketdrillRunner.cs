@@ -97,7 +97,7 @@ internal sealed class PacketdrillRunner : IDisposable
         object parsed = type == typeof(int) ? int.Parse(value, Invariant)
             : type == typeof(bool) ? bool.Parse(value)
             : type == typeof(TimeSpan) ? TimeSpan.FromSeconds(double.Parse(value, Invariant))
-            : type.IsEnum ? Enum.Parse(type, value, ignoreCase: true)
+            : type.IsEnum ? Enum.Parse(type, value)
             : throw new ScriptFailure($"cannot set {name} of type {type.Name}");
         var copy = options with { };
         property.SetValue(copy, parsed);

@@ -60,8 +60,10 @@ public sealed partial class TcpConnection
     // so that a lost last segment is found by the SACK/ACK the probe draws instead of by the RTO.
     private void ArmTailProbe(TimeSpan now)
     {
-        if (_probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
+        // RFC 8985 5: RACK-TLP needs SACK; 7.2: not while SACKed data shows loss recovery is under way.
+        if (!_sack || _sackCount > 0 || _probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
         var pto = Max(_srtt * 2, TimeSpan.FromMilliseconds(10));
+        if (FlightSize <= (uint)_mss) pto += TimeSpan.FromMilliseconds(200);   // RFC 8985 7.2: one segment out, allow for a delayed ACK
         if (_retransmitAt is TimeSpan rtx && now + pto >= rtx) return;
         _probeAt = now + pto;
     }
@@ -78,6 +80,7 @@ public sealed partial class TcpConnection
         uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
         if (end > start) SendData(dataStart + (uint)DataOffset(_sndUna) + (uint)(start - DataOffset(_sndUna)), start, end - start, now, retransmit: true);
         else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
+        _retransmitAt = now + _rto;   // RFC 8985 7.3: after a probe, re-arm the RTO timer (it stays the last resort)
     }
 
     private void SendFinIfDue(TimeSpan now)
@@ -85,6 +88,7 @@ public sealed partial class TcpConnection
         if (!_finQueued || _finSent || DataOffset(_sndNxt) < _send.Count) return;
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
         _finSequence ??= _sndNxt;
+        if (_sndUna == _sndMax) _lastProgress = now;
         SendControl(_sndNxt, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
         _sndNxt++;
         if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
@@ -138,9 +142,9 @@ public sealed partial class TcpConnection
         if (_retransmissions >= 2) _output.SuspectNeighbour(RemoteAddress, now);   // as Linux's negative advice to the neighbour layer
         _rttTiming = false;                    // Karn's rule: no sample from a retransmitted segment
         _table.Statistics.TimeoutRetransmitsCount++;
-        Retransmits++;
-        if (State == TcpState.SynSent) SendSyn(now, ack: false);
-        else if (State == TcpState.SynReceived) SendSyn(now, ack: true);
+        // Retransmitted data is counted where it is sent (SendData); a SYN is counted here.
+        if (State == TcpState.SynSent) { Retransmits++; SendSyn(now, ack: false); }
+        else if (State == TcpState.SynReceived) { Retransmits++; SendSyn(now, ack: true); }
         else
         {
             // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
@@ -158,9 +162,11 @@ public sealed partial class TcpConnection
         _retransmitAt = now + _rto;
     }
 
-    private void AbortTimedOut(TimeSpan now)
+    // RFC 9293 3.10.8: a timeout (retransmissions exhausted, the user timeout) deletes the TCB without a reset, as Linux
+    // does; a keepalive failure resets, as Linux does.
+    private void AbortTimedOut(TimeSpan now, bool reset = false)
     {
-        if (State is not (TcpState.SynSent or TcpState.TimeWait)) SendControl(_sndMax, 0, TcpFlags.Rst, now);
+        if (reset && State is not (TcpState.SynSent or TcpState.TimeWait)) SendReset(now);
         SetClosed(_softError != NetError.None ? _softError : NetError.TimedOut);   // as Linux: the last soft error explains the timeout
     }
 
@@ -176,7 +182,7 @@ public sealed partial class TcpConnection
     private void OnKeepalive(TimeSpan now)
     {
         if (now - _lastReceived < _options.KeepAliveIdle) { _keepaliveAt = _lastReceived + _options.KeepAliveIdle; return; }
-        if (_keepaliveProbes >= _options.KeepAliveCount) { AbortTimedOut(now); return; }
+        if (_keepaliveProbes >= _options.KeepAliveCount) { AbortTimedOut(now, reset: true); return; }
         _keepaliveProbes++;
         SendControl(_sndUna - 1, _rcvNxt, TcpFlags.Ack, now);   // RFC 9293 3.8.4: an ACK with SEG.SEQ = SND.NXT - 1
         _keepaliveAt = now + _options.KeepAliveInterval;
@@ -238,6 +244,7 @@ public sealed partial class TcpConnection
 
     private void SendData(uint sequence, int offset, int length, TimeSpan now, bool retransmit)
     {
+        if (_sndUna == _sndMax) _lastProgress = now;   // the user timeout counts from when data became outstanding (RFC 5482)
         var flags = TcpFlags.Ack;
         if (offset + length == _send.Count) flags |= TcpFlags.Psh;
         var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, WindowField(), 0, SegmentOptions(now));
@@ -271,6 +278,15 @@ public sealed partial class TcpConnection
         if (rst) _table.Statistics.ResetsSentCount++;
     }
 
+    // RFC 9293 3.10.4: <SEQ=SND.NXT><CTL=RST>. RFC 7323 3.2: with timestamps in use, a reset of our own (not one
+    // answering an unacceptable segment) carries TSopt too, as Linux's does.
+    private void SendReset(TimeSpan now)
+    {
+        var options = _timestamps ? new TcpOptions { Timestamp = new TcpTimestamp(Timestamp(now), _tsRecent) } : default;
+        Transmit(new TcpHeader(LocalPort, RemotePort, _sndMax, 0, TcpFlags.Rst, 0, 0, options), 0, 0, now);
+        _table.Statistics.ResetsSentCount++;
+    }
+
     private void Transmit(in TcpHeader header, int offset, int length, TimeSpan now)
     {
         var buffer = _output.SegmentBuffer;
@@ -302,16 +318,33 @@ public sealed partial class TcpConnection
         if (_timestamps) options = options with { Timestamp = new TcpTimestamp(Timestamp(now), _tsRecent) };
         if (_sack && _receive.Ranges > 0)
         {
-            // RFC 2018 4: report the out-of-order ranges held (3 fit beside timestamps, 4 without).
+            // RFC 2018 4: report the out-of-order ranges held (3 fit beside timestamps, 4 without): first the one holding
+            // the latest out-of-order segment, then the others reported recently, newest first, then the rest in order.
             Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[4];
-            int count = Math.Min(_receive.Ranges, _timestamps ? 3 : 4);
-            for (int i = 0; i < count; i++)
+            int limit = Math.Min(_receive.Ranges, _timestamps ? 3 : 4), count = 0;
+            for (int r = 0; r < _sackRecentCount && count < limit; r++)
+            {
+                int offset = (int)(_sackRecent[r] - _rcvNxt);
+                for (int i = 0; i < _receive.Ranges; i++)
+                {
+                    var (start, end) = _receive.Range(i);
+                    if (offset >= start && offset < end) { AddSackBlock(blocks, ref count, start, end); break; }
+                }
+            }
+            for (int i = 0; i < _receive.Ranges && count < limit; i++)
             {
                 var (start, end) = _receive.Range(i);
-                blocks[i] = new TcpSackBlock(_rcvNxt + (uint)start, _rcvNxt + (uint)end);
+                AddSackBlock(blocks, ref count, start, end);
             }
             options = options with { SackBlocks = new TcpSackBlocks(blocks[..count]) };
         }
         return options;
+    }
+
+    private void AddSackBlock(Span<TcpSackBlock> blocks, ref int count, int start, int end)
+    {
+        var block = new TcpSackBlock(_rcvNxt + (uint)start, _rcvNxt + (uint)end);
+        for (int i = 0; i < count; i++) if (blocks[i] == block) return;
+        blocks[count++] = block;
     }
 }

@@ -55,6 +55,8 @@ public sealed partial class TcpConnection
     private int _dupAcks;
     private bool _inRecovery;
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
+    private readonly uint[] _sackRecent = new uint[TcpSackBlocks.MaximumCount];   // newest first: sequence numbers of out-of-order arrivals
+    private int _sackRecentCount;
     private readonly ICongestionControl _congestion;
     private int _sackCount;
 
@@ -186,7 +188,7 @@ public sealed partial class TcpConnection
         IsUserClosed = true;
         Ready = null;
         if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
-            SendControl(_sndMax, 0, TcpFlags.Rst, _table.Now);
+            SendReset(_table.Now);
         SetClosed(NetError.None);
     }
 
@@ -689,7 +691,11 @@ public sealed partial class TcpConnection
         if (offset > 0 || (offset <= 0 && grown < payload.Length + offset) || _receive.Ranges > 0)
         {
             // Out of order, or filling a gap: acknowledge at once (RFC 5681 4.2), with SACK blocks.
-            if (offset > 0) _table.Statistics.OutOfOrderSegmentsCount++;
+            if (offset > 0)
+            {
+                _table.Statistics.OutOfOrderSegmentsCount++;
+                NoteSackRecent(segment.SequenceNumber);
+            }
             _ackNow = true;
         }
         if (grown > 0)
@@ -702,6 +708,15 @@ public sealed partial class TcpConnection
             else _delayedAckAt ??= now + _options.DelayedAckTimeout;
         }
         _table.MarkPending(this);
+    }
+
+    // RFC 2018 4: remember which out-of-order ranges were reported most recently (by a sequence number inside each).
+    private void NoteSackRecent(uint sequence)
+    {
+        int n = Math.Min(_sackRecentCount, _sackRecent.Length - 1);
+        Array.Copy(_sackRecent, 0, _sackRecent, 1, n);
+        _sackRecent[0] = sequence;
+        _sackRecentCount = n + 1;
     }
 
     private void OnFin(TcpSegment segment, TimeSpan now)
