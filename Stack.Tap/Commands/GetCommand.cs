@@ -2,32 +2,41 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
+using TcpIpSharp.Services.Dhcp;
+using TcpIpSharp.Services.Dns;
 using TcpIpSharp.Tap.Cli;
 using TcpIpSharp.Transport.Tcp;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tap.Commands;
 
-/// <summary><c>tcpipsharp get URL</c>: fetches an http:// URL (by IP address) from the stack and writes the body to a file or stdout.</summary>
+/// <summary>
+/// <c>tcpipsharp get URL</c>: fetches an http:// URL from the stack and writes the body to a file or stdout. A host name
+/// is resolved by the stack's resolver (servers from --dns, or from DHCP with --dhcp) before connecting.
+/// </summary>
 internal static class GetCommand
 {
-    public const string Usage = "get http://A.B.C.D[:PORT]/PATH [-o FILE] [--timeout SECONDS] " + HostSetup.Usage;
+    public const string Usage = "get http://HOST[:PORT]/PATH [-o FILE] [--timeout SECONDS] " + HostSetup.Usage;
 
     public static int Run(string[] args)
     {
         var cl = new CommandLine(args, HostSetup.Switches);
         if (cl.Positional.Count != 1) throw new UsageException("get takes one URL");
-        if (cl.Has("--dhcp")) throw new UsageException("get does not run DHCP yet; give --ip");
         if (!Uri.TryCreate(cl.Positional[0], UriKind.Absolute, out var url) || url.Scheme != "http")
             throw new UsageException($"'{cl.Positional[0]}' is not an http:// URL");
-        if (!Ipv4Address.TryParse(url.Host, out var host))
-            throw new UsageException($"'{url.Host}': names need the DNS resolver, which is not built yet; give an IPv4 address");
+        if (url.HostNameType == UriHostNameType.IPv6) throw new UsageException($"'{url.Host}': the stack speaks IPv4 only");
+        var dhcp = HostSetup.Dhcp(cl);
+        if (url.HostNameType != UriHostNameType.IPv4 && dhcp is null && !cl.Has("--dns"))
+            throw new UsageException($"'{url.Host}' is a name: give the DNS server with --dns A.B.C.D, or use --dhcp");
         var timeout = TimeSpan.FromSeconds(cl.GetDouble("--timeout", 120));
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);
         using var output = cl.Get("-o") is string path ? new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20) : Console.OpenStandardOutput();
-        var fetch = new Fetch(host, (ushort)url.Port, url.PathAndQuery, url.Authority, output, timeout);
+        var resolver = new DnsResolver();
+        var fetch = new Fetch(resolver, dhcp, url.IdnHost, (ushort)url.Port, url.PathAndQuery, url.Authority, output, timeout);
         var driver = new StackDriver(stack, clock);
+        if (dhcp is not null) driver.Add(dhcp);
+        driver.Add(resolver);
         driver.Add(fetch);
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
@@ -41,9 +50,12 @@ internal static class GetCommand
         return fetch.Failure is null && fetch.Status is not null && fetch.Status.Contains(" 200 ", StringComparison.Ordinal) ? 0 : 1;
     }
 
-    private sealed class Fetch(Ipv4Address host, ushort port, string path, string authority, Stream output, TimeSpan timeout) : IStackService
+    // Waits for a DHCP lease when --dhcp runs, resolves the host (a numeric address is answered at once), then fetches.
+    private sealed class Fetch(DnsResolver resolver, DhcpClient? dhcp, string host, ushort port, string path, string authority, Stream output, TimeSpan timeout)
+        : IStackService
     {
         private TcpConnection? _connection;
+        private DnsLookup? _lookup;
         private readonly byte[] _buffer = new byte[256 * 1024];
         private readonly MemoryStream _head = new();
         private bool _headDone, _requestSent, _finished;
@@ -55,15 +67,12 @@ internal static class GetCommand
         public Action? Done { get; set; }
         public TimeSpan? NextDeadline => _finished ? null : _deadline;
 
-        public void Start(NetworkStack stack, TimeSpan now)
-        {
-            _deadline = now + timeout;
-            _connection = stack.ConnectTcp(host, port);
-        }
+        public void Start(NetworkStack stack, TimeSpan now) => _deadline = now + timeout;
 
         public void Poll(NetworkStack stack, TimeSpan now)
         {
             if (_finished) return;
+            if (_connection is null && !Connect(stack, now)) return;
             var c = _connection!;
             if (now >= _deadline) { Finish($"timed out after {timeout.TotalSeconds} s ({c})"); return; }
             if (c.State == TcpState.Closed && c.Error != NetError.None) { Finish($"connection failed: {c.Error}"); return; }
@@ -95,6 +104,32 @@ internal static class GetCommand
                 c.Close();
                 Finish(!_headDone ? "the server closed before the response headers" : _contentLength >= 0 && BodyBytes < _contentLength ? $"short body: {BodyBytes} of {_contentLength}" : null);
             }
+        }
+
+        // True once connecting has started; false while waiting for the lease or the name, or when either failed.
+        private bool Connect(NetworkStack stack, TimeSpan now)
+        {
+            if (dhcp is not null && dhcp.Status != DhcpStatus.GotIp)
+            {
+                if (now >= _deadline) Finish($"no DHCP lease within {timeout.TotalSeconds} s (state {dhcp.State})");
+                return false;
+            }
+            _lookup ??= resolver.Resolve(host, DnsType.A, now);
+            if (!_lookup.IsCompleted)
+            {
+                if (now >= _deadline) Finish($"{host}: no answer from the DNS servers within {timeout.TotalSeconds} s");
+                return false;
+            }
+            if (_lookup.Error != DnsError.None)
+            {
+                Finish($"{host}: getaddrinfo error {_lookup.Errno} ({DnsLookup.MessageOf(_lookup.Error)})");
+                return false;
+            }
+            var address = _lookup.Addresses.First(a => a.Family == HostAddressFamily.Ipv4).Ipv4;
+            if (!_lookup.FromCache)
+                Console.Error.WriteLine($"get: {host} is {address} (answered by {_lookup.Server}{(_lookup.OverTcp ? " over TCP" : "")})");
+            _connection = stack.ConnectTcp(address, port);
+            return true;
         }
 
         private void ParseHead(string head)

@@ -89,10 +89,10 @@ internal static class ResolveCommand
                 _ => $"{record.Name} has {TypeName(record.Type)} record {record.Data}",
             });
         }
-        if (lookup.Truncated) Console.WriteLine(";; the answer was truncated (TC) and DNS over TCP is not built yet: records may be missing");
+        if (lookup.Truncated) Console.WriteLine(";; the answer was truncated (TC) even over TCP: records may be missing");
         if (lookup.Type is DnsType.A or DnsType.Aaaa)
             Console.WriteLine($"getaddrinfo('{lookup.Name}', {port}) = [{string.Join(", ", AddressInfo.FromLookup(lookup, port))}]");
-        Console.WriteLine(lookup.FromCache ? ";; answered without a query" : $";; answered by {lookup.Server}");
+        Console.WriteLine(lookup.FromCache ? ";; answered without a query" : $";; answered by {lookup.Server}{(lookup.OverTcp ? " over TCP after a truncated UDP answer" : "")}");
     }
 
     private static string TypeName(DnsType type) => type == DnsType.Aaaa ? "AAAA" : type.ToString().ToUpperInvariant();

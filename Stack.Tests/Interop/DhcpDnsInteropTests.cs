@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 
 namespace TcpIpSharp.Tests.Interop;
@@ -7,13 +8,15 @@ namespace TcpIpSharp.Tests.Interop;
 /// <summary>
 /// The stack against dnsmasq as the real DHCP and DNS server on the kernel's side of a TAP, in a throwaway namespace:
 /// <c>tcpipsharp up --dhcp</c> binds, renews (T1 4 s) and releases; <c>tcpipsharp resolve</c> looks up every record kind,
-/// fails over from a silent server, and gets its server by DHCP. dnsmasq is started and stopped by the fixture.
+/// fails over from a silent server, gets its server by DHCP, and takes a name whose answer exceeds 512 bytes through TC
+/// then TCP; <c>tcpipsharp get</c> fetches from a kernel HTTP server by name. dnsmasq is started and stopped by the fixture.
 /// </summary>
 [NonParallelizable]
 public partial class DhcpDnsInteropTests
 {
     private const string Kernel = "192.0.2.1";
     private const string Silent = "192.0.2.9";   // on the link, but no host has it: queries there go unanswered
+    private static readonly string[] BigAddresses = [.. Enumerable.Range(1, 40).Select(i => $"198.51.100.{i}")];
     private NetNs? _ns;
     private NsProcess? _dnsmasq;
     private string _dir = "";
@@ -26,7 +29,9 @@ public partial class DhcpDnsInteropTests
         NetNs.RequireRootAnd("dnsmasq", "dnsmasq-base");
         NetNs.RequireRootAnd("ping", "iputils-ping");
         _dir = Directory.CreateTempSubdirectory("tis-dnsmasq-").FullName;
-        File.WriteAllText(Path.Combine(_dir, "hosts"), "192.0.2.1 server.test\n192.0.2.10 multi.test\n192.0.2.11 multi.test\n");
+        // big.test has 40 A records: about 680 bytes of answer, more than the 512 a UDP answer without EDNS may hold.
+        File.WriteAllText(Path.Combine(_dir, "hosts"), "192.0.2.1 server.test\n192.0.2.10 multi.test\n192.0.2.11 multi.test\n"
+            + string.Concat(BigAddresses.Select(a => $"{a} big.test\n")));
         _ns = NetNs.Create("dhcpdns");
         _ns.AddTap("tap0", Kernel + "/24");
         string dnsmasq = NetNs.FindTool("dnsmasq")!;
@@ -181,5 +186,61 @@ public partial class DhcpDnsInteropTests
         Assert.That(r.StandardOutput, Does.Contain("multi.test has address 192.0.2.10").And.Contain($";; answered by {Kernel}"));
         Assert.That(File.ReadAllText(LogFile), Does.Contain($"DHCPRELEASE(tap0)").And.Contain(mac));
         Assert.That(Leases(), Does.Not.Contain(mac));
+    }
+
+    [Test]
+    public void Resolve_a_name_whose_answer_exceeds_512_bytes_through_tc_then_tcp()
+    {
+        var r = ResolveStatic("big.test");
+        Assert.That(r.Succeeded, Is.True, r.ToString());
+        var lines = r.StandardOutput.Split('\n').Where(l => l.StartsWith("big.test has address ", StringComparison.Ordinal)).Select(l => l[21..]).ToList();
+        Assert.That(lines, Is.EquivalentTo(BigAddresses), "every one of the 40 records, which only the TCP answer holds");
+        Assert.That(r.StandardOutput, Does.Contain($";; answered by {Kernel} over TCP after a truncated UDP answer"));
+        Assert.That(r.StandardOutput, Does.Not.Contain("truncated (TC) even over TCP"));
+    }
+
+    private (NsProcess Server, byte[] Data) StartHttpServer()
+    {
+        string www = Path.Combine(_dir, "www");
+        Directory.CreateDirectory(www);
+        var data = new byte[2 * 1024 * 1024];
+        new Random(5).NextBytes(data);
+        File.WriteAllBytes(Path.Combine(www, "f.bin"), data);
+        var server = _ns!.Start("python3", "-m", "http.server", "8080", "--bind", Kernel, "--directory", www);
+        for (int i = 0; i < 50 && !_ns.Exec(TimeSpan.FromSeconds(2), "curl", "-s", "-o", "/dev/null", $"http://{Kernel}:8080/").Succeeded; i++) Thread.Sleep(100);
+        return (server, data);
+    }
+
+    private ProcessResult Get(string output, params string[] args)
+    {
+        var r = _ns!.Exec(TimeSpan.FromSeconds(90), [HostProgram.Path, "get", "http://server.test:8080/f.bin", "-o", output, "--tap", "tap0", .. args]);
+        TestContext.Out.WriteLine($"$ tcpipsharp get http://server.test:8080/f.bin -o {output} --tap tap0 {string.Join(' ', args)}\n{r.StandardOutput}{r.StandardError}(exit {r.ExitCode})");
+        return r;
+    }
+
+    [Test]
+    public void Get_fetches_a_file_by_name_with_the_server_given_by_dns()
+    {
+        var (server, data) = StartHttpServer();
+        using var _s = server;
+        string output = Path.Combine(_dir, "got-dns.bin");
+        var get = Get(output, "--ip", "192.0.2.2/24", "--mac", "02:00:00:00:00:02", "--dns", Kernel);
+        Assert.That(get.ExitCode, Is.Zero, get.ToString());
+        Assert.That(get.StandardError, Does.Contain($"get: server.test is {Kernel} (answered by {Kernel})").And.Contain("HTTP/1.0 200 OK"));
+        Assert.That(SHA256.HashData(File.ReadAllBytes(output)), Is.EqualTo(SHA256.HashData(data)), "byte-exact");
+    }
+
+    [Test]
+    public void Get_fetches_a_file_by_name_with_the_server_learnt_by_dhcp()
+    {
+        const string mac = "02:00:00:00:00:37";
+        var (server, data) = StartHttpServer();
+        using var _s = server;
+        string output = Path.Combine(_dir, "got-dhcp.bin");
+        var get = Get(output, "--dhcp", "--mac", mac);
+        Assert.That(get.ExitCode, Is.Zero, get.ToString());
+        Assert.That(get.StandardError, Does.Contain($"get: server.test is {Kernel} (answered by {Kernel})"));
+        Assert.That(SHA256.HashData(File.ReadAllBytes(output)), Is.EqualTo(SHA256.HashData(data)), "byte-exact");
+        Assert.That(Leases(), Does.Not.Contain(mac), "the lease was released on exit");
     }
 }

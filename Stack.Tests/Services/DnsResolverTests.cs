@@ -437,17 +437,18 @@ public class DnsResolverTests
     }
 
     [Test]
-    public void A_truncated_answer_is_used_when_it_holds_records_but_not_cached_and_fails_when_it_holds_none()
+    public void A_truncated_answer_is_not_used_but_asked_again_over_tcp_of_the_same_server()
     {
         var (rig, resolver) = Start();
         using var _r = rig;
-        var partial = Resolve(rig, resolver, "big.test");
+        var lookup = Resolve(rig, resolver, "big.test");
         Answer(rig, Query(rig), new DnsReply("big.test", DnsType.A) { Truncated = true }.A("big.test", "192.0.2.30"));
-        Assert.That((partial.Error, partial.Truncated), Is.EqualTo((DnsError.None, true)));
-        var empty = Resolve(rig, resolver, "big.test");
-        Assert.That(empty.IsCompleted, Is.False, "a truncated answer is not cached");
-        Answer(rig, Query(rig), new DnsReply("big.test", DnsType.A) { Truncated = true });
-        Assert.That((empty.Error, empty.Errno), Is.EqualTo((DnsError.Truncated, -4)));
+        Assert.That(lookup.IsCompleted, Is.False, "the partial answer waits for the whole one over TCP");
+        var syns = rig.Drain().Where(f => EthernetFrame.TryParse(f, out var eth) == WireError.None && eth.EtherType == EtherType.Ipv4
+            && Ipv4Packet.TryParse(eth.Payload, out var ip) == WireError.None && ip.Protocol == IpProtocol.Tcp && ip.Destination == Server
+            && TcpSegment.TryParse(ip.Payload, out var tcp) == WireError.None && tcp.DestinationPort == 53 && (tcp.Flags & TcpFlags.Syn) != 0).ToList();
+        Assert.That(syns, Has.Count.EqualTo(1), "one SYN to the server's port 53");
+        Assert.That((resolver.Statistics.Truncated, resolver.Statistics.TcpQueriesSent), Is.EqualTo((1L, 1L)));
     }
 
     [Test]

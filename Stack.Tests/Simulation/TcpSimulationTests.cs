@@ -51,7 +51,11 @@ public class TcpSimulationTests
         Assert.That(SHA256.HashData(atA), Is.EqualTo(SHA256.HashData(ba)), $"B->A, faults {faults}");
         client.Close();
         server.Close();
-        net.RunUntil(() => net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count == 0, TimeSpan.FromMinutes(10));
+        try { net.RunUntil(() => net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count == 0, TimeSpan.FromMinutes(10)); }
+        catch (TimeoutException e)
+        {
+            throw new InvalidOperationException($"connections not freed after close: A [{string.Join("; ", net.A.TcpSnapshot())}] B [{string.Join("; ", net.B.TcpSnapshot())}]", e);
+        }
     }
 
     [Test]

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using TcpIpSharp.Transport.Tcp;
-
 namespace TcpIpSharp.Tests.Tcp;
 
 /// <summary>A smoke measurement, not a timed test: one TCP connection between two stacks over the in-memory pair on one thread.</summary>
@@ -10,10 +8,7 @@ public class PairThroughputTests
     public void One_connection_over_the_in_memory_pair_reports_its_throughput()
     {
         using var net = new TwoStacks();
-        var listener = net.B.ListenTcp(5001);
-        var client = net.A.ConnectTcp(TwoStacks.AddressB, 5001);
-        TcpConnection? server = null;
-        net.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(5));
+        var (client, server) = net.Connect();
         var chunk = new byte[64 * 1024];
         var sink = new byte[256 * 1024];
         long total = 64L << 20, sent = 0, received = 0;
@@ -25,7 +20,7 @@ public class PairThroughputTests
             net.A.Poll(now);
             net.B.Poll(now);
             int n;
-            while ((n = server!.Receive(sink)) > 0) received += n;
+            while ((n = server.Receive(sink)) > 0) received += n;
             net.B.Poll(now);
             net.A.Poll(now);
             now += TimeSpan.FromMilliseconds(0.1);

@@ -1,5 +1,3 @@
-using TcpIpSharp.Transport.Tcp;
-
 namespace TcpIpSharp.Tests.Tcp;
 
 public class TcpAllocationTests
@@ -8,10 +6,7 @@ public class TcpAllocationTests
     public void The_tcp_data_path_allocates_nothing_after_warm_up()
     {
         using var net = new TwoStacks();
-        var listener = net.B.ListenTcp(5001);
-        var client = net.A.ConnectTcp(TwoStacks.AddressB, 5001);
-        TcpConnection? server = null;
-        net.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(5));
+        var (client, server) = net.Connect();
         var chunk = new byte[8192];
         var sink = new byte[65536];
         long received = 0;
@@ -25,7 +20,7 @@ public class TcpAllocationTests
                 net.A.Poll(now);
                 net.B.Poll(now);
                 int n;
-                while ((n = server!.Receive(sink)) > 0) received += n;
+                while ((n = server.Receive(sink)) > 0) received += n;
                 net.B.Poll(now);
                 net.A.Poll(now);
                 now += TimeSpan.FromMilliseconds(1);

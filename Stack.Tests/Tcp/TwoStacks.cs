@@ -45,5 +45,15 @@ internal sealed class TwoStacks : IDisposable
         return Clock.Now - start;
     }
 
+    /// <summary>A connection from A to B on <paramref name="port"/>, established and accepted.</summary>
+    public (TcpIpSharp.Transport.Tcp.TcpConnection Client, TcpIpSharp.Transport.Tcp.TcpConnection Server) Connect(ushort port = 5001)
+    {
+        var listener = B.ListenTcp(port);
+        var client = A.ConnectTcp(AddressB, port);
+        TcpIpSharp.Transport.Tcp.TcpConnection? server = null;
+        RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(5));
+        return (client, server!);
+    }
+
     public void Dispose() { A.Dispose(); B.Dispose(); }
 }

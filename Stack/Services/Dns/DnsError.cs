@@ -15,7 +15,7 @@ public enum DnsError
     ServerFailure,
     /// <summary>No DNS server is configured (EAI_AGAIN, -3).</summary>
     NoServers,
-    /// <summary>The answer was truncated (TC) with nothing usable in it; DNS over TCP is not built yet (EAI_FAIL, -4).</summary>
+    /// <summary>The answer was truncated (TC) even over TCP, with nothing usable in it (EAI_FAIL, -4).</summary>
     Truncated,
     /// <summary>Too many lookups are in flight, or no UDP port is free (EAI_AGAIN, -3).</summary>
     TooManyQueries,

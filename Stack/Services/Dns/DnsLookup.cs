@@ -39,8 +39,10 @@ public sealed class DnsLookup
     public IReadOnlyList<DnsRecord> Records { get; private set; } = NoRecords;
     /// <summary>True when answered without a query (numeric, localhost, or cached).</summary>
     public bool FromCache { get; private set; }
-    /// <summary>True when the server set TC: the answer may be missing records (DNS over TCP is not built yet).</summary>
+    /// <summary>True when the server set TC even over TCP: the answer may be missing records.</summary>
     public bool Truncated { get; private set; }
+    /// <summary>True when the answer came over TCP, after a truncated answer over UDP (RFC 7766).</summary>
+    public bool OverTcp { get; internal set; }
     /// <summary>The server that answered (0.0.0.0 when none did).</summary>
     public Ipv4Address Server { get; private set; }
 

@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using TcpIpSharp.Transport.Tcp;
 using TcpIpSharp.Transport.Udp;
 using TcpIpSharp.Wire;
 
@@ -9,8 +11,9 @@ namespace TcpIpSharp.Services.Dns;
 /// A stub resolver (RFC 1035) run on the stack thread. It asks the stack's <see cref="NetworkStack.DnsServers"/> in
 /// turn, each query from a random port with a random ID, and accepts a response only from the server asked, on port 53,
 /// to that port, with that ID and that question. It follows CNAME chains to a bound, caches answers for their TTL and
-/// NXDOMAIN/NODATA for a short bound, and answers numeric addresses and <c>localhost</c> without a query. A cached
-/// answer through <see cref="TryResolveCached"/> allocates nothing.
+/// NXDOMAIN/NODATA for a short bound, and answers numeric addresses and <c>localhost</c> without a query. A UDP answer
+/// with TC set is asked again over TCP (RFC 1035 4.2.2, RFC 7766 5), to the same server first, with a fresh ID and the
+/// same matching rules. A cached answer through <see cref="TryResolveCached"/> allocates nothing.
 /// </summary>
 public sealed class DnsResolver : IStackService
 {
@@ -18,11 +21,16 @@ public sealed class DnsResolver : IStackService
     private const int ReceiveBufferSize = 4096;
     private const int EndpointQueueBytes = 8192;
     private const int EndpointQueueDatagrams = 8;
+    private const int LengthPrefix = 2;          // RFC 1035 4.2.2: a two-byte length before each message over TCP
+    private const int HeaderLength = 12;
+
+    // A query over TCP is one small message out and one answer in: small rings, sent at once.
+    private static readonly TcpConnectionOptions TcpOptions = new() { SendBufferSize = 1024, ReceiveBufferSize = 8192, NoDelay = true };
 
     private readonly DnsResolverOptions _options;
     private readonly DnsCache _cache;
     private readonly List<PendingQuery> _pending = [];
-    private readonly byte[] _tx = new byte[QueryBufferSize];
+    private readonly byte[] _tx = new byte[LengthPrefix + QueryBufferSize];   // the query after room for the TCP length
     private readonly byte[] _rx = new byte[ReceiveBufferSize];
     private readonly char[] _nameBuffer = new char[DnsName.MaximumTextLength];
     private NetworkStack? _stack;
@@ -33,6 +41,9 @@ public sealed class DnsResolver : IStackService
         _options = options ?? new DnsResolverOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Attempts, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaximumPendingQueries, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.TcpAttempts, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaximumTcpMessageSize, HeaderLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_options.MaximumTcpMessageSize, ushort.MaxValue);
         _cache = new DnsCache(_options.CacheSize, _options.MaximumAddressesPerName);
     }
 
@@ -155,9 +166,17 @@ public sealed class DnsResolver : IStackService
             if (i >= _pending.Count) continue;
             var q = _pending[i];
             int n;
+            if (q.OverTcp)
+            {
+                // Datagrams still arriving for the UDP query (a duplicate of the truncated answer) carry an old ID: drop them.
+                while (q.Endpoint.Receive(_rx, out _, out _) >= 0) { }
+                q.Endpoint.TakeError();
+                PollTcp(q, now);
+                continue;
+            }
             while (!q.Done && (n = q.Endpoint.Receive(_rx, out var from, out var fromPort)) >= 0)
                 Receive(q, _rx.AsSpan(0, Math.Min(n, _rx.Length)), from, fromPort, now);
-            if (q.Done) continue;
+            if (q.Done || q.OverTcp) continue;
             // An ICMP port or host unreachable from the server is as good as a timeout, sooner.
             if (q.Endpoint.TakeError() != NetError.None || now >= q.Deadline)
             {
@@ -180,7 +199,7 @@ public sealed class DnsResolver : IStackService
         }
         q.Server = servers[q.ServerIndex % servers.Count];
         q.Id = (ushort)stack.Random.NextUInt32();   // RFC 5452 9.2: a fresh random ID for every query sent
-        var writer = new DnsWriter(_tx);
+        var writer = new DnsWriter(_tx.AsSpan(LengthPrefix));
         writer.WriteHeader(new DnsHeader(q.Id, IsRecursionDesired: true));
         if (writer.WriteQuestion(q.QueryName, q.Lookup.Type) != WireError.None)
         {
@@ -188,14 +207,102 @@ public sealed class DnsResolver : IStackService
             return;
         }
         int length = writer.Finish();
+        if (q.OverTcp)
+        {
+            SendTcp(q, length, now);
+            return;
+        }
         // Each round through the servers waits twice as long, up to the maximum.
         var timeout = _options.QueryTimeout;
         for (int r = 0; r < q.Round && timeout < _options.MaximumQueryTimeout; r++) timeout += timeout;
         if (timeout > _options.MaximumQueryTimeout) timeout = _options.MaximumQueryTimeout;
         q.Deadline = now + timeout;
         Statistics.QueriesSent++;
-        if (q.Endpoint.SendTo(_tx.AsSpan(0, length), q.Server, DnsMessage.ServerPort) is not NetError.None)
+        if (q.Endpoint.SendTo(_tx.AsSpan(LengthPrefix, length), q.Server, DnsMessage.ServerPort) is not NetError.None)
             q.Deadline = now;   // no route to this server: try the next one at once
+    }
+
+    // RFC 1035 4.2.2: over TCP the message goes after its length in two bytes; a new connection per attempt.
+    private void SendTcp(PendingQuery q, int length, TimeSpan now)
+    {
+        q.DropTcp();
+        q.Deadline = now + _options.TcpQueryTimeout;
+        Statistics.QueriesSent++;
+        Statistics.TcpQueriesSent++;
+        BinaryPrimitives.WriteUInt16BigEndian(_tx, (ushort)length);
+        try
+        {
+            q.Tcp = _stack!.ConnectTcp(q.Server, DnsMessage.ServerPort, TcpOptions);
+        }
+        catch (InvalidOperationException)
+        {
+            q.Deadline = now;   // no address yet, or no port free: this attempt fails at once
+            return;
+        }
+        // Queued while the handshake runs; the ring holds a whole query, so this takes every byte.
+        q.Tcp.Send(_tx.AsSpan(0, LengthPrefix + length));
+    }
+
+    // Reads length-prefixed messages from the query's connection and takes each as an answer would be taken over UDP.
+    private void PollTcp(PendingQuery q, TimeSpan now)
+    {
+        Span<byte> prefix = stackalloc byte[LengthPrefix];
+        while (!q.Done && q.Tcp is { } c)
+        {
+            int n;
+            if (q.TcpLength < 0)
+            {
+                n = c.Receive(prefix[..(LengthPrefix - q.TcpFill)]);
+                if (n > 0)
+                {
+                    for (int i = 0; i < n; i++) q.TcpPrefix = (q.TcpPrefix << 8) | prefix[i];
+                    q.TcpFill += n;
+                    if (q.TcpFill < LengthPrefix) continue;
+                    int length = q.TcpPrefix;
+                    if (length < HeaderLength || length > _options.MaximumTcpMessageSize)
+                    {
+                        // Too short to be a message, or larger than the bound this resolver holds: this server cannot help.
+                        Statistics.RejectedMalformed++;
+                        NextAttempt(q, now, DnsError.TimedOut);
+                        return;
+                    }
+                    if (q.TcpMessage is null || q.TcpMessage.Length < length) q.TcpMessage = new byte[length];
+                    q.TcpLength = length;
+                    q.TcpFill = 0;
+                    continue;
+                }
+            }
+            else
+            {
+                n = c.Receive(q.TcpMessage.AsSpan(q.TcpFill, q.TcpLength - q.TcpFill));
+                if (n > 0)
+                {
+                    q.TcpFill += n;
+                    if (q.TcpFill < q.TcpLength) continue;
+                    var message = q.TcpMessage.AsSpan(0, q.TcpLength);
+                    q.TcpLength = -1;
+                    q.TcpFill = 0;
+                    q.TcpPrefix = 0;
+                    // The connection is to the server asked, on port 53: only the ID and question are left to match.
+                    Receive(q, message, q.Server, DnsMessage.ServerPort, now);
+                    continue;
+                }
+            }
+            // The server closed, reset or never answered the handshake before a whole answer came: the next server is asked.
+            if (n == 0 || (c.State == TcpState.Closed && c.Error != NetError.None))
+            {
+                Statistics.TcpFailures++;
+                NextAttempt(q, now, DnsError.TimedOut);
+                return;
+            }
+            break;
+        }
+        if (!q.Done && q.OverTcp && now >= q.Deadline)
+        {
+            Statistics.Timeouts++;
+            Statistics.TcpFailures++;
+            NextAttempt(q, now, DnsError.TimedOut);
+        }
     }
 
     // Moves to the next server, and to the next round after the last one; fails after the last round.
@@ -204,7 +311,7 @@ public sealed class DnsResolver : IStackService
         int servers = Math.Max(_stack!.DnsServers.Count, 1);
         q.ServerIndex++;
         if (q.ServerIndex % servers == 0) q.Round++;
-        if (q.Round >= _options.Attempts)
+        if (q.Round >= (q.OverTcp ? _options.TcpAttempts : _options.Attempts))
         {
             Finish(q, q.LastServerError ? DnsError.ServerFailure : reason);
             return;
@@ -240,7 +347,19 @@ public sealed class DnsResolver : IStackService
             return;
         }
         Statistics.ResponsesAccepted++;
-        if (message.IsTruncated) Statistics.Truncated++;
+        if (message.IsTruncated)
+        {
+            Statistics.Truncated++;
+            if (!q.OverTcp)
+            {
+                // RFC 7766 5: a truncated answer is asked again over TCP, of the same server first, whatever its RCODE.
+                q.OverTcp = true;
+                q.Round = 0;
+                q.LastServerError = false;
+                Send(q, now);
+                return;
+            }
+        }
         switch (message.ResponseCode)
         {
             case DnsResponseCode.NoError:
@@ -328,6 +447,8 @@ public sealed class DnsResolver : IStackService
                 q.QueryName = current;
                 q.Round = 0;
                 q.LastServerError = false;
+                q.OverTcp = false;   // a new question starts over UDP
+                q.DropTcp();
                 Send(q, now);
                 return;
             }
@@ -337,9 +458,10 @@ public sealed class DnsResolver : IStackService
             return;
         }
 
+        q.Lookup.OverTcp = q.OverTcp;
         q.Lookup.Succeed(current, q.Aliases.ToArray(), addresses.ToArray(), records.ToArray(), false, message.IsTruncated, q.Server);
         if (!message.IsTruncated && ttl > 0) Cache(q, ttl, now);
-        Close(q);
+        Close(q, graceful: true);
         q.Lookup.RaiseCompleted();
     }
 
@@ -390,10 +512,11 @@ public sealed class DnsResolver : IStackService
         q.Lookup.RaiseCompleted();
     }
 
-    private void Close(PendingQuery q)
+    private void Close(PendingQuery q, bool graceful = false)
     {
         q.Done = true;
         q.Endpoint.Close();
+        q.DropTcp(graceful);
         _pending.Remove(q);
     }
 
@@ -475,5 +598,25 @@ public sealed class DnsResolver : IStackService
         public TimeSpan Deadline { get; set; }
         public bool LastServerError { get; set; }
         public bool Done { get; set; }
+
+        // DNS over TCP: the connection of this attempt, and the message being read from it (its length once known).
+        public bool OverTcp { get; set; }
+        public TcpConnection? Tcp { get; set; }
+        public byte[]? TcpMessage { get; set; }
+        public int TcpLength { get; set; } = -1;
+        public int TcpFill { get; set; }
+        public int TcpPrefix { get; set; }
+
+        // Ends this attempt's connection and forgets the partial message: a close after a whole answer, else a reset, so that
+        // a failed attempt leaves nothing waiting in FIN-WAIT-2 on a server that went quiet.
+        public void DropTcp(bool graceful = false)
+        {
+            if (graceful) Tcp?.Close();
+            else Tcp?.Abort();
+            Tcp = null;
+            TcpLength = -1;
+            TcpFill = 0;
+            TcpPrefix = 0;
+        }
     }
 }

@@ -11,6 +11,12 @@ public sealed record DnsResolverOptions
     public int Attempts { get; init; } = 4;
     /// <summary>Lookups in flight at once (each holds a UDP port); more fail with <see cref="DnsError.TooManyQueries"/>.</summary>
     public int MaximumPendingQueries { get; init; } = 16;
+    /// <summary>Wait for a whole answer over TCP, handshake included, after a truncated UDP answer (RFC 7766).</summary>
+    public TimeSpan TcpQueryTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Rounds through the server list over TCP before a truncated lookup fails.</summary>
+    public int TcpAttempts { get; init; } = 2;
+    /// <summary>Largest answer taken over TCP (at most 65535, RFC 1035 4.2.2); a longer one is refused and the next server asked.</summary>
+    public int MaximumTcpMessageSize { get; init; } = 16384;
     /// <summary>CNAMEs followed from the name asked, within one answer and across new queries (RFC 1034 3.6.2).</summary>
     public int MaximumCnameHops { get; init; } = 8;
 

@@ -25,6 +25,10 @@ public sealed class DnsResolverStatistics
     public long ServerErrors { get; internal set; }
     /// <summary>Responses with TC set.</summary>
     public long Truncated { get; internal set; }
+    /// <summary>Queries sent over TCP after a truncated answer (counted in <see cref="QueriesSent"/> too).</summary>
+    public long TcpQueriesSent { get; internal set; }
+    /// <summary>Queries over TCP that failed: refused, reset, closed or timed out before a whole answer.</summary>
+    public long TcpFailures { get; internal set; }
     /// <summary>Cache entries evicted to make room.</summary>
     public long CacheEvictions { get; internal set; }
 
@@ -34,6 +38,7 @@ public sealed class DnsResolverStatistics
         new("dns.cache_hits", CacheHits), new("dns.cache_misses", CacheMisses), new("dns.queries_sent", QueriesSent),
         new("dns.timeouts", Timeouts), new("dns.responses_accepted", ResponsesAccepted), new("dns.rejected_source", RejectedSource),
         new("dns.rejected_id", RejectedId), new("dns.rejected_question", RejectedQuestion), new("dns.rejected_malformed", RejectedMalformed),
-        new("dns.server_errors", ServerErrors), new("dns.truncated", Truncated), new("dns.cache_evictions", CacheEvictions),
+        new("dns.server_errors", ServerErrors), new("dns.truncated", Truncated), new("dns.tcp_queries_sent", TcpQueriesSent),
+        new("dns.tcp_failures", TcpFailures), new("dns.cache_evictions", CacheEvictions),
     ];
 }

@@ -86,19 +86,9 @@ public sealed partial class TcpConnection
 
     private void SendFinIfDue(TimeSpan now)
     {
-        if (!_finQueued || DataOffset(_sndNxt) < _send.Count) return;
+        if (!_finQueued || _finSent || DataOffset(_sndNxt) < _send.Count) return;
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
-        if (_finSent)
-        {
-            // A timeout rewound SND.NXT and the data before the FIN went again: the FIN follows at its own sequence
-            // number (never a new one: a late ACK of the first FIN must still be able to acknowledge it).
-            if (_sndNxt == _sndMax - 1)
-            {
-                SendControl(_sndNxt, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
-                _sndNxt++;
-            }
-            return;
-        }
+        _finSequence ??= _sndNxt;
         if (_sndUna == _sndMax) _lastProgress = now;
         SendControl(_sndNxt, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
         _sndNxt++;
@@ -167,6 +157,7 @@ public sealed partial class TcpConnection
             _sndNxt = _sndUna;
             _highRetransmitted = _sndUna;
             _probeAt = null;
+            if (_finSent && Seq.Lt(_sndUna, _sndMax)) _finSent = false;
             _table.MarkPending(this);
         }
         _retransmitAt = now + _rto;

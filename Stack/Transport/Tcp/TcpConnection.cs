@@ -27,6 +27,7 @@ public sealed partial class TcpConnection
     private readonly uint _tsOffset;
 
     private bool _finQueued, _finSent;         // the user closed its side / our FIN is in the sequence space
+    private uint? _finSequence;                // where our FIN sits, once sent the first time
     private bool _finReceived;
     private uint? _pendingFinSequence;         // a FIN seen beyond a gap
 
@@ -425,7 +426,7 @@ public sealed partial class TcpConnection
                 SetClosed(NetError.None);   // a passive open simply goes away (RFC 9293: back to LISTEN)
                 break;
             case TcpState.TimeWait:
-                break;   // RFC 1337: a reset must not assassinate TIME-WAIT; it runs its full 2 MSL
+                break;   // RFC 1337 (fix F1): ignore a RST in TIME-WAIT rather than let it assassinate the connection
             case TcpState.Closing: case TcpState.LastAck:
                 SetClosed(NetError.None);
                 break;
@@ -491,8 +492,11 @@ public sealed partial class TcpConnection
             OnDuplicateAck(now);
 
         // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
-        if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent) || Seq.Lt(_sndNxt, _sndMax)) _table.MarkPending(this);
+        if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
 
+        // An ACK for the FIN sent before a timeout rewound the sender: the FIN is acknowledged, not to be sent again
+        // (a second FIN one sequence number later could never be acknowledged).
+        if (_finQueued && !_finSent && _finSequence is uint fin && Seq.Gt(_sndUna, fin)) _finSent = true;
         bool finAcked = _finSent && _sndUna == _sndMax;
         switch (State)
         {
