@@ -695,9 +695,10 @@ public sealed partial class TcpConnection
         int offset = (int)(segment.SequenceNumber - _rcvNxt);
         int grown = _receive.Write(offset, payload);
         if (grown < 0) { _table.Statistics.OutOfOrderDroppedCount++; _ackNow = true; _table.MarkPending(this); return; }
-        if (offset > 0 || (offset <= 0 && grown < payload.Length + offset) || _receive.Ranges > 0)
+        // In-order growth other than this segment's new bytes means it was cut short or joined data queued beyond a gap.
+        if (offset > 0 || (offset <= 0 && grown != payload.Length + offset) || _receive.Ranges > 0)
         {
-            // Out of order, or filling a gap: acknowledge at once (RFC 5681 4.2), with SACK blocks.
+            // Out of order, or filling a gap (all of it too): acknowledge at once (RFC 5681 4.2), with SACK blocks.
             if (offset > 0)
             {
                 _table.Statistics.OutOfOrderSegmentsCount++;
