@@ -23,8 +23,10 @@ public class TcpInteropTests
         _ns = NetNs.Create("tcp");
         _ns.AddTap("tap0", "192.0.2.1/24");
         _host = _ns.Start(HostProgram.Path, "up", "--tap", "tap0", "--ip", Stack + "/24", "--gw", "192.0.2.1");
-        for (int i = 0; i < 40 && !_ns.Exec(TimeSpan.FromSeconds(3), "ping", "-c", "1", "-W", "1", Stack).Succeeded; i++)
-            if (_host.HasExited) break;
+        bool answered = false;
+        for (int i = 0; i < 40 && !answered && !_host.HasExited; i++)
+            answered = _ns.Exec(TimeSpan.FromSeconds(3), "ping", "-c", "1", "-W", "1", Stack).Succeeded;
+        if (!answered) Assert.Fail($"the stack did not answer ping within 40 s: {_host.WaitForExit(TimeSpan.FromSeconds(1))}");
         _www = Directory.CreateTempSubdirectory("tcpipsharp-www-").FullName;
     }
 
@@ -105,8 +107,12 @@ public class TcpInteropTests
     [Test]
     public void A_kernel_connect_to_a_closed_stack_port_is_refused_by_a_reset()
     {
-        var r = Sh(10, $"curl -s --max-time 5 http://{Stack}:81/; echo exit=$?");
-        Assert.That(r.StandardOutput, Does.Contain("exit=7"), "curl's 'failed to connect' (ECONNREFUSED): " + r);
+        // curl's exit 7 alone would also follow "no route to host"; the stack's reset counter proves the refusal came from it.
+        var before = Sh(10, $"curl -s http://{Stack}/").StandardOutput;
+        var r = Sh(10, $"curl -sv --max-time 5 http://{Stack}:81/ 2>&1; echo exit=$?");
+        Assert.That(r.StandardOutput, Does.Contain("Connection refused").And.Contain("exit=7"), "curl's 'failed to connect' (ECONNREFUSED): " + r);
+        var after = Sh(10, $"curl -s http://{Stack}/").StandardOutput;
+        Assert.That(ResetsSent(after), Is.GreaterThan(ResetsSent(before)), "the stack sent the reset");
     }
 
     [Test]
@@ -128,5 +134,12 @@ public class TcpInteropTests
         var refused = _ns.Exec(TimeSpan.FromSeconds(30), HostProgram.Path, "get", "http://198.51.100.1:8081/", "--tap", "tap1", "--ip", "198.51.100.2/24");
         Assert.That(refused.ExitCode, Is.EqualTo(1), refused.ToString());
         Assert.That(refused.StandardError, Does.Contain("ConnectionRefused"), refused.ToString());
+    }
+
+    private static long ResetsSent(string statusPage)
+    {
+        foreach (var line in statusPage.Split('\n'))
+            if (line.StartsWith("tcp.resets_sent", StringComparison.Ordinal)) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        return 0;
     }
 }
