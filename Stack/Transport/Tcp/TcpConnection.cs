@@ -223,6 +223,19 @@ public sealed partial class TcpConnection
         else _softError = error;
     }
 
+    /// <summary>
+    /// RFC 1122 4.2.2.13 and RFC 6191: a new SYN for this four-tuple may end TIME-WAIT and open a new connection when it
+    /// cannot be an old duplicate: its timestamp is newer than the last one seen, or without timestamps its sequence
+    /// number is above RCV.NXT.
+    /// </summary>
+    internal bool YieldsToNewSyn(TcpSegment segment, in TcpOptions options)
+    {
+        if (State != TcpState.TimeWait || (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != TcpFlags.Syn) return false;
+        bool newer = _timestamps && options.Timestamp is TcpTimestamp ts ? (int)(ts.Value - _tsRecent) > 0 : Seq.Gt(segment.SequenceNumber, _rcvNxt);
+        if (newer) SetClosed(NetError.None);
+        return newer;
+    }
+
     // ------------------------------------------------------------------ opening
 
     internal void Open(TimeSpan now)

@@ -117,7 +117,7 @@ internal sealed class TcpTable
         Now = now;
         if (TcpOptions.TryParse(segment.Options, out var options) != WireError.None) options = default;   // RFC 9293: ignore what can't be parsed
         var key = new TcpKey(ip.Source.Value, segment.SourcePort, segment.DestinationPort);
-        if (_connections.TryGetValue(key, out var connection))
+        if (_connections.TryGetValue(key, out var connection) && !connection.YieldsToNewSyn(segment, options))
         {
             connection.OnSegment(segment, options, now);
             Scheduled(connection);
