@@ -18,6 +18,8 @@ internal static class Program
                                  ping HOST from the stack
           {GetCommand.Usage}
                                  fetch a URL from the stack (a client over TCP)
+          {SendCommand.Usage}
+                                 send a file (or stdin) to a TCP peer from the stack, then half-close
           {ResolveCommand.Usage}
                                  look NAME up with the stack's DNS resolver (server from --dns or --dhcp)
           {ReplayCommand.Usage}
@@ -72,6 +74,8 @@ internal static class Program
                     return PingCommand.Run(rest);
                 case "get":
                     return GetCommand.Run(rest);
+                case "send":
+                    return SendCommand.Run(rest);
                 case "resolve":
                     return ResolveCommand.Run(rest);
                 case "replay":
@@ -88,7 +92,7 @@ internal static class Program
             error.WriteLine($"tcpipsharp {args[0]}: {e.Message}");
             error.WriteLine("usage: tcpipsharp " + args[0] switch
             {
-                "up" => UpCommand.Usage, "ping" => PingCommand.Usage, "get" => GetCommand.Usage, "resolve" => ResolveCommand.Usage,
+                "up" => UpCommand.Usage, "ping" => PingCommand.Usage, "get" => GetCommand.Usage, "send" => SendCommand.Usage, "resolve" => ResolveCommand.Usage,
                 "replay" => ReplayCommand.Usage, "demo" => DemoCommand.Usage, _ => args[0],
             });
             return 2;

@@ -47,7 +47,16 @@ internal static class GetCommand
         double seconds = watch.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"get: {fetch.Status ?? "no response"}; {fetch.BodyBytes} body bytes in {seconds:0.000} s ({fetch.BodyBytes * 8 / seconds / 1e6:0.0} Mbit/s){(fetch.Failure is null ? "" : "; " + fetch.Failure)}"));
+        Console.Error.WriteLine(RetransmitLine("get", stack));
         return fetch.Failure is null && fetch.Status is not null && fetch.Status.Contains(" 200 ", StringComparison.Ordinal) ? 0 : 1;
+    }
+
+    /// <summary>One line of the TCP counters that tell how a transfer recovered from loss.</summary>
+    internal static string RetransmitLine(string command, NetworkStack stack)
+    {
+        var values = stack.Statistics.TcpDetail.All().ToDictionary(p => p.Name, p => p.Read());
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{command}: tcp retransmits timeout={values["tcp.retransmits_timeout"]} fast={values["tcp.retransmits_fast"]} sack={values["tcp.retransmits_sack"]} tlp={values["tcp.tail_loss_probes"]}; out_of_order={values["tcp.out_of_order"]} duplicate_acks={values["tcp.duplicate_acks"]} segments_sent={values["tcp.segments_sent"]}");
     }
 
     // Waits for a DHCP lease when --dhcp runs, resolves the host (a numeric address is answered at once), then fetches.

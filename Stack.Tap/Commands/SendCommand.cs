@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using TcpIpSharp.Tap.Cli;
+using TcpIpSharp.Transport.Tcp;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Tap.Commands;
+
+/// <summary>
+/// <c>tcpipsharp send A.B.C.D PORT [-i FILE]</c>: a TCP client that connects from the stack, sends a file (or standard
+/// input) to the peer, half-closes, and waits for the peer to close, as <c>nc -N</c> does. It is the stack's side of an
+/// upload to a kernel sink (<c>socat -u TCP-LISTEN:PORT -</c>).
+/// </summary>
+internal static class SendCommand
+{
+    public const string Usage = "send A.B.C.D PORT [-i FILE] [--timeout SECONDS] " + HostSetup.Usage;
+
+    public static int Run(string[] args)
+    {
+        var cl = new CommandLine(args, HostSetup.Switches);
+        if (cl.Positional.Count != 2) throw new UsageException("send takes an address and a port");
+        var address = CommandLine.ParseAddress(cl.Positional[0], "address");
+        if (!ushort.TryParse(cl.Positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port) || port == 0)
+            throw new UsageException($"'{cl.Positional[1]}' is not a port (1-65535)");
+        if (cl.Has("--dhcp")) throw new UsageException("send takes --ip; --dhcp is not supported here");
+        var timeout = TimeSpan.FromSeconds(cl.GetDouble("--timeout", 300));
+        var clock = new SystemClock();
+        using var stack = HostSetup.Create(cl, clock);
+        using var input = cl.Get("-i") is string path ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20) : Console.OpenStandardInput();
+        var upload = new Upload(address, port, input, timeout);
+        var driver = new StackDriver(stack, clock);
+        driver.Add(upload);
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        upload.Done = stop.Cancel;
+        var watch = Stopwatch.StartNew();
+        driver.Run(stop.Token);
+        double seconds = upload.Seconds > 0 ? upload.Seconds : watch.Elapsed.TotalSeconds;
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"send: {upload.Sent} bytes to {address}:{port} in {seconds:0.000} s ({upload.Sent * 8 / seconds / 1e6:0.0} Mbit/s){(upload.Failure is null ? "" : "; " + upload.Failure)}"));
+        Console.Error.WriteLine(GetCommand.RetransmitLine("send", stack));
+        return upload.Failure is null ? 0 : 1;
+    }
+
+    // Connects, then keeps the send ring full from the input; at its end half-closes and waits for the peer's FIN.
+    private sealed class Upload(Ipv4Address address, ushort port, Stream input, TimeSpan timeout) : IStackService
+    {
+        private TcpConnection? _connection;
+        private readonly byte[] _buffer = new byte[256 * 1024];
+        private readonly byte[] _drain = new byte[4096];
+        private int _pending, _offset;
+        private bool _inputDone, _finished;
+        private TimeSpan _deadline, _started;
+        public long Sent { get; private set; }
+        public double Seconds { get; private set; }
+        public string? Failure { get; private set; }
+        public Action? Done { get; set; }
+        public TimeSpan? NextDeadline => _finished ? null : _deadline;
+
+        public void Start(NetworkStack stack, TimeSpan now)
+        {
+            _deadline = now + timeout;
+            _started = now;
+            _connection = stack.ConnectTcp(address, port);
+        }
+
+        public void Poll(NetworkStack stack, TimeSpan now)
+        {
+            if (_finished || _connection is not { } c) return;
+            if (now >= _deadline) { Finish(now, $"timed out after {timeout.TotalSeconds} s ({c})"); return; }
+            if (c.State == TcpState.Closed)
+            {
+                Finish(now, c.Error != NetError.None ? $"connection failed: {c.Error}" : _inputDone ? null : "the peer closed before all was sent");
+                return;
+            }
+            if (c.State is TcpState.SynSent or TcpState.SynReceived) return;
+            while (!_inputDone && c.SendSpace > 0)
+            {
+                if (_pending == 0)
+                {
+                    _offset = 0;
+                    _pending = input.Read(_buffer, 0, Math.Min(_buffer.Length, c.SendSpace));
+                    if (_pending == 0) { _inputDone = true; c.Shutdown(); break; }
+                }
+                int n = c.Send(_buffer.AsSpan(_offset, _pending));
+                if (n == 0) break;
+                _offset += n;
+                _pending -= n;
+                Sent += n;
+            }
+            // Whatever the peer says back is read and dropped; its FIN ends the upload.
+            while (c.Receive(_drain) > 0) { }
+            if (_inputDone && c.IsEndOfStream) { c.Close(); Finish(now, null); }
+        }
+
+        private void Finish(TimeSpan now, string? failure)
+        {
+            _finished = true;
+            Failure = failure;
+            Seconds = (now - _started).TotalSeconds;
+            Done?.Invoke();
+        }
+    }
+}
