@@ -24,6 +24,7 @@ public sealed partial class TcpConnection
     {
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
         // RFC 6691: the MSS counts data only; the options each segment carries come out of it.
+        if (_inRecovery && _pipeRecovery) { SendWhilePipeAllows(now); return; }
         int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
         for (int budget = SegmentsPerFlush; budget > 0; budget--)
         {
@@ -152,6 +153,7 @@ public sealed partial class TcpConnection
             _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: true);
             _cwnd = (uint)_mss;
             _inRecovery = false;
+            _pipeRecovery = false;
             _dupAcks = 0;
             _sackCount = 0;   // RFC 2018 8: the receiver may have discarded SACKed data
             _sndNxt = _sndUna;

@@ -213,6 +213,7 @@ public sealed partial class TcpConnection
                 _cwnd = (uint)_mss;
                 _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
                 _highRetransmitted = _sndUna;
+                _inRecovery = _pipeRecovery = false;
                 _table.MarkPending(this);
             }
             return;
@@ -561,8 +562,10 @@ public sealed partial class TcpConnection
             {
                 // RFC 6582 3.2 step 3 (full acknowledgment), option 1: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
                 _inRecovery = false;
+                _pipeRecovery = false;
                 _cwnd = Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
             }
+            else if (_pipeRecovery) OnPipeRecoveryAck(now);   // RFC 6675 5 (C): pipe decides, cwnd stays
             else
             {
                 // Partial acknowledgment: retransmit the next hole, deflate the window.
@@ -586,6 +589,7 @@ public sealed partial class TcpConnection
     {
         _dupAcks++;
         _table.Statistics.DuplicateAcksCount++;
+        if (_inRecovery && _pipeRecovery) { OnPipeRecoveryAck(now); return; }
         if (_inRecovery)
         {
             _cwnd += (uint)_mss;   // RFC 5681 3.2 step 4: inflate for each segment that left the network
@@ -608,7 +612,13 @@ public sealed partial class TcpConnection
             _limitedTransmit = (uint)(_dupAcks * _mss);
             _table.MarkPending(this);
         }
-        if (_dupAcks >= threshold || (_sack && _sackCount > 0 && SackedBytes() >= 3 * _mss && _dupAcks >= 1))
+        if (_sack)
+        {
+            // RFC 6675 5: enter recovery on DupThresh duplicates or when the scoreboard shows the first segment lost.
+            if (_dupAcks >= threshold || IsLost(_sndUna)) EnterPipeRecovery(now);
+            return;
+        }
+        if (_dupAcks >= threshold)
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
             _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
@@ -660,13 +670,6 @@ public sealed partial class TcpConnection
         Array.Copy(_sackLeft, i + 1, _sackLeft, i, _sackCount - i - 1);
         Array.Copy(_sackRight, i + 1, _sackRight, i, _sackCount - i - 1);
         _sackCount--;
-    }
-
-    private uint SackedBytes()
-    {
-        uint n = 0;
-        for (int i = 0; i < _sackCount; i++) n += _sackRight[i] - _sackLeft[i];
-        return n;
     }
 
     // Retransmits the first unacknowledged, un-SACKed segment at or after the last one retransmitted in this recovery.

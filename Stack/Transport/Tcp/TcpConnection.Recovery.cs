@@ -1,0 +1,142 @@
+namespace TcpIpSharp.Transport.Tcp;
+
+// Loss recovery guided by SACK, per RFC 6675: IsLost, the pipe estimate and NextSeg. Used when both ends agreed on
+// SACK; a connection without SACK keeps NewReno's recovery (RFC 6582) in TcpConnection.cs.
+public sealed partial class TcpConnection
+{
+    private const int DupThresh = 3;
+
+    // True while recovery is driven by pipe (RFC 6675 5) rather than by NewReno's inflated window.
+    private bool _pipeRecovery;
+
+    // RFC 6675 4 IsLost: more than (DupThresh - 1) * SMSS bytes, or DupThresh or more segments, SACKed above seq.
+    // The scoreboard holds merged blocks; a block's segments are counted as its length over SMSS, rounded up.
+    private bool IsLost(uint seq)
+    {
+        uint bytes = 0;
+        int segments = 0, mss = Math.Max(_mss, 1);
+        for (int i = _sackCount - 1; i >= 0 && Seq.Gt(_sackRight[i], seq); i--)
+        {
+            uint left = Seq.Max(_sackLeft[i], seq + 1), length = _sackRight[i] - left;
+            bytes += length;
+            segments += (int)((length + (uint)mss - 1) / (uint)mss);
+        }
+        return bytes > (uint)((DupThresh - 1) * mss) || segments >= DupThresh;
+    }
+
+    // RFC 6675 4 SetPipe: for every unSACKed octet between HighACK and HighData, one if it is not lost, and one more
+    // if it was retransmitted (at or below HighRxt). IsLost is the same for every octet of one gap between SACK
+    // blocks, so the sum is taken gap by gap.
+    private uint Pipe()
+    {
+        uint pipe = 0, from = _sndUna;
+        for (int i = 0; i <= _sackCount; i++)
+        {
+            uint to = i < _sackCount ? _sackLeft[i] : _sndMax;
+            if (Seq.Lt(from, to))
+            {
+                if (!IsLost(from)) pipe += to - from;
+                if (Seq.Lt(from, _highRetransmitted)) pipe += Seq.Min(to, _highRetransmitted) - from;
+            }
+            if (i < _sackCount) from = Seq.Max(from, _sackRight[i]);
+        }
+        return pipe;
+    }
+
+    // RFC 6675 5 steps 4.1-4.4: enter recovery, resend the first segment presumed dropped, then send what pipe allows.
+    private void EnterPipeRecovery(TimeSpan now)
+    {
+        _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
+        _cwnd = _ssthresh;
+        _recover = _sndMax;
+        _inRecovery = true;
+        _pipeRecovery = true;
+        _highRetransmitted = _sndUna;
+        _table.Statistics.FastRetransmitsCount++;
+        RetransmitFrom(_sndUna, now);
+        SendWhilePipeAllows(now);
+    }
+
+    // RFC 6675 5 step (C): while cwnd - pipe >= SMSS, send the segment NextSeg names; nothing when it names none.
+    private void SendWhilePipeAllows(TimeSpan now)
+    {
+        int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
+        for (int budget = SegmentsPerFlush; budget > 0; budget--)
+        {
+            uint pipe = Pipe();
+            if (_cwnd < pipe || _cwnd - pipe < (uint)segmentSize) return;
+            if (!SendNextSegment(segmentSize, now)) return;
+        }
+        _table.MarkPending(this);
+    }
+
+    // RFC 6675 4 NextSeg, rules 1-3 (rule 4, the rescue retransmission, is not used: the tail probe and the RTO cover it).
+    private bool SendNextSegment(int segmentSize, TimeSpan now)
+    {
+        uint highestSacked = _sackCount > 0 ? _sackRight[_sackCount - 1] : _sndUna;
+        // Rule 1: the first unSACKed octet above HighRxt, below the highest SACKed octet, that IsLost.
+        // Rule 3 (kept as the fallback): the same octet when it is not (yet) lost, if rule 2 has nothing.
+        uint candidate = FirstUnsackedFrom(Seq.Max(_sndUna, _highRetransmitted));
+        bool below = Seq.Lt(candidate, highestSacked);
+        if (below && IsLost(candidate)) return RetransmitFrom(candidate, now);
+        // Rule 2: new data, if the receiver's window has room for it.
+        int sentOffset = DataOffset(_sndNxt), unsent = _send.Count - sentOffset;
+        if (unsent > 0 && Seq.Ge(_sndNxt, _sndMax))
+        {
+            uint windowEnd = _sndUna + _sndWnd;
+            int length = (int)Math.Min(Math.Min(segmentSize, unsent), Seq.Gt(windowEnd, _sndNxt) ? windowEnd - _sndNxt : 0u);
+            if (length == Math.Min(segmentSize, unsent))
+            {
+                SendData(_sndNxt, sentOffset, length, now, retransmit: false);
+                _sndNxt += (uint)length;
+                _sndMax = _sndNxt;
+                return true;
+            }
+        }
+        if (below) return RetransmitFrom(candidate, now);
+        return false;
+    }
+
+    // The first octet at or after seq that no SACK block covers.
+    private uint FirstUnsackedFrom(uint seq)
+    {
+        for (int i = 0; i < _sackCount; i++)
+        {
+            if (Seq.Lt(seq, _sackLeft[i])) break;
+            if (Seq.Lt(seq, _sackRight[i])) seq = _sackRight[i];
+        }
+        return seq;
+    }
+
+    // Resends one segment from seq, stopping at the next SACK block; moves HighRxt past it. False when nothing was sent.
+    private bool RetransmitFrom(uint from, TimeSpan now)
+    {
+        if (!Seq.Lt(from, _sndMax)) return false;
+        uint end = from + (uint)Math.Max(1, _mss - SegmentOptions(now).Length);
+        for (int i = 0; i < _sackCount; i++) if (Seq.Gt(_sackLeft[i], from)) { end = Seq.Min(end, _sackLeft[i]); break; }
+        end = Seq.Min(end, _sndMax);
+        int dataStart = DataOffset(from), dataEnd = DataOffset(end);
+        if (from == _sndUna) _unaRetransmittedAt = now;
+        if (dataEnd > dataStart) SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
+        else if (_finSent && end == _sndMax) SendControl(_sndMax - 1, 0, Wire.TcpFlags.Fin | Wire.TcpFlags.Ack, now);
+        else return false;
+        if (Seq.Gt(end, _highRetransmitted)) _highRetransmitted = end;
+        if (_sackCount > 0) _table.Statistics.SackRetransmitsCount++;
+        return true;
+    }
+
+    // In pipe recovery, a duplicate ACK (new SACK information) or a partial ACK only updates the scoreboard; what may
+    // be sent is decided by pipe. A first hole resent long ago whose ACK has not come means the resend was lost too
+    // (RFC 8985 in spirit): it is sent once more.
+    private void OnPipeRecoveryAck(TimeSpan now)
+    {
+        if (Seq.Lt(_sndUna, _highRetransmitted) && now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
+        {
+            _table.Statistics.LostRetransmitsCount++;
+            uint high = _highRetransmitted;
+            RetransmitFrom(_sndUna, now);
+            _highRetransmitted = Seq.Max(high, _highRetransmitted);
+        }
+        SendWhilePipeAllows(now);
+    }
+}
