@@ -747,7 +747,13 @@ public sealed partial class TcpConnection
         uint finSequence = segment.SequenceNumber + (uint)segment.Payload.Length;
         if (finSequence != _rcvNxt)
         {
-            if (Seq.Gt(finSequence, _rcvNxt)) _pendingFinSequence = finSequence;
+            if (Seq.Gt(finSequence, _rcvNxt))
+            {
+                _pendingFinSequence = finSequence;
+                // RFC 5681 4.2: an out-of-order segment (a FIN beyond a hole, too) draws an immediate duplicate ACK.
+                _ackNow = true;
+                _table.MarkPending(this);
+            }
             return;
         }
         TakeFin(now);
