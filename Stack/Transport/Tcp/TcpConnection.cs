@@ -524,8 +524,11 @@ public sealed partial class TcpConnection
                 SetClosed(NetError.None);
                 return false;
             case TcpState.TimeWait:
-                _ackNow = true;
+                // RFC 9293 3.10.7.4 fifth: acknowledge what arrives (a retransmitted FIN) and restart the 2 MSL timeout.
+                // Only what occupies sequence space: answering bare ACKs would make two TIME-WAIT ends (a simultaneous
+                // close) ACK each other forever; Linux is silent there too.
                 _timeWaitUntil = now + _options.TimeWaitTimeout;
+                if (segment.SequenceLength > 0) { _ackNow = true; _table.MarkPending(this); }
                 break;
         }
         return true;
