@@ -217,9 +217,14 @@ public sealed partial class TcpConnection
             }
             return;
         }
-        var error = type == IcmpType.DestinationUnreachable && code is 2 or 3 ? NetError.ConnectionRefused : NetError.HostUnreachable;
-        // Linux's rule: while connecting the error is fatal; once synchronized it is soft, kept for a later timeout.
-        if (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null)) SetClosed(error);
+        // RFC 1122 4.2.3.9: protocol and port unreachable (codes 2, 3) are hard errors; net and host unreachable, time
+        // exceeded and the rest are soft: TCP MUST NOT abort on them, and keeps them to explain a later timeout.
+        bool hard = type == IcmpType.DestinationUnreachable && code is 2 or 3;
+        var error = hard ? NetError.ConnectionRefused
+            : type == IcmpType.DestinationUnreachable && code == 0 ? NetError.NetworkUnreachable : NetError.HostUnreachable;
+        // A hard error aborts a connect (RFC 1122 SHOULD); once synchronized it is soft too (RFC 5461). Unlike Linux, a
+        // soft error does not abort a connect (RFC 5461 4 notes that this violates RFC 1122).
+        if (hard && (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null))) SetClosed(error);
         else _softError = error;
     }
 
