@@ -714,10 +714,12 @@ public sealed partial class TcpConnection
         var payload = segment.Payload;
         if (payload.IsEmpty || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return;
         int offset = (int)(segment.SequenceNumber - _rcvNxt);
+        bool heldBeyond = _receive.Ranges > 0;
         int grown = _receive.Write(offset, payload);
         if (grown < 0) { _table.Statistics.OutOfOrderDroppedCount++; _ackNow = true; _table.MarkPending(this); return; }
         // In-order growth other than this segment's new bytes means it was cut short or joined data queued beyond a gap.
-        if (offset > 0 || (offset <= 0 && grown != payload.Length + offset) || _receive.Ranges > 0)
+        // RFC 5681 4.2: so does a segment that fills a gap, even one that covers all the data held beyond it.
+        if (offset > 0 || (offset <= 0 && grown != payload.Length + offset) || _receive.Ranges > 0 || (heldBeyond && grown > 0))
         {
             // Out of order, or filling a gap (all of it too): acknowledge at once (RFC 5681 4.2), with SACK blocks.
             if (offset > 0)
