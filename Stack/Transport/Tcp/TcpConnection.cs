@@ -33,6 +33,7 @@ public sealed partial class TcpConnection
 
     // Timers (null: not running).
     private TimeSpan? _retransmitAt, _delayedAckAt, _timeWaitUntil, _finWait2Until, _persistAt, _keepaliveAt;
+    private TimeSpan? _persistSince;           // when the peer's zero window began holding our data (RFC 6429 user timeout)
     private TimeSpan _lastReceived, _lastProgress;
     private int _retransmissions, _persistBackoff, _keepaliveProbes;
     private bool _ackNow;
@@ -499,7 +500,7 @@ public sealed partial class TcpConnection
             _sndWl1 = segment.SequenceNumber;
             _sndWl2 = ack;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            if (_sndWnd > 0) { _persistAt = null; _persistBackoff = 0; }
+            if (_sndWnd > 0) { _persistAt = _persistSince = null; _persistBackoff = 0; }
         }
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
@@ -805,7 +806,7 @@ public sealed partial class TcpConnection
     private void EnterTimeWait(TimeSpan now)
     {
         State = TcpState.TimeWait;
-        _retransmitAt = _persistAt = _finWait2Until = _keepaliveAt = null;
+        _retransmitAt = _persistAt = _persistSince = _finWait2Until = _keepaliveAt = null;
         _timeWaitUntil = now + _options.TimeWaitTimeout;
         Notify();
     }
@@ -815,7 +816,7 @@ public sealed partial class TcpConnection
         if (State == TcpState.Closed) return;
         State = TcpState.Closed;
         if (Error == NetError.None) Error = error;
-        _retransmitAt = _delayedAckAt = _timeWaitUntil = _finWait2Until = _persistAt = _keepaliveAt = null;
+        _retransmitAt = _delayedAckAt = _timeWaitUntil = _finWait2Until = _persistAt = _persistSince = _keepaliveAt = null;
         _table.Remove(this);
         Notify();
     }
