@@ -265,7 +265,7 @@ public class StateMatrixTests
 
     // ------------------------------------------------------------------ driving a connection into each state
 
-    private sealed class Setup(RawPeer peer, Numbers numbers, ushort localPort, TcpConnection? connection)
+    internal sealed class Setup(RawPeer peer, Numbers numbers, ushort localPort, TcpConnection? connection)
     {
         public RawPeer Peer { get; } = peer;
         public Numbers Numbers { get; } = numbers;
@@ -275,21 +275,14 @@ public class StateMatrixTests
 
     private static readonly byte[] MssOption = [2, 4, 0x03, 0xe8];   // MSS 1000
 
-    private static TcpConnectionOptions Options => new()
+    internal static TcpConnectionOptions Options => new()
     {
         ReceiveBufferSize = Window,
         // RTO at least 1 s: no retransmission (of a SYN, SYN-ACK or FIN) falls into the 250 ms watched after a probe.
         MinRetransmissionTimeout = TimeSpan.FromSeconds(1),
     };
 
-    private static Setup Drive(TcpState target)
-    {
-        var peer = new RawPeer(Options);
-        try { return DriveWith(peer, target); }
-        catch { peer.Dispose(); throw; }
-    }
-
-    private static Setup DriveWith(RawPeer peer, TcpState target)
+    internal static Setup DriveWith(RawPeer peer, TcpState target)
     {
         const ushort port = 8080;
         if (target == TcpState.Listen)
@@ -422,7 +415,7 @@ public class StateMatrixTests
             + $"expected one of:\n{string.Join("\n", failures)}");
     }
 
-    private static TcpState ResultingState(RawPeer peer, Setup setup, ushort remotePort)
+    internal static TcpState ResultingState(RawPeer peer, Setup setup, ushort remotePort)
     {
         var found = peer.Find(setup.LocalPort, remotePort);
         if (found is not null) return found.State;
