@@ -407,7 +407,11 @@ public class StateMatrixTests
         foreach (var o in outcomes)
         {
             string? why = Mismatch(o, replies, sentAt, after, error);
-            if (why is null) return;   // one allowed outcome matched
+            if (why is null)
+            {
+                TestContext.Out.WriteLine($"matched [{o.Rule}]{(outcomes.Length > 1 ? $" (one of {outcomes.Length} allowed)" : "")}");
+                return;
+            }
             failures.Add($"  {o}\n    -> {why}");
         }
         Assert.Fail($"{state} <- {kind} {flags} seq {seq} (RCV.NXT {n.RcvNxt}, RCV.WND {Window}, SND.NXT {n.SndNxt}) at {position}:\n"
