@@ -83,9 +83,9 @@ public class StateMatrixTests
     }
 
     /// <summary>One acceptable outcome: these replies in order and nothing else, then this state (and error when not null).</summary>
-    internal sealed record Outcome(string Rule, Reply[] Replies, TcpState State, NetError? Error = null)
+    internal sealed record Outcome(string Rule, Reply[] Replies, TcpState State, NetError? Error = null, int Readable = 0)
     {
-        public override string ToString() => $"[{Rule}] replies: {(Replies.Length == 0 ? "none" : string.Join(", ", Replies))}; then {State}{(Error is { } e ? $" ({e})" : "")}";
+        public override string ToString() => $"[{Rule}] replies: {(Replies.Length == 0 ? "none" : string.Join(", ", Replies))}; then {State}{(Error is { } e ? $" ({e})" : "")}, {Readable} bytes readable";
     }
 
     internal static int SegmentLength(SegmentKind kind) => kind switch
@@ -231,7 +231,7 @@ public class StateMatrixTests
             if (finReceived) return [One("9293 3.10.7.4 seventh: text after the peer's FIN is ignored", after)];
             if (seq == n.RcvNxt)
                 return [One("9293 3.10.7.4 seventh + 3.8.6.3: in-order text is taken and acknowledged, perhaps delayed", after, null,
-                    Ack(n.RcvNxt + DataLength, Delayed))];
+                    Ack(n.RcvNxt + DataLength, Delayed)) with { Readable = DataLength }];
             return [One("9293 3.10.7.4 seventh + 5681 4.2: out-of-order text is queued and draws an immediate duplicate ACK", after, null, AckNow())];
         }
 
@@ -402,11 +402,12 @@ public class StateMatrixTests
         var replies = peer.Take();
         var after = ResultingState(peer, setup, remotePort);
         var error = setup.Connection?.Error;
+        int readable = setup.Connection?.Available ?? 0;
 
         var failures = new List<string>();
         foreach (var o in outcomes)
         {
-            string? why = Mismatch(o, replies, sentAt, after, error);
+            string? why = Mismatch(o, replies, sentAt, after, error) ?? (readable == o.Readable ? null : $"{readable} bytes readable, expected {o.Readable}");
             if (why is null)
             {
                 TestContext.Out.WriteLine($"matched [{o.Rule}]{(outcomes.Length > 1 ? $" (one of {outcomes.Length} allowed)" : "")}");
@@ -415,7 +416,7 @@ public class StateMatrixTests
             failures.Add($"  {o}\n    -> {why}");
         }
         Assert.Fail($"{state} <- {kind} {flags} seq {seq} (RCV.NXT {n.RcvNxt}, RCV.WND {Window}, SND.NXT {n.SndNxt}) at {position}:\n"
-            + $"stack replied: {(replies.Count == 0 ? "nothing" : string.Join("; ", replies))}, then {after} (error {error})\n"
+            + $"stack replied: {(replies.Count == 0 ? "nothing" : string.Join("; ", replies))}, then {after} (error {error}, {readable} bytes readable)\n"
             + $"expected one of:\n{string.Join("\n", failures)}");
     }
 
