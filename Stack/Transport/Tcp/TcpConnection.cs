@@ -328,12 +328,21 @@ public sealed partial class TcpConnection
         if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
         if (!CheckTimestamp(segment, options, now)) return;
         if (State == TcpState.SynReceived && Listener is null && TakeSimultaneousSynAck(segment, now)) return;
+        // RFC 9293 3.10.7.4: with a zero window a segment with SEG.LEN > 0 is not acceptable, but its ACK (and RST) is
+        // still processed ("special allowance"): its text and FIN are not taken, and it is answered with an ACK.
+        bool ackOnly = ReceiveWindow == 0 && segment.SequenceLength > 0;
         if (!CheckSequence(segment, now)) return;
         if ((segment.Flags & TcpFlags.Rst) != 0) { OnReset(segment, now); return; }
         if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
         if ((segment.Flags & TcpFlags.Ack) == 0) return;
         if (!OnAck(segment, options, now)) return;
         if (State is TcpState.Closed) return;
+        if (ackOnly)
+        {
+            _table.Statistics.OutOfWindowCount++;
+            SendAck(now);
+            return;
+        }
         OnText(segment, now);
         OnFin(segment, now);
         if (_receive.Readable > 0 || _finReceived) Notify();
