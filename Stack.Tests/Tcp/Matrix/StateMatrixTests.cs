@@ -420,6 +420,94 @@ public class StateMatrixTests
             + $"expected one of:\n{string.Join("\n", failures)}");
     }
 
+    // ------------------------------------------------------------------ a zero receive window
+
+    public static IEnumerable<TestCaseData> ZeroWindowCases()
+    {
+        foreach (var kind in Enum.GetValues<SegmentKind>())
+            foreach (var position in new[] { WindowPosition.LeftOf, WindowPosition.LeftEdge, WindowPosition.RightOf })
+                yield return new TestCaseData(kind, position).SetArgDisplayNames(kind.ToString(), position.ToString());
+    }
+
+    /// <summary>
+    /// RFC 9293 3.10.7.4 first, with RCV.WND = 0: a segment of length 0 is acceptable only at RCV.NXT, one of length
+    /// &gt; 0 never ("special allowance should be made to accept valid ACKs, URGs, and RSTs", so an ACK or RST at
+    /// RCV.NXT is processed). Unacceptable segments get &lt;SEQ=SND.NXT&gt;&lt;ACK=RCV.NXT&gt;&lt;CTL=ACK&gt;, RSTs are
+    /// dropped; a SYN is answered with the same ACK either way (RFC 5961 4.2). Nothing more is taken into the ring.
+    /// </summary>
+    internal static Outcome[] ZeroWindowOracle(SegmentKind kind, WindowPosition position, Numbers n)
+    {
+        uint seq = position switch
+        {
+            WindowPosition.LeftOf => n.RcvNxt - (uint)Math.Max(SegmentLength(kind), 1),
+            WindowPosition.LeftEdge => n.RcvNxt,
+            _ => n.RcvNxt + 1,
+        };
+        var ack = new Reply(TcpFlags.Ack, n.SndNxt, n.RcvNxt, Immediate);
+        bool atNext = seq == n.RcvNxt;
+        return kind switch
+        {
+            SegmentKind.Rst when atNext => [new("9293 3.10.7.4 first/second: a RST at RCV.NXT is acceptable with a zero window and resets", [], TcpState.Closed, NetError.ConnectionReset)],
+            SegmentKind.Rst => [new("9293 3.10.7.4 first: a RST not at RCV.NXT is unacceptable with a zero window: dropped", [], TcpState.Established, null, ZeroWindowFill)],
+            SegmentKind.Ack when atNext => [new("9293 3.10.7.4 first: an ACK at RCV.NXT is acceptable with a zero window", [], TcpState.Established, null, ZeroWindowFill)],
+            _ => [new("9293 3.10.7.4 first: unacceptable with a zero window: ACK and drop", [ack], TcpState.Established, null, ZeroWindowFill)],
+        };
+    }
+
+    private const int ZeroWindowFill = Window;
+
+    [TestCaseSource(nameof(ZeroWindowCases))]
+    public void Segment_into_a_zero_window(SegmentKind kind, WindowPosition position)
+    {
+        using var peer = new RawPeer(Options);
+        var setup = DriveWith(peer, TcpState.Established);
+        var n = setup.Numbers;
+        // Fill the ring (4000 bytes the reader does not take): the stack advertises a zero window.
+        for (int i = 0; i < ZeroWindowFill / 1000; i++)
+        {
+            peer.Send(TcpFlags.Psh | TcpFlags.Ack, n.RcvNxt + (uint)(i * 1000), n.SndNxt, 1000);
+            peer.Run(TimeSpan.FromMilliseconds(1));
+        }
+        peer.Run(Watch);
+        var filled = peer.Take();
+        Assert.That(filled, Is.Not.Empty);
+        Assert.That((filled[^1].Ack, filled[^1].Window), Is.EqualTo((n.RcvNxt + ZeroWindowFill, (ushort)0)), $"setup: the window closes: {string.Join("; ", filled)}");
+        n = n with { RcvNxt = n.RcvNxt + ZeroWindowFill };
+
+        var outcomes = ZeroWindowOracle(kind, position, n);
+        uint seq = position switch
+        {
+            WindowPosition.LeftOf => n.RcvNxt - (uint)Math.Max(SegmentLength(kind), 1),
+            WindowPosition.LeftEdge => n.RcvNxt,
+            _ => n.RcvNxt + 1,
+        };
+        var flags = kind switch
+        {
+            SegmentKind.Rst => TcpFlags.Rst | TcpFlags.Ack,
+            SegmentKind.Syn => TcpFlags.Syn,
+            SegmentKind.Fin => TcpFlags.Fin | TcpFlags.Ack,
+            SegmentKind.Ack => TcpFlags.Ack,
+            _ => TcpFlags.Psh | TcpFlags.Ack,
+        };
+        var sentAt = peer.Clock.Now;
+        peer.Send(flags, seq, kind == SegmentKind.Syn ? 0 : n.SndNxt, kind == SegmentKind.Data ? DataLength : 0);
+        peer.Run(Watch);
+        var replies = peer.Take();
+        var after = ResultingState(peer, setup, RawPeer.PeerPort);
+        var error = setup.Connection!.Error;
+        int readable = after == TcpState.Closed ? 0 : setup.Connection.Available;
+        var failures = new List<string>();
+        foreach (var o in outcomes)
+        {
+            string? why = Mismatch(o, replies, sentAt, after, error) ?? (after == TcpState.Closed || readable == o.Readable ? null : $"{readable} bytes readable, expected {o.Readable}");
+            if (why is null) return;
+            failures.Add($"  {o}\n    -> {why}");
+        }
+        Assert.Fail($"ESTABLISHED, RCV.WND 0 <- {kind} {flags} seq {seq} (RCV.NXT {n.RcvNxt}, SND.NXT {n.SndNxt}) at {position}:\n"
+            + $"stack replied: {(replies.Count == 0 ? "nothing" : string.Join("; ", replies))}, then {after} (error {error}, {readable} bytes readable)\n"
+            + $"expected one of:\n{string.Join("\n", failures)}");
+    }
+
     internal static TcpState ResultingState(RawPeer peer, Setup setup, ushort remotePort)
     {
         var found = peer.Find(setup.LocalPort, remotePort);
