@@ -35,7 +35,11 @@ public sealed partial class TcpConnection
             uint inFlight = _sndNxt - _sndUna;
             if (inFlight >= window)
             {
-                if (_sndWnd == 0 && _sndUna == _sndMax) _persistAt ??= now + Backoff(_rto, _persistBackoff);
+                if (_sndWnd == 0 && _sndUna == _sndMax)
+                {
+                    _persistAt ??= now + Backoff(_rto, _persistBackoff);
+                    _persistSince ??= now;
+                }
                 return;
             }
             int usable = (int)Math.Min(window - inFlight, int.MaxValue);
@@ -115,6 +119,7 @@ public sealed partial class TcpConnection
             Earliest(ref next, _keepaliveAt);
             Earliest(ref next, _probeAt);
             if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax) Earliest(ref next, _lastProgress + u);
+            if (_options.UserTimeout is TimeSpan p && _persistSince is TimeSpan since) Earliest(ref next, since + p);
             return next;
         }
     }
@@ -128,6 +133,8 @@ public sealed partial class TcpConnection
     {
         if (_timeWaitUntil <= now || (_finWait2Until <= now && State == TcpState.FinWait2)) { SetClosed(NetError.None); return; }
         if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax && now - _lastProgress >= u) { AbortTimedOut(now); return; }
+        // RFC 6429: the user timeout applies to a connection in persist too, even while the peer answers the probes.
+        if (_options.UserTimeout is TimeSpan p && _persistSince is TimeSpan since && now - since >= p) { AbortTimedOut(now); return; }
         if (_retransmitAt <= now) { OnRetransmitTimeout(now); if (State == TcpState.Closed) return; }
         if (_persistAt <= now) SendWindowProbe(now);
         if (_probeAt <= now) SendTailProbe(now);

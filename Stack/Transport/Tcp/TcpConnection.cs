@@ -33,6 +33,7 @@ public sealed partial class TcpConnection
 
     // Timers (null: not running).
     private TimeSpan? _retransmitAt, _delayedAckAt, _timeWaitUntil, _finWait2Until, _persistAt, _keepaliveAt;
+    private TimeSpan? _persistSince;           // when the peer's zero window began holding our data (RFC 6429 user timeout)
     private TimeSpan _lastReceived, _lastProgress;
     private int _retransmissions, _persistBackoff, _keepaliveProbes;
     private bool _ackNow;
@@ -218,9 +219,14 @@ public sealed partial class TcpConnection
             }
             return;
         }
-        var error = type == IcmpType.DestinationUnreachable && code is 2 or 3 ? NetError.ConnectionRefused : NetError.HostUnreachable;
-        // Linux's rule: while connecting the error is fatal; once synchronized it is soft, kept for a later timeout.
-        if (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null)) SetClosed(error);
+        // RFC 1122 4.2.3.9: protocol and port unreachable (codes 2, 3) are hard errors; net and host unreachable, time
+        // exceeded and the rest are soft: TCP MUST NOT abort on them, and keeps them to explain a later timeout.
+        bool hard = type == IcmpType.DestinationUnreachable && code is 2 or 3;
+        var error = hard ? NetError.ConnectionRefused
+            : type == IcmpType.DestinationUnreachable && code == 0 ? NetError.NetworkUnreachable : NetError.HostUnreachable;
+        // A hard error aborts a connect (RFC 1122 SHOULD); once synchronized it is soft too (RFC 5461). Unlike Linux, a
+        // soft error does not abort a connect (RFC 5461 4 notes that this violates RFC 1122).
+        if (hard && (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null))) SetClosed(error);
         else _softError = error;
     }
 
@@ -323,12 +329,21 @@ public sealed partial class TcpConnection
         if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
         if (!CheckTimestamp(segment, options, now)) return;
         if (State == TcpState.SynReceived && Listener is null && TakeSimultaneousSynAck(segment, now)) return;
+        // RFC 9293 3.10.7.4: with a zero window a segment with SEG.LEN > 0 is not acceptable, but its ACK (and RST) is
+        // still processed ("special allowance"): its text and FIN are not taken, and it is answered with an ACK.
+        bool ackOnly = ReceiveWindow == 0 && segment.SequenceLength > 0;
         if (!CheckSequence(segment, now)) return;
         if ((segment.Flags & TcpFlags.Rst) != 0) { OnReset(segment, now); return; }
         if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
         if ((segment.Flags & TcpFlags.Ack) == 0) return;
         if (!OnAck(segment, options, now)) return;
         if (State is TcpState.Closed) return;
+        if (ackOnly)
+        {
+            _table.Statistics.OutOfWindowCount++;
+            SendAck(now);
+            return;
+        }
         OnText(segment, now);
         OnFin(segment, now);
         if (_receive.Readable > 0 || _finReceived) Notify();
@@ -495,7 +510,7 @@ public sealed partial class TcpConnection
             _sndWl1 = segment.SequenceNumber;
             _sndWl2 = ack;
             _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            if (_sndWnd > 0) { _persistAt = null; _persistBackoff = 0; }
+            if (_sndWnd > 0) { _persistAt = _persistSince = null; _persistBackoff = 0; }
         }
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
@@ -525,8 +540,11 @@ public sealed partial class TcpConnection
                 SetClosed(NetError.None);
                 return false;
             case TcpState.TimeWait:
-                _ackNow = true;
+                // RFC 9293 3.10.7.4 fifth: acknowledge what arrives (a retransmitted FIN) and restart the 2 MSL timeout.
+                // Only what occupies sequence space: answering bare ACKs would make two TIME-WAIT ends (a simultaneous
+                // close) ACK each other forever; Linux is silent there too.
                 _timeWaitUntil = now + _options.TimeWaitTimeout;
+                if (segment.SequenceLength > 0) { _ackNow = true; _table.MarkPending(this); }
                 break;
         }
         return true;
@@ -709,10 +727,12 @@ public sealed partial class TcpConnection
         var payload = segment.Payload;
         if (payload.IsEmpty || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return;
         int offset = (int)(segment.SequenceNumber - _rcvNxt);
+        bool heldBeyond = _receive.Ranges > 0;
         int grown = _receive.Write(offset, payload);
         if (grown < 0) { _table.Statistics.OutOfOrderDroppedCount++; _ackNow = true; _table.MarkPending(this); return; }
         // In-order growth other than this segment's new bytes means it was cut short or joined data queued beyond a gap.
-        if (offset > 0 || (offset <= 0 && grown != payload.Length + offset) || _receive.Ranges > 0)
+        // RFC 5681 4.2: so does a segment that fills a gap, even one that covers all the data held beyond it.
+        if (offset > 0 || (offset <= 0 && grown != payload.Length + offset) || _receive.Ranges > 0 || (heldBeyond && grown > 0))
         {
             // Out of order, or filling a gap (all of it too): acknowledge at once (RFC 5681 4.2), with SACK blocks.
             if (offset > 0)
@@ -750,7 +770,13 @@ public sealed partial class TcpConnection
         uint finSequence = segment.SequenceNumber + (uint)segment.Payload.Length;
         if (finSequence != _rcvNxt)
         {
-            if (Seq.Gt(finSequence, _rcvNxt)) _pendingFinSequence = finSequence;
+            if (Seq.Gt(finSequence, _rcvNxt))
+            {
+                _pendingFinSequence = finSequence;
+                // RFC 5681 4.2: an out-of-order segment (a FIN beyond a hole, too) draws an immediate duplicate ACK.
+                _ackNow = true;
+                _table.MarkPending(this);
+            }
             return;
         }
         TakeFin(now);
@@ -792,7 +818,7 @@ public sealed partial class TcpConnection
     private void EnterTimeWait(TimeSpan now)
     {
         State = TcpState.TimeWait;
-        _retransmitAt = _persistAt = _finWait2Until = _keepaliveAt = null;
+        _retransmitAt = _persistAt = _persistSince = _finWait2Until = _keepaliveAt = null;
         _timeWaitUntil = now + _options.TimeWaitTimeout;
         Notify();
     }
@@ -802,7 +828,7 @@ public sealed partial class TcpConnection
         if (State == TcpState.Closed) return;
         State = TcpState.Closed;
         if (Error == NetError.None) Error = error;
-        _retransmitAt = _delayedAckAt = _timeWaitUntil = _finWait2Until = _persistAt = _keepaliveAt = null;
+        _retransmitAt = _delayedAckAt = _timeWaitUntil = _finWait2Until = _persistAt = _persistSince = _keepaliveAt = null;
         _table.Remove(this);
         Notify();
     }
