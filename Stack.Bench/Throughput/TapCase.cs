@@ -25,12 +25,16 @@ internal static class TapCase
     {
         string name = offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads";
         string direction = kernelToStack ? "kernel→stack" : "stack→kernel";
-        if (offloads) return Measurement.NotAvailable(name, direction, "not available: TAP offloads are not implemented yet");
 
         using var ns = BenchNamespace.Create(kernelToStack ? "tap-rx" : "tap-tx");
         ns.Ip("tuntap", "add", "dev", "tap0", "mode", "tap");
         ns.Configure("tap0", KernelAddress + "/24");
-        var link = TapLink.Open("tap0", ns.Path);
+        var link = TapLink.Open("tap0", ns.Path, offloads);
+        if (offloads && !link.OffloadsEnabled)
+        {
+            link.Dispose();
+            return Measurement.NotAvailable(name, direction, "not available: the kernel refused the TAP offloads: " + link.OffloadsRefused);
+        }
         using var stack = new NetworkStack(link, new NetworkStackOptions
         {
             MacAddress = MacAddress.Parse("02:00:00:00:00:02"),
@@ -67,6 +71,8 @@ internal static class TapCase
         {
             var s = MeasurementWindow.Run($"{name} {direction}", length, () => receiver.Bytes,
                 () => stackWorker.Failure ?? kernelWorker.Failure, token);
+            if (offloads)
+                Console.Error.WriteLine($"      TAP frames larger than the MTU: {link.LargeFramesReceived} received, {link.LargeFramesSent} sent; of {link.FramesReceived} and {link.FramesSent}");
             return new Measurement(name, direction, s.Gbps, s.User, s.System, s.Bytes, s.Elapsed,
                 "CPU: this process (the stack's thread and the kernel socket's thread, kernel work in their system calls)");
         }

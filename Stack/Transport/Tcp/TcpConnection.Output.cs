@@ -24,7 +24,12 @@ public sealed partial class TcpConnection
     {
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
         // RFC 6691: the MSS counts data only; the options each segment carries come out of it.
-        int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
+        int optionsLength = SegmentOptions(now).Length;
+        int segmentSize = Math.Max(1, _mss - optionsLength);
+        // A link with segmentation offload takes up to 64 KB at once and cuts it into segmentSize pieces on the wire.
+        int burst = _output.MaxOffloadSegment > _output.MaxSegment
+            ? Math.Max(segmentSize, (_output.MaxOffloadSegment - TcpHeader.MinimumSize - optionsLength) / segmentSize * segmentSize)
+            : segmentSize;
         for (int budget = SegmentsPerFlush; budget > 0; budget--)
         {
             int sentOffset = DataOffset(_sndNxt);
@@ -38,7 +43,8 @@ public sealed partial class TcpConnection
                 return;
             }
             int usable = (int)Math.Min(window - inFlight, int.MaxValue);
-            int length = Math.Min(Math.Min(segmentSize, unsent), usable);
+            int length = Math.Min(Math.Min(burst, unsent), usable);
+            if (length > segmentSize && length < unsent) length -= length % segmentSize;   // whole segments only, but for the last
             if (length < segmentSize)
             {
                 bool outstanding = _sndUna != _sndNxt;
@@ -293,7 +299,8 @@ public sealed partial class TcpConnection
         var buffer = _output.SegmentBuffer;
         int headerLength = header.WriteTo(buffer);
         if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
-        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now);
+        int wireSegment = Math.Max(1, _mss - (headerLength - TcpHeader.MinimumSize));   // RFC 6691: options come out of the MSS
+        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0);
         _table.Statistics.SegmentsSentCount++;
         if ((header.Flags & TcpFlags.Ack) != 0)
         {
