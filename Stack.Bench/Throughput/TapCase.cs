@@ -71,8 +71,10 @@ internal static class TapCase
         {
             var s = MeasurementWindow.Run($"{name} {direction}", length, () => receiver.Bytes,
                 () => stackWorker.Failure ?? kernelWorker.Failure, token);
-            if (offloads)
-                Console.Error.WriteLine($"      TAP frames larger than the MTU: {link.LargeFramesReceived} received, {link.LargeFramesSent} sent; of {link.FramesReceived} and {link.FramesSent}");
+            var tcp = stack.Statistics.Tcp;
+            Console.Error.WriteLine($"      stack: {tcp.Received} TCP segments received, {tcp.Sent} sent"
+                + (kernelToStack && tcp.Sent > 0 ? $" (one ACK per {(double)tcp.Received / tcp.Sent:0.0} received)" : "")
+                + (offloads ? $"; TAP frames larger than the MTU: {link.LargeFramesReceived} of {link.FramesReceived} received, {link.LargeFramesSent} of {link.FramesSent} sent" : ""));
             return new Measurement(name, direction, s.Gbps, s.User, s.System, s.Bytes, s.Elapsed,
                 "CPU: this process (the stack's thread and the kernel socket's thread, kernel work in their system calls)");
         }
