@@ -35,6 +35,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     private readonly byte[] _fragment;                                                        // one fragment of it
     private readonly byte[] _arpTx = new byte[EthernetSize + ArpHeader.Size];
     private TokenBucket _icmpErrorBucket;
+    private bool _checkTransport;   // verify TCP and UDP checksums: without the link's checksum offload, or after reassembly
     private ushort _identification;
     private bool _announced;
     private TimeSpan _lastDefence = TimeSpan.MinValue;
@@ -57,6 +58,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         _tcp = new TcpTable(this, random, options, stats.TcpDetail) { LocalAddress = () => Address };
         _icmpErrorBucket = new TokenBucket(options.IcmpErrorsPerSecond, options.IcmpErrorBurst);
         _identification = (ushort)random.NextUInt32();
+        _checkTransport = !link.Capabilities.ChecksumOffload;
         _multicastGroups.Add(0xE000_0001);   // 224.0.0.1, all hosts (RFC 1112)
     }
 
@@ -253,6 +255,11 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
             if (whole.IsEmpty) return;
             _stats.DatagramsReassembledCount++;
             Ipv4Packet.TryParse(whole, out ip);
+            // A link's checksum offload vouches for frames, not for a datagram put together from several: check it here.
+            _checkTransport = true;
+            Deliver(ip, broadcast, now);
+            _checkTransport = !_link.Capabilities.ChecksumOffload;
+            return;
         }
         Deliver(ip, broadcast, now);
     }
@@ -332,7 +339,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     private void ProcessUdp(Ipv4Packet ip, bool broadcast, TimeSpan now)
     {
         if (UdpDatagram.TryParse(ip.Payload, out var udp) != WireError.None) { Drop(_stats.Udp, DropReason.UdpMalformed, true); return; }
-        if (!_link.Capabilities.ChecksumOffload && !udp.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Udp, DropReason.UdpBadChecksum, true); return; }
+        if (_checkTransport && !udp.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Udp, DropReason.UdpBadChecksum, true); return; }
         _stats.Udp.ReceivedCount++;
         var endpoint = _udp.Find(udp.DestinationPort);
         if (endpoint is not null)
@@ -353,7 +360,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     private void ProcessTcp(Ipv4Packet ip, TimeSpan now)
     {
         if (TcpSegment.TryParse(ip.Payload, out var segment) != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
-        if (!_link.Capabilities.ChecksumOffload && !segment.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
+        if (_checkTransport && !segment.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
         _stats.Tcp.ReceivedCount++;
         if (ip.Bytes.Length > Mtu) _stats.TcpLargeSegmentsReceivedCount++;   // coalesced by the link (offload)
         _tcp.Process(ip, segment, now);
