@@ -6,7 +6,7 @@ using System.Text;
 namespace TcpIpSharp.Bench.Throughput;
 
 /// <summary>
-/// <c>dotnet run --project Stack.Bench -c Release -- throughput [--quick] [--seconds N]</c> (as root): one TCP
+/// <c>dotnet run --project Stack.Bench -c Release -- throughput [--quick] [--seconds N] [--cases LETTERS]</c> (as root): one TCP
 /// connection each direction, (a) the stack over a TAP to the kernel, (b) the same with offloads, (c) the kernel to
 /// the kernel over a veth pair with offloads on and off, (d) two stacks over the in-memory pair, (e) single-thread
 /// memcpy; a table (Gbit/s, CPU seconds user and system, bytes per CPU-second) and a closing <c>ratios:</c> line.
@@ -16,11 +16,12 @@ namespace TcpIpSharp.Bench.Throughput;
 [SupportedOSPlatform("linux")]
 internal static class ThroughputCommand
 {
-    public const string Usage = "throughput [--quick] [--seconds N]";
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS]";
 
     public static int Run(string[] args)
     {
         double seconds = 5;
+        string cases = "abcde";
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -28,6 +29,10 @@ internal static class ThroughputCommand
                 case "--quick": seconds = 2; break;
                 case "--seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0:
                     seconds = s;
+                    i++;
+                    break;
+                case "--cases" when i + 1 < args.Length && args[i + 1].Length > 0 && args[i + 1].All(c => c is >= 'a' and <= 'e'):
+                    cases = args[i + 1];   // e.g. "ab": only those cases (for profiling one path); ratios need the others
                     i++;
                     break;
                 default:
@@ -55,7 +60,7 @@ internal static class ThroughputCommand
         try
         {
             BenchNamespace.DeleteStale();
-            return Measure(TimeSpan.FromSeconds(seconds), args, cancel.Token);
+            return Measure(TimeSpan.FromSeconds(seconds), cases, args, cancel.Token);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or TimeoutException or InvalidOperationException or AggregateException)
         {
@@ -75,7 +80,7 @@ internal static class ThroughputCommand
         }
     }
 
-    private static int Measure(TimeSpan length, string[] args, CancellationToken token)
+    private static int Measure(TimeSpan length, string cases, string[] args, CancellationToken token)
     {
         string loadBefore = LoadAverage();
         var started = DateTimeOffset.UtcNow;
@@ -95,6 +100,7 @@ internal static class ThroughputCommand
             ("(d) two stacks over the in-memory pair", () => PairCase.Run(length, token)),
             ("(e) memcpy", () => MemcpyCase.Run(length, token)),
         };
+        plan = [.. plan.Where(p => cases.Contains(p.Label[1], StringComparison.Ordinal))];
         var rows = new List<Measurement>();
         for (int i = 0; i < plan.Length; i++)
         {
