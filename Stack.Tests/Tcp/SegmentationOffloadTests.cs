@@ -26,6 +26,7 @@ public class SegmentationOffloadTests
         public void Dispose() => inner.Dispose();
 
         public int Refused, LargestFrame;
+        public readonly List<int> LargePayloads = [];
 
         public bool TrySend(ReadOnlySpan<byte> frame)
         {
@@ -42,8 +43,9 @@ public class SegmentationOffloadTests
             var destination = Ipv4Address.Read(frame[(ip + 16)..]);
             ushort expected = (ushort)~InternetChecksum.Finish(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, frame.Length - tcp));
             if (BinaryPrimitives.ReadUInt16BigEndian(frame[(tcp + 16)..]) != expected) BadPartialChecksums++;
-            if (passWhole) return inner.TrySend(frame);
             var payload = frame[(tcp + tcpLength)..];
+            LargePayloads.Add(payload.Length);
+            if (passWhole) return inner.TrySend(frame);
             uint sequence = BinaryPrimitives.ReadUInt32BigEndian(frame[(tcp + 4)..]);
             ushort id = BinaryPrimitives.ReadUInt16BigEndian(frame[(ip + 4)..]);
             for (int offset = 0, n = 0; offset < payload.Length; offset += segmentSize, n++)
@@ -162,6 +164,38 @@ public class SegmentationOffloadTests
             Assert.That(link.Refused, Is.GreaterThan(0));
             Assert.That(link.LargestFrame, Is.EqualTo(1514), "cut into MTU-sized frames");
             Assert.That(b.Statistics.Drops(Diagnostics.DropReason.TcpBadChecksum), Is.Zero, "with full checksums");
+        }
+    }
+
+    [Test]
+    public void A_small_tail_is_held_by_nagle_while_data_is_unacknowledged()
+    {
+        var (a, b, link, clock) = Pair(passWhole: false);
+        using (a) using (b)
+        {
+            var listener = b.ListenTcp(5001);
+            var client = a.ConnectTcp(AddressB, 5001);
+            TcpConnection? server = null;
+            for (int i = 0; i < 100 && server is null; i++)
+            {
+                a.Poll(clock.Now);
+                b.Poll(clock.Now);
+                listener.TryAccept(out server);
+                clock.Advance(TimeSpan.FromMilliseconds(1));
+            }
+            Assert.That(server, Is.Not.Null);
+            long sentBefore = a.Statistics.Tcp.Sent;
+            client.Send(new byte[3 * 1448 + 500]);
+            a.Poll(clock.Now);   // nothing outstanding: all of it, tail included, in one large segment
+            client.Send(new byte[2 * 1448 + 300]);
+            a.Poll(clock.Now);   // data outstanding: two whole segments; the 300-byte tail waits for the ACK
+            Assert.That(link.LargePayloads, Is.EqualTo(new[] { 3 * 1448 + 500, 2 * 1448 }));
+            Assert.That(a.Statistics.Tcp.Sent - sentBefore, Is.EqualTo(2), "nothing else left: the tail was held");
+            Assert.That(server!.Available, Is.Zero);
+            b.Poll(clock.Now);
+            a.Poll(clock.Now);
+            b.Poll(clock.Now);
+            Assert.That(server.Available, Is.EqualTo(5 * 1448 + 800), "the tail followed the ACK");
         }
     }
 

@@ -44,7 +44,11 @@ public sealed partial class TcpConnection
             }
             int usable = (int)Math.Min(window - inFlight, int.MaxValue);
             int length = Math.Min(Math.Min(burst, unsent), usable);
-            if (length > segmentSize && length < unsent) length -= length % segmentSize;   // whole segments only, but for the last
+            // Offload: whole segments only, but for the last, and that small tail too waits while data is unacknowledged,
+            // as Nagle would hold it sent alone (as Linux's tcp_mss_split_point).
+            if (length > segmentSize && length % segmentSize != 0
+                && (length < unsent || (_sndUna != _sndNxt && !NoDelay && !_options.NoDelay && !_finQueued && !Seq.Lt(_sndNxt, _sndMax))))
+                length -= length % segmentSize;
             if (length < segmentSize)
             {
                 bool outstanding = _sndUna != _sndNxt;
