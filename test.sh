@@ -18,6 +18,7 @@ need_packages() {
   command -v curl     >/dev/null || missing+=(curl)
   command -v iptables >/dev/null || missing+=(iptables)
   command -v ethtool  >/dev/null || missing+=(ethtool)
+  command -v iperf3   >/dev/null || missing+=(iperf3)
   command -v python3  >/dev/null || missing+=(python3)
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
@@ -63,6 +64,19 @@ else
   echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - benchmark smoke run (see above)" | tee -a "$log"
 fi
 rm -f "$bench_log"
+
+# The throughput harness (issue 7), quick mode: fails when it fails or measures nothing, never on a slow figure.
+echo "test.sh: throughput harness smoke run"
+tp_log=$(mktemp /tmp/tcpipsharp-throughput.XXXXXX)
+if timeout 300 dotnet run --project Stack.Bench -c Release --no-build -- throughput --quick >"$tp_log" 2>&1 \
+   && grep -qE "^ratios: tap_rx=[0-9.]+ tap_tx=[0-9.]+ offload_rx=[0-9.na/]+ offload_tx=[0-9.na/]+ pair_vs_memcpy=[0-9.]+$" "$tp_log"; then
+  grep -E "^(\||ratios:|# load)" "$tp_log"
+  echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - throughput harness smoke run" | tee -a "$log"
+else
+  tail -30 "$tp_log"
+  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - throughput harness smoke run (see above)" | tee -a "$log"
+fi
+rm -f "$tp_log"
 
 # VSTest prints one summary line per test assembly: "Passed!  - Failed: 0, Passed: 9, Skipped: 0, Total: 9, ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \

@@ -4,7 +4,8 @@ using BenchmarkDotNet.Running;
 namespace TcpIpSharp.Bench;
 
 /// <summary>
-/// Runs the BenchmarkDotNet suites: <c>dotnet run --project Stack.Bench -c Release -- --filter '*'</c>.
+/// Runs the BenchmarkDotNet suites: <c>dotnet run --project Stack.Bench -c Release -- --filter '*'</c>, or the
+/// throughput harness: <c>... -- throughput [--quick] [--seconds N]</c> (see <see cref="Throughput.ThroughputCommand"/>).
 /// <para>
 /// <c>--quick</c> stands for <c>--job short --inProcess --iterationTime 100</c> and runs the process with
 /// <c>DOTNET_TieredCompilation=0</c>: one pass of every suite in under two minutes on two cores, for smoke runs and
@@ -22,11 +23,19 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "throughput")
+            return OperatingSystem.IsLinux() ? Throughput.ThroughputCommand.Run(args[1..]) : Fail("throughput needs Linux (network namespaces and a TAP)");
         if (args.Contains("--quick") && Environment.GetEnvironmentVariable(TieredCompilation) != "0")
             return RunAgainWithoutTiering(args);
         var expanded = args.SelectMany(a => a == "--quick" ? QuickArguments : [a]).ToArray();
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(expanded);
         return 0;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 2;
     }
 
     private static int RunAgainWithoutTiering(string[] args)

@@ -44,6 +44,16 @@ internal static partial class Libc
     public const uint SIOCGIFMTU = 0x8921;
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
+    /// <summary>Every frame read or written carries a virtio-net header first (include/uapi/linux/if_tun.h).</summary>
+    public const short IFF_VNET_HDR = 0x4000;
+    /// <summary>_IOW('T', 216, int): the virtio-net header's size (10, or 12 with num_buffers); takes a pointer to an int.</summary>
+    public const uint TUNSETVNETHDRSZ = 0x400454d8;
+    /// <summary>_IOW('T', 208, unsigned int): the offloads this reader handles; takes the flags by value, not a pointer.</summary>
+    public const uint TUNSETOFFLOAD = 0x400454d0;
+    /// <summary>TUNSETOFFLOAD: the reader takes partial checksums.</summary>
+    public const uint TUN_F_CSUM = 0x01;
+    /// <summary>TUNSETOFFLOAD: the reader takes TCP/IPv4 segments up to 64 KB (TSO4).</summary>
+    public const uint TUN_F_TSO4 = 0x02;
 
     /// <summary>sizeof(struct ifreq) on 64-bit Linux.</summary>
     public const int IfReqSize = 40;
@@ -65,12 +75,20 @@ internal static partial class Libc
     [LibraryImport(Library, EntryPoint = "readv", SetLastError = true)]
     public static partial nint ReadVector(int fd, ref IoVec vectors, int count);
 
+    /// <summary>writev(2): a virtio-net header and a frame in one write.</summary>
+    [LibraryImport(Library, EntryPoint = "writev", SetLastError = true)]
+    public static partial nint WriteVector(int fd, ref IoVec vectors, int count);
+
     [LibraryImport(Library, EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, ref byte buffer, nuint count);
 
     // ioctl is variadic; every caller here passes one pointer, which the x86-64 and arm64 ABIs pass as a plain argument.
     [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, ref byte argument);
+
+    /// <summary>ioctl(2) with an integer argument passed by value (TUNSETOFFLOAD).</summary>
+    [LibraryImport(Library, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int IoctlValue(int fd, nuint request, nuint value);
 
     [LibraryImport(Library, EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(ref PollFd fds, nuint count, int timeoutMilliseconds);

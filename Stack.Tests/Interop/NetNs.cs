@@ -148,11 +148,11 @@ public sealed class NetNs : IDisposable
         Ip("link", "set", device, "up");
     }
 
-    /// <summary>Opens (attaches to, or creates) the TAP <paramref name="name"/> inside this namespace; closed in <see cref="Dispose"/> at the latest.</summary>
+    /// <summary>Opens (attaches to, or creates) the TAP <paramref name="name"/> inside this namespace, with the virtio-net header and offloads when <paramref name="offloads"/>; closed in <see cref="Dispose"/> at the latest.</summary>
     /// <remarks>When the device is administratively up, waits for its carrier (see <see cref="WaitUntilUp"/>) before returning.</remarks>
-    public TapLink OpenTap(string name)
+    public TapLink OpenTap(string name, bool offloads = false)
     {
-        var link = Own(TapLink.Open(name, Path));
+        var link = Own(TapLink.Open(name, Path, offloads));
         if (Ip("-o", "link", "show", "dev", name).Contains(",UP", StringComparison.Ordinal)) WaitUntilUp(name);
         return link;
     }

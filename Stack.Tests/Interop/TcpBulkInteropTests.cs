@@ -16,6 +16,8 @@ namespace TcpIpSharp.Tests.Interop;
 /// rules sit in the router's FORWARD chain. Dropping in the peer's own OUTPUT chain would not lose anything on the
 /// wire: the kernel's TCP sees such a drop as a failed local transmit and sends the segment again later, so the
 /// stack would never see a gap (the first version of this test showed 42 "drops" and no out-of-order segment).
+/// The TAP runs without offloads (<c>--no-offload</c>) so that the trace holds wire-size frames with real checksums
+/// for tshark to check; TapOffloadInteropTests covers the offloaded path.
 /// </remarks>
 [NonParallelizable]
 public partial class TcpBulkInteropTests
@@ -113,7 +115,7 @@ public partial class TcpBulkInteropTests
 
     private string CurlFromStack(string tap, string trace, bool lossy)
     {
-        var host = _ns!.Start(HostProgram.Path, "up", "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--services", "http");
+        var host = _ns!.Start(HostProgram.Path, "up", "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--no-offload", "--services", "http");
         string stackOutput;
         try
         {
@@ -147,7 +149,7 @@ public partial class TcpBulkInteropTests
         string output = Path.Combine(_dir, "got.bin");
         using var server = _peer!.Start("python3", "-m", "http.server", "8080", "--bind", Kernel, "--directory", _dir);
         for (int i = 0; i < 50 && !PeerSh(2, $"curl -s -o /dev/null http://{Kernel}:8080/").Succeeded; i++) Thread.Sleep(100);
-        var get = _ns!.Exec(TimeSpan.FromSeconds(280), HostProgram.Path, "get", $"http://{Kernel}:8080/f.bin", "-o", output, "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--timeout", "270");
+        var get = _ns!.Exec(TimeSpan.FromSeconds(280), HostProgram.Path, "get", $"http://{Kernel}:8080/f.bin", "-o", output, "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--no-offload", "--timeout", "270");
         Assert.That(get.ExitCode, Is.Zero, get.ToString());
         Assert.That(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(output))), Is.EqualTo(_fileHash), get.ToString());
         File.Delete(output);
@@ -165,7 +167,7 @@ public partial class TcpBulkInteropTests
         string sunk = Path.Combine(_dir, "sink.sha");
         using var sink = _peer!.Start("sh", "-c", $"socat -u TCP4-LISTEN:9000,bind={Kernel},reuseaddr STDOUT | sha256sum > {sunk}");
         for (int i = 0; i < 50 && !PeerSh(2, "ss -ltn | grep -q ':9000 '").Succeeded; i++) Thread.Sleep(100);
-        var send = _ns!.Exec(TimeSpan.FromSeconds(280), HostProgram.Path, "send", Kernel, "9000", "-i", _file, "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--timeout", "270");
+        var send = _ns!.Exec(TimeSpan.FromSeconds(280), HostProgram.Path, "send", Kernel, "9000", "-i", _file, "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--no-offload", "--timeout", "270");
         Assert.That(send.ExitCode, Is.Zero, send.ToString());
         var done = sink.WaitForExit(TimeSpan.FromSeconds(20));
         Assert.That(File.ReadAllText(sunk).Split(' ')[0], Is.EqualTo(_fileHash), send + "\n" + done);

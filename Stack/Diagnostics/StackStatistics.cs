@@ -21,6 +21,7 @@ public sealed class StackStatistics : IDisposable
     internal long ArpRequestsSentCount, ArpRepliesSentCount, ArpConflictCount, GratuitousArpSentCount, ArpProbesSentCount, ArpNeighbourSuspectsCount;
     internal long FragmentsReceivedCount, DatagramsReassembledCount, FragmentsSentCount, EchoRepliesSentCount, IcmpErrorsSentCount;
     internal long IcmpErrorsReceivedCount, EchoRequestsSentCount, EchoRepliesReceivedCount;
+    internal long TcpSegmentsOffloadedCount, TcpLargeSegmentsReceivedCount;
 
     /// <summary>Creates the counters and registers them with a meter named <see cref="MeterName"/>.</summary>
     public StackStatistics()
@@ -46,6 +47,8 @@ public sealed class StackStatistics : IDisposable
         _all.Add(("icmp.echo_replies_received", () => Volatile.Read(ref EchoRepliesReceivedCount)));
         _all.Add(("icmp.errors_sent", () => Volatile.Read(ref IcmpErrorsSentCount)));
         _all.Add(("icmp.errors_received", () => Volatile.Read(ref IcmpErrorsReceivedCount)));
+        _all.Add(("tcp.large_segments_sent", () => Volatile.Read(ref TcpSegmentsOffloadedCount)));
+        _all.Add(("tcp.large_segments_received", () => Volatile.Read(ref TcpLargeSegmentsReceivedCount)));
         foreach (var counter in TcpDetail.All()) _all.Add(counter);
         foreach (var reason in Enum.GetValues<DropReason>())
         {
@@ -73,6 +76,10 @@ public sealed class StackStatistics : IDisposable
 
     /// <summary>Drops counted under <paramref name="reason"/>.</summary>
     public long Drops(DropReason reason) => Volatile.Read(ref _drops[(int)reason]);
+    /// <summary>TCP segments of more than one MSS handed to the link to cut into MSS-sized segments (segmentation offload).</summary>
+    public long TcpLargeSegmentsSent => Volatile.Read(ref TcpSegmentsOffloadedCount);
+    /// <summary>TCP segments larger than the MTU received (coalesced by the link).</summary>
+    public long TcpLargeSegmentsReceived => Volatile.Read(ref TcpLargeSegmentsReceivedCount);
     /// <summary>ARP conflicts seen: another host claiming our address.</summary>
     public long ArpConflicts => Volatile.Read(ref ArpConflictCount);
     /// <summary>Echo replies the stack sent.</summary>

@@ -56,7 +56,8 @@ public sealed class FaultInjectorLink : ILink
     }
 
     /// <inheritdoc/>
-    public LinkCapabilities Capabilities => _inner.Capabilities;
+    /// <remarks>Without segmentation offload: faults apply to frames as they would be on the wire.</remarks>
+    public LinkCapabilities Capabilities => _inner.Capabilities with { TcpSegmentationOffload = false };
 
     /// <inheritdoc/>
     public int TryReceive(Span<byte> buffer)

@@ -16,6 +16,14 @@ public interface ILink : IDisposable
     /// <summary>Transmits one frame; false when the link cannot take it now (the caller counts the drop).</summary>
     bool TrySend(ReadOnlySpan<byte> frame);
 
+    /// <summary>
+    /// Transmits one TCP/IPv4 frame of up to 64 KB that the link cuts into segments carrying <paramref name="segmentSize"/>
+    /// payload bytes each (TSO), filling each one's checksum. The caller stores the folded pseudo-header sum (over the
+    /// whole frame's TCP length, not complemented) in the TCP checksum field, as Linux does for a partial checksum.
+    /// Only links whose <see cref="LinkCapabilities.TcpSegmentationOffload"/> is true take it; the others return false.
+    /// </summary>
+    bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize) => false;
+
     /// <summary>Blocks until a frame may be ready, <paramref name="timeout"/> passes, or <see cref="Interrupt"/> is called. Returns true when a frame may be ready.</summary>
     bool WaitReadable(TimeSpan timeout);
 

@@ -56,6 +56,14 @@ public sealed class PcapTracerLink : ILink
         return _inner.TrySend(frame);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>The capture holds the frame as the stack handed it over: one large segment with a partial checksum.</remarks>
+    public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize)
+    {
+        Write(frame);
+        return _inner.TrySendTcpSegments(frame, segmentSize);
+    }
+
     private void Write(ReadOnlySpan<byte> frame)
     {
         long us = _epochMicroseconds + (long)_clock.Now.TotalMicroseconds;

@@ -35,6 +35,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     private readonly byte[] _fragment;                                                        // one fragment of it
     private readonly byte[] _arpTx = new byte[EthernetSize + ArpHeader.Size];
     private TokenBucket _icmpErrorBucket;
+    private bool _checkTransport;   // verify TCP and UDP checksums: without the link's checksum offload, or after reassembly
     private ushort _identification;
     private bool _announced;
     private TimeSpan _lastDefence = TimeSpan.MinValue;
@@ -57,6 +58,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         _tcp = new TcpTable(this, random, options, stats.TcpDetail) { LocalAddress = () => Address };
         _icmpErrorBucket = new TokenBucket(options.IcmpErrorsPerSecond, options.IcmpErrorBurst);
         _identification = (ushort)random.NextUInt32();
+        _checkTransport = !link.Capabilities.ChecksumOffload;
         _multicastGroups.Add(0xE000_0001);   // 224.0.0.1, all hosts (RFC 1112)
     }
 
@@ -253,6 +255,11 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
             if (whole.IsEmpty) return;
             _stats.DatagramsReassembledCount++;
             Ipv4Packet.TryParse(whole, out ip);
+            // A link's checksum offload vouches for frames, not for a datagram put together from several: check it here.
+            _checkTransport = true;
+            Deliver(ip, broadcast, now);
+            _checkTransport = !_link.Capabilities.ChecksumOffload;
+            return;
         }
         Deliver(ip, broadcast, now);
     }
@@ -332,7 +339,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     private void ProcessUdp(Ipv4Packet ip, bool broadcast, TimeSpan now)
     {
         if (UdpDatagram.TryParse(ip.Payload, out var udp) != WireError.None) { Drop(_stats.Udp, DropReason.UdpMalformed, true); return; }
-        if (!_link.Capabilities.ChecksumOffload && !udp.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Udp, DropReason.UdpBadChecksum, true); return; }
+        if (_checkTransport && !udp.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Udp, DropReason.UdpBadChecksum, true); return; }
         _stats.Udp.ReceivedCount++;
         var endpoint = _udp.Find(udp.DestinationPort);
         if (endpoint is not null)
@@ -353,8 +360,9 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
     private void ProcessTcp(Ipv4Packet ip, TimeSpan now)
     {
         if (TcpSegment.TryParse(ip.Payload, out var segment) != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
-        if (!_link.Capabilities.ChecksumOffload && !segment.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
+        if (_checkTransport && !segment.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
         _stats.Tcp.ReceivedCount++;
+        if (ip.Bytes.Length > Mtu) _stats.TcpLargeSegmentsReceivedCount++;   // coalesced by the link (offload)
         _tcp.Process(ip, segment, now);
     }
 
@@ -362,12 +370,81 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
 
     int ITcpOutput.MaxSegment => Mtu - Ipv4Header.MinimumSize;
 
-    NetError ITcpOutput.SendSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now)
+    int ITcpOutput.MaxOffloadSegment => _link.Capabilities.TcpSegmentationOffload
+        ? Math.Min(Ipv4Header.MaximumPacketSize, _link.Capabilities.MaxFrameSize - EthernetSize) - Ipv4Header.MinimumSize
+        : Mtu - Ipv4Header.MinimumSize;
+
+    NetError ITcpOutput.SendSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now, int segmentSize)
     {
+        // TCP passes a segment size only for a segment that carries more than one wire segment's payload.
+        if (segmentSize > 0 && _link.Capabilities.TcpSegmentationOffload)
+            return SendLargeTcpSegment(source, destination, length, segmentSize, now);
         TcpHeader.FillChecksum(DatagramPayload[..length], source, destination);
         var error = SendDatagram(destination, IpProtocol.Tcp, length, now, dontFragment: true, source: source);
         if (error == NetError.None) _stats.Tcp.SentCount++;
         return error;
+    }
+
+    // A TCP segment larger than the MTU for a link that cuts it itself (TSO): the TCP checksum field holds the folded
+    // pseudo-header sum (a partial checksum, as Linux's CHECKSUM_PARTIAL), the link completes each piece's checksum.
+    // Sent only to a resolved neighbour: the ARP queue holds MTU-sized frames (TCP sends again once resolved).
+    private NetError SendLargeTcpSegment(Ipv4Address source, Ipv4Address destination, int length, int segmentSize, TimeSpan now)
+    {
+        int total = Ipv4Header.MinimumSize + length;
+        if (total > Ipv4Header.MaximumPacketSize || EthernetSize + total > _link.Capabilities.MaxFrameSize) { Drop(_stats.Ipv4, DropReason.Ipv4TooLarge); return NetError.MessageTooLong; }
+        if (source.IsAny) return NetError.NoAddress;
+        var nextHop = OnLink(destination) ? destination : Gateway;
+        if (nextHop.IsAny || destination == Address) { Drop(_stats.Ipv4, DropReason.Ipv4NoRoute); return NetError.HostUnreachable; }
+        if (!ResolveNextHop(nextHop, now, out var mac, out int arpSlot)) return NetError.HostUnreachable;
+        if (arpSlot >= 0) { Drop(_stats.Arp, DropReason.ArpQueueFull); return NetError.HostUnreachable; }
+        var segment = DatagramPayload[..length];
+        ushort partial = (ushort)~InternetChecksum.Finish(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, length));
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], partial);
+        new Ipv4Header(source, destination, IpProtocol.Tcp, (ushort)total, _identification++, _options.TimeToLive, true).WriteTo(_tx.AsSpan(IpOffset));
+        new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(_tx);
+        var frame = _tx.AsSpan(0, EthernetSize + total);
+        if (_link.TrySendTcpSegments(frame, segmentSize))
+        {
+            Observer?.Invoke(frame, true, now);
+            _stats.Ipv4.SentCount++;
+            _stats.Link.SentCount++;
+            _stats.Ethernet.SentCount++;
+            _stats.Tcp.SentCount++;
+            _stats.TcpSegmentsOffloadedCount++;
+            return NetError.None;
+        }
+        // The link refused it (a wrapper without the offload, a kernel that rejects the header): cut it here instead.
+        SegmentInSoftware(frame, segmentSize, source, destination, now);
+        return NetError.None;
+    }
+
+    // What the link would have done: MTU-sized pieces with the headers copied, IP length, ID and checksum, TCP sequence
+    // number and full checksum per piece; FIN and PSH only on the last (as Linux's tcp_gso_segment).
+    private void SegmentInSoftware(ReadOnlySpan<byte> frame, int segmentSize, Ipv4Address source, Ipv4Address destination, TimeSpan now)
+    {
+        const int tcp = EthernetSize + Ipv4Header.MinimumSize;
+        int tcpHeader = (frame[tcp + TcpSegment.Field.DataOffset] >> 4) * 4;
+        int headers = tcp + tcpHeader;
+        var payload = frame[headers..];
+        segmentSize = Math.Min(segmentSize, EthernetSize + Mtu - headers);
+        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(frame[(tcp + TcpSegment.Field.SequenceNumber)..]);
+        var flags = (TcpFlags)frame[tcp + TcpSegment.Field.Flags];
+        for (int offset = 0; offset < payload.Length; offset += segmentSize)
+        {
+            int length = Math.Min(segmentSize, payload.Length - offset);
+            var piece = _fragment.AsSpan(0, headers + length);
+            frame[..headers].CopyTo(piece);
+            payload.Slice(offset, length).CopyTo(piece[headers..]);
+            new Ipv4Header(source, destination, IpProtocol.Tcp, (ushort)(piece.Length - EthernetSize), _identification++, _options.TimeToLive, true).WriteTo(piece[IpOffset..]);
+            var segment = piece[tcp..];
+            BinaryPrimitives.WriteUInt32BigEndian(segment[TcpSegment.Field.SequenceNumber..], sequence + (uint)offset);
+            segment[TcpSegment.Field.Flags] = (byte)(offset + length < payload.Length ? flags & ~(TcpFlags.Fin | TcpFlags.Psh) : flags);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], 0);
+            TcpHeader.FillChecksum(segment, source, destination);
+            _stats.Ipv4.SentCount++;
+            _stats.Tcp.SentCount++;
+            Transmit(piece, now);
+        }
     }
 
     void ITcpOutput.SuspectNeighbour(Ipv4Address destination, TimeSpan now)

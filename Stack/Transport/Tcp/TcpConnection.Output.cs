@@ -25,7 +25,12 @@ public sealed partial class TcpConnection
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
         // RFC 6691: the MSS counts data only; the options each segment carries come out of it.
         if (_inRecovery && _pipeRecovery) { SendWhilePipeAllows(now); return; }
-        int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
+        int optionsLength = SegmentOptions(now).Length;
+        int segmentSize = Math.Max(1, _mss - optionsLength);
+        // A link with segmentation offload takes up to 64 KB at once and cuts it into segmentSize pieces on the wire.
+        int burst = _output.MaxOffloadSegment > _output.MaxSegment
+            ? Math.Max(segmentSize, (_output.MaxOffloadSegment - TcpHeader.MinimumSize - optionsLength) / segmentSize * segmentSize)
+            : segmentSize;
         for (int budget = SegmentsPerFlush; budget > 0; budget--)
         {
             int sentOffset = DataOffset(_sndNxt);
@@ -43,7 +48,12 @@ public sealed partial class TcpConnection
                 return;
             }
             int usable = (int)Math.Min(window - inFlight, int.MaxValue);
-            int length = Math.Min(Math.Min(segmentSize, unsent), usable);
+            int length = Math.Min(Math.Min(burst, unsent), usable);
+            // Offload: whole segments only, but for the last, and that small tail too waits while data is unacknowledged,
+            // as Nagle would hold it sent alone (as Linux's tcp_mss_split_point).
+            if (length > segmentSize && length % segmentSize != 0
+                && (length < unsent || (_sndUna != _sndNxt && !NoDelay && !_options.NoDelay && !_finQueued && !Seq.Lt(_sndNxt, _sndMax))))
+                length -= length % segmentSize;
             if (length < segmentSize)
             {
                 bool outstanding = _sndUna != _sndNxt;
@@ -302,7 +312,8 @@ public sealed partial class TcpConnection
         var buffer = _output.SegmentBuffer;
         int headerLength = header.WriteTo(buffer);
         if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
-        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now);
+        int wireSegment = Math.Max(1, _mss - (headerLength - TcpHeader.MinimumSize));   // RFC 6691: options come out of the MSS
+        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0);
         _table.Statistics.SegmentsSentCount++;
         if ((header.Flags & TcpFlags.Ack) != 0)
         {

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Transport.Tcp;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Bench.Throughput;
+
+/// <summary>
+/// (a) and (b): the stack in this process on a TAP in a throwaway namespace, one TCP connection to the kernel there.
+/// The kernel's end is a plain socket in this process too (opened inside the namespace), sending or receiving 64 KB
+/// per system call, so the tool costs little and no external program sits in the measurement. The stack runs on its
+/// own thread as <see cref="StackDriver"/> does: poll, serve the connection, sleep on the TAP when idle.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal static class TapCase
+{
+    private const string KernelAddress = "192.0.2.1";
+    private const string StackAddress = "192.0.2.2";
+    private const int Port = 5001;
+
+    /// <summary>Measures one direction; <paramref name="kernelToStack"/> true for the stack receiving.</summary>
+    public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token)
+    {
+        string name = offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads";
+        string direction = kernelToStack ? "kernel→stack" : "stack→kernel";
+
+        using var ns = BenchNamespace.Create(kernelToStack ? "tap-rx" : "tap-tx");
+        ns.Ip("tuntap", "add", "dev", "tap0", "mode", "tap");
+        ns.Configure("tap0", KernelAddress + "/24");
+        var link = TapLink.Open("tap0", ns.Path, offloads);
+        if (offloads && !link.OffloadsEnabled)
+        {
+            link.Dispose();
+            return Measurement.NotAvailable(name, direction, "not available: the kernel refused the TAP offloads: " + link.OffloadsRefused);
+        }
+        using var stack = new NetworkStack(link, new NetworkStackOptions
+        {
+            MacAddress = MacAddress.Parse("02:00:00:00:00:02"),
+            Address = Ipv4Address.Parse(StackAddress),
+            PrefixLength = 24,
+        });
+        ns.WaitUntilUp("tap0");
+
+        using var kernelSocket = NetworkNamespace.Run(ns.Path, () =>
+        {
+            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            if (!kernelToStack)
+            {
+                s.Bind(new IPEndPoint(IPAddress.Parse(KernelAddress), Port));
+                s.Listen(1);
+            }
+            return s;
+        });
+        Worker stackWorker, kernelWorker;
+        Worker? receiver = null;
+        if (kernelToStack)
+        {
+            stackWorker = new Worker("stack", w => StackReceives(w, stack));
+            kernelWorker = new Worker("kernel", w => KernelSends(w, kernelSocket, token));
+            receiver = stackWorker;
+        }
+        else
+        {
+            kernelWorker = new Worker("kernel", w => KernelReceives(w, kernelSocket, token));
+            stackWorker = new Worker("stack", w => StackSends(w, stack));
+            receiver = kernelWorker;
+        }
+        try
+        {
+            var s = MeasurementWindow.Run($"{name} {direction}", length, () => receiver.Bytes,
+                () => stackWorker.Failure ?? kernelWorker.Failure, token);
+            var tcp = stack.Statistics.Tcp;
+            Console.Error.WriteLine($"      stack: {tcp.Received} TCP segments received, {tcp.Sent} sent"
+                + (kernelToStack && tcp.Sent > 0 ? $" (one ACK per {(double)tcp.Received / tcp.Sent:0.0} received)" : "")
+                + (offloads ? $"; TAP frames larger than the MTU: {link.LargeFramesReceived} of {link.FramesReceived} received, {link.LargeFramesSent} of {link.FramesSent} sent" : ""));
+            return new Measurement(name, direction, s.Gbps, s.User, s.System, s.Bytes, s.Elapsed,
+                "CPU: this process (the stack's thread and the kernel socket's thread, kernel work in their system calls)");
+        }
+        finally
+        {
+            // The sender first (its socket calls time out within 200 ms), then the stack, which keeps serving until then.
+            if (kernelToStack) kernelWorker.Stop(TimeSpan.FromSeconds(5));
+            stackWorker.Stop(TimeSpan.FromSeconds(5));
+            kernelWorker.Stop(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    // The stack's thread, as StackDriver runs it: poll, serve the application, sleep on the link until the next deadline.
+    private static void Drive(Worker w, NetworkStack stack, Func<TimeSpan, bool> application)
+    {
+        var clock = new SystemClock();
+        while (!w.Stopping)
+        {
+            var now = clock.Now;
+            bool worked = stack.Poll(now);
+            worked |= application(now);
+            if (worked) continue;
+            var wait = stack.NextDeadline(now) is TimeSpan t ? t - clock.Now : TimeSpan.FromMilliseconds(50);
+            if (wait > TimeSpan.FromMilliseconds(50)) wait = TimeSpan.FromMilliseconds(50);
+            if (wait > TimeSpan.Zero) stack.Link.WaitReadable(wait);
+        }
+    }
+
+    private static void StackReceives(Worker w, NetworkStack stack)
+    {
+        var listener = stack.ListenTcp(Port);
+        TcpConnection? connection = null;
+        var sink = new byte[256 * 1024];
+        Drive(w, stack, now =>
+        {
+            if (connection is null && !listener.TryAccept(out connection)) return false;
+            long got = 0;
+            int n;
+            while ((n = connection.Receive(sink)) > 0) got += n;
+            if (got == 0) return false;
+            w.Add(got);
+            return true;
+        });
+    }
+
+    private static void StackSends(Worker w, NetworkStack stack)
+    {
+        var connection = stack.ConnectTcp(Ipv4Address.Parse(KernelAddress), Port);
+        var chunk = new byte[64 * 1024];
+        Drive(w, stack, now =>
+        {
+            if (connection.Error != NetError.None) throw new InvalidOperationException("the stack's connection failed: " + connection.Error);
+            bool sent = false;
+            while (connection.SendSpace > 0 && connection.Send(chunk) > 0) sent = true;
+            return sent;
+        });
+    }
+
+    private static void KernelSends(Worker w, Socket socket, CancellationToken token)
+    {
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(token))
+        {
+            limit.CancelAfter(TimeSpan.FromSeconds(10));
+            socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(StackAddress), Port), limit.Token).AsTask().GetAwaiter().GetResult();
+        }
+        socket.SendTimeout = 200;
+        var chunk = new byte[64 * 1024];
+        while (!w.Stopping)
+        {
+            try { socket.Send(chunk); }
+            catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut) { }
+        }
+    }
+
+    private static void KernelReceives(Worker w, Socket listener, CancellationToken token)
+    {
+        Socket connection;
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(token))
+        {
+            limit.CancelAfter(TimeSpan.FromSeconds(10));
+            connection = listener.AcceptAsync(limit.Token).AsTask().GetAwaiter().GetResult();
+        }
+        using (connection)
+        {
+            connection.ReceiveTimeout = 200;
+            var buffer = new byte[256 * 1024];
+            while (!w.Stopping)
+            {
+                int n;
+                try { n = connection.Receive(buffer); }
+                catch (SocketException e) when (e.SocketErrorCode == SocketError.TimedOut) { continue; }
+                if (n == 0) return;
+                w.Add(n);
+            }
+        }
+    }
+}

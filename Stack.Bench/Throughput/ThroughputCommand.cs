@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+using System.Text;
+
+namespace TcpIpSharp.Bench.Throughput;
+
+/// <summary>
+/// <c>dotnet run --project Stack.Bench -c Release -- throughput [--quick] [--seconds N] [--cases LETTERS]</c> (as root): one TCP
+/// connection each direction, (a) the stack over a TAP to the kernel, (b) the same with offloads, (c) the kernel to
+/// the kernel over a veth pair with offloads on and off, (d) two stacks over the in-memory pair, (e) single-thread
+/// memcpy; a table (Gbit/s, CPU seconds user and system, bytes per CPU-second) and a closing <c>ratios:</c> line.
+/// </summary>
+/// <remarks>Every namespace it makes is deleted at the end, also on Ctrl-C, SIGTERM or a failure; namespaces of an
+/// earlier run killed with SIGKILL are deleted at the start. Progress goes to standard error, the table to standard output.</remarks>
+[SupportedOSPlatform("linux")]
+internal static class ThroughputCommand
+{
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS]";
+
+    public static int Run(string[] args)
+    {
+        double seconds = 5;
+        string cases = "abcde";
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--quick": seconds = 2; break;
+                case "--seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0:
+                    seconds = s;
+                    i++;
+                    break;
+                case "--cases" when i + 1 < args.Length && args[i + 1].Length > 0 && args[i + 1].All(c => c is >= 'a' and <= 'e'):
+                    cases = args[i + 1];   // e.g. "ab": only those cases (for profiling one path); ratios need the others
+                    i++;
+                    break;
+                default:
+                    Console.Error.WriteLine($"usage: {Usage} (unknown argument '{args[i]}')");
+                    return 2;
+            }
+        }
+        if (!Environment.IsPrivilegedProcess) { Console.Error.WriteLine("throughput: run as root (it makes network namespaces, a TAP and a veth pair)"); return 2; }
+        if (Shell.Which("ip") is null) { Console.Error.WriteLine("throughput: 'ip' (iproute2) is not installed"); return 2; }
+
+        using var cancel = new CancellationTokenSource();
+        // Ctrl-C, SIGTERM and SIGHUP cancel the run instead of ending the process: the main thread unwinds through the
+        // finally blocks, which delete the namespaces, and exits with 128 + the signal.
+        int signalled = 0;
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.CompareExchange(ref signalled, context.Signal switch { PosixSignal.SIGINT => 2, PosixSignal.SIGHUP => 1, _ => 15 }, 0) == 0)
+                Console.Error.WriteLine($"\nthroughput: {context.Signal}, cleaning up");
+            cancel.Cancel();
+        }
+        using var onInt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var onHup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+        try
+        {
+            BenchNamespace.DeleteStale();
+            return Measure(TimeSpan.FromSeconds(seconds), cases, args, cancel.Token);
+        }
+        catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or TimeoutException or InvalidOperationException or AggregateException)
+        {
+            Console.Error.WriteLine("throughput: interrupted; namespaces deleted");
+            return 128 + Volatile.Read(ref signalled);
+        }
+#pragma warning disable CA1031 // reported, then the namespaces are deleted and the exit status says it failed
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            Console.Error.WriteLine("throughput: failed: " + e);
+            return 1;
+        }
+        finally
+        {
+            BenchNamespace.DeleteAll();
+        }
+    }
+
+    private static int Measure(TimeSpan length, string cases, string[] args, CancellationToken token)
+    {
+        string loadBefore = LoadAverage();
+        var started = DateTimeOffset.UtcNow;
+        Console.WriteLine($"# throughput, {started:yyyy-MM-dd HH:mm} UTC; {length.TotalSeconds:0.#} s per case; one TCP connection each; MTU 1500");
+        Console.WriteLine($"# machine: {Machine()}");
+        Console.WriteLine($"# command: dotnet run --project Stack.Bench -c Release -- throughput {string.Join(' ', args)}".TrimEnd());
+        Console.WriteLine($"# load average at start: {loadBefore}");
+
+        var plan = new (string Label, Func<Measurement> Run)[]
+        {
+            ("(a) stack over TAP, kernel→stack", () => TapCase.Run(false, true, length, token)),
+            ("(a) stack over TAP, stack→kernel", () => TapCase.Run(false, false, length, token)),
+            ("(b) stack over TAP with offloads, kernel→stack", () => TapCase.Run(true, true, length, token)),
+            ("(b) stack over TAP with offloads, stack→kernel", () => TapCase.Run(true, false, length, token)),
+            ("(c) kernel↔kernel veth, offloads on", () => VethCase.Run(true, length, token)),
+            ("(c) kernel↔kernel veth, offloads off", () => VethCase.Run(false, length, token)),
+            ("(d) two stacks over the in-memory pair", () => PairCase.Run(length, token)),
+            ("(e) memcpy", () => MemcpyCase.Run(length, token)),
+        };
+        plan = [.. plan.Where(p => cases.Contains(p.Label[1], StringComparison.Ordinal))];
+        var rows = new List<Measurement>();
+        for (int i = 0; i < plan.Length; i++)
+        {
+            Console.Error.WriteLine($"[{i + 1}/{plan.Length}] {plan[i].Label}");
+            var m = plan[i].Run();
+            rows.Add(m);
+            Console.Error.WriteLine(m.Gbps is double g ? $"      {g:0.00} Gbit/s" : "      " + m.Note);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| case | direction | Gbit/s | CPU user s | CPU sys s | bytes/CPU-s |");
+        Console.WriteLine("|------|-----------|-------:|-----------:|----------:|------------:|");
+        foreach (var m in rows)
+        {
+            if (m.Gbps is double g)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {m.Case} | {m.Direction} | {g:0.00} | {m.User.TotalSeconds:0.00} | {m.System.TotalSeconds:0.00} | {(m.BytesPerCpuSecond is double b ? b.ToString("0.00e0", CultureInfo.InvariantCulture) : "-")} |"));
+            else
+                Console.WriteLine($"| {m.Case} | {m.Direction} | {m.Note} | | | |");
+        }
+        Console.WriteLine();
+        foreach (var note in rows.Where(r => r.Gbps is not null).Select(r => r.Case + ": " + r.Note).Distinct())
+            Console.WriteLine("# " + note);
+        Console.WriteLine($"# load average at end: {LoadAverage()} (2 cores shared with other work: figures are noisy)");
+
+        double? Find(string prefix, string? direction = null)
+            => rows.FirstOrDefault(r => r.Case.StartsWith(prefix, StringComparison.Ordinal) && (direction is null || r.Direction == direction))?.Gbps;
+        var vethOn = Find("(c) kernel↔kernel veth, offloads on");
+        var vethOff = Find("(c) kernel↔kernel veth, offloads off");
+        string Ratio(double? a, double? b) => a is double x && b is double y && y > 0 ? (x / y).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+        Console.WriteLine("ratios: " + string.Join(' ',
+            "tap_rx=" + Ratio(Find("(a)", "kernel→stack"), vethOff),
+            "tap_tx=" + Ratio(Find("(a)", "stack→kernel"), vethOff),
+            "offload_rx=" + Ratio(Find("(b)", "kernel→stack"), vethOn),
+            "offload_tx=" + Ratio(Find("(b)", "stack→kernel"), vethOn),
+            "pair_vs_memcpy=" + Ratio(Find("(d)"), Find("(e)"))));
+        return 0;
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+
+    private static string Machine()
+    {
+        var sb = new StringBuilder();
+        try
+        {
+            var model = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
+            if (model is not null) sb.Append(model[(model.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()).Append(", ");
+            sb.Append(Environment.ProcessorCount).Append(" cores, Linux ").Append(File.ReadAllText("/proc/sys/kernel/osrelease").Trim());
+        }
+        catch (IOException) { sb.Append(Environment.ProcessorCount).Append(" cores"); }
+        sb.Append(", ").Append(RuntimeInformation.FrameworkDescription);
+        return sb.ToString();
+    }
+}

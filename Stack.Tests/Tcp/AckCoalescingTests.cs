@@ -1,0 +1,62 @@
+using TcpIpSharp.Links;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Tests.Tcp;
+
+/// <summary>
+/// Batching (issue 7): a poll takes every frame that is ready (up to its budget) and a connection acknowledges once per
+/// poll, so segments that arrive in one batch draw one ACK; across polls, still at least every second full-sized
+/// segment (RFC 9293 3.8.6.3).
+/// </summary>
+public class AckCoalescingTests
+{
+    private static (NetworkStack A, NetworkStack B, Transport.Tcp.TcpConnection Client, Transport.Tcp.TcpConnection Server, ManualClock Clock) Connected(int receiveBudget)
+    {
+        var (a, b) = InMemoryLink.CreatePair(queueFrames: 1024);
+        var clock = new ManualClock();
+        var stackA = new NetworkStack(a, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = Ipv4Address.Parse("192.0.2.10"), PrefixLength = 24 }, new SeededRandomSource(1));
+        var stackB = new NetworkStack(b, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = Ipv4Address.Parse("192.0.2.11"), PrefixLength = 24, ReceiveBudgetPerPoll = receiveBudget }, new SeededRandomSource(2));
+        var listener = stackB.ListenTcp(5001);
+        var client = stackA.ConnectTcp(stackB.Address, 5001);
+        Transport.Tcp.TcpConnection? server = null;
+        for (int i = 0; i < 1000 && server is null; i++)
+        {
+            stackA.Poll(clock.Now);
+            stackB.Poll(clock.Now);
+            listener.TryAccept(out server);
+            clock.Advance(TimeSpan.FromMilliseconds(1));
+        }
+        Assert.That(server, Is.Not.Null, "connected");
+        for (int i = 0; i < 20; i++) { stackA.Poll(clock.Now); stackB.Poll(clock.Now); clock.Advance(TimeSpan.FromMilliseconds(1)); }
+        return (stackA, stackB, client, server!, clock);
+    }
+
+    [Test]
+    public void Ten_segments_arriving_in_one_batch_draw_one_ack()
+    {
+        var (a, b, client, _, clock) = Connected(receiveBudget: 256);
+        using (a) using (b)
+        {
+            client.Send(new byte[10 * 1448]);   // the initial window: ten full-sized segments in one poll
+            a.Poll(clock.Now);
+            long sentBefore = b.Statistics.Tcp.Sent, receivedBefore = b.Statistics.Tcp.Received;
+            b.Poll(clock.Now);
+            Assert.That(b.Statistics.Tcp.Received - receivedBefore, Is.EqualTo(10), "one poll took the whole batch");
+            Assert.That(b.Statistics.Tcp.Sent - sentBefore, Is.EqualTo(1), "one ACK for the batch");
+        }
+    }
+
+    [Test]
+    public void Segments_arriving_one_per_poll_are_acknowledged_every_second_one()
+    {
+        var (a, b, client, _, clock) = Connected(receiveBudget: 1);
+        using (a) using (b)
+        {
+            client.Send(new byte[10 * 1448]);
+            a.Poll(clock.Now);
+            long sentBefore = b.Statistics.Tcp.Sent;
+            for (int i = 0; i < 10; i++) b.Poll(clock.Now);
+            Assert.That(b.Statistics.Tcp.Sent - sentBefore, Is.EqualTo(5), "an ACK at least every second full-sized segment across polls");
+        }
+    }
+}
