@@ -5,6 +5,13 @@ namespace TcpIpSharp.Transport.Tcp;
 public sealed partial class TcpConnection
 {
     private const int SegmentsPerFlush = 128;
+    // RFC 9293 3.8.6.2.1: the sender's SWS override timeout "in the range 0.1 - 1.0 seconds"; the RTO within it, as
+    // Linux's probe timer.
+    private static readonly TimeSpan SwsOverrideMin = TimeSpan.FromMilliseconds(100), SwsOverrideMax = TimeSpan.FromSeconds(1);
+    private TimeSpan? _swsOverrideAt;
+    private bool _swsOverrideDue;
+
+    private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
 
     /// <summary>Sends what is due now: data the windows allow, a FIN, a pending ACK. Called by the table on the stack thread.</summary>
     internal void Flush(TimeSpan now)
@@ -60,9 +67,16 @@ public sealed partial class TcpConnection
                 // Nagle (RFC 896, RFC 9293 3.7.4): hold a small segment of new data while data is unacknowledged; bytes
                 // already sent once (resent after a timeout or a smaller MSS) are not held.
                 if (length == unsent && outstanding && !NoDelay && !_options.NoDelay && !_finQueued && !Seq.Lt(_sndNxt, _sndMax)) return;
-                // Sender SWS avoidance: don't send a window-limited sliver below half the largest window seen.
-                if (length < unsent && length < _maxSndWnd / 2 && _sndUna != _sndNxt) return;
+                // Sender SWS avoidance (RFC 9293 3.8.6.2.1): a window-limited sliver below half the largest window seen
+                // waits for the ACKs of what is outstanding, or with nothing outstanding for the override timeout.
+                if (length < unsent && length < _maxSndWnd / 2)
+                {
+                    if (outstanding) return;
+                    if (!_swsOverrideDue) { _swsOverrideAt ??= now + Clamp(_rto, SwsOverrideMin, SwsOverrideMax); return; }
+                }
             }
+            _swsOverrideAt = null;
+            _swsOverrideDue = false;
             bool retransmit = Seq.Lt(_sndNxt, _sndMax);
             SendData(_sndNxt, sentOffset, length, now, retransmit);
             _sndNxt += (uint)length;
@@ -126,6 +140,7 @@ public sealed partial class TcpConnection
             Earliest(ref next, _timeWaitUntil);
             Earliest(ref next, _finWait2Until);
             Earliest(ref next, _persistAt);
+            Earliest(ref next, _swsOverrideAt);
             Earliest(ref next, _keepaliveAt);
             Earliest(ref next, _probeAt);
             if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax) Earliest(ref next, _lastProgress + u);
@@ -147,6 +162,7 @@ public sealed partial class TcpConnection
         if (_options.UserTimeout is TimeSpan p && _persistSince is TimeSpan since && now - since >= p) { AbortTimedOut(now); return; }
         if (_retransmitAt <= now) { OnRetransmitTimeout(now); if (State == TcpState.Closed) return; }
         if (_persistAt <= now) SendWindowProbe(now);
+        if (_swsOverrideAt <= now) { _swsOverrideAt = null; _swsOverrideDue = true; _table.MarkPending(this); }
         if (_probeAt <= now) SendTailProbe(now);
         if (_delayedAckAt <= now) { _ackNow = true; _table.MarkPending(this); }
         if (_keepaliveAt <= now) OnKeepalive(now);

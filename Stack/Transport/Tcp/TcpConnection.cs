@@ -818,7 +818,7 @@ public sealed partial class TcpConnection
     private void EnterTimeWait(TimeSpan now)
     {
         State = TcpState.TimeWait;
-        _retransmitAt = _persistAt = _persistSince = _finWait2Until = _keepaliveAt = null;
+        _retransmitAt = _persistAt = _persistSince = _finWait2Until = _keepaliveAt = _swsOverrideAt = null;
         _timeWaitUntil = now + _options.TimeWaitTimeout;
         Notify();
     }
