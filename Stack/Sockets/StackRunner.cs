@@ -108,12 +108,7 @@ internal sealed class StackRunner : IDisposable
     // Manual mode: the caller drives the stacks while it waits, as MicroPython on the Pico polls lwIP in a blocking call.
     private bool WaitByPolling(TimeSpan now)
     {
-        if (PollAll(now)) return true;
-        var next = NextDeadline(now);
-        var wait = next is TimeSpan t ? t - now : TimeSpan.FromMilliseconds(1);
-        if (wait > TimeSpan.FromMilliseconds(1)) wait = TimeSpan.FromMilliseconds(1);
-        if (wait > TimeSpan.Zero) _hosts[0].Stack.Link.WaitReadable(wait);
-        PollAll(_clock.Now);
+        if (!PollAll(now)) Thread.Yield();   // nothing moved: the caller re-checks (its deadline too) and polls again
         return true;
     }
 
