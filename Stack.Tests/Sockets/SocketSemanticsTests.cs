@@ -417,4 +417,64 @@ public class SocketSemanticsTests
         _a.Dispose();
         Assert.That(_a.Status(), Is.EqualTo(WlanStatus.Idle));
     }
+
+    [Test]
+    public void Non_blocking_connect_refused_polls_POLLERR_POLLHUP_and_raises_ECONNREFUSED_once()
+    {
+        using var client = _a.Socket();
+        client.SetBlocking(false);
+        Assert.That(ErrnoOf(() => client.Connect(("192.0.2.11", 81))), Is.EqualTo(115));
+        var poller = SelectModule.Poll();
+        poller.Register(client, POLLOUT);
+        var ready = poller.Poll(5000);
+        Assert.That(ready, Has.Count.EqualTo(1));
+        Assert.That(ready[0].Events & (POLLERR | POLLHUP), Is.EqualTo(POLLERR | POLLHUP));
+        Assert.That(ErrnoOf(() => client.Recv(1)), Is.EqualTo(111));
+        Assert.That(client.Recv(1), Is.Empty);
+    }
+
+    [Test]
+    public async Task Async_accept_connect_send_recv_and_cancellation()
+    {
+        using var listener = Server();
+        var accepting = listener.AcceptAsync();
+        using var client = _a.Socket();
+        await client.ConnectAsync(B80);
+        var (server, from) = await accepting;
+        using (server)
+        {
+            Assert.That(from.Ip, Is.EqualTo("192.0.2.10"));
+            Assert.That(await client.SendAsync("async"u8.ToArray()), Is.EqualTo(5));
+            var buffer = new byte[16];
+            int n = await server.RecvAsync(buffer);
+            Assert.That(Encoding.ASCII.GetString(buffer, 0, n), Is.EqualTo("async"));
+            using var cts = new CancellationTokenSource(100);
+            Assert.That(async () => await server.RecvAsync(buffer, cts.Token), Throws.InstanceOf<OperationCanceledException>());
+            using var stream = client.GetStream(ownsSocket: false);
+            await stream.WriteAsync("stream"u8.ToArray());
+            n = await server.RecvAsync(buffer);
+            Assert.That(Encoding.ASCII.GetString(buffer, 0, n), Is.EqualTo("stream"));
+        }
+    }
+
+    [Test]
+    public void WrapTls_client_and_WrapTlsServer_over_the_pair()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=pair.test", rsa, System.Security.Cryptography.HashAlgorithmName.SHA256,
+            System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        var (client, server, listener) = Connected();
+        var serving = Task.Run(() =>
+        {
+            using var tls = server.WrapTlsServer(certificate);
+            var line = tls.ReadLine();
+            tls.Write(line);
+        });
+        using var tlsClient = client.WrapTls("pair.test", (_, c, _, _) => c?.GetCertHashString() == certificate.GetCertHashString());
+        tlsClient.Write("secret line\n"u8);
+        Assert.That(Encoding.ASCII.GetString(tlsClient.ReadLine()), Is.EqualTo("secret line\n"));
+        Assert.That(serving.Wait(TimeSpan.FromSeconds(10)), Is.True);
+        listener.Close();
+    }
 }
