@@ -467,7 +467,7 @@ public class SocketSemanticsTests
         var (client, server, listener) = Connected();
         var serving = Task.Run(() =>
         {
-            using var tls = server.WrapTlsServer(certificate);
+            using var tls = SslModule.WrapSocket(server, serverSide: true, certificate: certificate);
             var line = tls.ReadLine();
             tls.Write(line);
         });

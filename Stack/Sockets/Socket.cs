@@ -197,7 +197,7 @@ public sealed partial class Socket : IDisposable
     {
         var o = _owner.Options;
         int count = o.EphemeralPortLast - o.EphemeralPortFirst + 1;
-        int start = Random.Shared.Next(count);
+        int start = (int)(_owner.Stack.Random.NextUInt32() % (uint)count);   // the stack's random source: seeded in tests
         for (int i = 0; i < count; i++)
         {
             var port = (ushort)(o.EphemeralPortFirst + (start + i) % count);
