@@ -174,4 +174,17 @@ public class ExampleTests
         Assert.That(_peers.Stack.IsConnected(), Is.True);
         Assert.That(_peers.Stack.IfConfig().ToString(), Is.EqualTo("('192.0.2.2', '255.255.255.0', '192.0.2.1', '192.0.2.1')"));
     }
+
+    [Test]
+    public void Closing_from_another_thread_wakes_a_recv_blocked_on_a_kernel_connection()
+    {
+        var s = Socket();
+        s.Connect((KernelPeers.Kernel, 7));
+        var reader = Task.Run(() => Assert.Throws<OSError>(() => s.Recv(10))!.Errno);
+        Thread.Sleep(200);
+        Assert.That(reader.IsCompleted, Is.False, "the recv is blocked");
+        s.Close();
+        Assert.That(reader.Wait(TimeSpan.FromSeconds(5)), Is.True);
+        Assert.That(reader.Result, Is.EqualTo(Errno.EBADF));
+    }
 }
