@@ -20,6 +20,9 @@ need_packages() {
   command -v ethtool  >/dev/null || missing+=(ethtool)
   command -v iperf3   >/dev/null || missing+=(iperf3)
   command -v python3  >/dev/null || missing+=(python3)
+  command -v openssl  >/dev/null || missing+=(openssl)
+  command -v nc       >/dev/null || missing+=(netcat-openbsd)
+  command -v ss       >/dev/null || missing+=(iproute2)
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true

@@ -286,11 +286,15 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
         }
     }
 
+    /// <summary>Sees every valid ICMP message that arrives, as the whole IPv4 packet (raw ICMP sockets of the socket layer).</summary>
+    internal RawIcmpHandler? RawIcmpReceived { get; set; }
+
     private void ProcessIcmp(Ipv4Packet ip, TimeSpan now)
     {
         if (IcmpPacket.TryParse(ip.Payload, out var icmp) != WireError.None) { Drop(_stats.Icmp, DropReason.IcmpMalformed, true); return; }
         if (!icmp.IsChecksumValid) { Drop(_stats.Icmp, DropReason.IcmpBadChecksum, true); return; }
         _stats.Icmp.ReceivedCount++;
+        RawIcmpReceived?.Invoke(ip.Bytes, ip.Source);
         switch (icmp.Type)
         {
             case IcmpType.EchoRequest:

@@ -58,6 +58,20 @@ internal sealed class TcpTable
 
     public bool IsListening(ushort port) => _listeners.ContainsKey(port);
 
+    /// <summary>
+    /// Whether a local port is taken by a listener or a connection (the socket layer's EADDRINUSE); with
+    /// <paramref name="allowTimeWait"/> (SO_REUSEADDR) connections in TIME-WAIT do not count.
+    /// </summary>
+    public bool IsLocalPortInUse(ushort port, bool allowTimeWait)
+    {
+        if (_listeners.ContainsKey(port)) return true;
+        if (_localPortUse.GetValueOrDefault(port) == 0) return false;
+        if (!allowTimeWait) return true;
+        foreach (var c in _connections.Values)
+            if (c.LocalPort == port && c.State != TcpState.TimeWait) return true;
+        return false;
+    }
+
     /// <summary>The connection with this peer and local port, accepted or not (tests look at handshakes in progress).</summary>
     public TcpConnection? Find(Ipv4Address remote, ushort remotePort, ushort localPort)
         => _connections.GetValueOrDefault(new TcpKey(remote.Value, remotePort, localPort));
@@ -252,6 +266,9 @@ internal sealed class TcpTable
     }
 
     // ------------------------------------------------------------------ poll
+
+    /// <summary>True when some connection has output waiting for the next poll (the socket layer then wakes the stack thread).</summary>
+    public bool HasPendingOutput => _pending.Count > 0;
 
     public void MarkPending(TcpConnection connection)
     {

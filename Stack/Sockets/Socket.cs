@@ -1,0 +1,400 @@
+using TcpIpSharp.Storage;
+using TcpIpSharp.Transport.Tcp;
+using TcpIpSharp.Transport.Udp;
+using TcpIpSharp.Wire;
+using static TcpIpSharp.Sockets.SocketModule;
+
+namespace TcpIpSharp.Sockets;
+
+/// <summary>
+/// A socket with the Pico W's methods and semantics (MicroPython's <c>socket.socket</c> over lwIP): TCP
+/// (SOCK_STREAM), UDP (SOCK_DGRAM) or raw ICMP (SOCK_RAW). Blocking by default; <see cref="SetTimeout"/> 0 makes it
+/// non-blocking (EAGAIN), a positive timeout raises ETIMEDOUT when it expires. Errors are <see cref="OSError"/>.
+/// Any thread may use any socket; a blocking call blocks only its caller. Each call runs its command against the
+/// core while holding the stack's command channel (see docs/architecture.md, "Sockets"), so
+/// <see cref="Recv(Span{byte}, int)"/> and <see cref="Send(ReadOnlySpan{byte})"/> copy straight between the caller's
+/// span and the connection's ring and allocate nothing.
+/// </summary>
+public sealed partial class Socket : IDisposable
+{
+    private readonly SocketStack _owner;
+    private readonly StackRunner _runner;
+    private readonly object _gate;
+    private readonly Action<TcpConnection> _onConnectionReady;
+    private readonly Action<TcpListener> _onListenerReady;
+    private readonly Action<UdpEndpoint> _onUdpReady;
+    private TimeSpan? _timeout;
+    private bool _closed;
+    private TcpConnection? _connection;
+    private TcpListener? _listener;
+    private UdpEndpoint? _udp;
+    private DatagramQueue? _raw;
+    private SockAddr? _rawPeer;
+    private bool _bound;
+    private ushort _boundPort;
+    private Ipv4Address _boundAddress;
+    private bool _reuseAddress, _broadcast, _keepAlive, _noDelay;
+    private bool _errorReported;
+    private TaskCompletionSource? _asyncWait;
+
+    internal Socket(SocketStack owner, int af, int type, int proto, TcpConnection? accepted = null)
+    {
+        _owner = owner;
+        _runner = owner.Runner;
+        _gate = _runner.Gate;
+        Family = af;
+        Type = type;
+        Proto = proto;
+        _onConnectionReady = _ => OnReady();
+        _onListenerReady = _ => OnReady();
+        _onUdpReady = _ => OnReady();
+        if (type == SOCK_RAW) _raw = SocketStack.NewRawQueue();
+        if (accepted is not null)
+        {
+            _connection = accepted;
+            accepted.Ready = _onConnectionReady;
+        }
+    }
+
+    /// <summary>The address family (AF_INET).</summary>
+    public int Family { get; }
+    /// <summary>The socket type (SOCK_STREAM, SOCK_DGRAM, SOCK_RAW).</summary>
+    public int Type { get; }
+    /// <summary>The protocol given at creation.</summary>
+    public int Proto { get; }
+    /// <summary>The stack the socket belongs to.</summary>
+    public SocketStack Stack => _owner;
+
+    /// <summary>The timeout in seconds: null blocks forever (the default), 0 is non-blocking.</summary>
+    public double? Timeout { get { lock (_gate) return _timeout?.TotalSeconds; } }
+
+    /// <summary>True once <see cref="Close"/> ran.</summary>
+    public bool IsClosed { get { lock (_gate) return _closed; } }
+
+    // On the stack thread (or a caller) under the gate: a control block of this socket changed.
+    private void OnReady()
+    {
+        _runner.Signal();
+        var wait = _asyncWait;
+        if (wait is not null)
+        {
+            _asyncWait = null;
+            wait.TrySetResult();
+        }
+    }
+
+    private Task AsyncWaitTask() => (_asyncWait ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+
+    private void ThrowIfClosed()
+    {
+        if (_closed) throw new OSError(Errno.EBADF);
+    }
+
+    private TimeSpan? Deadline() => _timeout is TimeSpan t ? _runner.Now + t : null;
+
+    private bool NonBlocking => _timeout == TimeSpan.Zero;
+
+    // Under the gate, after a call found nothing to do: EAGAIN when non-blocking, ETIMEDOUT when the deadline passed, else waits.
+    private void BlockOrRaise(TimeSpan? deadline, bool dontWait = false)
+    {
+        if (dontWait || NonBlocking) throw new OSError(Errno.EAGAIN);
+        if (!_runner.Wait(deadline)) throw new OSError(Errno.ETIMEDOUT);
+    }
+
+    // ------------------------------------------------------------------ options
+
+    /// <summary><c>settimeout(value)</c>: seconds; null blocks forever, 0 is non-blocking.</summary>
+    public void SetTimeout(double? seconds)
+    {
+        if (seconds is double s && (s < 0 || double.IsNaN(s))) throw new ArgumentOutOfRangeException(nameof(seconds), "timeout value must be non-negative");
+        lock (_gate) _timeout = seconds is double v ? TimeSpan.FromSeconds(v) : null;
+    }
+
+    /// <summary><c>setblocking(flag)</c>: true is <c>settimeout(None)</c>, false is <c>settimeout(0)</c>.</summary>
+    public void SetBlocking(bool flag) => SetTimeout(flag ? null : 0);
+
+    /// <summary>
+    /// <c>setsockopt(level, option, value)</c>: SOL_SOCKET SO_REUSEADDR, SO_BROADCAST, SO_KEEPALIVE; IPPROTO_TCP
+    /// TCP_NODELAY. Keepalive applies to connections opened after it is set.
+    /// </summary>
+    public void SetSockOpt(int level, int option, int value)
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            bool on = value != 0;
+            switch ((level, option))
+            {
+                case (SOL_SOCKET, SO_REUSEADDR): _reuseAddress = on; break;
+                case (SOL_SOCKET, SO_BROADCAST):
+                    _broadcast = on;
+                    if (_udp is not null) _udp.AllowBroadcast = on;
+                    break;
+                case (SOL_SOCKET, SO_KEEPALIVE): _keepAlive = on; break;
+                case (IPPROTO_TCP, TCP_NODELAY):
+                    _noDelay = on;
+                    if (_connection is not null) _connection.NoDelay = on;
+                    break;
+                default: throw new OSError(Errno.EINVAL, $"option {option} at level {level}");
+            }
+        }
+    }
+
+    /// <summary><c>setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP, mreq)</c>: <paramref name="value"/> is the group's 4 bytes and the interface's 4 (<c>inet_pton(group) + inet_pton(any)</c>).</summary>
+    public void SetSockOpt(int level, int option, ReadOnlySpan<byte> value)
+    {
+        if (level != IPPROTO_IP || option is not (IP_ADD_MEMBERSHIP or IP_DROP_MEMBERSHIP))
+        {
+            SetSockOpt(level, option, value.Length >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(value) : value.Length > 0 ? value[0] : 0);
+            return;
+        }
+        if (value.Length < 4) throw new OSError(Errno.EINVAL, "ip_mreq needs 8 bytes");
+        var group = Ipv4Address.Read(value);
+        if (!group.IsMulticast) throw new OSError(Errno.EINVAL, $"{group} is not a multicast group");
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            if (option == IP_ADD_MEMBERSHIP) _owner.Stack.JoinMulticast(group);
+            else _owner.Stack.LeaveMulticast(group);
+            _runner.Kick();
+        }
+    }
+
+    // ------------------------------------------------------------------ bind, listen, accept, connect
+
+    /// <summary><c>bind(address)</c>: the local (ip, port); port 0 picks a free ephemeral port. EADDRINUSE when taken, unless SO_REUSEADDR and its connections are all in TIME-WAIT.</summary>
+    public void Bind(SockAddr address)
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            if (_bound || _connection is not null || _udp is not null) throw new OSError(Errno.EINVAL, "already bound");
+            if (!address.Address.IsAny && address.Address != _owner.Stack.Address && !address.Address.IsMulticast)
+                throw new OSError(Errno.EADDRNOTAVAIL, $"{address.Address} is not this stack's address");
+            switch (Type)
+            {
+                case SOCK_STREAM:
+                    ushort port = (ushort)address.Port;
+                    if (port == 0) port = PickTcpPort();
+                    else if (_owner.BoundTcpPorts.Contains(port) || _owner.Stack.Interface.Tcp.IsLocalPortInUse(port, _reuseAddress))
+                        throw new OSError(Errno.EADDRINUSE);
+                    _owner.BoundTcpPorts.Add(port);
+                    _boundPort = port;
+                    break;
+                case SOCK_DGRAM:
+                    OpenUdp((ushort)address.Port, address.Address.IsMulticast ? Ipv4Address.Any : address.Address);
+                    _boundPort = _udp!.LocalPort;
+                    break;
+                default:
+                    break;
+            }
+            _boundAddress = address.Address;
+            _bound = true;
+        }
+    }
+
+    private ushort PickTcpPort()
+    {
+        var o = _owner.Options;
+        int count = o.EphemeralPortLast - o.EphemeralPortFirst + 1;
+        int start = (int)(_owner.Stack.Random.NextUInt32() % (uint)count);   // the stack's random source: seeded in tests
+        for (int i = 0; i < count; i++)
+        {
+            var port = (ushort)(o.EphemeralPortFirst + (start + i) % count);
+            if (!_owner.BoundTcpPorts.Contains(port) && !_owner.Stack.Interface.Tcp.IsLocalPortInUse(port, false)) return port;
+        }
+        throw new OSError(Errno.EADDRINUSE, "no free port");
+    }
+
+    private void OpenUdp(ushort port, Ipv4Address local)
+    {
+        var error = _owner.Stack.OpenUdp(port, out var endpoint, local);
+        if (error != NetError.None) throw new OSError(Errno.FromNetError(error));
+        _udp = endpoint!;
+        _udp.AllowBroadcast = _broadcast;
+        _udp.Ready = _onUdpReady;
+    }
+
+    private void EnsureUdp()
+    {
+        if (_udp is null) OpenUdp(0, Ipv4Address.Any);
+    }
+
+    /// <summary><c>listen([backlog])</c>: a bound TCP socket starts accepting connections (an unbound one listens on a free port).</summary>
+    public void Listen(int backlog = 5)
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            if (Type != SOCK_STREAM) throw new OSError(Errno.EOPNOTSUPP);
+            if (_connection is not null) throw new OSError(Errno.EINVAL, "connected");
+            if (_listener is not null) return;
+            if (!_bound)
+            {
+                _boundPort = PickTcpPort();
+                _owner.BoundTcpPorts.Add(_boundPort);
+                _bound = true;
+            }
+            if (_owner.Stack.Interface.Tcp.IsListening(_boundPort)) throw new OSError(Errno.EADDRINUSE);
+            _listener = _owner.Stack.ListenTcp(_boundPort, Math.Max(1, backlog), ConnectionOptions());
+            _listener.Ready = _onListenerReady;
+        }
+    }
+
+    private TcpConnectionOptions? ConnectionOptions() => _keepAlive ? _owner.Options.Tcp with { KeepAlive = true } : null;
+
+    /// <summary><c>accept()</c>: the next connection and its peer's address; blocks (or EAGAIN / ETIMEDOUT) until one arrives.</summary>
+    public (Socket Socket, SockAddr Address) Accept()
+    {
+        lock (_gate)
+        {
+            var deadline = Deadline();
+            while (true)
+            {
+                if (TryAccept(out var accepted)) return accepted;
+                BlockOrRaise(deadline);
+            }
+        }
+    }
+
+    private bool TryAccept(out (Socket, SockAddr) accepted)
+    {
+        ThrowIfClosed();
+        if (_listener is null) throw new OSError(Errno.EINVAL, "not listening");
+        if (_listener.TryAccept(out var c))
+        {
+            var socket = new Socket(_owner, Family, SOCK_STREAM, Proto, c);
+            socket._noDelay = c.NoDelay = _noDelay;
+            accepted = (socket, new SockAddr(c.RemoteAddress, c.RemotePort));
+            return true;
+        }
+        accepted = default;
+        return false;
+    }
+
+    /// <summary>
+    /// <c>connect(address)</c>. TCP: blocks until connected (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH); non-blocking it
+    /// raises EINPROGRESS and the socket becomes writable in a <see cref="Poller"/> once connected. UDP: sets the
+    /// peer (only its datagrams are received; <see cref="Send(ReadOnlySpan{byte})"/> goes to it).
+    /// </summary>
+    public void Connect(SockAddr address)
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            if (Type == SOCK_DGRAM)
+            {
+                EnsureUdp();
+                _udp!.Peer = (address.Address, (ushort)address.Port);
+                return;
+            }
+            if (Type == SOCK_RAW)
+            {
+                _rawPeer = address;
+                return;
+            }
+            if (!StartConnect(address)) throw new OSError(Errno.EINPROGRESS);
+            var deadline = Deadline();
+            while (!ConnectFinished())
+            {
+                if (!_runner.Wait(deadline))
+                {
+                    _connection!.Abort();
+                    _errorReported = true;
+                    throw new OSError(Errno.ETIMEDOUT);
+                }
+            }
+        }
+    }
+
+    // Under the gate: starts a TCP connect; false when the socket is non-blocking (the caller raises EINPROGRESS).
+    private bool StartConnect(SockAddr address)
+    {
+        if (_listener is not null) throw new OSError(Errno.EINVAL, "listening");
+        if (_connection is { } existing)
+        {
+            if (existing.State is TcpState.SynSent or TcpState.SynReceived)
+            {
+                if (NonBlocking) throw new OSError(Errno.EALREADY);
+                return true;
+            }
+            if (existing.State == TcpState.Closed) ConnectFinished();   // raises the failure once
+            throw new OSError(Errno.EISCONN);
+        }
+        if (_owner.Stack.Address.IsAny) throw new OSError(Errno.ENETUNREACH, "the interface has no address");
+        if (address.Address.IsAny || address.Port == 0) throw new OSError(Errno.EINVAL, $"cannot connect to {address}");
+        try
+        {
+            _connection = _owner.Stack.ConnectTcp(address.Address, (ushort)address.Port, ConnectionOptions(), _boundPort);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new OSError(Errno.EADDRINUSE, e.Message);
+        }
+        _connection.Ready = _onConnectionReady;
+        _connection.NoDelay = _noDelay;
+        _runner.Kick();
+        return !NonBlocking;
+    }
+
+    // Under the gate: true once connected; raises the failure (once) when the connect failed; false while in progress.
+    private bool ConnectFinished()
+    {
+        var c = _connection!;
+        switch (c.State)
+        {
+            case TcpState.SynSent or TcpState.SynReceived:
+                return false;
+            case TcpState.Closed:
+                if (_errorReported) throw new OSError(Errno.ECONNABORTED);
+                _errorReported = true;
+                throw new OSError(c.Error == NetError.None ? Errno.ECONNREFUSED : Errno.FromNetError(c.Error));
+            default:
+                return true;
+        }
+    }
+
+    // ------------------------------------------------------------------ close
+
+    /// <summary><c>close()</c>: TCP sends what is queued then FIN (a reset when unread data is left, RFC 2525); wakes any thread blocked on the socket with EBADF.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            if (_closed) return;
+            _closed = true;
+            _connection?.Close();
+            _listener?.Close();
+            _udp?.Close();
+            if (_raw is not null) _owner.CloseRaw(this);
+            if (Type == SOCK_STREAM && _bound) _owner.BoundTcpPorts.Remove(_boundPort);
+            OnReady();
+            _runner.Kick();
+            _runner.WakeAll();
+        }
+    }
+
+    /// <summary>Same as <see cref="Close"/>.</summary>
+    public void Dispose() => Close();
+
+    /// <summary>The local address (<c>getsockname</c>, not on the Pico).</summary>
+    public SockAddr LocalAddress
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_connection is not null) return new SockAddr(_connection.LocalAddress.IsAny ? _owner.Stack.Address : _connection.LocalAddress, _connection.LocalPort);
+                if (_udp is not null) return new SockAddr(_udp.LocalAddress, _udp.LocalPort);
+                return new SockAddr(_boundAddress, _boundPort);
+            }
+        }
+    }
+
+    /// <summary>A one-line description, as MicroPython prints a socket.</summary>
+    public override string ToString()
+    {
+        lock (_gate)
+            return $"<socket state={(_closed ? "closed" : _listener is not null ? "listening" : _connection?.State.ToString() ?? (_udp is not null ? "udp" : "new"))} timeout={(_timeout is TimeSpan t ? t.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) : "None")} type={Type}>";
+    }
+}

@@ -1,0 +1,290 @@
+using System.Net.Http;
+using TcpIpSharp.Links;
+using TcpIpSharp.Services.Dhcp;
+using TcpIpSharp.Services.Dns;
+using TcpIpSharp.Storage;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Sockets;
+
+/// <summary>
+/// A stack as the socket layer sees it: a <see cref="NetworkStack"/>, its resolver and optional DHCP client, driven
+/// by a stack thread it owns (see <see cref="StackRunner"/>). Sockets are made from it with <see cref="Socket"/>;
+/// <see cref="Default"/> lets Pico code call <c>Socket(AF_INET, SOCK_STREAM)</c> without naming a stack.
+/// Every member is thread-safe.
+/// </summary>
+public sealed class SocketStack : IDisposable
+{
+    private readonly List<IStackService> _services = [];
+    private readonly List<Socket> _raw = [];
+    private readonly Net.RawIcmpHandler _onRawIcmp;
+    private bool _polled, _disposed;
+
+    private SocketStack(NetworkStack stack, NetworkStackOptions options, StackRunner runner, DhcpClientOptions? dhcp, DnsResolverOptions? dns)
+    {
+        Stack = stack;
+        Options = options;
+        Runner = runner;
+        Resolver = new DnsResolver(dns);
+        _services.Add(Resolver);
+        if (dhcp is not null)
+        {
+            Dhcp = new DhcpClient(dhcp);
+            _services.Add(Dhcp);
+        }
+        _onRawIcmp = OnRawIcmp;
+        runner.Add(this);
+    }
+
+    /// <summary>The stack used by <see cref="SocketModule"/>'s functions when none is named (set it once at start-up).</summary>
+    public static SocketStack? Default { get; set; }
+
+    /// <summary>The core stack. Touch it only inside <see cref="Invoke{T}"/>: it belongs to the stack thread.</summary>
+    public NetworkStack Stack { get; }
+
+    /// <summary>The options the stack was made with.</summary>
+    public NetworkStackOptions Options { get; }
+
+    /// <summary>The DHCP client, when the stack was started with one.</summary>
+    public DhcpClient? Dhcp { get; }
+
+    internal DnsResolver Resolver { get; }
+    internal StackRunner Runner { get; }
+    internal HashSet<ushort> BoundTcpPorts { get; } = [];
+
+    /// <summary>The time on the stack's clock (virtual in tests).</summary>
+    public TimeSpan Now => Runner.Now;
+
+    /// <summary>
+    /// Starts a stack on <paramref name="link"/> with its own stack thread on the system clock. With
+    /// <paramref name="dhcp"/> the address comes from DHCP (leave <see cref="NetworkStackOptions.Address"/> unset).
+    /// </summary>
+    public static SocketStack Start(ILink link, NetworkStackOptions options, DhcpClientOptions? dhcp = null, DnsResolverOptions? dns = null, IRandomSource? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var runner = new StackRunner(RunnerMode.RealTime);
+        var stack = new SocketStack(new NetworkStack(link, options, random), options, runner, dhcp, dns);
+        runner.Start();
+        return stack;
+    }
+
+    /// <summary>
+    /// Two stacks (192.0.2.10 and 192.0.2.11) over an in-memory pair, driven by one stack thread on a virtual clock
+    /// that jumps ahead only while a caller is blocked and nothing else is happening: timeouts of seconds take
+    /// microseconds and repeat exactly. Dispose both (the first disposes the shared thread).
+    /// </summary>
+    public static (SocketStack A, SocketStack B) CreateVirtualPair(NetworkStackOptions? options = null, int seed = 1)
+        => CreatePair(RunnerMode.VirtualTime, options, seed);
+
+    internal static (SocketStack A, SocketStack B) CreatePair(RunnerMode mode, NetworkStackOptions? options = null, int seed = 1, int queueFrames = 4096)
+    {
+        var (a, b) = InMemoryLink.CreatePair(queueFrames: queueFrames);
+        var o = options ?? new NetworkStackOptions();
+        var oa = o with { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = Ipv4Address.Parse("192.0.2.10"), PrefixLength = 24 };
+        var ob = o with { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = Ipv4Address.Parse("192.0.2.11"), PrefixLength = 24 };
+        var runner = new StackRunner(mode);
+        var sa = new SocketStack(new NetworkStack(a, oa, new SeededRandomSource(seed)), oa, runner, null, null);
+        var sb = new SocketStack(new NetworkStack(b, ob, new SeededRandomSource(seed + 1)), ob, runner, null, null);
+        runner.Start();
+        return (sa, sb);
+    }
+
+    /// <summary>A new socket (<c>socket.socket(af, type, proto)</c>): AF_INET with SOCK_STREAM, SOCK_DGRAM, or SOCK_RAW with IPPROTO_ICMP.</summary>
+    public Socket Socket(int af = SocketModule.AF_INET, int type = SocketModule.SOCK_STREAM, int proto = 0)
+    {
+        if (af != SocketModule.AF_INET) throw new OSError(Errno.EAFNOSUPPORT, "only AF_INET is supported (as on the Pico)");
+        if (type is not (SocketModule.SOCK_STREAM or SocketModule.SOCK_DGRAM or SocketModule.SOCK_RAW)) throw new OSError(Errno.EINVAL, $"socket type {type}");
+        if (type == SocketModule.SOCK_RAW && proto != SocketModule.IPPROTO_ICMP) throw new OSError(Errno.EOPNOTSUPP, "raw sockets carry ICMP only");
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var socket = new Socket(this, af, type, proto);
+        if (type == SocketModule.SOCK_RAW) lock (Runner.Gate) OpenRaw(socket);
+        return socket;
+    }
+
+    /// <summary>
+    /// <c>socket.getaddrinfo(host, port, af, type, proto, flags)</c>: resolves through the stack's DNS resolver (numeric
+    /// addresses and <c>localhost</c> at once), blocking the caller only. A name that does not resolve raises
+    /// <see cref="OSError"/> with the resolver's getaddrinfo number (-2 EAI_NONAME, -3 EAI_AGAIN, ...).
+    /// </summary>
+    public IReadOnlyList<AddrInfo> GetAddrInfo(string host, int port, int af = 0, int type = 0, int proto = 0, int flags = 0)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        DnsLookup lookup;
+        lock (Runner.Gate)
+        {
+            lookup = Resolver.Resolve(host, DnsType.A, Runner.Now);
+            if (!lookup.IsCompleted)
+            {
+                lookup.Completed += _ => Runner.Signal();
+                Runner.Kick();
+                while (!lookup.IsCompleted) Runner.Wait(null);
+            }
+        }
+        return ToAddrInfo(lookup, port, af, type, proto, flags);
+    }
+
+    /// <summary>As <see cref="GetAddrInfo"/>, without blocking a thread.</summary>
+    public async ValueTask<IReadOnlyList<AddrInfo>> GetAddrInfoAsync(string host, int port, int af = 0, int type = 0, int proto = 0, int flags = 0, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        DnsLookup lookup;
+        lock (Runner.Gate)
+        {
+            lookup = Resolver.Resolve(host, DnsType.A, Runner.Now);
+            if (lookup.IsCompleted) done.TrySetResult();
+            else
+            {
+                lookup.Completed += _ => done.TrySetResult();
+                Runner.Kick();
+            }
+        }
+        await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return ToAddrInfo(lookup, port, af, type, proto, flags);
+    }
+
+    private static List<AddrInfo> ToAddrInfo(DnsLookup lookup, int port, int af, int type, int proto, int flags)
+    {
+        if (lookup.Error != DnsError.None) throw new OSError(lookup.Errno, $"{DnsLookup.MessageOf(lookup.Error)} ({lookup.Name})");
+        var list = new List<AddrInfo>();
+        foreach (var info in AddressInfo.FromLookup(lookup, port, af == 0 ? SocketModule.AF_INET : af, type, proto, flags))
+            list.Add(new AddrInfo(info.Family, info.SocketType, info.Protocol, info.CanonicalName, new SockAddr(info.Address.Ipv4, port)));
+        if (list.Count == 0) throw new OSError(-5, $"{DnsLookup.MessageOf(DnsError.NoData)} ({lookup.Name})");
+        return list;
+    }
+
+    /// <summary>Runs <paramref name="action"/> against the core while holding the command channel (never blocks in it).</summary>
+    public T Invoke<T>(Func<NetworkStack, T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (Runner.Gate)
+        {
+            var result = action(Stack);
+            Runner.Kick();
+            return result;
+        }
+    }
+
+    /// <summary><c>WLAN.status()</c> in the Pico's numbers.</summary>
+    public WlanStatus Status()
+    {
+        lock (Runner.Gate)
+        {
+            if (Runner.Failure is not null) return WlanStatus.ConnectFail;
+            if (_disposed || !Runner.IsRunning) return WlanStatus.Idle;
+            if (!_polled) return WlanStatus.Connecting;
+            if (Dhcp is not null) return Dhcp.Status == DhcpStatus.GotIp ? WlanStatus.GotIp : WlanStatus.NoIp;
+            return Stack.Address.IsAny ? WlanStatus.NoIp : WlanStatus.GotIp;
+        }
+    }
+
+    /// <summary><c>WLAN.isconnected()</c>: true once the interface has an address (status GOT_IP).</summary>
+    public bool IsConnected() => Status() == WlanStatus.GotIp;
+
+    /// <summary><c>WLAN.ifconfig()</c>: (ip, subnet, gateway, dns).</summary>
+    public IfConfig IfConfig()
+    {
+        lock (Runner.Gate)
+        {
+            var dns = Stack.DnsServers.Count > 0 ? Stack.DnsServers[0] : Ipv4Address.Any;
+            return new IfConfig(Stack.Address.ToString(), Stack.SubnetMask.ToString(), Stack.Gateway.ToString(), dns.ToString());
+        }
+    }
+
+    /// <summary><c>WLAN.ifconfig((ip, subnet, gateway, dns))</c>: configures the interface by hand.</summary>
+    public void IfConfig(IfConfig config)
+    {
+        var mask = Ipv4Address.Parse(config.Subnet);
+        int prefix = System.Numerics.BitOperations.PopCount(mask.Value);
+        lock (Runner.Gate)
+        {
+            Stack.Configure(Ipv4Address.Parse(config.Ip), prefix, Ipv4Address.Parse(config.Gateway));
+            Stack.SetDnsServers([Ipv4Address.Parse(config.Dns)]);
+            Runner.Kick();
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="SocketsHttpHandler"/> whose connections go through this stack: names resolved by the stack's
+    /// resolver, TCP by the stack, TLS (for https) by .NET over the socket's stream.
+    /// </summary>
+    public SocketsHttpHandler CreateHttpHandler() => new() { ConnectCallback = ConnectCallback, UseProxy = false };
+
+    /// <summary>The <see cref="SocketsHttpHandler.ConnectCallback"/> that opens a connection through this stack.</summary>
+    public async ValueTask<Stream> ConnectCallback(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var endpoint = context.DnsEndPoint;
+        var info = await GetAddrInfoAsync(endpoint.Host, endpoint.Port, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var socket = Socket();
+        try
+        {
+            await socket.ConnectAsync(info[0].SockAddr, cancellationToken).ConfigureAwait(false);
+            return socket.GetStream();
+        }
+        catch
+        {
+            socket.Close();
+            throw;
+        }
+    }
+
+    // ------------------------------------------------------------------ raw ICMP
+
+    private void OpenRaw(Socket socket)
+    {
+        _raw.Add(socket);
+        Stack.Interface.RawIcmpReceived = _onRawIcmp;
+    }
+
+    internal void CloseRaw(Socket socket)
+    {
+        _raw.Remove(socket);
+        if (_raw.Count == 0) Stack.Interface.RawIcmpReceived = null;
+    }
+
+    private void OnRawIcmp(ReadOnlySpan<byte> packet, Ipv4Address source)
+    {
+        foreach (var s in _raw) s.DeliverRaw(packet, source);
+    }
+
+    internal static DatagramQueue NewRawQueue() => new(64 * 1024, 16);
+
+    // ------------------------------------------------------------------ driven by the runner, under its gate
+
+    internal void StartServices(TimeSpan now)
+    {
+        foreach (var s in _services) s.Start(Stack, now);
+    }
+
+    internal void StopServices(TimeSpan now)
+    {
+        foreach (var s in _services) s.Stop(Stack, now);
+    }
+
+    internal bool PollOnce(TimeSpan now)
+    {
+        _polled = true;
+        bool worked = Stack.Poll(now);
+        foreach (var s in _services) s.Poll(Stack, now);
+        return worked;
+    }
+
+    internal TimeSpan? NextDeadline(TimeSpan now)
+    {
+        var next = Stack.NextDeadline(now);
+        foreach (var s in _services)
+            if (s.NextDeadline is TimeSpan d && (next is null || d < next)) next = d;
+        return next;
+    }
+
+    /// <summary>Stops the stack thread (when this stack owns it), the services, and disposes the link.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        Runner.Dispose();   // the pair shares one: disposing either stops it
+        Stack.Dispose();
+        if (ReferenceEquals(Default, this)) Default = null;
+    }
+}
