@@ -483,6 +483,13 @@ public sealed partial class TcpConnection
                 SendControl(ack, 0, TcpFlags.Rst, now);
                 return false;
             }
+            if (Listener is { IsAcceptQueueFull: true })
+            {
+                // RFC 9293 is silent; as Linux (tcp_abort_on_overflow = 0): ignore the ACK while the accept queue is full.
+                // The SYN-ACK timer and the peer's next ACK complete the handshake once accept() has made room.
+                _table.Statistics.ListenOverflowsCount++;
+                return false;
+            }
             _sndWnd = (uint)segment.WindowSize << _sndScale;
             _sndWl1 = segment.SequenceNumber;
             _sndWl2 = ack;

@@ -52,6 +52,8 @@ public sealed class TcpListener
 
     internal bool HasRoom => HalfOpen < SynQueueLimit;
 
+    internal bool IsAcceptQueueFull => !IsClosed && _accepted.Count >= Backlog;
+
     internal void OnEstablished(TcpConnection connection)
     {
         HalfOpen--;
