@@ -24,6 +24,7 @@ namespace TcpIpSharp.Tap.Links;
 /// <para>One thread (the stack's) calls <see cref="TryReceive"/>, <see cref="TrySend"/>, <see cref="WaitReadable"/> and
 /// <see cref="Dispose"/>; any thread may call <see cref="Interrupt"/>. Stop the stack's thread before disposing.</para>
 /// </remarks>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class TapLink : ILink
 {
     private readonly SafeFileHandle _tapHandle;
