@@ -87,7 +87,7 @@ rm -f "$tp_log"
 echo "test.sh: newcomer test (tools/newcomer.sh)"
 nc_log=$(mktemp /tmp/tcpipsharp-newcomer-log.XXXXXX)
 if timeout 300 bash tools/newcomer.sh >"$nc_log" 2>&1; then
-  grep -E "^(package |tcpipsharp [0-9])" "$nc_log"
+  grep -E "^(package |tcpipsharp [0-9]+\.[0-9]+\.[0-9]+$)" "$nc_log"
   sed -n '/^--- the example/,/^---$/p' "$nc_log"
   echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - newcomer test" | tee -a "$log"
 else
