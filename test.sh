@@ -81,6 +81,21 @@ else
 fi
 rm -f "$tp_log"
 
+# The newcomer's path (issue 9, docs/getting-started.md): pack both packages, install the tool, run the stack as a host
+# and a fresh console project from the packages against the kernel. Prints package sizes, the tool's version line and
+# the example's output.
+echo "test.sh: newcomer test (tools/newcomer.sh)"
+nc_log=$(mktemp /tmp/tcpipsharp-newcomer-log.XXXXXX)
+if timeout 300 bash tools/newcomer.sh >"$nc_log" 2>&1; then
+  grep -E "^(package |tcpipsharp [0-9]+\.[0-9]+\.[0-9]+$)" "$nc_log"
+  sed -n '/^--- the example/,/^---$/p' "$nc_log"
+  echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - newcomer test" | tee -a "$log"
+else
+  tail -40 "$nc_log"
+  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - newcomer test (see above)" | tee -a "$log"
+fi
+rm -f "$nc_log"
+
 # VSTest prints one summary line per test assembly: "Passed!  - Failed: 0, Passed: 9, Skipped: 0, Total: 9, ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \
   | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')

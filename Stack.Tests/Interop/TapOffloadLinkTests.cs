@@ -32,6 +32,19 @@ public class TapOffloadLinkTests
     }
 
     [Test]
+    public void A_plain_open_clears_the_offloads_an_earlier_owner_left_on_a_persistent_TAP()
+    {
+        using var ns = NetNs.Create("tapoff");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        using (var first = ns.OpenTap("tap0", offloads: true))
+            Assert.That(first.OffloadsEnabled, Is.True, first.OffloadsRefused);
+        // Left on, the kernel would hand the plain reader TCP frames with partial checksums (tcpipsharp up, then a program).
+        using var link = ns.OpenTap("tap0");
+        var features = ns.Exec(NetNs.DefaultTimeout, "ethtool", "-k", "tap0").StandardOutput;
+        Assert.That(features, Does.Contain("tx-checksumming: off").And.Contain("tcp-segmentation-offload: off"), features);
+    }
+
+    [Test]
     public void Kernel_ping_is_answered_through_the_virtio_header_by_a_hand_built_responder()
     {
         using var ns = NetNs.Create("tapoffping");

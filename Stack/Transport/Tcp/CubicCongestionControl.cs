@@ -5,7 +5,7 @@ namespace TcpIpSharp.Transport.Tcp;
 /// and convex beyond it, with β = 0.7, C = 0.4, fast convergence, and the Reno-friendly estimate as a floor.
 /// Slow start is standard (RFC 3465, L = 2).
 /// </summary>
-public sealed class CubicCongestionControl : ICongestionControl
+internal sealed class CubicCongestionControl : ICongestionControl
 {
     private const double Beta = 0.7;                                   // RFC 9438 4.6
     private const double C = 0.4;                                      // RFC 9438 5

@@ -5,7 +5,7 @@ namespace TcpIpSharp.Transport.Tcp;
 /// connection owns the rest (fast retransmit and recovery per RFC 5681/6582, the window of one segment after an RTO).
 /// One instance per connection, used on the stack thread only.
 /// </summary>
-public interface ICongestionControl
+internal interface ICongestionControl
 {
     /// <summary>The algorithm's name (for statistics and debug snapshots).</summary>
     string Name { get; }

@@ -1,7 +1,7 @@
 namespace TcpIpSharp.Transport.Tcp;
 
 /// <summary>NewReno's window: slow start (RFC 3465 with L = 2), additive increase, halving on loss (RFC 5681 3.1).</summary>
-public sealed class NewRenoCongestionControl : ICongestionControl
+internal sealed class NewRenoCongestionControl : ICongestionControl
 {
     /// <inheritdoc/>
     public string Name => "newreno";

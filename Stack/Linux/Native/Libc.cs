@@ -6,6 +6,7 @@ namespace TcpIpSharp.Tap.Native;
 /// The few libc calls the links need (Linux, x86-64 and arm64 values). Buffers go in as <c>ref byte</c> to the first
 /// element: the generated stub pins them and passes a pointer, so a call allocates nothing.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static partial class Libc
 {
     private const string Library = "libc";

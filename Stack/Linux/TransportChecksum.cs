@@ -6,6 +6,7 @@ namespace TcpIpSharp.Tap.Links;
 /// The software check a link with checksum offload does for a frame the kernel did not vouch for: the TCP or UDP
 /// checksum of an unfragmented IPv4 packet. Allocates nothing.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class TransportChecksum
 {
     /// <summary>

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 namespace TcpIpSharp.Tap.Native;
 
 /// <summary>poll(2) with a TimeSpan, and the eventfd used to wake it; nothing here allocates.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class PollWait
 {
     /// <summary>Polls until an event, the timeout, or an error; retries on EINTR. False with errno on failure.</summary>

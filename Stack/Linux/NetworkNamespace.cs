@@ -12,6 +12,7 @@ namespace TcpIpSharp.Tap.Links;
 /// moves only that thread, which then ends, so no pooled thread is left in the namespace. Whatever the action opens
 /// there (a TAP's file descriptor, a packet socket) stays in that namespace and is usable from any thread afterwards.
 /// </remarks>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public static class NetworkNamespace
 {
     /// <summary>The directory where <c>ip netns</c> keeps its namespace handles.</summary>

@@ -24,6 +24,7 @@ namespace TcpIpSharp.Tap.Links;
 /// <para>One thread (the stack's) calls <see cref="TryReceive"/>, <see cref="TrySend"/>, <see cref="WaitReadable"/> and
 /// <see cref="Dispose"/>; any thread may call <see cref="Interrupt"/>. Stop the stack's thread before disposing.</para>
 /// </remarks>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class TapLink : ILink
 {
     private readonly SafeFileHandle _tapHandle;
@@ -161,6 +162,10 @@ public sealed class TapLink : ILink
             }
             string actualName = InterfaceQuery.ReadName(ifreq);
             if (offloads) EnableOffloads(tap, actualName);
+            // TUNSETOFFLOAD outlives its descriptor on a persistent device: clear what an earlier owner with offloads
+            // left, or the kernel keeps handing up partial checksums that a plain reader counts as bad.
+            else if (Libc.IoctlValue(tap, Libc.TUNSETOFFLOAD, 0) < 0)
+                throw Libc.Error($"TUNSETOFFLOAD 0 {actualName}", Marshal.GetLastPInvokeError());
             int mtu = InterfaceQuery.GetMtu(actualName);
             wake = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
             if (wake < 0) throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());

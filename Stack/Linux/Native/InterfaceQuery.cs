@@ -4,6 +4,7 @@ using System.Text;
 namespace TcpIpSharp.Tap.Native;
 
 /// <summary>Questions about a network interface, answered in the calling thread's network namespace.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class InterfaceQuery
 {
     /// <summary>Writes a NUL-terminated interface name into the first 16 bytes of an ifreq; throws when it does not fit.</summary>
