@@ -107,7 +107,7 @@ public sealed partial class TcpConnection
         int end = DataOffset(_sndMax);
         int start = Math.Max(DataOffset(_sndUna), end - segmentSize);
         _table.Statistics.TailProbesCount++;
-        uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
+        uint dataStart = SynOutstanding ? _iss + 1 : _sndUna;
         if (end > start) SendData(dataStart + (uint)DataOffset(_sndUna) + (uint)(start - DataOffset(_sndUna)), start, end - start, now, retransmit: true);
         else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
         _retransmitAt = now + _rto;   // RFC 8985 7.3: after a probe, re-arm the RTO timer (it stays the last resort)

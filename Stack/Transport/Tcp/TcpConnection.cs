@@ -19,6 +19,8 @@ public sealed partial class TcpConnection
 
     // RFC 9293 3.3.1 send and receive sequence variables.
     private uint _iss, _sndUna, _sndNxt, _sndMax, _sndWnd, _sndWl1, _sndWl2, _maxSndWnd;
+    // Once the SYN is acknowledged it stays so: Seq.Le(SND.UNA, ISS) reads true again after 2^31 bytes have been sent.
+    private bool _synAcknowledged;
     private uint _irs, _rcvNxt, _rcvAdvertisedRight;
     private int _sndScale, _rcvScale;
     private int _mss = 536;                    // what we may send per segment (RFC 9293 3.7.1 default)
@@ -276,6 +278,7 @@ public sealed partial class TcpConnection
         _irs = segment.SequenceNumber - 1;
         _rcvNxt = segment.SequenceNumber;
         _sndUna = _sndNxt = _sndMax = _iss + 1;
+        _synAcknowledged = true;
         _mss = Math.Min(mss, _output.MaxSegment - TcpHeader.MinimumSize);
         if (_options.WindowScaling && windowScale is int ws)
         {
@@ -372,6 +375,7 @@ public sealed partial class TcpConnection
         if (ack)
         {
             _sndUna = segAck;
+            _synAcknowledged = true;
             _sndWnd = segment.WindowSize;
             _sndWl1 = segment.SequenceNumber;
             _sndWl2 = segAck;
@@ -399,6 +403,7 @@ public sealed partial class TcpConnection
             || !(Seq.Lt(_sndUna, ack) && Seq.Le(ack, _sndNxt)))
             return false;
         _sndUna = ack;
+        _synAcknowledged = true;
         _sndWnd = segment.WindowSize;
         _sndWl1 = segment.SequenceNumber;
         _sndWl2 = ack;
@@ -555,9 +560,10 @@ public sealed partial class TcpConnection
         uint acked = ack - _sndUna;
         // Bytes of data acknowledged: the SYN and FIN take sequence space but no ring space.
         int dataAcked = (int)Math.Min(acked, (uint)_send.Count);
-        if (Seq.Le(_sndUna, _iss)) dataAcked = (int)Math.Min(Math.Max(acked, 1) - 1, (uint)_send.Count);
+        if (SynOutstanding) dataAcked = (int)Math.Min(Math.Max(acked, 1) - 1, (uint)_send.Count);
         _send.Consume(dataAcked);
         _sndUna = ack;
+        _synAcknowledged |= acked > 0;
         if (Seq.Lt(_sndNxt, _sndUna)) _sndNxt = _sndUna;
         _retransmissions = 0;
         _lastProgress = now;
@@ -713,10 +719,13 @@ public sealed partial class TcpConnection
         _table.Statistics.SackRetransmitsCount += _sack && _sackCount > 0 ? 1 : 0;
     }
 
+    // True until the SYN is acknowledged (it takes sequence space but no ring space).
+    private bool SynOutstanding => !_synAcknowledged && Seq.Le(_sndUna, _iss);
+
     // The offset in the send ring of sequence number <paramref name="seq"/> (clamped to the data held).
     private int DataOffset(uint seq)
     {
-        uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
+        uint dataStart = SynOutstanding ? _iss + 1 : _sndUna;
         return (int)Math.Clamp((long)(int)(seq - dataStart), 0, _send.Count);
     }
 
