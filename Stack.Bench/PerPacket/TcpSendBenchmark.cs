@@ -62,7 +62,7 @@ public class TcpSendBenchmark
         AckEverything();
         SendAll();
         if (_host.LinkA.TcpSentTo - _host.AckedTo != (uint)(Operations * PerPacketHost.Payload))
-            throw new InvalidOperationException($"only {_host.LinkA.TcpSentTo - _host.AckedTo} bytes in flight");
+            throw new InvalidOperationException($"only {_host.LinkA.TcpSentTo - _host.AckedTo} bytes in flight (sent to {_host.LinkA.TcpSentTo}, acked to {_host.AckedTo}): {_host.A.TcpSnapshot()[0]}");
     }
 
     /// <summary>A pure ACK acknowledging the next 1460 bytes.</summary>
