@@ -597,7 +597,9 @@ public sealed partial class TcpConnection
                 _cwnd = _cwnd > acked ? _cwnd - acked + (uint)_mss : (uint)_mss;
             }
         }
-        else _cwnd = _congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt);
+        // Capped at the largest window a peer can offer (RFC 7323 2.3: 2^30): a sender limited by the peer's window on a
+        // lossless path otherwise grows cwnd for ever, and it wrapped (uint) to a few segments after about 4 GB.
+        else _cwnd = Math.Min(_congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt), MaxCongestionWindow);
         _dupAcks = 0;
         _limitedTransmit = 0;
 
@@ -718,6 +720,8 @@ public sealed partial class TcpConnection
         _highRetransmitted = end;
         _table.Statistics.SackRetransmitsCount += _sack && _sackCount > 0 ? 1 : 0;
     }
+
+    private const uint MaxCongestionWindow = 1u << 30;
 
     // True until the SYN is acknowledged (it takes sequence space but no ring space).
     private bool SynOutstanding => !_synAcknowledged && Seq.Le(_sndUna, _iss);
