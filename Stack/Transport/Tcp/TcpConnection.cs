@@ -124,6 +124,8 @@ public sealed partial class TcpConnection
     internal bool IsUserClosed { get; private set; }
     internal TcpListener? Listener { get; set; }
     internal bool Pending { get; set; }
+    /// <summary>The deadline of this connection's live entry in the table's timer heap (MaxValue: none).</summary>
+    internal TimeSpan TimerAt { get; set; } = TimeSpan.MaxValue;
     internal TcpKey Key => new(RemoteAddress.Value, RemotePort, LocalPort);
 
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
