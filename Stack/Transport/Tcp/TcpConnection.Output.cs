@@ -149,6 +149,7 @@ public sealed partial class TcpConnection
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]   // 10 calls per segment (perf: 7% of a pure ACK)
     private static void Earliest(ref TimeSpan? next, TimeSpan? t)
     {
         if (t is TimeSpan v && (next is null || v < next)) next = v;
