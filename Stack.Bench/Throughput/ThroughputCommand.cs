@@ -16,17 +16,19 @@ namespace TcpIpSharp.Bench.Throughput;
 [SupportedOSPlatform("linux")]
 internal static class ThroughputCommand
 {
-    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS]";
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--plot]";
 
     public static int Run(string[] args)
     {
         double seconds = 5;
         string cases = "abcde";
+        bool plot = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--quick": seconds = 2; break;
+                case "--plot": plot = true; break;   // draw docs/throughput.png from this run
                 case "--seconds" when i + 1 < args.Length && double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0:
                     seconds = s;
                     i++;
@@ -60,7 +62,7 @@ internal static class ThroughputCommand
         try
         {
             BenchNamespace.DeleteStale();
-            return Measure(TimeSpan.FromSeconds(seconds), cases, args, cancel.Token);
+            return Measure(TimeSpan.FromSeconds(seconds), cases, args, plot, cancel.Token);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or TimeoutException or InvalidOperationException or AggregateException)
         {
@@ -80,7 +82,7 @@ internal static class ThroughputCommand
         }
     }
 
-    private static int Measure(TimeSpan length, string cases, string[] args, CancellationToken token)
+    private static int Measure(TimeSpan length, string cases, string[] args, bool plot, CancellationToken token)
     {
         string loadBefore = LoadAverage();
         var started = DateTimeOffset.UtcNow;
@@ -137,6 +139,7 @@ internal static class ThroughputCommand
             "offload_rx=" + Ratio(Find("(b)", "kernel→stack"), vethOn),
             "offload_tx=" + Ratio(Find("(b)", "stack→kernel"), vethOn),
             "pair_vs_memcpy=" + Ratio(Find("(d)"), Find("(e)"))));
+        if (plot) Console.Error.WriteLine(Charts.Throughput(rows, $"{started:yyyy-MM-dd HH:mm} UTC, {length.TotalSeconds:0.#} s per case, load average {loadBefore}"));
         return 0;
     }
 

@@ -8,15 +8,16 @@ namespace TcpIpSharp.Storage;
 internal sealed class ReceiveRing
 {
     private readonly byte[] _ring;
-    private readonly int[] _rangeStart;   // out-of-order ranges, as offsets from the read position, sorted
-    private readonly int[] _rangeEnd;
+    // Out-of-order ranges, as offsets from the read position, sorted; allocated at the first gap (an idle or in-order
+    // connection does not carry 2 x maxRanges ints: about 300 bytes of the per-connection footprint).
+    private int[] _rangeStart = [], _rangeEnd = [];
+    private readonly int _maxRanges;
     private int _start;                   // ring index of offset 0
 
     public ReceiveRing(int capacity, int maxRanges)
     {
         _ring = new byte[capacity];
-        _rangeStart = new int[maxRanges];
-        _rangeEnd = new int[maxRanges];
+        _maxRanges = maxRanges;
     }
 
     public int Capacity => _ring.Length;
@@ -69,7 +70,8 @@ internal sealed class ReceiveRing
         int j = i;
         while (j < Ranges && _rangeStart[j] <= end) { start = Math.Min(start, _rangeStart[j]); end = Math.Max(end, _rangeEnd[j]); j++; }
         int merged = j - i;
-        if (merged == 0 && Ranges == _rangeStart.Length) return false;
+        if (merged == 0 && Ranges == _maxRanges) return false;
+        if (_rangeStart.Length < _maxRanges) { _rangeStart = new int[_maxRanges]; _rangeEnd = new int[_maxRanges]; }
         int newCount = Ranges - merged + 1;
         if (merged == 0)
         {

@@ -107,7 +107,7 @@ public sealed partial class TcpConnection
         int end = DataOffset(_sndMax);
         int start = Math.Max(DataOffset(_sndUna), end - segmentSize);
         _table.Statistics.TailProbesCount++;
-        uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
+        uint dataStart = SynOutstanding ? _iss + 1 : _sndUna;
         if (end > start) SendData(dataStart + (uint)DataOffset(_sndUna) + (uint)(start - DataOffset(_sndUna)), start, end - start, now, retransmit: true);
         else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
         _retransmitAt = now + _rto;   // RFC 8985 7.3: after a probe, re-arm the RTO timer (it stays the last resort)
@@ -149,6 +149,7 @@ public sealed partial class TcpConnection
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]   // 10 calls per segment (perf: 7% of a pure ACK)
     private static void Earliest(ref TimeSpan? next, TimeSpan? t)
     {
         if (t is TimeSpan v && (next is null || v < next)) next = v;

@@ -19,6 +19,8 @@ public sealed partial class TcpConnection
 
     // RFC 9293 3.3.1 send and receive sequence variables.
     private uint _iss, _sndUna, _sndNxt, _sndMax, _sndWnd, _sndWl1, _sndWl2, _maxSndWnd;
+    // Once the SYN is acknowledged it stays so: Seq.Le(SND.UNA, ISS) reads true again after 2^31 bytes have been sent.
+    private bool _synAcknowledged;
     private uint _irs, _rcvNxt, _rcvAdvertisedRight;
     private int _sndScale, _rcvScale;
     private int _mss = 536;                    // what we may send per segment (RFC 9293 3.7.1 default)
@@ -122,6 +124,8 @@ public sealed partial class TcpConnection
     internal bool IsUserClosed { get; private set; }
     internal TcpListener? Listener { get; set; }
     internal bool Pending { get; set; }
+    /// <summary>The deadline of this connection's live entry in the table's timer heap (MaxValue: none).</summary>
+    internal TimeSpan TimerAt { get; set; } = TimeSpan.MaxValue;
     internal TcpKey Key => new(RemoteAddress.Value, RemotePort, LocalPort);
 
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
@@ -276,6 +280,7 @@ public sealed partial class TcpConnection
         _irs = segment.SequenceNumber - 1;
         _rcvNxt = segment.SequenceNumber;
         _sndUna = _sndNxt = _sndMax = _iss + 1;
+        _synAcknowledged = true;
         _mss = Math.Min(mss, _output.MaxSegment - TcpHeader.MinimumSize);
         if (_options.WindowScaling && windowScale is int ws)
         {
@@ -372,6 +377,7 @@ public sealed partial class TcpConnection
         if (ack)
         {
             _sndUna = segAck;
+            _synAcknowledged = true;
             _sndWnd = segment.WindowSize;
             _sndWl1 = segment.SequenceNumber;
             _sndWl2 = segAck;
@@ -399,6 +405,7 @@ public sealed partial class TcpConnection
             || !(Seq.Lt(_sndUna, ack) && Seq.Le(ack, _sndNxt)))
             return false;
         _sndUna = ack;
+        _synAcknowledged = true;
         _sndWnd = segment.WindowSize;
         _sndWl1 = segment.SequenceNumber;
         _sndWl2 = ack;
@@ -562,9 +569,10 @@ public sealed partial class TcpConnection
         uint acked = ack - _sndUna;
         // Bytes of data acknowledged: the SYN and FIN take sequence space but no ring space.
         int dataAcked = (int)Math.Min(acked, (uint)_send.Count);
-        if (Seq.Le(_sndUna, _iss)) dataAcked = (int)Math.Min(Math.Max(acked, 1) - 1, (uint)_send.Count);
+        if (SynOutstanding) dataAcked = (int)Math.Min(Math.Max(acked, 1) - 1, (uint)_send.Count);
         _send.Consume(dataAcked);
         _sndUna = ack;
+        _synAcknowledged |= acked > 0;
         if (Seq.Lt(_sndNxt, _sndUna)) _sndNxt = _sndUna;
         _retransmissions = 0;
         _lastProgress = now;
@@ -598,7 +606,9 @@ public sealed partial class TcpConnection
                 _cwnd = _cwnd > acked ? _cwnd - acked + (uint)_mss : (uint)_mss;
             }
         }
-        else _cwnd = _congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt);
+        // Capped at the largest window a peer can offer (RFC 7323 2.3: 2^30): a sender limited by the peer's window on a
+        // lossless path otherwise grows cwnd for ever, and it wrapped (uint) to a few segments after about 4 GB.
+        else _cwnd = Math.Min(_congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt), MaxCongestionWindow);
         _dupAcks = 0;
         _limitedTransmit = 0;
 
@@ -720,10 +730,15 @@ public sealed partial class TcpConnection
         _table.Statistics.SackRetransmitsCount += _sack && _sackCount > 0 ? 1 : 0;
     }
 
+    private const uint MaxCongestionWindow = 1u << 30;
+
+    // True until the SYN is acknowledged (it takes sequence space but no ring space).
+    private bool SynOutstanding => !_synAcknowledged && Seq.Le(_sndUna, _iss);
+
     // The offset in the send ring of sequence number <paramref name="seq"/> (clamped to the data held).
     private int DataOffset(uint seq)
     {
-        uint dataStart = Seq.Le(_sndUna, _iss) ? _iss + 1 : _sndUna;
+        uint dataStart = SynOutstanding ? _iss + 1 : _sndUna;
         return (int)Math.Clamp((long)(int)(seq - dataStart), 0, _send.Count);
     }
 

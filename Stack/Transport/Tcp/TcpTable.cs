@@ -9,14 +9,18 @@ namespace TcpIpSharp.Transport.Tcp;
 /// <summary>
 /// Every TCP connection and listener of a stack: demultiplexing by hash of the four-tuple, listeners by port,
 /// RFC 6528 initial sequence numbers, RFC 6056 ephemeral ports, resets for segments nobody owns, and the
-/// timer scan and output flush that run on each poll.
+/// timers (a min-heap) and output flush that run on each poll.
 /// </summary>
 internal sealed class TcpTable
 {
     private readonly Dictionary<TcpKey, TcpConnection> _connections = new(64);
     private readonly Dictionary<ushort, TcpListener> _listeners = new(16);
     private readonly Dictionary<ushort, int> _localPortUse = new(64);
-    private readonly List<TcpConnection> _active = new(64);
+    // Timers: a min-heap of (connection, deadline) with lazy deletion. A connection's live entry is the one whose time equals
+    // its TimerAt; an entry left behind when the deadline moved earlier, or for a removed connection, is skipped when it
+    // surfaces. So a poll costs O(log n) per due timer, not a scan of every connection (10,000 idle ones cost nothing).
+    private readonly PriorityQueue<TcpConnection, TimeSpan> _timers = new(64);
+    private readonly List<TcpConnection> _due = new(64);
     private List<TcpConnection> _pending = new(64), _flushing = new(64);
     private readonly ITcpOutput _output;
     private readonly IRandomSource _random;
@@ -26,7 +30,6 @@ internal sealed class TcpTable
     // RFC 4987 3.1: three bits of the cookie name one of these MSS values (Linux's table, plus jumbo).
     private static readonly ushort[] CookieMss = [216, 536, 1200, 1300, 1360, 1440, 1460, 8960];
     private TokenBucket _challengeAcks = new(100, 100);   // RFC 5961 7: a rate limit on challenge ACKs
-    private TimeSpan _nextTimer = TimeSpan.MaxValue;
 
     public TcpTable(ITcpOutput output, IRandomSource random, NetworkStackOptions options, TcpCounters statistics)
     {
@@ -280,23 +283,15 @@ internal sealed class TcpTable
     public void Poll(TimeSpan now)
     {
         Now = now;
-        if (now >= _nextTimer)
+        while (_timers.TryPeek(out var c, out var at) && at <= now)
         {
-            var next = TimeSpan.MaxValue;
-            for (int i = 0; i < _active.Count; i++)
-            {
-                var c = _active[i];
-                if (c.State != TcpState.Closed) c.OnTimer(now);
-                if (!ReferenceEquals(_connections.GetValueOrDefault(c.Key), c))
-                {
-                    _active[i] = _active[^1];
-                    _active.RemoveAt(_active.Count - 1);
-                    i--;
-                    continue;
-                }
-                if (c.NextDeadline is TimeSpan d && d < next) next = d;
-            }
-            _nextTimer = next;
+            _timers.Dequeue();
+            if (at != c.TimerAt) continue;             // superseded by an earlier entry, already handled
+            c.TimerAt = TimeSpan.MaxValue;
+            if (!IsCurrent(c)) continue;               // removed from the table since
+            TimerVisits++;
+            if (c.State != TcpState.Closed) c.OnTimer(now);
+            _due.Add(c);
         }
         for (int round = 0; round < 4 && _pending.Count > 0; round++)
         {
@@ -309,20 +304,38 @@ internal sealed class TcpTable
             }
             _flushing.Clear();
         }
+        foreach (var c in _due)
+            if (IsCurrent(c)) Scheduled(c);
+        _due.Clear();
     }
+
+    /// <summary>Connections whose timers were looked at (each due timer entry counts once): the scaling tests check it grows with the packets, not with the connections.</summary>
+    internal long TimerVisits { get; private set; }
+
+    private bool IsCurrent(TcpConnection c) => _connections.TryGetValue(c.Key, out var current) && ReferenceEquals(current, c);
 
     private void Scheduled(TcpConnection connection)
     {
-        if (connection.NextDeadline is TimeSpan d && d < _nextTimer) _nextTimer = d;
+        if (connection.NextDeadline is not TimeSpan d || d >= connection.TimerAt) return;
+        connection.TimerAt = d;
+        _timers.Enqueue(connection, d);
+        // Stale entries are bounded: when they outnumber the connections, rebuild with one entry per connection.
+        if (_timers.Count > 4 * _connections.Count + 1024) RebuildTimers();
     }
 
-    public TimeSpan? NextDeadline(TimeSpan now) => _pending.Count > 0 ? now : _nextTimer == TimeSpan.MaxValue ? null : _nextTimer;
-
-    private void Track(TcpConnection connection)
+    private void RebuildTimers()
     {
-        _active.Add(connection);
-        Scheduled(connection);
+        _timers.Clear();
+        foreach (var c in _connections.Values)
+        {
+            c.TimerAt = TimeSpan.MaxValue;
+            if (c.NextDeadline is TimeSpan d) { c.TimerAt = d; _timers.Enqueue(c, d); }
+        }
     }
+
+    public TimeSpan? NextDeadline(TimeSpan now) => _pending.Count > 0 ? now : _timers.TryPeek(out _, out var at) ? at : null;
+
+    private void Track(TcpConnection connection) => Scheduled(connection);
 
     public void Remove(TcpConnection connection)
     {

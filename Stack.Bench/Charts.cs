@@ -1,0 +1,141 @@
+using System.Globalization;
+using ScottPlot;
+
+namespace TcpIpSharp.Bench;
+
+/// <summary>
+/// The charts in docs/: throughput per case and direction (drawn by <c>throughput --plot</c> from the run it just made),
+/// and ns per packet per path and against the number of connections (drawn by <c>plot</c> from BenchmarkDotNet's CSV
+/// reports of the per-packet suites, BenchmarkDotNet.Artifacts/results).
+/// </summary>
+internal static class Charts
+{
+    /// <summary>The repository root (the folder holding TcpIpSharp.sln), from the working directory up.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "TcpIpSharp.sln"))) return dir.FullName;
+        throw new InvalidOperationException("run from inside the repository (no TcpIpSharp.sln above " + Environment.CurrentDirectory + ")");
+    }
+
+    /// <summary>A bar per measured case and direction, in Gbit/s.</summary>
+    public static string Throughput(IReadOnlyList<Throughput.Measurement> rows, string subtitle)
+    {
+        var measured = rows.Where(r => r.Gbps is not null).ToList();
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < measured.Count; i++)
+            plot.Add.Bar(new Bar { Position = i, Value = measured[i].Gbps!.Value, FillColor = palette.GetColor(CaseIndex(measured[i].Case)) });
+        Label(plot, [.. measured.Select(r => Short(r.Case) + "\n" + r.Direction)]);
+        plot.Title("Throughput, one TCP connection, MTU 1500\n" + subtitle);
+        plot.YLabel("Gbit/s");
+        plot.Axes.Margins(bottom: 0);
+        return Save(plot, "throughput.png", 1100, 600);
+    }
+
+    /// <summary>Reads the per-packet reports and draws docs/perpacket.png and docs/perpacket-connections.png.</summary>
+    public static int PerPacket(string[] args)
+    {
+        string root = RepositoryRoot();
+        string results = args.Length > 0 ? args[0] : Path.Combine(root, "BenchmarkDotNet.Artifacts", "results");
+        var rows = new List<(string Method, int Connections, double Ns)>();
+        foreach (var name in new[] { "PerPacketBenchmark", "TcpSendBenchmark" })
+        {
+            string path = Path.Combine(results, $"TcpIpSharp.Bench.PerPacket.{name}-report.csv");
+            if (!File.Exists(path)) { Console.Error.WriteLine($"plot: {path} not found: run the per-packet suites first (see docs/benchmarks.md)"); return 2; }
+            rows.AddRange(ReadReport(path));
+        }
+        var methods = rows.Select(r => r.Method).Distinct().ToArray();
+        var counts = rows.Select(r => r.Connections).Distinct().Order().ToArray();
+        string stamp = File.GetLastWriteTimeUtc(Path.Combine(results, "TcpIpSharp.Bench.PerPacket.PerPacketBenchmark-report.csv")).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
+
+        var single = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < methods.Length; i++)
+            single.Add.Bar(new Bar { Position = i, Value = rows.First(r => r.Method == methods[i] && r.Connections == counts[0]).Ns, FillColor = palette.GetColor(0) });
+        Label(single, methods);
+        single.Title($"ns per packet per path, {counts[0]} connection (BenchmarkDotNet --quick, {stamp}; 0 B/op on every path)");
+        single.YLabel("ns per packet");
+        single.Axes.Margins(bottom: 0);
+        Console.WriteLine(Save(single, "perpacket.png", 1000, 550));
+
+        var grouped = new Plot();
+        double width = 0.8 / counts.Length;
+        for (int c = 0; c < counts.Length; c++)
+        {
+            for (int i = 0; i < methods.Length; i++)
+            {
+                var row = rows.FirstOrDefault(r => r.Method == methods[i] && r.Connections == counts[c]);
+                if (row.Method is null) continue;
+                grouped.Add.Bar(new Bar { Position = i - 0.4 + width * (c + 0.5), Value = row.Ns, FillColor = palette.GetColor(c), Size = width * 0.95 });
+            }
+            grouped.Legend.ManualItems.Add(new LegendItem { LabelText = $"{counts[c]:N0} connections", FillColor = palette.GetColor(c) });
+        }
+        grouped.ShowLegend(Alignment.UpperLeft);
+        Label(grouped, methods);
+        grouped.Title($"ns per packet against open connections ({stamp})");
+        grouped.YLabel("ns per packet");
+        grouped.Axes.Margins(bottom: 0);
+        Console.WriteLine(Save(grouped, "perpacket-connections.png", 1000, 550));
+        return 0;
+    }
+
+    private static IEnumerable<(string Method, int Connections, double Ns)> ReadReport(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        var header = SplitCsv(lines[0]);
+        int method = Array.IndexOf(header, "Method"), connections = Array.IndexOf(header, "Connections"), mean = Array.IndexOf(header, "Mean");
+        if (method < 0 || connections < 0 || mean < 0) throw new InvalidDataException(path + ": no Method, Connections or Mean column");
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = SplitCsv(line);
+            if (cells.Length <= mean) continue;
+            var m = cells[mean].Trim();
+            double scale = m.EndsWith(" us", StringComparison.Ordinal) || m.EndsWith(" μs", StringComparison.Ordinal) ? 1000 : m.EndsWith(" ms", StringComparison.Ordinal) ? 1e6 : 1;
+            var number = m.Split(' ')[0].Replace(",", "", StringComparison.Ordinal);
+            if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) continue;   // NA: a failed benchmark
+            yield return (cells[method], int.Parse(cells[connections], CultureInfo.InvariantCulture), value * scale);
+        }
+    }
+
+    private static string[] SplitCsv(string line)
+    {
+        var cells = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        bool quoted = false;
+        foreach (char ch in line)
+        {
+            if (ch == '"') quoted = !quoted;
+            else if (ch == ',' && !quoted) { cells.Add(cell.ToString()); cell.Clear(); }
+            else cell.Append(ch);
+        }
+        cells.Add(cell.ToString());
+        return [.. cells];
+    }
+
+    private static void Label(Plot plot, string[] labels)
+    {
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, labels.Length).Select(i => (double)i)], labels);
+        plot.Axes.Bottom.MajorTickStyle.Length = 0;
+        plot.HideGrid();
+    }
+
+    private static int CaseIndex(string @case) => @case.Length > 1 ? @case[1] - 'a' : 0;
+
+    private static string Short(string @case) => @case.Length < 3 ? @case : @case[..3] switch
+    {
+        "(a)" => "(a) TAP",
+        "(b)" => "(b) TAP, offloads",
+        "(c)" => @case.EndsWith("off", StringComparison.Ordinal) ? "(c) veth, offl. off" : "(c) veth, offl. on",
+        "(d)" => "(d) in-memory pair",
+        "(e)" => "(e) memcpy",
+        _ => @case,
+    };
+
+    private static string Save(Plot plot, string name, int width, int height)
+    {
+        string path = Path.Combine(RepositoryRoot(), "docs", name);
+        plot.SavePng(path, width, height);
+        return "wrote " + path;
+    }
+}

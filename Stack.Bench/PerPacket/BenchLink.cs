@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+using TcpIpSharp.Links;
+
+namespace TcpIpSharp.Bench.PerPacket;
+
+/// <summary>
+/// A link for the per-packet suites. While <see cref="Connected"/> it joins two stacks (setup: handshakes, ARP);
+/// afterwards it is a sink that drops what the stack sends (counting it) and hands the stack one injected frame per
+/// <see cref="Feed"/>, copied into the stack's buffer as a real link copies a frame out of its ring.
+/// </summary>
+internal sealed class BenchLink : ILink
+{
+    private readonly Queue<byte[]> _queue = new();
+    private BenchLink? _peer;
+    private byte[] _feed = [];
+    private bool _fed;
+
+    public static (BenchLink A, BenchLink B) CreatePair()
+    {
+        var a = new BenchLink();
+        var b = new BenchLink();
+        a._peer = b;
+        b._peer = a;
+        return (a, b);
+    }
+
+    public LinkCapabilities Capabilities => LinkCapabilities.Ethernet;
+
+    /// <summary>True: frames go to the peer; false: they are dropped (counted).</summary>
+    public bool Connected { get; set; } = true;
+    /// <summary>When set, every frame sent is copied here, delivered or not (setup takes its templates from it).</summary>
+    public List<byte[]>? Recorded { get; set; }
+    /// <summary>Frames dropped by the sink.</summary>
+    public long SinkFrames { get; private set; }
+    /// <summary>The highest TCP sequence number sent (sequence + payload length), over every TCP frame the sink saw.</summary>
+    public uint TcpSentTo { get; set; }
+
+    /// <summary>The next <see cref="TryReceive"/> returns this frame (once).</summary>
+    public void Feed(byte[] frame)
+    {
+        _feed = frame;
+        _fed = true;
+    }
+
+    public int TryReceive(Span<byte> buffer)
+    {
+        if (_fed)
+        {
+            _fed = false;
+            _feed.CopyTo(buffer);
+            return _feed.Length;
+        }
+        if (_queue.Count == 0) return 0;
+        var frame = _queue.Dequeue();
+        frame.CopyTo(buffer);
+        return frame.Length;
+    }
+
+    public bool TrySend(ReadOnlySpan<byte> frame)
+    {
+        if (Recorded is not null || Connected)
+        {
+            var copy = frame.ToArray();
+            Recorded?.Add(copy);
+            if (Connected) _peer!._queue.Enqueue(copy);
+            return true;
+        }
+        SinkFrames++;
+        // IPv4 (no options) carrying TCP: remember how far the sequence space went.
+        if (frame.Length >= Frames.TcpHeader + 20 && frame[Frames.IpProtocol] == 6)
+        {
+            int ipLength = BinaryPrimitives.ReadUInt16BigEndian(frame[(Frames.Ip + 2)..]);
+            int tcpHeader = (frame[Frames.TcpHeader + 12] >> 4) * 4;
+            uint end = BinaryPrimitives.ReadUInt32BigEndian(frame[(Frames.TcpHeader + 4)..]) + (uint)(ipLength - 20 - tcpHeader);
+            if ((int)(end - TcpSentTo) > 0) TcpSentTo = end;
+        }
+        return true;
+    }
+
+    public bool WaitReadable(TimeSpan timeout) => _fed || _queue.Count > 0;
+
+    public void Interrupt() { }
+
+    public void Dispose() { }
+}

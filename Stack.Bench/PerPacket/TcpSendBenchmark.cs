@@ -1,0 +1,89 @@
+using BenchmarkDotNet.Attributes;
+
+namespace TcpIpSharp.Bench.PerPacket;
+
+/// <summary>
+/// The TCP sender's per-packet cost: a pure ACK of 1460 new bytes processed (the frame in, the send ring released,
+/// RTT and congestion window updated), and a 1460-byte segment built from the send ring, checksummed and handed to
+/// the link. Each iteration is one invocation of <see cref="Operations"/> packets prepared by an
+/// <see cref="IterationSetupAttribute"/> (the data to acknowledge already sent, or everything acknowledged), so no
+/// other work is measured with them. The congestion window is grown in setup to hold a whole iteration.
+/// </summary>
+[MemoryDiagnoser]
+[InvocationCount(1)]
+public class TcpSendBenchmark
+{
+    private const int Operations = 2048;
+    private PerPacketHost _host = null!;
+    private readonly byte[] _payload = new byte[PerPacketHost.Payload];
+
+    /// <summary>Established TCP connections in the stack under test.</summary>
+    [Params(1, 10_000)]
+    public int Connections { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _host = new PerPacketHost(Connections);
+        // Slow start: one ACK per segment doubles the window each round.
+        for (int round = 0; round < 20 && _host.Connection.CongestionWindow < 2L * Operations * PerPacketHost.Payload; round++)
+        {
+            SendAll();
+            uint end = _host.LinkA.TcpSentTo;
+            for (uint to = _host.AckedTo + PerPacketHost.Payload; (int)(end - to) >= 0; to += PerPacketHost.Payload) _host.InjectAck(to);
+            AckEverything();
+        }
+        if (_host.Connection.CongestionWindow < (long)Operations * PerPacketHost.Payload)
+            throw new InvalidOperationException("the congestion window did not grow: " + _host.Connection.CongestionWindow);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _host.Dispose();
+
+    private void SendAll()
+    {
+        for (int i = 0; i < Operations; i++) _host.Connection.Send(_payload);
+        for (int idle = 0; idle < 3;)
+        {
+            uint before = _host.LinkA.TcpSentTo;
+            _host.A.Poll(_host.Now);
+            idle = _host.LinkA.TcpSentTo == before ? idle + 1 : 0;
+        }
+    }
+
+    private void AckEverything()
+    {
+        if (_host.AckedTo != _host.LinkA.TcpSentTo) _host.InjectAck(_host.LinkA.TcpSentTo);
+    }
+
+    [IterationSetup(Target = nameof(PureAck))]
+    public void SendForAcks()
+    {
+        AckEverything();
+        SendAll();
+        if (_host.LinkA.TcpSentTo - _host.AckedTo != (uint)(Operations * PerPacketHost.Payload))
+            throw new InvalidOperationException($"only {_host.LinkA.TcpSentTo - _host.AckedTo} bytes in flight (sent to {_host.LinkA.TcpSentTo}, acked to {_host.AckedTo}): {_host.A.TcpSnapshot()[0]}");
+    }
+
+    /// <summary>A pure ACK acknowledging the next 1460 bytes.</summary>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public void PureAck()
+    {
+        uint to = _host.AckedTo;
+        for (int i = 0; i < Operations; i++) _host.InjectAck(to += PerPacketHost.Payload);
+    }
+
+    [IterationSetup(Target = nameof(SegmentSent))]
+    public void AckAll() => AckEverything();
+
+    /// <summary>1460 bytes from the application (one copy into the send ring), one segment built and sent on the next poll.</summary>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public void SegmentSent()
+    {
+        for (int i = 0; i < Operations; i++)
+        {
+            _host.Connection.Send(_payload);
+            _host.A.Poll(_host.Now);
+        }
+    }
+}

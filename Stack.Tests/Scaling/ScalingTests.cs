@@ -1,0 +1,189 @@
+using System.Diagnostics;
+using TcpIpSharp.Transport.Tcp;
+using TcpIpSharp.Tests.Tcp;
+
+namespace TcpIpSharp.Tests.Scaling;
+
+/// <summary>
+/// Issue 7, deliverable 5: many connections between two stacks over the in-memory pair, in virtual time. The figures
+/// are printed; the assertions are generous floors (the machine is shared and noisy), except the timer-visit count,
+/// which is exact and shows that timers cost per due timer, not per connection.
+/// </summary>
+public class ScalingTests
+{
+    private static readonly TcpConnectionOptions Small = new() { SendBufferSize = 4096, ReceiveBufferSize = 4096 };
+
+    private static TwoStacks Pair() => new(options: new NetworkStackOptions { TcpSynQueue = 4096, Tcp = Small });
+
+    /// <summary>Opens <paramref name="count"/> connections from A to B's port, <paramref name="batch"/> at a time.</summary>
+    private static (List<TcpConnection> Clients, List<TcpConnection> Servers) Open(TwoStacks net, ushort port, int count, int batch, TcpConnectionOptions options)
+    {
+        var listener = net.B.ListenTcp(port, count, options);
+        var clients = new List<TcpConnection>(count);
+        var servers = new List<TcpConnection>(count);
+        while (clients.Count < count)
+        {
+            int n = Math.Min(batch, count - clients.Count);
+            for (int i = 0; i < n; i++) clients.Add(net.A.ConnectTcp(TwoStacks.AddressB, port, options));
+            net.RunUntil(() => { while (listener.TryAccept(out var s)) servers.Add(s!); return servers.Count == clients.Count; }, TimeSpan.FromSeconds(30));
+        }
+        return (clients, servers);
+    }
+
+    private static byte Pattern(int connection, int offset) => (byte)(connection * 7 + offset * 13 + (offset >> 8));
+
+    [Test]
+    public void Ten_thousand_connections_each_move_data_byte_exact_and_timers_cost_per_due_timer()
+    {
+        const int Count = 10_000, Bytes = 3000;
+        var watch = Stopwatch.StartNew();
+        using var net = Pair();
+        var (clients, servers) = Open(net, 7000, Count, 1000, Small);
+        var opened = watch.Elapsed;
+        Assert.That(net.A.Interface.Tcp.Count, Is.EqualTo(Count));
+        // Servers are accepted in handshake order: map each one to its client by the client's port.
+        var byPort = clients.Select((c, i) => (c.LocalPort, i)).ToDictionary(p => p.LocalPort, p => p.i);
+        var serverIndex = servers.Select(s => byPort[s.RemotePort]).ToArray();
+
+        var request = new byte[Bytes];
+        var buffer = new byte[4096];
+        var sent = new int[Count];
+        var received = new int[Count];
+        var echoed = new int[Count];
+        var answered = new int[Count];
+        bool exact = true;
+        long segmentsBefore = net.A.Statistics.Tcp.Received + net.B.Statistics.Tcp.Received;
+        long visitsBefore = net.A.Interface.Tcp.TimerVisits + net.B.Interface.Tcp.TimerVisits;
+        var dataStart = watch.Elapsed;
+        int done = 0;
+        net.RunUntil(() => done == Count, TimeSpan.FromSeconds(120), each: () =>
+        {
+            done = 0;
+            for (int i = 0; i < Count; i++)
+            {
+                var c = clients[i];
+                if (sent[i] < Bytes)
+                {
+                    int n = Math.Min(Bytes - sent[i], c.SendSpace);
+                    for (int k = 0; k < n; k++) request[k] = Pattern(i, sent[i] + k);
+                    sent[i] += c.Send(request.AsSpan(0, n));
+                }
+                int r;
+                while ((r = c.Receive(buffer)) > 0)
+                {
+                    for (int k = 0; k < r; k++) exact &= buffer[k] == (byte)~Pattern(i, answered[i] + k);
+                    answered[i] += r;
+                }
+                if (answered[i] == Bytes) done++;
+            }
+            for (int j = 0; j < Count; j++)
+            {
+                var s = servers[j];
+                int i = serverIndex[j];
+                int r;
+                while ((r = s.Receive(buffer)) > 0)
+                {
+                    for (int k = 0; k < r; k++) exact &= buffer[k] == Pattern(i, received[i] + k);
+                    received[i] += r;
+                }
+                // Echo back, complemented, what has arrived and not yet been echoed.
+                int pending = received[i] - echoed[i];
+                if (pending > 0 && s.SendSpace > 0)
+                {
+                    int n = Math.Min(pending, s.SendSpace);
+                    for (int k = 0; k < n; k++) request[k] = (byte)~Pattern(i, echoed[i] + k);
+                    echoed[i] += s.Send(request.AsSpan(0, n));
+                }
+            }
+        });
+        var dataTime = watch.Elapsed - dataStart;
+        long segments = net.A.Statistics.Tcp.Received + net.B.Statistics.Tcp.Received - segmentsBefore;
+        long visits = net.A.Interface.Tcp.TimerVisits + net.B.Interface.Tcp.TimerVisits - visitsBefore;
+        TestContext.Out.WriteLine($"{Count} connections opened in {opened.TotalSeconds:0.00} s; {2L * Count * Bytes >> 10} KiB moved (each way {Bytes} B per connection, byte-exact: {exact}) " +
+            $"in {dataTime.TotalSeconds:0.00} s wall, {segments} segments, {dataTime.TotalNanoseconds / segments:0} ns per segment including the test's own loop over every connection; " +
+            $"timer visits {visits} ({(double)visits / segments:0.000} per segment)");
+        Assert.That(exact, Is.True, "some byte arrived wrong");
+        Assert.That(answered, Is.All.EqualTo(Bytes));
+        // A scan of every connection per timer tick would visit about Count per tick; the heap visits each due timer once.
+        Assert.That(visits, Is.LessThan(4 * segments), "timers are visited per connection, not per due timer");
+    }
+
+    [Test]
+    public void Memory_per_idle_connection_without_its_buffers()
+    {
+        const int Count = 4000, Ring = 64;
+        var options = new TcpConnectionOptions { SendBufferSize = Ring, ReceiveBufferSize = Ring };
+        using var net = Pair();
+        Open(net, 7001, 1, 1, options);   // ARP and the listener's first allocations out of the way
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        var (clients, servers) = Open(net, 7002, Count, 1000, options);
+        net.RunUntil(() => true, TimeSpan.FromSeconds(1));
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(clients);
+        GC.KeepAlive(servers);
+        // Each connection holds a send and a receive ring of Ring bytes (arrays: 24 bytes of header each, rounded).
+        double rings = 2 * (Ring + 24);
+        double perConnection = (after - before) / (2.0 * Count) - rings;
+        TestContext.Out.WriteLine($"{2 * Count} idle connections (both ends): {(after - before) / 1024.0:0} KiB; {perConnection:0} B per connection without its two {Ring}-byte rings " +
+            "(the test's own lists of them included)");
+        Assert.That(perConnection, Is.LessThan(4096), "far above the 1 KB target");
+    }
+
+    [Test]
+    public void Connections_per_second_open_request_response_close()
+    {
+        const int Total = 20_000, Concurrent = 500, Message = 64;
+        var options = new TcpConnectionOptions { SendBufferSize = 1024, ReceiveBufferSize = 1024, TimeWaitTimeout = TimeSpan.FromMilliseconds(50) };
+        using var net = new TwoStacks(options: new NetworkStackOptions { TcpSynQueue = 4096, Tcp = options });
+        var listener = net.B.ListenTcp(7003, 4096, options);
+        var request = new byte[Message];
+        var response = new byte[Message];
+        var buffer = new byte[Message];
+        Open(net, 7004, 1, 1, options);   // warm up: ARP, JIT
+        var active = new List<TcpConnection>(Concurrent);
+        var serving = new List<TcpConnection>(Concurrent);
+        void Run(int total)
+        {
+            int completed = 0, started = 0;
+            net.RunUntil(() => completed == total, TimeSpan.FromSeconds(600), each: () =>
+            {
+                while (active.Count < Concurrent && started < total)
+                {
+                    var c = net.A.ConnectTcp(TwoStacks.AddressB, 7003, options);
+                    c.Send(request);
+                    active.Add(c);
+                    started++;
+                }
+                while (listener.TryAccept(out var s)) serving.Add(s!);
+                for (int j = serving.Count - 1; j >= 0; j--)
+                {
+                    var s = serving[j];
+                    if (s.Available < Message) continue;
+                    s.Receive(buffer);
+                    s.Send(response);
+                    s.Close();
+                    serving.RemoveAt(j);
+                }
+                for (int i = active.Count - 1; i >= 0; i--)
+                {
+                    var c = active[i];
+                    if (c.Available >= Message || c.IsEndOfStream)
+                    {
+                        if (c.Receive(buffer) != Message) throw new InvalidOperationException("short response on " + c);
+                        c.Close();
+                        active.RemoveAt(i);
+                        completed++;
+                    }
+                }
+            });
+        }
+        Run(5000);   // warm-up: tiered compilation promotes the hot paths (the first thousands run unoptimised code)
+        var watch = Stopwatch.StartNew();
+        Run(Total);
+        double seconds = watch.Elapsed.TotalSeconds;
+        double rate = Total / seconds;
+        TestContext.Out.WriteLine($"{Total} connections (open, {Message}-byte request and response, close; {Concurrent} at a time) in {seconds:0.00} s wall = {rate:0} connections per second; " +
+            $"A has {net.A.Interface.Tcp.Count} left (TIME-WAIT), B {net.B.Interface.Tcp.Count}");
+        Assert.That(rate, Is.GreaterThan(2000), "far below the 50,000 per second target");
+    }
+}
