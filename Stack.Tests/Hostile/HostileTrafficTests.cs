@@ -82,6 +82,7 @@ public class HostileTrafficTests
         for (int i = 0; i < 40 && !answered && !_host.HasExited; i++)
             answered = _ns.Exec(TimeSpan.FromSeconds(3), "ping", "-c", "1", "-W", "1", Stack).Succeeded;
         if (!answered) Assert.Fail($"the stack did not answer ping within 40 s: {_host.WaitForExit(TimeSpan.FromSeconds(1))}");
+        _ns.AddTap("tap1", "198.51.100.1/24");   // for the DNS and DHCP clients (one process per TAP; `up` owns tap0)
     }
 
     [OneTimeTearDown]
@@ -97,12 +98,55 @@ public class HostileTrafficTests
         _ns?.Dispose();
     }
 
-    // NUnit runs a fixture's tests in name order: "Malformed..." before "Then_floods..." (the floods must come last).
+    // NUnit runs a fixture's tests in name order: "Malformed...", "Services...", then "Then_floods..." (which must come last).
     [TestCaseSource(nameof(MalformedAndBlind))]
     public void Malformed_and_blind_attacks_are_counted_and_dropped(string attack, string[] counters) => Attack(attack, counters);
 
     [TestCaseSource(nameof(Floods))]
     public void Then_floods_are_counted_and_dropped(string attack, string[] counters) => Attack(attack, counters);
+
+    [Test]
+    public void Services_a_dns_answer_flood_with_wrong_ids_is_not_accepted()
+    {
+        using var server = StartServer("dns-wrong-id-server", seconds: 30);
+        var r = _ns!.Exec(TimeSpan.FromSeconds(40), HostProgram.Path, "resolve", "flood.test", "--tap", "tap1", "--ip", "198.51.100.2/24", "--dns", "198.51.100.1", "--timeout", "20");
+        TestContext.Out.WriteLine($"{r}\nserver: {server.OutputSoFar}");
+        Assert.That(r.StandardOutput, Does.Contain("198.51.100.7").And.Not.Contain("198.51.100.66"), "the resolver took only the answer with the query's ID: " + r);
+        Assert.That(CounterIn(r.StandardError, "dns.rejected_id"), Is.GreaterThanOrEqualTo(500), "wrong-ID answers counted (2,000 sent; the TAP queue may drop some): " + r);
+    }
+
+    [Test]
+    public void Services_dhcp_offers_with_a_wrong_xid_are_ignored()
+    {
+        using var server = StartServer("dhcp-wrong-xid-server", seconds: 12);
+        using var up = _ns!.Start(HostProgram.Path, "up", "--tap", "tap1", "--dhcp", "--mac", "02:00:00:00:08:01", "--services", "none");
+        Thread.Sleep(8000);
+        NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", up.Id.ToString(CultureInfo.InvariantCulture));
+        var r = up.WaitForExit(TimeSpan.FromSeconds(10));
+        TestContext.Out.WriteLine($"{r}\nserver: {server.OutputSoFar}");
+        Assert.That(r.StandardOutput, Does.Not.Contain("dhcp bound"), "no lease from offers with the wrong xid: " + r);
+        Assert.That(CounterIn(r.StandardOutput, "dhcp.ignored_xid"), Is.GreaterThanOrEqualTo(100), "wrong-xid offers counted: " + r);
+    }
+
+    private NsProcess StartServer(string mode, int seconds)
+    {
+        string script = Path.Combine(TestPaths.RepositoryRoot, "Stack.Tests", "Hostile", "hostile.py");
+        var server = _ns!.Start("env", $"HOSTILE_SECONDS={seconds}", Python, script, mode, Stack, "tap1");
+        for (int i = 0; i < 100 && !server.OutputSoFar.Contains("listening", StringComparison.Ordinal) && !server.HasExited; i++) Thread.Sleep(100);
+        Assert.That(server.OutputSoFar, Does.Contain("listening"), $"{mode} did not start: {(server.HasExited ? server.WaitForExit(TimeSpan.Zero).ToString() : "")}");
+        return server;
+    }
+
+    private static long CounterIn(string output, string name)
+    {
+        foreach (var line in output.Split('\n'))
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            int at = Array.IndexOf(fields, name);
+            if (at >= 0 && at + 1 < fields.Length && long.TryParse(fields[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long value)) return value;
+        }
+        return 0;
+    }
 
     private void Attack(string attack, string[] counters)
     {

@@ -53,6 +53,78 @@ def fail(message):
     sys.exit(1)
 
 
+def dns_wrong_id_server():
+    """A DNS server on 198.51.100.1:53 that answers each query first with many answers carrying wrong IDs (and a
+    wrong address, 198.51.100.66), then with the right one (198.51.100.7). Runs for HOSTILE_SECONDS."""
+    n = int(os.environ.get("HOSTILE_DNS_LIES", "2000"))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
+    s.bind(("198.51.100.1", 53))
+    s.settimeout(0.5)
+    deadline = time.time() + float(os.environ.get("HOSTILE_SECONDS", "20"))
+    print("listening", flush=True)
+    lies = 0
+    while time.time() < deadline:
+        try:
+            data, peer = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        q = DNS(data)
+        lie = bytearray(bytes(DNS(id=0, qr=1, aa=1, rd=1, ra=1, qd=q.qd, an=DNSRR(rrname=q.qd.qname, type="A", ttl=60, rdata="198.51.100.66"))))
+        for i in range(n):
+            struct.pack_into("!H", lie, 0, (q.id + 1 + i) & 0xFFFF or 1)
+            if (q.id + 1 + i) & 0xFFFF == q.id:
+                continue
+            s.sendto(bytes(lie), peer)
+            lies += 1
+            if i % 200 == 199:
+                time.sleep(0.002)
+        time.sleep(0.05)
+        s.sendto(bytes(DNS(id=q.id, qr=1, aa=1, rd=1, ra=1, qd=q.qd, an=DNSRR(rrname=q.qd.qname, type="A", ttl=60, rdata="198.51.100.7"))), peer)
+    print(f"sent {lies}")
+
+
+def dhcp_wrong_xid_server():
+    """A DHCP server on IFACE that answers every DISCOVER with many OFFERs whose xid is wrong. Runs for HOSTILE_SECONDS."""
+    from scapy.all import sendp
+    n = int(os.environ.get("HOSTILE_DHCP_LIES", "200"))
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, IFACE.encode())
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", 67))
+    s.settimeout(0.5)
+    out = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    out.bind((IFACE, 0))
+    mine = mac_of_iface(IFACE)
+    deadline = time.time() + float(os.environ.get("HOSTILE_SECONDS", "6"))
+    print("listening", flush=True)
+    lies = 0
+    while time.time() < deadline:
+        try:
+            data, _ = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if len(data) < 240 or data[0] != 1:
+            continue
+        xid = struct.unpack("!I", data[4:8])[0]
+        chaddr = data[28:34]
+        for i in range(n):
+            offer = (Ether(src=mine, dst="ff:ff:ff:ff:ff:ff") / IP(src="198.51.100.1", dst="255.255.255.255") / UDP(sport=67, dport=68)
+                     / BOOTP(op=2, xid=(xid + 1 + i) & 0xFFFFFFFF, yiaddr="198.51.100.50", siaddr="198.51.100.1", chaddr=chaddr + b"\0" * 10, flags=0x8000)
+                     / DHCP(options=[("message-type", "offer"), ("server_id", "198.51.100.1"), ("lease_time", 600),
+                                     ("subnet_mask", "255.255.255.0"), ("router", "198.51.100.1"), "end"]))
+            out.send(bytes(offer))
+            lies += 1
+    print(f"sent {lies}")
+
+
+if CASE == "dns-wrong-id-server":
+    dns_wrong_id_server()
+    sys.exit(0)
+if CASE == "dhcp-wrong-xid-server":
+    dhcp_wrong_xid_server()
+    sys.exit(0)
+
 MY_MAC = mac_of_iface(IFACE)
 SMAC = stack_mac()
 raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
