@@ -41,6 +41,10 @@ internal sealed class TcpTable
     public TcpCounters Statistics { get; }
     public TimeSpan Now { get; private set; }
     public int Count => _connections.Count;
+    /// <summary>The connections, for invariant checks (a struct enumerator: checking allocates nothing).</summary>
+    public Dictionary<TcpKey, TcpConnection>.ValueCollection Connections => _connections.Values;
+    /// <summary>The listeners, for invariant checks.</summary>
+    public Dictionary<ushort, TcpListener>.ValueCollection Listeners => _listeners.Values;
 
     /// <summary>One line per connection: state, sequence variables, windows, RTT and cwnd.</summary>
     public IReadOnlyList<string> Snapshot() => [.. _connections.Values.Select(c => c.ToString())];
