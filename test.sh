@@ -20,6 +20,7 @@ need_packages() {
   command -v ethtool  >/dev/null || missing+=(ethtool)
   command -v iperf3   >/dev/null || missing+=(iperf3)
   command -v python3  >/dev/null || missing+=(python3)
+  /usr/bin/python3 -c "import scapy" 2>/dev/null || missing+=(python3-scapy)
   command -v openssl  >/dev/null || missing+=(openssl)
   command -v nc       >/dev/null || missing+=(netcat-openbsd)
   command -v ss       >/dev/null || missing+=(iproute2)

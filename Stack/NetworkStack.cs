@@ -45,6 +45,12 @@ public sealed class NetworkStack : IDisposable
     public ILink Link => _link;
     internal Ipv4Interface Interface { get; }
 
+    /// <summary>The options the stack was made with.</summary>
+    internal NetworkStackOptions Options => _options;
+
+    /// <summary>Called after every received frame is processed: simulations and fuzzers check <see cref="Diagnostics.StackInvariants"/> here.</summary>
+    internal Action<NetworkStack>? AfterFrame { get; set; }
+
     /// <summary>The interface's MAC address.</summary>
     public MacAddress MacAddress => Interface.Mac;
     /// <summary>The interface's IPv4 address (0.0.0.0 when none).</summary>
@@ -112,6 +118,7 @@ public sealed class NetworkStack : IDisposable
             if (length <= 0) break;
             worked = true;
             Interface.ProcessFrame(_receiveBuffer.AsSpan(0, length), now);
+            AfterFrame?.Invoke(this);
         }
         Interface.PollTimers(now);
         return worked;

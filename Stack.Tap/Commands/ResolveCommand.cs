@@ -41,6 +41,9 @@ internal static class ResolveCommand
         driver.Run(stop.Token);
 
         var lookup = job.Lookup;
+        // The resolver's counters (wrong IDs, sources, questions rejected...) on standard error, for tests and diagnosis.
+        foreach (var (counter, value) in resolver.Statistics.Snapshot())
+            if (value != 0) Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tcpipsharp resolve: {counter} {value}"));
         if (lookup is null)
         {
             Console.WriteLine(dhcp is not null && dhcp.Status != DhcpStatus.GotIp

@@ -19,6 +19,7 @@ internal sealed class StackHarness : IDisposable
         {
             MacAddress = Frames.StackMac, Address = Frames.StackIp, PrefixLength = 24, Gateway = Ipv4Address.Parse("192.0.2.254"),
         }, new SeededRandomSource(7));
+        Stack.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
         Stack.Poll(Clock.Now);
         Drain();   // the gratuitous ARP
     }

@@ -28,6 +28,7 @@ public class DhcpDnsSimulationTests
             new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0a") }, new SeededRandomSource(seed));
         using var server = new NetworkStack(new FaultInjectorLink(b, faults, seed + 1000, clock),
             new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = ServerIp, PrefixLength = 24 }, new SeededRandomSource(seed + 1));
+        client.AfterFrame = server.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
 
         var names = Enumerable.Range(0, 20).ToDictionary(i => $"host{i}.test", i => new[] { new Ipv4Address(192, 0, 2, (byte)(100 + i)) });
         names["multi.test"] = [new(192, 0, 2, 10), new(192, 0, 2, 11)];

@@ -20,6 +20,7 @@ public class UdpEchoSimulationTests
             options with { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = Ipv4Address.Parse("192.0.2.10") }, new SeededRandomSource(seed));
         using var server = new NetworkStack(new FaultInjectorLink(b, faults, seed + 1000, clock),
             options with { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = Ipv4Address.Parse("192.0.2.11") }, new SeededRandomSource(seed + 1));
+        client.AfterFrame = server.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
         var echo = server.OpenUdp(7);
         var buffer = new byte[70000];
         echo.Ready = e =>

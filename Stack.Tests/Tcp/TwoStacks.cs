@@ -23,6 +23,9 @@ internal sealed class TwoStacks : IDisposable
         var o = options ?? new NetworkStackOptions();
         A = new NetworkStack(linkA, o with { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = AddressA, PrefixLength = 24 }, new SeededRandomSource(seed));
         B = new NetworkStack(linkB, o with { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = AddressB, PrefixLength = 24 }, new SeededRandomSource(seed + 1));
+        // Issue 8: every simulation asserts the stack invariants after every frame.
+        A.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
+        B.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
     }
 
     /// <summary>Polls both until <paramref name="done"/> holds or <paramref name="limit"/> of virtual time passes; returns the time taken.</summary>

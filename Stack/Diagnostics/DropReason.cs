@@ -21,6 +21,10 @@ public enum DropReason
     ArpQueueFull,
     /// <summary>No room in the ARP cache for a new entry.</summary>
     ArpCacheFull,
+    /// <summary>An ARP reply for us from a neighbour we did not ask about: no cache entry is made for it.</summary>
+    ArpUnsolicitedReply,
+    /// <summary>An unsolicited ARP packet giving a resolved neighbour a different MAC (spoofing): ignored until we ask again.</summary>
+    ArpAddressChangeIgnored,
     /// <summary>An IPv4 header with a bad version, header length or total length.</summary>
     Ipv4Malformed,
     /// <summary>An IPv4 header checksum that does not verify.</summary>

@@ -167,15 +167,25 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
 
         // RFC 826 "packet reception": update an existing entry; add one when we are the target.
         bool forUs = haveAddress && arp.TargetProtocolAddress == Address;
+        // Hardening beyond RFC 826 (as Linux with arp_accept=0): only a request for us creates an entry, since its
+        // sender is about to talk to us; an unsolicited reply does not, so a reply flood cannot churn the cache.
         int slot = _arp.Find(senderIp);
-        if (slot < 0 && forUs) slot = _arp.GetOrAdd(senderIp, now);
-        if (slot >= 0) Resolved(slot, senderMac, now);
+        if (slot < 0 && forUs && arp.Operation == ArpOperation.Request) slot = _arp.GetOrAdd(senderIp, now);
+        if (slot >= 0)
+        {
+            // A resolved entry changes its MAC only in answer to a request we sent lately (a refresh or a re-resolution):
+            // an unsolicited claim to a neighbour's address (spoofing the gateway) is counted and ignored.
+            ref var entry = ref _arp[slot];
+            bool asked = entry.LastRequest != TimeSpan.MinValue && now - entry.LastRequest <= _options.ArpRequestInterval;
+            if (entry.State == ArpCache.State.Reachable && entry.Mac != senderMac && !asked) Drop(_stats.Arp, DropReason.ArpAddressChangeIgnored);
+            else Resolved(slot, senderMac, now);
+        }
         if (forUs && arp.Operation == ArpOperation.Request)
         {
             SendArp(ArpOperation.Reply, senderMac, senderMac, senderIp);
             _stats.ArpRepliesSentCount++;
         }
-        else if (!forUs && slot < 0) Drop(_stats.Arp, DropReason.ArpNotForUs);
+        else if (slot < 0) Drop(_stats.Arp, forUs ? DropReason.ArpUnsolicitedReply : DropReason.ArpNotForUs);
     }
 
     /// <summary>

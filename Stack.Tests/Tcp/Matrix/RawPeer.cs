@@ -45,6 +45,7 @@ internal sealed class RawPeer : IDisposable
         var (a, b) = InMemoryLink.CreatePair(queueFrames: 4096);
         _link = b;
         Stack = new NetworkStack(a, o, new SeededRandomSource(seed));
+        Stack.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
         Stack.Poll(Clock.Now);
         while (_link.TryReceive(_buffer) > 0) { }
         _link.TrySend(Frames.Arp(ArpOperation.Request, Frames.PeerMac, Frames.PeerIp, MacAddress.Zero, Frames.StackIp));

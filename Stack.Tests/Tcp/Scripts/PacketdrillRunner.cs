@@ -81,6 +81,7 @@ internal sealed class PacketdrillRunner : IDisposable
         var (a, b) = InMemoryLink.CreatePair(queueFrames: 4096);
         _peer = b;
         _stack = new NetworkStack(a, stackOptions, new SeededRandomSource(7));
+        _stack.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
         _stack.Poll(_clock.Now);
         while (_peer.TryReceive(_buffer) > 0) { }   // the gratuitous ARP
         // Teach the stack the peer's MAC, as an ARP exchange would, so that scripts start at TCP.

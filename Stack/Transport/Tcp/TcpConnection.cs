@@ -440,6 +440,9 @@ public sealed partial class TcpConnection
             : window != 0 && (Seq.InRange(seq, _rcvNxt, _rcvNxt + window) || Seq.InRange(seq + (uint)length - 1, _rcvNxt, _rcvNxt + window));
         // A zero-window probe or old duplicate still deserves an ACK; a segment at RCV.NXT with a zero window keeps its ACK and RST.
         if (!ok && window == 0 && seq == _rcvNxt) ok = true;
+        // RFC 5961 4.2 (RFC 9293 3.10.7.4 fourth): a SYN on a synchronized connection gets a (rate-limited) challenge
+        // ACK irrespective of its sequence number; the caller sends it.
+        if (!ok && (segment.Flags & (TcpFlags.Syn | TcpFlags.Rst)) == TcpFlags.Syn && State > TcpState.SynReceived) ok = true;
         if (ok) return true;
         if ((segment.Flags & TcpFlags.Rst) == 0)
         {
@@ -447,6 +450,10 @@ public sealed partial class TcpConnection
             if (State == TcpState.TimeWait && segment.Flags.HasFlag(TcpFlags.Fin)) _timeWaitUntil = now + _options.TimeWaitTimeout;
             _table.Statistics.OutOfWindowCount++;
             SendAck(now);
+        }
+        else
+        {
+            _table.Statistics.OutOfWindowCount++;   // RFC 5961 3.2: an out-of-window RST is dropped silently, but counted
         }
         return false;
     }

@@ -44,6 +44,10 @@ internal sealed class TcpTable
     public TcpCounters Statistics { get; }
     public TimeSpan Now { get; private set; }
     public int Count => _connections.Count;
+    /// <summary>The connections, for invariant checks (a struct enumerator: checking allocates nothing).</summary>
+    public Dictionary<TcpKey, TcpConnection>.ValueCollection Connections => _connections.Values;
+    /// <summary>The listeners, for invariant checks.</summary>
+    public Dictionary<ushort, TcpListener>.ValueCollection Listeners => _listeners.Values;
 
     /// <summary>One line per connection: state, sequence variables, windows, RTT and cwnd.</summary>
     public IReadOnlyList<string> Snapshot() => [.. _connections.Values.Select(c => c.ToString())];
@@ -132,7 +136,12 @@ internal sealed class TcpTable
     public void Process(Ipv4Packet ip, TcpSegment segment, TimeSpan now)
     {
         Now = now;
-        if (TcpOptions.TryParse(segment.Options, out var options) != WireError.None) options = default;   // RFC 9293: ignore what can't be parsed
+        bool badOptions = TcpOptions.TryParse(segment.Options, out var options) != WireError.None;
+        if (badOptions)
+        {
+            Statistics.BadOptionsCount++;
+            options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
+        }
         var key = new TcpKey(ip.Source.Value, segment.SourcePort, segment.DestinationPort);
         if (_connections.TryGetValue(key, out var connection) && !connection.YieldsToNewSyn(segment, options))
         {
@@ -149,7 +158,13 @@ internal sealed class TcpTable
                 Reset(ip, segment, now);   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
                 return;
             }
-            if ((flags & TcpFlags.Syn) == 0) return;
+            // RFC 9293 3.10.7.2: in LISTEN, a segment with neither SYN nor ACK is dropped. A SYN with FIN (a scan, never
+            // sent by a real opener) or with options that do not parse (MUST-7) creates no state either, as in Linux.
+            if ((flags & TcpFlags.Syn) == 0 || (flags & TcpFlags.Fin) != 0 || badOptions)
+            {
+                Statistics.ListenDropsCount++;
+                return;
+            }
             if (listener.IsClosed) return;
             if (!listener.HasRoom)
             {

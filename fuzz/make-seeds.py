@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Writes the small hand-made seed corpus in fuzz/corpus (run once; the files are committed). Needs python3-scapy."""
+import os
+import struct
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, Ether, ICMP, IP, TCP, UDP, Raw, fragment
+
+here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+S, P = "192.0.2.2", "192.0.2.1"
+SM, PM = "02:00:00:00:00:02", "02:00:00:00:00:01"
+
+
+def put(target, name, data):
+    os.makedirs(os.path.join(here, target), exist_ok=True)
+    with open(os.path.join(here, target, name), "wb") as f:
+        f.write(bytes(data))
+
+
+def e(p):
+    return Ether(src=PM, dst=SM) / p
+
+
+frames = {
+    "arp-request": Ether(src=PM, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, hwsrc=PM, psrc=P, pdst=S),
+    "arp-reply": Ether(src=PM, dst=SM) / ARP(op=2, hwsrc=PM, psrc=P, hwdst=SM, pdst=S),
+    "icmp-echo": e(IP(src=P, dst=S) / ICMP(id=1, seq=1) / (b"x" * 56)),
+    "udp-echo": e(IP(src=P, dst=S) / UDP(sport=4000, dport=7) / b"hello"),
+    "udp-closed-port": e(IP(src=P, dst=S) / UDP(sport=4000, dport=9999) / b"hello"),
+    "tcp-syn": e(IP(src=P, dst=S) / TCP(sport=40000, dport=80, flags="S", seq=1000, options=[("MSS", 1460), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)])),
+    "tcp-synack-for-connect": e(IP(src=P, dst=S) / TCP(sport=5001, dport=49152, flags="SA", seq=5000, ack=1, options=[("MSS", 1460)])),
+    "tcp-rst": e(IP(src=P, dst=S) / TCP(sport=5001, dport=49152, flags="R", seq=5001)),
+    "icmp-frag-needed": e(IP(src=P, dst=S) / ICMP(type=3, code=4, nexthopmtu=576) / IP(src=S, dst=P) / TCP(sport=49152, dport=5001, flags="S", seq=1)),
+}
+for name, f in frames.items():
+    put("receive", name, f)
+frags = [e(x) for x in fragment(IP(src=P, dst=S) / UDP(sport=4000, dport=7) / (b"F" * 3000), fragsize=1480)]
+for i, f in enumerate(frags):
+    put("receive", f"fragment-{i}", f)
+
+
+def seq(*fs):
+    out = b""
+    for f in fs:
+        b = bytes(f)
+        out += struct.pack("!H", len(b)) + b
+    return out
+
+
+put("stateful", "fragments", seq(*frags))
+put("stateful", "fragments-reversed", seq(*reversed(frags)))
+put("stateful", "syn-then-data", seq(frames["tcp-syn"], e(IP(src=P, dst=S) / TCP(sport=40000, dport=80, flags="PA", seq=1001, ack=1) / b"GET / HTTP/1.0\r\n\r\n")))
+put("stateful", "connect-answered", seq(frames["tcp-synack-for-connect"], e(IP(src=P, dst=S) / TCP(sport=5001, dport=49152, flags="A", seq=5001, ack=1001, window=0))))
+put("stateful", "arp-then-ping", seq(frames["arp-reply"], frames["icmp-echo"]))
+
+q = DNSQR(qname="www.example.test", qtype="A")
+put("dns", "query", DNS(id=1, rd=1, qd=q))
+put("dns", "answer-a-cname", DNS(id=1, qr=1, rd=1, ra=1, qd=q, an=DNSRR(rrname="www.example.test", type="CNAME", rdata="web.example.test") / DNSRR(rrname="web.example.test", type="A", rdata="192.0.2.7")))
+put("dns", "answer-mx-txt", DNS(id=2, qr=1, qd=DNSQR(qname="example.test", qtype="MX"), an=DNSRR(rrname="example.test", type="MX", rdata=b"\x00\x0a\x04mail\xc0\x0c") / DNSRR(rrname="example.test", type="TXT", rdata=["v=spf1 -all", "x"])))
+put("dns", "nxdomain-soa", DNS(id=3, qr=1, rcode=3, qd=q, ns=DNSRR(rrname="example.test", type="SOA", rdata=b"\x02ns\xc0\x0c\x04host\xc0\x0c" + struct.pack("!5I", 1, 2, 3, 4, 5))))
+put("dns", "compression-loop", b"\x00\x04\x81\x80\x00\x01\x00\x01\x00\x00\x00\x00\xc0\x0c\x00\x01\x00\x01\xc0\x0c\x00\x01\x00\x01\x00\x00\x00\x3c\x00\x04\xc0\x00\x02\x07")
+
+mac = bytes.fromhex("020000000002")
+base = BOOTP(op=2, xid=0x12345678, yiaddr="192.0.2.50", siaddr="192.0.2.1", chaddr=mac + b"\0" * 10)
+put("dhcp", "offer", base / DHCP(options=[("message-type", "offer"), ("server_id", "192.0.2.1"), ("lease_time", 600), ("subnet_mask", "255.255.255.0"), ("router", "192.0.2.1"), ("name_server", "192.0.2.1", "192.0.2.9"), "end"]))
+put("dhcp", "ack", base / DHCP(options=[("message-type", "ack"), ("server_id", "192.0.2.1"), ("lease_time", 600), ("renewal_time", 300), ("rebinding_time", 525), ("interface-mtu", 1400), ("hostname", b"pico"), "end"]))
+put("dhcp", "overload", BOOTP(op=2, xid=1, chaddr=mac + b"\0" * 10, sname=b"\x35\x01\x02\xff", file=b"\xff") / DHCP(options=[("message-type", "offer"), (52, b"\x03"), "end"]))
+
+put("tcp-options", "syn-all", b"\x02\x04\x05\xb4\x04\x02\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x00\x01\x03\x03\x07")
+put("tcp-options", "sack-blocks", b"\x01\x01\x05\x12" + struct.pack("!4I", 1, 2, 3, 4) + b"\x00\x00\x00\x05\x00\x00\x00\x06")
+put("tcp-options", "length-zero", b"\x02\x00\x05\xb4")
+put("tcp-options", "length-one", b"\x03\x01\x07\x00")
+put("tcp-options", "overlong", b"\x02\x28\x05\xb4")
+put("tcp-options", "eol-then-junk", b"\x00\xff\xff\xff")
