@@ -78,10 +78,7 @@ public class HostileTrafficTests
         _ns = NetNs.Create("hostile");
         _ns.AddTap("tap0", "192.0.2.1/24");
         _host = _ns.Start(HostProgram.Path, "up", "--tap", "tap0", "--ip", Stack + "/24", "--gw", "192.0.2.1");
-        bool answered = false;
-        for (int i = 0; i < 40 && !answered && !_host.HasExited; i++)
-            answered = _ns.Exec(TimeSpan.FromSeconds(3), "ping", "-c", "1", "-W", "1", Stack).Succeeded;
-        if (!answered) Assert.Fail($"the stack did not answer ping within 40 s: {_host.WaitForExit(TimeSpan.FromSeconds(1))}");
+        StackHost.WaitForPing(_ns!, _host, Stack);
         _ns.AddTap("tap1", "198.51.100.1/24");   // for the DNS and DHCP clients (one process per TAP; `up` owns tap0)
     }
 
@@ -163,11 +160,11 @@ public class HostileTrafficTests
         TestContext.Out.WriteLine(run.StandardOutput.Trim());
 
         var slowResult = download.WaitForExit(TimeSpan.FromSeconds(60));
-        Assert.That(slowResult.StandardOutput.Split(' ')[0], Is.EqualTo(ExpectedBytesHash(slow)), "the download open during the attack: " + slowResult);
+        Assert.That(slowResult.StandardOutput.Split(' ')[0], Is.EqualTo(StackHost.ExpectedBytesHash(slow)), "the download open during the attack: " + slowResult);
         var ping = _ns.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "3", Stack);
         Assert.That(ping.Succeeded, Is.True, "ping after the attack: " + ping);
         var fresh = _ns.Exec(TimeSpan.FromSeconds(30), "sh", "-c", $"curl -s --max-time 20 http://{Stack}/bytes/100000 | sha256sum");
-        Assert.That(fresh.StandardOutput.Split(' ')[0], Is.EqualTo(ExpectedBytesHash(100_000)), "a download after the attack: " + fresh);
+        Assert.That(fresh.StandardOutput.Split(' ')[0], Is.EqualTo(StackHost.ExpectedBytesHash(100_000)), "a download after the attack: " + fresh);
 
         var after = Counters();
         foreach (var name in counters)
@@ -188,12 +185,4 @@ public class HostileTrafficTests
         return counters;
     }
 
-    private static string ExpectedBytesHash(long n)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var block = new byte[251 * 1024];
-        for (int i = 0; i < block.Length; i++) block[i] = (byte)(i % 251);
-        for (long left = n; left > 0; left -= block.Length) sha.AppendData(block, 0, (int)Math.Min(left, block.Length));
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
-    }
 }

@@ -95,15 +95,6 @@ public partial class TcpBulkInteropTests
 
     private ProcessResult PeerSh(int seconds, string script) => _peer!.Exec(TimeSpan.FromSeconds(seconds), "sh", "-c", script);
 
-    private static string ExpectedBytesHash(long n)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var block = new byte[251 * 1024];
-        for (int i = 0; i < block.Length; i++) block[i] = (byte)(i % 251);
-        for (long left = n; left > 0; left -= block.Length) sha.AppendData(block, 0, (int)Math.Min(left, block.Length));
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
-    }
-
     [TestCase(false), TestCase(true)]
     public void Curl_downloads_100_MB_from_the_stack(bool lossy)
     {
@@ -119,12 +110,9 @@ public partial class TcpBulkInteropTests
         string stackOutput;
         try
         {
-            bool answered = false;
-            for (int i = 0; i < 40 && !answered && !host.HasExited; i++)
-                answered = _ns.Exec(TimeSpan.FromSeconds(3), "ping", "-c", "1", "-W", "1", Stack).Succeeded;
-            Assert.That(answered, Is.True, "the stack answered ping");
+            StackHost.WaitForPing(_ns, host, Stack);
             var r = PeerSh(280, $"curl -s --max-time 270 -w '%{{stderr}}%{{speed_download}}' http://{Stack}/bytes/{Size} | sha256sum");
-            Assert.That(r.StandardOutput.Split(' ')[0], Is.EqualTo(ExpectedBytesHash(Size)), r.ToString());
+            Assert.That(r.StandardOutput.Split(' ')[0], Is.EqualTo(StackHost.ExpectedBytesHash(Size)), r.ToString());
             TestContext.Out.WriteLine($"curl from the stack{(lossy ? " with 2% loss both ways" : "")}: {Size} bytes byte-exact at {Mbit(r.StandardError.Trim())} Mbit/s");
         }
         finally

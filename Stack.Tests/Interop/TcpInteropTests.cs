@@ -23,10 +23,7 @@ public class TcpInteropTests
         _ns = NetNs.Create("tcp");
         _ns.AddTap("tap0", "192.0.2.1/24");
         _host = _ns.Start(HostProgram.Path, "up", "--tap", "tap0", "--ip", Stack + "/24", "--gw", "192.0.2.1");
-        bool answered = false;
-        for (int i = 0; i < 40 && !answered && !_host.HasExited; i++)
-            answered = _ns.Exec(TimeSpan.FromSeconds(3), "ping", "-c", "1", "-W", "1", Stack).Succeeded;
-        if (!answered) Assert.Fail($"the stack did not answer ping within 40 s: {_host.WaitForExit(TimeSpan.FromSeconds(1))}");
+        StackHost.WaitForPing(_ns!, _host, Stack);
         _www = Directory.CreateTempSubdirectory("tcpipsharp-www-").FullName;
     }
 
@@ -46,20 +43,11 @@ public class TcpInteropTests
 
     private ProcessResult Sh(int seconds, string script) => _ns!.Exec(TimeSpan.FromSeconds(seconds), "sh", "-c", script);
 
-    private static string ExpectedBytesHash(long n)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var block = new byte[251 * 1024];
-        for (int i = 0; i < block.Length; i++) block[i] = (byte)(i % 251);
-        for (long left = n; left > 0; left -= block.Length) sha.AppendData(block, 0, (int)Math.Min(left, block.Length));
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
-    }
-
     [TestCase(1), TestCase(1000), TestCase(20 * 1024 * 1024)]
     public void Curl_downloads_bytes_from_the_stack_byte_exact(int n)
     {
         var r = Sh(120, $"curl -s --max-time 100 http://{Stack}/bytes/{n} | sha256sum");
-        Assert.That(r.StandardOutput.Split(' ')[0], Is.EqualTo(ExpectedBytesHash(n)), r.ToString());
+        Assert.That(r.StandardOutput.Split(' ')[0], Is.EqualTo(StackHost.ExpectedBytesHash(n)), r.ToString());
     }
 
     [Test]
