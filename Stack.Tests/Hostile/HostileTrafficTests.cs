@@ -85,12 +85,7 @@ public class HostileTrafficTests
     [OneTimeTearDown]
     public void StopStack()
     {
-        if (_host is { HasExited: false })
-        {
-            NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", _host.Id.ToString(CultureInfo.InvariantCulture));
-            var result = _host.WaitForExit(TimeSpan.FromSeconds(10));
-            TestContext.Out.WriteLine($"the stack's output:\n{result.StandardOutput}{result.StandardError}");
-        }
+        StackHost.Stop(_host);
         _host?.Dispose();
         _ns?.Dispose();
     }

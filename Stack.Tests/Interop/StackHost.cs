@@ -14,6 +14,17 @@ internal static class StackHost
         if (!answered) Assert.Fail($"the stack did not answer ping within 40 s: {host.WaitForExit(TimeSpan.FromSeconds(1))}");
     }
 
+    /// <summary>Stops a running <c>up</c> with SIGTERM (it prints its statistics then), and writes its output to the test log; the caller disposes it.</summary>
+    public static void Stop(NsProcess? host)
+    {
+        if (host is { HasExited: false })
+        {
+            NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", host.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            var result = host.WaitForExit(TimeSpan.FromSeconds(10));
+            TestContext.Out.WriteLine($"the stack's output:\n{result.StandardOutput}{result.StandardError}");
+        }
+    }
+
     /// <summary>The SHA-256 (lower-case hex) of what <c>GET /bytes/N</c> returns: byte i is i % 251.</summary>
     public static string ExpectedBytesHash(long n)
     {

@@ -38,12 +38,7 @@ public class TapOffloadInteropTests(bool offloads)
     [OneTimeTearDown]
     public void StopHost()
     {
-        if (_host is { HasExited: false })
-        {
-            NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", _host.Id.ToString(CultureInfo.InvariantCulture));
-            var result = _host.WaitForExit(TimeSpan.FromSeconds(10));
-            TestContext.Out.WriteLine($"the stack's output:\n{result.StandardOutput}{result.StandardError}");
-        }
+        StackHost.Stop(_host);
         _host?.Dispose();
         _ns?.Dispose();
         if (_dir.Length > 0) Directory.Delete(_dir, recursive: true);

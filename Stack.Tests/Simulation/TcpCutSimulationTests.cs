@@ -22,16 +22,7 @@ public class TcpCutSimulationTests
     public void A_cut_outlasting_the_user_timeout_mid_transfer_ends_both_sides_with_timed_out(int seed)
     {
         var random = new Random(seed);
-        var faults = new FaultOptions
-        {
-            DropRate = random.NextDouble() * 0.2,
-            DuplicateRate = random.NextDouble() * 0.05,
-            ReorderRate = random.NextDouble() * 0.1,
-            CorruptRate = random.NextDouble() * 0.02,
-            Jitter = TimeSpan.FromMilliseconds(random.Next(0, 5)),
-            Delay = TimeSpan.FromMilliseconds(random.Next(0, 3)),
-            RateBytesPerSecond = random.Next(2) == 0 ? 0 : random.Next(2, 50) * 1_000_000,
-        };
+        var faults = TcpSimulationTests.RandomFaults(random);
         // Long enough that the loss alone rarely outlasts it (20% drop both ways loses a round trip a third of the time).
         var userTimeout = TimeSpan.FromMilliseconds(random.Next(5000, 8000));
         var cutFor = userTimeout + TimeSpan.FromMilliseconds(random.Next(1000, 3000));

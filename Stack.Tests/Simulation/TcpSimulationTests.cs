@@ -18,20 +18,23 @@ public class TcpSimulationTests
         return Enumerable.Range(1000, count);
     }
 
+    /// <summary>The fault mix of one seed: drop up to 20%, duplication, reordering, corruption, delay, jitter, a rate limit.</summary>
+    internal static FaultOptions RandomFaults(Random random) => new()
+    {
+        DropRate = random.NextDouble() * 0.2,
+        DuplicateRate = random.NextDouble() * 0.05,
+        ReorderRate = random.NextDouble() * 0.1,
+        CorruptRate = random.NextDouble() * 0.02,
+        Jitter = TimeSpan.FromMilliseconds(random.Next(0, 5)),
+        Delay = TimeSpan.FromMilliseconds(random.Next(0, 3)),
+        RateBytesPerSecond = random.Next(2) == 0 ? 0 : random.Next(2, 50) * 1_000_000,
+    };
+
     [TestCaseSource(nameof(Seeds))]
     public void Concurrent_megabytes_survive_a_random_fault_mix_and_a_link_cut(int seed)
     {
         var random = new Random(seed);
-        var faults = new FaultOptions
-        {
-            DropRate = random.NextDouble() * 0.2,
-            DuplicateRate = random.NextDouble() * 0.05,
-            ReorderRate = random.NextDouble() * 0.1,
-            CorruptRate = random.NextDouble() * 0.02,
-            Jitter = TimeSpan.FromMilliseconds(random.Next(0, 5)),
-            Delay = TimeSpan.FromMilliseconds(random.Next(0, 3)),
-            RateBytesPerSecond = random.Next(2) == 0 ? 0 : random.Next(2, 50) * 1_000_000,
-        };
+        var faults = RandomFaults(random);
         using var net = new TwoStacks(faults, seed);
         var cutAt = TimeSpan.FromMilliseconds(random.Next(50, 500));
         var cutFor = TimeSpan.FromMilliseconds(random.Next(500, 3000));
