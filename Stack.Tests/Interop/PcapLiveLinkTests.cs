@@ -1,3 +1,4 @@
+using TcpIpSharp.Tests.Support;
 using System.Runtime.Versioning;
 using TcpIpSharp.Wire;
 
@@ -93,9 +94,8 @@ public class PcapLiveLinkTests
         }
 
         RoundTrips(200);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int replies = RoundTrips(10_000);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int replies = 0;
+        long allocated = AllocationMeter.BytesAllocatedBy(() => replies = RoundTrips(10_000));
 
         TestContext.Out.WriteLine($"10,000 ARP round trips over the veth with pcap: {replies} replies, {allocated} bytes allocated");
         Assert.Multiple(() =>

@@ -1,3 +1,4 @@
+using TcpIpSharp.Tests.Support;
 using System.Runtime.Versioning;
 using TcpIpSharp.Tap.Links;
 using TcpIpSharp.Wire;
@@ -122,9 +123,8 @@ public class TapLinkTests
         }
 
         RoundTrips(200);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int replies = RoundTrips(10_000);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int replies = 0;
+        long allocated = AllocationMeter.BytesAllocatedBy(() => replies = RoundTrips(10_000));
 
         Assert.Multiple(() =>
         {

@@ -1,3 +1,4 @@
+using TcpIpSharp.Tests.Support;
 using System.Runtime.Versioning;
 using TcpIpSharp.Wire;
 
@@ -87,9 +88,8 @@ public class TapOffloadLinkTests
         }
 
         RoundTrips(200);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int replies = RoundTrips(10_000);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        int replies = 0;
+        long allocated = AllocationMeter.BytesAllocatedBy(() => replies = RoundTrips(10_000));
         Assert.Multiple(() =>
         {
             Assert.That(allocated, Is.Zero, "bytes allocated by 10,000 TrySend + WaitReadable + TryReceive rounds with the virtio-net header");

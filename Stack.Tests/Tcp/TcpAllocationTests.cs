@@ -1,3 +1,4 @@
+using TcpIpSharp.Tests.Support;
 namespace TcpIpSharp.Tests.Tcp;
 
 public class TcpAllocationTests
@@ -29,11 +30,13 @@ public class TcpAllocationTests
         }
 
         Pump(2000);                                   // warm-up: rings, lists, tiered JIT
-        long segmentsBefore = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Pump(2000);                                   // 16 MB: over 10,000 data segments and their ACKs
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        long segments = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests - segmentsBefore;
+        long segments = 0;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            long segmentsBefore = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests;
+            Pump(2000);                               // 16 MB: over 10,000 data segments and their ACKs
+            segments = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests - segmentsBefore;
+        });
 
         TestContext.Out.WriteLine($"{segments} data segments, {received} bytes received, {allocated} bytes allocated");
         Assert.That(segments, Is.GreaterThan(10_000));

@@ -19,9 +19,7 @@ public class AllocationTests
         byte[][] set = [.. frames];
 
         int sink = Run(set, Frames);   // warm-up: JIT and tiering
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        sink += Run(set, Frames);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = AllocationMeter.BytesAllocatedBy(() => sink += Run(set, Frames));
 
         Assert.That(allocated, Is.Zero, $"{allocated} bytes allocated over {Frames} frames");
         Assert.That(sink, Is.Positive);

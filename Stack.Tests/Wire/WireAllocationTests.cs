@@ -1,3 +1,4 @@
+using TcpIpSharp.Tests.Support;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Wire;
@@ -14,9 +15,10 @@ public class WireAllocationTests
         Assert.That(ParseTcp(frames), Is.GreaterThan(0));
         long sink = 0;
         for (int i = 0; i < 100; i++) sink += ParseTcp(frames);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Rounds; i++) sink += ParseTcp(frames);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            for (int i = 0; i < Rounds; i++) sink += ParseTcp(frames);
+        });
         Assert.That(allocated, Is.Zero);
         Assert.That(sink, Is.Not.Zero);
     }
@@ -29,9 +31,10 @@ public class WireAllocationTests
         Assert.That(WalkDns(frames), Is.GreaterThan(0));
         long sink = 0;
         for (int i = 0; i < 100; i++) sink += WalkDns(frames);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Rounds; i++) sink += WalkDns(frames);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            for (int i = 0; i < Rounds; i++) sink += WalkDns(frames);
+        });
         Assert.That(allocated, Is.Zero);
         Assert.That(sink, Is.Not.Zero);
     }
@@ -43,9 +46,10 @@ public class WireAllocationTests
         Assert.That(WriteDns(buffer), Is.GreaterThan(0));
         long sink = 0;
         for (int i = 0; i < 100; i++) sink += WriteDns(buffer);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Rounds; i++) sink += WriteDns(buffer);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            for (int i = 0; i < Rounds; i++) sink += WriteDns(buffer);
+        });
         Assert.That(allocated, Is.Zero);
         Assert.That(sink, Is.Not.Zero);
     }
@@ -105,9 +109,10 @@ public class WireAllocationTests
         Assert.That(ParseDhcp(frames), Is.GreaterThan(0));
         long sink = 0;
         for (int i = 0; i < 100; i++) sink += ParseDhcp(frames);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Rounds; i++) sink += ParseDhcp(frames);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            for (int i = 0; i < Rounds; i++) sink += ParseDhcp(frames);
+        });
         Assert.That(allocated, Is.Zero);
         Assert.That(sink, Is.Not.Zero);
     }
@@ -119,9 +124,10 @@ public class WireAllocationTests
         Assert.That(WriteDhcp(buffer), Is.EqualTo(300));
         long sink = 0;
         for (int i = 0; i < 100; i++) sink += WriteDhcp(buffer);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Rounds; i++) sink += WriteDhcp(buffer);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            for (int i = 0; i < Rounds; i++) sink += WriteDhcp(buffer);
+        });
         Assert.That(allocated, Is.Zero);
         Assert.That(sink, Is.Not.Zero);
     }
