@@ -27,6 +27,7 @@ internal static class Program
             return OperatingSystem.IsLinux() ? Throughput.ThroughputCommand.Run(args[1..]) : Fail("throughput needs Linux (network namespaces and a TAP)");
         if (args.Length > 0 && args[0] == "plot") return Charts.PerPacket(args[1..]);
         if (args.Length > 0 && args[0] == "profile") return PerPacket.ProfileCommand.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "connrate") return PerPacket.ConnectionRateCommand.Run(args[1..]);
         if (args.Contains("--quick") && Environment.GetEnvironmentVariable(TieredCompilation) != "0")
             return RunAgainWithoutTiering(args);
         var expanded = args.SelectMany(a => a == "--quick" ? QuickArguments : [a]).ToArray();

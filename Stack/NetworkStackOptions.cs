@@ -69,6 +69,13 @@ public sealed record NetworkStackOptions
     public Transport.Tcp.TcpConnectionOptions Tcp { get; init; } = new();
     /// <summary>Handshakes in progress per listener at most (SYN-RECEIVED); more SYNs are dropped and counted.</summary>
     public int TcpSynQueue { get; init; } = 256;
+    /// <summary>
+    /// Bytes of TCP ring storage kept for reuse after connections close (their send and receive rings go back to a
+    /// pool once the user closed them and they reach TIME-WAIT or CLOSED); 0 turns reuse off. The pool never holds more
+    /// than connections held at once before. Default 64 MB: 256 rings of the default 256 KB, so a host opening and
+    /// closing a hundred connections at a time allocates no ring memory; more churn at once wants a larger pool.
+    /// </summary>
+    public long TcpBufferPoolBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>Echo replies queued per echo client.</summary>
     public int EchoClientQueue { get; init; } = 64;

@@ -7,16 +7,16 @@ namespace TcpIpSharp.Storage;
 /// </summary>
 internal sealed class ReceiveRing
 {
-    private readonly byte[] _ring;
+    private byte[] _ring;
     // Out-of-order ranges, as offsets from the read position, sorted; allocated at the first gap (an idle or in-order
     // connection does not carry 2 x maxRanges ints: about 300 bytes of the per-connection footprint).
     private int[] _rangeStart = [], _rangeEnd = [];
     private readonly int _maxRanges;
     private int _start;                   // ring index of offset 0
 
-    public ReceiveRing(int capacity, int maxRanges)
+    public ReceiveRing(byte[] storage, int maxRanges)
     {
-        _ring = new byte[capacity];
+        _ring = storage;
         _maxRanges = maxRanges;
     }
 
@@ -100,6 +100,7 @@ internal sealed class ReceiveRing
     public int Read(Span<byte> destination, bool peek = false)
     {
         int n = Math.Min(destination.Length, Readable);
+        if (n == 0) return 0;
         int first = Math.Min(n, _ring.Length - _start);
         _ring.AsSpan(_start, first).CopyTo(destination);
         _ring.AsSpan(0, n - first).CopyTo(destination[first..]);
@@ -119,4 +120,13 @@ internal sealed class ReceiveRing
     }
 
     public void Clear() { _start = 0; Readable = 0; Ranges = 0; }
+
+    /// <summary>Gives the storage up (to a pool): the ring is empty with no capacity from now on.</summary>
+    public byte[] Release()
+    {
+        var storage = _ring;
+        _ring = [];
+        Clear();
+        return storage;
+    }
 }

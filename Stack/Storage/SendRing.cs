@@ -4,9 +4,9 @@ namespace TcpIpSharp.Storage;
 /// The send side of a connection: bytes written by the user and not yet acknowledged, in one preallocated ring.
 /// Offset 0 is the oldest unacknowledged byte (SND.UNA); data is read at any offset for (re)transmission.
 /// </summary>
-internal sealed class SendRing(int capacity)
+internal sealed class SendRing(byte[] storage)
 {
-    private readonly byte[] _ring = new byte[capacity];
+    private byte[] _ring = storage;
     private int _start;   // ring index of offset 0
 
     public int Capacity => _ring.Length;
@@ -17,6 +17,7 @@ internal sealed class SendRing(int capacity)
     public int Write(ReadOnlySpan<byte> data)
     {
         int n = Math.Min(data.Length, Free);
+        if (n == 0) return 0;
         int at = (_start + Count) % _ring.Length;
         int first = Math.Min(n, _ring.Length - at);
         data[..first].CopyTo(_ring.AsSpan(at));
@@ -28,6 +29,7 @@ internal sealed class SendRing(int capacity)
     /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/> from the oldest byte.</summary>
     public void CopyTo(int offset, Span<byte> destination)
     {
+        if (destination.IsEmpty) return;
         int at = (_start + offset) % _ring.Length;
         int first = Math.Min(destination.Length, _ring.Length - at);
         _ring.AsSpan(at, first).CopyTo(destination);
@@ -38,10 +40,20 @@ internal sealed class SendRing(int capacity)
     public void Consume(int count)
     {
         count = Math.Min(count, Count);
+        if (count <= 0) return;
         _start = (_start + count) % _ring.Length;
         Count -= count;
         if (Count == 0) _start = 0;
     }
 
     public void Clear() { _start = 0; Count = 0; }
+
+    /// <summary>Gives the storage up (to a pool): the ring is empty with no capacity from now on.</summary>
+    public byte[] Release()
+    {
+        var storage = _ring;
+        _ring = [];
+        Clear();
+        return storage;
+    }
 }

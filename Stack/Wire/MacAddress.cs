@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 
 namespace TcpIpSharp.Wire;
@@ -16,9 +17,7 @@ public readonly record struct MacAddress(ulong Value) : ISpanFormattable
     public static MacAddress Read(ReadOnlySpan<byte> bytes)
     {
         bytes = bytes[..Size];
-        ulong v = 0;
-        foreach (byte b in bytes) v = v << 8 | b;
-        return new MacAddress(v);
+        return new MacAddress((ulong)BinaryPrimitives.ReadUInt32BigEndian(bytes) << 16 | BinaryPrimitives.ReadUInt16BigEndian(bytes[4..]));
     }
 
     /// <summary>Writes the address to the first six bytes of <paramref name="destination"/>.</summary>

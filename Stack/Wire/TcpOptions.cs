@@ -25,6 +25,14 @@ public readonly record struct TcpOptions
     /// <summary>Parses an options area. Fails with <see cref="WireError.BadOption"/> on the first malformed option (see <see cref="TcpOptionReader"/>).</summary>
     public static WireError TryParse(ReadOnlySpan<byte> options, out TcpOptions parsed)
     {
+        // The two layouts nearly every segment of a connection carries, read without the general walk: none, and
+        // NOP NOP TS (RFC 7323 appendix A's layout, which Linux and the stack send).
+        if (options.IsEmpty) { parsed = default; return WireError.None; }
+        if (options.Length == 12 && BinaryPrimitives.ReadUInt32BigEndian(options) == 0x0101_080A)
+        {
+            parsed = new TcpOptions { Timestamp = new TcpTimestamp(BinaryPrimitives.ReadUInt32BigEndian(options[4..]), BinaryPrimitives.ReadUInt32BigEndian(options[8..])) };
+            return WireError.None;
+        }
         ushort? mss = null;
         byte? windowScale = null;
         bool sackPermitted = false;

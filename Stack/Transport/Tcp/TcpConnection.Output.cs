@@ -8,6 +8,10 @@ public sealed partial class TcpConnection
     // RFC 9293 3.8.6.2.1: the sender's SWS override timeout "in the range 0.1 - 1.0 seconds"; the RTO within it, as
     // Linux's probe timer.
     private static readonly TimeSpan SwsOverrideMin = TimeSpan.FromMilliseconds(100), SwsOverrideMax = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan OneMillisecond = TimeSpan.FromMilliseconds(1), TenMilliseconds = TimeSpan.FromMilliseconds(10),
+        DelayedAckAllowance = TimeSpan.FromMilliseconds(200);
+    // TimeSpan's own * and / go through double and rounding: on the per-ACK path, integer ticks instead.
+    private static TimeSpan Ticks(long ticks) => new(ticks);
     private TimeSpan? _swsOverrideAt;
     private bool _swsOverrideDue;
 
@@ -32,6 +36,7 @@ public sealed partial class TcpConnection
         if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
         // RFC 6691: the MSS counts data only; the options each segment carries come out of it.
         if (_inRecovery && _pipeRecovery) { SendWhilePipeAllows(now); return; }
+        if (DataOffset(_sndNxt) >= _send.Count) return;   // nothing new to send (the common case after an ACK)
         int optionsLength = SegmentOptions(now).Length;
         int segmentSize = Math.Max(1, _mss - optionsLength);
         // A link with segmentation offload takes up to 64 KB at once and cuts it into segmentSize pieces on the wire.
@@ -92,8 +97,8 @@ public sealed partial class TcpConnection
     {
         // RFC 8985 5: RACK-TLP needs SACK; 7.2: not while SACKed data shows loss recovery is under way.
         if (!_sack || _sackCount > 0 || _probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
-        var pto = Max(_srtt * 2, TimeSpan.FromMilliseconds(10));
-        if (FlightSize <= (uint)_mss) pto += TimeSpan.FromMilliseconds(200);   // RFC 8985 7.2: one segment out, allow for a delayed ACK
+        var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds);
+        if (FlightSize <= (uint)_mss) pto += DelayedAckAllowance;   // RFC 8985 7.2: one segment out, allow for a delayed ACK
         if (_retransmitAt is TimeSpan rtx && now + pto >= rtx) return;
         _probeAt = now + pto;
     }
@@ -227,7 +232,9 @@ public sealed partial class TcpConnection
 
     private TimeSpan Backoff(TimeSpan rto, int times)
     {
-        var t = rto * Math.Pow(2, Math.Min(times, 16));
+        int shift = Math.Min(times, 16);
+        if (rto.Ticks > long.MaxValue >> shift) return _options.MaxRetransmissionTimeout;
+        var t = Ticks(rto.Ticks << shift);
         return t < _options.MaxRetransmissionTimeout ? t : _options.MaxRetransmissionTimeout;
     }
 
@@ -244,16 +251,16 @@ public sealed partial class TcpConnection
         if (!_haveRtt)
         {
             _srtt = r;
-            _rttvar = r / 2;
+            _rttvar = Ticks(r.Ticks / 2);
             _haveRtt = true;
         }
         else
         {
             var delta = _srtt - r;
-            _rttvar = (_rttvar * 3 + (delta < TimeSpan.Zero ? -delta : delta)) / 4;
-            _srtt = (_srtt * 7 + r) / 8;
+            _rttvar = Ticks((_rttvar.Ticks * 3 + Math.Abs(delta.Ticks)) / 4);
+            _srtt = Ticks((_srtt.Ticks * 7 + r.Ticks) / 8);
         }
-        var rto = _srtt + Max(TimeSpan.FromMilliseconds(1), _rttvar * 4);
+        var rto = _srtt + Max(OneMillisecond, Ticks(_rttvar.Ticks * 4));
         _rto = rto < _options.MinRetransmissionTimeout ? _options.MinRetransmissionTimeout
              : rto > _options.MaxRetransmissionTimeout ? _options.MaxRetransmissionTimeout : rto;
     }

@@ -73,8 +73,8 @@ public sealed partial class TcpConnection
         LocalPort = localPort;
         RemoteAddress = remoteAddress;
         RemotePort = remotePort;
-        _send = new SendRing(options.SendBufferSize);
-        _receive = new ReceiveRing(options.ReceiveBufferSize, options.MaxOutOfOrderRanges);
+        _send = new SendRing(table.Buffers.Rent(options.SendBufferSize));
+        _receive = new ReceiveRing(table.Buffers.Rent(options.ReceiveBufferSize), options.MaxOutOfOrderRanges);
         _iss = iss;
         _sndUna = _sndNxt = _sndMax = iss;
         _tsOffset = tsOffset;
@@ -122,6 +122,7 @@ public sealed partial class TcpConnection
     /// <summary>Segments retransmitted on this connection.</summary>
     public long Retransmits { get; private set; }
     internal bool IsUserClosed { get; private set; }
+    private bool _buffersReleased;
     internal TcpListener? Listener { get; set; }
     internal bool Pending { get; set; }
     /// <summary>The deadline of this connection's live entry in the table's timer heap (MaxValue: none).</summary>
@@ -185,6 +186,7 @@ public sealed partial class TcpConnection
         Shutdown();
         if (State == TcpState.FinWait2) _finWait2Until = _table.Now + _options.FinWait2Timeout;
         _table.MarkPending(this);
+        ReleaseBuffersIfDone();
     }
 
     /// <summary>Aborts the connection with a reset (RFC 9293 3.10.5).</summary>
@@ -195,6 +197,7 @@ public sealed partial class TcpConnection
         if (State is TcpState.SynReceived or TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2 or TcpState.CloseWait)
             SendReset(_table.Now);
         SetClosed(NetError.None);
+        ReleaseBuffersIfDone();
     }
 
     // ------------------------------------------------------------------ ICMP errors (RFC 1122 4.2.3.9, RFC 1191, RFC 5927)
@@ -623,7 +626,13 @@ public sealed partial class TcpConnection
         _retransmitAt = _sndUna == _sndMax ? null : now + _rto;
         _probeAt = null;
         _probed = false;
-        if (_sndUna != _sndMax) _table.MarkPending(this);   // the output pass decides whether a tail probe is due
+        // A tail probe is armed by the output pass when data or a FIN goes out on it (OnAck marks the connection
+        // for that); otherwise here, without an output pass for a pure ACK.
+        if (_sndUna != _sndMax)
+        {
+            if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
+            else if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing) ArmTailProbe(now);
+        }
         if (_send.Free > 0) Notify();
     }
 
@@ -849,7 +858,19 @@ public sealed partial class TcpConnection
         State = TcpState.TimeWait;
         _retransmitAt = _persistAt = _persistSince = _finWait2Until = _keepaliveAt = _swsOverrideAt = null;
         _timeWaitUntil = now + _options.TimeWaitTimeout;
+        ReleaseBuffersIfDone();
         Notify();
+    }
+
+    // Once the user has closed the connection and it is in TIME-WAIT or CLOSED, neither ring is needed again: the
+    // send ring is empty (the FIN was acknowledged) or the connection is gone, and the user reads no more. The arrays
+    // go back to the table's pool for the next connection (a TIME-WAIT connection then holds no ring memory either).
+    private void ReleaseBuffersIfDone()
+    {
+        if (_buffersReleased || !IsUserClosed || State is not (TcpState.TimeWait or TcpState.Closed)) return;
+        _buffersReleased = true;
+        _table.Buffers.Return(_send.Release());
+        _table.Buffers.Return(_receive.Release());
     }
 
     private void SetClosed(NetError error)
@@ -859,6 +880,7 @@ public sealed partial class TcpConnection
         if (Error == NetError.None) Error = error;
         _retransmitAt = _delayedAckAt = _timeWaitUntil = _finWait2Until = _persistAt = _persistSince = _keepaliveAt = null;
         _table.Remove(this);
+        ReleaseBuffersIfDone();
         Notify();
     }
 

@@ -37,11 +37,14 @@ internal sealed class TcpTable
         _random = random;
         _options = options;
         Statistics = statistics;
+        Buffers = new BufferPool(Math.Max(0, options.TcpBufferPoolBytes));
         random.NextBytes(_isnKey);
         random.NextBytes(_cookieKey);
     }
 
     public TcpCounters Statistics { get; }
+    /// <summary>Ring storage reused between connections.</summary>
+    public BufferPool Buffers { get; }
     public TimeSpan Now { get; private set; }
     public int Count => _connections.Count;
     /// <summary>The connections, for invariant checks (a struct enumerator: checking allocates nothing).</summary>
@@ -146,7 +149,7 @@ internal sealed class TcpTable
         if (_connections.TryGetValue(key, out var connection) && !connection.YieldsToNewSyn(segment, options))
         {
             connection.OnSegment(segment, options, now);
-            Scheduled(connection);
+            if (!connection.Pending) Scheduled(connection);   // a pending one is scheduled after its flush, later in this poll
             return;
         }
         var flags = segment.Flags;
