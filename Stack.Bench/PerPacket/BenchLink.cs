@@ -42,6 +42,17 @@ internal sealed class BenchLink : ILink
         _fed = true;
     }
 
+    private byte[][] _batch = [];
+    private int _batchNext, _batchCount;
+
+    /// <summary>The next <see cref="TryReceive"/> calls return the first <paramref name="count"/> of these frames, in order (one poll takes them all, as a link read in a batch).</summary>
+    public void FeedBatch(byte[][] frames, int count)
+    {
+        _batch = frames;
+        _batchNext = 0;
+        _batchCount = count;
+    }
+
     public int TryReceive(Span<byte> buffer)
     {
         if (_fed)
@@ -49,6 +60,12 @@ internal sealed class BenchLink : ILink
             _fed = false;
             _feed.CopyTo(buffer);
             return _feed.Length;
+        }
+        if (_batchNext < _batchCount)
+        {
+            var next = _batch[_batchNext++];
+            next.CopyTo(buffer);
+            return next.Length;
         }
         if (_queue.Count == 0) return 0;
         var frame = _queue.Dequeue();

@@ -109,6 +109,21 @@ internal sealed class PerPacketHost : IDisposable
         Inject(DataSegment);
     }
 
+    private byte[][] _dataBatch = [];
+
+    /// <summary>Injects B's next <paramref name="count"/> in-order data segments, all taken by one poll (a batch read from the link).</summary>
+    public void InjectDataBatch(int count)
+    {
+        if (_dataBatch.Length < count) _dataBatch = [.. Enumerable.Range(0, count).Select(_ => (byte[])DataSegment.Clone())];
+        for (int i = 0; i < count; i++)
+        {
+            Frames.Patch32(_dataBatch[i], Frames.TcpSequence, DataSequence, Frames.TcpChecksum);
+            DataSequence += Payload;
+        }
+        LinkA.FeedBatch(_dataBatch, count);
+        A.Poll(Now);
+    }
+
     /// <summary>Injects a pure ACK acknowledging <paramref name="to"/>.</summary>
     public void InjectAck(uint to)
     {

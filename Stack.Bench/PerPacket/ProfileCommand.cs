@@ -33,7 +33,7 @@ internal static class ProfileCommand
             var method = typeof(PerPacketBenchmark).GetMethod(name) ?? throw new ArgumentException("no benchmark " + name);
             op = (Action)Delegate.CreateDelegate(typeof(Action), b, method, throwOnBindFailure: false)!
                 ?? (() => method.Invoke(b, null));
-            if (name == nameof(PerPacketBenchmark.TcpDataReceived)) perOp = 32;
+            if (name is nameof(PerPacketBenchmark.TcpDataReceived) or nameof(PerPacketBenchmark.TcpDataReceivedBatch)) perOp = 32;
         }
         var measured = TimeSpan.Zero;
         long packets = 0;
