@@ -239,13 +239,18 @@ public sealed partial class TcpConnection
 
     /// <summary>
     /// RFC 1122 4.2.2.13 and RFC 6191: a new SYN for this four-tuple may end TIME-WAIT and open a new connection when it
-    /// cannot be an old duplicate: its timestamp is newer than the last one seen, or without timestamps its sequence
-    /// number is above RCV.NXT.
+    /// cannot be an old duplicate: its timestamp is newer than the last one seen, or its timestamp is the same (or
+    /// there are none) and its sequence number is above RCV.NXT.
     /// </summary>
     internal bool YieldsToNewSyn(TcpSegment segment, in TcpOptions options)
     {
         if (State != TcpState.TimeWait || (segment.Flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) != TcpFlags.Syn) return false;
-        bool newer = _timestamps && options.Timestamp is TcpTimestamp ts ? (int)(ts.Value - _tsRecent) > 0 : Seq.Gt(segment.SequenceNumber, _rcvNxt);
+        // A timestamp newer than the last one seen, or (as RFC 1122 and Linux's tcp_timewait_state_process) a sequence
+        // number beyond RCV.NXT: timestamps tick once a millisecond, and a reconnect within the millisecond of the old
+        // connection's last segment carries the same value, while its clock-driven ISN has moved on.
+        // An older timestamp fails PAWS whatever the sequence number.
+        int age = _timestamps && options.Timestamp is TcpTimestamp ts ? (int)(ts.Value - _tsRecent) : 0;
+        bool newer = age > 0 || (age == 0 && Seq.Gt(segment.SequenceNumber, _rcvNxt));
         if (newer) SetClosed(NetError.None);
         return newer;
     }

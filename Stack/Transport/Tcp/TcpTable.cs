@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Storage;
 using TcpIpSharp.Wire;
@@ -115,7 +114,7 @@ internal sealed class TcpTable
         uint? iss = null, uint? tsOffset = null)
     {
         var connection = new TcpConnection(this, _output, options, local, localPort, remote, remotePort,
-            iss ?? InitialSequenceNumber(local, localPort, remote, remotePort, now), tsOffset ?? _random.NextUInt32(), now);
+            iss ?? InitialSequenceNumber(local, localPort, remote, remotePort, now), tsOffset ?? TimestampOffset(local, remote), now);
         _connections.Add(connection.Key, connection);
         _localPortUse[localPort] = _localPortUse.GetValueOrDefault(localPort) + 1;
         return connection;
@@ -129,9 +128,20 @@ internal sealed class TcpTable
         BinaryPrimitives.WriteUInt16BigEndian(tuple[4..], localPort);
         remote.WriteTo(tuple[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(tuple[10..], remotePort);
-        Span<byte> hash = stackalloc byte[32];
-        HMACSHA256.HashData(_isnKey, tuple, hash);
-        return BinaryPrimitives.ReadUInt32BigEndian(hash) + (uint)(now.Ticks / 40);
+        return (uint)SipHash.Hash(_isnKey.AsSpan(0, 16), tuple) + (uint)(now.Ticks / 40);
+    }
+
+    // As Linux's secure_tcp_ts_off: the timestamp offset is a keyed hash of the two addresses, not of the ports, so
+    // successive connections between two hosts carry timestamps from one clock. A SYN reusing a four-tuple whose old
+    // connection is in TIME-WAIT at the peer is then newer than what that connection saw and opens a new one
+    // (RFC 6191); with a random offset per connection the peer's PAWS check dropped one such SYN in 32 and the
+    // connect waited a second for its retransmission.
+    private uint TimestampOffset(Ipv4Address local, Ipv4Address remote)
+    {
+        Span<byte> pair = stackalloc byte[8];
+        local.WriteTo(pair);
+        remote.WriteTo(pair[4..]);
+        return (uint)SipHash.Hash(_isnKey.AsSpan(16, 16), pair);
     }
 
     // ------------------------------------------------------------------ segments
@@ -197,9 +207,7 @@ internal sealed class TcpTable
         remote.WriteTo(input[6..]);
         BinaryPrimitives.WriteUInt16BigEndian(input[10..], remotePort);
         BinaryPrimitives.WriteUInt32BigEndian(input[12..], counter);
-        Span<byte> hash = stackalloc byte[32];
-        HMACSHA256.HashData(_cookieKey, input, hash);
-        return (BinaryPrimitives.ReadUInt32BigEndian(hash) & 0xFFFF_FF00) | (counter & 0x1F) << 3 | (uint)mssIndex;
+        return ((uint)(SipHash.Hash(_cookieKey.AsSpan(0, 16), input) >> 32) & 0xFFFF_FF00) | (counter & 0x1F) << 3 | (uint)mssIndex;
     }
 
     private static uint CookieCounter(TimeSpan now) => (uint)(now.Ticks / TimeSpan.TicksPerSecond / 64);
