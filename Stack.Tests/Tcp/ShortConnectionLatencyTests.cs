@@ -22,7 +22,7 @@ public class ShortConnectionLatencyTests
         net.RunUntil(() =>
         {
             if (server is null && listener.TryAccept(out var s)) { server = s; log.Add($"{(net.Clock.Now - start).TotalMilliseconds} ms accepted, available {s.Available}"); }
-            if (server is not null && server.Available == 64 && !server.IsSendOpen == false)
+            if (server is not null && server.Available == 64 && server.IsSendOpen)
             {
                 server.Receive(buffer);
                 server.Send(new byte[64]);
