@@ -218,4 +218,50 @@ public class BoundsTests
         TcpSegment.TryParse(ip.Payload, out var seg);
         return TcpHeader.From(seg);
     }
+
+    [Test]
+    public void More_gaps_than_the_out_of_order_bound_drop_and_count_the_segments_beyond_and_retransmission_completes_byte_exact()
+    {
+        const int Ranges = 4, Piece = 500, Gaps = 10, Total = 2 * Piece * Gaps;
+        using var h = new StackHarness(Options with { Tcp = new TcpConnectionOptions { MaxOutOfOrderRanges = Ranges } });
+        h.Learn(Frames.PeerIp, Frames.PeerMac);
+        var listener = h.Stack.ListenTcp(80);
+        h.Inject(CookieSegment(40000, 100, 0, TcpFlags.Syn));
+        var synAck = SegmentOf(h.Drain().Single());
+        uint ack = synAck.SequenceNumber + 1;
+        h.Inject(CookieSegment(40000, 101, ack, TcpFlags.Ack));
+        Assert.That(listener.TryAccept(out var connection), Is.True);
+        var data = Enumerable.Range(0, Total).Select(i => (byte)(i * 7 + (i >> 8))).ToArray();
+        byte[] Data(int offset) => DataSegment(40000, 101 + (uint)offset, ack, data.AsSpan(offset, Piece));
+
+        // The second half of each 1,000-byte block: ten islands with a gap before each.
+        for (int k = 0; k < Gaps; k++) h.Inject(Data(2 * Piece * k + Piece));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(connection.Available, Is.Zero, "nothing in order yet");
+            Assert.That(Counter(h.Stack, "tcp.out_of_order_dropped"), Is.EqualTo(Gaps - Ranges), "the islands beyond the bound dropped and counted");
+        }
+        // The peer retransmits everything in order (as it would after the dropped segments were never SACKed).
+        for (int offset = 0; offset < Total; offset += Piece) h.Inject(Data(offset));
+        var received = new byte[Total + 1];
+        int n = connection.Receive(received);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(n, Is.EqualTo(Total));
+            Assert.That(received.AsSpan(0, n).SequenceEqual(data), Is.True, "byte-exact");
+            Assert.That(connection.State, Is.EqualTo(TcpState.Established));
+        }
+    }
+
+    private static long Counter(NetworkStack stack, string name) => stack.Statistics.TcpDetail.All().First(c => c.Name == name).Read();
+
+    private static byte[] DataSegment(ushort srcPort, uint seq, uint ack, ReadOnlySpan<byte> payload)
+    {
+        var header = new TcpHeader(srcPort, 80, seq, ack, TcpFlags.Ack | TcpFlags.Psh, 65535, 0);
+        var tcp = new byte[header.Length + payload.Length];
+        header.WriteTo(tcp);
+        payload.CopyTo(tcp.AsSpan(header.Length));
+        TcpHeader.FillChecksum(tcp, Frames.PeerIp, Frames.StackIp);
+        return Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, tcp);
+    }
 }
