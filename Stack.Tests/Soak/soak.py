@@ -1,16 +1,18 @@
 #!/usr/bin/python3
 """Mixed traffic against `tcpipsharp up --admin` for a bounded time (SoakTests.cs runs it in the peer namespace).
 
-usage: soak.py STACK_IP SECONDS LONG_TRANSFERS DNS_PREFIX EXPECTED_DNS_ADDRESS
+usage: soak.py STACK_IP SECONDS LONG_TRANSFERS DNS_PREFIX EXPECTED_DNS_ADDRESS [RATE]
 
 Runs at once, each in its own thread, until SECONDS have passed:
-  - short HTTP requests: GET /bytes/N (N random up to 200,000), two clients, each body compared byte for byte;
+  - short HTTP requests: GET /bytes/N (N random up to 200,000), two clients of RATE requests a second each (10 by
+    default; paced, so that the number of connections the stack holds in TIME-WAIT does not depend on the machine's
+    speed), each body compared byte for byte;
   - LONG_TRANSFERS long downloads (20 to 50 MB), spread over the time, each compared byte for byte as it streams;
   - ping (iputils, 5 a second);
   - UDP echo to port 7: a random datagram (1 to 1,472 bytes, a sequence number first), the reply must be identical;
     a datagram with no reply within 300 ms is sent again (up to 10 times);
   - DNS: GET /resolve/<unique name under DNS_PREFIX>, answered by the stack's own resolver from dnsmasq, which must
-    give EXPECTED_DNS_ADDRESS.
+    give EXPECTED_DNS_ADDRESS (RATE / 2 lookups a second).
 Prints one line `soak {json}` with the counts; every error is listed (at most 20) and counted. Exit status 0 always
 (the test asserts on the counts).
 """
@@ -25,6 +27,7 @@ import threading
 import time
 
 STACK, SECONDS, LONG, DNS_PREFIX, DNS_EXPECTED = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+RATE = float(sys.argv[6]) if len(sys.argv) > 6 else 10.0
 PERIOD = 251
 BLOCK = bytes(i % PERIOD for i in range(PERIOD * 1024))  # the stack's /bytes/N pattern: byte i is i % 251
 DEADLINE = time.monotonic() + SECONDS
@@ -107,9 +110,23 @@ def download(n, timeout=60):
     return n
 
 
+def paced(rate):
+    """Yields until the deadline, at most `rate` times a second (late iterations are not made up)."""
+    period, next_at = 1.0 / rate, time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= DEADLINE:
+            return
+        if now < next_at:
+            time.sleep(min(next_at - now, DEADLINE - now))
+            continue
+        next_at = max(next_at + period, now)
+        yield
+
+
 def short_http(seed):
     rng = random.Random(seed)
-    while time.monotonic() < DEADLINE:
+    for _ in paced(RATE):
         n = rng.randint(0, 200_000)
         try:
             add(http_requests=1, http_bytes=download(n))
@@ -177,7 +194,7 @@ def udp_echo():
 
 def dns():
     i = 0
-    while time.monotonic() < DEADLINE:
+    for _ in paced(RATE / 2):
         i += 1
         name = f"n{i}-{os.getpid()}.{DNS_PREFIX}"
         try:
@@ -195,7 +212,6 @@ def dns():
                 add(dns_lookups=1)
         except Exception as e:  # noqa: BLE001
             error(f"dns {name}: {e!r}")
-        time.sleep(0.05)
 
 
 threads = [threading.Thread(target=f, args=a, daemon=True) for f, a in [
