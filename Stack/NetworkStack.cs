@@ -144,6 +144,8 @@ public sealed class NetworkStack : IDisposable
         => Interface.Tcp.Listen(port, backlog, options);
 
     /// <summary>Opens a TCP connection (the SYN goes out on the next poll); watch its state or Ready callback.</summary>
+    /// <exception cref="InvalidOperationException">No address yet, the local port taken, no ephemeral port free, or
+    /// <see cref="NetworkStackOptions.TcpMaxConnections"/> connections exist already.</exception>
     public Transport.Tcp.TcpConnection ConnectTcp(Ipv4Address address, ushort port, Transport.Tcp.TcpConnectionOptions? options = null, ushort localPort = 0)
     {
         if (Address.IsAny) throw new InvalidOperationException("the interface has no address yet");

@@ -76,6 +76,13 @@ public sealed record NetworkStackOptions
     /// closing a hundred connections at a time allocates no ring memory; more churn at once wants a larger pool.
     /// </summary>
     public long TcpBufferPoolBytes { get; init; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// TCP connections in the stack at most, in every state (handshakes, established, closing, TIME-WAIT), opened
+    /// actively or passively. At the bound a SYN to a listener is dropped (a SYN cookie is neither sent nor honoured) and
+    /// <see cref="NetworkStack.ConnectTcp"/> throws (ENOMEM in the socket layer, as lwIP when it is out of PCBs);
+    /// both are counted as <c>tcp.connection_limit_refused</c>. The default, 16,384, is the size of the ephemeral port range.
+    /// </summary>
+    public int TcpMaxConnections { get; init; } = 16_384;
 
     /// <summary>Echo replies queued per echo client.</summary>
     public int EchoClientQueue { get; init; } = 64;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using TcpIpSharp.Services.Dhcp;
+using TcpIpSharp.Services.Dns;
 using TcpIpSharp.Tap.Cli;
 using TcpIpSharp.Tap.Services;
 
@@ -9,12 +10,12 @@ namespace TcpIpSharp.Tap.Commands;
 /// <summary><c>tcpipsharp up</c>: attaches to a TAP (or a pcap interface), appears there as a host, runs until interrupted, then prints statistics.</summary>
 internal static class UpCommand
 {
-    public const string Usage = "up " + HostSetup.Usage + " [--services LIST|none]";
+    public const string Usage = "up " + HostSetup.Usage + " [--services LIST|none] [--admin]";
     private static readonly string[] KnownServices = ["echo", "discard", "chargen", "http"];
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args, HostSetup.Switches);
+        var cl = new CommandLine(args, [.. HostSetup.Switches, "--admin"]);
         var services = ParseServices(cl.Get("--services"));
         var dhcp = HostSetup.Dhcp(cl);
         var clock = new SystemClock();
@@ -27,13 +28,21 @@ internal static class UpCommand
             dhcp.StateChanged += new DhcpReporter(stack).OnStateChanged;
         }
         driver.Add(new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen")));
-        driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http")));
+        // --admin: GET /heap (forces a full GC) and GET /resolve/NAME (through a resolver of its own when --dns is given).
+        AdminRoutes? admin = null;
+        if (cl.Has("--admin"))
+        {
+            var resolver = stack.DnsServers.Count > 0 ? new DnsResolver() : null;
+            if (resolver is not null) driver.Add(resolver);
+            admin = new AdminRoutes(resolver);
+        }
+        driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http"), admin));
 
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         var listed = services.Where(s => s != "http").Select(s => $"{s} (udp+tcp {s switch { "echo" => 7, "discard" => 9, _ => 19 }})").Prepend("icmp-echo");
-        if (services.Contains("http")) listed = listed.Append("http (tcp 80)");
+        if (services.Contains("http")) listed = listed.Append(admin is null ? "http (tcp 80)" : "http (tcp 80, with /heap and /resolve/NAME)");
         Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as " +
                           (dhcp is null ? $"{stack.Address}/{stack.PrefixLength} gw {stack.Gateway}" : "a DHCP client") +
                           $" mac {stack.MacAddress} mtu {stack.Mtu}; services: {string.Join(", ", listed)}");

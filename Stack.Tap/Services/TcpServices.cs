@@ -8,9 +8,10 @@ namespace TcpIpSharp.Tap.Services;
 /// <summary>
 /// The TCP services of <c>tcpipsharp up</c>: echo (7), discard (9), chargen (19), and a small HTTP/1.1 server on 80:
 /// <c>GET /</c> a status page with the statistics, <c>GET /bytes/N</c> N bytes where byte i is i % 251,
-/// <c>POST /sink</c> the body's length and SHA-256. Everything runs on the stack thread through Ready callbacks.
+/// <c>POST /sink</c> the body's length and SHA-256, and with <paramref name="admin"/> the routes of <see cref="AdminRoutes"/>.
+/// Everything runs on the stack thread through Ready callbacks.
 /// </summary>
-internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http) : IStackService
+internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http, AdminRoutes? admin = null) : IStackService
 {
     private const int PatternPeriod = 251;
     private static readonly byte[] Pattern = MakePattern();
@@ -93,6 +94,7 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
         public readonly byte[] Request = new byte[8192];
         public int RequestLength;
         public bool Responding;
+        public bool Deferred;          // an admin route answers later (a DNS lookup in flight)
         public long BodyLeft;          // bytes of /bytes/N still to send
         public long BodyOffset;
         public long SinkLeft = -1;     // bytes of a POST body still to read
@@ -138,7 +140,7 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
             Route(c, s, head, bodyStart);
         }
         if (s.BodyLeft > 0) SendBytes(c, s);
-        if (s.Responding && s.BodyLeft == 0 && s.SinkLeft <= 0) { c.Close(); }
+        if (s.Responding && !s.Deferred && s.BodyLeft == 0 && s.SinkLeft <= 0) { c.Close(); }
     }
 
     private void Route(TcpConnection c, HttpState s, string head, int bodyStart)
@@ -148,6 +150,18 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
         if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal)) { Respond(c, s, "400 Bad Request", "text/plain", "bad request line\n"); return; }
         string method = parts[0], path = parts[1];
         if (method == "GET" && path == "/") { Respond(c, s, "200 OK", "text/plain", StatusPage()); return; }
+        if (admin is not null && method == "GET" && path == "/heap") { Respond(c, s, "200 OK", "text/plain", AdminRoutes.Heap(_stack!)); return; }
+        if (admin is not null && method == "GET" && path.StartsWith("/resolve/", StringComparison.Ordinal))
+        {
+            s.Responding = s.Deferred = true;
+            admin.Resolve(_stack!, path[9..], (status, body) =>
+            {
+                s.Deferred = false;
+                if (c.State is TcpState.Established or TcpState.CloseWait) Respond(c, s, status, "text/plain", body);
+                else c.Close();
+            });
+            return;
+        }
         if (method == "GET" && path.StartsWith("/bytes/", StringComparison.Ordinal))
         {
             if (!long.TryParse(path.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out long n)) { Respond(c, s, "400 Bad Request", "text/plain", "N must be a number\n"); return; }

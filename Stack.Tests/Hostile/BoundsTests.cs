@@ -1,6 +1,8 @@
 using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Sockets;
 using TcpIpSharp.Tests.Net;
 using TcpIpSharp.Tests.Tcp;
+using TcpIpSharp.Transport.Tcp;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Hostile;
@@ -53,13 +55,25 @@ public class BoundsTests
     }
 
     [Test]
-    public void The_reassembly_byte_budget_drops_and_counts_what_does_not_fit()
+    public void The_reassembly_byte_budget_evicts_the_oldest_and_drops_a_datagram_larger_than_itself()
     {
         using var h = new StackHarness(Options with { ReassemblyMaxBytes = 4096 });
         h.Learn(Frames.PeerIp, Frames.PeerMac);
         for (ushort id = 1; id <= 10; id++)
             h.Inject(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Udp, new byte[1000], id: id, more: true, offset: 0));
-        Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyNoResources), Is.GreaterThanOrEqualTo(6), "at most 4 KB held");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(4096), "at most 4 KB held");
+            Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyEvicted), Is.EqualTo(6), "the six oldest evicted for the newer ones");
+        }
+        // One datagram whose fragments alone exceed the budget: its fragment beyond the budget is dropped, nothing else evicted.
+        for (int offset = 0; offset < 5000; offset += 1000)
+            h.Inject(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Udp, new byte[1000], id: 99, more: true, offset: offset));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyNoResources), Is.EqualTo(1));
+            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(4096));
+        }
     }
 
     [TestCase(4, 1 << 20, 4), TestCase(256, 1000, 3)]
@@ -100,5 +114,154 @@ public class BoundsTests
         while (listener.TryAccept(out _)) accepted++;
         Assert.That(accepted, Is.EqualTo(2), "the backlog holds two");
         Assert.That(s.B.Statistics.TcpDetail.ListenOverflowsCount, Is.GreaterThan(0), "the handshakes beyond it counted as listen overflows");
+    }
+
+    private static long LimitRefused(NetworkStack stack) => stack.Statistics.TcpDetail.All().First(c => c.Name == "tcp.connection_limit_refused").Read();
+
+    [Test]
+    public void The_default_connection_bound_is_the_ephemeral_range_and_leaves_room_for_the_scaling_tests()
+    {
+        var options = new NetworkStackOptions();
+        Assert.That(options.TcpMaxConnections, Is.EqualTo(16_384));
+        Assert.That(options.TcpMaxConnections, Is.EqualTo(options.EphemeralPortLast - options.EphemeralPortFirst + 1));
+        Assert.That(options.TcpMaxConnections, Is.GreaterThan(10_000), "ScalingTests hold 10,000 connections per stack");
+    }
+
+    [Test]
+    public void At_the_connection_bound_a_syn_to_a_listener_is_dropped_and_counted()
+    {
+        using var h = new StackHarness(Options with { TcpMaxConnections = 3 });
+        h.Learn(Frames.PeerIp, Frames.PeerMac);
+        h.Stack.ListenTcp(80, backlog: 16);
+        for (ushort port = 40000; port < 40005; port++) h.Inject(CookieSegment(port, 100, 0, TcpFlags.Syn));
+        var answered = h.Drain().Select(SegmentOf).Where(t => t.Flags == (TcpFlags.Syn | TcpFlags.Ack)).Select(t => t.DestinationPort).ToList();
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(3), "the bound holds");
+            Assert.That(answered, Is.EqualTo(new ushort[] { 40000, 40001, 40002 }), "the SYNs beyond the bound get nothing: no SYN-ACK, no cookie, no reset");
+            Assert.That(LimitRefused(h.Stack), Is.EqualTo(2), "each dropped SYN counted");
+            Assert.That(h.Stack.Statistics.TcpDetail.All().First(c => c.Name == "tcp.syn_cookies_sent").Read(), Is.Zero);
+        }
+        // One goes: the peer's retransmitted SYN gets in.
+        h.Stack.Interface.Tcp.Find(Frames.PeerIp, 40000, 80)!.Abort();
+        h.Drain();
+        h.Inject(CookieSegment(40003, 100, 0, TcpFlags.Syn));
+        Assert.That(h.Drain().Select(SegmentOf).Any(t => t.DestinationPort == 40003 && t.Flags == (TcpFlags.Syn | TcpFlags.Ack)), Is.True);
+    }
+
+    [Test]
+    public void At_the_connection_bound_an_ack_with_a_valid_syn_cookie_makes_no_connection()
+    {
+        using var h = new StackHarness(Options with { TcpSynQueue = 1, TcpMaxConnections = 2 });
+        h.Learn(Frames.PeerIp, Frames.PeerMac);
+        h.Learn(Ipv4Address.Parse("192.0.2.254"), Frames.PeerMac);
+        var listener = h.Stack.ListenTcp(80, backlog: 1);
+        h.Inject(CookieSegment(40000, 100, 0, TcpFlags.Syn));      // fills the SYN queue: connection 1
+        h.Drain();
+        h.Inject(CookieSegment(40001, 5000, 0, TcpFlags.Syn));     // queue full: answered with a cookie, no state
+        var synAck = SegmentOf(h.Drain().Single());
+        Assert.That(synAck.Flags, Is.EqualTo(TcpFlags.Syn | TcpFlags.Ack));
+        h.Stack.ConnectTcp(Frames.PeerIp, 9000);                   // connection 2: the bound reached meanwhile
+        h.Drain();
+        h.Inject(CookieSegment(40001, 5001, synAck.SequenceNumber + 1, TcpFlags.Ack));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(2), "the cookie did not get past the bound");
+            Assert.That(h.Stack.Interface.Tcp.Find(Frames.PeerIp, 40001, 80), Is.Null);
+            Assert.That(listener.TryAccept(out _), Is.False);
+            Assert.That(LimitRefused(h.Stack), Is.EqualTo(1));
+            Assert.That(h.Drain().Select(SegmentOf).Any(t => t.DestinationPort == 40001 && (t.Flags & TcpFlags.Rst) != 0), Is.False,
+                "dropped, not reset: the peer retransmits its ACK and gets in once there is room");
+        }
+    }
+
+    [Test]
+    public void At_the_connection_bound_an_active_open_fails_with_an_error_and_the_socket_layer_gives_enomem()
+    {
+        using (var h = new StackHarness(Options with { TcpMaxConnections = 2 }))
+        {
+            h.Stack.ConnectTcp(Frames.PeerIp, 9000);
+            h.Stack.ConnectTcp(Frames.PeerIp, 9001);
+            var e = Assert.Catch<InvalidOperationException>(() => h.Stack.ConnectTcp(Frames.PeerIp, 9002));
+            Assert.That(e!.Message, Does.Contain("TcpMaxConnections"));
+            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(2));
+            Assert.That(LimitRefused(h.Stack), Is.EqualTo(1));
+        }
+        var (a, b) = SocketStack.CreateVirtualPair(new NetworkStackOptions { TcpMaxConnections = 1 });
+        using (a)
+        using (b)
+        {
+            using var listener = b.Socket();
+            listener.Bind(("", 80));
+            listener.Listen();
+            using var first = a.Socket();
+            first.Connect(("192.0.2.11", 80));
+            using var second = a.Socket();
+            var error = Assert.Throws<OSError>(() => second.Connect(("192.0.2.11", 80)));
+            Assert.That(error!.Errno, Is.EqualTo(Errno.ENOMEM), "lwIP (and so the Pico) gives ENOMEM when no TCP PCB is free");
+        }
+    }
+
+    private static byte[] CookieSegment(ushort srcPort, uint seq, uint ack, TcpFlags flags)
+    {
+        var header = new TcpHeader(srcPort, 80, seq, ack, flags, 65535, 0, new TcpOptions { MaximumSegmentSize = 1460 });
+        var tcp = new byte[header.Length];
+        header.WriteTo(tcp);
+        TcpHeader.FillChecksum(tcp, Frames.PeerIp, Frames.StackIp);
+        return Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, tcp);
+    }
+
+    private static TcpHeader SegmentOf(byte[] frame)
+    {
+        EthernetFrame.TryParse(frame, out var eth);
+        Ipv4Packet.TryParse(eth.Payload, out var ip);
+        TcpSegment.TryParse(ip.Payload, out var seg);
+        return TcpHeader.From(seg);
+    }
+
+    [Test]
+    public void More_gaps_than_the_out_of_order_bound_drop_and_count_the_segments_beyond_and_retransmission_completes_byte_exact()
+    {
+        const int Ranges = 4, Piece = 500, Gaps = 10, Total = 2 * Piece * Gaps;
+        using var h = new StackHarness(Options with { Tcp = new TcpConnectionOptions { MaxOutOfOrderRanges = Ranges } });
+        h.Learn(Frames.PeerIp, Frames.PeerMac);
+        var listener = h.Stack.ListenTcp(80);
+        h.Inject(CookieSegment(40000, 100, 0, TcpFlags.Syn));
+        var synAck = SegmentOf(h.Drain().Single());
+        uint ack = synAck.SequenceNumber + 1;
+        h.Inject(CookieSegment(40000, 101, ack, TcpFlags.Ack));
+        Assert.That(listener.TryAccept(out var connection), Is.True);
+        var data = Enumerable.Range(0, Total).Select(i => (byte)(i * 7 + (i >> 8))).ToArray();
+        byte[] Data(int offset) => DataSegment(40000, 101 + (uint)offset, ack, data.AsSpan(offset, Piece));
+
+        // The second half of each 1,000-byte block: ten islands with a gap before each.
+        for (int k = 0; k < Gaps; k++) h.Inject(Data(2 * Piece * k + Piece));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(connection.Available, Is.Zero, "nothing in order yet");
+            Assert.That(Counter(h.Stack, "tcp.out_of_order_dropped"), Is.EqualTo(Gaps - Ranges), "the islands beyond the bound dropped and counted");
+        }
+        // The peer retransmits everything in order (as it would after the dropped segments were never SACKed).
+        for (int offset = 0; offset < Total; offset += Piece) h.Inject(Data(offset));
+        var received = new byte[Total + 1];
+        int n = connection.Receive(received);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(n, Is.EqualTo(Total));
+            Assert.That(received.AsSpan(0, n).SequenceEqual(data), Is.True, "byte-exact");
+            Assert.That(connection.State, Is.EqualTo(TcpState.Established));
+        }
+    }
+
+    private static long Counter(NetworkStack stack, string name) => stack.Statistics.TcpDetail.All().First(c => c.Name == name).Read();
+
+    private static byte[] DataSegment(ushort srcPort, uint seq, uint ack, ReadOnlySpan<byte> payload)
+    {
+        var header = new TcpHeader(srcPort, 80, seq, ack, TcpFlags.Ack | TcpFlags.Psh, 65535, 0);
+        var tcp = new byte[header.Length + payload.Length];
+        header.WriteTo(tcp);
+        payload.CopyTo(tcp.AsSpan(header.Length));
+        TcpHeader.FillChecksum(tcp, Frames.PeerIp, Frames.StackIp);
+        return Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, tcp);
     }
 }

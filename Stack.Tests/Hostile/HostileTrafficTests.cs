@@ -57,14 +57,14 @@ public class HostileTrafficTests
         ["arp-spoof-gateway", new[] { "drop.ArpAddressChangeIgnored" }],
     ];
 
-    // Floods, after the cases above: the fragment trains hold every reassembly slot until the reassembly timeout.
+    // Floods, after the cases above (the fragment trains evict each other, oldest first, and honest fragmented traffic still gets a slot).
     private static readonly object[][] Floods =
     [
         ["arp-reply-flood", new[] { "drop.ArpUnsolicitedReply" }],
         ["syn-flood", new[] { "tcp.syn_queue_full", "tcp.syn_cookies_sent" }],
         ["half-open", new[] { "tcp.syn_queue_full", "tcp.syn_cookies_sent" }],
         ["zero-window", new[] { "tcp.window_probes" }],
-        ["fragment-trains", new[] { "drop.ReassemblyNoResources" }],
+        ["fragment-trains", new[] { "drop.ReassemblyEvicted" }],
     ];
 
     [OneTimeSetUp]

@@ -157,7 +157,38 @@ public class ReassemblyTests
         {
             Assert.That(h.Stack.Interface.Reassembler.DatagramsInProgress, Is.LessThanOrEqualTo(8));
             Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(256 * 1024));
-            Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyNoResources), Is.GreaterThanOrEqualTo(5000 - 8));
+            Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyEvicted), Is.GreaterThanOrEqualTo(5000 - 8), "the oldest evicted for each new one");
+        }
+    }
+
+    [TestCase(8, 256 * 1024, 1480)]        // every slot taken by single-fragment trains
+    [TestCase(8, 64 * 1024, 8 * 1480)]     // the byte budget taken: eight trains of eight fragments (94 KB > 64 KB)
+    public void A_flood_of_unfinished_trains_does_not_keep_an_honest_fragmented_ping_out(int slots, int bytes, int trainBytes)
+    {
+        using var h = new StackHarness(new NetworkStackOptions
+        {
+            MacAddress = Frames.StackMac, Address = Frames.StackIp, ReassemblyMaxDatagrams = slots, ReassemblyMaxBytes = bytes,
+        });
+        h.Learn(Frames.PeerIp, Frames.PeerMac);
+        var attacker = Ipv4Address.Parse("192.0.2.66");
+        // Trains that never complete (no last fragment), filling every slot and as many bytes as they can.
+        for (ushort id = 1; id <= 3 * slots; id++)
+            for (int offset = 0; offset < trainBytes; offset += 1480)
+                h.Inject(Frames.Ipv4(attacker, Frames.StackIp, IpProtocol.Udp, new byte[1480], id, more: true, offset: offset));
+        h.Drain();
+        var r = h.Stack.Interface.Reassembler;
+        Assert.That(r.DatagramsInProgress == slots || r.BytesHeld + trainBytes > bytes, Is.True, $"the flood holds every slot or the byte budget (no room for one more train) ({r.DatagramsInProgress} datagrams, {r.BytesHeld} bytes)");
+        // An honest 4,000-byte ping in three fragments, still within the flood's 30 s.
+        h.Advance(TimeSpan.FromSeconds(1));
+        var message = EchoPayload(4000);
+        foreach (var f in Frames.Fragments(Frames.PeerIp, Frames.StackIp, IpProtocol.Icmp, message, 1480, 4242)) h.Inject(f);
+        var reply = ReplyData(h);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(reply, Has.Length.EqualTo(message.Length), "the honest datagram was reassembled and answered");
+            Assert.That(reply.AsSpan(8).SequenceEqual(message.AsSpan(8)), Is.True);
+            Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyEvicted), Is.GreaterThan(0), "the oldest trains evicted, counted");
+            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(bytes));
         }
     }
 }

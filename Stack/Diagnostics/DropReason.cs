@@ -39,7 +39,7 @@ public enum DropReason
     ReassemblyTooLarge,
     /// <summary>A datagram not completed before the reassembly timeout.</summary>
     ReassemblyTimeout,
-    /// <summary>A fragment that found no free reassembly slot or byte budget.</summary>
+    /// <summary>A fragment of a datagram that alone would exceed the reassembly byte budget.</summary>
     ReassemblyNoResources,
     /// <summary>A datagram with more holes than the reassembler tracks.</summary>
     ReassemblyTooManyHoles,
@@ -77,4 +77,6 @@ public enum DropReason
     LinkTransmitFailed,
     /// <summary>A frame larger than the link's largest frame.</summary>
     LinkFrameTooLarge,
+    /// <summary>A datagram in reassembly evicted, oldest first, to make room for a new one (every slot or the byte budget taken).</summary>
+    ReassemblyEvicted,
 }

@@ -7,7 +7,7 @@ public sealed class TcpCounters
     internal long TimeoutRetransmitsCount, FastRetransmitsCount, SackRetransmitsCount, OutOfOrderSegmentsCount, OutOfOrderDroppedCount;
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
-    internal long BadOptionsCount, ListenDropsCount;
+    internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -52,5 +52,6 @@ public sealed class TcpCounters
         yield return ("tcp.syn_cookies_rejected", () => Volatile.Read(ref SynCookiesRejectedCount));
         yield return ("tcp.bad_options", () => Volatile.Read(ref BadOptionsCount));
         yield return ("tcp.listen_drops", () => Volatile.Read(ref ListenDropsCount));
+        yield return ("tcp.connection_limit_refused", () => Volatile.Read(ref ConnectionLimitCount));
     }
 }

@@ -258,7 +258,7 @@ internal sealed class Ipv4Interface : IUdpOutput, ITcpOutput
             var reason = _reassembler.Add(ip, now, out var whole);
             if (_reassembler.Evicted > 0)
             {
-                for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv4, DropReason.ReassemblyNoResources);
+                for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv4, DropReason.ReassemblyEvicted);
                 _reassembler.Evicted = 0;
             }
             if (reason is DropReason r) { Drop(_stats.Ipv4, r, r is DropReason.ReassemblyOverlap or DropReason.ReassemblyTooLarge or DropReason.Ipv4Malformed); return; }

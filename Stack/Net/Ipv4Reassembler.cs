@@ -8,6 +8,9 @@ namespace TcpIpSharp.Net;
 /// Reassembles IPv4 fragments (RFC 791, RFC 815) with bounded memory: a fixed number of datagram slots, each
 /// with a preallocated buffer, a bound on the bytes held by all of them, a bound on pieces per datagram, and
 /// a timeout. Overlapping fragments drop the whole datagram (as RFC 5722 does for IPv6); exact duplicates are ignored.
+/// Under pressure (every slot taken, or the byte budget full) the oldest datagram in progress is evicted to make room
+/// for the new fragment, as Linux does (inet_frag's LRU): a flood of fragments that never complete cannot hold the
+/// table for the whole timeout and keep honest fragmented traffic out.
 /// </summary>
 internal sealed class Ipv4Reassembler
 {
@@ -96,6 +99,9 @@ internal sealed class Ipv4Reassembler
                 return DropReason.ReassemblyOverlap;
             }
         }
+        // The byte budget: evict the oldest other datagrams until this fragment fits; only when this datagram alone
+        // would exceed the budget is the fragment itself dropped.
+        while (slot.BytesHeld + data.Length <= _options.ReassemblyMaxBytes && _bytesHeld + data.Length > _options.ReassemblyMaxBytes && EvictOldestExcept(slot)) { }
         if (_bytesHeld + data.Length > _options.ReassemblyMaxBytes)
         {
             if (slot.Pieces == 0) Free(slot);
@@ -165,8 +171,19 @@ internal sealed class Ipv4Reassembler
         return null;
     }
 
-    /// <summary>Evicted datagrams (no free slot: the oldest goes, as Linux does) since the last call.</summary>
+    /// <summary>Datagrams evicted to make room (no free slot or no byte budget: the oldest goes, as Linux does); the caller counts and resets it.</summary>
     public int Evicted { get; set; }
+
+    private bool EvictOldestExcept(Slot keep)
+    {
+        Slot? oldest = null;
+        foreach (var s in _slots)
+            if (s.InUse && s != keep && (oldest is null || s.Started < oldest.Started)) oldest = s;
+        if (oldest is null) return false;
+        Free(oldest);
+        Evicted++;
+        return true;
+    }
 
     private Slot Allocate(TimeSpan now)
     {

@@ -327,6 +327,10 @@ public sealed partial class Socket : IDisposable
         {
             _connection = _owner.Stack.ConnectTcp(address.Address, (ushort)address.Port, ConnectionOptions(), _boundPort);
         }
+        catch (ConnectionLimitException e)
+        {
+            throw new OSError(Errno.ENOMEM, e.Message);   // as lwIP (and so the Pico) when no TCP PCB is free
+        }
         catch (InvalidOperationException e)
         {
             throw new OSError(Errno.EADDRINUSE, e.Message);

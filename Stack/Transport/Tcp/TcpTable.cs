@@ -87,6 +87,11 @@ internal sealed class TcpTable
 
     public TcpConnection Connect(Ipv4Address remote, ushort remotePort, ushort localPort, TcpConnectionOptions? options, TimeSpan now)
     {
+        if (_connections.Count >= _options.TcpMaxConnections)
+        {
+            Statistics.ConnectionLimitCount++;
+            throw new ConnectionLimitException(_options.TcpMaxConnections);
+        }
         if (localPort == 0) localPort = PickEphemeral(remote, remotePort);
         var key = new TcpKey(remote.Value, remotePort, localPort);
         if (_connections.ContainsKey(key)) throw new InvalidOperationException($"a connection from port {localPort} to {remote}:{remotePort} exists");
@@ -179,6 +184,7 @@ internal sealed class TcpTable
                 return;
             }
             if (listener.IsClosed) return;
+            if (_connections.Count >= _options.TcpMaxConnections) { Statistics.ConnectionLimitCount++; return; }   // no cookie either
             if (!listener.HasRoom)
             {
                 Statistics.SynQueueFullCount++;
@@ -248,6 +254,7 @@ internal sealed class TcpTable
             valid = Cookie(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, c, (int)(cookie & 7)) == cookie;
         }
         if (!valid) { Statistics.SynCookiesRejectedCount++; return false; }
+        if (_connections.Count >= _options.TcpMaxConnections) { Statistics.ConnectionLimitCount++; return true; }   // drop: a cookie is no way past the bound
         if (listener.Pending >= listener.Backlog) { Statistics.ListenOverflowsCount++; return true; }   // drop; the peer retransmits
         Statistics.SynCookiesValidatedCount++;
         int? scale = null;
