@@ -9,7 +9,7 @@ namespace TcpIpSharp.Tap.Cli;
 /// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--mac MAC] [--mtu N] [--no-offload] [--pcap FILE] [--trace] [--log-level LEVEL]";
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload] [--pcap FILE] [--trace] [--log-level LEVEL]";
 
     /// <summary>The options that take no value.</summary>
     public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload"];
@@ -47,7 +47,15 @@ internal static class HostSetup
         }
         int? mtu = cl.Has("--mtu") ? cl.GetInt("--mtu", 1500) : null;
         if (mtu is < 68 or > 65535) throw new UsageException("--mtu must be between 68 and 65535");
-        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns };
+        var tcp = new Transport.Tcp.TcpConnectionOptions();
+        if (cl.Has("--time-wait"))
+        {
+            // RFC 9293 3.4.2 asks for 2 MSL (the stack's default is 60 s, as Linux); shorter only for tests and benchmarks.
+            int seconds = cl.GetInt("--time-wait", 60);
+            if (seconds is < 1 or > 240) throw new UsageException("--time-wait must be between 1 and 240 seconds");
+            tcp = tcp with { TimeWaitTimeout = TimeSpan.FromSeconds(seconds) };
+        }
+        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp };
     }
 
     /// <summary>The DHCP client <c>--dhcp</c> asks for (null without it); DNS servers given by hand win over DHCP's.</summary>
