@@ -25,6 +25,7 @@ need_packages() {
   command -v nc       >/dev/null || missing+=(netcat-openbsd)
   command -v ss       >/dev/null || missing+=(iproute2)
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  command -v afl-fuzz >/dev/null || missing+=(afl++)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
@@ -41,6 +42,12 @@ if [ -n "$missing" ]; then
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# SharpFuzz's instrumenter for the fuzz smoke, in a tool path of this repository's own (.tools/, gitignored).
+if [ ! -x .tools/sharpfuzz ]; then
+  dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path .tools >/tmp/tcpipsharp-tool.log 2>&1 \
+    || echo "test.sh: could not install SharpFuzz.CommandLine 2.3.0 into .tools (see /tmp/tcpipsharp-tool.log); the fuzz smoke will fail saying so"
+fi
 log=$(mktemp /tmp/tcpipsharp-test.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
@@ -96,6 +103,23 @@ else
   echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - newcomer test (see above)" | tee -a "$log"
 fi
 rm -f "$nc_log"
+
+# The fuzz smoke (issue 8, tools/fuzz-smoke.sh): each target 20 s under AFL++ (FUZZ_SECONDS, at most 60); one test per
+# target, failed on a crash, a target that could not start, or too few executions.
+echo "test.sh: fuzz smoke (tools/fuzz-smoke.sh, ${FUZZ_SECONDS:-20} s per target)"
+fz_log=$(mktemp /tmp/tcpipsharp-fuzz-log.XXXXXX)
+timeout 600 bash tools/fuzz-smoke.sh >"$fz_log" 2>&1 || grep -vE "^fuzz smoke " "$fz_log" | tail -20
+for t in receive stateful dns dhcp tcp-options; do
+  line=$(grep -E "^fuzz smoke $t: " "$fz_log" | tail -1)
+  if [[ "$line" == "fuzz smoke $t: ok "* ]]; then
+    echo "$line"
+    echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - fuzz smoke $t" | tee -a "$log"
+  else
+    echo "${line:-fuzz smoke $t: no result (tools/fuzz-smoke.sh stopped early)}"
+    echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - fuzz smoke $t (see above)" | tee -a "$log"
+  fi
+done
+rm -f "$fz_log"
 
 # VSTest prints one summary line per test assembly: "Passed!  - Failed: 0, Passed: 9, Skipped: 0, Total: 9, ..."
 read -r passed failed skipped < <(grep -E '^(Passed|Failed)! +- Failed:' "$log" | sed -E 's/.*Failed: *([0-9]+), Passed: *([0-9]+), Skipped: *([0-9]+).*/\2 \1 \3/' \
