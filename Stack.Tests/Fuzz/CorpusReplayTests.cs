@@ -35,4 +35,22 @@ public class CorpusReplayTests
         foreach (var target in FuzzTargets.All.Keys)
             Assert.That(Directory.GetFiles(Path.Combine(TestPaths.RepositoryRoot, "fuzz", "corpus", target)), Is.Not.Empty, target);
     }
+
+    [Test]
+    public void Every_frame_of_the_shared_captures_runs_cleanly_through_the_receive_target()
+    {
+        string captures = TestPaths.SharedCaptures;
+        if (!Directory.Exists(captures)) Assert.Ignore("../shared/captures not present: the receive target is not replayed over the captures");
+        var run = FuzzTargets.All["receive"];
+        int frames = 0;
+        foreach (string file in TestPaths.CaptureFilesUnder(captures))
+            foreach (var frame in CaptureReader.ReadFrames(file))
+            {
+                frames++;
+                var data = frame.Data;
+                Assert.DoesNotThrow(() => run(data), $"{Path.GetFileName(file)} frame {frames}");
+            }
+        TestContext.Out.WriteLine($"{frames} captured frames through the receive target (a stack with a listener, a UDP echo endpoint and an open connection), every invariant checked after each");
+        Assert.That(frames, Is.GreaterThan(100));
+    }
 }
