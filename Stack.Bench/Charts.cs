@@ -46,6 +46,8 @@ internal static class Charts
             rows.AddRange(ReadReport(path));
         }
         var methods = rows.Select(r => r.Method).Distinct().ToArray();
+        // Two lines per label ("TcpData" / "ReceivedBatch"): long method names ran into each other.
+        var labels = methods.Select(m => m.Length > 12 ? m[..(m.Length / 2)] + "\n" + m[(m.Length / 2)..] : m).ToArray();
         var counts = rows.Select(r => r.Connections).Distinct().Order().ToArray();
         string stamp = File.GetLastWriteTimeUtc(Path.Combine(results, "TcpIpSharp.Bench.PerPacket.PerPacketBenchmark-report.csv")).ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) + " UTC";
 
@@ -53,8 +55,8 @@ internal static class Charts
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < methods.Length; i++)
             single.Add.Bar(new Bar { Position = i, Value = rows.First(r => r.Method == methods[i] && r.Connections == counts[0]).Ns, FillColor = palette.GetColor(0) });
-        Label(single, methods);
-        single.Title($"ns per packet per path, {counts[0]} connection (BenchmarkDotNet --quick, {stamp}; 0 B/op on every path)");
+        Label(single, labels);
+        single.Title($"ns per packet per path, {counts[0]} connection\n(BenchmarkDotNet --quick, {stamp}; 0 B/op on every path)");
         single.YLabel("ns per packet");
         single.Axes.Margins(bottom: 0);
         Console.WriteLine(Save(single, "perpacket.png", 1000, 550));
@@ -72,7 +74,7 @@ internal static class Charts
             grouped.Legend.ManualItems.Add(new LegendItem { LabelText = $"{counts[c]:N0} connections", FillColor = palette.GetColor(c) });
         }
         grouped.ShowLegend(Alignment.UpperLeft);
-        Label(grouped, methods);
+        Label(grouped, labels);
         grouped.Title($"ns per packet against open connections ({stamp})");
         grouped.YLabel("ns per packet");
         grouped.Axes.Margins(bottom: 0);
