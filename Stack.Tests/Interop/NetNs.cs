@@ -38,6 +38,43 @@ public sealed class NetNs : IDisposable
     /// <summary>Its handle, <c>/var/run/netns/NAME</c>: what <see cref="TapLink.Open(string, string?)"/> and <see cref="PcapLiveLink.Open(string, string?, MacAddress?)"/> take.</summary>
     public string Path => NetworkNamespace.PathOf(Name);
 
+    /// <summary>
+    /// A router namespace and a peer namespace joined by a veth (<c>rt0</c>, 192.0.2.1/24, forwarding on; <c>peer0</c>,
+    /// <paramref name="peerAddress"/>/24, routed to 198.51.100.0/24 through the router): the stack goes on a TAP in the
+    /// router on 198.51.100.0/24, and iptables rules in the router's FORWARD chain lose frames on the way. With
+    /// <paramref name="wireSizeFrames"/> the veth's offloads are off, so those rules see wire-size frames both ways.
+    /// </summary>
+    public static (NetNs Router, NetNs Peer) CreateRouterAndPeer(string purpose, string peerAddress, bool wireSizeFrames = false)
+    {
+        var router = Create(purpose + "rt");
+        NetNs? peer = null;
+        try
+        {
+            peer = Create(purpose + "peer");
+            RunHost(DefaultTimeout, "ip", "link", "add", "rt0", "netns", router.Name, "type", "veth", "peer", "name", "peer0", "netns", peer.Name).ThrowIfFailed();
+            if (wireSizeFrames)
+            {
+                router.Run("ethtool", "-K", "rt0", "tso", "off", "gso", "off", "gro", "off");
+                peer.Run("ethtool", "-K", "peer0", "tso", "off", "gso", "off", "gro", "off");
+            }
+            router.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "rt0");
+            router.Run("ip", "link", "set", "rt0", "up");
+            router.Run("sysctl", "-qw", "net.ipv4.ip_forward=1");
+            peer.Run("ip", "addr", "add", peerAddress + "/24", "dev", "peer0");
+            peer.Run("ip", "link", "set", "peer0", "up");
+            peer.Run("ip", "route", "add", "198.51.100.0/24", "via", "192.0.2.1");
+            router.WaitUntilUp("rt0");
+            peer.WaitUntilUp("peer0");
+            return (router, peer);
+        }
+        catch
+        {
+            peer?.Dispose();
+            router.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Makes a namespace named <c>tis-PURPOSE-PID-N</c>.</summary>
     public static NetNs Create(string purpose)
     {

@@ -34,17 +34,7 @@ public partial class TcpBulkInteropTests
     {
         foreach (var (tool, package) in new[] { ("curl", "curl"), ("socat", "socat"), ("python3", "python3"), ("iptables", "iptables"), ("tshark", "tshark") })
             NetNs.RequireRootAnd(tool, package);
-        _ns = NetNs.Create("bulkrt");
-        _peer = NetNs.Create("bulkpeer");
-        NetNs.RunHost(NetNs.DefaultTimeout, "ip", "link", "add", "rt0", "netns", _ns.Name, "type", "veth", "peer", "name", "peer0", "netns", _peer.Name).ThrowIfFailed();
-        _ns.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "rt0");
-        _ns.Run("ip", "link", "set", "rt0", "up");
-        _ns.Run("sysctl", "-qw", "net.ipv4.ip_forward=1");
-        _peer.Run("ip", "addr", "add", Kernel + "/24", "dev", "peer0");
-        _peer.Run("ip", "link", "set", "peer0", "up");
-        _peer.Run("ip", "route", "add", "198.51.100.0/24", "via", "192.0.2.1");
-        _ns.WaitUntilUp("rt0");
-        _peer.WaitUntilUp("peer0");
+        (_ns, _peer) = NetNs.CreateRouterAndPeer("bulk", Kernel);
         _dir = Directory.CreateTempSubdirectory("tcpipsharp-bulk-").FullName;
         var data = new byte[Size];
         new Random(100).NextBytes(data);

@@ -42,20 +42,10 @@ public class SoakTests
         int warmUp = seconds >= 300 ? 60 : 40;
         int longTransfers = Math.Max(2, seconds / 60);
 
-        using var router = NetNs.Create("soakrt");
-        using var peer = NetNs.Create("soakpeer");
-        NetNs.RunHost(NetNs.DefaultTimeout, "ip", "link", "add", "rt0", "netns", router.Name, "type", "veth", "peer", "name", "peer0", "netns", peer.Name).ThrowIfFailed();
         // Offloads off on the veth too: the loss rules then see wire-size frames both ways.
-        router.Run("ethtool", "-K", "rt0", "tso", "off", "gso", "off", "gro", "off");
-        peer.Run("ethtool", "-K", "peer0", "tso", "off", "gso", "off", "gro", "off");
-        router.Run("ip", "addr", "add", "192.0.2.1/24", "dev", "rt0");
-        router.Run("ip", "link", "set", "rt0", "up");
-        router.Run("sysctl", "-qw", "net.ipv4.ip_forward=1");
-        peer.Run("ip", "addr", "add", Peer + "/24", "dev", "peer0");
-        peer.Run("ip", "link", "set", "peer0", "up");
-        peer.Run("ip", "route", "add", "198.51.100.0/24", "via", "192.0.2.1");
-        router.WaitUntilUp("rt0");
-        peer.WaitUntilUp("peer0");
+        var (router, peer) = NetNs.CreateRouterAndPeer("soak", Peer, wireSizeFrames: true);
+        using var routerScope = router;
+        using var peerScope = peer;
         router.AddTap("tap0", Router + "/24");
         string rule = $"-m statistic --mode random --probability {Loss.ToString(CultureInfo.InvariantCulture)} -j DROP";
         router.Run("sh", "-c", $"iptables -A FORWARD -i tap0 {rule} && iptables -A FORWARD -o tap0 {rule}");
