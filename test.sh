@@ -65,14 +65,20 @@ status=${PIPESTATUS[0]}
 
 # Benchmarks are not timed tests: CI only smoke-runs two suites (quick mode) and fails on a row that did not run
 # (BenchmarkDotNet prints NA in Mean, Error and StdDev then, and still exits 0).
+# One VSTest-style summary line per check that is not a dotnet test run, counted with them at the end.
+report() {   # report NAME PASSED(0|1)
+  if [ "$2" = 1 ]; then echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - $1" | tee -a "$log"
+  else echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - $1 (see above)" | tee -a "$log"; fi
+}
+
 echo "test.sh: benchmark smoke run"
 bench_log=$(mktemp /tmp/tcpipsharp-bench.XXXXXX)
 if timeout 600 dotnet run --project Stack.Bench -c Release --no-build -- --filter '*Checksum*' '*UdpParse*' --quick >"$bench_log" 2>&1 \
    && grep -qE "Vectorised +\|" "$bench_log" && ! grep -E "\| +NA +\| +NA +\| +NA +\|" "$bench_log" >/dev/null; then
-  echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - benchmark smoke run" | tee -a "$log"
+  report "benchmark smoke run" 1
 else
   tail -20 "$bench_log"
-  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - benchmark smoke run (see above)" | tee -a "$log"
+  report "benchmark smoke run" 0
 fi
 rm -f "$bench_log"
 
@@ -82,10 +88,10 @@ tp_log=$(mktemp /tmp/tcpipsharp-throughput.XXXXXX)
 if timeout 300 dotnet run --project Stack.Bench -c Release --no-build -- throughput --quick >"$tp_log" 2>&1 \
    && grep -qE "^ratios: tap_rx=[0-9.]+ tap_tx=[0-9.]+ offload_rx=[0-9.na/]+ offload_tx=[0-9.na/]+ pair_vs_memcpy=[0-9.]+$" "$tp_log"; then
   grep -E "^(\||ratios:|# load)" "$tp_log"
-  echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - throughput harness smoke run" | tee -a "$log"
+  report "throughput harness smoke run" 1
 else
   tail -30 "$tp_log"
-  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - throughput harness smoke run (see above)" | tee -a "$log"
+  report "throughput harness smoke run" 0
 fi
 rm -f "$tp_log"
 
@@ -97,10 +103,10 @@ nc_log=$(mktemp /tmp/tcpipsharp-newcomer-log.XXXXXX)
 if timeout 300 bash tools/newcomer.sh >"$nc_log" 2>&1; then
   grep -E "^(package |tcpipsharp [0-9]+\.[0-9]+\.[0-9]+$)" "$nc_log"
   sed -n '/^--- the example/,/^---$/p' "$nc_log"
-  echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - newcomer test" | tee -a "$log"
+  report "newcomer test" 1
 else
   tail -40 "$nc_log"
-  echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - newcomer test (see above)" | tee -a "$log"
+  report "newcomer test" 0
 fi
 rm -f "$nc_log"
 
@@ -113,10 +119,10 @@ for t in receive stateful dns dhcp tcp-options; do
   line=$(grep -E "^fuzz smoke $t: " "$fz_log" | tail -1)
   if [[ "$line" == "fuzz smoke $t: ok "* ]]; then
     echo "$line"
-    echo "Passed!  - Failed:     0, Passed:     1, Skipped:     0, Total:     1 - fuzz smoke $t" | tee -a "$log"
+    report "fuzz smoke $t" 1
   else
     echo "${line:-fuzz smoke $t: no result (tools/fuzz-smoke.sh stopped early)}"
-    echo "Failed!  - Failed:     1, Passed:     0, Skipped:     0, Total:     1 - fuzz smoke $t (see above)" | tee -a "$log"
+    report "fuzz smoke $t" 0
   fi
 done
 rm -f "$fz_log"
