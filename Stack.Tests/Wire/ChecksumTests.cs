@@ -22,6 +22,33 @@ public class ChecksumTests
     }
 
     [Test]
+    public void Sums_of_all_ones_do_not_overflow_the_wide_lanes()
+    {
+        // 0xFF everywhere is the largest sum per byte; 5 MB passes the 2 MB point where the lanes are folded.
+        var ones = new byte[5 << 20];
+        ones.AsSpan().Fill(0xFF);
+        foreach (int length in new[] { 64, 1480, 65536, (2 << 20) + 62, ones.Length - 1, ones.Length })
+            Assert.That(InternetChecksum.Compute(ones.AsSpan(0, length)), Is.EqualTo(InternetChecksum.ComputeScalar(ones.AsSpan(0, length))), $"length {length}");
+        var random = new Random(7);
+        var data = new byte[5 << 20];
+        random.NextBytes(data);
+        Assert.That(InternetChecksum.Compute(data), Is.EqualTo(InternetChecksum.ComputeScalar(data)), "5 MB of random bytes");
+    }
+
+    [Test]
+    public void A_sum_in_parts_equals_the_sum_of_the_whole_when_every_part_but_the_last_is_even()
+    {
+        var random = new Random(9);
+        var data = new byte[3000];
+        random.NextBytes(data);
+        for (int cut = 0; cut <= 2000; cut += 2)
+        {
+            uint parts = InternetChecksum.Add(InternetChecksum.Add(0, data.AsSpan(0, cut)), data.AsSpan(cut, 999));
+            Assert.That(InternetChecksum.Finish(parts), Is.EqualTo(InternetChecksum.ComputeScalar(data.AsSpan(0, cut + 999))), $"cut at {cut}");
+        }
+    }
+
+    [Test]
     public void Rfc1071_example_sums_to_ddf2()
     {
         // RFC 1071 1.1 (numerical example): 00 01 f2 03 f4 f5 f6 f7 sums to ddf2.

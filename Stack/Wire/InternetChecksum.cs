@@ -7,7 +7,7 @@ namespace TcpIpSharp.Wire;
 
 /// <summary>
 /// The internet checksum of RFC 1071: a ones'-complement sum of 16-bit big-endian words.
-/// One vectorised routine (256- then 128-bit lanes, then a scalar tail) serves IPv4, ICMP, UDP and TCP.
+/// One vectorised routine (256-bit lanes, then 32-bit words, then a 16-bit tail) serves IPv4, ICMP, UDP and TCP.
 /// </summary>
 public static class InternetChecksum
 {
@@ -17,36 +17,48 @@ public static class InternetChecksum
     {
         ulong acc = sum;
         int i = 0;
-        // The ones'-complement sum is byte-order independent (RFC 1071 2.B): sum 16-bit words in
-        // native order in wide lanes and swap once at the end.
+        ref byte start = ref MemoryMarshal.GetReference(data);
+        // The ones'-complement sum is byte-order independent (RFC 1071 2.B): sum 16-bit words in native order and
+        // swap once at the end. Wide: each 32-bit lane adds its two 16-bit words (a mask and a shift, no cross-lane
+        // widening), into two accumulators so that consecutive iterations do not wait on each other.
         if (Vector256.IsHardwareAccelerated && data.Length >= 64)
         {
-            var wide = Vector256<ulong>.Zero;
-            ref byte start = ref MemoryMarshal.GetReference(data);
-            int last = data.Length - 32;
-            for (; i <= last; i += 32)
+            var low = Vector256.Create(0xFFFFu);
+            while (data.Length - i >= 64)
             {
-                var v = Vector256.LoadUnsafe(ref start, (nuint)i).AsUInt32();
-                var (lo, hi) = Vector256.Widen(v);
-                wide += lo + hi;
+                // A lane grows by at most 2 x 0xFFFF per 32 bytes: 32,000 iterations (about 2 MB) and one more 32 bytes
+                // stay below 2^32; longer data is summed in such chunks.
+                int stop = i + Math.Min(data.Length - i, 32_000 * 64) - 64;
+                var a = Vector256<uint>.Zero;
+                var b = Vector256<uint>.Zero;
+                for (; i <= stop; i += 64)
+                {
+                    var v = Vector256.LoadUnsafe(ref start, (nuint)i).AsUInt32();
+                    var w = Vector256.LoadUnsafe(ref start, (nuint)(i + 32)).AsUInt32();
+                    a += (v & low) + (v >> 16);
+                    b += (w & low) + (w >> 16);
+                }
+                if (data.Length - i >= 32)
+                {
+                    var v = Vector256.LoadUnsafe(ref start, (nuint)i).AsUInt32();
+                    a += (v & low) + (v >> 16);
+                    i += 32;
+                }
+                var (a0, a1) = Vector256.Widen(a);
+                var (b0, b1) = Vector256.Widen(b);
+                acc += SwapFold(Vector256.Sum(a0 + a1 + b0 + b1));
             }
-            acc += SwapFold(Vector256.Sum(wide));
         }
-        if (Vector128.IsHardwareAccelerated && data.Length - i >= 16)
+        // Headers and tails: 32-bit native words in a 64-bit sum, then 16-bit big-endian words.
+        ulong native = 0;
+        for (; data.Length - i >= 4; i += 4)
+            native += Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, i));
+        acc += SwapFold(native);
+        if (data.Length - i >= 2)
         {
-            var wide = Vector128<ulong>.Zero;
-            ref byte start = ref MemoryMarshal.GetReference(data);
-            int last = data.Length - 16;
-            for (; i <= last; i += 16)
-            {
-                var v = Vector128.LoadUnsafe(ref start, (nuint)i).AsUInt32();
-                var (lo, hi) = Vector128.Widen(v);
-                wide += lo + hi;
-            }
-            acc += SwapFold(Vector128.Sum(wide));
-        }
-        for (; i + 1 < data.Length; i += 2)
             acc += BinaryPrimitives.ReadUInt16BigEndian(data[i..]);
+            i += 2;
+        }
         if (i < data.Length)
             acc += (uint)data[i] << 8;
         return Fold32(acc);
@@ -102,7 +114,7 @@ public static class InternetChecksum
     /// <summary>A plain scalar reference sum (one 16-bit word at a time), for tests and benchmarks only.</summary>
     internal static ushort ComputeScalar(ReadOnlySpan<byte> data)
     {
-        uint sum = 0;
+        ulong sum = 0;   // 64 bits: 32 would wrap (losing carries) past 65,537 words of 0xFFFF
         int i = 0;
         for (; i + 1 < data.Length; i += 2)
             sum += (uint)(data[i] << 8 | data[i + 1]);
