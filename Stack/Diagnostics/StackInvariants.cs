@@ -22,6 +22,7 @@ internal static class StackInvariants
         var ip = stack.Interface;
         var r = ip.Reassembler;
         if (r.BytesHeld < 0 || r.BytesHeld > o.ReassemblyMaxBytes) return Format("reassembly holds {0} bytes, bound {1}", r.BytesHeld, o.ReassemblyMaxBytes);
+        if (r.SlotsInUse != r.DatagramsInProgress) return Format("reassembly counts {0} slots in use, {1} are", r.SlotsInUse, r.DatagramsInProgress);
         if (r.DatagramsInProgress > o.ReassemblyMaxDatagrams) return Format("{0} datagrams in reassembly, bound {1}", r.DatagramsInProgress, o.ReassemblyMaxDatagrams);
         if (ip.Arp.Count > o.ArpCacheSize) return Format("ARP cache holds {0}, bound {1}", ip.Arp.Count, o.ArpCacheSize);
         if (ip.Arp.QueuedFrames > o.ArpQueueTotal) return Format("{0} frames wait for ARP, bound {1}", ip.Arp.QueuedFrames, o.ArpQueueTotal);

@@ -48,6 +48,10 @@ internal sealed class Ipv4Reassembler
     public int BytesHeld => _bytesHeld;
     public int DatagramsInProgress { get { int n = 0; foreach (var s in _slots) if (s.InUse) n++; return n; } }
 
+    /// <summary>Slots in use as counted when they are taken and released (polls look at it instead of the slots; the invariants check it against <see cref="DatagramsInProgress"/>).</summary>
+    internal int SlotsInUse => _slotsInUse;
+    private int _slotsInUse;
+
     /// <summary>
     /// Adds a fragment. Returns <see cref="DropReason"/>-less success with <paramref name="datagram"/> set to the
     /// whole datagram when this fragment completes it (valid until the next call), or an empty span while incomplete.
@@ -195,6 +199,7 @@ internal sealed class Ipv4Reassembler
         }
         if (oldest!.InUse) { Free(oldest); Evicted++; }
         oldest.InUse = true;
+        _slotsInUse++;
         oldest.Started = now;
         oldest.Deadline = now + _options.ReassemblyTimeout;
         oldest.TotalPayload = -1;
@@ -210,6 +215,7 @@ internal sealed class Ipv4Reassembler
     {
         _bytesHeld -= slot.BytesHeld;
         slot.BytesHeld = 0;
+        if (slot.InUse) _slotsInUse--;
         slot.InUse = false;
         slot.Pieces = 0;
     }
@@ -220,6 +226,7 @@ internal sealed class Ipv4Reassembler
         get
         {
             TimeSpan? next = null;
+            if (_slotsInUse == 0) return next;
             foreach (var s in _slots) if (s.InUse && (next is null || s.Deadline < next)) next = s.Deadline;
             return next;
         }
@@ -233,6 +240,7 @@ internal sealed class Ipv4Reassembler
     public bool TryExpire(TimeSpan now, out ReadOnlySpan<byte> quote)
     {
         quote = default;
+        if (_slotsInUse == 0) return false;   // the common case, checked on every poll
         foreach (var s in _slots)
         {
             if (!s.InUse || now < s.Deadline) continue;
