@@ -7,7 +7,7 @@ public sealed class TcpCounters
     internal long TimeoutRetransmitsCount, FastRetransmitsCount, SackRetransmitsCount, OutOfOrderSegmentsCount, OutOfOrderDroppedCount;
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
-    internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount;
+    internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -35,6 +35,8 @@ public sealed class TcpCounters
         yield return ("tcp.retransmits_sack", () => Volatile.Read(ref SackRetransmitsCount));
         yield return ("tcp.out_of_order", () => Volatile.Read(ref OutOfOrderSegmentsCount));
         yield return ("tcp.out_of_order_dropped", () => Volatile.Read(ref OutOfOrderDroppedCount));
+        yield return ("tcp.fast_path_acks", () => Volatile.Read(ref FastPathAcksCount));
+        yield return ("tcp.fast_path_data", () => Volatile.Read(ref FastPathDataCount));
         yield return ("tcp.duplicate_acks", () => Volatile.Read(ref DuplicateAcksCount));
         yield return ("tcp.window_probes", () => Volatile.Read(ref WindowProbesCount));
         yield return ("tcp.challenge_acks", () => Volatile.Read(ref ChallengeAcksCount));

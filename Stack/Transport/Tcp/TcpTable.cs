@@ -42,6 +42,9 @@ internal sealed class TcpTable
     }
 
     public TcpCounters Statistics { get; }
+
+    /// <summary>Whether predicted segments take <see cref="TcpConnection.TryFastPath"/> (tests turn it off to compare).</summary>
+    internal bool FastPath { get; set; } = true;
     /// <summary>Ring storage reused between connections.</summary>
     public BufferPool Buffers { get; }
     public TimeSpan Now { get; private set; }
@@ -161,7 +164,8 @@ internal sealed class TcpTable
             options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
         }
         var key = new TcpKey(ip.Source.Value, segment.SourcePort, segment.DestinationPort);
-        if (_connections.TryGetValue(key, out var connection) && !connection.YieldsToNewSyn(segment, options))
+        if (_connections.TryGetValue(key, out var connection) && FastPath && connection.TryFastPath(segment, options, now)) return;
+        if (connection is not null && !connection.YieldsToNewSyn(segment, options))
         {
             connection.OnSegment(segment, options, now);
             if (!connection.Pending) Scheduled(connection);   // a pending one is scheduled after its flush, later in this poll
@@ -345,11 +349,26 @@ internal sealed class TcpTable
     /// <summary>Connections whose timers were looked at (each due timer entry counts once): the scaling tests check it grows with the packets, not with the connections.</summary>
     internal long TimerVisits { get; private set; }
 
+    /// <summary>
+    /// Queues the connection's timer entry for <paramref name="at"/> when that is earlier than its entry: what
+    /// <see cref="Scheduled"/> does, for a caller that knows which timer it just set (the others are no earlier than
+    /// the entry already queued), without computing the earliest of all of them. A pending connection is scheduled
+    /// after its flush.
+    /// </summary>
+    internal void ScheduleEarlier(TcpConnection connection, TimeSpan? at)
+    {
+        if (!connection.Pending && at is TimeSpan d && d < connection.TimerAt) Enqueue(connection, d);
+    }
+
     private bool IsCurrent(TcpConnection c) => _connections.TryGetValue(c.Key, out var current) && ReferenceEquals(current, c);
 
     private void Scheduled(TcpConnection connection)
     {
-        if (connection.NextDeadline is not TimeSpan d || d >= connection.TimerAt) return;
+        if (connection.NextDeadline is TimeSpan d && d < connection.TimerAt) Enqueue(connection, d);
+    }
+
+    private void Enqueue(TcpConnection connection, TimeSpan d)
+    {
         connection.TimerAt = d;
         _timers.Enqueue(connection, d);
         // Stale entries are bounded: when they outnumber the connections, rebuild with one entry per connection.

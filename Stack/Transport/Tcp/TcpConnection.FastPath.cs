@@ -1,0 +1,72 @@
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Transport.Tcp;
+
+public sealed partial class TcpConnection
+{
+    /// <summary>
+    /// Header prediction (Van Jacobson's, as Linux's <c>tcp_rcv_established</c> fast path): in a steady transfer almost
+    /// every segment is either a pure ACK for new data or the next in-order data segment, with an unchanged window and no
+    /// SACK information. For those, RFC 9293 3.10.7.4's checks all pass in a known way, so this takes the segment with
+    /// only the work that changes state; anything else (returns false) goes through <see cref="OnSegment"/>, which
+    /// gives the same result for these segments, only slower.
+    /// </summary>
+    internal bool TryFastPath(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    {
+        // The prediction: ESTABLISHED (or CLOSE-WAIT for an ACK, FIN-WAIT-2 for data, where RFC 9293 does the same with
+        // them), ACK (and perhaps PSH) alone, the next sequence number, a window that is not zero, no SACK blocks, no
+        // recovery or duplicate ACKs being counted.
+        bool takesText = State is TcpState.Established or TcpState.FinWait2;
+        if (!(takesText || State == TcpState.CloseWait) || (segment.Flags & ~TcpFlags.Psh) != TcpFlags.Ack || segment.SequenceNumber != _rcvNxt
+            || segment.WindowSize == 0 || options.SackBlocks.Count > 0 || _inRecovery || _dupAcks != 0)
+            return false;
+        uint ack = segment.AcknowledgmentNumber;
+        if (Seq.Lt(ack, _sndUna) || Seq.Gt(ack, _sndNxt)) return false;
+        uint tsValue = 0;
+        if (_timestamps)
+        {
+            // RFC 7323 5.3 (PAWS) passes only for a timestamp not older than TS.Recent; no timestamp: the slow path decides.
+            if (options.Timestamp is not TcpTimestamp ts || (int)(ts.Value - _tsRecent) < 0) return false;
+            tsValue = ts.Value;
+        }
+        var payload = segment.Payload;
+        if (payload.IsEmpty ? ack == _sndUna                   // a duplicate ACK: counted by the slow path
+                : !takesText || _receive.Ranges > 0 || _pendingFinSequence is not null || payload.Length > _receive.Window)
+            return false;                                      // data out of order, or cut by the window
+
+        _lastReceived = now;
+        _keepaliveProbes = 0;
+        if (_timestamps && Seq.Le(segment.SequenceNumber, _lastAckSent)) _tsRecent = tsValue;   // RFC 7323 4.3
+        // The window update (RFC 9293 3.10.7.4, SND.WL1/WL2).
+        if (Seq.Lt(_sndWl1, segment.SequenceNumber) || (_sndWl1 == segment.SequenceNumber && Seq.Le(_sndWl2, ack)))
+        {
+            _sndWnd = (uint)segment.WindowSize << _sndScale;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+            _sndWl1 = segment.SequenceNumber;
+            _sndWl2 = ack;
+            _persistAt = _persistSince = null;
+            _persistBackoff = 0;
+        }
+        if (ack != _sndUna) OnNewAck(ack, options, now);
+        // An ACK that opens the window or frees cwnd may let queued data or a queued FIN out.
+        if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
+        if (payload.IsEmpty)
+        {
+            _table.Statistics.FastPathAcksCount++;
+            _table.ScheduleEarlier(this, _retransmitAt);
+            _table.ScheduleEarlier(this, _probeAt);
+            return true;
+        }
+
+        _table.Statistics.FastPathDataCount++;
+        _receive.Write(0, payload);
+        _rcvNxt += (uint)payload.Length;
+        // RFC 9293 3.8.6.3: ACK at least every second full-sized segment; otherwise within the delayed-ACK time.
+        _unackedSegments += Math.Max(1, payload.Length / Math.Max(_mss, 1));
+        if (_unackedSegments >= 2) _ackNow = true;
+        else _delayedAckAt ??= now + _options.DelayedAckTimeout;
+        _table.MarkPending(this);
+        Notify();
+        return true;
+    }
+}
