@@ -127,9 +127,27 @@ internal sealed class PerPacketHost : IDisposable
     /// <summary>Injects a pure ACK acknowledging <paramref name="to"/>.</summary>
     public void InjectAck(uint to)
     {
+        // In order: the template was recorded after B's data segment, which A never took, so its sequence number is ahead.
+        Frames.Patch32(PureAck, Frames.TcpSequence, DataSequence, Frames.TcpChecksum);
         Frames.Patch32(PureAck, Frames.TcpAcknowledgment, to, Frames.TcpChecksum);
         AckedTo = to;
         Inject(PureAck);
+    }
+
+    private byte[][] _ackBatch = [];
+
+    /// <summary>Injects <paramref name="count"/> pure ACKs, each acknowledging <paramref name="step"/> more bytes, all taken by one poll (a batch read from the link).</summary>
+    public void InjectAckBatch(int count, uint step)
+    {
+        if (_ackBatch.Length < count) _ackBatch = [.. Enumerable.Range(0, count).Select(_ => (byte[])PureAck.Clone())];
+        for (int i = 0; i < count; i++)
+        {
+            AckedTo += step;
+            Frames.Patch32(_ackBatch[i], Frames.TcpSequence, DataSequence, Frames.TcpChecksum);
+            Frames.Patch32(_ackBatch[i], Frames.TcpAcknowledgment, AckedTo, Frames.TcpChecksum);
+        }
+        LinkA.FeedBatch(_ackBatch, count);
+        A.Poll(Now);
     }
 
     /// <summary>Polls both stacks until <paramref name="done"/> holds (throws after 100,000 rounds).</summary>

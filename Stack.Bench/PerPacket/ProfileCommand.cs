@@ -5,7 +5,8 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// <summary>
 /// <c>dotnet run --project Stack.Bench -c Release -- profile NAME [SECONDS] [CONNECTIONS]</c>: runs one per-packet
 /// operation in a loop for a while (to record with <c>perf record</c>, with <c>DOTNET_PerfMapEnabled=1</c>) and prints ns
-/// per packet. NAME is a method of <see cref="PerPacketBenchmark"/> or <see cref="TcpSendBenchmark"/>.
+/// per packet. NAME is a method of <see cref="PerPacketBenchmark"/> or <see cref="TcpSendBenchmark"/>, or one of the floors
+/// <c>PollOnly</c>, <c>FrameNotForUs</c>, <c>TcpBadChecksum</c>.
 /// </summary>
 internal static class ProfileCommand
 {
@@ -18,12 +19,30 @@ internal static class ProfileCommand
         Action op;
         Action? before = null;
         int perOp = 1;
-        if (name is nameof(TcpSendBenchmark.PureAck) or nameof(TcpSendBenchmark.SegmentSent))
+        if (name is "PollOnly" or "FrameNotForUs" or "TcpBadChecksum")
+        {
+            // The floors under every per-packet figure: a poll with no frame; a frame copied in and dropped at the
+            // Ethernet layer (another host's MAC); a pure ACK parsed and dropped at the TCP checksum (Ethernet, IPv4
+            // with its header checksum, TCP with its checksum: everything before the TCP table).
+            var h = new PerPacketHost(connections);
+            var notForUs = (byte[])h.PureAck.Clone();
+            notForUs[0] ^= 0x40;
+            var badChecksum = (byte[])h.PureAck.Clone();
+            badChecksum[Frames.TcpChecksum] ^= 0x55;
+            op = name switch
+            {
+                "PollOnly" => () => h.A.Poll(h.Now),
+                "FrameNotForUs" => () => h.Inject(notForUs),
+                _ => () => h.Inject(badChecksum),
+            };
+        }
+        else if (name is nameof(TcpSendBenchmark.PureAck) or nameof(TcpSendBenchmark.PureAckBatch) or nameof(TcpSendBenchmark.SegmentSent))
         {
             var b = new TcpSendBenchmark { Connections = connections };
             b.Setup();
             perOp = 2048;
             if (name == nameof(TcpSendBenchmark.PureAck)) { op = b.PureAck; before = b.SendForAcks; }
+            else if (name == nameof(TcpSendBenchmark.PureAckBatch)) { op = b.PureAckBatch; before = b.SendForAcks; }
             else { op = b.SegmentSent; before = b.AckAll; }
         }
         else

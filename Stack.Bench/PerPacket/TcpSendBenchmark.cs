@@ -35,6 +35,13 @@ public class TcpSendBenchmark
         }
         if (_host.Connection.CongestionWindow < (long)Operations * PerPacketHost.Payload)
             throw new InvalidOperationException("the congestion window did not grow: " + _host.Connection.CongestionWindow);
+        // Check that the batched ACKs are all taken.
+        SendForAcks();
+        long fast = _host.A.Statistics.TcpDetail.FastPathAcksCount;
+        int space = _host.Connection.SendSpace;
+        PureAckBatch();
+        if (_host.Connection.SendSpace - space != Operations * PerPacketHost.Payload || _host.A.Statistics.TcpDetail.FastPathAcksCount - fast != Operations)
+            throw new InvalidOperationException($"the batched ACKs were not all taken on the fast path: send space {space} -> {_host.Connection.SendSpace}");
     }
 
     [GlobalCleanup]
@@ -71,6 +78,16 @@ public class TcpSendBenchmark
     {
         uint to = _host.AckedTo;
         for (int i = 0; i < Operations; i++) _host.InjectAck(to += PerPacketHost.Payload);
+    }
+
+    [IterationSetup(Target = nameof(PureAckBatch))]
+    public void SendForAckBatches() => SendForAcks();
+
+    /// <summary>The same ACKs, 32 taken by each poll, as a link read in a batch delivers them while the peer receives a burst.</summary>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public void PureAckBatch()
+    {
+        for (int i = 0; i < Operations; i += 32) _host.InjectAckBatch(32, PerPacketHost.Payload);
     }
 
     [IterationSetup(Target = nameof(SegmentSent))]
