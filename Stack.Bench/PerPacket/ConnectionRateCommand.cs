@@ -13,7 +13,8 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// 64-byte response and closes (the server closes after answering, the client after reading). CONCURRENT (default
 /// 500) are in flight at once. RING_BYTES sets both rings of every connection (default: the stack's defaults,
 /// 256 KB each); POOL_BYTES the ring storage each stack keeps for reuse (default: the stack's default). Two seconds of warm-up first (tiered compilation), then SECONDS (default 5) measured; prints the rate,
-/// the bytes allocated per connection and the garbage collections.
+/// the connections per CPU-second of the process (steadier than the rate when other work shares the cores), the bytes
+/// allocated per connection and the garbage collections.
 /// </summary>
 internal static class ConnectionRateCommand
 {
@@ -92,17 +93,21 @@ internal static class ConnectionRateCommand
         long startCompleted = completed, startRounds = rounds;
         long allocated = GC.GetAllocatedBytesForCurrentThread();
         int gcs = GC.CollectionCount(0);
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed.TotalSeconds < seconds) Round();
         double elapsed = watch.Elapsed.TotalSeconds;
         long done = completed - startCompleted;
+        process.Refresh();
+        double cpuSeconds = (process.TotalProcessorTime - cpu).TotalSeconds;
         allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
         string rings = (args.Length > 2 && args[2] != "default" ? args[2] + "-byte" : "default (" + options.SendBufferSize / 1024 + " KB)")
             + $" rings, a pool of {stackOptions.TcpBufferPoolBytes / (1024 * 1024)} MB per stack";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"connrate: {done} connections in {elapsed:0.00} s = {done / elapsed:0} per second ({concurrent} at a time, {rings}); " +
             $"{(double)allocated / Math.Max(1, done):0} bytes allocated per connection, {GC.CollectionCount(0) - gcs} gen0 collections; " +
-            $"{(rounds - startRounds) / elapsed:0} rounds per second; A holds {a.Interface.Tcp.Count} connections (TIME-WAIT), B {b.Interface.Tcp.Count}"));
+            $"{(rounds - startRounds) / elapsed:0} rounds per second; {done / Math.Max(cpuSeconds, 1e-3):0} per CPU-second ({cpuSeconds:0.00} s of process CPU: on a loaded machine the rate per second measures the share of a core the run got); A holds {a.Interface.Tcp.Count} connections (TIME-WAIT), B {b.Interface.Tcp.Count}"));
         foreach (var (n, st) in new[] { ("A", a), ("B", b) })
         {
             var t = st.Statistics.TcpDetail;

@@ -1,32 +1,42 @@
 namespace TcpIpSharp.Storage;
 
 /// <summary>
-/// The receive side of a connection: one preallocated ring where offset 0 is the next byte the user reads.
-/// In-order bytes are readable; bytes that arrive beyond a gap are stored in place and their ranges kept
-/// (a bounded number of them) until the gap fills. Data is copied once into the ring and once out of it.
+/// The receive side of a connection: one ring of up to <see cref="Capacity"/> bytes where offset 0 is the next byte
+/// the user reads. In-order bytes are readable; bytes that arrive beyond a gap are stored in place and their ranges
+/// kept (a bounded number of them) until the gap fills. Data is copied once into the ring and once out of it.
+/// The storage grows on demand: it starts empty, and a write that reaches past the array (but within the window,
+/// which is always what <see cref="Capacity"/> allows) moves the bytes into the next size class from the pool
+/// (<see cref="BufferPool.SizeFor"/>) first, so data inside the window is never refused for lack of room. It never
+/// shrinks. The out-of-order ranges are offsets from the read position, so they stay valid across a move.
 /// </summary>
 internal sealed class ReceiveRing
 {
-    private byte[] _ring;
+    private readonly BufferPool _pool;
+    private byte[] _ring = [];
+    private int _capacity;
     // Out-of-order ranges, as offsets from the read position, sorted; allocated at the first gap (an idle or in-order
     // connection does not carry 2 x maxRanges ints: about 300 bytes of the per-connection footprint).
     private int[] _rangeStart = [], _rangeEnd = [];
     private readonly int _maxRanges;
     private int _start;                   // ring index of offset 0
 
-    public ReceiveRing(byte[] storage, int maxRanges)
+    public ReceiveRing(BufferPool pool, int capacity, int maxRanges)
     {
-        _ring = storage;
+        _pool = pool;
+        _capacity = capacity;
         _maxRanges = maxRanges;
     }
 
-    public int Capacity => _ring.Length;
+    /// <summary>The most bytes the ring holds (the configured receive buffer size; 0 once released).</summary>
+    public int Capacity => _capacity;
+    /// <summary>The size of the array in use now (at most <see cref="Capacity"/>).</summary>
+    public int StorageLength => _ring.Length;
     /// <summary>In-order bytes ready to read.</summary>
     public int Readable { get; private set; }
     /// <summary>Out-of-order ranges held.</summary>
     public int Ranges { get; private set; }
     /// <summary>Room after the in-order data (the receive window).</summary>
-    public int Window => _ring.Length - Readable;
+    public int Window => _capacity - Readable;
 
     public (int Start, int End) Range(int i) => (_rangeStart[i], _rangeEnd[i]);
 
@@ -44,6 +54,7 @@ internal sealed class ReceiveRing
         if (data.Length > room) data = data[..room];
         if (data.IsEmpty) return 0;
         int start = offset, end = offset + data.Length;
+        if (Readable + end > _ring.Length) Grow(Readable + end);
         if (start > 0 && !TryAddRange(start, end)) return -1;
         int at = (_start + Readable + offset) % _ring.Length;
         int first = Math.Min(data.Length, _ring.Length - at);
@@ -60,6 +71,23 @@ internal sealed class ReceiveRing
         for (int i = 0; i < Ranges; i++) { _rangeStart[i] -= grow; _rangeEnd[i] -= grow; }
         Readable += grow;
         return grow;
+    }
+
+    // Moves the bytes held (in order and out of order, with the gaps between them), unwrapped, to the start of a
+    // larger array; the old one goes back to the pool.
+    private void Grow(int needed)
+    {
+        var larger = _pool.Rent(BufferPool.SizeFor(needed, _capacity));
+        int held = Readable + (Ranges > 0 ? _rangeEnd[Ranges - 1] : 0);
+        if (held > 0)
+        {
+            int first = Math.Min(held, _ring.Length - _start);
+            _ring.AsSpan(_start, first).CopyTo(larger);
+            _ring.AsSpan(0, held - first).CopyTo(larger.AsSpan(first));
+        }
+        _pool.Return(_ring);
+        _ring = larger;
+        _start = 0;
     }
 
     private bool TryAddRange(int start, int end)
@@ -121,12 +149,12 @@ internal sealed class ReceiveRing
 
     public void Clear() { _start = 0; Readable = 0; Ranges = 0; }
 
-    /// <summary>Gives the storage up (to a pool): the ring is empty with no capacity from now on.</summary>
-    public byte[] Release()
+    /// <summary>Gives the storage back to the pool: the ring is empty with no capacity from now on.</summary>
+    public void Release()
     {
-        var storage = _ring;
+        _pool.Return(_ring);
         _ring = [];
+        _capacity = 0;
         Clear();
-        return storage;
     }
 }

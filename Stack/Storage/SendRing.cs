@@ -1,29 +1,46 @@
 namespace TcpIpSharp.Storage;
 
 /// <summary>
-/// The send side of a connection: bytes written by the user and not yet acknowledged, in one preallocated ring.
-/// Offset 0 is the oldest unacknowledged byte (SND.UNA); data is read at any offset for (re)transmission.
+/// The send side of a connection: bytes written by the user and not yet acknowledged, in one ring of up to
+/// <see cref="Capacity"/> bytes. Offset 0 is the oldest unacknowledged byte (SND.UNA); data is read at any offset for
+/// (re)transmission. The storage grows on demand: it starts empty and a write that needs more room than the array has
+/// moves the bytes into the next size class from the pool (<see cref="BufferPool.SizeFor"/>); it never shrinks.
 /// </summary>
-internal sealed class SendRing(byte[] storage)
+internal sealed class SendRing(BufferPool pool, int capacity)
 {
-    private byte[] _ring = storage;
+    private byte[] _ring = [];
+    private int _capacity = capacity;
     private int _start;   // ring index of offset 0
 
-    public int Capacity => _ring.Length;
+    /// <summary>The most bytes the ring holds (the configured send buffer size; 0 once released).</summary>
+    public int Capacity => _capacity;
+    /// <summary>The size of the array in use now (at most <see cref="Capacity"/>).</summary>
+    public int StorageLength => _ring.Length;
     public int Count { get; private set; }
-    public int Free => _ring.Length - Count;
+    public int Free => _capacity - Count;
 
     /// <summary>Appends as much of <paramref name="data"/> as fits; returns the bytes taken.</summary>
     public int Write(ReadOnlySpan<byte> data)
     {
         int n = Math.Min(data.Length, Free);
-        if (n == 0) return 0;
+        if (n <= 0) return 0;
+        if (Count + n > _ring.Length) Grow(Count + n);
         int at = (_start + Count) % _ring.Length;
         int first = Math.Min(n, _ring.Length - at);
         data[..first].CopyTo(_ring.AsSpan(at));
         data[first..n].CopyTo(_ring);
         Count += n;
         return n;
+    }
+
+    // Moves the bytes held, unwrapped, to the start of a larger array; the old one goes back to the pool.
+    private void Grow(int needed)
+    {
+        var larger = pool.Rent(BufferPool.SizeFor(needed, _capacity));
+        CopyTo(0, larger.AsSpan(0, Count));
+        pool.Return(_ring);
+        _ring = larger;
+        _start = 0;
     }
 
     /// <summary>Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/> from the oldest byte.</summary>
@@ -48,12 +65,12 @@ internal sealed class SendRing(byte[] storage)
 
     public void Clear() { _start = 0; Count = 0; }
 
-    /// <summary>Gives the storage up (to a pool): the ring is empty with no capacity from now on.</summary>
-    public byte[] Release()
+    /// <summary>Gives the storage back to the pool: the ring is empty with no capacity from now on.</summary>
+    public void Release()
     {
-        var storage = _ring;
+        pool.Return(_ring);
         _ring = [];
+        _capacity = 0;
         Clear();
-        return storage;
     }
 }

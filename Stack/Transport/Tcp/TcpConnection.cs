@@ -73,8 +73,8 @@ public sealed partial class TcpConnection
         LocalPort = localPort;
         RemoteAddress = remoteAddress;
         RemotePort = remotePort;
-        _send = new SendRing(table.Buffers.Rent(options.SendBufferSize));
-        _receive = new ReceiveRing(table.Buffers.Rent(options.ReceiveBufferSize), options.MaxOutOfOrderRanges);
+        _send = new SendRing(table.Buffers, options.SendBufferSize);   // storage rented as data comes (BufferPool)
+        _receive = new ReceiveRing(table.Buffers, options.ReceiveBufferSize, options.MaxOutOfOrderRanges);
         _iss = iss;
         _sndUna = _sndNxt = _sndMax = iss;
         _tsOffset = tsOffset;
@@ -874,8 +874,8 @@ public sealed partial class TcpConnection
     {
         if (_buffersReleased || !IsUserClosed || State is not (TcpState.TimeWait or TcpState.Closed)) return;
         _buffersReleased = true;
-        _table.Buffers.Return(_send.Release());
-        _table.Buffers.Return(_receive.Release());
+        _send.Release();
+        _receive.Release();
     }
 
     private void SetClosed(NetError error)
