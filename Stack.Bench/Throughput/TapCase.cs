@@ -27,6 +27,7 @@ internal static class TapCase
     {
         string name = offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads";
         string direction = kernelToStack ? "kernel→stack" : "stack→kernel";
+        Volatile.Write(ref s_snapshot, null);
 
         using var ns = BenchNamespace.Create(kernelToStack ? "tap-rx" : "tap-tx");
         ns.Ip("tuntap", "add", "dev", "tap0", "mode", "tap");
@@ -131,7 +132,6 @@ internal static class TapCase
 
     private static void StackSends(Worker w, NetworkStack stack, int sendBuffer)
     {
-        Volatile.Write(ref s_snapshot, null);
         var options = sendBuffer > 0 ? new TcpConnectionOptions { SendBufferSize = sendBuffer } : null;
         var connection = stack.ConnectTcp(Ipv4Address.Parse(KernelAddress), Port, options);
         var chunk = new byte[64 * 1024];
