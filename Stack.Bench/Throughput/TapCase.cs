@@ -13,6 +13,8 @@ namespace TcpIpSharp.Bench.Throughput;
 /// per system call, so the tool costs little and no external program sits in the measurement. The stack runs on its
 /// own thread as <see cref="StackDriver"/> does: poll, serve the connection, sleep on the TAP when idle.
 /// </summary>
+/// <remarks>Stack→kernel without offloads may use the TAP's transmit thread and a larger send buffer (the command's
+/// defaults): both are the stack's own settings; the kernel's end is the same plain socket either way.</remarks>
 [SupportedOSPlatform("linux")]
 internal static class TapCase
 {
@@ -21,15 +23,16 @@ internal static class TapCase
     private const int Port = 5001;
 
     /// <summary>Measures one direction; <paramref name="kernelToStack"/> true for the stack receiving.</summary>
-    public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token)
+    public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token, bool transmitThread = false, int sendBuffer = 0)
     {
         string name = offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads";
         string direction = kernelToStack ? "kernel→stack" : "stack→kernel";
+        Volatile.Write(ref s_snapshot, null);
 
         using var ns = BenchNamespace.Create(kernelToStack ? "tap-rx" : "tap-tx");
         ns.Ip("tuntap", "add", "dev", "tap0", "mode", "tap");
         ns.Configure("tap0", KernelAddress + "/24");
-        var link = TapLink.Open("tap0", ns.Path, offloads);
+        var link = TapLink.Open("tap0", ns.Path, offloads, transmitThread);
         if (offloads && !link.OffloadsEnabled)
         {
             link.Dispose();
@@ -64,7 +67,7 @@ internal static class TapCase
         else
         {
             kernelWorker = new Worker("kernel", w => KernelReceives(w, kernelSocket, token));
-            stackWorker = new Worker("stack", w => StackSends(w, stack));
+            stackWorker = new Worker("stack", w => StackSends(w, stack, sendBuffer));
             receiver = kernelWorker;
         }
         try
@@ -72,11 +75,15 @@ internal static class TapCase
             var s = MeasurementWindow.Run($"{name} {direction}", length, () => receiver.Bytes,
                 () => stackWorker.Failure ?? kernelWorker.Failure, token);
             var tcp = stack.Statistics.Tcp;
+            if (Volatile.Read(ref s_snapshot) is string snapshot) Console.Error.WriteLine("      stack's connection near the end: " + snapshot);
             Console.Error.WriteLine($"      stack: {tcp.Received} TCP segments received, {tcp.Sent} sent"
                 + (kernelToStack && tcp.Sent > 0 ? $" (one ACK per {(double)tcp.Received / tcp.Sent:0.0} received)" : "")
+                + (link.HasTransmitThread ? $"; transmit thread: slept {link.TransmitThreadSleeps} times, ring full {link.TransmitRingFullWaits} times" : "")
                 + (offloads ? $"; TAP frames larger than the MTU: {link.LargeFramesReceived} of {link.FramesReceived} received, {link.LargeFramesSent} of {link.FramesSent} sent" : ""));
             return new Measurement(name, direction, s.Gbps, s.User, s.System, s.Bytes, s.Elapsed,
-                "CPU: this process (the stack's thread and the kernel socket's thread, kernel work in their system calls)");
+                "CPU: this process (the stack's thread" + (link.HasTransmitThread ? ", the TAP's transmit thread" : "")
+                + " and the kernel socket's thread, kernel work in their system calls)"
+                + (kernelToStack ? "" : $"; {direction}: TAP transmit thread {(link.HasTransmitThread ? "on" : "off")}, stack send buffer {(sendBuffer > 0 ? sendBuffer : new TcpConnectionOptions().SendBufferSize) / 1024} KB"));
         }
         finally
         {
@@ -120,12 +127,22 @@ internal static class TapCase
         });
     }
 
-    private static void StackSends(Worker w, NetworkStack stack)
+    // The sending connection's control block, taken on the stack's thread once a second (its window, cwnd, queue).
+    private static string? s_snapshot;
+
+    private static void StackSends(Worker w, NetworkStack stack, int sendBuffer)
     {
-        var connection = stack.ConnectTcp(Ipv4Address.Parse(KernelAddress), Port);
+        var options = sendBuffer > 0 ? new TcpConnectionOptions { SendBufferSize = sendBuffer } : null;
+        var connection = stack.ConnectTcp(Ipv4Address.Parse(KernelAddress), Port, options);
         var chunk = new byte[64 * 1024];
+        var nextSnapshot = TimeSpan.Zero;
         Drive(w, stack, now =>
         {
+            if (now >= nextSnapshot)
+            {
+                Volatile.Write(ref s_snapshot, connection.ToString());
+                nextSnapshot = now + TimeSpan.FromSeconds(1);
+            }
             if (connection.Error != NetError.None) throw new InvalidOperationException("the stack's connection failed: " + connection.Error);
             bool sent = false;
             while (connection.SendSpace > 0 && connection.Send(chunk) > 0) sent = true;

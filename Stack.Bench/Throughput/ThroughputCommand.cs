@@ -16,12 +16,17 @@ namespace TcpIpSharp.Bench.Throughput;
 [SupportedOSPlatform("linux")]
 internal static class ThroughputCommand
 {
-    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--plot]";
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--no-tx-thread] [--send-buffer KB] [--plot]";
 
     public static int Run(string[] args)
     {
         double seconds = 5;
         string cases = "abcde";
+        string? direction = null;
+        // (a) stack→kernel: the TAP's transmit thread and a 1 MB send buffer (see TapCase); the flags go back to the
+        // plain link and the stack's default 256 KB.
+        bool transmitThread = true;
+        int sendBuffer = 1024 * 1024;
         bool plot = false;
         for (int i = 0; i < args.Length; i++)
         {
@@ -36,6 +41,17 @@ internal static class ThroughputCommand
                 case "--cases" when i + 1 < args.Length && args[i + 1].Length > 0 && args[i + 1].All(c => c is >= 'a' and <= 'e'):
                     cases = args[i + 1];   // e.g. "ab": only those cases (for profiling one path); ratios need the others
                     i++;
+                    break;
+                case "--direction" when i + 1 < args.Length && args[i + 1] is "rx" or "tx":
+                    direction = args[i + 1];   // (a) and (b) in one direction only: rx kernel→stack, tx stack→kernel (for profiling)
+                    i++;
+                    break;
+                case "--send-buffer" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) && kb is > 0 and <= 65536:
+                    sendBuffer = kb * 1024;   // (a) stack→kernel: the stack's send buffer in KB (default 1024; the stack's own default is 256)
+                    i++;
+                    break;
+                case "--no-tx-thread":
+                    transmitThread = false;   // (a) stack→kernel: the stack's thread writes the TAP's frames itself
                     break;
                 default:
                     Console.Error.WriteLine($"usage: {Usage} (unknown argument '{args[i]}')");
@@ -62,7 +78,7 @@ internal static class ThroughputCommand
         try
         {
             BenchNamespace.DeleteStale();
-            return Measure(TimeSpan.FromSeconds(seconds), cases, args, plot, cancel.Token);
+            return Measure(TimeSpan.FromSeconds(seconds), cases, direction, transmitThread, sendBuffer, args, plot, cancel.Token);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or TimeoutException or InvalidOperationException or AggregateException)
         {
@@ -82,7 +98,7 @@ internal static class ThroughputCommand
         }
     }
 
-    private static int Measure(TimeSpan length, string cases, string[] args, bool plot, CancellationToken token)
+    private static int Measure(TimeSpan length, string cases, string? direction, bool transmitThread, int sendBuffer, string[] args, bool plot, CancellationToken token)
     {
         string loadBefore = LoadAverage();
         var started = DateTimeOffset.UtcNow;
@@ -94,7 +110,7 @@ internal static class ThroughputCommand
         var plan = new (string Label, Func<Measurement> Run)[]
         {
             ("(a) stack over TAP, kernel→stack", () => TapCase.Run(false, true, length, token)),
-            ("(a) stack over TAP, stack→kernel", () => TapCase.Run(false, false, length, token)),
+            ("(a) stack over TAP, stack→kernel", () => TapCase.Run(false, false, length, token, transmitThread, sendBuffer)),
             ("(b) stack over TAP with offloads, kernel→stack", () => TapCase.Run(true, true, length, token)),
             ("(b) stack over TAP with offloads, stack→kernel", () => TapCase.Run(true, false, length, token)),
             ("(c) kernel↔kernel veth, offloads on", () => VethCase.Run(true, length, token)),
@@ -102,7 +118,8 @@ internal static class ThroughputCommand
             ("(d) two stacks over the in-memory pair", () => PairCase.Run(length, token)),
             ("(e) memcpy", () => MemcpyCase.Run(length, token)),
         };
-        plan = [.. plan.Where(p => cases.Contains(p.Label[1], StringComparison.Ordinal))];
+        plan = [.. plan.Where(p => cases.Contains(p.Label[1], StringComparison.Ordinal)
+            && (direction is null || !p.Label.Contains(direction == "rx" ? "stack→kernel" : "kernel→stack", StringComparison.Ordinal)))];
         var rows = new List<Measurement>();
         for (int i = 0; i < plan.Length; i++)
         {

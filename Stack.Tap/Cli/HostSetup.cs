@@ -9,10 +9,10 @@ namespace TcpIpSharp.Tap.Cli;
 /// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload] [--pcap FILE] [--trace] [--log-level LEVEL]";
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload [--tx-thread]] [--pcap FILE] [--trace] [--log-level LEVEL]";
 
     /// <summary>The options that take no value.</summary>
-    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload"];
+    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread"];
 
     public static NetworkStackOptions Options(CommandLine cl)
     {
@@ -71,8 +71,10 @@ internal static class HostSetup
     public static ILink Link(CommandLine cl, IClock clock, MacAddress mac)
     {
         ILink link;
-        // A TAP takes checksum and segmentation offloads (64 KB TCP segments both ways) unless --no-offload.
-        if (cl.Get("--tap") is string tap) link = TapLink.Open(tap, offloads: !cl.Has("--no-offload"));
+        // A TAP takes checksum and segmentation offloads (64 KB TCP segments both ways) unless --no-offload; without
+        // them, --tx-thread writes the frames from a thread of the link's own (the kernel's receive work in each write
+        // then overlaps the stack's).
+        if (cl.Get("--tap") is string tap) link = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"));
         else if (cl.Get("--pcap-if") is string iface) link = PcapLiveLink.Open(iface, ownMac: mac);
         else throw new UsageException("--tap NAME or --pcap-if IFACE is required");
         if (cl.Get("--pcap") is string pcap) link = PcapTracerLink.ToFile(link, pcap, clock);

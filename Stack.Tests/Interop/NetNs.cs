@@ -185,11 +185,11 @@ public sealed class NetNs : IDisposable
         Ip("link", "set", device, "up");
     }
 
-    /// <summary>Opens (attaches to, or creates) the TAP <paramref name="name"/> inside this namespace, with the virtio-net header and offloads when <paramref name="offloads"/>; closed in <see cref="Dispose"/> at the latest.</summary>
+    /// <summary>Opens (attaches to, or creates) the TAP <paramref name="name"/> inside this namespace, with the virtio-net header and offloads when <paramref name="offloads"/>, its frames written by a thread of its own when <paramref name="transmitThread"/>; closed in <see cref="Dispose"/> at the latest.</summary>
     /// <remarks>When the device is administratively up, waits for its carrier (see <see cref="WaitUntilUp"/>) before returning.</remarks>
-    public TapLink OpenTap(string name, bool offloads = false)
+    public TapLink OpenTap(string name, bool offloads = false, bool transmitThread = false)
     {
-        var link = Own(TapLink.Open(name, Path, offloads));
+        var link = Own(TapLink.Open(name, Path, offloads, transmitThread));
         if (Ip("-o", "link", "show", "dev", name).Contains(",UP", StringComparison.Ordinal)) WaitUntilUp(name);
         return link;
     }

@@ -135,6 +135,96 @@ public class TapLinkTests
         TestContext.Out.WriteLine($"10,000 ARP round trips through the TAP: {replies} replies, {allocated} bytes allocated");
     }
 
+    [Test]
+    public void With_a_transmit_thread_every_frame_is_written_and_the_stack_thread_allocates_nothing()
+    {
+        using var ns = NetNs.Create("taptx");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        using var link = ns.OpenTap("tap0", transmitThread: true);
+        Assert.That(link.HasTransmitThread, Is.True);
+        var buffer = new byte[link.Capabilities.MaxFrameSize];
+        var wait = TimeSpan.FromSeconds(1);
+        var request = ArpRequest();
+        var requests = Enumerable.Repeat(request, 1000).ToArray();
+
+        // Bursts of the whole array with no waiting between frames: more than the transmit ring's 256 slots, so the
+        // stack's thread also waits for room.
+        int Burst()
+        {
+            int replies = 0;
+            foreach (var request in requests)
+            {
+                link.TrySend(request);
+                int n;
+                while ((n = link.TryReceive(buffer)) > 0) replies += Reply(buffer.AsSpan(0, n));
+            }
+            while (link.WaitReadable(TimeSpan.FromMilliseconds(200)))
+            {
+                int n;
+                while ((n = link.TryReceive(buffer)) > 0) replies += Reply(buffer.AsSpan(0, n));
+            }
+            return replies;
+        }
+        int Reply(ReadOnlySpan<byte> frame) => frame.Length >= EthernetHeader.Size + ArpHeader.Size && frame[12] == 0x08 && frame[13] == 0x06 ? 1 : 0;
+
+        Burst();
+        long sentBefore = link.FramesSent;
+        int got = 0;
+        long allocated = AllocationMeter.BytesAllocatedBy(() => { for (int i = 0; i < 5; i++) got += Burst(); });
+        for (int i = 0; i < 50 && link.FramesSent < sentBefore + 5 * requests.Length; i++) link.WaitReadable(TimeSpan.FromMilliseconds(10));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(allocated, Is.Zero, "bytes allocated on the stack's thread by 5,000 TrySend (through the ring) + TryReceive");
+            Assert.That(link.FramesSent - sentBefore, Is.EqualTo(5 * requests.Length), "every frame queued was written");
+            Assert.That(link.SendErrors, Is.Zero);
+            Assert.That(got, Is.GreaterThanOrEqualTo(5 * requests.Length * 99 / 100), "the kernel answered the requests");
+        });
+        TestContext.Out.WriteLine($"5,000 frames through the transmit thread: {got} ARP replies; the stack's thread waited for room {link.TransmitRingFullWaits} times, the writer slept {link.TransmitThreadSleeps} times");
+    }
+
+    [Test]
+    public void With_a_transmit_thread_replies_come_back_in_the_order_the_requests_were_queued()
+    {
+        using var ns = NetNs.Create("taptxord");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        using var link = ns.OpenTap("tap0", transmitThread: true);
+        var buffer = new byte[link.Capabilities.MaxFrameSize];
+        // ARP requests from 600 different sender addresses (all for the kernel's address): each reply goes back to
+        // the address that asked, so the replies' targets show the order in which the kernel took the requests.
+        const int count = 600;
+        var targets = new List<uint>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var request = ArpRequest();
+            ArpSenderOf(request, new Ipv4Address(0xC0000200u + 10 + (uint)(i % 200)));
+            link.TrySend(request);
+            int n;
+            while ((n = link.TryReceive(buffer)) > 0) Collect(buffer.AsSpan(0, n));
+        }
+        while (link.WaitReadable(TimeSpan.FromMilliseconds(300)))
+        {
+            int n;
+            while ((n = link.TryReceive(buffer)) > 0) Collect(buffer.AsSpan(0, n));
+        }
+        void Collect(ReadOnlySpan<byte> frame)
+        {
+            if (frame.Length < EthernetHeader.Size + ArpHeader.Size || frame[12] != 0x08 || frame[13] != 0x06) return;
+            targets.Add(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(EthernetHeader.Size + 24)..]));
+        }
+
+        Assert.That(targets, Has.Count.GreaterThanOrEqualTo(count * 99 / 100), "the kernel answered the requests");
+        // Each reply's target is the next sender address after the previous reply's (a step of 1, or a few if the kernel
+        // dropped one); a step of 0 or backwards would be a frame overtaking another in the ring.
+        int outOfOrder = 0;
+        for (int i = 1; i < targets.Count; i++)
+            if ((targets[i] - targets[i - 1] + 200) % 200 is 0 or > 10) outOfOrder++;
+        Assert.That(outOfOrder, Is.Zero, "replies out of the order their requests were queued in");
+    }
+
+    private static void ArpSenderOf(byte[] frame, Ipv4Address sender)
+        => System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(EthernetHeader.Size + 14), sender.Value);
+
     private static byte[] ArpRequest()
     {
         var frame = new byte[EthernetHeader.Size + ArpHeader.Size];

@@ -140,12 +140,19 @@ public partial class TcpBulkInteropTests
         WithTap(lossy, (tap, trace) => SendToKernel(tap, trace, lossy));
     }
 
-    private void SendToKernel(string tap, string trace, bool lossy)
+    // The TAP's frames written by the link's transmit thread: same bytes, same clean trace, loss recovered.
+    [TestCase(false), TestCase(true)]
+    public void The_stack_uploads_100_MB_to_a_kernel_socat_sink_with_a_transmit_thread(bool lossy)
+    {
+        WithTap(lossy, (tap, trace) => SendToKernel(tap, trace, lossy, "--tx-thread"));
+    }
+
+    private void SendToKernel(string tap, string trace, bool lossy, params string[] extra)
     {
         string sunk = Path.Combine(_dir, "sink.sha");
         using var sink = _peer!.Start("sh", "-c", $"socat -u TCP4-LISTEN:9000,bind={Kernel},reuseaddr STDOUT | sha256sum > {sunk}");
         for (int i = 0; i < 50 && !PeerSh(2, "ss -ltn | grep -q ':9000 '").Succeeded; i++) Thread.Sleep(100);
-        var send = _ns!.Exec(TimeSpan.FromSeconds(280), HostProgram.Path, "send", Kernel, "9000", "-i", _file, "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--no-offload", "--timeout", "270");
+        var send = _ns!.Exec(TimeSpan.FromSeconds(280), [HostProgram.Path, "send", Kernel, "9000", "-i", _file, "--tap", tap, "--ip", Stack + "/24", "--gw", Router, "--pcap", trace, "--no-offload", "--timeout", "270", .. extra]);
         Assert.That(send.ExitCode, Is.Zero, send.ToString());
         var done = sink.WaitForExit(TimeSpan.FromSeconds(20));
         Assert.That(File.ReadAllText(sunk).Split(' ')[0], Is.EqualTo(_fileHash), send + "\n" + done);

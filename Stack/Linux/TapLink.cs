@@ -23,6 +23,9 @@ namespace TcpIpSharp.Tap.Links;
 /// nothing.</para>
 /// <para>One thread (the stack's) calls <see cref="TryReceive"/>, <see cref="TrySend"/>, <see cref="WaitReadable"/> and
 /// <see cref="Dispose"/>; any thread may call <see cref="Interrupt"/>. Stop the stack's thread before disposing.</para>
+/// <para>Without offloads the link can write its frames from a thread of its own (<see cref="Open(string, string?, bool, bool)"/>
+/// with <c>transmitThread</c>, see <see cref="TapTransmitter"/>): <see cref="TrySend"/> then copies the frame into a
+/// preallocated ring and returns, and waits only while the ring is full; the send counters are kept by that thread.</para>
 /// </remarks>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class TapLink : ILink
@@ -36,6 +39,7 @@ public sealed class TapLink : ILink
     private readonly byte[] _receiveHeader = new byte[VirtioNetHeader.Size];
     private readonly byte[] _sendHeader = new byte[VirtioNetHeader.Size];
     private bool _disposed;
+    private TapTransmitter? _transmitter;
 
     private long _framesReceived, _bytesReceived, _framesSent, _bytesSent;
     private long _receiveErrors, _sendErrors, _sendWouldBlock, _oversizeDropped, _checksumErrors, _largeFramesReceived, _largeFramesSent;
@@ -105,6 +109,35 @@ public sealed class TapLink : ILink
     /// <exception cref="IOException">The device cannot be opened; the message names the reason (root, busy, not a TAP).</exception>
     public static TapLink Open(string name, string? netnsPath = null, bool offloads = false)
         => netnsPath is null ? OpenWithFallback(name, offloads) : NetworkNamespace.Run(netnsPath, () => OpenWithFallback(name, offloads));
+
+    /// <summary>
+    /// As <see cref="Open(string, string?, bool)"/>; with <paramref name="transmitThread"/> (and without offloads) the
+    /// frames are written by a thread of the link's own, fed through a preallocated ring (see the remarks).
+    /// </summary>
+    public static TapLink Open(string name, string? netnsPath, bool offloads, bool transmitThread)
+    {
+        var link = Open(name, netnsPath, offloads);
+        if (transmitThread && !link._offloads) link.StartTransmitThread();
+        return link;
+    }
+
+    /// <summary>Slots in the transmit thread's ring: 256 frames of up to the MTU, about 390 KB at 1500.</summary>
+    private const int TransmitSlots = 256;
+
+    private void StartTransmitThread()
+    {
+        int slotSize = Capabilities.MaxFrameSize;
+        _transmitter = new TapTransmitter(_tap, TransmitSlots, (slotSize + 63) & ~63, Written, Name);
+    }
+
+    /// <summary>True when a thread of the link's own writes its frames (<see cref="Open(string, string?, bool, bool)"/>).</summary>
+    public bool HasTransmitThread => _transmitter is not null;
+
+    /// <summary>Times the stack's thread found the transmit thread's ring full and waited for room (0 without one).</summary>
+    public long TransmitRingFullWaits => _transmitter?.FullWaits ?? 0;
+
+    /// <summary>Times the transmit thread slept on an empty ring and had to be woken (0 without one).</summary>
+    public long TransmitThreadSleeps => _transmitter?.WriterSleeps ?? 0;
 
     private static TapLink OpenWithFallback(string name, bool offloads)
     {
@@ -300,32 +333,41 @@ public sealed class TapLink : ILink
 
     private bool Write(ReadOnlySpan<byte> frame)
     {
-        int expected = frame.Length + (_offloads ? VirtioNetHeader.Size : 0);
+        if (_transmitter is not null) return _transmitter.Enqueue(frame);
         while (true)
         {
             nint n = _offloads ? WriteWithHeader(frame) : Libc.Write(_tap, ref MemoryMarshal.GetReference(frame), (nuint)frame.Length);
-            if (n == expected)
-            {
-                _framesSent++;
-                _bytesSent += frame.Length;
-                return true;
-            }
-            if (n >= 0)
-            {
-                _sendErrors++;
-                return false;
-            }
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR) continue;
-            if (errno == Libc.EAGAIN)
-            {
-                _sendWouldBlock++;
-                return false;
-            }
-            LastErrno = errno;
+            int result = n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
+            if (result == -Libc.EINTR) continue;
+            return Count(frame.Length, result);
+        }
+    }
+
+    // Counts one write's outcome: result is what write() returned, or -errno. On the transmit thread when there is one.
+    private void Written(int length, int result) => _ = Count(length, result);
+
+    private bool Count(int length, int result)
+    {
+        int expected = length + (_offloads ? VirtioNetHeader.Size : 0);
+        if (result == expected)
+        {
+            _framesSent++;
+            _bytesSent += length;
+            return true;
+        }
+        if (result >= 0)
+        {
             _sendErrors++;
             return false;
         }
+        if (result == -Libc.EAGAIN)
+        {
+            _sendWouldBlock++;
+            return false;
+        }
+        LastErrno = -result;
+        _sendErrors++;
+        return false;
     }
 
     /// <inheritdoc/>
@@ -363,6 +405,7 @@ public sealed class TapLink : ILink
             _disposed = true;
             _wakeHandle.Dispose();
         }
+        _transmitter?.Dispose();
         _tapHandle.Dispose();
     }
 }
