@@ -55,16 +55,18 @@ internal static class ProfileCommand
             if (name is nameof(PerPacketBenchmark.TcpDataReceived) or nameof(PerPacketBenchmark.TcpDataReceivedBatch)) perOp = 32;
         }
         var measured = TimeSpan.Zero;
-        long packets = 0;
+        long packets = 0, allocated = 0;
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds)
         {
             before?.Invoke();
+            long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
             long start = Stopwatch.GetTimestamp();
             for (int i = 0; i < (before is null ? 1000 : 1); i++) { op(); packets += perOp; }
             measured += Stopwatch.GetElapsedTime(start);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
         }
-        Console.WriteLine($"{name} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet over {packets} packets");
+        Console.WriteLine($"{name} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet over {packets} packets, {allocated} bytes allocated while measuring");
         return 0;
     }
 }
