@@ -40,9 +40,10 @@ public class PerPacketBenchmark
             TcpDataReceived();
             if (_host.Connection.Available != 0) throw new InvalidOperationException("ring not drained");
         }
-        long received = _host.A.Statistics.Tcp.ReceivedCount;
+        long received = _host.A.Statistics.Tcp.ReceivedCount, fast = _host.A.Statistics.TcpDetail.FastPathDataCount;
         TcpDataReceivedBatch();
         if (_host.A.Statistics.Tcp.ReceivedCount - received != Segments || _host.Connection.Available != 0) throw new InvalidOperationException("the batch was not taken in order and drained");
+        if (_host.A.Statistics.TcpDetail.FastPathDataCount - fast != Segments) throw new InvalidOperationException("the in-order segments did not take the fast path");
         if (_host.A.Statistics.Tcp.ReceivedCount == 0) throw new InvalidOperationException("no TCP segment counted");
         _host.Connection.Send([]);
     }

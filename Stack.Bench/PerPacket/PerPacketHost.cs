@@ -91,6 +91,9 @@ internal sealed class PerPacketHost : IDisposable
         LinkA.Connected = false;
         LinkA.TcpSentTo = AckedTo;
         A.Poll(Now);    // B's ACK reaches A: nothing outstanding now
+        // B's data segment was recorded before A's segment reached B: acknowledge what B has acknowledged since, as
+        // the next segment of a one-way transfer does (an older ACK number is valid too, but not the common case).
+        Frames.Patch32(DataSegment, Frames.TcpAcknowledgment, AckedTo, Frames.TcpChecksum);
         if (Connection.State != TcpState.Established) throw new InvalidOperationException("the measured connection is " + Connection.State);
     }
 
