@@ -37,16 +37,7 @@ public sealed partial class TcpConnection
         _lastReceived = now;
         _keepaliveProbes = 0;
         if (_timestamps && Seq.Le(segment.SequenceNumber, _lastAckSent)) _tsRecent = tsValue;   // RFC 7323 4.3
-        // The window update (RFC 9293 3.10.7.4, SND.WL1/WL2).
-        if (Seq.Lt(_sndWl1, segment.SequenceNumber) || (_sndWl1 == segment.SequenceNumber && Seq.Le(_sndWl2, ack)))
-        {
-            _sndWnd = (uint)segment.WindowSize << _sndScale;
-            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            _sndWl1 = segment.SequenceNumber;
-            _sndWl2 = ack;
-            _persistAt = _persistSince = null;
-            _persistBackoff = 0;
-        }
+        TakeWindowUpdate(segment, ack);
         if (ack != _sndUna) OnNewAck(ack, options, now);
         // An ACK that opens the window or frees cwnd may let queued data or a queued FIN out.
         if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
@@ -61,10 +52,7 @@ public sealed partial class TcpConnection
         _table.Statistics.FastPathDataCount++;
         _receive.Write(0, payload);
         _rcvNxt += (uint)payload.Length;
-        // RFC 9293 3.8.6.3: ACK at least every second full-sized segment; otherwise within the delayed-ACK time.
-        _unackedSegments += Math.Max(1, payload.Length / Math.Max(_mss, 1));
-        if (_unackedSegments >= 2) _ackNow = true;
-        else _delayedAckAt ??= now + _options.DelayedAckTimeout;
+        CountSegmentForAck(payload.Length, now);
         _table.MarkPending(this);
         Notify();
         return true;

@@ -532,15 +532,7 @@ public sealed partial class TcpConnection
 
         if (_sack && options.SackBlocks.Count > 0) TakeSackBlocks(options.SackBlocks);
         uint oldWindow = _sndWnd;
-        // Window update (RFC 9293 3.10.7.4, SND.WL1/WL2).
-        if (Seq.Lt(_sndWl1, segment.SequenceNumber) || (_sndWl1 == segment.SequenceNumber && Seq.Le(_sndWl2, ack)))
-        {
-            _sndWnd = (uint)segment.WindowSize << _sndScale;
-            _sndWl1 = segment.SequenceNumber;
-            _sndWl2 = ack;
-            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            if (_sndWnd > 0) { _persistAt = _persistSince = null; _persistBackoff = 0; }
-        }
+        TakeWindowUpdate(segment, ack);
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
         else if (ack == _sndUna && segment.Payload.IsEmpty && (segment.Flags & TcpFlags.Fin) == 0 && Seq.Gt(_sndMax, _sndUna)
@@ -577,6 +569,25 @@ public sealed partial class TcpConnection
                 break;
         }
         return true;
+    }
+
+    // Window update (RFC 9293 3.10.7.4, SND.WL1/WL2).
+    private void TakeWindowUpdate(TcpSegment segment, uint ack)
+    {
+        if (!(Seq.Lt(_sndWl1, segment.SequenceNumber) || (_sndWl1 == segment.SequenceNumber && Seq.Le(_sndWl2, ack)))) return;
+        _sndWnd = (uint)segment.WindowSize << _sndScale;
+        _sndWl1 = segment.SequenceNumber;
+        _sndWl2 = ack;
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
+        if (_sndWnd > 0) { _persistAt = _persistSince = null; _persistBackoff = 0; }
+    }
+
+    // RFC 9293 3.8.6.3: ACK at least every second full-sized segment; otherwise within the delayed-ACK time.
+    private void CountSegmentForAck(int bytes, TimeSpan now)
+    {
+        _unackedSegments += Math.Max(1, bytes / Math.Max(_mss, 1));
+        if (_unackedSegments >= 2) _ackNow = true;
+        else _delayedAckAt ??= now + _options.DelayedAckTimeout;
     }
 
     private void OnNewAck(uint ack, in TcpOptions options, TimeSpan now)
@@ -789,10 +800,7 @@ public sealed partial class TcpConnection
         {
             _rcvNxt += (uint)grown;
             if (_pendingFinSequence is uint fin && fin == _rcvNxt) { _pendingFinSequence = null; TakeFin(now); }
-            // RFC 9293 3.8.6.3: ACK at least every second full-sized segment; otherwise within the delayed-ACK time.
-            _unackedSegments += Math.Max(1, grown / Math.Max(_mss, 1));
-            if (_unackedSegments >= 2) _ackNow = true;
-            else _delayedAckAt ??= now + _options.DelayedAckTimeout;
+            CountSegmentForAck(grown, now);
         }
         _table.MarkPending(this);
     }
