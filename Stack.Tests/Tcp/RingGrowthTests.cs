@@ -6,13 +6,6 @@ namespace TcpIpSharp.Tests.Tcp;
 /// <summary>Rings that start empty and grow through the pool's size classes up to their configured capacity.</summary>
 public class RingGrowthTests
 {
-    private static byte[] Stream(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
-
     [TestCase(1, 262144, 4096)]
     [TestCase(4096, 262144, 4096)]
     [TestCase(4097, 262144, 8192)]
@@ -30,7 +23,7 @@ public class RingGrowthTests
         var pool = new BufferPool(1 << 20);
         var ring = new SendRing(pool, 65536);
         Assert.That((ring.StorageLength, ring.Capacity, ring.Free), Is.EqualTo((0, 65536, 65536)));
-        var data = Stream(20_000, 1);
+        var data = TcpTransferTests.Pattern(20_000, 1);
         Assert.That(ring.Write(data.AsSpan(0, 3000)), Is.EqualTo(3000));
         Assert.That(ring.StorageLength, Is.EqualTo(4096));
         ring.Consume(2000);                                              // offset 0 is now data[2000] at index 2000
@@ -50,7 +43,7 @@ public class RingGrowthTests
     {
         var pool = new BufferPool(1 << 20);
         var ring = new SendRing(pool, 10_000);
-        var data = Stream(20_000, 2);
+        var data = TcpTransferTests.Pattern(20_000, 2);
         Assert.That(ring.Write(data), Is.EqualTo(10_000));
         Assert.That((ring.StorageLength, ring.Free), Is.EqualTo((10_000, 0)));
         ring.Consume(5000);
@@ -67,7 +60,7 @@ public class RingGrowthTests
         var pool = new BufferPool(1 << 20);
         var ring = new ReceiveRing(pool, 65536, 8);
         Assert.That((ring.StorageLength, ring.Window), Is.EqualTo((0, 65536)), "the window is the capacity before any storage");
-        var data = Stream(20_000, 3);
+        var data = TcpTransferTests.Pattern(20_000, 3);
         var sink = new byte[20_000];
         Assert.That(ring.Write(0, data.AsSpan(0, 3000)), Is.EqualTo(3000));
         Assert.That(ring.Read(sink.AsSpan(0, 2000)), Is.EqualTo(2000));  // read position at index 2000; data[2000..3000) readable
@@ -95,13 +88,13 @@ public class RingGrowthTests
     {
         var pool = new BufferPool(0);   // keeps nothing: every rental allocates, and growth still succeeds
         var ring = new ReceiveRing(pool, 262144, 4);
-        var tail = Stream(100, 4);
+        var tail = TcpTransferTests.Pattern(100, 4);
         Assert.That(ring.Write(ring.Window - 100, tail), Is.Zero);
         Assert.That(ring.Ranges, Is.EqualTo(1), "stored out of order at the right edge of the window");
         Assert.That(ring.StorageLength, Is.EqualTo(262144));
         Assert.That(ring.Write(ring.Window, tail), Is.Zero, "beyond the window: cut off");
         Assert.That(ring.Ranges, Is.EqualTo(1));
-        var head = Stream(262144 - 100, 5);
+        var head = TcpTransferTests.Pattern(262144 - 100, 5);
         Assert.That(ring.Write(0, head), Is.EqualTo(262144));
         Assert.That((ring.Window, ring.StorageLength), Is.EqualTo((0, 262144)), "never beyond the capacity");
         var sink = new byte[262144];
@@ -142,7 +135,7 @@ public class RingGrowthTests
         int capacity = new TcpConnectionOptions().ReceiveBufferSize;
 
         // The server does not read: the client may fill the whole configured window, which the server stores.
-        var data = Stream(capacity + 50_000, 6);
+        var data = TcpTransferTests.Pattern(capacity + 50_000, 6);
         int sent = 0;
         net.RunUntil(() =>
         {

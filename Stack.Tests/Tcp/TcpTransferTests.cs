@@ -6,7 +6,8 @@ namespace TcpIpSharp.Tests.Tcp;
 
 public class TcpTransferTests
 {
-    private static byte[] Pattern(int length, int seed)
+    /// <summary><paramref name="length"/> random bytes from <paramref name="seed"/> (the same seed, the same bytes).</summary>
+    internal static byte[] Pattern(int length, int seed)
     {
         var data = new byte[length];
         new Random(seed).NextBytes(data);
