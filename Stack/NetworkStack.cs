@@ -33,7 +33,8 @@ public sealed class NetworkStack : IDisposable
         _random = random ?? new CryptoRandomSource();
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpIpSharp");
         Statistics = new StackStatistics();
-        Interface = new Ipv4Interface(options, link, Statistics, logger, _random);
+        Interface = new EthernetInterface(options, link, Statistics, logger);
+        Internet = new InternetLayer(options, Interface, Statistics, logger, _random);
         _receiveBuffer = new byte[Math.Max(link.Capabilities.MaxFrameSize, EthernetHeader.TaggedSize + 1500)];
         DnsServers = [];
         SetDnsServers([.. options.DnsServers]);
@@ -43,7 +44,16 @@ public sealed class NetworkStack : IDisposable
     public StackStatistics Statistics { get; }
     /// <summary>The link.</summary>
     public ILink Link => _link;
-    internal Ipv4Interface Interface { get; }
+    /// <summary>The link end of the interface: MAC, EtherType dispatch, neighbour tables, transmission.</summary>
+    internal EthernetInterface Interface { get; }
+    /// <summary>What both families share: the transports and their output.</summary>
+    internal InternetLayer Internet { get; }
+    /// <summary>The IPv4 layer: address, ARP, reassembly, ICMP.</summary>
+    internal Net.Ipv4.Ipv4Layer Ipv4 => Internet.Ipv4;
+    /// <summary>Every TCP connection and listener (both families).</summary>
+    internal Transport.Tcp.TcpTable Tcp => Internet.Tcp;
+    /// <summary>Every UDP endpoint (both families).</summary>
+    internal UdpTable Udp => Internet.Udp;
 
     /// <summary>The options the stack was made with.</summary>
     internal NetworkStackOptions Options => _options;
@@ -54,11 +64,11 @@ public sealed class NetworkStack : IDisposable
     /// <summary>The interface's MAC address.</summary>
     public MacAddress MacAddress => Interface.Mac;
     /// <summary>The interface's IPv4 address (0.0.0.0 when none).</summary>
-    public Ipv4Address Address => Interface.Address;
+    public Ipv4Address Address => Ipv4.Address;
     /// <summary>The on-link prefix length.</summary>
-    public int PrefixLength => Interface.PrefixLength;
+    public int PrefixLength => Ipv4.PrefixLength;
     /// <summary>The default gateway (0.0.0.0 when none).</summary>
-    public Ipv4Address Gateway => Interface.Gateway;
+    public Ipv4Address Gateway => Ipv4.Gateway;
     /// <summary>The IP MTU.</summary>
     public int Mtu => Interface.Mtu;
 
@@ -68,17 +78,17 @@ public sealed class NetworkStack : IDisposable
     /// <summary>Raised (on the stack thread) when another host claims our address (RFC 5227).</summary>
     public event Action<Ipv4Address, MacAddress>? AddressConflict
     {
-        add => Interface.AddressConflict += value;
-        remove => Interface.AddressConflict -= value;
+        add => Ipv4.AddressConflict += value;
+        remove => Ipv4.AddressConflict -= value;
     }
 
     /// <summary>Sets the interface's address, prefix and gateway (as DHCP does).</summary>
-    public void Configure(Ipv4Address address, int prefixLength, Ipv4Address gateway) => Interface.SetAddress(address, prefixLength, gateway);
+    public void Configure(Ipv4Address address, int prefixLength, Ipv4Address gateway) => Ipv4.SetAddress(address, prefixLength, gateway);
 
     /// <summary>The subnet mask of <see cref="PrefixLength"/>.</summary>
-    public Ipv4Address SubnetMask => Interface.Mask;
+    public Ipv4Address SubnetMask => Ipv4.Mask;
     /// <summary>The directed broadcast address of the subnet (DHCP option 28 may set it).</summary>
-    public Ipv4Address BroadcastAddress => Interface.SubnetBroadcast;
+    public Ipv4Address BroadcastAddress => Ipv4.SubnetBroadcast;
 
     /// <summary>Lowers (or restores) the IP MTU, as DHCP option 26 does; clamped to 68 .. the MTU the stack was created with.</summary>
     public void SetMtu(int mtu) => Interface.SetMtu(mtu);
@@ -110,7 +120,7 @@ public sealed class NetworkStack : IDisposable
     /// </summary>
     public bool Poll(TimeSpan now)
     {
-        Interface.SetNow(now);
+        Interface.Now = now;
         bool worked = false;
         for (int budget = _options.ReceiveBudgetPerPoll; budget > 0; budget--)
         {
@@ -120,20 +130,20 @@ public sealed class NetworkStack : IDisposable
             Interface.ProcessFrame(_receiveBuffer.AsSpan(0, length), now);
             AfterFrame?.Invoke(this);
         }
-        Interface.PollTimers(now);
+        Internet.PollTimers(now);
         return worked;
     }
 
     /// <summary>When <see cref="Poll(TimeSpan)"/> next has timer work to do, or null when only a frame would give it work.</summary>
-    public TimeSpan? NextDeadline(TimeSpan now) => Interface.NextDeadline(now);
+    public TimeSpan? NextDeadline(TimeSpan now) => Internet.NextDeadline(now);
 
     /// <summary>Opens a UDP endpoint on <paramref name="port"/> (0 picks a random ephemeral port, RFC 6056).</summary>
     public NetError OpenUdp(ushort port, out UdpEndpoint? endpoint, Ipv4Address localAddress = default)
-        => Interface.OpenUdp(localAddress, port, out endpoint);
+        => Udp.Open(Internet, localAddress, port, out endpoint);
 
     /// <summary>Opens a UDP endpoint with its own receive-queue bounds (a service that expects a few small datagrams).</summary>
     internal NetError OpenUdp(ushort port, int queueBytes, int queueDatagrams, out UdpEndpoint? endpoint)
-        => Interface.OpenUdp(default, port, out endpoint, queueBytes, queueDatagrams);
+        => Udp.Open(Internet, IpAddress.AnyIpv4, port, out endpoint, queueBytes, queueDatagrams);
 
     /// <summary>Opens a UDP endpoint or throws <see cref="InvalidOperationException"/> saying why not.</summary>
     public UdpEndpoint OpenUdp(ushort port = 0)
@@ -141,7 +151,7 @@ public sealed class NetworkStack : IDisposable
 
     /// <summary>Listens on a TCP port with an accept backlog (the Pico's <c>listen(backlog)</c>).</summary>
     public Transport.Tcp.TcpListener ListenTcp(ushort port, int backlog = 128, Transport.Tcp.TcpConnectionOptions? options = null)
-        => Interface.Tcp.Listen(port, backlog, options);
+        => Tcp.Listen(port, backlog, options);
 
     /// <summary>Opens a TCP connection (the SYN goes out on the next poll); watch its state or Ready callback.</summary>
     /// <exception cref="InvalidOperationException">No address yet, the local port taken, no ephemeral port free, or
@@ -149,21 +159,21 @@ public sealed class NetworkStack : IDisposable
     public Transport.Tcp.TcpConnection ConnectTcp(Ipv4Address address, ushort port, Transport.Tcp.TcpConnectionOptions? options = null, ushort localPort = 0)
     {
         if (Address.IsAny) throw new InvalidOperationException("the interface has no address yet");
-        return Interface.Tcp.Connect(address, port, localPort, options, Interface.Now);
+        return Tcp.Connect(address, port, localPort, options, Interface.Now);
     }
 
     /// <summary>A debug snapshot of every TCP connection (state, sequence variables, windows, SRTT, RTO, cwnd), one line each.</summary>
-    public IReadOnlyList<string> TcpSnapshot() => Interface.Tcp.Snapshot();
+    public IReadOnlyList<string> TcpSnapshot() => Tcp.Snapshot();
 
     /// <summary>Opens an ICMP echo client with a random identifier unless one is given.</summary>
     public EchoClient OpenEchoClient(ushort? identifier = null)
-        => Interface.OpenEchoClient(this, identifier ?? (ushort)_random.NextUInt32());
+        => Ipv4.OpenEchoClient(this, identifier ?? (ushort)_random.NextUInt32());
 
     /// <summary>Joins an IPv4 multicast group (frames and datagrams to it are accepted).</summary>
-    public void JoinMulticast(Ipv4Address group) => Interface.JoinMulticast(group);
+    public void JoinMulticast(Ipv4Address group) => Ipv4.JoinMulticast(group);
 
     /// <summary>Leaves an IPv4 multicast group.</summary>
-    public void LeaveMulticast(Ipv4Address group) => Interface.LeaveMulticast(group);
+    public void LeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group);
 
     /// <summary>Disposes the link and the metrics.</summary>
     public void Dispose()

@@ -107,7 +107,7 @@ internal static class ConnectionRateCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"connrate: {done} connections in {elapsed:0.00} s = {done / elapsed:0} per second ({concurrent} at a time, {rings}); " +
             $"{(double)allocated / Math.Max(1, done):0} bytes allocated per connection, {GC.CollectionCount(0) - gcs} gen0 collections; " +
-            $"{(rounds - startRounds) / elapsed:0} rounds per second; {done / Math.Max(cpuSeconds, 1e-3):0} per CPU-second ({cpuSeconds:0.00} s of process CPU: on a loaded machine the rate per second measures the share of a core the run got); A holds {a.Interface.Tcp.Count} connections (TIME-WAIT), B {b.Interface.Tcp.Count}"));
+            $"{(rounds - startRounds) / elapsed:0} rounds per second; {done / Math.Max(cpuSeconds, 1e-3):0} per CPU-second ({cpuSeconds:0.00} s of process CPU: on a loaded machine the rate per second measures the share of a core the run got); A holds {a.Tcp.Count} connections (TIME-WAIT), B {b.Tcp.Count}"));
         foreach (var (n, st) in new[] { ("A", a), ("B", b) })
         {
             var t = st.Statistics.TcpDetail;

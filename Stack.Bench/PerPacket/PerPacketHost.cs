@@ -58,7 +58,7 @@ internal sealed class PerPacketHost : IDisposable
             Pump(() => { while (idleListener.TryAccept(out _)) accepted++; return accepted == batch; });
             opened += batch;
         }
-        if (A.Interface.Tcp.Count != connections) throw new InvalidOperationException($"A has {A.Interface.Tcp.Count} connections, wanted {connections}");
+        if (A.Tcp.Count != connections) throw new InvalidOperationException($"A has {A.Tcp.Count} connections, wanted {connections}");
 
         Udp = A.OpenUdp(7000);
         var udpB = B.OpenUdp(7001);

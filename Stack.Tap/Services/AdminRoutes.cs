@@ -30,7 +30,7 @@ internal sealed class AdminRoutes(DnsResolver? resolver)
         Line("gc.gen1_collections", GC.CollectionCount(1));
         Line("gc.gen2_collections", GC.CollectionCount(2));
         Line("process.working_set", Environment.WorkingSet);
-        Line("tcp.connections", stack.Interface.Tcp.Count);
+        Line("tcp.connections", stack.Tcp.Count);
         return b.ToString();
     }
 

@@ -63,7 +63,7 @@ public class BoundsTests
             h.Inject(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Udp, new byte[1000], id: id, more: true, offset: 0));
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(4096), "at most 4 KB held");
+            Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.LessThanOrEqualTo(4096), "at most 4 KB held");
             Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyEvicted), Is.EqualTo(6), "the six oldest evicted for the newer ones");
         }
         // One datagram whose fragments alone exceed the budget: its fragment beyond the budget is dropped, nothing else evicted.
@@ -72,7 +72,7 @@ public class BoundsTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyNoResources), Is.EqualTo(1));
-            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(4096));
+            Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.LessThanOrEqualTo(4096));
         }
     }
 
@@ -137,13 +137,13 @@ public class BoundsTests
         var answered = h.Drain().Select(SegmentOf).Where(t => t.Flags == (TcpFlags.Syn | TcpFlags.Ack)).Select(t => t.DestinationPort).ToList();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(3), "the bound holds");
+            Assert.That(h.Stack.Tcp.Count, Is.EqualTo(3), "the bound holds");
             Assert.That(answered, Is.EqualTo(new ushort[] { 40000, 40001, 40002 }), "the SYNs beyond the bound get nothing: no SYN-ACK, no cookie, no reset");
             Assert.That(LimitRefused(h.Stack), Is.EqualTo(2), "each dropped SYN counted");
             Assert.That(h.Stack.Statistics.TcpDetail.All().First(c => c.Name == "tcp.syn_cookies_sent").Read(), Is.Zero);
         }
         // One goes: the peer's retransmitted SYN gets in.
-        h.Stack.Interface.Tcp.Find(Frames.PeerIp, 40000, 80)!.Abort();
+        h.Stack.Tcp.Find(Frames.PeerIp, 40000, 80)!.Abort();
         h.Drain();
         h.Inject(CookieSegment(40003, 100, 0, TcpFlags.Syn));
         Assert.That(h.Drain().Select(SegmentOf).Any(t => t.DestinationPort == 40003 && t.Flags == (TcpFlags.Syn | TcpFlags.Ack)), Is.True);
@@ -166,8 +166,8 @@ public class BoundsTests
         h.Inject(CookieSegment(40001, 5001, synAck.SequenceNumber + 1, TcpFlags.Ack));
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(2), "the cookie did not get past the bound");
-            Assert.That(h.Stack.Interface.Tcp.Find(Frames.PeerIp, 40001, 80), Is.Null);
+            Assert.That(h.Stack.Tcp.Count, Is.EqualTo(2), "the cookie did not get past the bound");
+            Assert.That(h.Stack.Tcp.Find(Frames.PeerIp, 40001, 80), Is.Null);
             Assert.That(listener.TryAccept(out _), Is.False);
             Assert.That(LimitRefused(h.Stack), Is.EqualTo(1));
             Assert.That(h.Drain().Select(SegmentOf).Any(t => t.DestinationPort == 40001 && (t.Flags & TcpFlags.Rst) != 0), Is.False,
@@ -184,7 +184,7 @@ public class BoundsTests
             h.Stack.ConnectTcp(Frames.PeerIp, 9001);
             var e = Assert.Catch<InvalidOperationException>(() => h.Stack.ConnectTcp(Frames.PeerIp, 9002));
             Assert.That(e!.Message, Does.Contain("TcpMaxConnections"));
-            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(2));
+            Assert.That(h.Stack.Tcp.Count, Is.EqualTo(2));
             Assert.That(LimitRefused(h.Stack), Is.EqualTo(1));
         }
         var (a, b) = SocketStack.CreateVirtualPair(new NetworkStackOptions { TcpMaxConnections = 1 });

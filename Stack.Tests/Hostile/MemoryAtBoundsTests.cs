@@ -99,7 +99,7 @@ public class MemoryAtBoundsTests
         long before = Heap();
         foreach (var f in frames) h.Inject(f);
         long grown = Heap() - before;
-        var r = h.Stack.Interface.Reassembler;
+        var r = h.Stack.Ipv4.Reassembler;
         Assert.That(r.BytesHeld, Is.GreaterThan(200 * Kb).And.LessThanOrEqualTo(256 * Kb));
         Report($"reassembly, {r.DatagramsInProgress} datagrams, {r.BytesHeld:N0} B held", grown, "256 KB held in 8 preallocated 64 KB buffers (counted in the idle stack)");
         Assert.That(grown, Is.LessThan(16 * Kb), "the slots are preallocated: filling them allocates (almost) nothing");
@@ -133,7 +133,7 @@ public class MemoryAtBoundsTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(listener.HalfOpen, Is.EqualTo(256), "the SYN queue full");
-            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(256));
+            Assert.That(h.Stack.Tcp.Count, Is.EqualTo(256));
             Assert.That(h.Stack.Statistics.TcpDetail.All().First(c => c.Name == "tcp.syn_cookies_sent").Read(), Is.EqualTo(20_000 - 256), "the rest answered with cookies, no state");
         }
         long perConnection = grown / 256;
@@ -161,7 +161,7 @@ public class MemoryAtBoundsTests
         {
             Assert.That(listener.Pending, Is.EqualTo(128), "the backlog full");
             Assert.That(h.Stack.Statistics.TcpDetail.ListenOverflowsCount, Is.EqualTo(32), "the completing ACKs beyond it dropped");
-            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(160), "those 32 wait in SYN-RECEIVED (the SYN queue) for the peer to send its ACK again");
+            Assert.That(h.Stack.Tcp.Count, Is.EqualTo(160), "those 32 wait in SYN-RECEIVED (the SYN queue) for the peer to send its ACK again");
         }
         Report("accept backlog of 128 established connections, none accepted, and 32 more handshakes waiting", grown,
             $"(backlog + SYN queue) × (512 KB of buffers + bookkeeping); here 160 × 513 KB ≈ 80 MB; measured {grown / 160:N0} B each");
@@ -184,7 +184,7 @@ public class MemoryAtBoundsTests
         long refused = h.Stack.Statistics.TcpDetail.All().First(c => c.Name == "tcp.connection_limit_refused").Read();
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(h.Stack.Interface.Tcp.Count, Is.EqualTo(16_384), "the bound holds");
+            Assert.That(h.Stack.Tcp.Count, Is.EqualTo(16_384), "the bound holds");
             Assert.That(refused, Is.EqualTo(17_000 - 16_384));
         }
         double perConnection = (double)grown / 16_384 - 2 * (Ring + 24);

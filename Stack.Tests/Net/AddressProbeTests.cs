@@ -14,7 +14,7 @@ public class AddressProbeTests
     public void A_probe_is_a_broadcast_arp_request_from_0_0_0_0_for_the_address()
     {
         using var h = Unconfigured();
-        h.Stack.Interface.ProbeAddress(Offered);
+        h.Stack.Ipv4.ProbeAddress(Offered);
         var sent = h.Drain();
         Assert.That(sent, Has.Count.EqualTo(1));
         EthernetFrame.TryParse(sent[0], out var eth);
@@ -27,7 +27,7 @@ public class AddressProbeTests
             Assert.That(arp.SenderProtocolAddress, Is.EqualTo(Ipv4Address.Any));
             Assert.That(arp.TargetHardwareAddress, Is.EqualTo(MacAddress.Zero));
             Assert.That(arp.TargetProtocolAddress, Is.EqualTo(Offered));
-            Assert.That(h.Stack.Interface.ProbeConflict, Is.Null);
+            Assert.That(h.Stack.Ipv4.ProbeConflict, Is.Null);
         }
     }
 
@@ -35,33 +35,33 @@ public class AddressProbeTests
     public void A_reply_from_the_probed_address_is_a_conflict()
     {
         using var h = Unconfigured();
-        h.Stack.Interface.ProbeAddress(Offered);
+        h.Stack.Ipv4.ProbeAddress(Offered);
         h.Drain();
         // Linux answers a probe with a unicast reply whose target IP is 0.0.0.0.
         h.Inject(Frames.Arp(ArpOperation.Reply, Other, Offered, Frames.StackMac, Ipv4Address.Any));
-        Assert.That(h.Stack.Interface.ProbeConflict, Is.EqualTo(Other));
-        h.Stack.Interface.EndProbe();
-        Assert.That(h.Stack.Interface.ProbeConflict, Is.Null);
+        Assert.That(h.Stack.Ipv4.ProbeConflict, Is.EqualTo(Other));
+        h.Stack.Ipv4.EndProbe();
+        Assert.That(h.Stack.Ipv4.ProbeConflict, Is.Null);
     }
 
     [Test]
     public void Another_hosts_probe_for_the_same_address_is_a_conflict_but_one_for_another_address_is_not()
     {
         using var h = Unconfigured();
-        h.Stack.Interface.ProbeAddress(Offered);
+        h.Stack.Ipv4.ProbeAddress(Offered);
         h.Inject(Frames.Arp(ArpOperation.Request, Other, Ipv4Address.Any, MacAddress.Zero, Ipv4Address.Parse("192.0.2.51")));
-        Assert.That(h.Stack.Interface.ProbeConflict, Is.Null);
+        Assert.That(h.Stack.Ipv4.ProbeConflict, Is.Null);
         h.Inject(Frames.Arp(ArpOperation.Request, Other, Ipv4Address.Any, MacAddress.Zero, Offered));
-        Assert.That(h.Stack.Interface.ProbeConflict, Is.EqualTo(Other));
+        Assert.That(h.Stack.Ipv4.ProbeConflict, Is.EqualTo(Other));
     }
 
     [Test]
     public void Arp_about_other_addresses_is_no_conflict()
     {
         using var h = Unconfigured();
-        h.Stack.Interface.ProbeAddress(Offered);
+        h.Stack.Ipv4.ProbeAddress(Offered);
         h.Inject(Frames.Arp(ArpOperation.Request, Other, Frames.PeerIp, MacAddress.Zero, Ipv4Address.Parse("192.0.2.9")));
-        Assert.That(h.Stack.Interface.ProbeConflict, Is.Null);
+        Assert.That(h.Stack.Ipv4.ProbeConflict, Is.Null);
     }
 
     [Test]

@@ -96,7 +96,7 @@ public class IcmpUdpTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(buffer[..4], Is.EqualTo("to-b"u8.ToArray()));
-            Assert.That((from, port), Is.EqualTo((Frames.PeerIp, (ushort)1234)));
+            Assert.That((from, port), Is.EqualTo(((IpAddress)Frames.PeerIp, (ushort)1234)));
             Assert.That(a.Receive(buffer, out _, out var p2), Is.EqualTo(3));
             Assert.That(p2, Is.EqualTo(1235));
             Assert.That(a.Receive(buffer, out _, out _), Is.EqualTo(-1));

@@ -54,7 +54,7 @@ public class ReassemblyTests
             var reply = ReplyData(h);
             Assert.That(reply.AsSpan(8).SequenceEqual(message.AsSpan(8)), Is.True, $"order {string.Join(",", order)}");
             Assert.That(reply[0], Is.EqualTo((byte)IcmpType.EchoReply));
-            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.Zero);
+            Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.Zero);
         }
     }
 
@@ -89,7 +89,7 @@ public class ReassemblyTests
             Assert.That(h.Stack.Statistics.EchoRepliesSent, Is.Zero, "what remains never completes");
         }
         h.Advance(TimeSpan.FromSeconds(31));
-        Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.Zero);
+        Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.Zero);
     }
 
     [Test]
@@ -114,7 +114,7 @@ public class ReassemblyTests
             Assert.That(icmp.IsChecksumValid, Is.True);
             Assert.That(icmp.TryGetQuote(out var q), Is.EqualTo(WireError.None));
             Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyTimeout), Is.EqualTo(1));
-            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.Zero);
+            Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.Zero);
         }
     }
 
@@ -129,7 +129,7 @@ public class ReassemblyTests
         using (Assert.EnterMultipleScope())
         {
             Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyTooLarge), Is.EqualTo(1));
-            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.Zero);
+            Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.Zero);
             Assert.That(h.Drain(), Is.Empty);
         }
     }
@@ -155,8 +155,8 @@ public class ReassemblyTests
             h.Inject(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Udp, new byte[1480], (ushort)i, true, 0));
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(h.Stack.Interface.Reassembler.DatagramsInProgress, Is.LessThanOrEqualTo(8));
-            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(256 * 1024));
+            Assert.That(h.Stack.Ipv4.Reassembler.DatagramsInProgress, Is.LessThanOrEqualTo(8));
+            Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.LessThanOrEqualTo(256 * 1024));
             Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyEvicted), Is.GreaterThanOrEqualTo(5000 - 8), "the oldest evicted for each new one");
         }
     }
@@ -176,7 +176,7 @@ public class ReassemblyTests
             for (int offset = 0; offset < trainBytes; offset += 1480)
                 h.Inject(Frames.Ipv4(attacker, Frames.StackIp, IpProtocol.Udp, new byte[1480], id, more: true, offset: offset));
         h.Drain();
-        var r = h.Stack.Interface.Reassembler;
+        var r = h.Stack.Ipv4.Reassembler;
         Assert.That(r.DatagramsInProgress == slots || r.BytesHeld + trainBytes > bytes, Is.True, $"the flood holds every slot or the byte budget (no room for one more train) ({r.DatagramsInProgress} datagrams, {r.BytesHeld} bytes)");
         // An honest 4,000-byte ping in three fragments, still within the flood's 30 s.
         h.Advance(TimeSpan.FromSeconds(1));
@@ -188,7 +188,7 @@ public class ReassemblyTests
             Assert.That(reply, Has.Length.EqualTo(message.Length), "the honest datagram was reassembled and answered");
             Assert.That(reply.AsSpan(8).SequenceEqual(message.AsSpan(8)), Is.True);
             Assert.That(h.Stack.Statistics.Drops(DropReason.ReassemblyEvicted), Is.GreaterThan(0), "the oldest trains evicted, counted");
-            Assert.That(h.Stack.Interface.Reassembler.BytesHeld, Is.LessThanOrEqualTo(bytes));
+            Assert.That(h.Stack.Ipv4.Reassembler.BytesHeld, Is.LessThanOrEqualTo(bytes));
         }
     }
 }

@@ -40,7 +40,7 @@ public class ScalingTests
         using var net = Pair();
         var (clients, servers) = Open(net, 7000, Count, 1000, Small);
         var opened = watch.Elapsed;
-        Assert.That(net.A.Interface.Tcp.Count, Is.EqualTo(Count));
+        Assert.That(net.A.Tcp.Count, Is.EqualTo(Count));
         // Servers are accepted in handshake order: map each one to its client by the client's port.
         var byPort = clients.Select((c, i) => (c.LocalPort, i)).ToDictionary(p => p.LocalPort, p => p.i);
         var serverIndex = servers.Select(s => byPort[s.RemotePort]).ToArray();
@@ -53,7 +53,7 @@ public class ScalingTests
         var answered = new int[Count];
         bool exact = true;
         long segmentsBefore = net.A.Statistics.Tcp.Received + net.B.Statistics.Tcp.Received;
-        long visitsBefore = net.A.Interface.Tcp.TimerVisits + net.B.Interface.Tcp.TimerVisits;
+        long visitsBefore = net.A.Tcp.TimerVisits + net.B.Tcp.TimerVisits;
         var dataStart = watch.Elapsed;
         int done = 0;
         net.RunUntil(() => done == Count, TimeSpan.FromSeconds(120), each: () =>
@@ -98,7 +98,7 @@ public class ScalingTests
         });
         var dataTime = watch.Elapsed - dataStart;
         long segments = net.A.Statistics.Tcp.Received + net.B.Statistics.Tcp.Received - segmentsBefore;
-        long visits = net.A.Interface.Tcp.TimerVisits + net.B.Interface.Tcp.TimerVisits - visitsBefore;
+        long visits = net.A.Tcp.TimerVisits + net.B.Tcp.TimerVisits - visitsBefore;
         TestContext.Out.WriteLine($"{Count} connections opened in {opened.TotalSeconds:0.00} s; {2L * Count * Bytes >> 10} KiB moved (each way {Bytes} B per connection, byte-exact: {exact}) " +
             $"in {dataTime.TotalSeconds:0.00} s wall, {segments} segments, {dataTime.TotalNanoseconds / segments:0} ns per segment including the test's own loop over every connection; " +
             $"timer visits {visits} ({(double)visits / segments:0.000} per segment)");
@@ -123,7 +123,7 @@ public class ScalingTests
         GC.KeepAlive(servers);
         // Ring storage is rented as data comes (BufferPool): an idle connection that never carried data holds none, so
         // the whole measured figure is the connection's own (its two ring objects included, not their storage).
-        Assert.That(net.A.Interface.Tcp.Buffers.BytesRented + net.B.Interface.Tcp.Buffers.BytesRented, Is.Zero, "idle connections hold no ring storage");
+        Assert.That(net.A.Tcp.Buffers.BytesRented + net.B.Tcp.Buffers.BytesRented, Is.Zero, "idle connections hold no ring storage");
         double perConnection = (after - before) / (2.0 * Count);
         TestContext.Out.WriteLine($"{2 * Count} idle connections (both ends): {(after - before) / 1024.0:0} KiB; {perConnection:0} B per connection, holding no ring storage " +
             "(the test's own lists of them included)");
@@ -189,7 +189,7 @@ public class ScalingTests
         Assert.That(TcpIpSharp.Diagnostics.StackInvariants.Broken(net.A) ?? TcpIpSharp.Diagnostics.StackInvariants.Broken(net.B), Is.Null, "stack invariants after the run");
         double rate = Total / seconds;
         TestContext.Out.WriteLine($"{Total} connections (open, {Message}-byte request and response, close; {Concurrent} at a time) in {seconds:0.00} s wall = {rate:0} connections per second; " +
-            $"A has {net.A.Interface.Tcp.Count} left (TIME-WAIT), B {net.B.Interface.Tcp.Count}");
+            $"A has {net.A.Tcp.Count} left (TIME-WAIT), B {net.B.Tcp.Count}");
         // The rate is a figure for docs/benchmarks.md, not a pass condition: a wall-clock floor of 2,000 per second failed
         // once in ./test.sh on the shared machine (1,593 per second at load ~10, 9,335 in a quiet run). What the test
         // asserts is that every connection opened, answered in full and closed (RunUntil throws otherwise).

@@ -353,7 +353,7 @@ public class DnsResolverTests
             Assert.That(rig.DrainUdp().Count(d => d.DestinationPort == 53), Is.EqualTo(4));
             Assert.That((lookup.Error, lookup.Errno), Is.EqualTo((DnsError.TimedOut, -3)));
             Assert.That(resolver.PendingQueries, Is.Zero);
-            Assert.That(rig.Stack.Interface.Udp.Count, Is.Zero, "the lookup's port is closed");
+            Assert.That(rig.Stack.Udp.Count, Is.Zero, "the lookup's port is closed");
         }
     }
 

@@ -84,7 +84,7 @@ public class TcpCutSimulationTests
             Assert.That(atA.ToArray(), Is.EqualTo(ba.AsSpan(0, (int)atA.Length).ToArray()), "B->A prefix; " + Context());
             client.Abort();
             server?.Abort();
-            net.RunUntil(() => net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count == 0, TimeSpan.FromMinutes(5));
+            net.RunUntil(() => net.A.Tcp.Count + net.B.Tcp.Count == 0, TimeSpan.FromMinutes(5));
             return;
         }
 
@@ -101,10 +101,10 @@ public class TcpCutSimulationTests
             Assert.That(ended, Is.LessThan(cutFor), "within the cut; " + Context());
             Assert.That(atB.ToArray(), Is.EqualTo(ab.AsSpan(0, (int)atB.Length).ToArray()), "A->B: an exact prefix, in order, once; " + Context());
             Assert.That(atA.ToArray(), Is.EqualTo(ba.AsSpan(0, (int)atA.Length).ToArray()), "B->A: an exact prefix, in order, once; " + Context());
-            Assert.That(net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count, Is.Zero, "every connection's state freed; " + Context());
+            Assert.That(net.A.Tcp.Count + net.B.Tcp.Count, Is.Zero, "every connection's state freed; " + Context());
         }
         // After the cut nothing is left to revive: no connection reappears.
         net.RunUntil(() => net.Clock.Now - cutStart.Value > cutFor + TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
-        Assert.That(net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count, Is.Zero);
+        Assert.That(net.A.Tcp.Count + net.B.Tcp.Count, Is.Zero);
     }
 }

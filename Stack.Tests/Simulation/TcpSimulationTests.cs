@@ -54,7 +54,7 @@ public class TcpSimulationTests
         Assert.That(SHA256.HashData(atA), Is.EqualTo(SHA256.HashData(ba)), $"B->A, faults {faults}");
         client.Close();
         server.Close();
-        try { net.RunUntil(() => net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count == 0, TimeSpan.FromMinutes(10)); }
+        try { net.RunUntil(() => net.A.Tcp.Count + net.B.Tcp.Count == 0, TimeSpan.FromMinutes(10)); }
         catch (TimeoutException e)
         {
             throw new InvalidOperationException($"connections not freed after close: A [{string.Join("; ", net.A.TcpSnapshot())}] B [{string.Join("; ", net.B.TcpSnapshot())}]", e);
@@ -80,7 +80,7 @@ public class TcpSimulationTests
             Assert.That(client.Error, Is.EqualTo(NetError.TimedOut));
             Assert.That(server.Error, Is.EqualTo(NetError.TimedOut));
             Assert.That(took, Is.InRange(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(7)), "ended by the 5 s user timeout");
-            Assert.That(net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count, Is.Zero, "state freed");
+            Assert.That(net.A.Tcp.Count + net.B.Tcp.Count, Is.Zero, "state freed");
         }
     }
 }

@@ -54,7 +54,7 @@ public class UdpEchoSimulationTests
                 if (id >= 0 && sentPayloads.TryGetValue(id, out var expected) && rx.AsSpan(0, n).SequenceEqual(expected)) received++;
                 else corruptAccepted++;
             }
-            maxReassembly = Math.Max(maxReassembly, Math.Max(client.Interface.Reassembler.BytesHeld, server.Interface.Reassembler.BytesHeld));
+            maxReassembly = Math.Max(maxReassembly, Math.Max(client.Ipv4.Reassembler.BytesHeld, server.Ipv4.Reassembler.BytesHeld));
             maxArpQueue = Math.Max(maxArpQueue, Math.Max(client.Interface.Arp.QueuedFrames, server.Interface.Arp.QueuedFrames));
         }
         TestContext.Out.WriteLine($"seed {seed}: {received} echoes back intact of 10000; client stats:\n{client.Statistics}");

@@ -17,8 +17,8 @@ public class FastPathTests
     private static (List<string> Frames, long FastAcks, long FastData, byte[] AtB, byte[] AtA) Run(int seed, bool fastPath, FaultOptions? faults, int abBytes = 300_000, int baBytes = 200_000)
     {
         using var net = new TwoStacks(faults, seed);
-        net.A.Interface.Tcp.FastPath = fastPath;
-        net.B.Interface.Tcp.FastPath = fastPath;
+        net.A.Tcp.FastPath = fastPath;
+        net.B.Tcp.FastPath = fastPath;
         var frames = new List<string>();
         net.A.FrameObserver = (frame, outgoing, now) => { if (outgoing) frames.Add($"A {now.Ticks} {Convert.ToHexString(SHA256.HashData(frame))}"); };
         net.B.FrameObserver = (frame, outgoing, now) => { if (outgoing) frames.Add($"B {now.Ticks} {Convert.ToHexString(SHA256.HashData(frame))}"); };

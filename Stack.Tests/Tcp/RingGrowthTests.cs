@@ -129,8 +129,8 @@ public class RingGrowthTests
     {
         using var net = new TwoStacks();
         var (client, server) = net.Connect();
-        var poolA = net.A.Interface.Tcp.Buffers;
-        var poolB = net.B.Interface.Tcp.Buffers;
+        var poolA = net.A.Tcp.Buffers;
+        var poolB = net.B.Tcp.Buffers;
         Assert.That(poolA.BytesRented + poolB.BytesRented, Is.Zero, "nothing rented before data");
         int capacity = new TcpConnectionOptions().ReceiveBufferSize;
 

@@ -30,7 +30,7 @@ public class RingPoolTests
         server.Send(request);   // so that the client's receive ring is used too
         net.RunUntil(() => client.Available == request.Length, TimeSpan.FromSeconds(5));
         Assert.That(client.Receive(got), Is.EqualTo(request.Length));
-        var pool = net.A.Interface.Tcp.Buffers;
+        var pool = net.A.Tcp.Buffers;
         Assert.That(pool.BytesHeld, Is.Zero);
         Assert.That(pool.BytesRented, Is.EqualTo(2 * 4096), "3,000 bytes each way: each ring took the smallest class");
 
@@ -63,7 +63,7 @@ public class RingPoolTests
         using var net = new TwoStacks(options: new NetworkStackOptions { Tcp = Small });
         var listener = net.B.ListenTcp(7101, 8, Small);
         var (client, server) = Exchange(net, listener, new byte[100]);
-        var pool = net.B.Interface.Tcp.Buffers;
+        var pool = net.B.Tcp.Buffers;
         client.Abort();   // the server's connection is reset under the user
         net.RunUntil(() => server.State == TcpState.Closed, TimeSpan.FromSeconds(5));
         Assert.That(pool.BytesHeld, Is.Zero, "not released before the user closes");
@@ -79,10 +79,10 @@ public class RingPoolTests
         var (client, server) = Exchange(net, listener, new byte[10]);
         server.Send(new byte[10]);
         net.RunUntil(() => client.Available == 10, TimeSpan.FromSeconds(5));
-        Assert.That(net.A.Interface.Tcp.Buffers.BytesRented, Is.EqualTo(2 * 4096));
+        Assert.That(net.A.Tcp.Buffers.BytesRented, Is.EqualTo(2 * 4096));
         client.Abort();
-        Assert.That(net.A.Interface.Tcp.Buffers.BytesHeld, Is.EqualTo(4096), "one of the two rings kept, the other left to the collector");
-        Assert.That(net.A.Interface.Tcp.Buffers.BytesRented, Is.Zero);
+        Assert.That(net.A.Tcp.Buffers.BytesHeld, Is.EqualTo(4096), "one of the two rings kept, the other left to the collector");
+        Assert.That(net.A.Tcp.Buffers.BytesRented, Is.Zero);
         server.Abort();
     }
 }

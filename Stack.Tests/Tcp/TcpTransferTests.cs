@@ -68,7 +68,7 @@ public class TcpTransferTests
         net.RunUntil(() => client.State is TcpState.TimeWait or TcpState.Closed && server.State is TcpState.Closed or TcpState.TimeWait, TimeSpan.FromSeconds(5));
         net.Clock.Advance(TimeSpan.FromSeconds(61));
         net.A.Poll(net.Clock.Now); net.B.Poll(net.Clock.Now);
-        Assert.That(net.A.Interface.Tcp.Count + net.B.Interface.Tcp.Count, Is.Zero, "every connection freed after TIME-WAIT");
+        Assert.That(net.A.Tcp.Count + net.B.Tcp.Count, Is.Zero, "every connection freed after TIME-WAIT");
     }
 
     private static IEnumerable<int> Seeds() => Enumerable.Range(1, 20);

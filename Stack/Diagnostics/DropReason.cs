@@ -79,4 +79,36 @@ public enum DropReason
     LinkFrameTooLarge,
     /// <summary>A datagram in reassembly evicted, oldest first, to make room for a new one (every slot or the byte budget taken).</summary>
     ReassemblyEvicted,
+    /// <summary>An IPv6 header, extension-header chain or option that does not parse, or a chain an option's action bits tell us to discard.</summary>
+    Ipv6Malformed,
+    /// <summary>An IPv6 destination that is not one of our addresses or joined groups (or a packet to a tentative address).</summary>
+    Ipv6NotForUs,
+    /// <summary>An IPv6 source that no host may use (multicast, or one of our addresses from another MAC).</summary>
+    Ipv6BadSource,
+    /// <summary>An IPv6 next header the stack does not serve (parameter problem sent).</summary>
+    Ipv6UnknownProtocol,
+    /// <summary>An IPv6 packet to send with no route: off-link and no default router, or no source address yet.</summary>
+    Ipv6NoRoute,
+    /// <summary>An IPv6 packet to send larger than 65,535 bytes of payload.</summary>
+    Ipv6TooLarge,
+    /// <summary>An ICMPv6 message too short for its type, or with a bad quote.</summary>
+    Icmpv6Malformed,
+    /// <summary>An ICMPv6 checksum that does not verify.</summary>
+    Icmpv6BadChecksum,
+    /// <summary>An ICMPv6 type the stack does not act on.</summary>
+    Icmpv6UnhandledType,
+    /// <summary>A Neighbour Discovery message failing RFC 4861's validity checks (hop limit 255, code 0, options, source).</summary>
+    NdInvalid,
+    /// <summary>A frame waiting for Neighbour Discovery dropped: the entry's or the table's queue was full.</summary>
+    NdQueueFull,
+    /// <summary>Neighbour Discovery gave up on an address (no advertisement after the solicitations): its queued frames dropped.</summary>
+    NdResolutionFailed,
+    /// <summary>No room in the neighbour table for an IPv6 neighbour (every entry still resolving).</summary>
+    NdCacheFull,
+    /// <summary>A router advertisement's prefix, router or address beyond the table's documented bound.</summary>
+    NdTableFull,
+    /// <summary>A redirect that fails RFC 4861 8.1's checks (not from our first-hop router, bad target).</summary>
+    NdRedirectRejected,
+    /// <summary>An MLD message that does not parse or fails RFC 3810's checks (hop limit 1, link-local source).</summary>
+    MldInvalid,
 }

@@ -22,11 +22,13 @@ public sealed class StackStatistics : IDisposable
     internal long FragmentsReceivedCount, DatagramsReassembledCount, FragmentsSentCount, EchoRepliesSentCount, IcmpErrorsSentCount;
     internal long IcmpErrorsReceivedCount, EchoRequestsSentCount, EchoRepliesReceivedCount;
     internal long TcpSegmentsOffloadedCount, TcpLargeSegmentsReceivedCount;
+    internal long NeighbourSolicitationsSentCount, NeighbourAdvertisementsSentCount, RouterSolicitationsSentCount, RouterAdvertisementsReceivedCount;
+    internal long DadConflictCount, Ipv6FragmentsReceivedCount, Ipv6ReassembledCount, Ipv6FragmentsSentCount, PacketTooBigReceivedCount, MldReportsSentCount;
 
     /// <summary>Creates the counters and registers them with a meter named <see cref="MeterName"/>.</summary>
     public StackStatistics()
     {
-        foreach (var (name, counters) in new[] { ("link", Link), ("eth", Ethernet), ("arp", Arp), ("ipv4", Ipv4), ("icmp", Icmp), ("udp", Udp), ("tcp", Tcp) })
+        foreach (var (name, counters) in new[] { ("link", Link), ("eth", Ethernet), ("arp", Arp), ("ipv4", Ipv4), ("icmp", Icmp), ("udp", Udp), ("tcp", Tcp), ("ipv6", Ipv6), ("icmpv6", Icmpv6), ("nd", Nd) })
         {
             _all.Add(($"{name}.received", () => counters.Received));
             _all.Add(($"{name}.sent", () => counters.Sent));
@@ -47,6 +49,16 @@ public sealed class StackStatistics : IDisposable
         _all.Add(("icmp.echo_replies_received", () => Volatile.Read(ref EchoRepliesReceivedCount)));
         _all.Add(("icmp.errors_sent", () => Volatile.Read(ref IcmpErrorsSentCount)));
         _all.Add(("icmp.errors_received", () => Volatile.Read(ref IcmpErrorsReceivedCount)));
+        _all.Add(("nd.solicitations_sent", () => Volatile.Read(ref NeighbourSolicitationsSentCount)));
+        _all.Add(("nd.advertisements_sent", () => Volatile.Read(ref NeighbourAdvertisementsSentCount)));
+        _all.Add(("nd.router_solicitations_sent", () => Volatile.Read(ref RouterSolicitationsSentCount)));
+        _all.Add(("nd.router_advertisements_received", () => Volatile.Read(ref RouterAdvertisementsReceivedCount)));
+        _all.Add(("nd.dad_conflicts", () => Volatile.Read(ref DadConflictCount)));
+        _all.Add(("ipv6.fragments_received", () => Volatile.Read(ref Ipv6FragmentsReceivedCount)));
+        _all.Add(("ipv6.reassembled", () => Volatile.Read(ref Ipv6ReassembledCount)));
+        _all.Add(("ipv6.fragments_sent", () => Volatile.Read(ref Ipv6FragmentsSentCount)));
+        _all.Add(("icmpv6.packet_too_big_received", () => Volatile.Read(ref PacketTooBigReceivedCount)));
+        _all.Add(("mld.reports_sent", () => Volatile.Read(ref MldReportsSentCount)));
         _all.Add(("tcp.large_segments_sent", () => Volatile.Read(ref TcpSegmentsOffloadedCount)));
         _all.Add(("tcp.large_segments_received", () => Volatile.Read(ref TcpLargeSegmentsReceivedCount)));
         foreach (var counter in TcpDetail.All()) _all.Add(counter);
@@ -71,6 +83,12 @@ public sealed class StackStatistics : IDisposable
     public ProtocolCounters Udp { get; } = new();
     /// <summary>TCP segments.</summary>
     public ProtocolCounters Tcp { get; } = new();
+    /// <summary>IPv6 packets.</summary>
+    public ProtocolCounters Ipv6 { get; } = new();
+    /// <summary>ICMPv6 messages (Neighbour Discovery and MLD included).</summary>
+    public ProtocolCounters Icmpv6 { get; } = new();
+    /// <summary>Neighbour Discovery: the IPv6 neighbour table's queue, resolution and table bounds.</summary>
+    public ProtocolCounters Nd { get; } = new();
     /// <summary>TCP's own counters: opens, resets, retransmissions by kind, out-of-order segments, probes.</summary>
     public TcpCounters TcpDetail { get; } = new();
 

@@ -27,13 +27,13 @@ public sealed class EchoClient
 
     /// <summary>Sends an echo request with <paramref name="payloadLength"/> bytes of data (8 at least, up to 65,507).</summary>
     public NetError Send(Wire.Ipv4Address destination, ushort sequence, int payloadLength, TimeSpan now)
-        => _stack.Interface.SendEchoRequest(destination, Identifier, sequence, payloadLength, now);
+        => _stack.Ipv4.SendEchoRequest(destination, Identifier, sequence, payloadLength, now);
 
     /// <summary>Takes the oldest reply.</summary>
     public bool TryReceive(out EchoReply reply) => _replies.TryDequeue(out reply);
 
     /// <summary>Closes the client.</summary>
-    public void Close() => _stack.Interface.CloseEchoClient(this);
+    public void Close() => _stack.Ipv4.CloseEchoClient(this);
 
     internal void Deliver(Wire.Ipv4Address from, byte ttl, ushort sequence, ReadOnlySpan<byte> data, TimeSpan now)
     {

@@ -76,11 +76,11 @@ public sealed partial class Socket
             {
                 var c = _connection ?? throw new OSError(Errno.ENOTCONN);
                 if (c.State is TcpState.SynSent or TcpState.SynReceived) return -1;
-                from = new SockAddr(c.RemoteAddress, c.RemotePort);
+                from = new SockAddr(c.RemoteAddress.AsIpv4, c.RemotePort);
                 int n = c.Receive(buffer, peek);
                 if (n > 0)
                 {
-                    if (!peek && _owner.Stack.Interface.Tcp.HasPendingOutput) _runner.Kick();   // a window update is due
+                    if (!peek && _owner.Stack.Tcp.HasPendingOutput) _runner.Kick();   // a window update is due
                     return n;
                 }
                 if (n == 0) return 0;
@@ -102,7 +102,7 @@ public sealed partial class Socket
                 int n = _udp.Receive(buffer, out var address, out ushort port, peek);
                 if (n >= 0)
                 {
-                    from = new SockAddr(address, port);
+                    from = new SockAddr(address.AsIpv4, port);
                     return n;
                 }
                 var error = _udp.TakeError();
@@ -111,9 +111,9 @@ public sealed partial class Socket
             }
             default:
             {
-                int n = _raw!.TryDequeue(buffer, out uint address, out _, peek);
+                int n = _raw!.TryDequeue(buffer, out UInt128 address, out _, peek);
                 if (n < 0) return -1;
-                from = new SockAddr(new Ipv4Address(address), 0);
+                from = new SockAddr(IpAddress.FromValue(address).AsIpv4, 0);
                 return n;
             }
         }
@@ -123,7 +123,7 @@ public sealed partial class Socket
     {
         if (_closed || _raw is null) return;
         if (_rawPeer is SockAddr peer && !peer.Address.IsAny && peer.Address != source) return;
-        if (_raw.TryEnqueue(source.Value, 0, packet)) OnReady();
+        if (_raw.TryEnqueue(new IpAddress(source).Value, 0, packet)) OnReady();
     }
 
     // ------------------------------------------------------------------ send
@@ -195,7 +195,7 @@ public sealed partial class Socket
             case SOCK_DGRAM:
             {
                 if (_udp?.Peer is not { } peer) throw new OSError(Errno.ENOTCONN);
-                SendDatagram(data, new SockAddr(peer.Address, peer.Port));
+                SendDatagram(data, new SockAddr(peer.Address.AsIpv4, peer.Port));
                 return data.Length;
             }
             default:
@@ -230,9 +230,9 @@ public sealed partial class Socket
         else
         {
             if (data.Length > UdpEndpointLimit) throw new OSError(Errno.EMSGSIZE);
-            var iface = _owner.Stack.Interface;
-            data.CopyTo(iface.DatagramPayload);
-            error = iface.SendDatagram(to.Address, IpProtocol.Icmp, data.Length, _runner.Now);
+            var ipv4 = _owner.Stack.Ipv4;
+            data.CopyTo(ipv4.DatagramPayload);
+            error = ipv4.SendDatagram(to.Address, IpProtocol.Icmp, data.Length, _runner.Now);
         }
         if (error != NetError.None) throw new OSError(Errno.FromNetError(error));
         _runner.Kick();

@@ -176,7 +176,7 @@ public sealed partial class Socket : IDisposable
                 case SOCK_STREAM:
                     ushort port = (ushort)address.Port;
                     if (port == 0) port = PickTcpPort();
-                    else if (_owner.BoundTcpPorts.Contains(port) || _owner.Stack.Interface.Tcp.IsLocalPortInUse(port, _reuseAddress))
+                    else if (_owner.BoundTcpPorts.Contains(port) || _owner.Stack.Tcp.IsLocalPortInUse(port, _reuseAddress))
                         throw new OSError(Errno.EADDRINUSE);
                     _owner.BoundTcpPorts.Add(port);
                     _boundPort = port;
@@ -201,7 +201,7 @@ public sealed partial class Socket : IDisposable
         for (int i = 0; i < count; i++)
         {
             var port = (ushort)(o.EphemeralPortFirst + (start + i) % count);
-            if (!_owner.BoundTcpPorts.Contains(port) && !_owner.Stack.Interface.Tcp.IsLocalPortInUse(port, false)) return port;
+            if (!_owner.BoundTcpPorts.Contains(port) && !_owner.Stack.Tcp.IsLocalPortInUse(port, false)) return port;
         }
         throw new OSError(Errno.EADDRINUSE, "no free port");
     }
@@ -235,7 +235,7 @@ public sealed partial class Socket : IDisposable
                 _owner.BoundTcpPorts.Add(_boundPort);
                 _bound = true;
             }
-            if (_owner.Stack.Interface.Tcp.IsListening(_boundPort)) throw new OSError(Errno.EADDRINUSE);
+            if (_owner.Stack.Tcp.IsListening(_boundPort)) throw new OSError(Errno.EADDRINUSE);
             _listener = _owner.Stack.ListenTcp(_boundPort, Math.Max(1, backlog), ConnectionOptions());
             _listener.Ready = _onListenerReady;
         }
@@ -265,7 +265,7 @@ public sealed partial class Socket : IDisposable
         {
             var socket = new Socket(_owner, Family, SOCK_STREAM, Proto, c);
             socket._noDelay = c.NoDelay = _noDelay;
-            accepted = (socket, new SockAddr(c.RemoteAddress, c.RemotePort));
+            accepted = (socket, new SockAddr(c.RemoteAddress.AsIpv4, c.RemotePort));
             return true;
         }
         accepted = default;
@@ -388,8 +388,8 @@ public sealed partial class Socket : IDisposable
         {
             lock (_gate)
             {
-                if (_connection is not null) return new SockAddr(_connection.LocalAddress.IsAny ? _owner.Stack.Address : _connection.LocalAddress, _connection.LocalPort);
-                if (_udp is not null) return new SockAddr(_udp.LocalAddress, _udp.LocalPort);
+                if (_connection is not null) return new SockAddr(_connection.LocalAddress.IsAny ? _owner.Stack.Address : _connection.LocalAddress.AsIpv4, _connection.LocalPort);
+                if (_udp is not null) return new SockAddr(_udp.LocalAddress.AsIpv4, _udp.LocalPort);
                 return new SockAddr(_boundAddress, _boundPort);
             }
         }

@@ -234,13 +234,13 @@ public sealed class SocketStack : IDisposable
     private void OpenRaw(Socket socket)
     {
         _raw.Add(socket);
-        Stack.Interface.RawIcmpReceived = _onRawIcmp;
+        Stack.Ipv4.RawIcmpReceived = _onRawIcmp;
     }
 
     internal void CloseRaw(Socket socket)
     {
         _raw.Remove(socket);
-        if (_raw.Count == 0) Stack.Interface.RawIcmpReceived = null;
+        if (_raw.Count == 0) Stack.Ipv4.RawIcmpReceived = null;
     }
 
     private void OnRawIcmp(ReadOnlySpan<byte> packet, Ipv4Address source)

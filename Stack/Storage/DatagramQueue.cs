@@ -4,11 +4,11 @@ namespace TcpIpSharp.Storage;
 
 /// <summary>
 /// A bounded FIFO of datagrams with their sender, stored back to back in one preallocated ring of bytes.
-/// Each record is [length u16][address u32][port u16][payload]; a record never wraps (the tail skips to the start instead).
+/// Each record is [length u16][port u16][address u128][payload] (the address of either family, IPv4 mapped); a record never wraps (the tail skips to the start instead).
 /// </summary>
 internal sealed class DatagramQueue
 {
-    private const int RecordHeader = 8;
+    private const int RecordHeader = 20;
     private readonly byte[] _ring;
     private readonly int _maxCount;
     private int _head;      // offset of the oldest record
@@ -27,7 +27,7 @@ internal sealed class DatagramQueue
     public int CapacityBytes => _ring.Length;
 
     /// <summary>Appends a datagram; false (and nothing stored) when it would exceed the bounds.</summary>
-    public bool TryEnqueue(uint address, ushort port, ReadOnlySpan<byte> payload)
+    public bool TryEnqueue(UInt128 address, ushort port, ReadOnlySpan<byte> payload)
     {
         int need = RecordHeader + payload.Length;
         if (_count == _maxCount || need > _ring.Length || payload.Length > ushort.MaxValue) return false;
@@ -53,8 +53,8 @@ internal sealed class DatagramQueue
         }
         var record = _ring.AsSpan(at, need);
         BinaryPrimitives.WriteUInt16LittleEndian(record, (ushort)payload.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(record[2..], address);
-        BinaryPrimitives.WriteUInt16LittleEndian(record[6..], port);
+        BinaryPrimitives.WriteUInt16LittleEndian(record[2..], port);
+        BinaryPrimitives.WriteUInt128LittleEndian(record[4..], address);
         payload.CopyTo(record[RecordHeader..]);
         _tail = at + need;
         _count++;
@@ -65,15 +65,15 @@ internal sealed class DatagramQueue
     public int PeekLength() => _count == 0 ? -1 : BinaryPrimitives.ReadUInt16LittleEndian(_ring.AsSpan(_head));
 
     /// <summary>Copies the oldest datagram into <paramref name="destination"/> (truncating, as recvfrom does) and returns the bytes copied; -1 when empty.</summary>
-    public int TryDequeue(Span<byte> destination, out uint address, out ushort port, bool peek = false)
+    public int TryDequeue(Span<byte> destination, out UInt128 address, out ushort port, bool peek = false)
     {
-        address = 0;
+        address = UInt128.Zero;
         port = 0;
         if (_count == 0) return -1;
         var header = _ring.AsSpan(_head, RecordHeader);
         int length = BinaryPrimitives.ReadUInt16LittleEndian(header);
-        address = BinaryPrimitives.ReadUInt32LittleEndian(header[2..]);
-        port = BinaryPrimitives.ReadUInt16LittleEndian(header[6..]);
+        port = BinaryPrimitives.ReadUInt16LittleEndian(header[2..]);
+        address = BinaryPrimitives.ReadUInt128LittleEndian(header[4..]);
         int copied = Math.Min(length, destination.Length);
         _ring.AsSpan(_head + RecordHeader, copied).CopyTo(destination);
         if (peek) return copied;

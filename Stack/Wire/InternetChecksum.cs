@@ -107,8 +107,28 @@ public static class InternetChecksum
         return Fold32(acc);
     }
 
+    /// <summary>
+    /// The sum of the pseudo-header of either family: IPv4's (above), or IPv6's (RFC 8200 8.1: both addresses, the
+    /// upper-layer length as 32 bits, three zero bytes and the next header).
+    /// </summary>
+    public static uint PseudoHeaderSum(IpAddress source, IpAddress destination, IpProtocol protocol, int transportLength)
+    {
+        if (source.IsIpv4) return PseudoHeaderSum(source.AsIpv4, destination.AsIpv4, protocol, transportLength);
+        ulong acc = Sum16(source.Value) + Sum16(destination.Value) + (uint)(byte)protocol + (uint)transportLength;
+        return Fold32(acc);
+    }
+
+    // The 16-bit words of a 128-bit address added up (at most 8 × 0xFFFF: no carry lost).
+    private static ulong Sum16(UInt128 value)
+    {
+        ulong hi = (ulong)(value >> 64), lo = (ulong)value;
+        ulong acc = 0;
+        for (int shift = 0; shift < 64; shift += 16) acc += (hi >> shift & 0xFFFF) + (lo >> shift & 0xFFFF);
+        return acc;
+    }
+
     /// <summary>The checksum of a UDP or TCP segment with its pseudo-header; zero means the segment is intact when the field is included.</summary>
-    public static ushort ComputeTransport(Ipv4Address source, Ipv4Address destination, IpProtocol protocol, ReadOnlySpan<byte> segment)
+    public static ushort ComputeTransport(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> segment)
         => Finish(Add(PseudoHeaderSum(source, destination, protocol, segment.Length), segment));
 
     /// <summary>A plain scalar reference sum (one 16-bit word at a time), for tests and benchmarks only.</summary>

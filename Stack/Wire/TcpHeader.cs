@@ -60,7 +60,7 @@ public readonly record struct TcpHeader(ushort SourcePort, ushort DestinationPor
     }
 
     /// <summary>Computes and stores the checksum of a whole segment (header and data) whose checksum field is zero (RFC 9293 3.1).</summary>
-    public static void FillChecksum(Span<byte> segment, Ipv4Address source, Ipv4Address destination)
+    public static void FillChecksum(Span<byte> segment, IpAddress source, IpAddress destination)
         => BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..],
             InternetChecksum.ComputeTransport(source, destination, IpProtocol.Tcp, segment));
 }

@@ -62,6 +62,6 @@ public readonly ref struct TcpSegment
     public int SequenceLength => _bytes.Length - HeaderLength + (_bytes[Field.Flags] >> 1 & 1) + (_bytes[Field.Flags] & 1);
 
     /// <summary>True when the checksum verifies with the pseudo-header (RFC 9293 3.1).</summary>
-    public bool IsChecksumValid(Ipv4Address source, Ipv4Address destination)
+    public bool IsChecksumValid(IpAddress source, IpAddress destination)
         => InternetChecksum.ComputeTransport(source, destination, IpProtocol.Tcp, _bytes) == 0;
 }

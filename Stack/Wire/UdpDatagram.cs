@@ -40,7 +40,7 @@ public readonly ref struct UdpDatagram
     /// <summary>The payload.</summary>
     public ReadOnlySpan<byte> Payload => _bytes[UdpHeader.Size..];
 
-    /// <summary>True when the checksum is absent (0) or verifies with the pseudo-header.</summary>
-    public bool IsChecksumValid(Ipv4Address source, Ipv4Address destination)
-        => Checksum == 0 || InternetChecksum.ComputeTransport(source, destination, IpProtocol.Udp, _bytes) == 0;
+    /// <summary>True when the checksum verifies with the pseudo-header, or is absent (0) over IPv4 (RFC 8200 8.1: over IPv6 it is mandatory).</summary>
+    public bool IsChecksumValid(IpAddress source, IpAddress destination)
+        => Checksum == 0 ? source.IsIpv4 : InternetChecksum.ComputeTransport(source, destination, IpProtocol.Udp, _bytes) == 0;
 }

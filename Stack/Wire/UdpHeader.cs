@@ -25,7 +25,7 @@ public readonly record struct UdpHeader(ushort SourcePort, ushort DestinationPor
     }
 
     /// <summary>Computes and stores the checksum of a whole datagram whose checksum field is zero; a computed 0 is sent as 0xFFFF (RFC 768).</summary>
-    public static void FillChecksum(Span<byte> datagram, Ipv4Address source, Ipv4Address destination)
+    public static void FillChecksum(Span<byte> datagram, IpAddress source, IpAddress destination)
     {
         ushort sum = InternetChecksum.ComputeTransport(source, destination, IpProtocol.Udp, datagram);
         BinaryPrimitives.WriteUInt16BigEndian(datagram[UdpDatagram.Field.Checksum..], sum == 0 ? (ushort)0xFFFF : sum);

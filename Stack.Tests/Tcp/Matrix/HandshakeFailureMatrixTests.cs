@@ -84,7 +84,7 @@ public class HandshakeFailureMatrixTests
         Assert.That(connection!.State, Is.EqualTo(TcpState.Closed));
         // An active open reports ETIMEDOUT; a passive half-open connection just goes (nobody holds it yet).
         if (!passive) Assert.That(connection.Error, Is.EqualTo(NetError.TimedOut));
-        Assert.That(peer.Stack.Interface.Tcp.Count, Is.Zero, "the connection's state is freed");
+        Assert.That(peer.Stack.Tcp.Count, Is.Zero, "the connection's state is freed");
         Assert.That(peer.SentOther, Is.Empty);
     }
 
@@ -175,7 +175,7 @@ public class HandshakeFailureMatrixTests
         {
             Assert.That(connection.State, Is.EqualTo(TcpState.Closed), "a hard error aborts the connect (RFC 1122 4.2.3.9)");
             Assert.That(connection.Error, Is.EqualTo(NetError.ConnectionRefused));
-            Assert.That(peer.Stack.Interface.Tcp.Count, Is.Zero);
+            Assert.That(peer.Stack.Tcp.Count, Is.Zero);
             peer.Run(TimeSpan.FromSeconds(2));
             Assert.That(peer.Take(), Is.Empty, "no reset or retransmission after the abort");
             return;

@@ -199,7 +199,7 @@ internal sealed class RawPeer : IDisposable
         return injected;
     }
 
-    public TcpConnection? Find(ushort localPort, ushort remotePort = PeerPort) => Stack.Interface.Tcp.Find(Frames.PeerIp, remotePort, localPort);
+    public TcpConnection? Find(ushort localPort, ushort remotePort = PeerPort) => Stack.Tcp.Find(Frames.PeerIp, remotePort, localPort);
 
     public void Dispose() => Stack.Dispose();
 }

@@ -110,7 +110,7 @@ public class ScenarioTests
         Assert.That(endedAfter.TotalSeconds, Is.EqualTo(5).Within(0.01), "the user timeout ends the connection 5 s after the window closed");
         Assert.That(c.Error, Is.EqualTo(NetError.TimedOut));
         Assert.That(peer.Take(), Is.Empty, "no reset");
-        Assert.That(peer.Stack.Interface.Tcp.Count, Is.Zero, "state freed");
+        Assert.That(peer.Stack.Tcp.Count, Is.Zero, "state freed");
     }
 
     // ------------------------------------------------------------------ ICMP errors reaching a UDP socket

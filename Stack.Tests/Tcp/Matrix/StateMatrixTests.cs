@@ -305,7 +305,7 @@ public class StateMatrixTests
             c.Abort();
             peer.PollNow();
             var rst = peer.TakeOne("abort's RST");
-            Expect(rst.Flags.HasFlag(TcpFlags.Rst) && peer.Stack.Interface.Tcp.Count == 0, $"a RST and no connection left, got {rst}");
+            Expect(rst.Flags.HasFlag(TcpFlags.Rst) && peer.Stack.Tcp.Count == 0, $"a RST and no connection left, got {rst}");
             return Checked(new Setup(peer, new Numbers(Irs + 1, iss + 1, iss, false), syn.SourcePort, c), target);
         }
 
@@ -512,7 +512,7 @@ public class StateMatrixTests
     {
         var found = peer.Find(setup.LocalPort, remotePort);
         if (found is not null) return found.State;
-        return setup.Numbers.PassiveOpen && setup.Connection is null && peer.Stack.Interface.Tcp.IsListening(setup.LocalPort)
+        return setup.Numbers.PassiveOpen && setup.Connection is null && peer.Stack.Tcp.IsListening(setup.LocalPort)
             ? TcpState.Listen : TcpState.Closed;
     }
 

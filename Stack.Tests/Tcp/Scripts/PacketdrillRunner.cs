@@ -493,7 +493,7 @@ internal sealed class PacketdrillRunner : IDisposable
     {
         if (flow is null) return null;
         if (flow.Connection is { } c) return c;
-        var found = _stack.Interface.Tcp.Find(Frames.PeerIp, flow.RemotePort, flow.LocalPort);
+        var found = _stack.Tcp.Find(Frames.PeerIp, flow.RemotePort, flow.LocalPort);
         if (found is not null) flow.Seen = found;
         return flow.Seen;
     }
@@ -656,7 +656,7 @@ internal sealed class PacketdrillRunner : IDisposable
             var field = type.GetField(name[6..] + "Count", BindingFlags.Instance | BindingFlags.NonPublic) ?? throw new ScriptFailure($"no TCP counter {name[6..]}");
             return (long)field.GetValue(counters)!;
         }
-        if (name == "connections") return _stack.Interface.Tcp.Count;
+        if (name == "connections") return _stack.Tcp.Count;
         if (name is "listener.pending" or "listener.halfopen")
         {
             var l = _listener ?? throw new ScriptFailure("no listener");

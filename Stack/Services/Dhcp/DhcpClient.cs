@@ -105,7 +105,7 @@ public sealed class DhcpClient : IStackService
             if (State == DhcpState.Stopped) return;
         }
         _endpoint.TakeError();
-        if (State == DhcpState.Checking && _stack!.Interface.ProbeConflict is { } owner)
+        if (State == DhcpState.Checking && _stack!.Ipv4.ProbeConflict is { } owner)
         {
             Decline(owner, now);
             return;
@@ -118,7 +118,7 @@ public sealed class DhcpClient : IStackService
     public void Stop(NetworkStack stack, TimeSpan now)
     {
         if (State == DhcpState.Stopped) return;
-        if (State == DhcpState.Checking) _stack!.Interface.EndProbe();
+        if (State == DhcpState.Checking) _stack!.Ipv4.EndProbe();
         if (Lease is { } lease)
         {
             if (_options.ReleaseOnStop)
@@ -195,7 +195,7 @@ public sealed class DhcpClient : IStackService
                 if (_probesSent < _options.ProbeCount) Probe(now);
                 else
                 {
-                    _stack!.Interface.EndProbe();
+                    _stack!.Ipv4.EndProbe();
                     var lease = _checking!;
                     _checking = null;
                     Bind(lease, now);
@@ -321,7 +321,7 @@ public sealed class DhcpClient : IStackService
 
     private void Probe(TimeSpan now)
     {
-        _stack!.Interface.ProbeAddress(_checking!.Address);
+        _stack!.Ipv4.ProbeAddress(_checking!.Address);
         _probesSent++;
         _deadline = now + _options.ProbeInterval;
     }
@@ -332,7 +332,7 @@ public sealed class DhcpClient : IStackService
         _ = owner;
         var lease = _checking!;
         _checking = null;
-        _stack!.Interface.EndProbe();
+        _stack!.Ipv4.EndProbe();
         Statistics.Conflicts++;
         SendMessage(DhcpMessageType.Decline, now, Ipv4Address.Broadcast, requestedAddress: lease.Address, serverIdentifier: lease.ServerIdentifier);
         Statistics.DeclinesSent++;
@@ -350,7 +350,7 @@ public sealed class DhcpClient : IStackService
         if (previous is null || previous.Address != lease.Address || previous.SubnetMask != lease.SubnetMask || previous.Router != lease.Router
             || stack.Address != lease.Address)
             stack.Configure(lease.Address, lease.PrefixLength, lease.Router);
-        if (lease.BroadcastAddress is { } broadcast) stack.Interface.SubnetBroadcast = broadcast;
+        if (lease.BroadcastAddress is { } broadcast) stack.Ipv4.SubnetBroadcast = broadcast;
         if (_options.ApplyMtu) stack.SetMtu(lease.Mtu ?? stack.Interface.MaximumMtu);
         if (_options.ApplyDnsServers && lease.DnsServers.Count > 0)
         {

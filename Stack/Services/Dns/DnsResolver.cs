@@ -175,7 +175,7 @@ public sealed class DnsResolver : IStackService
                 continue;
             }
             while (!q.Done && (n = q.Endpoint.Receive(_rx, out var from, out var fromPort)) >= 0)
-                Receive(q, _rx.AsSpan(0, Math.Min(n, _rx.Length)), from, fromPort, now);
+                Receive(q, _rx.AsSpan(0, Math.Min(n, _rx.Length)), from.AsIpv4, fromPort, now);
             if (q.Done || q.OverTcp) continue;
             // An ICMP port or host unreachable from the server is as good as a timeout, sooner.
             if (q.Endpoint.TakeError() != NetError.None || now >= q.Deadline)

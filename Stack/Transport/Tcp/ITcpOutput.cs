@@ -8,22 +8,22 @@ internal interface ITcpOutput
     /// <summary>Where the next segment (header and payload) is written.</summary>
     Span<byte> SegmentBuffer { get; }
 
-    /// <summary>The largest segment (header and payload) the path carries without fragmentation.</summary>
-    int MaxSegment { get; }
+    /// <summary>The largest segment (header and payload) the path to <paramref name="destination"/> carries without fragmentation.</summary>
+    int MaxSegment(IpAddress destination);
 
     /// <summary>
     /// The largest segment (header and payload) the output takes in one piece when it may cut it into segments itself
     /// (the link's segmentation offload); equal to <see cref="MaxSegment"/> when it may not.
     /// </summary>
-    int MaxOffloadSegment { get; }
+    int MaxOffloadSegment(IpAddress destination);
 
     /// <summary>
     /// Checksums and sends the segment of <paramref name="length"/> bytes in <see cref="SegmentBuffer"/>. A segment
     /// longer than <see cref="MaxSegment"/> (at most <see cref="MaxOffloadSegment"/>) is cut on the way out into segments
     /// of <paramref name="segmentSize"/> payload bytes each; 0 for a segment that goes out as it is.
     /// </summary>
-    NetError SendSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now, int segmentSize = 0);
+    NetError SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize = 0);
 
     /// <summary>Repeated timeouts toward <paramref name="destination"/>: the next hop's link address may be wrong; re-resolve it.</summary>
-    void SuspectNeighbour(Ipv4Address destination, TimeSpan now);
+    void SuspectNeighbour(IpAddress destination, TimeSpan now);
 }

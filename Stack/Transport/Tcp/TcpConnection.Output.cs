@@ -40,8 +40,8 @@ public sealed partial class TcpConnection
         int optionsLength = SegmentOptions(now).Length;
         int segmentSize = Math.Max(1, _mss - optionsLength);
         // A link with segmentation offload takes up to 64 KB at once and cuts it into segmentSize pieces on the wire.
-        int burst = _output.MaxOffloadSegment > _output.MaxSegment
-            ? Math.Max(segmentSize, (_output.MaxOffloadSegment - TcpHeader.MinimumSize - optionsLength) / segmentSize * segmentSize)
+        int burst = _output.MaxOffloadSegment(RemoteAddress) > _output.MaxSegment(RemoteAddress)
+            ? Math.Max(segmentSize, (_output.MaxOffloadSegment(RemoteAddress) - TcpHeader.MinimumSize - optionsLength) / segmentSize * segmentSize)
             : segmentSize;
         for (int budget = SegmentsPerFlush; budget > 0; budget--)
         {
@@ -273,7 +273,7 @@ public sealed partial class TcpConnection
 
     private void SendSyn(TimeSpan now, bool ack)
     {
-        var options = new TcpOptions { MaximumSegmentSize = (ushort)Math.Min(_output.MaxSegment - TcpHeader.MinimumSize, 65535) };
+        var options = new TcpOptions { MaximumSegmentSize = (ushort)Math.Min(_output.MaxSegment(RemoteAddress) - TcpHeader.MinimumSize, 65535) };
         bool offerAll = !ack;   // RFC 7323 / RFC 2018: a SYN-ACK carries only the options the SYN offered
         if (_options.WindowScaling && (offerAll || _rcvScale > 0 || _sndScale > 0)) options = options with { WindowScale = (byte)_receiveScaleWanted };
         if (_options.SelectiveAcknowledgments && (offerAll || _sack)) options = options with { SackPermitted = true };

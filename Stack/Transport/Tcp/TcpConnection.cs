@@ -63,8 +63,8 @@ public sealed partial class TcpConnection
     private readonly ICongestionControl _congestion;
     private int _sackCount;
 
-    internal TcpConnection(TcpTable table, ITcpOutput output, TcpConnectionOptions options, Ipv4Address localAddress, ushort localPort,
-        Ipv4Address remoteAddress, ushort remotePort, uint iss, uint tsOffset, TimeSpan now)
+    internal TcpConnection(TcpTable table, ITcpOutput output, TcpConnectionOptions options, IpAddress localAddress, ushort localPort,
+        IpAddress remoteAddress, ushort remotePort, uint iss, uint tsOffset, TimeSpan now)
     {
         _table = table;
         _output = output;
@@ -88,13 +88,15 @@ public sealed partial class TcpConnection
     /// <summary>The connection's state.</summary>
     public TcpState State { get; private set; }
     /// <summary>Our address.</summary>
-    public Ipv4Address LocalAddress { get; }
+    public IpAddress LocalAddress { get; }
     /// <summary>Our port.</summary>
     public ushort LocalPort { get; }
     /// <summary>The peer's address.</summary>
-    public Ipv4Address RemoteAddress { get; }
+    public IpAddress RemoteAddress { get; }
     /// <summary>The peer's port.</summary>
     public ushort RemotePort { get; }
+    // The IP header in front of every segment: 20 bytes for IPv4, 40 for IPv6 (RFC 8200; extension headers we never send).
+    private int IpHeaderSize => RemoteAddress.IsIpv4 ? Ipv4Header.MinimumSize : 40;
     /// <summary>Why the connection failed (reset, refused, timed out), or None.</summary>
     public NetError Error { get; private set; }
     /// <summary>Called on the stack thread when the connection becomes readable, writable, established or closed.</summary>
@@ -127,7 +129,7 @@ public sealed partial class TcpConnection
     internal bool Pending { get; set; }
     /// <summary>The deadline of this connection's live entry in the table's timer heap (MaxValue: none).</summary>
     internal TimeSpan TimerAt { get; set; } = TimeSpan.MaxValue;
-    internal TcpKey Key => new(RemoteAddress.Value, RemotePort, LocalPort);
+    internal TcpKey Key => new(RemoteAddress, RemotePort, LocalPort);
 
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
     public override string ToString() =>
@@ -202,15 +204,14 @@ public sealed partial class TcpConnection
 
     // ------------------------------------------------------------------ ICMP errors (RFC 1122 4.2.3.9, RFC 1191, RFC 5927)
 
-    internal void OnIcmpError(IcmpType type, byte code, ushort nextHopMtu, uint quotedSequence, TimeSpan now)
+    internal void OnIcmpError(NetError error, bool hard, int pathMtu, uint quotedSequence, TimeSpan now)
     {
         // RFC 5927 4.1: only an error quoting a sequence number we have sent and not had acknowledged is believed.
         if (!(Seq.Le(_sndUna, quotedSequence) && Seq.Lt(quotedSequence, Seq.Max(_sndMax, _sndUna + 1)))) { _table.Statistics.IcmpIgnoredCount++; return; }
-        if (type == IcmpType.DestinationUnreachable && code == 4)
+        if (pathMtu > 0)
         {
-            // RFC 1191: fragmentation needed; without a next-hop MTU, fall to the 576-byte plateau.
-            int mtu = nextHopMtu >= 68 ? nextHopMtu : 576;
-            int mss = Math.Max(mtu - Ipv4Header.MinimumSize - TcpHeader.MinimumSize, 88);
+            // RFC 1191 / RFC 8201: the path takes smaller packets.
+            int mss = Math.Max(pathMtu - IpHeaderSize - TcpHeader.MinimumSize, 88);
             if (mss < _mss)
             {
                 _mss = mss;
@@ -228,9 +229,6 @@ public sealed partial class TcpConnection
         }
         // RFC 1122 4.2.3.9: protocol and port unreachable (codes 2, 3) are hard errors; net and host unreachable, time
         // exceeded and the rest are soft: TCP MUST NOT abort on them, and keeps them to explain a later timeout.
-        bool hard = type == IcmpType.DestinationUnreachable && code is 2 or 3;
-        var error = hard ? NetError.ConnectionRefused
-            : type == IcmpType.DestinationUnreachable && code == 0 ? NetError.NetworkUnreachable : NetError.HostUnreachable;
         // A hard error aborts a connect (RFC 1122 SHOULD); once synchronized it is soft too (RFC 5461). Unlike Linux, a
         // soft error does not abort a connect (RFC 5461 4 notes that this violates RFC 1122).
         if (hard && (State is TcpState.SynSent || (State == TcpState.SynReceived && Listener is null))) SetClosed(error);
@@ -289,7 +287,7 @@ public sealed partial class TcpConnection
         _rcvNxt = segment.SequenceNumber;
         _sndUna = _sndNxt = _sndMax = _iss + 1;
         _synAcknowledged = true;
-        _mss = Math.Min(mss, _output.MaxSegment - TcpHeader.MinimumSize);
+        _mss = Math.Min(mss, _output.MaxSegment(RemoteAddress) - TcpHeader.MinimumSize);
         if (_options.WindowScaling && windowScale is int ws)
         {
             _sndScale = Math.Min(ws, 14);
@@ -319,7 +317,7 @@ public sealed partial class TcpConnection
 
     private void TakeSynOptions(TcpSegment segment, in TcpOptions options)
     {
-        int pathMss = _output.MaxSegment - TcpHeader.MinimumSize;
+        int pathMss = _output.MaxSegment(RemoteAddress) - TcpHeader.MinimumSize;
         _mss = Math.Min(options.MaximumSegmentSize ?? 536, pathMss);   // RFC 9293 3.7.1: 536 when absent
         if (_options.WindowScaling && options.WindowScale is byte ws)
         {

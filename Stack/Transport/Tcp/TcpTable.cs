@@ -56,7 +56,8 @@ internal sealed class TcpTable
 
     /// <summary>One line per connection: state, sequence variables, windows, RTT and cwnd.</summary>
     public IReadOnlyList<string> Snapshot() => [.. _connections.Values.Select(c => c.ToString())];
-    public Func<Ipv4Address> LocalAddress { get; set; } = () => default;
+    /// <summary>Our address toward <c>remote</c> for a connection we open (the family's source address selection).</summary>
+    public Func<IpAddress, IpAddress> LocalAddressFor { get; set; } = _ => default;
 
     // ------------------------------------------------------------------ user calls
 
@@ -85,10 +86,10 @@ internal sealed class TcpTable
     }
 
     /// <summary>The connection with this peer and local port, accepted or not (tests look at handshakes in progress).</summary>
-    public TcpConnection? Find(Ipv4Address remote, ushort remotePort, ushort localPort)
-        => _connections.GetValueOrDefault(new TcpKey(remote.Value, remotePort, localPort));
+    public TcpConnection? Find(IpAddress remote, ushort remotePort, ushort localPort)
+        => _connections.GetValueOrDefault(new TcpKey(remote, remotePort, localPort));
 
-    public TcpConnection Connect(Ipv4Address remote, ushort remotePort, ushort localPort, TcpConnectionOptions? options, TimeSpan now)
+    public TcpConnection Connect(IpAddress remote, ushort remotePort, ushort localPort, TcpConnectionOptions? options, TimeSpan now)
     {
         if (_connections.Count >= _options.TcpMaxConnections)
         {
@@ -96,9 +97,9 @@ internal sealed class TcpTable
             throw new ConnectionLimitException(_options.TcpMaxConnections);
         }
         if (localPort == 0) localPort = PickEphemeral(remote, remotePort);
-        var key = new TcpKey(remote.Value, remotePort, localPort);
+        var key = new TcpKey(remote, remotePort, localPort);
         if (_connections.ContainsKey(key)) throw new InvalidOperationException($"a connection from port {localPort} to {remote}:{remotePort} exists");
-        var connection = Create(LocalAddress(), localPort, remote, remotePort, options ?? _options.Tcp, now);
+        var connection = Create(LocalAddressFor(remote), localPort, remote, remotePort, options ?? _options.Tcp, now);
         Statistics.ActiveOpensCount++;
         connection.Open(now);
         Track(connection);
@@ -106,19 +107,19 @@ internal sealed class TcpTable
     }
 
     // RFC 6056 3.3.1: a random start, then the next port free for this peer.
-    private ushort PickEphemeral(Ipv4Address remote, ushort remotePort)
+    private ushort PickEphemeral(IpAddress remote, ushort remotePort)
     {
         int first = _options.EphemeralPortFirst, count = _options.EphemeralPortLast - first + 1;
         int offset = (int)(_random.NextUInt32() % (uint)count);
         for (int i = 0; i < count; i++)
         {
             var port = (ushort)(first + (offset + i) % count);
-            if (!_listeners.ContainsKey(port) && !_connections.ContainsKey(new TcpKey(remote.Value, remotePort, port))) return port;
+            if (!_listeners.ContainsKey(port) && !_connections.ContainsKey(new TcpKey(remote, remotePort, port))) return port;
         }
         throw new InvalidOperationException("no ephemeral TCP port is free");
     }
 
-    private TcpConnection Create(Ipv4Address local, ushort localPort, Ipv4Address remote, ushort remotePort, TcpConnectionOptions options, TimeSpan now,
+    private TcpConnection Create(IpAddress local, ushort localPort, IpAddress remote, ushort remotePort, TcpConnectionOptions options, TimeSpan now,
         uint? iss = null, uint? tsOffset = null)
     {
         var connection = new TcpConnection(this, _output, options, local, localPort, remote, remotePort,
@@ -129,14 +130,15 @@ internal sealed class TcpTable
     }
 
     // RFC 6528: ISN = M + F(local, local port, remote, remote port, secret), M a 4-microsecond clock.
-    private uint InitialSequenceNumber(Ipv4Address local, ushort localPort, Ipv4Address remote, ushort remotePort, TimeSpan now)
+    private uint InitialSequenceNumber(IpAddress local, ushort localPort, IpAddress remote, ushort remotePort, TimeSpan now)
     {
-        Span<byte> tuple = stackalloc byte[12];
-        local.WriteTo(tuple);
-        BinaryPrimitives.WriteUInt16BigEndian(tuple[4..], localPort);
-        remote.WriteTo(tuple[6..]);
-        BinaryPrimitives.WriteUInt16BigEndian(tuple[10..], remotePort);
-        return (uint)SipHash.Hash(_isnKey.AsSpan(0, 16), tuple) + (uint)(now.Ticks / 40);
+        Span<byte> tuple = stackalloc byte[36];
+        int n = local.WriteTo(tuple);
+        BinaryPrimitives.WriteUInt16BigEndian(tuple[n..], localPort);
+        n += 2;
+        n += remote.WriteTo(tuple[n..]);
+        BinaryPrimitives.WriteUInt16BigEndian(tuple[n..], remotePort);
+        return (uint)SipHash.Hash(_isnKey.AsSpan(0, 16), tuple[..(n + 2)]) + (uint)(now.Ticks / 40);
     }
 
     // As Linux's secure_tcp_ts_off: the timestamp offset is a keyed hash of the two addresses, not of the ports, so
@@ -144,17 +146,18 @@ internal sealed class TcpTable
     // connection is in TIME-WAIT at the peer is then newer than what that connection saw and opens a new one
     // (RFC 6191); with a random offset per connection the peer's PAWS check dropped one such SYN in 32 and the
     // connect waited a second for its retransmission.
-    private uint TimestampOffset(Ipv4Address local, Ipv4Address remote)
+    private uint TimestampOffset(IpAddress local, IpAddress remote)
     {
-        Span<byte> pair = stackalloc byte[8];
-        local.WriteTo(pair);
-        remote.WriteTo(pair[4..]);
-        return (uint)SipHash.Hash(_isnKey.AsSpan(16, 16), pair);
+        Span<byte> pair = stackalloc byte[32];
+        int n = local.WriteTo(pair);
+        n += remote.WriteTo(pair[n..]);
+        return (uint)SipHash.Hash(_isnKey.AsSpan(16, 16), pair[..n]);
     }
 
     // ------------------------------------------------------------------ segments
 
-    public void Process(Ipv4Packet ip, TcpSegment segment, TimeSpan now)
+    /// <summary>A segment that arrived from <paramref name="source"/> to our <paramref name="destination"/> (either family).</summary>
+    public void Process(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now)
     {
         Now = now;
         bool badOptions = TcpOptions.TryParse(segment.Options, out var options) != WireError.None;
@@ -163,7 +166,7 @@ internal sealed class TcpTable
             Statistics.BadOptionsCount++;
             options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
         }
-        var key = new TcpKey(ip.Source.Value, segment.SourcePort, segment.DestinationPort);
+        var key = new TcpKey(source, segment.SourcePort, segment.DestinationPort);
         if (_connections.TryGetValue(key, out var connection) && FastPath && connection.TryFastPath(segment, options, now)) return;
         if (connection is not null && !connection.YieldsToNewSyn(segment, options))
         {
@@ -176,8 +179,8 @@ internal sealed class TcpTable
         {
             if ((flags & TcpFlags.Ack) != 0)
             {
-                if ((flags & TcpFlags.Syn) == 0 && listener.SynCookies && TryAcceptCookie(ip, segment, options, listener, now)) return;
-                Reset(ip, segment, now);   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
+                if ((flags & TcpFlags.Syn) == 0 && listener.SynCookies && TryAcceptCookie(source, destination, segment, options, listener, now)) return;
+                Reset(source, destination, segment, now);   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
                 return;
             }
             // RFC 9293 3.10.7.2: in LISTEN, a segment with neither SYN nor ACK is dropped. A SYN with FIN (a scan, never
@@ -192,10 +195,10 @@ internal sealed class TcpTable
             if (!listener.HasRoom)
             {
                 Statistics.SynQueueFullCount++;
-                if (listener.SynCookies) SendSynCookie(ip, segment, options, listener, now);
+                if (listener.SynCookies) SendSynCookie(source, destination, segment, options, listener, now);
                 return;
             }
-            var accepted = Create(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, listener.Options, now);
+            var accepted = Create(destination, segment.DestinationPort, source, segment.SourcePort, listener.Options, now);
             accepted.Listener = listener;
             listener.HalfOpen++;
             Statistics.PassiveOpensCount++;
@@ -203,32 +206,33 @@ internal sealed class TcpTable
             Track(accepted);
             return;
         }
-        Reset(ip, segment, now);
+        Reset(source, destination, segment, now);
     }
 
     // ------------------------------------------------------------------ SYN cookies (RFC 4987 3.1)
 
     // Cookie = 24 bits of a keyed MAC of the four-tuple and a 64-second counter | 5 bits of the counter | 3 bits of MSS index.
-    private uint Cookie(Ipv4Address local, ushort localPort, Ipv4Address remote, ushort remotePort, uint counter, int mssIndex)
+    private uint Cookie(IpAddress local, ushort localPort, IpAddress remote, ushort remotePort, uint counter, int mssIndex)
     {
-        Span<byte> input = stackalloc byte[16];
-        local.WriteTo(input);
-        BinaryPrimitives.WriteUInt16BigEndian(input[4..], localPort);
-        remote.WriteTo(input[6..]);
-        BinaryPrimitives.WriteUInt16BigEndian(input[10..], remotePort);
-        BinaryPrimitives.WriteUInt32BigEndian(input[12..], counter);
-        return ((uint)(SipHash.Hash(_cookieKey.AsSpan(0, 16), input) >> 32) & 0xFFFF_FF00) | (counter & 0x1F) << 3 | (uint)mssIndex;
+        Span<byte> input = stackalloc byte[40];
+        int n = local.WriteTo(input);
+        BinaryPrimitives.WriteUInt16BigEndian(input[n..], localPort);
+        n += 2;
+        n += remote.WriteTo(input[n..]);
+        BinaryPrimitives.WriteUInt16BigEndian(input[n..], remotePort);
+        BinaryPrimitives.WriteUInt32BigEndian(input[(n + 2)..], counter);
+        return ((uint)(SipHash.Hash(_cookieKey.AsSpan(0, 16), input[..(n + 6)]) >> 32) & 0xFFFF_FF00) | (counter & 0x1F) << 3 | (uint)mssIndex;
     }
 
     private static uint CookieCounter(TimeSpan now) => (uint)(now.Ticks / TimeSpan.TicksPerSecond / 64);
 
-    private void SendSynCookie(Ipv4Packet ip, TcpSegment segment, in TcpOptions theirs, TcpListener listener, TimeSpan now)
+    private void SendSynCookie(IpAddress source, IpAddress destination, TcpSegment segment, in TcpOptions theirs, TcpListener listener, TimeSpan now)
     {
         int peerMss = theirs.MaximumSegmentSize ?? 536;
         int mssIndex = 0;
         for (int i = CookieMss.Length - 1; i >= 0; i--) if (CookieMss[i] <= peerMss) { mssIndex = i; break; }
-        uint cookie = Cookie(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, CookieCounter(now), mssIndex);
-        var options = new TcpOptions { MaximumSegmentSize = (ushort)Math.Min(_output.MaxSegment - TcpHeader.MinimumSize, 65535) };
+        uint cookie = Cookie(destination, segment.DestinationPort, source, segment.SourcePort, CookieCounter(now), mssIndex);
+        var options = new TcpOptions { MaximumSegmentSize = (ushort)Math.Min(_output.MaxSegment(source) - TcpHeader.MinimumSize, 65535) };
         if (theirs.Timestamp is TcpTimestamp ts)
         {
             // Without state, window scale and SACK-permitted survive only in the low bits of our timestamp (as Linux keeps them).
@@ -242,11 +246,11 @@ internal sealed class TcpTable
         var header = new TcpHeader(segment.DestinationPort, segment.SourcePort, cookie, segment.SequenceNumber + 1, TcpFlags.Syn | TcpFlags.Ack,
             (ushort)Math.Min(listener.Options.ReceiveBufferSize, 65535), 0, options);
         int length = header.WriteTo(_output.SegmentBuffer);
-        _output.SendSegment(ip.Destination, ip.Source, length, now);
+        _output.SendSegment(destination, source, length, now);
         Statistics.SynCookiesSentCount++;
     }
 
-    private bool TryAcceptCookie(Ipv4Packet ip, TcpSegment segment, in TcpOptions options, TcpListener listener, TimeSpan now)
+    private bool TryAcceptCookie(IpAddress source, IpAddress destination, TcpSegment segment, in TcpOptions options, TcpListener listener, TimeSpan now)
     {
         uint cookie = segment.AcknowledgmentNumber - 1;
         uint counter = CookieCounter(now);
@@ -255,7 +259,7 @@ internal sealed class TcpTable
         {
             uint c = counter - age;
             if (((cookie >> 3) & 0x1F) != (c & 0x1F)) continue;
-            valid = Cookie(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, c, (int)(cookie & 7)) == cookie;
+            valid = Cookie(destination, segment.DestinationPort, source, segment.SourcePort, c, (int)(cookie & 7)) == cookie;
         }
         if (!valid) { Statistics.SynCookiesRejectedCount++; return false; }
         if (_connections.Count >= _options.TcpMaxConnections) { Statistics.ConnectionLimitCount++; return true; }   // drop: a cookie is no way past the bound
@@ -269,7 +273,7 @@ internal sealed class TcpTable
             if ((bits & 0xF) != 0xF) scale = (int)(bits & 0xF);
             sack = (bits & 0x10) != 0;
         }
-        var connection = Create(ip.Destination, segment.DestinationPort, ip.Source, segment.SourcePort, listener.Options, now, cookie, tsOffset: 0);
+        var connection = Create(destination, segment.DestinationPort, source, segment.SourcePort, listener.Options, now, cookie, tsOffset: 0);
         connection.Listener = listener;
         listener.HalfOpen++;
         Statistics.PassiveOpensCount++;
@@ -280,7 +284,7 @@ internal sealed class TcpTable
     }
 
     // RFC 9293 3.10.7.1: a segment for no connection gets a reset, unless it is one.
-    private void Reset(Ipv4Packet ip, TcpSegment segment, TimeSpan now)
+    private void Reset(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now)
     {
         var flags = segment.Flags;
         if ((flags & TcpFlags.Rst) != 0) return;
@@ -288,19 +292,23 @@ internal sealed class TcpTable
             ? new TcpHeader(segment.DestinationPort, segment.SourcePort, segment.AcknowledgmentNumber, 0, TcpFlags.Rst, 0)
             : new TcpHeader(segment.DestinationPort, segment.SourcePort, 0, segment.SequenceNumber + (uint)segment.SequenceLength, TcpFlags.Rst | TcpFlags.Ack, 0);
         int length = header.WriteTo(_output.SegmentBuffer);
-        _output.SendSegment(ip.Destination, ip.Source, length, now);
+        _output.SendSegment(destination, source, length, now);
         Statistics.ResetsSentCount++;
     }
 
     public bool TakeChallengeAck(TimeSpan now) => _challengeAcks.TryTake(now);
 
     /// <summary>An ICMP error quoting a segment we sent: handed to its connection, if any.</summary>
-    public void OnIcmpError(IcmpQuote quote, IcmpType type, byte code, ushort nextHopMtu, TimeSpan now)
+    /// <remarks>
+    /// The family's ICMP layer says what the message means: a path MTU (Fragmentation Needed, Packet Too Big) when
+    /// <paramref name="pathMtu"/> is positive, else the error and whether it is hard (RFC 1122 4.2.3.9).
+    /// </remarks>
+    public void OnIcmpError(IpAddress remote, ushort remotePort, ushort localPort, uint sequenceNumber, NetError error, bool hard, int pathMtu, TimeSpan now)
     {
         Now = now;
-        if (_connections.TryGetValue(new TcpKey(quote.Destination.Value, quote.DestinationPort, quote.SourcePort), out var connection))
+        if (_connections.TryGetValue(new TcpKey(remote, remotePort, localPort), out var connection))
         {
-            connection.OnIcmpError(type, code, nextHopMtu, quote.TcpSequenceNumber, now);
+            connection.OnIcmpError(error, hard, pathMtu, sequenceNumber, now);
             Scheduled(connection);
         }
     }

@@ -16,7 +16,7 @@ public sealed class UdpEndpoint
     private readonly UdpTable _table;
     private readonly IUdpOutput _output;
 
-    internal UdpEndpoint(UdpTable table, IUdpOutput output, Ipv4Address localAddress, ushort port, int queueBytes, int queueDatagrams)
+    internal UdpEndpoint(UdpTable table, IUdpOutput output, IpAddress localAddress, ushort port, int queueBytes, int queueDatagrams)
     {
         _table = table;
         _output = output;
@@ -25,8 +25,8 @@ public sealed class UdpEndpoint
         _queue = new DatagramQueue(queueBytes, queueDatagrams);
     }
 
-    /// <summary>The local address bound (0.0.0.0 for any).</summary>
-    public Ipv4Address LocalAddress { get; }
+    /// <summary>The local address bound (<see cref="IpAddress.Any"/> for any address of either family).</summary>
+    public IpAddress LocalAddress { get; }
     /// <summary>The local port.</summary>
     public ushort LocalPort { get; }
     /// <summary>True once closed.</summary>
@@ -34,7 +34,7 @@ public sealed class UdpEndpoint
     /// <summary>Whether sending to a broadcast address is allowed (SO_BROADCAST).</summary>
     public bool AllowBroadcast { get; set; }
     /// <summary>The connected peer, if any: only its datagrams are received and ICMP errors reported.</summary>
-    public (Ipv4Address Address, ushort Port)? Peer { get; set; }
+    public (IpAddress Address, ushort Port)? Peer { get; set; }
     /// <summary>Datagrams waiting to be received.</summary>
     public int QueuedDatagrams => _queue.Count;
     /// <summary>The length of the next datagram, or -1 when none is queued.</summary>
@@ -47,15 +47,15 @@ public sealed class UdpEndpoint
     public Action<UdpEndpoint>? Ready { get; set; }
 
     /// <summary>Copies the next datagram into <paramref name="buffer"/> (truncated to fit) and removes it; -1 when none.</summary>
-    public int Receive(Span<byte> buffer, out Ipv4Address from, out ushort fromPort, bool peek = false)
+    public int Receive(Span<byte> buffer, out IpAddress from, out ushort fromPort, bool peek = false)
     {
-        int n = _queue.TryDequeue(buffer, out uint address, out fromPort, peek);
-        from = new Ipv4Address(address);
+        int n = _queue.TryDequeue(buffer, out UInt128 address, out fromPort, peek);
+        from = IpAddress.FromValue(address);
         return n;
     }
 
     /// <summary>Sends one datagram (fragmented when larger than the MTU).</summary>
-    public NetError SendTo(ReadOnlySpan<byte> payload, Ipv4Address destination, ushort destinationPort)
+    public NetError SendTo(ReadOnlySpan<byte> payload, IpAddress destination, ushort destinationPort)
     {
         if (IsClosed) return NetError.Closed;
         if (payload.Length > MaximumPayload) return NetError.MessageTooLong;
@@ -79,7 +79,7 @@ public sealed class UdpEndpoint
         _table.Remove(this);
     }
 
-    internal bool Deliver(Ipv4Address from, ushort fromPort, ReadOnlySpan<byte> payload)
+    internal bool Deliver(IpAddress from, ushort fromPort, ReadOnlySpan<byte> payload)
     {
         if (!_queue.TryEnqueue(from.Value, fromPort, payload)) { Overflows++; return false; }
         Ready?.Invoke(this);

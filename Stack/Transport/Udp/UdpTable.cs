@@ -18,7 +18,7 @@ internal sealed class UdpTable
 
     public int Count => _byPort.Count;
 
-    public NetError Open(IUdpOutput output, Ipv4Address localAddress, ushort port, out UdpEndpoint? endpoint, int queueBytes = 0, int queueDatagrams = 0)
+    public NetError Open(IUdpOutput output, IpAddress localAddress, ushort port, out UdpEndpoint? endpoint, int queueBytes = 0, int queueDatagrams = 0)
     {
         endpoint = null;
         if (_byPort.Count >= _options.UdpMaxEndpoints) return NetError.NoFreePort;

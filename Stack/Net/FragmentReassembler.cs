@@ -5,29 +5,32 @@ using TcpIpSharp.Wire;
 namespace TcpIpSharp.Net;
 
 /// <summary>
-/// Reassembles IPv4 fragments (RFC 791, RFC 815) with bounded memory: a fixed number of datagram slots, each
+/// Reassembles fragments of either family (IPv4: RFC 791, RFC 815; IPv6: RFC 8200 4.5) with bounded memory: a fixed number of datagram slots, each
 /// with a preallocated buffer, a bound on the bytes held by all of them, a bound on pieces per datagram, and
 /// a timeout. Overlapping fragments drop the whole datagram (as RFC 5722 does for IPv6); exact duplicates are ignored.
 /// Under pressure (every slot taken, or the byte budget full) the oldest datagram in progress is evicted to make room
 /// for the new fragment, as Linux does (inet_frag's LRU): a flood of fragments that never complete cannot hold the
 /// table for the whole timeout and keep honest fragmented traffic out.
+/// The family layer says what a fragment is (its key, offset, more flag, the header to keep from the first fragment)
+/// and fixes up the header of the whole datagram; the bounds, the holes, overlaps and timeouts are written once here.
 /// </summary>
-internal sealed class Ipv4Reassembler
+internal sealed class FragmentReassembler
 {
-    private const int HeaderRoom = 60;   // the largest IPv4 header, kept right before the payload
+    /// <summary>The longest header kept from a first fragment: IPv4's 60 bytes, or IPv6's 40 plus unfragmentable extension headers.</summary>
+    public const int HeaderRoom = 256;
 
     private sealed class Slot
     {
         public bool InUse;
-        public Ipv4Address Source, Destination;
-        public ushort Identification;
+        public IpAddress Source, Destination;
+        public uint Identification;
         public IpProtocol Protocol;
         public TimeSpan Deadline;
         public TimeSpan Started;
         public int TotalPayload = -1;   // known once the last fragment arrives
         public int HeaderLength;        // of the first fragment; 0 until it arrives
         public int BytesHeld;
-        public readonly byte[] Buffer = new byte[HeaderRoom + Ipv4Header.MaximumPacketSize];
+        public readonly byte[] Buffer = new byte[HeaderRoom + 65535];
         public int[] PieceStart = [];
         public int[] PieceEnd = [];
         public int Pieces;
@@ -35,11 +38,13 @@ internal sealed class Ipv4Reassembler
 
     private readonly Slot[] _slots;
     private readonly NetworkStackOptions _options;
+    private readonly TimeSpan _timeout;
     private int _bytesHeld;
 
-    public Ipv4Reassembler(NetworkStackOptions options)
+    public FragmentReassembler(NetworkStackOptions options, TimeSpan timeout)
     {
         _options = options;
+        _timeout = timeout;
         _slots = new Slot[options.ReassemblyMaxDatagrams];
         for (int i = 0; i < _slots.Length; i++)
             _slots[i] = new Slot { PieceStart = new int[options.ReassemblyMaxPieces], PieceEnd = new int[options.ReassemblyMaxPieces] };
@@ -57,23 +62,31 @@ internal sealed class Ipv4Reassembler
     /// whole datagram when this fragment completes it (valid until the next call), or an empty span while incomplete.
     /// A non-null drop reason means this fragment (and for some reasons its whole datagram) was dropped.
     /// </summary>
-    public DropReason? Add(Ipv4Packet fragment, TimeSpan now, out ReadOnlySpan<byte> datagram)
+    /// <param name="fragment">What identifies the datagram and where this piece goes.</param>
+    /// <param name="header">The header to keep for the whole datagram, given with the first fragment (offset 0).</param>
+    /// <param name="data">The fragment's data.</param>
+    /// <param name="maximumPayload">The longest payload the family allows after the kept header (IPv4: 65,535 less the header).</param>
+    /// <param name="now">The time.</param>
+    /// <param name="datagram">The kept header followed by the whole payload, once complete (valid until the next call).</param>
+    /// <param name="headerLength">The kept header's length in <paramref name="datagram"/>.</param>
+    public DropReason? Add(in Fragment fragment, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, int maximumPayload, TimeSpan now,
+        out Span<byte> datagram, out int headerLength)
     {
         datagram = default;
-        int offset = fragment.FragmentOffset;
-        var data = fragment.Payload;
+        headerLength = 0;
+        int offset = fragment.Offset;
         int end = offset + data.Length;
         var slot = Find(fragment);
 
-        // RFC 791: the datagram may not exceed 65,535 bytes with its header.
-        if (end + fragment.HeaderLength > Ipv4Header.MaximumPacketSize)
+        // RFC 791, RFC 8200 4.5: the datagram may not exceed what its length field can say.
+        if (end > maximumPayload || header.Length > HeaderRoom)
         {
             if (slot is not null) Free(slot);
             return DropReason.ReassemblyTooLarge;
         }
         // Every fragment but the last carries a multiple of 8 bytes.
-        if (fragment.MoreFragments && (data.Length % 8 != 0 || data.Length == 0))
-            return DropReason.Ipv4Malformed;
+        if (fragment.More && (data.Length % 8 != 0 || data.Length == 0))
+            return fragment.Malformed;
 
         if (slot is null)
         {
@@ -84,12 +97,12 @@ internal sealed class Ipv4Reassembler
             slot.Protocol = fragment.Protocol;
         }
 
-        if (!fragment.MoreFragments)
+        if (!fragment.More)
         {
-            if (slot.TotalPayload >= 0 && slot.TotalPayload != end) { Free(slot); return DropReason.Ipv4Malformed; }
+            if (slot.TotalPayload >= 0 && slot.TotalPayload != end) { Free(slot); return fragment.Malformed; }
             slot.TotalPayload = end;
         }
-        if (slot.TotalPayload >= 0 && end > slot.TotalPayload) { Free(slot); return DropReason.Ipv4Malformed; }
+        if (slot.TotalPayload >= 0 && end > slot.TotalPayload) { Free(slot); return fragment.Malformed; }
 
         // Exact duplicate of a piece already held: ignore it; any other overlap drops the datagram.
         for (int i = 0; i < slot.Pieces; i++)
@@ -118,22 +131,16 @@ internal sealed class Ipv4Reassembler
         _bytesHeld += data.Length;
         if (offset == 0)
         {
-            slot.HeaderLength = fragment.HeaderLength;
-            fragment.Header.CopyTo(slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength));
+            slot.HeaderLength = header.Length;
+            header.CopyTo(slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength));
         }
 
         if (slot.TotalPayload >= 0 && slot.HeaderLength > 0 && slot.Pieces == 1 && slot.PieceStart[0] == 0 && slot.PieceEnd[0] == slot.TotalPayload)
         {
-            // Complete: rewrite the first fragment's header as the whole datagram's.
-            var whole = slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength, slot.HeaderLength + slot.TotalPayload);
-            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.TotalLength..], (ushort)whole.Length);
-            whole[Ipv4Packet.Field.FlagsFragment] &= 0x40;   // keep DF, clear MF and the offset
-            whole[Ipv4Packet.Field.FlagsFragment + 1] = 0;
-            whole[Ipv4Packet.Field.Checksum] = 0;
-            whole[Ipv4Packet.Field.Checksum + 1] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.Checksum..], InternetChecksum.Compute(whole[..slot.HeaderLength]));
+            // Complete: the family rewrites the first fragment's header as the whole datagram's.
+            datagram = slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength, slot.HeaderLength + slot.TotalPayload);
+            headerLength = slot.HeaderLength;
             Release(slot);
-            datagram = whole;
         }
         return null;
     }
@@ -166,7 +173,7 @@ internal sealed class Ipv4Reassembler
         return true;
     }
 
-    private Slot? Find(Ipv4Packet fragment)
+    private Slot? Find(in Fragment fragment)
     {
         foreach (var s in _slots)
             if (s.InUse && s.Identification == fragment.Identification && s.Source == fragment.Source
@@ -174,6 +181,13 @@ internal sealed class Ipv4Reassembler
                 return s;
         return null;
     }
+
+    /// <summary>
+    /// One fragment as its family reads it: the datagram's key (RFC 791: source, destination, protocol and 16-bit ID;
+    /// RFC 8200: source, destination and 32-bit ID, protocol 0), where the data goes, whether more follows, and the drop
+    /// reason to count for a malformed one.
+    /// </summary>
+    public readonly record struct Fragment(IpAddress Source, IpAddress Destination, uint Identification, IpProtocol Protocol, int Offset, bool More, DropReason Malformed);
 
     /// <summary>Datagrams evicted to make room (no free slot or no byte budget: the oldest goes, as Linux does); the caller counts and resets it.</summary>
     public int Evicted { get; set; }
@@ -201,7 +215,7 @@ internal sealed class Ipv4Reassembler
         oldest.InUse = true;
         _slotsInUse++;
         oldest.Started = now;
-        oldest.Deadline = now + _options.ReassemblyTimeout;
+        oldest.Deadline = now + _timeout;
         oldest.TotalPayload = -1;
         oldest.HeaderLength = 0;
         oldest.Pieces = 0;

@@ -4,17 +4,19 @@ using TcpIpSharp.Wire;
 namespace TcpIpSharp.Net;
 
 /// <summary>
-/// The neighbour table (RFC 826): a bounded set of entries, each either resolving (with a bounded queue of
-/// frames waiting for it) or resolved until it expires. Pure state: the interface does the sending.
+/// A neighbour table, one shape for both families (ARP's for IPv4, RFC 826; Neighbour Discovery's for IPv6, RFC 4861):
+/// a bounded set of entries keyed by the neighbour's address, each either resolving (with a bounded queue of frames
+/// waiting for it) or resolved until it expires. Pure state: the family's neighbour protocol does the sending.
 /// </summary>
-internal sealed class ArpCache
+internal sealed class NeighbourCache
 {
-    internal enum State : byte { Free, Incomplete, Reachable }
+    // Incomplete and Reachable serve both families; Stale, Delay and Probe are RFC 4861 7.3.2's other NUD states (IPv6).
+    internal enum State : byte { Free, Incomplete, Reachable, Stale, Delay, Probe }
 
     internal struct Entry
     {
         public State State;
-        public Ipv4Address Address;
+        public IpAddress Address;
         public MacAddress Mac;
         public TimeSpan Expires;        // Reachable: when the entry dies
         public TimeSpan LastRequest;    // when a request for it was last sent
@@ -24,21 +26,26 @@ internal sealed class ArpCache
     }
 
     private readonly Entry[] _entries;
-    private readonly Dictionary<uint, int> _index;
+    private readonly Dictionary<UInt128, int> _index;
     private readonly FramePool _pool;
     private readonly int[] _next;
     private readonly NetworkStackOptions _options;
     private int _used;
 
-    public ArpCache(NetworkStackOptions options, int frameSlotSize)
+    public NeighbourCache(NetworkStackOptions options, int frameSlotSize, Diagnostics.ProtocolCounters counters, Diagnostics.DropReason queueFull)
     {
+        Counters = counters;
+        QueueFull = queueFull;
         _options = options;
         _entries = new Entry[options.ArpCacheSize];
-        _index = new Dictionary<uint, int>(options.ArpCacheSize);
+        _index = new Dictionary<UInt128, int>(options.ArpCacheSize);
         _pool = new FramePool(options.ArpQueueTotal, frameSlotSize);
         _next = new int[options.ArpQueueTotal];
     }
 
+    /// <summary>Where the family's neighbour drops are counted, and the reason for a frame that found the queue full.</summary>
+    public Diagnostics.ProtocolCounters Counters { get; }
+    public Diagnostics.DropReason QueueFull { get; }
     public int Count => _used;
     /// <summary>Entries still resolving.</summary>
     public int IncompleteCount { get; private set; }
@@ -49,10 +56,10 @@ internal sealed class ArpCache
     public ref Entry this[int slot] => ref _entries[slot];
 
     /// <summary>The slot of the entry for <paramref name="address"/>, or -1.</summary>
-    public int Find(Ipv4Address address) => _index.TryGetValue(address.Value, out int slot) ? slot : -1;
+    public int Find(IpAddress address) => _index.TryGetValue(address.Value, out int slot) ? slot : -1;
 
     /// <summary>True (with the MAC) when the address is resolved and not expired.</summary>
-    public bool TryLookup(Ipv4Address address, TimeSpan now, out MacAddress mac)
+    public bool TryLookup(IpAddress address, TimeSpan now, out MacAddress mac)
     {
         int slot = Find(address);
         if (slot >= 0 && _entries[slot].State == State.Reachable && now < _entries[slot].Expires)
@@ -66,7 +73,7 @@ internal sealed class ArpCache
     }
 
     /// <summary>Finds or creates an entry; -1 when the table is full of entries still resolving.</summary>
-    public int GetOrAdd(Ipv4Address address, TimeSpan now)
+    public int GetOrAdd(IpAddress address, TimeSpan now)
     {
         int slot = Find(address);
         if (slot >= 0) return slot;
@@ -87,7 +94,7 @@ internal sealed class ArpCache
             ref var e = ref _entries[i];
             if (e.State == State.Free) return i;
             // Evict a resolved entry, the least recently used first; never one still resolving (its queue matters).
-            if (e.State == State.Reachable && (oldest < 0 || e.LastUsed < _entries[oldest].LastUsed)) oldest = i;
+            if (e.State != State.Incomplete && (oldest < 0 || e.LastUsed < _entries[oldest].LastUsed)) oldest = i;
         }
         if (oldest >= 0) Remove(oldest);
         return oldest;

@@ -1,0 +1,169 @@
+using Microsoft.Extensions.Logging;
+using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Links;
+using TcpIpSharp.Net.Ipv4;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Net;
+
+/// <summary>
+/// The bottom of the interface: the link, the MAC address, the multicast MAC filter, dispatch of received frames by
+/// EtherType to the family layers above (ARP and IPv4, IPv6), the neighbour tables and their queues, and transmission.
+/// The family layers build what they send in <see cref="TransmitBuffer"/>: the transport payload at
+/// <see cref="HeaderRoom"/>, each family writing its IP and Ethernet headers in front of it, so that TCP and UDP write
+/// their segments once without knowing the family. Owned by the stack thread; allocates nothing per packet.
+/// </summary>
+internal sealed class EthernetInterface
+{
+    /// <summary>Room in front of a transport payload for the Ethernet header and the longest IP header we write (IPv6's 40 bytes).</summary>
+    public const int HeaderRoom = EthernetHeader.Size + 40;
+
+    private readonly ILink _link;
+    private readonly StackStatistics _stats;
+    private readonly ILogger _log;
+    private readonly byte[] _tx = new byte[HeaderRoom + 65535];   // the packet being sent, built in place
+    private readonly byte[] _fragment;                             // one fragment (or software segment) of it
+    private readonly List<(MacAddress Mac, int Users)> _multicastMacs = new(8);
+
+    public EthernetInterface(NetworkStackOptions options, ILink link, StackStatistics stats, ILogger logger)
+    {
+        _link = link;
+        _stats = stats;
+        _log = logger;
+        Mac = options.MacAddress;
+        Mtu = Math.Min(options.Mtu ?? link.Capabilities.Mtu, link.Capabilities.MaxFrameSize - EthernetHeader.Size);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Mtu, 68);   // RFC 791: every host takes 68-byte datagrams
+        MaximumMtu = Mtu;
+        _fragment = new byte[EthernetHeader.Size + Mtu];
+        Arp = new NeighbourCache(options, EthernetHeader.Size + Mtu, stats.Arp, DropReason.ArpQueueFull);
+        Nd = new NeighbourCache(options, EthernetHeader.Size + Mtu, stats.Nd, DropReason.NdQueueFull);
+        ChecksumOffload = link.Capabilities.ChecksumOffload;
+    }
+
+    public MacAddress Mac { get; }
+    /// <summary>The link's IP MTU (DHCP option 26 may lower it).</summary>
+    public int Mtu { get; private set; }
+    /// <summary>The MTU the interface was created with: buffers are sized for it, so <see cref="SetMtu"/> can only lower it.</summary>
+    public int MaximumMtu { get; }
+    public LinkCapabilities Capabilities => _link.Capabilities;
+    /// <summary>Whether the link verifies (and fills) transport checksums itself.</summary>
+    public bool ChecksumOffload { get; }
+    public FrameObserver? Observer { get; set; }
+    /// <summary>IPv4 neighbours (resolved by ARP).</summary>
+    internal NeighbourCache Arp { get; }
+    /// <summary>IPv6 neighbours (resolved by Neighbour Discovery).</summary>
+    internal NeighbourCache Nd { get; }
+    /// <summary>Where received IPv4 and ARP frames go.</summary>
+    public Ipv4Layer? Ipv4 { get; set; }
+    /// <summary>The time of the poll in progress.</summary>
+    public TimeSpan Now { get; set; }
+
+    /// <summary>Sets the IP MTU, between 68 and <see cref="MaximumMtu"/>.</summary>
+    public void SetMtu(int mtu) => Mtu = Math.Clamp(mtu, 68, MaximumMtu);
+
+    /// <summary>The packet buffer the family layers build in (see the class remarks).</summary>
+    public byte[] TransmitBuffer => _tx;
+    /// <summary>Where a transport payload (a UDP datagram, a TCP segment, an ICMP message) is written before it is sent.</summary>
+    public Span<byte> TransportPayload => _tx.AsSpan(HeaderRoom);
+    /// <summary>A frame-sized scratch buffer for fragments and software segments.</summary>
+    public byte[] FragmentBuffer => _fragment;
+
+    // ---------------------------------------------------------------- multicast filter
+
+    /// <summary>Accepts frames to a multicast MAC (reference-counted: groups of either family may share one).</summary>
+    public void JoinMulticastMac(MacAddress mac)
+    {
+        for (int i = 0; i < _multicastMacs.Count; i++)
+            if (_multicastMacs[i].Mac == mac) { _multicastMacs[i] = (mac, _multicastMacs[i].Users + 1); return; }
+        _multicastMacs.Add((mac, 1));
+    }
+
+    /// <summary>Drops one use of a multicast MAC; frames to it are refused once nobody uses it.</summary>
+    public void LeaveMulticastMac(MacAddress mac)
+    {
+        for (int i = 0; i < _multicastMacs.Count; i++)
+        {
+            if (_multicastMacs[i].Mac != mac) continue;
+            if (_multicastMacs[i].Users <= 1) _multicastMacs.RemoveAt(i);
+            else _multicastMacs[i] = (mac, _multicastMacs[i].Users - 1);
+            return;
+        }
+    }
+
+    private bool IsJoinedMulticastMac(MacAddress mac)
+    {
+        foreach (var (m, _) in _multicastMacs)
+            if (m == mac) return true;
+        return false;
+    }
+
+    // ---------------------------------------------------------------- receive
+
+    public void ProcessFrame(ReadOnlySpan<byte> frame, TimeSpan now)
+    {
+        _stats.Link.ReceivedCount++;
+        Observer?.Invoke(frame, false, now);
+        if (EthernetFrame.TryParse(frame, out var eth) != WireError.None) { Drop(_stats.Ethernet, DropReason.EthernetMalformed, true); return; }
+        var destination = eth.Destination;
+        if (destination != Mac && !destination.IsBroadcast && !(destination.IsMulticast && IsJoinedMulticastMac(destination)))
+        {
+            Drop(_stats.Ethernet, DropReason.EthernetNotForUs);
+            return;
+        }
+        if (eth.Source == Mac) { Drop(_stats.Ethernet, DropReason.EthernetFromSelf); return; }
+        if (eth.IsTagged) { Drop(_stats.Ethernet, DropReason.EthernetUnsupportedType); return; }
+        _stats.Ethernet.ReceivedCount++;
+        switch (eth.EtherType)
+        {
+            case EtherType.Arp when Ipv4 is not null: Ipv4.ProcessArp(eth.Payload, now); break;
+            case EtherType.Ipv4 when Ipv4 is not null: Ipv4.ProcessPacket(eth.Payload, now); break;
+            default: Drop(_stats.Ethernet, DropReason.EthernetUnsupportedType); break;
+        }
+    }
+
+    // ---------------------------------------------------------------- send
+
+    /// <summary>Sends a frame now, or queues it under the neighbour entry <paramref name="slot"/> of <paramref name="cache"/> while that resolves.</summary>
+    public void Emit(ReadOnlySpan<byte> frame, NeighbourCache cache, int slot, TimeSpan now)
+    {
+        if (slot < 0) { Transmit(frame, now); return; }
+        if (!cache.Enqueue(slot, frame)) Drop(cache.Counters, cache.QueueFull);
+    }
+
+    /// <summary>A neighbour entry resolved: records the MAC and sends every frame that waited for it.</summary>
+    public void Resolved(NeighbourCache cache, int slot, MacAddress mac, TimeSpan now)
+    {
+        cache.Resolve(slot, mac, now);
+        for (int f = cache.Dequeue(slot); f >= 0; f = cache.Dequeue(slot))
+        {
+            var queued = cache.Frame(f);
+            mac.WriteTo(queued);
+            Transmit(queued, now);
+            cache.ReleaseFrame(f);
+        }
+    }
+
+    public void Transmit(ReadOnlySpan<byte> frame, TimeSpan now)
+    {
+        if (frame.Length > _link.Capabilities.MaxFrameSize) { Drop(_stats.Link, DropReason.LinkFrameTooLarge); return; }
+        Observer?.Invoke(frame, true, now);
+        if (_link.TrySend(frame)) { _stats.Link.SentCount++; _stats.Ethernet.SentCount++; }
+        else Drop(_stats.Link, DropReason.LinkTransmitFailed);
+    }
+
+    /// <summary>Hands a TCP frame larger than the MTU to a link that segments it (TSO); false when the link refuses it.</summary>
+    public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize, TimeSpan now)
+    {
+        if (!_link.TrySendTcpSegments(frame, segmentSize)) return false;
+        Observer?.Invoke(frame, true, now);
+        _stats.Link.SentCount++;
+        _stats.Ethernet.SentCount++;
+        return true;
+    }
+
+    private void Drop(ProtocolCounters counters, DropReason reason, bool error = false)
+    {
+        _stats.Drop(counters, reason, error);
+        if (_log.IsEnabled(LogLevel.Debug)) StackLog.Dropped(_log, reason);
+    }
+}

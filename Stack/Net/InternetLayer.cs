@@ -1,0 +1,136 @@
+using Microsoft.Extensions.Logging;
+using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Net.Ipv4;
+using TcpIpSharp.Transport.Tcp;
+using TcpIpSharp.Transport.Udp;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Net;
+
+/// <summary>
+/// What the two families share between the IP layers and the transports: one UDP table and one TCP table for both,
+/// the delivery of what either family's layer received to them (the checksum verified over that family's
+/// pseudo-header), and the transports' output, routed to the family of each destination. TCP and UDP therefore exist
+/// once; each family layer (<see cref="Ipv4Layer"/>) only adds and removes its own header.
+/// </summary>
+internal sealed class InternetLayer : IUdpOutput, ITcpOutput
+{
+    private readonly StackStatistics _stats;
+    private readonly ILogger _log;
+    private readonly EthernetInterface _ethernet;
+
+    public InternetLayer(NetworkStackOptions options, EthernetInterface ethernet, StackStatistics stats, ILogger logger, IRandomSource random)
+    {
+        _ethernet = ethernet;
+        _stats = stats;
+        _log = logger;
+        Udp = new UdpTable(options, random);
+        Tcp = new TcpTable(this, random, options, stats.TcpDetail) { LocalAddressFor = SourceAddressFor };
+        Ipv4 = new Ipv4Layer(options, ethernet, this, stats, logger, random);
+        ethernet.Ipv4 = Ipv4;
+    }
+
+    public UdpTable Udp { get; }
+    public TcpTable Tcp { get; }
+    public Ipv4Layer Ipv4 { get; }
+
+    /// <summary>Our address for talking to <paramref name="destination"/> (RFC 6724's choice reduces to the family's address).</summary>
+    public IpAddress SourceAddressFor(IpAddress destination) => Ipv4.Address;
+
+    // ---------------------------------------------------------------- receive
+
+    /// <summary>
+    /// Delivers a UDP datagram that arrived for us. Returns false when no endpoint takes it (the caller's family sends
+    /// its port-unreachable error); a malformed or corrupt datagram is counted and dropped (true: no error to send).
+    /// </summary>
+    public bool DeliverUdp(IpAddress source, IpAddress destination, bool broadcast, ReadOnlySpan<byte> bytes, bool verifyChecksum)
+    {
+        if (UdpDatagram.TryParse(bytes, out var udp) != WireError.None) { Drop(_stats.Udp, DropReason.UdpMalformed, true); return true; }
+        if (verifyChecksum && !udp.IsChecksumValid(source, destination)) { Drop(_stats.Udp, DropReason.UdpBadChecksum, true); return true; }
+        _stats.Udp.ReceivedCount++;
+        var endpoint = Udp.Find(udp.DestinationPort);
+        if (endpoint is not null)
+        {
+            var local = endpoint.LocalAddress;
+            // Bound to :: takes either family (lwIP's IPADDR_TYPE_ANY); bound to 0.0.0.0 only IPv4.
+            bool addressOk = local == IpAddress.Any || (local.IsAny && local.IsIpv4 == destination.IsIpv4) || (!broadcast && local == destination);
+            bool peerOk = endpoint.Peer is not { } peer || (peer.Address == source && peer.Port == udp.SourcePort);
+            if (!addressOk || !peerOk) endpoint = null;
+        }
+        if (endpoint is null)
+        {
+            Drop(_stats.Udp, DropReason.UdpNoEndpoint);
+            return false;
+        }
+        if (!endpoint.Deliver(source, udp.SourcePort, udp.Payload)) Drop(_stats.Udp, DropReason.UdpQueueFull);
+        return true;
+    }
+
+    /// <summary>Delivers a TCP segment that arrived for us; <paramref name="packetLength"/> is the IP packet's, to count segments a link coalesced.</summary>
+    public void DeliverTcp(IpAddress source, IpAddress destination, ReadOnlySpan<byte> bytes, int packetLength, bool verifyChecksum, TimeSpan now)
+    {
+        if (TcpSegment.TryParse(bytes, out var segment) != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
+        if (verifyChecksum && !segment.IsChecksumValid(source, destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
+        _stats.Tcp.ReceivedCount++;
+        if (packetLength > _ethernet.Mtu) _stats.TcpLargeSegmentsReceivedCount++;   // coalesced by the link (offload)
+        Tcp.Process(source, destination, segment, now);
+    }
+
+    /// <summary>An ICMP error (of either family) about a UDP datagram we sent from <paramref name="localPort"/>.</summary>
+    public void OnUdpError(IpAddress remote, ushort remotePort, ushort localPort, NetError error)
+    {
+        if (Udp.Find(localPort) is not { } endpoint) return;
+        if (endpoint.Peer is { } peer && (peer.Address != remote || peer.Port != remotePort)) return;
+        if (error != NetError.None) endpoint.ReportError(error);
+    }
+
+    // ---------------------------------------------------------------- send
+
+    public NetError SendUdp(UdpEndpoint endpoint, IpAddress destination, ushort destinationPort, ReadOnlySpan<byte> payload)
+    {
+        var now = _ethernet.Now;
+        if (destination.IsIpv4 && Ipv4.IsBroadcast(destination.AsIpv4) && !endpoint.AllowBroadcast) return NetError.BroadcastNotAllowed;
+        if (destinationPort == 0) return NetError.HostUnreachable;
+        var datagram = _ethernet.TransportPayload[..(UdpHeader.Size + payload.Length)];
+        new UdpHeader(endpoint.LocalPort, destinationPort, (ushort)datagram.Length).WriteTo(datagram);
+        payload.CopyTo(datagram[UdpHeader.Size..]);
+        var source = endpoint.LocalAddress.IsAny ? SourceAddressFor(destination) : endpoint.LocalAddress;
+        UdpHeader.FillChecksum(datagram, source, destination);
+        var error = Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4);
+        if (error == NetError.None) _stats.Udp.SentCount++;
+        return error;
+    }
+
+    Span<byte> ITcpOutput.SegmentBuffer => _ethernet.TransportPayload;
+
+    int ITcpOutput.MaxSegment(IpAddress destination) => Ipv4.MaxTcpSegment;
+
+    int ITcpOutput.MaxOffloadSegment(IpAddress destination) => Ipv4.MaxOffloadTcpSegment;
+
+    NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize)
+        => Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize);
+
+    void ITcpOutput.SuspectNeighbour(IpAddress destination, TimeSpan now) => Ipv4.SuspectNeighbour(destination.AsIpv4, now);
+
+    // ---------------------------------------------------------------- timers
+
+    public void PollTimers(TimeSpan now)
+    {
+        Ipv4.PollNeighbours(now);
+        Tcp.Poll(now);
+        Ipv4.PollReassembly(now);
+    }
+
+    public TimeSpan? NextDeadline(TimeSpan now)
+    {
+        TimeSpan? next = Ipv4.NextDeadline(now);
+        if (Tcp.NextDeadline(now) is TimeSpan tcp && (next is null || tcp < next)) next = tcp;
+        return next;
+    }
+
+    private void Drop(ProtocolCounters counters, DropReason reason, bool error = false)
+    {
+        _stats.Drop(counters, reason, error);
+        if (_log.IsEnabled(LogLevel.Debug)) StackLog.Dropped(_log, reason);
+    }
+}

@@ -1,0 +1,353 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Storage;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Net.Ipv4;
+
+/// <summary>
+/// IPv4 on an Ethernet interface: the address and its routes, ARP (<c>Ipv4Layer.Arp.cs</c>), validation of received
+/// packets, reassembly, ICMP (<c>Ipv4Layer.Icmp.cs</c>), and building, routing, fragmenting and resolving what the
+/// transports send. UDP and TCP are the <see cref="InternetLayer"/>'s, shared with IPv6.
+/// </summary>
+internal sealed partial class Ipv4Layer
+{
+    private const int EthernetSize = EthernetHeader.Size;
+    // In the interface's transmit buffer the transport payload sits at HeaderRoom; the IPv4 header goes right before it.
+    private const int PayloadOffset = EthernetInterface.HeaderRoom;
+    private const int IpOffset = PayloadOffset - Ipv4Header.MinimumSize;
+    private const int FrameOffset = IpOffset - EthernetSize;
+    // In the fragment buffer a frame starts at 0.
+    private const int FragmentPayloadOffset = EthernetSize + Ipv4Header.MinimumSize;
+
+    private readonly NetworkStackOptions _options;
+    private readonly EthernetInterface _ethernet;
+    private readonly InternetLayer _internet;
+    private readonly StackStatistics _stats;
+    private readonly ILogger _log;
+    private readonly NeighbourCache _arp;
+    private readonly FragmentReassembler _reassembler;
+    private readonly HashSet<uint> _multicastGroups = new(16);
+    private readonly byte[] _tx;
+    private ushort _identification;
+    private bool _announced;
+
+    public Ipv4Layer(NetworkStackOptions options, EthernetInterface ethernet, InternetLayer internet, StackStatistics stats, ILogger logger, IRandomSource random)
+    {
+        _options = options;
+        _ethernet = ethernet;
+        _internet = internet;
+        _stats = stats;
+        _log = logger;
+        _tx = ethernet.TransmitBuffer;
+        _arp = ethernet.Arp;
+        _arpTx = new byte[EthernetSize + ArpHeader.Size];
+        SetAddress(options.Address, options.PrefixLength, options.Gateway);
+        _reassembler = new FragmentReassembler(options, options.ReassemblyTimeout);
+        _icmpErrorBucket = new TokenBucket(options.IcmpErrorsPerSecond, options.IcmpErrorBurst);
+        _identification = (ushort)random.NextUInt32();
+        JoinMulticast(new Ipv4Address(0xE000_0001));   // 224.0.0.1, all hosts (RFC 1112)
+    }
+
+    public Ipv4Address Address { get; private set; }
+    public int PrefixLength { get; private set; }
+    public Ipv4Address Gateway { get; private set; }
+    public Ipv4Address Mask { get; private set; }
+    public Ipv4Address SubnetBroadcast { get; set; }
+    public MacAddress Mac => _ethernet.Mac;
+    public int Mtu => _ethernet.Mtu;
+    internal FragmentReassembler Reassembler => _reassembler;
+
+    public void SetAddress(Ipv4Address address, int prefixLength, Ipv4Address gateway)
+    {
+        Address = address;
+        PrefixLength = prefixLength;
+        Gateway = gateway;
+        Mask = Ipv4Address.MaskFromPrefix(prefixLength);
+        SubnetBroadcast = prefixLength >= 31 ? Ipv4Address.Broadcast : new Ipv4Address(address.Value | ~Mask.Value);
+        _announced = false;
+    }
+
+    public void JoinMulticast(Ipv4Address group)
+    {
+        if (_multicastGroups.Add(group.Value)) _ethernet.JoinMulticastMac(MacAddress.ForIpv4Multicast(group));
+    }
+
+    public void LeaveMulticast(Ipv4Address group)
+    {
+        if (_multicastGroups.Remove(group.Value)) _ethernet.LeaveMulticastMac(MacAddress.ForIpv4Multicast(group));
+    }
+
+    /// <summary>The limited broadcast, or our subnet's once we have an address.</summary>
+    public bool IsBroadcast(Ipv4Address destination) => destination.IsLimitedBroadcast || (destination == SubnetBroadcast && !Address.IsAny);
+
+    // ---------------------------------------------------------------- receive
+
+    // RFC 2131 4.1 (lwIP's LWIP_IP_ACCEPT_UDP_PORT): before it has an address, the host takes a DHCP reply sent
+    // unicast to the address being offered, as servers do when the client does not set the broadcast flag.
+    private static bool IsForDhcpClient(Ipv4Packet ip)
+        => ip.Protocol == IpProtocol.Udp && !ip.IsFragment && ip.Payload.Length >= UdpHeader.Size
+           && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload[2..]) == 68;
+
+    public void ProcessPacket(ReadOnlySpan<byte> bytes, TimeSpan now)
+    {
+        if (Ipv4Packet.TryParse(bytes, out var ip) != WireError.None) { Drop(_stats.Ipv4, DropReason.Ipv4Malformed, true); return; }
+        if (!ip.IsChecksumValid) { Drop(_stats.Ipv4, DropReason.Ipv4BadChecksum, true); return; }
+        var source = ip.Source;
+        if (source.IsMulticast || source.IsLimitedBroadcast || (source == Address && !Address.IsAny))
+        {
+            Drop(_stats.Ipv4, DropReason.Ipv4BadSource, true);
+            return;
+        }
+        var destination = ip.Destination;
+        bool broadcast = IsBroadcast(destination) || destination.IsMulticast;
+        if (destination != Address || Address.IsAny)
+        {
+            bool accepted = IsBroadcast(destination)
+                            || (destination.IsMulticast && _multicastGroups.Contains(destination.Value))
+                            || (Address.IsAny && IsForDhcpClient(ip));
+            if (!accepted) { Drop(_stats.Ipv4, DropReason.Ipv4NotForUs); return; }
+        }
+        _stats.Ipv4.ReceivedCount++;
+
+        if (ip.IsFragment)
+        {
+            _stats.FragmentsReceivedCount++;
+            var fragment = new FragmentReassembler.Fragment(ip.Source, ip.Destination, ip.Identification, ip.Protocol, ip.FragmentOffset, ip.MoreFragments, DropReason.Ipv4Malformed);
+            var reason = _reassembler.Add(fragment, ip.Header, ip.Payload, Ipv4Header.MaximumPacketSize - ip.HeaderLength, now, out var whole, out int headerLength);
+            if (_reassembler.Evicted > 0)
+            {
+                for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv4, DropReason.ReassemblyEvicted);
+                _reassembler.Evicted = 0;
+            }
+            if (reason is DropReason r) { Drop(_stats.Ipv4, r, r is DropReason.ReassemblyOverlap or DropReason.ReassemblyTooLarge or DropReason.Ipv4Malformed); return; }
+            if (whole.IsEmpty) return;
+            _stats.DatagramsReassembledCount++;
+            // The first fragment's header becomes the whole datagram's.
+            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.TotalLength..], (ushort)whole.Length);
+            whole[Ipv4Packet.Field.FlagsFragment] &= 0x40;   // keep DF, clear MF and the offset
+            whole[Ipv4Packet.Field.FlagsFragment + 1] = 0;
+            whole[Ipv4Packet.Field.Checksum] = 0;
+            whole[Ipv4Packet.Field.Checksum + 1] = 0;
+            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.Checksum..], InternetChecksum.Compute(whole[..headerLength]));
+            Ipv4Packet.TryParse(whole, out var reassembled);
+            // A link's checksum offload vouches for frames, not for a datagram put together from several: check it here.
+            Deliver(reassembled, broadcast, verifyChecksum: true, now);
+            return;
+        }
+        Deliver(ip, broadcast, !_ethernet.ChecksumOffload, now);
+    }
+
+    private void Deliver(Ipv4Packet ip, bool broadcast, bool verifyChecksum, TimeSpan now)
+    {
+        switch (ip.Protocol)
+        {
+            case IpProtocol.Icmp:
+                if (broadcast) { Drop(_stats.Icmp, DropReason.Ipv4NotForUs); return; }   // no echo to broadcast, as Linux
+                ProcessIcmp(ip, now);
+                break;
+            case IpProtocol.Udp:
+                if (!_internet.DeliverUdp(ip.Source, ip.Destination, broadcast, ip.Payload, verifyChecksum) && !broadcast)
+                    SendIcmpError(ip, IcmpType.DestinationUnreachable, 3, now);   // RFC 1122 4.1.3.1
+                break;
+            case IpProtocol.Tcp:
+                if (broadcast) { Drop(_stats.Tcp, DropReason.TcpBroadcast); return; }
+                _internet.DeliverTcp(ip.Source, ip.Destination, ip.Payload, ip.Bytes.Length, verifyChecksum, now);
+                break;
+            default:
+                Drop(_stats.Ipv4, DropReason.Ipv4UnknownProtocol);
+                if (!broadcast) SendIcmpError(ip, IcmpType.DestinationUnreachable, 2, now);   // protocol unreachable
+                break;
+        }
+    }
+
+    // ---------------------------------------------------------------- send
+
+    /// <summary>Where a datagram's transport payload is written before <see cref="SendDatagram"/>.</summary>
+    public Span<byte> DatagramPayload => _tx.AsSpan(PayloadOffset, Ipv4Header.MaximumPacketSize - Ipv4Header.MinimumSize);
+
+    /// <summary>Sends the datagram whose payload is in <see cref="DatagramPayload"/>: routes, fragments, resolves, transmits.</summary>
+    public NetError SendDatagram(Ipv4Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, bool dontFragment = false, Ipv4Address? source = null, byte typeOfService = 0)
+    {
+        var src = source ?? Address;
+        int total = Ipv4Header.MinimumSize + payloadLength;
+        if (total > Ipv4Header.MaximumPacketSize || (dontFragment && total > Mtu)) { Drop(_stats.Ipv4, DropReason.Ipv4TooLarge); return NetError.MessageTooLong; }
+        bool broadcast = IsBroadcast(destination);
+        if (src.IsAny && !broadcast) return NetError.NoAddress;
+
+        MacAddress mac = default;
+        int arpSlot = -1;
+        if (broadcast) mac = MacAddress.Broadcast;
+        else if (destination.IsMulticast) mac = MacAddress.ForIpv4Multicast(destination);
+        else
+        {
+            var nextHop = OnLink(destination) ? destination : Gateway;
+            if (nextHop.IsAny || destination == Address) { Drop(_stats.Ipv4, DropReason.Ipv4NoRoute); return NetError.HostUnreachable; }
+            if (!ResolveNextHop(nextHop, now, out mac, out arpSlot)) return NetError.HostUnreachable;
+        }
+
+        ushort id = _identification++;
+        if (total <= Mtu)
+        {
+            new Ipv4Header(src, destination, protocol, (ushort)total, id, _options.TimeToLive, dontFragment, TypeOfService: typeOfService).WriteTo(_tx.AsSpan(IpOffset));
+            new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(_tx.AsSpan(FrameOffset));
+            _stats.Ipv4.SentCount++;
+            _ethernet.Emit(_tx.AsSpan(FrameOffset, EthernetSize + total), _arp, arpSlot, now);
+            return NetError.None;
+        }
+
+        // RFC 791 fragmentation: every piece but the last a multiple of 8 bytes.
+        var fragment = _ethernet.FragmentBuffer;
+        int piece = (Mtu - Ipv4Header.MinimumSize) & ~7;
+        for (int offset = 0; offset < payloadLength; offset += piece)
+        {
+            int length = Math.Min(piece, payloadLength - offset);
+            bool more = offset + length < payloadLength;
+            new Ipv4Header(src, destination, protocol, (ushort)(Ipv4Header.MinimumSize + length), id, _options.TimeToLive, false, more, offset, typeOfService)
+                .WriteTo(fragment.AsSpan(EthernetSize));
+            new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(fragment);
+            _tx.AsSpan(PayloadOffset + offset, length).CopyTo(fragment.AsSpan(FragmentPayloadOffset));
+            _stats.Ipv4.SentCount++;
+            _stats.FragmentsSentCount++;
+            _ethernet.Emit(fragment.AsSpan(0, FragmentPayloadOffset + length), _arp, arpSlot, now);
+        }
+        return NetError.None;
+    }
+
+    private bool OnLink(Ipv4Address destination) => (destination.Value & Mask.Value) == (Address.Value & Mask.Value);
+
+    /// <summary>The largest TCP segment (header and payload) in one IPv4 packet of the MTU.</summary>
+    public int MaxTcpSegment => Mtu - Ipv4Header.MinimumSize;
+
+    /// <summary>The largest TCP segment the link takes to cut itself (TSO), or <see cref="MaxTcpSegment"/> without the offload.</summary>
+    public int MaxOffloadTcpSegment => _ethernet.Capabilities.TcpSegmentationOffload
+        ? Math.Min(Ipv4Header.MaximumPacketSize, _ethernet.Capabilities.MaxFrameSize - EthernetSize) - Ipv4Header.MinimumSize
+        : Mtu - Ipv4Header.MinimumSize;
+
+    public NetError SendTcpSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now, int segmentSize)
+    {
+        // TCP passes a segment size only for a segment that carries more than one wire segment's payload.
+        if (segmentSize > 0 && _ethernet.Capabilities.TcpSegmentationOffload)
+            return SendLargeTcpSegment(source, destination, length, segmentSize, now);
+        TcpHeader.FillChecksum(DatagramPayload[..length], source, destination);
+        var error = SendDatagram(destination, IpProtocol.Tcp, length, now, dontFragment: true, source: source);
+        if (error == NetError.None) _stats.Tcp.SentCount++;
+        return error;
+    }
+
+    // A TCP segment larger than the MTU for a link that cuts it itself (TSO): the TCP checksum field holds the folded
+    // pseudo-header sum (a partial checksum, as Linux's CHECKSUM_PARTIAL), the link completes each piece's checksum.
+    // Sent only to a resolved neighbour: the ARP queue holds MTU-sized frames (TCP sends again once resolved).
+    private NetError SendLargeTcpSegment(Ipv4Address source, Ipv4Address destination, int length, int segmentSize, TimeSpan now)
+    {
+        int total = Ipv4Header.MinimumSize + length;
+        if (total > Ipv4Header.MaximumPacketSize || EthernetSize + total > _ethernet.Capabilities.MaxFrameSize) { Drop(_stats.Ipv4, DropReason.Ipv4TooLarge); return NetError.MessageTooLong; }
+        if (source.IsAny) return NetError.NoAddress;
+        var nextHop = OnLink(destination) ? destination : Gateway;
+        if (nextHop.IsAny || destination == Address) { Drop(_stats.Ipv4, DropReason.Ipv4NoRoute); return NetError.HostUnreachable; }
+        if (!ResolveNextHop(nextHop, now, out var mac, out int arpSlot)) return NetError.HostUnreachable;
+        if (arpSlot >= 0) { Drop(_stats.Arp, DropReason.ArpQueueFull); return NetError.HostUnreachable; }
+        var segment = DatagramPayload[..length];
+        ushort partial = (ushort)~InternetChecksum.Finish(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, length));
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], partial);
+        new Ipv4Header(source, destination, IpProtocol.Tcp, (ushort)total, _identification++, _options.TimeToLive, true).WriteTo(_tx.AsSpan(IpOffset));
+        new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(_tx.AsSpan(FrameOffset));
+        var frame = _tx.AsSpan(FrameOffset, EthernetSize + total);
+        if (_ethernet.TrySendTcpSegments(frame, segmentSize, now))
+        {
+            _stats.Ipv4.SentCount++;
+            _stats.Tcp.SentCount++;
+            _stats.TcpSegmentsOffloadedCount++;
+            return NetError.None;
+        }
+        // The link refused it (a wrapper without the offload, a kernel that rejects the header): cut it here instead.
+        SegmentInSoftware(frame, segmentSize, source, destination, now);
+        return NetError.None;
+    }
+
+    // What the link would have done: MTU-sized pieces with the headers copied, IP length, ID and checksum, TCP sequence
+    // number and full checksum per piece; FIN and PSH only on the last (as Linux's tcp_gso_segment).
+    private void SegmentInSoftware(ReadOnlySpan<byte> frame, int segmentSize, Ipv4Address source, Ipv4Address destination, TimeSpan now)
+    {
+        const int tcp = EthernetSize + Ipv4Header.MinimumSize;
+        int tcpHeader = (frame[tcp + TcpSegment.Field.DataOffset] >> 4) * 4;
+        int headers = tcp + tcpHeader;
+        var payload = frame[headers..];
+        segmentSize = Math.Min(segmentSize, EthernetSize + Mtu - headers);
+        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(frame[(tcp + TcpSegment.Field.SequenceNumber)..]);
+        var flags = (TcpFlags)frame[tcp + TcpSegment.Field.Flags];
+        var fragment = _ethernet.FragmentBuffer;
+        for (int offset = 0; offset < payload.Length; offset += segmentSize)
+        {
+            int length = Math.Min(segmentSize, payload.Length - offset);
+            var piece = fragment.AsSpan(0, headers + length);
+            frame[..headers].CopyTo(piece);
+            payload.Slice(offset, length).CopyTo(piece[headers..]);
+            new Ipv4Header(source, destination, IpProtocol.Tcp, (ushort)(piece.Length - EthernetSize), _identification++, _options.TimeToLive, true).WriteTo(piece[EthernetSize..]);
+            var segment = piece[tcp..];
+            BinaryPrimitives.WriteUInt32BigEndian(segment[TcpSegment.Field.SequenceNumber..], sequence + (uint)offset);
+            segment[TcpSegment.Field.Flags] = (byte)(offset + length < payload.Length ? flags & ~(TcpFlags.Fin | TcpFlags.Psh) : flags);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], 0);
+            TcpHeader.FillChecksum(segment, source, destination);
+            _stats.Ipv4.SentCount++;
+            _stats.Tcp.SentCount++;
+            _ethernet.Transmit(piece, now);
+        }
+    }
+
+    // ---------------------------------------------------------------- timers
+
+    /// <summary>The announcement once an address is set, and ARP's retries and expiry.</summary>
+    public void PollNeighbours(TimeSpan now)
+    {
+        if (!_announced && !Address.IsAny)
+        {
+            _announced = true;
+            StackLog.InterfaceUp(_log, Address, PrefixLength, Gateway, Mac, Mtu);
+            if (_options.AnnounceOnUp)
+            {
+                // RFC 5227 2.3: an ARP announcement, sender and target both our address.
+                SendArp(ArpOperation.Request, MacAddress.Broadcast, MacAddress.Zero, Address);
+                _stats.GratuitousArpSentCount++;
+            }
+        }
+        if (_arp.IncompleteCount > 0 || now >= _arp.EarliestExpiry) PollArpTimers(now);
+    }
+
+    /// <summary>Datagrams whose fragments did not all arrive in time.</summary>
+    public void PollReassembly(TimeSpan now)
+    {
+        while (_reassembler.TryExpire(now, out var quote))
+        {
+            Drop(_stats.Ipv4, DropReason.ReassemblyTimeout);
+            // RFC 792: time exceeded (code 1, reassembly) when the first fragment was received.
+            if (!quote.IsEmpty && Ipv4Packet.TryParse(quote, out _) is WireError.None or WireError.BadLength)
+            {
+                var src = Ipv4Address.Read(quote[Ipv4Packet.Field.Source..]);
+                if (!src.IsAny && !src.IsMulticast && !src.IsLimitedBroadcast) SendIcmpErrorQuoting(quote, src, IcmpType.TimeExceeded, 1, now);
+            }
+        }
+    }
+
+    public TimeSpan? NextDeadline(TimeSpan now)
+    {
+        if (!_announced && !Address.IsAny) return now;
+        TimeSpan? next = _reassembler.NextDeadline;
+        if (_arp.IncompleteCount == 0) return next;
+        for (int i = 0; i < _arp.Capacity; i++)
+        {
+            ref var e = ref _arp[i];
+            if (e.State != NeighbourCache.State.Incomplete) continue;
+            var due = e.LastRequest + _options.ArpRequestInterval;
+            if (next is null || due < next) next = due;
+        }
+        return next;
+    }
+
+    private void Drop(ProtocolCounters counters, DropReason reason, bool error = false)
+    {
+        _stats.Drop(counters, reason, error);
+        if (_log.IsEnabled(LogLevel.Debug)) StackLog.Dropped(_log, reason);
+    }
+}
