@@ -111,6 +111,26 @@ public static class InternetChecksum
     public static ushort ComputeTransport(Ipv4Address source, Ipv4Address destination, IpProtocol protocol, ReadOnlySpan<byte> segment)
         => Finish(Add(PseudoHeaderSum(source, destination, protocol, segment.Length), segment));
 
+    /// <summary>The sum of the IPv6 pseudo-header for UDP, TCP and ICMPv6 (RFC 8200 8.1): addresses, upper-layer length, next header.</summary>
+    /// <remarks>With a Routing header, <paramref name="destination"/> is the final destination, not the one in the IPv6 header.</remarks>
+    public static uint PseudoHeaderSum(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, int upperLayerLength)
+    {
+        ulong acc = Words(source.Value) + Words(destination.Value) + (uint)(byte)protocol + (uint)upperLayerLength;
+        return Fold32(acc);
+    }
+
+    // The sum of an address's eight 16-bit words.
+    private static ulong Words(UInt128 value)
+    {
+        ulong high = (ulong)(value >> 64), low = (ulong)value;
+        return (high >> 48) + (high >> 32 & 0xFFFF) + (high >> 16 & 0xFFFF) + (high & 0xFFFF)
+             + (low >> 48) + (low >> 32 & 0xFFFF) + (low >> 16 & 0xFFFF) + (low & 0xFFFF);
+    }
+
+    /// <summary>The checksum of an upper-layer packet (UDP, TCP, ICMPv6) with its IPv6 pseudo-header; zero means intact when the field is included.</summary>
+    public static ushort ComputeTransport(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, ReadOnlySpan<byte> segment)
+        => Finish(Add(PseudoHeaderSum(source, destination, protocol, segment.Length), segment));
+
     /// <summary>A plain scalar reference sum (one 16-bit word at a time), for tests and benchmarks only.</summary>
     internal static ushort ComputeScalar(ReadOnlySpan<byte> data)
     {

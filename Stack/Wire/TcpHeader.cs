@@ -41,7 +41,7 @@ public readonly record struct TcpHeader(ushort SourcePort, ushort DestinationPor
             segment.Flags, segment.WindowSize, segment.UrgentPointer, options);
     }
 
-    /// <summary>Writes the header and options with a zero checksum and Data Offset set; returns <see cref="Length"/>. Call <see cref="FillChecksum"/> once the data follows it.</summary>
+    /// <summary>Writes the header and options with a zero checksum and Data Offset set; returns <see cref="Length"/>. Call <see cref="FillChecksum(Span{byte}, Ipv4Address, Ipv4Address)"/> (or its IPv6 twin) once the data follows it.</summary>
     public int WriteTo(Span<byte> destination)
     {
         int length = Length;
@@ -61,6 +61,11 @@ public readonly record struct TcpHeader(ushort SourcePort, ushort DestinationPor
 
     /// <summary>Computes and stores the checksum of a whole segment (header and data) whose checksum field is zero (RFC 9293 3.1).</summary>
     public static void FillChecksum(Span<byte> segment, Ipv4Address source, Ipv4Address destination)
+        => BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..],
+            InternetChecksum.ComputeTransport(source, destination, IpProtocol.Tcp, segment));
+
+    /// <summary>Computes and stores the checksum of a whole segment over the IPv6 pseudo-header (RFC 8200 8.1).</summary>
+    public static void FillChecksum(Span<byte> segment, Ipv6Address source, Ipv6Address destination)
         => BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..],
             InternetChecksum.ComputeTransport(source, destination, IpProtocol.Tcp, segment));
 }

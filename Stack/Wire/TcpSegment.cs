@@ -64,4 +64,8 @@ public readonly ref struct TcpSegment
     /// <summary>True when the checksum verifies with the pseudo-header (RFC 9293 3.1).</summary>
     public bool IsChecksumValid(Ipv4Address source, Ipv4Address destination)
         => InternetChecksum.ComputeTransport(source, destination, IpProtocol.Tcp, _bytes) == 0;
+
+    /// <summary>True when the checksum verifies with the IPv6 pseudo-header (RFC 8200 8.1).</summary>
+    public bool IsChecksumValid(Ipv6Address source, Ipv6Address destination)
+        => InternetChecksum.ComputeTransport(source, destination, IpProtocol.Tcp, _bytes) == 0;
 }

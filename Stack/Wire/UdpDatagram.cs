@@ -43,4 +43,8 @@ public readonly ref struct UdpDatagram
     /// <summary>True when the checksum is absent (0) or verifies with the pseudo-header.</summary>
     public bool IsChecksumValid(Ipv4Address source, Ipv4Address destination)
         => Checksum == 0 || InternetChecksum.ComputeTransport(source, destination, IpProtocol.Udp, _bytes) == 0;
+
+    /// <summary>True when the checksum verifies with the IPv6 pseudo-header. A checksum of 0 is invalid over IPv6 (RFC 8200 8.1).</summary>
+    public bool IsChecksumValid(Ipv6Address source, Ipv6Address destination)
+        => Checksum != 0 && InternetChecksum.ComputeTransport(source, destination, IpProtocol.Udp, _bytes) == 0;
 }
