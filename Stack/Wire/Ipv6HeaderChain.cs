@@ -71,7 +71,8 @@ public readonly record struct Ipv6HeaderChain
 
     /// <summary>
     /// Walks the header chain of a packet quoted in an ICMPv6 error: the quote may end anywhere, so fragment lengths and
-    /// RFC 7112 are not checked, and a header cut by the end of the quote is <see cref="WireError.Truncated"/>.
+    /// RFC 7112 are not checked, option actions and routing types are not judged (the packet is only read), and a header
+    /// cut by the end of the quote is <see cref="WireError.Truncated"/>.
     /// </summary>
     public static WireError TryWalkQuoted(ReadOnlySpan<byte> packet, out Ipv6HeaderChain chain) => Walk(packet, quoted: true, out chain);
 
@@ -101,7 +102,7 @@ public readonly record struct Ipv6HeaderChain
                     if (packet.Length - offset < 2) return Cut(firstFragment, out chain);
                     length = (packet[offset + Field.HeaderExtensionLength] + 1) * 8;
                     if (length > packet.Length - offset) return Cut(firstFragment, out chain);
-                    var optionError = WalkOptions(packet, offset, length, ref routerAlert, out var action, out int pointer, out var code);
+                    var optionError = WalkOptions(packet, offset, length, quoted, ref routerAlert, out var action, out int pointer, out var code);
                     if (optionError != WireError.None) return Problem(optionError, action, code, pointer, out chain);
                     break;
                 case IpProtocol.Ipv6Routing:
@@ -109,9 +110,9 @@ public readonly record struct Ipv6HeaderChain
                     if (packet.Length - offset < 8) return Cut(firstFragment, out chain);
                     length = (packet[offset + Field.HeaderExtensionLength] + 1) * 8;
                     if (length > packet.Length - offset) return Cut(firstFragment, out chain);
-                    byte segmentsLeft = packet[offset + Field.SegmentsLeft];
+                    byte segmentsLeft = quoted ? (byte)0 : packet[offset + Field.SegmentsLeft];
                     // RFC 5095 3: type 0 is refused; RFC 8200 4.4: an unknown type is ignored only when Segments Left is 0.
-                    if (packet[offset + Field.RoutingType] == 0)
+                    if (packet[offset + Field.RoutingType] == 0 && !quoted)
                         return Problem(WireError.RoutingHeaderType0, segmentsLeft > 0 ? Ipv6OptionAction.DiscardSendParameterProblem : Ipv6OptionAction.Discard,
                             Icmpv6ParameterProblemCode.ErroneousHeaderField, offset + Field.RoutingType, out chain);
                     if (segmentsLeft > 0)
@@ -183,7 +184,7 @@ public readonly record struct Ipv6HeaderChain
     };
 
     // RFC 8200 4.2: type-length-value options; Pad1 is a lone zero byte.
-    private static WireError WalkOptions(ReadOnlySpan<byte> packet, int start, int length, ref ushort? routerAlert,
+    private static WireError WalkOptions(ReadOnlySpan<byte> packet, int start, int length, bool quoted, ref ushort? routerAlert,
         out Ipv6OptionAction action, out int pointer, out Icmpv6ParameterProblemCode code)
     {
         action = Ipv6OptionAction.Skip;
@@ -206,7 +207,7 @@ public readonly record struct Ipv6HeaderChain
             int dataLength = packet[p + 1];
             if (type == RouterAlertOption && dataLength == 2)
                 routerAlert = BinaryPrimitives.ReadUInt16BigEndian(packet[(p + 2)..]);
-            else if (type != PadNOption && type >> 6 != (int)Ipv6OptionAction.Skip)
+            else if (type != PadNOption && type >> 6 != (int)Ipv6OptionAction.Skip && !quoted)
             {
                 action = (Ipv6OptionAction)(type >> 6);
                 code = Icmpv6ParameterProblemCode.UnrecognizedOption;
