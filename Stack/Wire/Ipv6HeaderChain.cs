@@ -98,7 +98,7 @@ public readonly record struct Ipv6HeaderChain
                     // RFC 8200 4.1: Hop-by-Hop only directly after the IPv6 header; elsewhere an unrecognised Next Header.
                     if (next == IpProtocol.HopByHopOptions && offset != Ipv6Header.Size)
                         return Problem(WireError.MisplacedHopByHop, Ipv6OptionAction.DiscardSendParameterProblem, Icmpv6ParameterProblemCode.UnrecognizedNextHeader, nextField, out chain);
-                    if (++count > MaximumExtensionHeaders) return Problem(WireError.HeaderChainTooLong, Ipv6OptionAction.Discard, default, -1, out chain);
+                    if (count++ == MaximumExtensionHeaders) return TooLong(out chain);
                     if (packet.Length - offset < 2) return Cut(firstFragment, out chain);
                     length = (packet[offset + Field.HeaderExtensionLength] + 1) * 8;
                     if (length > packet.Length - offset) return Cut(firstFragment, out chain);
@@ -106,7 +106,7 @@ public readonly record struct Ipv6HeaderChain
                     if (optionError != WireError.None) return Problem(optionError, action, code, pointer, out chain);
                     break;
                 case IpProtocol.Ipv6Routing:
-                    if (++count > MaximumExtensionHeaders) return Problem(WireError.HeaderChainTooLong, Ipv6OptionAction.Discard, default, -1, out chain);
+                    if (count++ == MaximumExtensionHeaders) return TooLong(out chain);
                     if (packet.Length - offset < 8) return Cut(firstFragment, out chain);
                     length = (packet[offset + Field.HeaderExtensionLength] + 1) * 8;
                     if (length > packet.Length - offset) return Cut(firstFragment, out chain);
@@ -120,7 +120,7 @@ public readonly record struct Ipv6HeaderChain
                             Icmpv6ParameterProblemCode.ErroneousHeaderField, offset + Field.RoutingType, out chain);
                     break;
                 case IpProtocol.Ipv6Fragment:
-                    if (++count > MaximumExtensionHeaders) return Problem(WireError.HeaderChainTooLong, Ipv6OptionAction.Discard, default, -1, out chain);
+                    if (count++ == MaximumExtensionHeaders) return TooLong(out chain);
                     if (fragment is not null) return Problem(WireError.DuplicateFragmentHeader, Ipv6OptionAction.Discard, default, -1, out chain);
                     if (Ipv6FragmentHeader.TryParse(packet[offset..], out var header) != WireError.None) return Cut(false, out chain);
                     fragment = header;
@@ -134,7 +134,7 @@ public readonly record struct Ipv6HeaderChain
                         return Done(header.NextHeader, offset + length, out chain);
                     break;
                 case IpProtocol.AuthenticationHeader:
-                    if (++count > MaximumExtensionHeaders) return Problem(WireError.HeaderChainTooLong, Ipv6OptionAction.Discard, default, -1, out chain);
+                    if (count++ == MaximumExtensionHeaders) return TooLong(out chain);
                     if (packet.Length - offset < 2) return Cut(firstFragment, out chain);
                     length = (packet[offset + Field.HeaderExtensionLength] + 2) * 4;   // RFC 4302 2.2
                     if (length > packet.Length - offset) return Cut(firstFragment, out chain);
@@ -167,6 +167,12 @@ public readonly record struct Ipv6HeaderChain
                 Action = action, ProblemCode = code, ProblemPointer = pointer,
             };
             return error;
+        }
+
+        WireError TooLong(out Ipv6HeaderChain result)
+        {
+            count = MaximumExtensionHeaders;
+            return Problem(WireError.HeaderChainTooLong, Ipv6OptionAction.Discard, default, -1, out result);
         }
 
         // A header runs past the end: in a first fragment that is RFC 7112's incomplete chain (code 3, pointer 0).
