@@ -4,7 +4,7 @@ namespace TcpIpSharp.Tests.Support;
 
 /// <summary>
 /// tshark's reading of a capture in decode's key names, from <c>tshark -T fields</c> with checksum validation on, IPv4
-/// reassembly off (so a first fragment shows its own transport header, as decode does) and TCP desegmentation off
+/// and IPv6 reassembly off (so a first fragment shows its own transport header, as decode does) and TCP desegmentation off
 /// (decode reads each frame alone).
 /// </summary>
 internal static class TsharkOracle
@@ -25,6 +25,9 @@ internal static class TsharkOracle
         "dhcp.type", "dhcp.id", "dhcp.option.dhcp", "dhcp.ip.client", "dhcp.ip.your", "dhcp.ip.server", "dhcp.hw.mac_addr",
         "dhcp.option.subnet_mask", "dhcp.option.router", "dhcp.option.domain_name_server", "dhcp.option.ip_address_lease_time",
         "dhcp.option.dhcp_server_id", "dhcp.option.requested_ip_address",
+        "ipv6.src", "ipv6.dst", "ipv6.hlim", "ipv6.nxt", "ipv6.plen", "ipv6.flow", "ipv6.fraghdr.offset", "ipv6.fraghdr.more", "ipv6.fraghdr.ident",
+        "icmpv6.type", "icmpv6.code", "icmpv6.checksum.status", "icmpv6.echo.identifier", "icmpv6.echo.sequence_number", "icmpv6.mtu",
+        "icmpv6.pointer", "icmpv6.nd.ns.target_address", "icmpv6.nd.na.target_address", "icmpv6.nd.rd.target_address",
     ];
 
     /// <summary>The keys this oracle can give, to compare with decode's.</summary>
@@ -40,6 +43,9 @@ internal static class TsharkOracle
         "dns.id", "dns.qr", "dns.opcode", "dns.rcode", "dns.questions.name", "dns.questions.type", "dns.answers.count",
         "dhcp.op", "dhcp.xid", "dhcp.msg_type", "dhcp.ciaddr", "dhcp.yiaddr", "dhcp.siaddr", "dhcp.chaddr",
         "dhcp.options.subnet", "dhcp.options.router", "dhcp.options.dns", "dhcp.options.lease", "dhcp.options.server_id", "dhcp.options.requested_ip",
+        "ipv6.src", "ipv6.dst", "ipv6.hop_limit", "ipv6.next_header", "ipv6.payload_len", "ipv6.flow_label", "ipv6.frag.offset", "ipv6.frag.more", "ipv6.frag.id",
+        "icmpv6.type", "icmpv6.code", "icmpv6.checksum_ok", "icmpv6.id", "icmpv6.seq", "icmpv6.mtu", "icmpv6.pointer", "icmpv6.target",
+        "icmpv6.quote.src", "icmpv6.quote.dst", "icmpv6.quote.proto", "icmpv6.quote.src_port", "icmpv6.quote.dst_port",
     ];
 
     /// <summary>Frame number -> fields, for every frame of the capture.</summary>
@@ -50,7 +56,7 @@ internal static class TsharkOracle
         {
             "-r", path, "-n",
             "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-o", "udp.check_checksum:TRUE",
-            "-o", "ip.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.relative_sequence_numbers:FALSE",
+            "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE", "-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.relative_sequence_numbers:FALSE",
             "-T", "fields", "-E", "aggregator=" + Aggregator, "-E", "separator=/t",
         };
         foreach (string field in Fields) { arguments.Add("-e"); arguments.Add(field); }
@@ -117,7 +123,38 @@ internal static class TsharkOracle
 
         // In an ICMP error tshark dissects the quoted datagram: its IPv4 header is the second "ip" and its ports are "udp"/"tcp".
         bool quoting = raw.ContainsKey("icmp.type") && Second("ip.src") is not null;
-        if (quoting)
+        // The same for ICMPv6: the quoted packet is the second "ipv6"; its upper-layer protocol is whichever dissector ran on it.
+        bool quoting6 = raw.ContainsKey("icmpv6.type") && Second("ipv6.src") is not null;
+        f.Set("ipv6.src", First("ipv6.src"));
+        f.Set("ipv6.dst", First("ipv6.dst"));
+        f.Set("ipv6.hop_limit", First("ipv6.hlim"));
+        f.Set("ipv6.next_header", First("ipv6.nxt"));
+        f.Set("ipv6.payload_len", First("ipv6.plen"));
+        f.Set("ipv6.flow_label", Number(First("ipv6.flow")));
+        f.Set("ipv6.frag.offset", Number(First("ipv6.fraghdr.offset")) * 8);   // 8-byte units in tshark 4.0
+        f.Set("ipv6.frag.more", Bool(First("ipv6.fraghdr.more")));
+        f.Set("ipv6.frag.id", Number(First("ipv6.fraghdr.ident")));
+        f.Set("icmpv6.type", First("icmpv6.type"));
+        f.Set("icmpv6.code", First("icmpv6.code"));
+        f.Set("icmpv6.checksum_ok", Status(First("icmpv6.checksum.status")));
+        if (First("icmpv6.type") is "128" or "129")   // in an error, an echo's fields belong to the quoted packet
+        {
+            f.Set("icmpv6.id", Number(First("icmpv6.echo.identifier")));
+            f.Set("icmpv6.seq", Number(First("icmpv6.echo.sequence_number")));
+        }
+        f.Set("icmpv6.mtu", First("icmpv6.mtu"));
+        f.Set("icmpv6.pointer", First("icmpv6.pointer"));
+        f.Set("icmpv6.target", First("icmpv6.nd.ns.target_address") ?? First("icmpv6.nd.na.target_address") ?? First("icmpv6.nd.rd.target_address"));
+        if (quoting6)
+        {
+            f.Set("icmpv6.quote.src", Second("ipv6.src"));
+            f.Set("icmpv6.quote.dst", Second("ipv6.dst"));
+            f.Set("icmpv6.quote.proto", raw.ContainsKey("udp.srcport") ? "17" : raw.ContainsKey("tcp.srcport") ? "6"
+                : Second("icmpv6.type") is not null ? "58" : Second("ipv6.nxt"));
+            f.Set("icmpv6.quote.src_port", First("udp.srcport") ?? First("tcp.srcport"));
+            f.Set("icmpv6.quote.dst_port", First("udp.dstport") ?? First("tcp.dstport"));
+        }
+        else if (quoting)
         {
             f.Set("icmp.quote.src", Second("ip.src"));
             f.Set("icmp.quote.dst", Second("ip.dst"));
@@ -147,7 +184,7 @@ internal static class TsharkOracle
             if (First("tcp.options.timestamp.tsval") is { } tsval)
                 f.Set("tcp.ts", $"[{tsval},{First("tcp.options.timestamp.tsecr")}]");
         }
-        if (!quoting && raw.ContainsKey("dns.id"))
+        if (!quoting && !quoting6 && raw.ContainsKey("dns.id"))
         {
             f.Set("dns.id", Number(First("dns.id")));
             f.Set("dns.qr", Bool(First("dns.flags.response")));

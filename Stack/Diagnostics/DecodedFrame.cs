@@ -23,6 +23,8 @@ internal sealed class DecodedFrame
     public TcpLayer? Tcp { get; set; }
     public DnsLayer? Dns { get; set; }
     public DhcpLayer? Dhcp { get; set; }
+    public Ipv6Layer? Ipv6 { get; set; }
+    public Icmpv6Layer? Icmpv6 { get; set; }
 
     /// <summary>The layer that was malformed ("eth", "arp", "ipv4", "icmp", "udp", ...), or null.</summary>
     public string? ErrorLayer { get; private set; }
@@ -81,6 +83,17 @@ internal sealed class DecodedFrame
     internal sealed record DhcpLayer(byte Operation, uint TransactionId, byte? MessageType, Ipv4Address ClientAddress, Ipv4Address YourAddress,
         Ipv4Address ServerAddress, string ClientHardwareAddress, Ipv4Address? SubnetMask, IReadOnlyList<Ipv4Address> Routers,
         IReadOnlyList<Ipv4Address> DomainNameServers, uint? LeaseTime, Ipv4Address? ServerIdentifier, Ipv4Address? RequestedAddress);
+
+    /// <summary>IPv6 fixed header, the upper-layer protocol after the extension headers (null when the chain is malformed), and the Fragment header.</summary>
+    internal sealed record Ipv6Layer(Ipv6Address Source, Ipv6Address Destination, byte HopLimit, byte NextHeader, ushort PayloadLength,
+        uint FlowLabel, byte TrafficClass, byte? UpperLayerProtocol, Ipv6FragmentHeader? Fragment);
+
+    /// <summary>ICMPv6 message; <see cref="ChecksumOk"/> is null when it could not be checked, <see cref="Target"/> set for NS, NA and redirect.</summary>
+    internal sealed record Icmpv6Layer(byte Type, byte Code, bool? ChecksumOk, int Length, ushort? Identifier, ushort? Sequence, uint? Mtu,
+        uint? Pointer, Ipv6Address? Target, Icmpv6QuoteLayer? Quote);
+
+    /// <summary>The packet quoted by an ICMPv6 error; ports for a quoted UDP or TCP header.</summary>
+    internal sealed record Icmpv6QuoteLayer(Ipv6Address Source, Ipv6Address Destination, byte Protocol, ushort? SourcePort, ushort? DestinationPort);
 
     /// <summary>UDP header; <see cref="ChecksumOk"/> is null when it could not be checked (a fragment, or bytes not captured).</summary>
     internal sealed record UdpLayer(ushort SourcePort, ushort DestinationPort, ushort Length, bool? ChecksumOk, int PayloadLength);

@@ -55,7 +55,8 @@ internal static class FrameDecoder
             {
                 case EtherType.Arp: Arp(frame.Payload, offset); break;
                 case EtherType.Ipv4: Ipv4(frame.Payload, offset); break;
-                default: break;   // IPv6 and unknown EtherTypes stop at the Ethernet layer, without an error
+                case EtherType.Ipv6: Ipv6(frame.Payload, offset); break;
+                default: break;   // unknown EtherTypes stop at the Ethernet layer, without an error
             }
         }
 
@@ -83,8 +84,8 @@ internal static class FrameDecoder
             switch (ip.Protocol)
             {
                 case IpProtocol.Icmp: Icmp(ip.Payload, transport, checkable); break;
-                case IpProtocol.Udp: Udp(ip.Payload, transport, checkable, ip.MoreFragments, ip.Source, ip.Destination); break;
-                case IpProtocol.Tcp: Tcp(ip.Payload, transport, checkable, ip.Source, ip.Destination); break;
+                case IpProtocol.Udp: Udp(ip.Payload, transport, checkable, ip.MoreFragments, new TransportAddresses(ip.Source, ip.Destination)); break;
+                case IpProtocol.Tcp: Tcp(ip.Payload, transport, checkable, new TransportAddresses(ip.Source, ip.Destination)); break;
                 default: break;
             }
         }
@@ -114,7 +115,84 @@ internal static class FrameDecoder
                 decoded.Fail("icmp", quoteError, $"the quoted datagram ({icmp.Data.Length} bytes) lacks an IPv4 header and 8 bytes after it");
         }
 
-        private void Udp(ReadOnlySpan<byte> bytes, int offset, bool checkable, bool firstFragment, Ipv4Address source, Ipv4Address destination)
+        private void Ipv6(ReadOnlySpan<byte> bytes, int offset)
+        {
+            if (decoded.IsSnapped && NotCaptured(offset, Ipv6Header.Size)) { decoded.Fail("ipv6", WireError.Truncated, CapturedText()); return; }
+            WireError error = Ipv6Packet.TryParse(bytes, out var ip);
+            if (error != WireError.None) { decoded.Fail("ipv6", error, Ipv6Detail(bytes, error)); return; }
+            WireError chainError = ip.TryWalkHeaders(out var chain);
+            decoded.Ipv6 = new DecodedFrame.Ipv6Layer(ip.Source, ip.Destination, ip.HopLimit, (byte)ip.NextHeader, ip.PayloadLength, ip.FlowLabel,
+                ip.TrafficClass, chainError == WireError.None ? (byte)chain.UpperLayerProtocol : null, chain.Fragment);
+            if (chainError != WireError.None)
+            {
+                string detail = chain.ProblemPointer >= 0 ? $"{chain.Action}, parameter problem {chain.ProblemCode} at byte {chain.ProblemPointer}" : chain.Action.ToString();
+                decoded.Fail("ipv6", chainError, $"{detail}; {chain.ExtensionHeaderCount} extension headers");
+                return;
+            }
+            if (NotCaptured(offset, chain.UpperLayerOffset)) { decoded.Fail("ipv6", WireError.Truncated, "extension headers not captured; " + CapturedText()); return; }
+            if (chain.IsLaterFragment) return;   // later fragments carry no upper-layer header
+            int transport = offset + chain.UpperLayerOffset;
+            var payload = ip.Bytes[chain.UpperLayerOffset..];
+            bool more = chain.Fragment is { MoreFragments: true };
+            // Upper-layer checksums are checked only on whole, wholly captured packets (an atomic fragment is whole, RFC 6946).
+            bool checkable = !more && !NotCaptured(transport, payload.Length);
+            switch (chain.UpperLayerProtocol)
+            {
+                case IpProtocol.Icmpv6: Icmpv6(payload, transport, checkable, ip.Source, ip.Destination); break;
+                case IpProtocol.Udp: Udp(payload, transport, checkable, more, new TransportAddresses(ip.Source, ip.Destination)); break;
+                case IpProtocol.Tcp: Tcp(payload, transport, checkable, new TransportAddresses(ip.Source, ip.Destination)); break;
+                default: break;
+            }
+        }
+
+        private void Icmpv6(ReadOnlySpan<byte> bytes, int offset, bool checkable, Ipv6Address source, Ipv6Address destination)
+        {
+            if (decoded.IsSnapped && NotCaptured(offset, Icmpv6Packet.MinimumSize)) { decoded.Fail("icmpv6", WireError.Truncated, CapturedText()); return; }
+            WireError error = Icmpv6Packet.TryParse(bytes, out var icmp);
+            if (error != WireError.None) { decoded.Fail("icmpv6", error, $"{bytes.Length} bytes"); return; }
+            bool echo = icmp.Type is Icmpv6Type.EchoRequest or Icmpv6Type.EchoReply;
+            Ipv6Address? target = null;
+            WireError messageError = WireError.None;
+            switch (icmp.Type)
+            {
+                case Icmpv6Type.NeighborSolicitation:
+                    messageError = NeighborSolicitation.TryParse(bytes, out var ns);
+                    if (messageError == WireError.None) target = ns.Target;
+                    break;
+                case Icmpv6Type.NeighborAdvertisement:
+                    messageError = NeighborAdvertisement.TryParse(bytes, out var na);
+                    if (messageError == WireError.None) target = na.Target;
+                    break;
+                case Icmpv6Type.Redirect:
+                    messageError = Redirect.TryParse(bytes, out var redirect);
+                    if (messageError == WireError.None) target = redirect.Target;
+                    break;
+                case Icmpv6Type.RouterSolicitation: messageError = RouterSolicitation.TryParse(bytes, out _); break;
+                case Icmpv6Type.RouterAdvertisement: messageError = RouterAdvertisement.TryParse(bytes, out _); break;
+                case Icmpv6Type.MulticastListenerQuery: messageError = MldQuery.TryParse(bytes, out _); break;
+                case Icmpv6Type.MulticastListenerReport or Icmpv6Type.MulticastListenerDone: messageError = MldV1Message.TryParse(bytes, out _); break;
+                case Icmpv6Type.MulticastListenerReportV2: messageError = MldReport.TryParse(bytes, out _); break;
+                default: break;
+            }
+            DecodedFrame.Icmpv6QuoteLayer? quoteLayer = null;
+            WireError quoteError = WireError.None;
+            if (icmp.IsError)
+            {
+                quoteError = icmp.TryGetQuote(out var quote);
+                if (quoteError == WireError.None && !NotCaptured(offset + Icmpv6Header.Size, Ipv6Header.Size))
+                    quoteLayer = new DecodedFrame.Icmpv6QuoteLayer(quote.Source, quote.Destination, (byte)quote.Protocol,
+                        quote.HasPorts ? quote.SourcePort : null, quote.HasPorts ? quote.DestinationPort : null);
+            }
+            decoded.Icmpv6 = new DecodedFrame.Icmpv6Layer((byte)icmp.Type, icmp.Code, checkable ? icmp.IsChecksumValid(source, destination) : null, bytes.Length,
+                echo ? icmp.Identifier : null, echo ? icmp.SequenceNumber : null, icmp.Type == Icmpv6Type.PacketTooBig ? icmp.Mtu : null,
+                icmp.Type == Icmpv6Type.ParameterProblem ? icmp.Pointer : null, target, quoteLayer);
+            if (messageError != WireError.None && !decoded.IsSnapped) { decoded.Fail("icmpv6", messageError, $"{icmp.Type} of {bytes.Length} bytes"); return; }
+            // RFC 4443 2.4 c: an error quotes as much of the invoking packet as fits, at least its IPv6 header.
+            if (quoteError != WireError.None && !decoded.IsSnapped)
+                decoded.Fail("icmpv6", quoteError, $"the quoted packet ({icmp.Data.Length} bytes) lacks an IPv6 header");
+        }
+
+        private void Udp(ReadOnlySpan<byte> bytes, int offset, bool checkable, bool firstFragment, TransportAddresses addresses)
         {
             if (decoded.IsSnapped && NotCaptured(offset, UdpHeader.Size)) { decoded.Fail("udp", WireError.Truncated, CapturedText()); return; }
             WireError error = UdpDatagram.TryParse(bytes, out var udp);
@@ -138,7 +216,7 @@ internal static class FrameDecoder
             }
             bool whole = checkable && !NotCaptured(offset, udp.Length);
             decoded.Udp = new DecodedFrame.UdpLayer(udp.SourcePort, udp.DestinationPort, udp.Length,
-                whole ? udp.IsChecksumValid(source, destination) : null, udp.Payload.Length);
+                whole ? addresses.IsValid(udp) : null, udp.Payload.Length);
             // The application layers only of whole, wholly captured datagrams.
             if (!whole) return;
             if (udp.SourcePort == DnsMessage.ServerPort || udp.DestinationPort == DnsMessage.ServerPort)
@@ -147,7 +225,7 @@ internal static class FrameDecoder
                 Dhcp(udp.Payload);
         }
 
-        private void Tcp(ReadOnlySpan<byte> bytes, int offset, bool checkable, Ipv4Address source, Ipv4Address destination)
+        private void Tcp(ReadOnlySpan<byte> bytes, int offset, bool checkable, TransportAddresses addresses)
         {
             if (decoded.IsSnapped && NotCaptured(offset, TcpHeader.MinimumSize)) { decoded.Fail("tcp", WireError.Truncated, CapturedText()); return; }
             WireError error = TcpSegment.TryParse(bytes, out var tcp);
@@ -162,7 +240,7 @@ internal static class FrameDecoder
             WireError optionError = TcpOptions.TryParse(tcp.Options, out var options);
             decoded.Tcp = new DecodedFrame.TcpLayer(tcp.SourcePort, tcp.DestinationPort, tcp.SequenceNumber, tcp.AcknowledgmentNumber,
                 (ushort)tcp.Flags, tcp.WindowSize, tcp.HeaderLength, tcp.Payload.Length,
-                checkable ? tcp.IsChecksumValid(source, destination) : null, optionError == WireError.None ? options : null);
+                checkable ? addresses.IsValid(tcp) : null, optionError == WireError.None ? options : null);
             // The fixed header is printed; a malformed option (RFC 9293 3.2: length 0, 1 or past the header) is the error.
             if (optionError != WireError.None) { decoded.Fail("tcp", optionError, $"options area of {tcp.Options.Length} bytes: {Convert.ToHexStringLower(tcp.Options)}"); return; }
 
@@ -244,6 +322,13 @@ internal static class FrameDecoder
             if (error != WireError.Unsupported) return $"{bytes.Length} bytes, the packet needs {ArpHeader.Size}";
             return $"hardware type {BinaryPrimitives.ReadUInt16BigEndian(bytes[ArpPacket.Field.HardwareType..])} length {bytes[ArpPacket.Field.HardwareLength]}, " +
                    $"protocol type 0x{BinaryPrimitives.ReadUInt16BigEndian(bytes[ArpPacket.Field.ProtocolType..]):x4} length {bytes[ArpPacket.Field.ProtocolLength]}";
+        }
+
+        private static string Ipv6Detail(ReadOnlySpan<byte> bytes, WireError error)
+        {
+            if (error == WireError.Truncated) return $"{bytes.Length} bytes, the header needs {Ipv6Header.Size}";
+            if (error == WireError.BadVersion) return $"version {bytes[Ipv6Packet.Field.VersionClassFlow] >> 4}";
+            return $"payload length {BinaryPrimitives.ReadUInt16BigEndian(bytes[Ipv6Packet.Field.PayloadLength..])}, next header {bytes[Ipv6Packet.Field.NextHeader]}, {bytes.Length} bytes";
         }
 
         private static string Ipv4Detail(ReadOnlySpan<byte> bytes, WireError error)

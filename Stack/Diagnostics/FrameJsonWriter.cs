@@ -78,6 +78,52 @@ internal static class FrameJsonWriter
             writer.WriteEndObject();
         }
 
+        if (frame.Ipv6 is { } ip6)
+        {
+            writer.WriteStartObject("ipv6");
+            writer.WriteString("src", ip6.Source.ToString());
+            writer.WriteString("dst", ip6.Destination.ToString());
+            writer.WriteNumber("hop_limit", ip6.HopLimit);
+            writer.WriteNumber("next_header", ip6.NextHeader);
+            writer.WriteNumber("payload_len", ip6.PayloadLength);
+            writer.WriteNumber("flow_label", ip6.FlowLabel);
+            if (ip6.TrafficClass != 0) writer.WriteNumber("traffic_class", ip6.TrafficClass);
+            if (ip6.UpperLayerProtocol is byte proto && proto != ip6.NextHeader) writer.WriteNumber("proto", proto);
+            if (ip6.Fragment is { } frag)
+            {
+                writer.WriteStartObject("frag");
+                writer.WriteNumber("offset", frag.Offset);
+                writer.WriteBoolean("more", frag.MoreFragments);
+                writer.WriteNumber("id", frag.Identification);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
+
+        if (frame.Icmpv6 is { } icmp6)
+        {
+            writer.WriteStartObject("icmpv6");
+            writer.WriteNumber("type", icmp6.Type);
+            writer.WriteNumber("code", icmp6.Code);
+            if (icmp6.ChecksumOk is bool ok) writer.WriteBoolean("checksum_ok", ok);
+            if (icmp6.Identifier is ushort id) writer.WriteNumber("id", id);
+            if (icmp6.Sequence is ushort seq) writer.WriteNumber("seq", seq);
+            if (icmp6.Mtu is uint mtu) writer.WriteNumber("mtu", mtu);
+            if (icmp6.Pointer is uint pointer) writer.WriteNumber("pointer", pointer);
+            if (icmp6.Target is { } target) writer.WriteString("target", target.ToString());
+            if (icmp6.Quote is { } quote)
+            {
+                writer.WriteStartObject("quote");
+                writer.WriteString("src", quote.Source.ToString());
+                writer.WriteString("dst", quote.Destination.ToString());
+                writer.WriteNumber("proto", quote.Protocol);
+                if (quote.SourcePort is ushort sp) writer.WriteNumber("src_port", sp);
+                if (quote.DestinationPort is ushort dp) writer.WriteNumber("dst_port", dp);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndObject();
+        }
+
         if (frame.Udp is { } udp)
         {
             writer.WriteStartObject("udp");

@@ -29,6 +29,7 @@ internal static class FrameSummaryWriter
             text.Append(inv, $", length {frame.Length}");
             if (frame.Arp is { } arp) text.Append(": ").Append(ArpText(arp));
             if (frame.Ipv4 is { } ip) AppendIpv4(text, frame, ip);
+            if (frame.Ipv6 is { } ip6) AppendIpv6(text, frame, ip6);
         }
         if (frame.IsSnapped) text.Append(inv, $" [{frame.CapturedLength} bytes captured]");
         if (frame.ErrorText is { } error) text.Append(" [malformed ").Append(error).Append(']');
@@ -82,6 +83,72 @@ internal static class FrameSummaryWriter
             text.Append(inv, $"{ip.Source} > {ip.Destination}");
             if (ip.Offset != 0) text.Append(inv, $": fragment of {ip.TotalLength - ip.HeaderLength} bytes");
         }
+    }
+
+    private static void AppendIpv6(StringBuilder text, DecodedFrame frame, DecodedFrame.Ipv6Layer ip)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        // tcpdump -v's IPv6 details in parentheses, then the addresses and the upper layer.
+        text.Append(inv, $": (hlim {ip.HopLimit}");
+        if (ip.FlowLabel != 0) text.Append(inv, $", flowlabel 0x{ip.FlowLabel:x5}");
+        text.Append(inv, $", next-header {ip.NextHeader}, payload length {ip.PayloadLength}");
+        if (ip.Fragment is { } f) text.Append(inv, $", frag (0x{f.Identification:x8}:{f.Offset}{(f.MoreFragments ? "+" : "")})");
+        text.Append(") ");
+        if (frame.Udp is { } udp)
+        {
+            text.Append(inv, $"{ip.Source}.{udp.SourcePort} > {ip.Destination}.{udp.DestinationPort}: UDP, length {udp.PayloadLength}");
+            if (udp.ChecksumOk == false) text.Append(", bad udp cksum");
+            AppendApplication(text, frame);
+        }
+        else if (frame.Tcp is { } tcp)
+        {
+            text.Append(inv, $"{ip.Source}.{tcp.SourcePort} > {ip.Destination}.{tcp.DestinationPort}: ");
+            AppendTcp(text, tcp);
+            AppendApplication(text, frame);
+        }
+        else if (frame.Icmpv6 is { } icmp)
+        {
+            text.Append(inv, $"{ip.Source} > {ip.Destination}: ICMP6, {Icmpv6Text(icmp)}, length {icmp.Length}");
+            if (icmp.ChecksumOk == false) text.Append(", bad icmp6 cksum");
+        }
+        else
+        {
+            text.Append(inv, $"{ip.Source} > {ip.Destination}");
+            if (ip.Fragment is { Offset: > 0 }) text.Append(inv, $": fragment");
+        }
+    }
+
+    private static string Icmpv6Text(DecodedFrame.Icmpv6Layer icmp)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string name = icmp.Type switch
+        {
+            1 => string.Create(inv, $"destination unreachable, code {icmp.Code}"),
+            2 => string.Create(inv, $"packet too big, mtu {icmp.Mtu}"),
+            3 => icmp.Code == 0 ? "time exceeded in-transit" : "time exceeded reassembly",
+            4 => string.Create(inv, $"parameter problem, code {icmp.Code}, pointer {icmp.Pointer}"),
+            128 => "echo request",
+            129 => "echo reply",
+            130 => "multicast listener query",
+            131 => "multicast listener report",
+            132 => "multicast listener done",
+            133 => "router solicitation",
+            134 => "router advertisement",
+            135 => "neighbor solicitation",
+            136 => "neighbor advertisement",
+            137 => "redirect",
+            143 => "multicast listener report v2",
+            _ => string.Create(inv, $"type {icmp.Type} code {icmp.Code}"),
+        };
+        if (icmp.Identifier is ushort id) name += string.Create(inv, $", id {id}, seq {icmp.Sequence}");
+        if (icmp.Target is { } target) name += (icmp.Type == 135 ? ", who has " : ", tgt is ") + target;
+        if (icmp.Quote is { } q)
+        {
+            name += q.SourcePort is ushort sp
+                ? string.Create(inv, $", quoting {q.Source}.{sp} > {q.Destination}.{q.DestinationPort} {ProtocolName(q.Protocol)}")
+                : string.Create(inv, $", quoting {q.Source} > {q.Destination} {ProtocolName(q.Protocol)}");
+        }
+        return name;
     }
 
     private static void AppendApplication(StringBuilder text, DecodedFrame frame)

@@ -112,24 +112,28 @@ public static class InternetChecksum
     /// upper-layer length as 32 bits, three zero bytes and the next header).
     /// </summary>
     public static uint PseudoHeaderSum(IpAddress source, IpAddress destination, IpProtocol protocol, int transportLength)
-    {
-        if (source.IsIpv4) return PseudoHeaderSum(source.AsIpv4, destination.AsIpv4, protocol, transportLength);
-        ulong acc = Sum16(source.Value) + Sum16(destination.Value) + (uint)(byte)protocol + (uint)transportLength;
-        return Fold32(acc);
-    }
-
-    // The 16-bit words of a 128-bit address added up (at most 8 × 0xFFFF: no carry lost).
-    private static ulong Sum16(UInt128 value)
-    {
-        ulong hi = (ulong)(value >> 64), lo = (ulong)value;
-        ulong acc = 0;
-        for (int shift = 0; shift < 64; shift += 16) acc += (hi >> shift & 0xFFFF) + (lo >> shift & 0xFFFF);
-        return acc;
-    }
+        => source.IsIpv4 ? PseudoHeaderSum(source.AsIpv4, destination.AsIpv4, protocol, transportLength)
+                         : PseudoHeaderSum(source.AsIpv6, destination.AsIpv6, protocol, transportLength);
 
     /// <summary>The checksum of a UDP or TCP segment with its pseudo-header; zero means the segment is intact when the field is included.</summary>
     public static ushort ComputeTransport(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> segment)
         => Finish(Add(PseudoHeaderSum(source, destination, protocol, segment.Length), segment));
+
+    /// <summary>The sum of the IPv6 pseudo-header for UDP, TCP and ICMPv6 (RFC 8200 8.1): addresses, upper-layer length, next header.</summary>
+    /// <remarks>With a Routing header, <paramref name="destination"/> is the final destination, not the one in the IPv6 header.</remarks>
+    public static uint PseudoHeaderSum(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, int upperLayerLength)
+    {
+        ulong acc = Words(source.Value) + Words(destination.Value) + (uint)(byte)protocol + (uint)upperLayerLength;
+        return Fold32(acc);
+    }
+
+    // The sum of an address's eight 16-bit words.
+    private static ulong Words(UInt128 value)
+    {
+        ulong high = (ulong)(value >> 64), low = (ulong)value;
+        return (high >> 48) + (high >> 32 & 0xFFFF) + (high >> 16 & 0xFFFF) + (high & 0xFFFF)
+             + (low >> 48) + (low >> 32 & 0xFFFF) + (low >> 16 & 0xFFFF) + (low & 0xFFFF);
+    }
 
     /// <summary>A plain scalar reference sum (one 16-bit word at a time), for tests and benchmarks only.</summary>
     internal static ushort ComputeScalar(ReadOnlySpan<byte> data)

@@ -9,7 +9,7 @@ public enum WireError
     Truncated,
     /// <summary>A length field is smaller than the header or larger than the bytes present, or DNS record data whose size does not fit its type.</summary>
     BadLength,
-    /// <summary>An IP version other than 4.</summary>
+    /// <summary>An IP version other than the format's (4 for IPv4, 6 for IPv6).</summary>
     BadVersion,
     /// <summary>A header-length field below the minimum or past the end of the packet.</summary>
     BadHeaderLength,
@@ -27,4 +27,24 @@ public enum WireError
     BadMagicCookie,
     /// <summary>A destination buffer too small to write into.</summary>
     BufferTooSmall,
+    /// <summary>An IPv6 Payload Length of 0 with a Hop-by-Hop header: a jumbogram (RFC 2675), which the stack does not support.</summary>
+    JumboPayload,
+    /// <summary>More IPv6 extension headers than <see cref="Ipv6HeaderChain.MaximumExtensionHeaders"/>: dropped cheaply rather than walked.</summary>
+    HeaderChainTooLong,
+    /// <summary>A first IPv6 fragment that does not hold the whole header chain through the upper-layer header (RFC 7112 5).</summary>
+    IncompleteHeaderChain,
+    /// <summary>An IPv6 option this stack does not know whose action bits say discard (RFC 8200 4.2).</summary>
+    UnrecognizedOption,
+    /// <summary>An IPv6 Routing header of a type this stack does not process, with Segments Left above 0 (RFC 8200 4.4).</summary>
+    UnrecognizedRoutingType,
+    /// <summary>An IPv6 Routing header of type 0, refused (RFC 5095 3).</summary>
+    RoutingHeaderType0,
+    /// <summary>An IPv6 Hop-by-Hop Options header anywhere but directly after the IPv6 header (RFC 8200 4.1).</summary>
+    MisplacedHopByHop,
+    /// <summary>A second IPv6 Fragment header in one header chain.</summary>
+    DuplicateFragmentHeader,
+    /// <summary>An IPv6 fragment with M set whose fragmentable part is not a multiple of 8 bytes (RFC 8200 4.5).</summary>
+    BadFragmentLength,
+    /// <summary>A Neighbour Discovery, MLD or ICMPv6 message whose type, code or fixed length is not the one expected (RFC 4861 6.1, 7.1).</summary>
+    BadMessage,
 }
