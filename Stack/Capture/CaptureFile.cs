@@ -198,6 +198,13 @@ public static class CaptureFile
 
         private MacAddress ByDestinationIp(in Cooked h)
         {
+            if (h.Protocol == (ushort)EtherType.Ipv4 && h.Payload.Count >= 20)
+            {
+                uint destination = BinaryPrimitives.ReadUInt32BigEndian(h.Payload.AsSpan(16));
+                if (destination == uint.MaxValue) return MacAddress.Broadcast;
+                if (destination >> 28 == 0xE) return Multicast(h);
+            }
+            if (h.Protocol == (ushort)EtherType.Arp && h.Payload.Count >= 28 && BinaryPrimitives.ReadUInt16BigEndian(h.Payload.AsSpan(6)) == 1) return MacAddress.Broadcast;
             if (h.Protocol == (ushort)EtherType.Ipv4 && h.Payload.Count >= 20 && _byIpv4.TryGetValue(BinaryPrimitives.ReadUInt32BigEndian(h.Payload.AsSpan(16)), out var mac)) return mac;
             if (h.Protocol == (ushort)EtherType.Arp && h.Payload.Count >= 28 && BinaryPrimitives.ReadUInt16BigEndian(h.Payload.AsSpan(6)) == 2) return MacAddress.Read(h.Payload.AsSpan(18));
             return default;
