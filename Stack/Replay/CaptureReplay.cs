@@ -213,17 +213,18 @@ internal sealed class ReplayRun
         _clock.Set(time);
     }
 
-    // Polls until the stack takes no frame and sends nothing new (answering its ARP requests on the way).
+    // Polls until the stack takes no frame, sends nothing new and has no timer due (answering its ARP requests on the way).
     private void RunUntilIdle()
     {
-        int quiet = 0;
-        for (int polls = 0; polls < MaxPollsWhileBusy && quiet < 2; polls++)
+        for (int polls = 0, dueOnly = 0; polls < MaxPollsWhileBusy; polls++)
         {
             int before = _link.Sent.Count;
             bool worked = _stack.Poll(_clock.Now);
             foreach (var service in _options.Services) service.Poll(_stack, _clock.Now);
             Collect();
-            quiet = worked || _link.Sent.Count != before || _link.HasInput ? 0 : quiet + 1;
+            if (worked || _link.Sent.Count != before || _link.HasInput) { dueOnly = 0; continue; }
+            if (NextDeadline() is TimeSpan due && due <= _clock.Now && ++dueOnly < 4) continue;   // output a service queued
+            break;
         }
     }
 
