@@ -37,7 +37,9 @@ internal static class ReplayCommand
         else throw new UsageException("--host A.B.C.D is required (the recorded host the stack plays; --list-hosts shows them)");
         MacAddress? mac = null;
         if (cl.Get("--mac") is string m) mac = MacAddress.TryParse(m, out var parsed) ? parsed : throw new UsageException($"--mac: '{m}' is not a MAC address");
-        var services = UpCommand.ParseServices(cl.Get("--services"));
+        // Without --services, the services whose ports the recorded host answered from (a service on a port where the
+        // host had none would answer what it refused).
+        var services = cl.Has("--services") ? UpCommand.ParseServices(cl.Get("--services")) : ServicesSeen(capture.Frames, host);
         double timeout = cl.GetDouble("--timeout", 1);
         var options = new ReplayOptions
         {
@@ -47,7 +49,11 @@ internal static class ReplayCommand
             Services = Services(services),
         };
         bool json = cl.Has("--json");
-        if (!json) WriteCaptureText(capture);
+        if (!json)
+        {
+            WriteCaptureText(capture);
+            Console.WriteLine($"services: icmp-echo{string.Concat(services.Order(StringComparer.Ordinal).Select(n => ", " + n))}{(cl.Has("--services") ? "" : " (the ports the host answered from; --services to choose)")}");
+        }
         ReplayResult result;
         try { result = CaptureReplay.Run(capture.Frames, options); }
         catch (ArgumentException e) { throw new UsageException(capture.Damage is null ? e.Message : $"{e.Message} ({capture.Damage})"); }
@@ -74,6 +80,22 @@ internal static class ReplayCommand
             new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen")),
             new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http")),
         ];
+
+    /// <summary>The built-in services whose ports (echo 7, chargen 19, http 80) the host sent UDP or TCP from.</summary>
+    internal static HashSet<string> ServicesSeen(IReadOnlyList<CaptureFrame> frames, Ipv4Address host)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var frame in frames)
+        {
+            if (EthernetFrame.TryParse(frame.Data, out var eth) != WireError.None || eth.EtherType != EtherType.Ipv4) continue;
+            if (Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None || ip.Source != host || ip.FragmentOffset != 0) continue;
+            if (ip.Protocol is not (IpProtocol.Udp or IpProtocol.Tcp) || ip.Payload.Length < 4) continue;
+            ushort port = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(ip.Payload);
+            string? name = port switch { 7 => "echo", 19 => "chargen", 80 when ip.Protocol == IpProtocol.Tcp => "http", _ => null };
+            if (name is not null) seen.Add(name);
+        }
+        return seen;
+    }
 
     private static void WriteCaptureText(CaptureContents capture)
     {
