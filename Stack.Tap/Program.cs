@@ -1,5 +1,5 @@
 using System.Reflection;
-using TcpIpSharp.Tap.Capture;
+using TcpIpSharp.Capture;
 using TcpIpSharp.Tap.Cli;
 using TcpIpSharp.Tap.Commands;
 
@@ -23,7 +23,8 @@ internal static class Program
           {ResolveCommand.Usage}
                                  look NAME up with the stack's DNS resolver (server from --dns or --dhcp)
           {ReplayCommand.Usage}
-                                 feed a capture into a stack configured as its host; write what it sends back
+                                 replay a capture with the stack as one of its hosts (virtual time) and print
+                                 the verdict: every recorded frame of the host reproduced or not (exit 1 if not)
           {DemoCommand.Usage}
                                  (root) the stack in a throwaway namespace answering ping, arping and socat
           decode FILE [--json]   print one line per frame of a pcap/pcapng capture (Ethernet link type):
@@ -97,7 +98,7 @@ internal static class Program
             });
             return 2;
         }
-        catch (CaptureException e)
+        catch (CaptureFormatException e)
         {
             error.WriteLine($"tcpipsharp {args[0]}: {e.Message}");
             return 2;

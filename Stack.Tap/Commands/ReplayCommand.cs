@@ -1,5 +1,7 @@
-using TcpIpSharp.Links;
-using TcpIpSharp.Tap.Capture;
+using System.Globalization;
+using System.Text.Json;
+using TcpIpSharp.Capture;
+using TcpIpSharp.Replay;
 using TcpIpSharp.Tap.Cli;
 using TcpIpSharp.Tap.Services;
 using TcpIpSharp.Wire;
@@ -7,52 +9,135 @@ using TcpIpSharp.Wire;
 namespace TcpIpSharp.Tap.Commands;
 
 /// <summary>
-/// <c>tcpipsharp replay FILE</c>: feeds a capture's frames, one by one at their captured times (virtual time),
-/// into a stack configured as the capture's host, and writes the frames it sends back.
+/// <c>tcpipsharp replay FILE --host IP</c>: replays a capture with the stack as one of its hosts, in virtual time
+/// (<see cref="CaptureReplay"/>), and prints the verdict: text, or one JSON object with <c>--json</c>. Exit status 0
+/// when the stack reproduced every recorded frame of the host and sent nothing else, 1 on any difference, 2 for a bad
+/// argument or an unreadable capture.
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE --ip A.B.C.D/LEN --mac MAC [--gw A.B.C.D] [--services LIST|none] --out FILE";
+    public const string Usage = "replay FILE (--host A.B.C.D | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args);
+        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts");
         if (cl.Positional.Count != 1) throw new UsageException("replay takes one capture FILE");
-        if (!cl.Has("--mac")) throw new UsageException("--mac is required (the capture host's MAC)");
-        var output = cl.Require("--out");
-        var frames = CaptureFile.ReadEthernet(cl.Positional[0]);
-        var sent = Replay(frames, HostSetup.Options(cl), UpCommand.ParseServices(cl.Get("--services")));
-        CaptureFile.WriteEthernet(output, sent);
-        Console.WriteLine($"replayed {frames.Count} frames; the stack sent {sent.Count} frames to {output}");
-        return 0;
+        var read = new CaptureReadOptions { Vlan = cl.Has("--vlan") ? cl.GetInt("--vlan", 0) : null };
+        var capture = CaptureFile.ReadEthernet(cl.Positional[0], read);
+        if (cl.Has("--list-hosts")) return ListHosts(capture);
+
+        Ipv4Address host;
+        int? prefix = null;
+        if (cl.Get("--host") is string h) host = CommandLine.ParseAddress(h, "--host");
+        else if (cl.Get("--ip") is string cidr)
+        {
+            if (cidr.Contains('/', StringComparison.Ordinal)) (host, prefix) = CommandLine.ParseCidr(cidr);
+            else host = CommandLine.ParseAddress(cidr, "--ip");
+        }
+        else throw new UsageException("--host A.B.C.D is required (the recorded host the stack plays; --list-hosts shows them)");
+        MacAddress? mac = null;
+        if (cl.Get("--mac") is string m) mac = MacAddress.TryParse(m, out var parsed) ? parsed : throw new UsageException($"--mac: '{m}' is not a MAC address");
+        // Without --services, the services whose ports the recorded host answered from (a service on a port where the
+        // host had none would answer what it refused).
+        var services = cl.Has("--services") ? UpCommand.ParseServices(cl.Get("--services")) : ServicesSeen(capture.Frames, host);
+        double timeout = cl.GetDouble("--timeout", 1);
+        var options = new ReplayOptions
+        {
+            Host = host, HostMac = mac, PrefixLength = prefix,
+            Gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default,
+            Fast = cl.Has("--fast"), ResponseTimeout = TimeSpan.FromSeconds(timeout),
+            Services = Services(services),
+        };
+        bool json = cl.Has("--json");
+        if (!json)
+        {
+            WriteCaptureText(capture);
+            Console.WriteLine($"services: icmp-echo{string.Concat(services.Order(StringComparer.Ordinal).Select(n => ", " + n))}{(cl.Has("--services") ? "" : " (the ports the host answered from; --services to choose)")}");
+        }
+        ReplayResult result;
+        try { result = CaptureReplay.Run(capture.Frames, options); }
+        catch (ArgumentException e) { throw new UsageException(capture.Damage is null ? e.Message : $"{e.Message} ({capture.Damage})"); }
+        if (cl.Get("--out") is string output) CaptureFile.WriteEthernet(output, result.Sent);
+
+        if (json)
+        {
+            using var stdout = Console.OpenStandardOutput();
+            using (var writer = new Utf8JsonWriter(stdout))
+                result.WriteJson(writer, w => WriteCaptureJson(w, cl.Positional[0], capture));
+            stdout.WriteByte((byte)'\n');
+        }
+        else
+        {
+            Console.Write(result.ToString());
+        }
+        return result.Passed ? 0 : 1;
     }
 
-    /// <summary>Replays <paramref name="frames"/> into a stack with <paramref name="options"/>; returns what it sent, timed.</summary>
-    internal static List<CaptureFile.Frame> Replay(IReadOnlyList<CaptureFile.Frame> frames, NetworkStackOptions options, HashSet<string> services)
+    /// <summary>The services <c>--services</c> names, over UDP and TCP (HTTP on TCP 80), as <c>up</c> runs them.</summary>
+    internal static IReadOnlyList<IStackService> Services(HashSet<string> services)
+        =>
+        [
+            new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen")),
+            new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http")),
+        ];
+
+    /// <summary>The built-in services whose ports (echo 7, chargen 19, http 80) the host sent UDP or TCP from.</summary>
+    internal static HashSet<string> ServicesSeen(IReadOnlyList<CaptureFrame> frames, Ipv4Address host)
     {
-        var input = frames.Select(f => (ReadOnlyMemory<byte>)f.Data).ToList();
-        var link = new ReplayLink(input) { Allowance = 0 };
-        var clock = new ManualClock();
-        var start = frames.Count > 0 ? frames[0].Time : DateTime.UnixEpoch;
-        using var stack = new NetworkStack(link, options with { AnnounceOnUp = false }, new SeededRandomSource(1));
-        var udp = new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"));
-        udp.Start(stack, clock.Now);
-        var result = new List<CaptureFile.Frame>();
-        int seen = 0;
-        void Collect()
-        {
-            for (; seen < link.Sent.Count; seen++) result.Add(new CaptureFile.Frame(start + clock.Now, link.Sent[seen].Frame));
-        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var frame in frames)
         {
-            clock.Set(frame.Time - start);
-            link.Allowance = 1;
-            stack.Poll(clock.Now);
-            Collect();
+            if (EthernetFrame.TryParse(frame.Data, out var eth) != WireError.None || eth.EtherType != EtherType.Ipv4) continue;
+            if (Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None || ip.Source != host || ip.FragmentOffset != 0) continue;
+            if (ip.Protocol is not (IpProtocol.Udp or IpProtocol.Tcp) || ip.Payload.Length < 4) continue;
+            ushort port = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(ip.Payload);
+            string? name = port switch { 7 => "echo", 19 => "chargen", 80 when ip.Protocol == IpProtocol.Tcp => "http", _ => null };
+            if (name is not null) seen.Add(name);
         }
-        clock.Advance(TimeSpan.FromMilliseconds(1));
-        stack.Poll(clock.Now);
-        Collect();
-        return result;
+        return seen;
+    }
+
+    private static void WriteCaptureText(CaptureContents capture)
+    {
+        if (capture.Damage is not null) Console.WriteLine($"capture: {capture.Damage}; only the frames before it are used");
+        foreach (var group in capture.Skipped.GroupBy(s => Category(s.Reason)))
+            Console.WriteLine($"capture: {group.Count()} records skipped: {group.First().Reason} (first: record {group.First().Number})");
+    }
+
+    private static string Category(string reason) => reason.Split(':')[0];
+
+    private static void WriteCaptureJson(Utf8JsonWriter w, string path, CaptureContents capture)
+    {
+        w.WriteString("file", path);
+        w.WriteString("format", capture.Format == CaptureFormat.PcapNg ? "pcapng" : "pcap");
+        w.WriteNumber("records", capture.Records);
+        w.WriteStartArray("link_types");
+        foreach (var t in capture.LinkTypes) w.WriteStringValue(t);
+        w.WriteEndArray();
+        if (capture.Damage is not null) w.WriteString("damage", capture.Damage);
+        w.WriteStartArray("skipped");
+        foreach (var s in capture.Skipped)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("n", s.Number);
+            w.WriteString("reason", s.Reason);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static int ListHosts(CaptureContents capture)
+    {
+        var hosts = CaptureHost.List(capture.Frames);
+        if (hosts.Count == 0) Console.WriteLine("no IPv4 host sends anything in this capture");
+        foreach (var host in hosts)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{host.Address}  mac {string.Join(",", host.Macs)}  sent {host.FramesSent}  received {host.FramesReceived}"));
+            foreach (var talk in host.Conversations.Take(20)) Console.WriteLine("    " + talk);
+            if (host.Conversations.Count > 20) Console.WriteLine($"    ... {host.Conversations.Count - 20} more");
+        }
+        WriteCaptureText(capture);
+        return 0;
     }
 }

@@ -1,4 +1,5 @@
-using TcpIpSharp.Tap.Capture;
+using TcpIpSharp.Capture;
+using TcpIpSharp.Replay;
 using TcpIpSharp.Tap.Commands;
 using TcpIpSharp.Tests.Support;
 using TcpIpSharp.Wire;
@@ -24,16 +25,19 @@ public class OwnCaptureReplayTests
     [TestCase("udp-closed.pcap", 2)]
     public void Stack_replies_equal_the_Linux_hosts_replies(string file, int expectedReplies)
     {
-        var frames = CaptureFile.ReadEthernet(Path.Combine(TestPaths.OwnCaptures, file));
-        var input = frames.Where(f => MacAddress.Read(f.Data.AsSpan(6)) != Responder).ToList();
+        var frames = CaptureFile.ReadEthernet(Path.Combine(TestPaths.OwnCaptures, file)).Frames;
         var linux = frames.Where(f => MacAddress.Read(f.Data.AsSpan(6)) == Responder).Select(f => f.Data).Where(IsNotArpRequest).ToList();
-        var options = new NetworkStackOptions { Address = Ipv4Address.Parse("192.0.2.2"), PrefixLength = 24, MacAddress = Responder };
-        var ours = ReplayCommand.Replay(input, options, ["echo"]).Select(f => f.Data).Where(IsNotArpRequest).ToList();
+        var result = CaptureReplay.Run(frames, new ReplayOptions
+        {
+            Host = Ipv4Address.Parse("192.0.2.2"), PrefixLength = 24, Services = ReplayCommand.Services(["echo"]),
+        });
+        var ours = result.Sent.Select(f => f.Data).Where(IsNotArpRequest).ToList();
 
         Assert.That(linux, Has.Count.EqualTo(expectedReplies), "frames Linux sent in the capture");
         Assert.That(ours.Select(Describe), Is.EqualTo(linux.Select(Describe)), "the same replies in the same order");
         for (int i = 0; i < linux.Count; i++)
             Assert.That(Normalise(ours[i]), Is.EqualTo(Normalise(linux[i])), $"reply {i} ({Describe(linux[i])}) differs beyond IP id and checksum");
+        Assert.That(result.Differences, Is.Empty, result.ToString());
     }
 
     private static bool IsNotArpRequest(byte[] frame)

@@ -1,5 +1,5 @@
-using TcpIpSharp.Tap.Capture;
-using TcpIpSharp.Tap.Commands;
+using TcpIpSharp.Capture;
+using TcpIpSharp.Replay;
 using TcpIpSharp.Tests.Support;
 using TcpIpSharp.Wire;
 
@@ -7,9 +7,9 @@ namespace TcpIpSharp.Tests.Replay;
 
 /// <summary>
 /// Replays the shared corpus's echo captures into a stack configured as the host that answered them: its address and
-/// MAC, with the requesters reached through a gateway whose MAC is the one the requests came from (an ARP request
-/// from that gateway is put first, since the captures hold no ARP). Each echo reply must equal the recorded one in
-/// its Ethernet addresses, IP addresses and whole ICMP message (IP id, TTL and IP checksum differ by host).
+/// MAC. The captures hold no ARP: the replay answers the stack's ARP requests with the MAC each requester's frames came
+/// from. Only the requests go in. Each echo reply must equal the recorded one in its Ethernet addresses, IP addresses
+/// and whole ICMP message (IP id, TTL and IP checksum differ by host).
 /// </summary>
 public class SharedCaptureReplayTests
 {
@@ -18,22 +18,16 @@ public class SharedCaptureReplayTests
     public void Echo_replies_equal_the_recorded_ones(string relative, int replies)
     {
         string path = Path.Combine(TestPaths.RequireSharedCaptures(), relative);
-        var frames = CaptureFile.ReadEthernet(path);
+        var frames = CaptureFile.ReadEthernet(path).Frames;
         var requests = frames.Where(f => Kind(f.Data) == IcmpType.EchoRequest).ToList();
         var recorded = frames.Where(f => Kind(f.Data) == IcmpType.EchoReply).Select(f => f.Data).ToList();
         Assert.That(recorded, Has.Count.EqualTo(replies));
 
         Ipv4Address responder = Ip(requests[0].Data, destination: true);
-        MacAddress responderMac = MacAddress.Read(requests[0].Data), gatewayMac = MacAddress.Read(requests[0].Data.AsSpan(6));
-        var gateway = new Ipv4Address((responder.Value & 0xFFFF_FF00) | 1);
-        var arp = new byte[EthernetHeader.Size + ArpHeader.Size];
-        new EthernetHeader(MacAddress.Broadcast, gatewayMac, EtherType.Arp).WriteTo(arp);
-        new ArpHeader(ArpOperation.Request, gatewayMac, gateway, MacAddress.Zero, responder).WriteTo(arp.AsSpan(EthernetHeader.Size));
-        var input = new List<CaptureFile.Frame> { new(requests[0].Time, arp) };
-        input.AddRange(requests);
-
-        var options = new NetworkStackOptions { Address = responder, PrefixLength = 24, Gateway = gateway, MacAddress = responderMac };
-        var ours = ReplayCommand.Replay(input, options, []).Select(f => f.Data).Where(f => Kind(f) == IcmpType.EchoReply).ToList();
+        // No ARP in these captures: the replay answers the stack's ARP requests with the MACs the capture shows.
+        var result = CaptureReplay.Run(requests, new ReplayOptions { Host = responder, HostMac = MacAddress.Read(requests[0].Data) });
+        var ours = result.Sent.Select(f => f.Data).Where(f => Kind(f) == IcmpType.EchoReply).ToList();
+        Assert.That(result.NeighbourAnswers, Is.Not.Empty, "the replay answered the stack's ARP request from the capture");
 
         Assert.That(ours, Has.Count.EqualTo(recorded.Count));
         for (int i = 0; i < ours.Count; i++)

@@ -27,6 +27,7 @@ namespace TcpIpSharp.Tap.Links;
 /// <see cref="FiltersByDirection"/> is false.</para>
 /// <para>Threading as for <see cref="TapLink"/>: one owning thread; <see cref="Interrupt"/> from any.</para>
 /// </remarks>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class PcapLiveLink : ILink
 {
     private const int EthernetHeaderSize = 14;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 namespace TcpIpSharp.Tap.Native;
 
 /// <summary>The libpcap calls SharpPcap does not expose (it has no pcap_setdirection), on the handle it opened.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static partial class LibPcap
 {
     private const string Library = "libpcap";

@@ -1,0 +1,291 @@
+using System.Buffers.Binary;
+using TcpIpSharp.Capture;
+using TcpIpSharp.Links;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Replay;
+
+/// <summary>
+/// Replays a capture with the stack standing in for one of its hosts, in virtual time, and says whether the stack sent
+/// what the recorded host sent.
+/// </summary>
+/// <remarks>
+/// <para>The frames the other hosts sent to the recorded host (or to everyone) go into a stack that has the host's
+/// address, MAC and TTL, at their recorded times (or, with <see cref="ReplayOptions.Fast"/>, as soon as the stack is
+/// idle); the stack's timers run in between; nothing waits in real time. Each ARP request the stack sends for an
+/// address the capture shows is answered with the MAC seen there (captures rarely hold the ARP exchange: the recorded
+/// host's neighbour cache was warm), and listed in <see cref="ReplayResult.NeighbourAnswers"/>.</para>
+/// <para>TCP: for each connection the recorded host accepted, the peer's acknowledgement numbers and SACK blocks are
+/// moved by the difference between the stack's initial sequence number and the host's, and its timestamp echoes carry
+/// the stack's latest timestamp, so the conversation goes on with the stack; a peer segment waits (in virtual time, at
+/// most <see cref="ReplayOptions.ResponseTimeout"/>) until the stack has sent as far as the host had before it.</para>
+/// <para>The verdict compares, in order, each frame the host sent with the stack's: Ethernet and IP addresses, TTL,
+/// TOS and every byte of ARP, ICMP and UDP (IP identification and checksums aside, DF aside for UDP as the stack does no
+/// path MTU discovery for it); for TCP the ports, flags, sequence and acknowledgement numbers relative to each side's
+/// initial sequence number, the payload, and which options are present (MSS with its value); not the window or the
+/// timestamp values. ARP requests are not compared (when a host asks is a timing choice), nor IPv6 (not supported by the
+/// stack yet: counted in <see cref="ReplayResult.NotSupported"/>).</para>
+/// </remarks>
+public static class CaptureReplay
+{
+    /// <summary>Runs the replay; see the type's remarks.</summary>
+    /// <param name="frames">The capture's Ethernet frames with their times (<see cref="CaptureFile.ReadEthernet(string, CaptureReadOptions?)"/>).</param>
+    /// <param name="options">The host to play and how.</param>
+    /// <exception cref="ArgumentException">The host never appears in the capture and no MAC was given.</exception>
+    public static ReplayResult Run(IReadOnlyList<CaptureFrame> frames, ReplayOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(frames);
+        ArgumentNullException.ThrowIfNull(options);
+        return new ReplayRun(frames, options).Execute();
+    }
+}
+
+/// <summary>One replay's state.</summary>
+internal sealed class ReplayRun
+{
+    private const int MaxPollsWhileBusy = 10_000;
+
+    private readonly IReadOnlyList<CaptureFrame> _frames;
+    private readonly ReplayOptions _options;
+    private readonly ReplayFrame[] _facts;
+    private readonly MacAddress _hostMac;
+    private readonly Dictionary<uint, MacAddress> _neighbours = [];
+    private readonly Dictionary<(uint Peer, ushort PeerPort, ushort HostPort), TcpFlow> _flows = [];
+    private readonly List<NeighbourAnswer> _answers = [];
+    private readonly List<ReplayDifference> _timeouts = [];
+    private readonly ManualClock _clock = new();
+    private ScriptedLink _link = null!;
+    private NetworkStack _stack = null!;
+    private int _collected;
+    private DateTime _start;
+    private int _fed, _notSupported, _ignored;
+
+    public ReplayRun(IReadOnlyList<CaptureFrame> frames, ReplayOptions options)
+    {
+        _frames = frames;
+        _options = options;
+        _facts = new ReplayFrame[frames.Count];
+        for (int i = 0; i < frames.Count; i++) _facts[i] = new ReplayFrame(frames[i].Data);
+        _hostMac = options.HostMac ?? FindHostMac() ?? throw new ArgumentException(
+            $"host {options.Host} sends nothing in the capture (no IPv4 or ARP frame from it): give its MAC (--mac) or pick another host (--list-hosts)");
+        LearnNeighbours();
+    }
+
+    private MacAddress? FindHostMac()
+    {
+        foreach (var f in _facts)
+        {
+            if (f.IsIpv4 && f.IpSource == _options.Host) return f.Source;
+            if (f.IsArp && f.ArpSender == _options.Host) return f.ArpSenderMac;
+        }
+        return null;
+    }
+
+    // What the host itself addressed comes first (the MAC it sent to for an address), then what the peers sent from.
+    private void LearnNeighbours()
+    {
+        foreach (var f in _facts)
+            if (f.IsIpv4 && f.Source == _hostMac && !f.Destination.IsMulticast) _neighbours.TryAdd(f.IpDestination.Value, f.Destination);
+        foreach (var f in _facts)
+        {
+            if (f.Source == _hostMac) continue;
+            if (f.IsIpv4) _neighbours.TryAdd(f.IpSource.Value, f.Source);
+            else if (f.IsArp && !f.ArpSender.IsAny) _neighbours.TryAdd(f.ArpSender.Value, f.ArpSenderMac);
+        }
+    }
+
+    public ReplayResult Execute()
+    {
+        var stackOptions = (_options.Stack ?? new NetworkStackOptions()) with
+        {
+            Address = _options.Host,
+            MacAddress = _hostMac,
+            PrefixLength = _options.PrefixLength ?? 0,
+            Gateway = _options.Gateway,
+            AnnounceOnUp = false,
+        };
+        if (!_options.KeepTimeToLive && HostTimeToLive() is byte ttl) stackOptions = stackOptions with { TimeToLive = ttl };
+        _link = new ScriptedLink(new LinkCapabilities(stackOptions.Mtu ?? 1500, 65535 + 18, false), _clock);
+        _start = _frames.Count > 0 ? _frames[0].Time : DateTime.UnixEpoch;
+        using (_stack = new NetworkStack(_link, stackOptions, new SeededRandomSource(_options.Seed)))
+        {
+            foreach (var service in _options.Services) service.Start(_stack, _clock.Now);
+            _options.Setup?.Invoke(_stack, _clock.Now);
+            RunUntilIdle();
+            TimeSpan last = TimeSpan.Zero;
+            for (int i = 0; i < _frames.Count; i++)
+            {
+                ref readonly var f = ref _facts[i];
+                if (f.IsIpv6) _notSupported++;
+                if (f.Source == _hostMac) { NoteHostFrame(i); continue; }
+                if (!IsForHost(f)) { _ignored++; continue; }
+                TimeSpan at = _frames[i].Time - _start;
+                if (at < last) at = last;
+                last = at;
+                if (!_options.Fast) AdvanceTo(at);
+                if (f.IsTcp) WaitForStack(i);
+                Feed(i);
+            }
+            AdvanceTo((_options.Fast ? _clock.Now : last) + _options.Tail);
+        }
+        return Verdict.Build(_frames, _facts, _hostMac, _options.Host, _link.Sent, _start, _flows, _answers, _timeouts, _fed, _notSupported, _ignored);
+    }
+
+    private byte? HostTimeToLive()
+    {
+        foreach (var f in _facts)
+            if (f.IsIpv4 && f.Source == _hostMac && f.IpSource == _options.Host) return f.TimeToLive;
+        return null;
+    }
+
+    private bool IsForHost(in ReplayFrame f)
+        => f.Destination == _hostMac || f.Destination.IsMulticast;   // unicast to it, or group/broadcast
+
+    private void Feed(int index)
+    {
+        var data = _frames[index].Data;
+        ref readonly var f = ref _facts[index];
+        if (f.IsTcp && _options.RewriteTcp && _flows.TryGetValue((f.IpSource.Value, f.SourcePort, f.DestinationPort), out var flow))
+            data = flow.RewritePeerSegment(data, f);
+        _fed++;
+        _link.Put(data);
+        RunUntilIdle();
+    }
+
+    // The host's recorded frames move the point the stack must have reached before the peer's next segment.
+    private void NoteHostFrame(int index)
+    {
+        ref readonly var f = ref _facts[index];
+        if (!f.IsTcp || f.IpSource != _options.Host) return;
+        var flow = Flow(f.IpDestination.Value, f.DestinationPort, f.SourcePort);
+        if ((f.Flags & TcpFlags.Syn) != 0) flow.HostIsn = f.Sequence;
+        if (flow.HostIsn is uint isn) flow.RecordedEnd = Math.Max(flow.RecordedEnd, (long)(uint)(f.Sequence - isn) + f.SequenceLength);
+        flow.LastHostFrame = index;
+    }
+
+    private TcpFlow Flow(uint peer, ushort peerPort, ushort hostPort)
+    {
+        if (!_flows.TryGetValue((peer, peerPort, hostPort), out var flow)) _flows[(peer, peerPort, hostPort)] = flow = new TcpFlow();
+        return flow;
+    }
+
+    // RFC-free pacing: the peer's next segment goes once the stack has sent as far in its sequence space as the host had
+    // before it in the recording, or after the response timeout (reported).
+    private void WaitForStack(int index)
+    {
+        ref readonly var f = ref _facts[index];
+        if (!_flows.TryGetValue((f.IpSource.Value, f.SourcePort, f.DestinationPort), out var flow)) return;
+        if (flow.HostIsn is null || flow.StackIsn is null || flow.StackEnd >= flow.RecordedEnd) return;
+        TimeSpan until = _clock.Now + _options.ResponseTimeout;
+        while (flow.StackEnd < flow.RecordedEnd)
+        {
+            var next = NextDeadline();
+            if (next is null || next.Value > until) break;
+            _clock.Set(next.Value > _clock.Now ? next.Value : _clock.Now + TimeSpan.FromTicks(1));
+            RunUntilIdle();
+        }
+        if (flow.StackEnd >= flow.RecordedEnd) return;
+        if (!_options.Fast) _clock.Set(until);
+        if (flow.TimedOut) return;   // reported once per connection
+        flow.TimedOut = true;
+        _timeouts.Add(new ReplayDifference(ReplayDifferenceKind.Timeout, _frames[index].Number, -1,
+            $"{_options.Host}:{f.DestinationPort} > {f.IpSource}:{f.SourcePort}: the stack sent {flow.StackEnd} of the {flow.RecordedEnd} sequence numbers the host had sent by then"));
+    }
+
+    private TimeSpan? NextDeadline()
+    {
+        TimeSpan? next = _stack.NextDeadline(_clock.Now);
+        foreach (var service in _options.Services)
+            if (service.NextDeadline is TimeSpan d && (next is null || d < next)) next = d;
+        return next;
+    }
+
+    // Runs the stack's timers up to a time, in deadline order, then sets the clock to it.
+    private void AdvanceTo(TimeSpan time)
+    {
+        for (int guard = 0; guard < 1_000_000; guard++)
+        {
+            var next = NextDeadline();
+            if (next is null || next.Value > time) break;
+            _clock.Set(next.Value > _clock.Now ? next.Value : _clock.Now + TimeSpan.FromTicks(1));
+            RunUntilIdle();
+        }
+        _clock.Set(time);
+    }
+
+    // Polls until the stack takes no frame, sends nothing new and has no timer due (answering its ARP requests on the way).
+    private void RunUntilIdle()
+    {
+        for (int polls = 0, dueOnly = 0; polls < MaxPollsWhileBusy; polls++)
+        {
+            int before = _link.Sent.Count;
+            bool worked = _stack.Poll(_clock.Now);
+            foreach (var service in _options.Services) service.Poll(_stack, _clock.Now);
+            Collect();
+            if (worked || _link.Sent.Count != before || _link.HasInput) { dueOnly = 0; continue; }
+            if (NextDeadline() is TimeSpan due && due <= _clock.Now && ++dueOnly < 4) continue;   // output a service queued
+            break;
+        }
+    }
+
+    private void Collect()
+    {
+        for (; _collected < _link.Sent.Count; _collected++)
+        {
+            var data = _link.Sent[_collected].Frame;
+            var f = new ReplayFrame(data);
+            if (f.IsArpRequest) AnswerArp(data);
+            else if (f.IsTcp && f.IpSource == _options.Host) NoteStackSegment(data, f);
+        }
+    }
+
+    private void NoteStackSegment(byte[] data, in ReplayFrame f)
+    {
+        var flow = Flow(f.IpDestination.Value, f.DestinationPort, f.SourcePort);
+        if ((f.Flags & TcpFlags.Syn) != 0) flow.StackIsn = f.Sequence;
+        if (flow.StackIsn is uint isn) flow.StackEnd = Math.Max(flow.StackEnd, (long)(uint)(f.Sequence - isn) + f.SequenceLength);
+        if (ReplayFrame.TryTimestamp(data, f, out int at)) flow.StackTimestamp = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(at + 2));
+    }
+
+    private void AnswerArp(byte[] request)
+    {
+        if (EthernetFrame.TryParse(request, out var eth) != WireError.None || ArpPacket.TryParse(eth.Payload, out var arp) != WireError.None) return;
+        var target = arp.TargetProtocolAddress;
+        if (target == _options.Host || !_neighbours.TryGetValue(target.Value, out var mac)) return;
+        var reply = new byte[EthernetHeader.Size + ArpHeader.Size];
+        new EthernetHeader(_hostMac, mac, EtherType.Arp).WriteTo(reply);
+        new ArpHeader(ArpOperation.Reply, mac, target, _hostMac, _options.Host).WriteTo(reply.AsSpan(EthernetHeader.Size));
+        _answers.Add(new NeighbourAnswer(target, mac, _clock.Now));
+        _link.Put(reply);
+    }
+}
+
+/// <summary>One TCP connection of the recorded host, as the replay follows it.</summary>
+internal sealed class TcpFlow
+{
+    public uint? HostIsn, StackIsn;
+    public long RecordedEnd, StackEnd;
+    public uint? StackTimestamp;
+    public int LastHostFrame = -1;
+    public bool TimedOut;
+
+    /// <summary>The peer's segment with its acknowledgement, SACK blocks and timestamp echo moved to the stack's numbers.</summary>
+    public byte[] RewritePeerSegment(byte[] data, in ReplayFrame f)
+    {
+        if (HostIsn is not uint host || StackIsn is not uint stack) return data;
+        uint delta = stack - host;
+        var copy = (byte[])data.Clone();
+        var span = copy.AsSpan();
+        if ((f.Flags & TcpFlags.Ack) != 0) BinaryPrimitives.WriteUInt32BigEndian(span[(f.TcpOffset + 8)..], f.Acknowledgment + delta);
+        ReplayFrame.ShiftSackBlocks(span, f, delta);
+        if (StackTimestamp is uint ts && ReplayFrame.TryTimestamp(copy, f, out int at) && BinaryPrimitives.ReadUInt32BigEndian(span[(at + 6)..]) != 0)
+            BinaryPrimitives.WriteUInt32BigEndian(span[(at + 6)..], ts);
+        // The TCP checksum again (the IP header is unchanged).
+        int end = Math.Min(copy.Length, f.IpOffset + f.IpTotalLength);
+        var segment = span[f.TcpOffset..end];
+        segment[16] = segment[17] = 0;
+        ushort checksum = InternetChecksum.ComputeTransport(f.IpSource, f.IpDestination, IpProtocol.Tcp, segment);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[16..], checksum);
+        return copy;
+    }
+}

@@ -1,0 +1,9 @@
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Replay;
+
+/// <summary>An ARP reply the replay made up for the stack's request, from an address and MAC seen in the capture.</summary>
+/// <param name="Address">The address the stack asked for.</param>
+/// <param name="Mac">The MAC the capture shows for it.</param>
+/// <param name="Time">When (virtual time since the capture's first frame).</param>
+public readonly record struct NeighbourAnswer(Ipv4Address Address, MacAddress Mac, TimeSpan Time);

@@ -1,0 +1,40 @@
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Replay;
+
+/// <summary>Which host of a capture the stack plays, and how the replay runs.</summary>
+public sealed record ReplayOptions
+{
+    /// <summary>The recorded host's IPv4 address: the stack takes it, and its recorded frames are what the stack must reproduce.</summary>
+    public required Ipv4Address Host { get; init; }
+    /// <summary>The host's MAC address; null takes the one the capture shows it sending from.</summary>
+    public MacAddress? HostMac { get; init; }
+    /// <summary>The stack's prefix length. Null (the default) puts every address on the link (prefix 0): the stack then
+    /// asks ARP for each peer, routed ones included, and the replay answers with the MAC the capture shows for it, which
+    /// is the router's for a routed peer, as the recorded host addressed it.</summary>
+    public int? PrefixLength { get; init; }
+    /// <summary>A gateway for the stack (with <see cref="PrefixLength"/>), or 0.0.0.0 for none.</summary>
+    public Ipv4Address Gateway { get; init; }
+    /// <summary>The stack's other options (address, MAC, prefix and gateway are replaced by the ones above; the TTL by
+    /// the host's recorded one unless <see cref="KeepTimeToLive"/>). Null takes the defaults.</summary>
+    public NetworkStackOptions? Stack { get; init; }
+    /// <summary>Keep <see cref="Stack"/>'s TTL instead of taking the one the host used in the capture.</summary>
+    public bool KeepTimeToLive { get; init; }
+    /// <summary>Services started on the stack before the first frame (polled after every poll, as <see cref="StackDriver"/> does).</summary>
+    public IReadOnlyList<IStackService> Services { get; init; } = [];
+    /// <summary>Called once before the first frame, to open sockets or listeners on the stack (time is virtual, starting at zero).</summary>
+    public Action<NetworkStack, TimeSpan>? Setup { get; init; }
+    /// <summary>False (the default): each frame goes in at its recorded time, in virtual time, with the stack's timers run
+    /// between. True: each frame goes in as soon as the stack is idle, virtual time moving only for the stack's timers.</summary>
+    public bool Fast { get; init; }
+    /// <summary>How long (virtual time) the replay waits for the stack to send what the host had sent before a peer's
+    /// next TCP segment; when it runs out the segment goes in anyway and a <see cref="ReplayDifferenceKind.Timeout"/> is reported.</summary>
+    public TimeSpan ResponseTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long (virtual time) the stack runs after the last frame, for its delayed answers.</summary>
+    public TimeSpan Tail { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Rewrite the peers' TCP acknowledgement numbers, SACK blocks and timestamp echoes to the stack's initial
+    /// sequence number and timestamps (default true), so that a recorded conversation goes on with the stack.</summary>
+    public bool RewriteTcp { get; init; } = true;
+    /// <summary>Seed of the stack's random source (ISNs, ports, IDs): the same seed gives the same replay.</summary>
+    public int Seed { get; init; } = 1;
+}
