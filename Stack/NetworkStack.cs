@@ -54,6 +54,34 @@ public sealed class NetworkStack : IDisposable
     internal Transport.Tcp.TcpTable Tcp => Internet.Tcp;
     /// <summary>Every UDP endpoint (both families).</summary>
     internal UdpTable Udp => Internet.Udp;
+    /// <summary>The IPv6 layer, or null when IPv6 is off.</summary>
+    internal Net.Ipv6.Ipv6Layer? Ipv6 => Internet.Ipv6;
+
+    /// <summary>True when the stack speaks IPv6 (<see cref="NetworkStackOptions.Ipv6"/> was given).</summary>
+    public bool Ipv6Enabled => Internet.Ipv6 is not null;
+
+    /// <summary>The interface's IPv6 addresses with their state and lifetimes (empty while IPv6 is off). Call on the stack thread.</summary>
+    public IReadOnlyList<Net.Ipv6.Ipv6AddressInfo> Ipv6Addresses => Internet.Ipv6?.Addresses(Interface.Now) ?? [];
+
+    /// <summary>The IPv6 default routers (from router advertisements or configured).</summary>
+    public IReadOnlyList<Ipv6Address> Ipv6Routers => Internet.Ipv6?.Routers ?? [];
+
+    /// <summary>Raised (on the stack thread) when an IPv6 address becomes preferred after duplicate address detection.</summary>
+    public event Action<Net.Ipv6.Ipv6AddressInfo>? Ipv6AddressPreferred
+    {
+        add { if (Internet.Ipv6 is { } v6) v6.AddressPreferred += value; }
+        remove { if (Internet.Ipv6 is { } v6) v6.AddressPreferred -= value; }
+    }
+
+    /// <summary>Raised (on the stack thread) when duplicate address detection fails for one of our IPv6 addresses or another node claims one.</summary>
+    public event Action<Ipv6Address, MacAddress?>? Ipv6AddressConflict
+    {
+        add { if (Internet.Ipv6 is { } v6) v6.AddressConflict += value; }
+        remove { if (Internet.Ipv6 is { } v6) v6.AddressConflict -= value; }
+    }
+
+    /// <summary>The source address the stack uses toward <paramref name="destination"/> (either family; unspecified when it has none yet).</summary>
+    public IpAddress SourceAddressFor(IpAddress destination) => Internet.SourceAddressFor(destination);
 
     /// <summary>The options the stack was made with.</summary>
     internal NetworkStackOptions Options => _options;
@@ -138,7 +166,12 @@ public sealed class NetworkStack : IDisposable
     public TimeSpan? NextDeadline(TimeSpan now) => Internet.NextDeadline(now);
 
     /// <summary>Opens a UDP endpoint on <paramref name="port"/> (0 picks a random ephemeral port, RFC 6056).</summary>
+    /// <remarks>Bound to 0.0.0.0 (the default) it takes IPv4 datagrams; bound to <see cref="IpAddress.Any"/> (::) both families.</remarks>
     public NetError OpenUdp(ushort port, out UdpEndpoint? endpoint, Ipv4Address localAddress = default)
+        => Udp.Open(Internet, localAddress, port, out endpoint);
+
+    /// <summary>Opens a UDP endpoint bound to an address of either family (<see cref="IpAddress.Any"/>: both families).</summary>
+    public NetError OpenUdp(ushort port, IpAddress localAddress, out UdpEndpoint? endpoint)
         => Udp.Open(Internet, localAddress, port, out endpoint);
 
     /// <summary>Opens a UDP endpoint with its own receive-queue bounds (a service that expects a few small datagrams).</summary>
@@ -156,9 +189,9 @@ public sealed class NetworkStack : IDisposable
     /// <summary>Opens a TCP connection (the SYN goes out on the next poll); watch its state or Ready callback.</summary>
     /// <exception cref="InvalidOperationException">No address yet, the local port taken, no ephemeral port free, or
     /// <see cref="NetworkStackOptions.TcpMaxConnections"/> connections exist already.</exception>
-    public Transport.Tcp.TcpConnection ConnectTcp(Ipv4Address address, ushort port, Transport.Tcp.TcpConnectionOptions? options = null, ushort localPort = 0)
+    public Transport.Tcp.TcpConnection ConnectTcp(IpAddress address, ushort port, Transport.Tcp.TcpConnectionOptions? options = null, ushort localPort = 0)
     {
-        if (Address.IsAny) throw new InvalidOperationException("the interface has no address yet");
+        if (Internet.SourceAddressFor(address).IsAny) throw new InvalidOperationException(address.IsIpv4 ? "the interface has no address yet" : "the interface has no usable IPv6 address yet");
         return Tcp.Connect(address, port, localPort, options, Interface.Now);
     }
 
@@ -174,6 +207,13 @@ public sealed class NetworkStack : IDisposable
 
     /// <summary>Leaves an IPv4 multicast group.</summary>
     public void LeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group);
+
+    /// <summary>Joins an IPv6 multicast group (reference-counted; MLD reports it). Throws when IPv6 is off.</summary>
+    public void JoinMulticast(Ipv6Address group)
+        => (Internet.Ipv6 ?? throw new InvalidOperationException("IPv6 is off")).JoinGroup(group, Interface.Now);
+
+    /// <summary>Leaves an IPv6 multicast group.</summary>
+    public void LeaveMulticast(Ipv6Address group) => Internet.Ipv6?.LeaveGroup(group, Interface.Now);
 
     /// <summary>Disposes the link and the metrics.</summary>
     public void Dispose()

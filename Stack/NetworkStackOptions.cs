@@ -20,6 +20,11 @@ public sealed record NetworkStackOptions
     public int? Mtu { get; init; }
     /// <summary>DNS servers to ask, in order (DHCP may replace them); none by default.</summary>
     public IReadOnlyList<Ipv4Address> DnsServers { get; init; } = [];
+    /// <summary>
+    /// IPv6 (link-local and SLAAC addresses, Neighbour Discovery, MLD); null (the default for the library) leaves the
+    /// stack IPv4-only, as before IPv6 existed. The program's <c>up</c> turns it on unless given <c>--no-ipv6</c>.
+    /// </summary>
+    public Net.Ipv6.Ipv6Options? Ipv6 { get; init; }
     /// <summary>TTL of datagrams the stack sends.</summary>
     public byte TimeToLive { get; init; } = 64;
 

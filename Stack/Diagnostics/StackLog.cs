@@ -20,4 +20,10 @@ internal static partial class StackLog
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Debug, Message = "ARP: {Address} is at {Mac}")]
     public static partial void ArpResolved(ILogger logger, Ipv4Address address, MacAddress mac);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "IPv6 address {Address}/{PrefixLength} preferred ({Origin})")]
+    public static partial void Ipv6AddressPreferred(ILogger logger, string address, int prefixLength, Net.Ipv6.Ipv6AddressOrigin origin);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "IPv6 duplicate address: {Address} is in use by {Mac}")]
+    public static partial void Ipv6DuplicateAddress(ILogger logger, string address, string mac);
 }

@@ -25,17 +25,22 @@ public sealed class EchoClient
     /// <summary>Replies waiting to be taken.</summary>
     public int Count => _replies.Count;
 
-    /// <summary>Sends an echo request with <paramref name="payloadLength"/> bytes of data (8 at least, up to 65,507).</summary>
-    public NetError Send(Wire.Ipv4Address destination, ushort sequence, int payloadLength, TimeSpan now)
-        => _stack.Ipv4.SendEchoRequest(destination, Identifier, sequence, payloadLength, now);
+    /// <summary>Sends an echo request (ICMP or ICMPv6, by the destination's family) with <paramref name="payloadLength"/> bytes of data (8 at least, up to 65,507).</summary>
+    public NetError Send(Wire.IpAddress destination, ushort sequence, int payloadLength, TimeSpan now)
+        => destination.IsIpv4 ? _stack.Ipv4.SendEchoRequest(destination.AsIpv4, Identifier, sequence, payloadLength, now)
+           : _stack.Internet.Ipv6 is { } v6 ? v6.SendEchoRequest(destination.AsIpv6, Identifier, sequence, payloadLength, now) : NetError.NetworkUnreachable;
 
     /// <summary>Takes the oldest reply.</summary>
     public bool TryReceive(out EchoReply reply) => _replies.TryDequeue(out reply);
 
     /// <summary>Closes the client.</summary>
-    public void Close() => _stack.Ipv4.CloseEchoClient(this);
+    public void Close()
+    {
+        _stack.Ipv4.CloseEchoClient(this);
+        _stack.Internet.Ipv6?.RemoveEchoClient(this);
+    }
 
-    internal void Deliver(Wire.Ipv4Address from, byte ttl, ushort sequence, ReadOnlySpan<byte> data, TimeSpan now)
+    internal void Deliver(Wire.IpAddress from, byte ttl, ushort sequence, ReadOnlySpan<byte> data, TimeSpan now)
     {
         if (_replies.Count >= _capacity) return;
         var rtt = data.Length >= 8 ? now - TimeSpan.FromTicks(BinaryPrimitives.ReadInt64BigEndian(data)) : TimeSpan.Zero;

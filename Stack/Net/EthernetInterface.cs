@@ -55,6 +55,8 @@ internal sealed class EthernetInterface
     internal NeighbourCache Nd { get; }
     /// <summary>Where received IPv4 and ARP frames go.</summary>
     public Ipv4Layer? Ipv4 { get; set; }
+    /// <summary>Where received IPv6 frames go (null while IPv6 is off: they are counted as unsupported).</summary>
+    public Ipv6.Ipv6Layer? Ipv6 { get; set; }
     /// <summary>The time of the poll in progress.</summary>
     public TimeSpan Now { get; set; }
 
@@ -117,6 +119,7 @@ internal sealed class EthernetInterface
         {
             case EtherType.Arp when Ipv4 is not null: Ipv4.ProcessArp(eth.Payload, now); break;
             case EtherType.Ipv4 when Ipv4 is not null: Ipv4.ProcessPacket(eth.Payload, now); break;
+            case EtherType.Ipv6 when Ipv6 is not null: Ipv6.ProcessPacket(eth.Payload, eth.Source, now); break;
             default: Drop(_stats.Ethernet, DropReason.EthernetUnsupportedType); break;
         }
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Net.Ipv4;
+using TcpIpSharp.Net.Ipv6;
 using TcpIpSharp.Transport.Tcp;
 using TcpIpSharp.Transport.Udp;
 using TcpIpSharp.Wire;
@@ -28,14 +29,22 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
         Tcp = new TcpTable(this, random, options, stats.TcpDetail) { LocalAddressFor = SourceAddressFor };
         Ipv4 = new Ipv4Layer(options, ethernet, this, stats, logger, random);
         ethernet.Ipv4 = Ipv4;
+        if (options.Ipv6 is { } ipv6)
+        {
+            Ipv6 = new Ipv6Layer(options, ipv6, ethernet, this, stats, logger, random);
+            ethernet.Ipv6 = Ipv6;
+        }
     }
 
     public UdpTable Udp { get; }
     public TcpTable Tcp { get; }
     public Ipv4Layer Ipv4 { get; }
+    /// <summary>The IPv6 layer, or null while IPv6 is off (<see cref="NetworkStackOptions.Ipv6"/>).</summary>
+    public Ipv6Layer? Ipv6 { get; }
 
-    /// <summary>Our address for talking to <paramref name="destination"/> (RFC 6724's choice reduces to the family's address).</summary>
-    public IpAddress SourceAddressFor(IpAddress destination) => Ipv4.Address;
+    /// <summary>Our address for talking to <paramref name="destination"/>: IPv4's, or IPv6's choice (RFC 6724); unspecified when there is none.</summary>
+    public IpAddress SourceAddressFor(IpAddress destination)
+        => destination.IsIpv4 ? Ipv4.Address : Ipv6 is { } v6 ? v6.SelectSource(destination.AsIpv6) : IpAddress.Any;
 
     // ---------------------------------------------------------------- receive
 
@@ -96,27 +105,46 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
         payload.CopyTo(datagram[UdpHeader.Size..]);
         var source = endpoint.LocalAddress.IsAny ? SourceAddressFor(destination) : endpoint.LocalAddress;
         UdpHeader.FillChecksum(datagram, source, destination);
-        var error = Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4);
+        NetError error;
+        if (destination.IsIpv4) error = Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4);
+        else if (Ipv6 is null || source.IsAny) return Ipv6 is null ? NetError.NetworkUnreachable : NetError.NoAddress;
+        else error = Ipv6.SendPacket(source.AsIpv6, destination.AsIpv6, IpProtocol.Udp, datagram.Length, now);
         if (error == NetError.None) _stats.Udp.SentCount++;
         return error;
     }
 
     Span<byte> ITcpOutput.SegmentBuffer => _ethernet.TransportPayload;
 
-    int ITcpOutput.MaxSegment(IpAddress destination) => Ipv4.MaxTcpSegment;
+    int ITcpOutput.MaxSegment(IpAddress destination)
+        => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxTcpSegment : Ipv6.MaxTcpSegment(destination.AsIpv6);
 
-    int ITcpOutput.MaxOffloadSegment(IpAddress destination) => Ipv4.MaxOffloadTcpSegment;
+    // IPv6 segments are cut to the path MTU by TCP itself (the TAP's TSO is asked for IPv4 only).
+    int ITcpOutput.MaxOffloadSegment(IpAddress destination)
+        => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxOffloadTcpSegment : Ipv6.MaxTcpSegment(destination.AsIpv6);
 
     NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize)
-        => Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize);
+    {
+        if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize);
+        if (Ipv6 is null) return NetError.NetworkUnreachable;
+        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now);
+    }
 
-    void ITcpOutput.SuspectNeighbour(IpAddress destination, TimeSpan now) => Ipv4.SuspectNeighbour(destination.AsIpv4, now);
+    void ITcpOutput.SuspectNeighbour(IpAddress destination, TimeSpan now)
+    {
+        if (destination.IsIpv4) Ipv4.SuspectNeighbour(destination.AsIpv4, now);
+        else Ipv6?.SuspectNeighbour(destination.AsIpv6, now);
+    }
 
     // ---------------------------------------------------------------- timers
 
     public void PollTimers(TimeSpan now)
     {
         Ipv4.PollNeighbours(now);
+        if (Ipv6 is not null)
+        {
+            Ipv6.Start(now);
+            Ipv6.PollTimers(now);
+        }
         Tcp.Poll(now);
         Ipv4.PollReassembly(now);
     }
@@ -124,6 +152,7 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     public TimeSpan? NextDeadline(TimeSpan now)
     {
         TimeSpan? next = Ipv4.NextDeadline(now);
+        if (Ipv6?.NextDeadline(now) is TimeSpan v6 && (next is null || v6 < next)) next = v6;
         if (Tcp.NextDeadline(now) is TimeSpan tcp && (next is null || tcp < next)) next = tcp;
         return next;
     }

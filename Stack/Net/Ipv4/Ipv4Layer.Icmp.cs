@@ -113,6 +113,7 @@ internal sealed partial class Ipv4Layer
         if (_echoClients.ContainsKey(identifier)) throw new InvalidOperationException($"an echo client with identifier {identifier} is open");
         var client = new EchoClient(stack, identifier, _options.EchoClientQueue);
         _echoClients.Add(identifier, client);
+        stack.Internet.Ipv6?.AddEchoClient(client);   // one client takes replies of either family
         return client;
     }
 

@@ -1,0 +1,365 @@
+using System.Buffers.Binary;
+using Microsoft.Extensions.Logging;
+using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Storage;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Net.Ipv6;
+
+/// <summary>
+/// IPv6 on an Ethernet interface (RFC 8200): validation of received packets and their extension-header chain,
+/// reassembly, delivery to the shared transports, and building, routing, fragmenting and resolving what they send.
+/// Addressing (link-local, SLAAC, DAD, router discovery) is in <c>Ipv6Layer.Addresses.cs</c>, Neighbour Discovery in
+/// <c>Ipv6Layer.Neighbours.cs</c>, ICMPv6 in <c>Ipv6Layer.Icmp.cs</c>, MLD in <c>Ipv6Layer.Mld.cs</c>.
+/// Owned by the stack thread; allocates nothing per packet after warm-up.
+/// </summary>
+internal sealed partial class Ipv6Layer
+{
+    private const int EthernetSize = EthernetHeader.Size;
+    // In the interface's transmit buffer the transport payload sits at HeaderRoom; the IPv6 header goes right before it
+    // and the Ethernet header before that, so a frame starts at 0.
+    private const int PayloadOffset = EthernetInterface.HeaderRoom;
+    private const int IpOffset = PayloadOffset - Ipv6Header.Size;
+    // In the fragment buffer: Ethernet, IPv6, the fragment header, then the piece.
+    private const int FragmentPayloadOffset = EthernetSize + Ipv6Header.Size + Ipv6FragmentHeader.Size;
+    /// <summary>The largest payload an IPv6 header can say (no jumbograms).</summary>
+    public const int MaximumPayload = 65535;
+
+    private readonly Ipv6Options _options;
+    private readonly EthernetInterface _ethernet;
+    private readonly InternetLayer _internet;
+    private readonly StackStatistics _stats;
+    private readonly ILogger _log;
+    private readonly IRandomSource _random;
+    private readonly NeighbourCache _nd;
+    private readonly FragmentReassembler _reassembler;
+    private readonly byte[] _tx;
+    private readonly byte[] _control = new byte[EthernetSize + Ipv6Header.MinimumMtu];   // ND and MLD messages: never the packet being built
+    private readonly DestinationEntry[] _destinations;
+    private TokenBucket _icmpErrorBucket;
+    private uint _fragmentId;
+    private TimeSpan _nextTimer = TimeSpan.MaxValue;
+
+    private struct DestinationEntry
+    {
+        public Ipv6Address Destination;
+        public int Mtu;                 // 0: free
+        public TimeSpan Expires;
+    }
+
+    public Ipv6Layer(NetworkStackOptions stackOptions, Ipv6Options options, EthernetInterface ethernet, InternetLayer internet,
+        StackStatistics stats, ILogger logger, IRandomSource random)
+    {
+        _options = options;
+        _ethernet = ethernet;
+        _internet = internet;
+        _stats = stats;
+        _log = logger;
+        _random = random;
+        _tx = ethernet.TransmitBuffer;
+        _nd = ethernet.Nd;
+        _reassembler = new FragmentReassembler(stackOptions, options.ReassemblyTimeout);
+        _icmpErrorBucket = new TokenBucket(stackOptions.IcmpErrorsPerSecond, stackOptions.IcmpErrorBurst);
+        _destinations = new DestinationEntry[Math.Max(1, options.DestinationCacheSize)];
+        _addresses = new AddressEntry[Math.Max(1, options.MaxAddresses)];
+        _prefixes = new PrefixEntry[Math.Max(1, options.MaxPrefixes)];
+        _routers = new RouterEntry[Math.Max(1, options.MaxRouters)];
+        _groups = new GroupEntry[Math.Max(8, options.MaxAddresses + 8)];
+        _fragmentId = random.NextUInt32();
+        HopLimit = options.HopLimit;
+        ReachableTime = options.ReachableTime;
+        RetransmitTimer = options.RetransmitTimer;
+        LinkMtu = Math.Max(Ipv6Header.MinimumMtu, ethernet.Mtu);
+        InterfaceIdentifier = ModifiedEui64(ethernet.Mac);
+    }
+
+    public MacAddress Mac => _ethernet.Mac;
+    /// <summary>The hop limit of packets we send (a router advertisement may set it).</summary>
+    public byte HopLimit { get; private set; }
+    /// <summary>The link MTU for IPv6 (the interface's, or lower from a router advertisement's MTU option).</summary>
+    public int LinkMtu { get; private set; }
+    internal FragmentReassembler Reassembler => _reassembler;
+    internal NeighbourCache Neighbours => _nd;
+
+    // ---------------------------------------------------------------- receive
+
+    public void ProcessPacket(ReadOnlySpan<byte> bytes, MacAddress sourceMac, TimeSpan now)
+    {
+        if (Ipv6Packet.TryParse(bytes, out var ip) != WireError.None) { Drop(_stats.Ipv6, DropReason.Ipv6Malformed, true); return; }
+        var source = ip.Source;
+        var destination = ip.Destination;
+        if (source.IsMulticast) { Drop(_stats.Ipv6, DropReason.Ipv6BadSource, true); return; }
+        if (!IsForUs(destination, ip, out bool tentative)) { Drop(_stats.Ipv6, DropReason.Ipv6NotForUs); return; }
+        var walk = ip.TryWalkHeaders(out var chain);
+        if (walk != WireError.None)
+        {
+            Drop(_stats.Ipv6, DropReason.Ipv6Malformed, true);
+            if (chain.SendsParameterProblem(destination.IsMulticast))
+                SendIcmpError(ip, Icmpv6Header.ParameterProblem(chain.ProblemCode, (uint)chain.ProblemPointer), now, multicastAllowed: true);
+            return;
+        }
+        _stats.Ipv6.ReceivedCount++;
+        // RFC 4862 5.4: a tentative address takes only Neighbour Discovery (the DAD exchange) until it is checked.
+        if (tentative && chain.UpperLayerProtocol != IpProtocol.Icmpv6) { Drop(_stats.Ipv6, DropReason.Ipv6NotForUs); return; }
+
+        if (chain.NeedsReassembly)
+        {
+            ProcessFragment(ip, chain, now);
+            return;
+        }
+        Deliver(ip, chain, !_ethernet.ChecksumOffload, sourceMac, now);
+    }
+
+    private bool IsForUs(Ipv6Address destination, Ipv6Packet ip, out bool tentative)
+    {
+        tentative = false;
+        if (destination.IsMulticast) return IsJoined(destination);
+        int a = FindAddress(destination);
+        if (a < 0) return false;
+        tentative = _addresses[a].State is Ipv6AddressState.Tentative or Ipv6AddressState.Duplicate;
+        return true;
+    }
+
+    private void Deliver(Ipv6Packet ip, in Ipv6HeaderChain chain, bool verifyChecksum, MacAddress sourceMac, TimeSpan now)
+    {
+        var upper = ip.Bytes[chain.UpperLayerOffset..];
+        bool multicast = ip.Destination.IsMulticast;
+        switch (chain.UpperLayerProtocol)
+        {
+            case IpProtocol.Icmpv6:
+                ProcessIcmpv6(ip, upper, chain, sourceMac, now);
+                break;
+            case IpProtocol.Udp:
+                if (!_internet.DeliverUdp(ip.Source, ip.Destination, multicast, upper, verifyChecksum) && !multicast)
+                    SendIcmpError(ip, new Icmpv6Header(Icmpv6Type.DestinationUnreachable, 4), now);   // port unreachable, RFC 4443 3.1
+                break;
+            case IpProtocol.Tcp:
+                if (multicast) { Drop(_stats.Tcp, DropReason.TcpBroadcast); return; }
+                _internet.DeliverTcp(ip.Source, ip.Destination, upper, ip.Bytes.Length, verifyChecksum, now);
+                break;
+            case IpProtocol.Ipv6NoNextHeader:
+                break;   // RFC 8200 4.7: nothing follows; nothing to do
+            default:
+                Drop(_stats.Ipv6, DropReason.Ipv6UnknownProtocol);
+                // RFC 8200 4: an unrecognised next header: parameter problem code 1, pointing at that next-header field.
+                SendIcmpError(ip, Icmpv6Header.ParameterProblem(Icmpv6ParameterProblemCode.UnrecognizedNextHeader, (uint)NextHeaderFieldOffset(ip.Bytes, chain.UpperLayerOffset)), now);
+                break;
+        }
+    }
+
+    // The offset of the field that named the upper-layer protocol: the IPv6 header's Next Header, or the last extension header's.
+    private static int NextHeaderFieldOffset(ReadOnlySpan<byte> packet, int upperLayerOffset)
+    {
+        int field = Ipv6Packet.Field.NextHeader, offset = Ipv6Header.Size;
+        var next = (IpProtocol)packet[Ipv6Packet.Field.NextHeader];
+        while (offset < upperLayerOffset && offset + 2 <= packet.Length)
+        {
+            field = offset;
+            int length = next == IpProtocol.Ipv6Fragment ? Ipv6FragmentHeader.Size
+                : next == IpProtocol.AuthenticationHeader ? (packet[offset + 1] + 2) * 4 : (packet[offset + 1] + 1) * 8;
+            next = (IpProtocol)packet[offset];
+            offset += length;
+        }
+        return field;
+    }
+
+    // RFC 8200 4.5: the unfragmentable part (IPv6 header and the extension headers before the fragment header) is kept
+    // from the first fragment; the fragment header is removed and its Next Header written where it was named.
+    private void ProcessFragment(Ipv6Packet ip, in Ipv6HeaderChain chain, TimeSpan now)
+    {
+        _stats.Ipv6FragmentsReceivedCount++;
+        var f = chain.Fragment!.Value;
+        int fragmentable = chain.FragmentHeaderOffset + Ipv6FragmentHeader.Size;
+        var key = new FragmentReassembler.Fragment(ip.Source, ip.Destination, f.Identification, 0, f.Offset, f.MoreFragments, DropReason.Ipv6Malformed);
+        var reason = _reassembler.Add(key, ip.Bytes[..chain.FragmentHeaderOffset], ip.Bytes[fragmentable..],
+            MaximumPayload - (chain.FragmentHeaderOffset - Ipv6Header.Size), now, out var whole, out int headerLength);
+        if (_reassembler.Evicted > 0)
+        {
+            for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv6, DropReason.ReassemblyEvicted);
+            _reassembler.Evicted = 0;
+        }
+        if (reason is DropReason r)
+        {
+            Drop(_stats.Ipv6, r, r is DropReason.ReassemblyOverlap or DropReason.ReassemblyTooLarge or DropReason.Ipv6Malformed);
+            // RFC 8200 4.5: a fragment that would make the packet exceed 65,535 bytes gets a parameter problem.
+            if (r == DropReason.ReassemblyTooLarge)
+                SendIcmpError(ip, Icmpv6Header.ParameterProblem(Icmpv6ParameterProblemCode.ErroneousHeaderField, (uint)(chain.FragmentHeaderOffset + 2)), now);
+            return;
+        }
+        if (whole.IsEmpty) return;
+        _stats.Ipv6ReassembledCount++;
+        whole[NextHeaderFieldOffset(whole, headerLength)] = (byte)f.NextHeader;
+        BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv6Packet.Field.PayloadLength..], (ushort)(whole.Length - Ipv6Header.Size));
+        if (Ipv6Packet.TryParse(whole, out var reassembled) != WireError.None || reassembled.TryWalkHeaders(out var wholeChain) != WireError.None)
+        {
+            Drop(_stats.Ipv6, DropReason.Ipv6Malformed, true);
+            return;
+        }
+        // A link's checksum offload vouches for frames, not for a packet put together from several.
+        Deliver(reassembled, wholeChain, verifyChecksum: true, default, now);
+    }
+
+    // ---------------------------------------------------------------- send
+
+    /// <summary>Where a packet's upper-layer payload is written before <see cref="SendPacket"/>.</summary>
+    public Span<byte> PacketPayload => _tx.AsSpan(PayloadOffset, MaximumPayload);
+
+    /// <summary>
+    /// Sends the packet whose upper-layer payload is in <see cref="PacketPayload"/>: chooses the source when
+    /// <paramref name="source"/> is unspecified, routes, fragments to the path MTU, resolves the next hop, transmits.
+    /// </summary>
+    public NetError SendPacket(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, byte hopLimit = 0)
+    {
+        if (payloadLength > MaximumPayload) { Drop(_stats.Ipv6, DropReason.Ipv6TooLarge); return NetError.MessageTooLong; }
+        if (source.IsUnspecified) source = SelectSource(destination);
+        if (source.IsUnspecified) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); return NetError.NoAddress; }
+        if (!Route(destination, now, out var mac, out int slot, out var error)) return error;
+        int mtu = PathMtu(destination, now);
+        int total = Ipv6Header.Size + payloadLength;
+        byte hops = hopLimit != 0 ? hopLimit : HopLimit;
+        if (total <= mtu)
+        {
+            new Ipv6Header(source, destination, protocol, (ushort)payloadLength, hops).WriteTo(_tx.AsSpan(IpOffset));
+            new EthernetHeader(mac, Mac, EtherType.Ipv6).WriteTo(_tx);
+            _stats.Ipv6.SentCount++;
+            _ethernet.Emit(_tx.AsSpan(0, EthernetSize + total), _nd, slot, now);
+            return NetError.None;
+        }
+
+        // RFC 8200 4.5: fragments of the path MTU, every piece but the last a multiple of 8 bytes, one identification.
+        var fragment = _ethernet.FragmentBuffer;
+        int piece = (Math.Min(mtu, fragment.Length - EthernetSize) - Ipv6Header.Size - Ipv6FragmentHeader.Size) & ~7;
+        uint id = _fragmentId++;
+        for (int offset = 0; offset < payloadLength; offset += piece)
+        {
+            int length = Math.Min(piece, payloadLength - offset);
+            bool more = offset + length < payloadLength;
+            new EthernetHeader(mac, Mac, EtherType.Ipv6).WriteTo(fragment);
+            new Ipv6Header(source, destination, IpProtocol.Ipv6Fragment, (ushort)(Ipv6FragmentHeader.Size + length), hops).WriteTo(fragment.AsSpan(EthernetSize));
+            new Ipv6FragmentHeader(protocol, offset, more, id).WriteTo(fragment.AsSpan(EthernetSize + Ipv6Header.Size));
+            _tx.AsSpan(PayloadOffset + offset, length).CopyTo(fragment.AsSpan(FragmentPayloadOffset));
+            _stats.Ipv6.SentCount++;
+            _stats.Ipv6FragmentsSentCount++;
+            _ethernet.Emit(fragment.AsSpan(0, FragmentPayloadOffset + length), _nd, slot, now);
+        }
+        return NetError.None;
+    }
+
+    // The next hop's MAC, or the neighbour entry to queue under while it resolves (RFC 4861 5.2's conceptual sending).
+    private bool Route(Ipv6Address destination, TimeSpan now, out MacAddress mac, out int slot, out NetError error)
+    {
+        slot = -1;
+        error = NetError.None;
+        if (destination.IsMulticast)
+        {
+            mac = MulticastMac(destination);
+            return true;
+        }
+        mac = default;
+        if (FindAddress(destination) >= 0) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.HostUnreachable; return false; }
+        var nextHop = IsOnLink(destination) ? destination : DefaultRouter(now);
+        if (nextHop.IsUnspecified) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.NetworkUnreachable; return false; }
+        if (!Resolve(nextHop, now, out mac, out slot)) { error = NetError.HostUnreachable; return false; }
+        return true;
+    }
+
+    /// <summary>RFC 2464 7: 33:33 and the low 32 bits of the group.</summary>
+    internal static MacAddress MulticastMac(Ipv6Address group)
+    {
+        Span<byte> b = stackalloc byte[6];
+        b[0] = 0x33;
+        b[1] = 0x33;
+        BinaryPrimitives.WriteUInt32BigEndian(b[2..], (uint)group.Value);
+        return MacAddress.Read(b);
+    }
+
+    /// <summary>The largest TCP segment (header and payload) toward <paramref name="destination"/> without fragmentation.</summary>
+    public int MaxTcpSegment(Ipv6Address destination) => PathMtu(destination, _ethernet.Now) - Ipv6Header.Size;
+
+    public NetError SendTcpSegment(Ipv6Address source, Ipv6Address destination, int length, TimeSpan now)
+    {
+        TcpHeader.FillChecksum(PacketPayload[..length], source, destination);
+        var error = SendPacket(source, destination, IpProtocol.Tcp, length, now);
+        if (error == NetError.None) _stats.Tcp.SentCount++;
+        return error;
+    }
+
+    // ---------------------------------------------------------------- path MTU (RFC 8201)
+
+    /// <summary>The path MTU toward <paramref name="destination"/>: what Packet Too Big taught us until it ages out, else the link's.</summary>
+    public int PathMtu(Ipv6Address destination, TimeSpan now)
+    {
+        for (int i = 0; i < _destinations.Length; i++)
+        {
+            ref var d = ref _destinations[i];
+            if (d.Mtu == 0 || d.Destination != destination) continue;
+            if (now >= d.Expires) { d.Mtu = 0; break; }   // RFC 8201 4: aged out: try the link's MTU again
+            return Math.Min(d.Mtu, LinkMtu);
+        }
+        return LinkMtu;
+    }
+
+    // RFC 8201 4: a Packet Too Big lowers the path MTU, never below 1280 (the minimum; RFC 8021 atomic fragments are not sent).
+    private int LearnPathMtu(Ipv6Address destination, uint reported, TimeSpan now)
+    {
+        int mtu = (int)Math.Clamp(reported, Ipv6Header.MinimumMtu, (uint)LinkMtu);
+        int free = -1, oldest = 0;
+        for (int i = 0; i < _destinations.Length; i++)
+        {
+            ref var d = ref _destinations[i];
+            if (d.Mtu != 0 && d.Destination == destination)
+            {
+                if (mtu < d.Mtu || now >= d.Expires) d.Mtu = mtu;
+                d.Expires = now + _options.PathMtuAging;
+                return d.Mtu;
+            }
+            if (d.Mtu == 0 && free < 0) free = i;
+            if (d.Expires < _destinations[oldest].Expires) oldest = i;
+        }
+        int slot = free >= 0 ? free : oldest;
+        _destinations[slot] = new DestinationEntry { Destination = destination, Mtu = mtu, Expires = now + _options.PathMtuAging };
+        return mtu;
+    }
+
+    /// <summary>Destinations with a path MTU learned (the hostile tests check the bound).</summary>
+    internal int DestinationCount { get { int n = 0; foreach (var d in _destinations) if (d.Mtu != 0) n++; return n; } }
+
+    // ---------------------------------------------------------------- timers
+
+    public void PollTimers(TimeSpan now)
+    {
+        while (_reassembler.TryExpire(now, out var quote))
+        {
+            Drop(_stats.Ipv6, DropReason.ReassemblyTimeout);
+            // RFC 8200 4.5: time exceeded (code 1) when the first fragment had arrived.
+            if (!quote.IsEmpty && Ipv6Packet.TryParse(quote, out var first) is WireError.None or WireError.BadLength && !first.Source.IsUnspecified)
+                SendIcmpErrorQuoting(quote, first.Source, first.Destination, new Icmpv6Header(Icmpv6Type.TimeExceeded, 1), now);
+        }
+        if (now < _nextTimer) return;
+        _nextTimer = TimeSpan.MaxValue;
+        PollAddresses(now);
+        PollNeighbours(now);
+        PollGroups(now);
+    }
+
+    public TimeSpan? NextDeadline(TimeSpan now)
+    {
+        TimeSpan? next = _reassembler.NextDeadline;
+        if (_nextTimer != TimeSpan.MaxValue && (next is null || _nextTimer < next)) next = _nextTimer;
+        return next;
+    }
+
+    /// <summary>Asks for a timer pass at <paramref name="at"/> (or earlier, if one is due sooner).</summary>
+    private void Schedule(TimeSpan at)
+    {
+        if (at < _nextTimer) _nextTimer = at;
+    }
+
+    private TimeSpan RandomDelay(TimeSpan maximum) => TimeSpan.FromTicks((long)(maximum.Ticks * (_random.NextUInt32() / 4294967296.0)));
+
+    private void Drop(ProtocolCounters counters, DropReason reason, bool error = false)
+    {
+        _stats.Drop(counters, reason, error);
+        if (_log.IsEnabled(LogLevel.Debug)) StackLog.Dropped(_log, reason);
+    }
+}
