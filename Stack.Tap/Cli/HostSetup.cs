@@ -9,10 +9,10 @@ namespace TcpIpSharp.Tap.Cli;
 /// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload [--tx-thread]] [--pcap FILE] [--trace] [--log-level LEVEL]";
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload [--tx-thread]] [--pcap FILE] [--trace] [--log-level LEVEL]";
 
     /// <summary>The options that take no value.</summary>
-    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread"];
+    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread", "--no-ipv6"];
 
     public static NetworkStackOptions Options(CommandLine cl)
     {
@@ -55,7 +55,33 @@ internal static class HostSetup
             if (seconds is < 1 or > 240) throw new UsageException("--time-wait must be between 1 and 240 seconds");
             tcp = tcp with { TimeWaitTimeout = TimeSpan.FromSeconds(seconds) };
         }
-        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp };
+        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) };
+    }
+
+    // Dual-stack by default, as the Pico W since MicroPython 1.24: a link-local address and SLAAC from router
+    // advertisements; --ip6 adds a static address, --gw6 a static default router; --no-ipv6 leaves IPv4 alone.
+    private static Net.Ipv6.Ipv6Options? Ipv6(CommandLine cl)
+    {
+        if (cl.Has("--no-ipv6"))
+        {
+            if (cl.Has("--ip6") || cl.Has("--gw6")) throw new UsageException("--no-ipv6 turns IPv6 off: leave out --ip6 and --gw6");
+            return null;
+        }
+        var options = new Net.Ipv6.Ipv6Options();
+        if (cl.Get("--ip6") is string text)
+        {
+            int slash = text.IndexOf('/');
+            if (slash < 0 || !Ipv6Address.TryParse(text.AsSpan(0, slash), out var a) || a.IsMulticast || a.IsUnspecified
+                || !int.TryParse(text.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int length) || length is < 1 or > 128)
+                throw new UsageException($"--ip6: '{text}' is not an IPv6 address with a prefix length (ADDR/LEN, LEN 1..128)");
+            options = options with { StaticAddresses = [(a, length)] };
+        }
+        if (cl.Get("--gw6") is string gw)
+        {
+            if (!Ipv6Address.TryParse(gw, out var g) || g.IsMulticast || g.IsUnspecified) throw new UsageException($"--gw6: '{gw}' is not an IPv6 unicast address");
+            options = options with { StaticGateway = g };
+        }
+        return options;
     }
 
     /// <summary>The DHCP client <c>--dhcp</c> asks for (null without it); DNS servers given by hand win over DHCP's.</summary>

@@ -38,6 +38,14 @@ internal static class UpCommand
         }
         driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http"), admin));
 
+        // Each IPv6 address is printed when duplicate address detection has passed and it is in use (or when it fails).
+        stack.Ipv6AddressPreferred += a => Console.WriteLine($"tcpipsharp: ipv6 {a.Address}/{a.PrefixLength} preferred ({a.Origin switch
+        {
+            Net.Ipv6.Ipv6AddressOrigin.LinkLocal => "link-local",
+            Net.Ipv6.Ipv6AddressOrigin.Autoconfigured => $"slaac, preferred {Lifetime(a.PreferredLifetime)}, valid {Lifetime(a.ValidLifetime)}",
+            _ => "static",
+        }})");
+        stack.Ipv6AddressConflict += (a, mac) => Console.WriteLine($"tcpipsharp: ipv6 {a}: duplicate address detected (in use by {mac?.ToString() ?? "another node"}); not used");
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
@@ -45,7 +53,7 @@ internal static class UpCommand
         if (services.Contains("http")) listed = listed.Append(admin is null ? "http (tcp 80)" : "http (tcp 80, with /heap and /resolve/NAME)");
         Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as " +
                           (dhcp is null ? $"{stack.Address}/{stack.PrefixLength} gw {stack.Gateway}" : "a DHCP client") +
-                          $" mac {stack.MacAddress} mtu {stack.Mtu}; services: {string.Join(", ", listed)}");
+                          $" mac {stack.MacAddress} mtu {stack.Mtu}{(stack.Ipv6Enabled ? ", ipv6 link-local + slaac" : "")}; services: {string.Join(", ", listed)}");
         Console.Out.Flush();
         driver.Run(stop.Token);
         if (dhcp is not null && dhcp.Statistics.ReleasesSent > 0) Console.WriteLine("tcpipsharp: dhcp: lease released");
@@ -80,6 +88,8 @@ internal static class UpCommand
             Console.Out.Flush();
         }
     }
+
+    private static string Lifetime(TimeSpan? t) => t is TimeSpan v ? string.Create(CultureInfo.InvariantCulture, $"{v.TotalSeconds:0} s") : "infinite";
 
     internal static HashSet<string> ParseServices(string? list)
     {

@@ -13,10 +13,15 @@ internal sealed class UdpServices(bool echo, bool discard, bool chargen) : IStac
 
     public void Start(NetworkStack stack, TimeSpan now)
     {
-        if (echo) stack.OpenUdp(7).Ready = Echo;
-        if (discard) stack.OpenUdp(9).Ready = Discard;
-        if (chargen) stack.OpenUdp(19).Ready = Chargen;
+        if (echo) Open(stack, 7).Ready = Echo;
+        if (discard) Open(stack, 9).Ready = Discard;
+        if (chargen) Open(stack, 19).Ready = Chargen;
     }
+
+    // Bound to :: (both families) when the stack speaks IPv6, else to 0.0.0.0.
+    private static UdpEndpoint Open(NetworkStack stack, ushort port)
+        => stack.OpenUdp(port, stack.Ipv6Enabled ? Wire.IpAddress.Any : Wire.IpAddress.AnyIpv4, out var endpoint) == NetError.None
+            ? endpoint! : throw new InvalidOperationException($"cannot bind UDP port {port}");
 
     public void Poll(NetworkStack stack, TimeSpan now) { }
 
