@@ -131,7 +131,24 @@ public sealed class NetworkStack : IDisposable
         foreach (var server in servers)
             if (!server.IsAny && !list.Contains(server) && list.Count < MaximumDnsServers) list.Add(server);
         DnsServers = list.AsReadOnly();
+        _resolverServers = null;
     }
+
+    /// <summary>
+    /// The servers the resolver asks, in order: the IPv4 ones (<see cref="DnsServers"/>), then those IPv6 router
+    /// advertisements gave (RDNSS, RFC 8106), as a Linux host's resolv.conf lists them after rdnssd.
+    /// </summary>
+    public IReadOnlyList<IpAddress> ResolverServers
+    {
+        get
+        {
+            var v6 = Internet.Ipv6?.DnsServers;
+            if (v6 is null || v6.Count == 0) return _resolverServers ??= [.. DnsServers.Select(s => (IpAddress)s)];
+            return [.. DnsServers.Select(s => (IpAddress)s), .. v6.Select(s => (IpAddress)s)];
+        }
+    }
+
+    private IpAddress[]? _resolverServers;
 
     /// <summary>Most DNS servers kept.</summary>
     public const int MaximumDnsServers = 4;
@@ -175,8 +192,9 @@ public sealed class NetworkStack : IDisposable
         => Udp.Open(Internet, localAddress, port, out endpoint);
 
     /// <summary>Opens a UDP endpoint with its own receive-queue bounds (a service that expects a few small datagrams).</summary>
+    /// <remarks>Bound to :: (both families) when the stack speaks IPv6, so that a service can ask IPv6 servers too.</remarks>
     internal NetError OpenUdp(ushort port, int queueBytes, int queueDatagrams, out UdpEndpoint? endpoint)
-        => Udp.Open(Internet, IpAddress.AnyIpv4, port, out endpoint, queueBytes, queueDatagrams);
+        => Udp.Open(Internet, Ipv6Enabled ? IpAddress.Any : IpAddress.AnyIpv4, port, out endpoint, queueBytes, queueDatagrams);
 
     /// <summary>Opens a UDP endpoint or throws <see cref="InvalidOperationException"/> saying why not.</summary>
     public UdpEndpoint OpenUdp(ushort port = 0)
@@ -207,6 +225,27 @@ public sealed class NetworkStack : IDisposable
 
     /// <summary>Leaves an IPv4 multicast group.</summary>
     public void LeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group);
+
+    /// <summary>
+    /// Sends an ICMP message given whole by a raw socket: as an ICMP payload of IPv4, or as ICMPv6 with its checksum
+    /// filled in over the pseudo-header (as Linux does for raw ICMPv6 sockets).
+    /// </summary>
+    internal NetError SendRawIcmp(ReadOnlySpan<byte> message, IpAddress to, TimeSpan now)
+    {
+        if (to.IsIpv4)
+        {
+            message.CopyTo(Ipv4.DatagramPayload);
+            return Ipv4.SendDatagram(to.AsIpv4, IpProtocol.Icmp, message.Length, now);
+        }
+        if (Internet.Ipv6 is not { } v6) return NetError.NetworkUnreachable;
+        if (message.Length < Icmpv6Packet.MinimumSize) return NetError.MessageTooLong;
+        var source = v6.SelectSource(to.AsIpv6);
+        if (source.IsUnspecified) return NetError.NoAddress;
+        var payload = v6.PacketPayload[..message.Length];
+        message.CopyTo(payload);
+        Icmpv6Header.FillChecksum(payload, source, to.AsIpv6);
+        return v6.SendPacket(source, to.AsIpv6, IpProtocol.Icmpv6, message.Length, now);
+    }
 
     /// <summary>Joins an IPv6 multicast group (reference-counted; MLD reports it). Throws when IPv6 is off.</summary>
     public void JoinMulticast(Ipv6Address group)

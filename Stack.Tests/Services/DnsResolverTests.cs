@@ -80,7 +80,7 @@ public class DnsResolverTests
             Assert.That(lookup.Errno, Is.Zero);
             Assert.That(lookup.Addresses, Is.EqualTo(new[] { new HostAddress(Ipv4Address.Parse("192.0.2.1")) }));
             Assert.That(lookup.CanonicalName, Is.EqualTo("server.test"));
-            Assert.That(lookup.Server, Is.EqualTo(Server));
+            Assert.That(lookup.Server, Is.EqualTo((IpAddress)Server));
             Assert.That(lookup.FromCache, Is.False);
             Assert.That(resolver.PendingQueries, Is.Zero);
         }
@@ -321,7 +321,7 @@ public class DnsResolverTests
         Answer(rig, first, new DnsReply("server.test", DnsType.A).A("server.test", "203.0.113.1"), from: Second);
         Assert.That(lookup.IsCompleted, Is.False);
         Answer(rig, second, new DnsReply("server.test", DnsType.A).A("server.test", "192.0.2.1"));
-        Assert.That((lookup.Error, lookup.Server, lookup.Addresses.Single().ToString()), Is.EqualTo((DnsError.None, Server, "192.0.2.1")));
+        Assert.That((lookup.Error, lookup.Server, lookup.Addresses.Single().ToString()), Is.EqualTo((DnsError.None, (IpAddress)Server, "192.0.2.1")));
         Assert.That(resolver.Statistics.Timeouts, Is.EqualTo(1));
     }
 

@@ -76,7 +76,7 @@ public sealed partial class Socket
             {
                 var c = _connection ?? throw new OSError(Errno.ENOTCONN);
                 if (c.State is TcpState.SynSent or TcpState.SynReceived) return -1;
-                from = new SockAddr(c.RemoteAddress.AsIpv4, c.RemotePort);
+                from = new SockAddr(c.RemoteAddress, c.RemotePort);
                 int n = c.Receive(buffer, peek);
                 if (n > 0)
                 {
@@ -102,7 +102,7 @@ public sealed partial class Socket
                 int n = _udp.Receive(buffer, out var address, out ushort port, peek);
                 if (n >= 0)
                 {
-                    from = new SockAddr(address.AsIpv4, port);
+                    from = new SockAddr(address, port);
                     return n;
                 }
                 var error = _udp.TakeError();
@@ -113,17 +113,17 @@ public sealed partial class Socket
             {
                 int n = _raw!.TryDequeue(buffer, out UInt128 address, out _, peek);
                 if (n < 0) return -1;
-                from = new SockAddr(IpAddress.FromValue(address).AsIpv4, 0);
+                from = new SockAddr(IpAddress.FromValue(address), 0);
                 return n;
             }
         }
     }
 
-    internal void DeliverRaw(ReadOnlySpan<byte> packet, Ipv4Address source)
+    internal void DeliverRaw(ReadOnlySpan<byte> packet, IpAddress source)
     {
         if (_closed || _raw is null) return;
         if (_rawPeer is SockAddr peer && !peer.Address.IsAny && peer.Address != source) return;
-        if (_raw.TryEnqueue(new IpAddress(source).Value, 0, packet)) OnReady();
+        if (_raw.TryEnqueue(source.Value, 0, packet)) OnReady();
     }
 
     // ------------------------------------------------------------------ send
@@ -195,7 +195,7 @@ public sealed partial class Socket
             case SOCK_DGRAM:
             {
                 if (_udp?.Peer is not { } peer) throw new OSError(Errno.ENOTCONN);
-                SendDatagram(data, new SockAddr(peer.Address.AsIpv4, peer.Port));
+                SendDatagram(data, new SockAddr(peer.Address, peer.Port));
                 return data.Length;
             }
             default:
@@ -206,6 +206,9 @@ public sealed partial class Socket
     }
 
     /// <summary><c>sendto(bytes, address)</c>: one UDP datagram (or raw ICMP message) to <paramref name="address"/>; an unbound UDP socket takes a free port first.</summary>
+    public int SendTo(ReadOnlySpan<byte> data, object address) => SendTo(data, SockAddr.FromObject(address));
+
+    /// <summary><c>sendto(bytes, address)</c> (see the overload taking a <see cref="SockAddr"/>).</summary>
     public int SendTo(ReadOnlySpan<byte> data, SockAddr address)
     {
         lock (_gate)
@@ -230,9 +233,7 @@ public sealed partial class Socket
         else
         {
             if (data.Length > UdpEndpointLimit) throw new OSError(Errno.EMSGSIZE);
-            var ipv4 = _owner.Stack.Ipv4;
-            data.CopyTo(ipv4.DatagramPayload);
-            error = ipv4.SendDatagram(to.Address, IpProtocol.Icmp, data.Length, _runner.Now);
+            error = _owner.Stack.SendRawIcmp(data, to.Address, _runner.Now);
         }
         if (error != NetError.None) throw new OSError(Errno.FromNetError(error));
         _runner.Kick();

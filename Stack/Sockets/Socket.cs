@@ -32,7 +32,7 @@ public sealed partial class Socket : IDisposable
     private SockAddr? _rawPeer;
     private bool _bound;
     private ushort _boundPort;
-    private Ipv4Address _boundAddress;
+    private IpAddress _boundAddress;
     private bool _reuseAddress, _broadcast, _keepAlive, _noDelay;
     private bool _errorReported;
     private TaskCompletionSource? _asyncWait;
@@ -169,7 +169,7 @@ public sealed partial class Socket : IDisposable
         {
             ThrowIfClosed();
             if (_bound || _connection is not null || _udp is not null) throw new OSError(Errno.EINVAL, "already bound");
-            if (!address.Address.IsAny && address.Address != _owner.Stack.Address && !address.Address.IsMulticast)
+            if (!address.Address.IsAny && !address.Address.IsMulticast && !IsOwnAddress(address.Address))
                 throw new OSError(Errno.EADDRNOTAVAIL, $"{address.Address} is not this stack's address");
             switch (Type)
             {
@@ -182,7 +182,7 @@ public sealed partial class Socket : IDisposable
                     _boundPort = port;
                     break;
                 case SOCK_DGRAM:
-                    OpenUdp((ushort)address.Port, address.Address.IsMulticast ? Ipv4Address.Any : address.Address);
+                    OpenUdp((ushort)address.Port, address.Address.IsMulticast ? AnyAddress : address.Address);
                     _boundPort = _udp!.LocalPort;
                     break;
                 default:
@@ -206,9 +206,17 @@ public sealed partial class Socket : IDisposable
         throw new OSError(Errno.EADDRINUSE, "no free port");
     }
 
-    private void OpenUdp(ushort port, Ipv4Address local)
+    private bool IsOwnAddress(IpAddress address)
+        => address.IsIpv4 ? address.AsIpv4 == _owner.Stack.Address : _owner.Stack.Ipv6Addresses.Any(a => a.Address == address.AsIpv6);
+
+    // '' binds both families (lwIP's IPADDR_TYPE_ANY) when the stack speaks IPv6; an AF_INET socket of an IPv4-only
+    // stack, or one bound to 0.0.0.0, takes IPv4 only.
+    private IpAddress AnyAddress => _owner.Stack.Ipv6Enabled ? IpAddress.Any : IpAddress.AnyIpv4;
+
+    private void OpenUdp(ushort port, IpAddress local)
     {
-        var error = _owner.Stack.OpenUdp(port, out var endpoint, local);
+        if (local == IpAddress.Any) local = AnyAddress;
+        var error = _owner.Stack.OpenUdp(port, local, out var endpoint);
         if (error != NetError.None) throw new OSError(Errno.FromNetError(error));
         _udp = endpoint!;
         _udp.AllowBroadcast = _broadcast;
@@ -217,7 +225,7 @@ public sealed partial class Socket : IDisposable
 
     private void EnsureUdp()
     {
-        if (_udp is null) OpenUdp(0, Ipv4Address.Any);
+        if (_udp is null) OpenUdp(0, Family == AF_INET6 ? IpAddress.Any : IpAddress.AnyIpv4);
     }
 
     /// <summary><c>listen([backlog])</c>: a bound TCP socket starts accepting connections (an unbound one listens on a free port).</summary>
@@ -265,12 +273,21 @@ public sealed partial class Socket : IDisposable
         {
             var socket = new Socket(_owner, Family, SOCK_STREAM, Proto, c);
             socket._noDelay = c.NoDelay = _noDelay;
-            accepted = (socket, new SockAddr(c.RemoteAddress.AsIpv4, c.RemotePort));
+            accepted = (socket, new SockAddr(c.RemoteAddress, c.RemotePort));
             return true;
         }
         accepted = default;
         return false;
     }
+
+    /// <summary>
+    /// <c>connect(address)</c> with the address as Python code holds it: <c>s.Connect(ai[0][^1])</c> passes the
+    /// sockaddr of a <c>getaddrinfo</c> entry (typed <see cref="object"/>, as the tuple's items are) without a cast.
+    /// </summary>
+    public void Connect(object address) => Connect(SockAddr.FromObject(address));
+
+    /// <summary><c>bind(address)</c> with the address as an object (see <see cref="Connect(object)"/>).</summary>
+    public void Bind(object address) => Bind(SockAddr.FromObject(address));
 
     /// <summary>
     /// <c>connect(address)</c>. TCP: blocks until connected (ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH); non-blocking it
@@ -321,7 +338,8 @@ public sealed partial class Socket : IDisposable
             if (existing.State == TcpState.Closed) ConnectFinished();   // raises the failure once
             throw new OSError(Errno.EISCONN);
         }
-        if (_owner.Stack.Address.IsAny) throw new OSError(Errno.ENETUNREACH, "the interface has no address");
+        if (!address.Address.IsIpv4 && !_owner.Stack.Ipv6Enabled) throw new OSError(Errno.ENETUNREACH, "this stack has IPv6 off");
+        if (_owner.Stack.SourceAddressFor(address.Address).IsAny) throw new OSError(Errno.ENETUNREACH, "the interface has no address");
         if (address.Address.IsAny || address.Port == 0) throw new OSError(Errno.EINVAL, $"cannot connect to {address}");
         try
         {
@@ -388,8 +406,8 @@ public sealed partial class Socket : IDisposable
         {
             lock (_gate)
             {
-                if (_connection is not null) return new SockAddr(_connection.LocalAddress.IsAny ? _owner.Stack.Address : _connection.LocalAddress.AsIpv4, _connection.LocalPort);
-                if (_udp is not null) return new SockAddr(_udp.LocalAddress.AsIpv4, _udp.LocalPort);
+                if (_connection is not null) return new SockAddr(_connection.LocalAddress.IsAny ? _owner.Stack.SourceAddressFor(_connection.RemoteAddress) : _connection.LocalAddress, _connection.LocalPort);
+                if (_udp is not null) return new SockAddr(_udp.LocalAddress, _udp.LocalPort);
                 return new SockAddr(_boundAddress, _boundPort);
             }
         }

@@ -29,6 +29,8 @@ public static class SocketModule
     public const int IPPROTO_IP = 0;
     /// <summary>ICMP (1), for <c>Socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)</c>.</summary>
     public const int IPPROTO_ICMP = 1;
+    /// <summary>ICMPv6 (58), for <c>Socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)</c>.</summary>
+    public const int IPPROTO_ICMPV6 = 58;
     /// <summary>TCP (6); also the level of TCP_NODELAY.</summary>
     public const int IPPROTO_TCP = 6;
     /// <summary>UDP (17).</summary>

@@ -89,12 +89,17 @@ public sealed class SocketStack : IDisposable
         return (sa, sb);
     }
 
-    /// <summary>A new socket (<c>socket.socket(af, type, proto)</c>): AF_INET with SOCK_STREAM, SOCK_DGRAM, or SOCK_RAW with IPPROTO_ICMP.</summary>
+    /// <summary>
+    /// A new socket (<c>socket.socket(af, type, proto)</c>): AF_INET or AF_INET6 with SOCK_STREAM or SOCK_DGRAM, or
+    /// SOCK_RAW with IPPROTO_ICMP (AF_INET) or IPPROTO_ICMPV6 (AF_INET6). AF_INET6 needs a stack with IPv6 on.
+    /// </summary>
     public Socket Socket(int af = SocketModule.AF_INET, int type = SocketModule.SOCK_STREAM, int proto = 0)
     {
-        if (af != SocketModule.AF_INET) throw new OSError(Errno.EAFNOSUPPORT, "only AF_INET is supported (as on the Pico)");
+        if (af is not (SocketModule.AF_INET or SocketModule.AF_INET6)) throw new OSError(Errno.EAFNOSUPPORT, $"address family {af} (AF_INET and AF_INET6 are supported, as on the Pico)");
+        if (af == SocketModule.AF_INET6 && !Stack.Ipv6Enabled) throw new OSError(Errno.EAFNOSUPPORT, "this stack has IPv6 off (NetworkStackOptions.Ipv6)");
         if (type is not (SocketModule.SOCK_STREAM or SocketModule.SOCK_DGRAM or SocketModule.SOCK_RAW)) throw new OSError(Errno.EINVAL, $"socket type {type}");
-        if (type == SocketModule.SOCK_RAW && proto != SocketModule.IPPROTO_ICMP) throw new OSError(Errno.EOPNOTSUPP, "raw sockets carry ICMP only");
+        if (type == SocketModule.SOCK_RAW && proto != (af == SocketModule.AF_INET ? SocketModule.IPPROTO_ICMP : SocketModule.IPPROTO_ICMPV6))
+            throw new OSError(Errno.EOPNOTSUPP, "raw sockets carry ICMP (AF_INET) or ICMPv6 (AF_INET6) only");
         ObjectDisposedException.ThrowIf(_disposed, this);
         var socket = new Socket(this, af, type, proto);
         if (type == SocketModule.SOCK_RAW) lock (Runner.Gate) OpenRaw(socket);
@@ -112,26 +117,42 @@ public sealed class SocketStack : IDisposable
         DnsLookup lookup;
         lock (Runner.Gate)
         {
-            lookup = Resolver.Resolve(host, DnsType.A, Runner.Now);
-            if (!lookup.IsCompleted)
-            {
-                lookup.Completed += _ => Runner.Signal();
-                Runner.Kick();
-                while (!lookup.IsCompleted) Runner.Wait(null);
-            }
+            lookup = ResolveBlocking(host, af == SocketModule.AF_INET6 ? DnsType.Aaaa : DnsType.A);
+            // No family asked: IPv4 first, AAAA when the name has no A record (MicroPython's ipconfig(prefer=4) default).
+            if (af == 0 && Stack.Ipv6Enabled && lookup.Error is DnsError.NoData) lookup = ResolveBlocking(host, DnsType.Aaaa);
         }
         return ToAddrInfo(lookup, port, af, type, proto, flags);
+    }
+
+    // Under the gate: a lookup, waited for.
+    private DnsLookup ResolveBlocking(string host, DnsType type)
+    {
+        var lookup = Resolver.Resolve(host, type, Runner.Now);
+        if (!lookup.IsCompleted)
+        {
+            lookup.Completed += _ => Runner.Signal();
+            Runner.Kick();
+            while (!lookup.IsCompleted) Runner.Wait(null);
+        }
+        return lookup;
     }
 
     /// <summary>As <see cref="GetAddrInfo"/>, without blocking a thread.</summary>
     public async ValueTask<IReadOnlyList<AddrInfo>> GetAddrInfoAsync(string host, int port, int af = 0, int type = 0, int proto = 0, int flags = 0, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(host);
+        var lookup = await ResolveAsync(host, af == SocketModule.AF_INET6 ? DnsType.Aaaa : DnsType.A, cancellationToken).ConfigureAwait(false);
+        if (af == 0 && Stack.Ipv6Enabled && lookup.Error is DnsError.NoData) lookup = await ResolveAsync(host, DnsType.Aaaa, cancellationToken).ConfigureAwait(false);
+        return ToAddrInfo(lookup, port, af, type, proto, flags);
+    }
+
+    private async ValueTask<DnsLookup> ResolveAsync(string host, DnsType type, CancellationToken cancellationToken)
+    {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         DnsLookup lookup;
         lock (Runner.Gate)
         {
-            lookup = Resolver.Resolve(host, DnsType.A, Runner.Now);
+            lookup = Resolver.Resolve(host, type, Runner.Now);
             if (lookup.IsCompleted) done.TrySetResult();
             else
             {
@@ -140,15 +161,16 @@ public sealed class SocketStack : IDisposable
             }
         }
         await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return ToAddrInfo(lookup, port, af, type, proto, flags);
+        return lookup;
     }
 
     private static List<AddrInfo> ToAddrInfo(DnsLookup lookup, int port, int af, int type, int proto, int flags)
     {
         if (lookup.Error != DnsError.None) throw new OSError(lookup.Errno, $"{DnsLookup.MessageOf(lookup.Error)} ({lookup.Name})");
         var list = new List<AddrInfo>();
-        foreach (var info in AddressInfo.FromLookup(lookup, port, af == 0 ? SocketModule.AF_INET : af, type, proto, flags))
-            list.Add(new AddrInfo(info.Family, info.SocketType, info.Protocol, info.CanonicalName, new SockAddr(info.Address.Ipv4, port)));
+        foreach (var info in AddressInfo.FromLookup(lookup, port, af, type, proto, flags))
+            list.Add(new AddrInfo(info.Family, info.SocketType, info.Protocol, info.CanonicalName,
+                new SockAddr(info.Address.Family == HostAddressFamily.Ipv4 ? info.Address.Ipv4 : (IpAddress)info.Address.Ipv6, port)));
         if (list.Count == 0) throw new OSError(-5, $"{DnsLookup.MessageOf(DnsError.NoData)} ({lookup.Name})");
         return list;
     }
@@ -235,17 +257,23 @@ public sealed class SocketStack : IDisposable
     {
         _raw.Add(socket);
         Stack.Ipv4.RawIcmpReceived = _onRawIcmp;
+        if (Stack.Ipv6 is { } v6) v6.RawIcmpReceived = _onRawIcmp;
     }
 
     internal void CloseRaw(Socket socket)
     {
         _raw.Remove(socket);
-        if (_raw.Count == 0) Stack.Ipv4.RawIcmpReceived = null;
+        if (_raw.Count == 0)
+        {
+            Stack.Ipv4.RawIcmpReceived = null;
+            if (Stack.Ipv6 is { } v6) v6.RawIcmpReceived = null;
+        }
     }
 
-    private void OnRawIcmp(ReadOnlySpan<byte> packet, Ipv4Address source)
+    private void OnRawIcmp(ReadOnlySpan<byte> packet, IpAddress source)
     {
-        foreach (var s in _raw) s.DeliverRaw(packet, source);
+        foreach (var s in _raw)
+            if ((s.Family == SocketModule.AF_INET6) == source.IsIpv6) s.DeliverRaw(packet, source);
     }
 
     internal static DatagramQueue NewRawQueue() => new(64 * 1024, 16);

@@ -14,11 +14,15 @@ internal sealed partial class Ipv6Layer
     public void AddEchoClient(EchoClient client) => _echoClients[client.Identifier] = client;
     public void RemoveEchoClient(EchoClient client) => _echoClients.Remove(client.Identifier);
 
+    /// <summary>Sees every valid ICMPv6 message that arrives (raw ICMPv6 sockets of the socket layer).</summary>
+    internal RawIcmpHandler? RawIcmpReceived { get; set; }
+
     private void ProcessIcmpv6(Ipv6Packet ip, ReadOnlySpan<byte> bytes, in Ipv6HeaderChain chain, MacAddress sourceMac, TimeSpan now)
     {
         if (Icmpv6Packet.TryParse(bytes, out var icmp) != WireError.None) { Drop(_stats.Icmpv6, DropReason.Icmpv6Malformed, true); return; }
         if (!icmp.IsChecksumValid(ip.Source, ip.Destination)) { Drop(_stats.Icmpv6, DropReason.Icmpv6BadChecksum, true); return; }
         _stats.Icmpv6.ReceivedCount++;
+        RawIcmpReceived?.Invoke(bytes, ip.Source);
         switch (icmp.Type)
         {
             case Icmpv6Type.EchoRequest:

@@ -43,8 +43,8 @@ public sealed class DnsLookup
     public bool Truncated { get; private set; }
     /// <summary>True when the answer came over TCP, after a truncated answer over UDP (RFC 7766).</summary>
     public bool OverTcp { get; internal set; }
-    /// <summary>The server that answered (0.0.0.0 when none did).</summary>
-    public Ipv4Address Server { get; private set; }
+    /// <summary>The server that answered, of either family (unspecified when none did).</summary>
+    public IpAddress Server { get; private set; }
 
     /// <summary>Raised on the stack thread when a lookup that was in flight completes.</summary>
     public event Action<DnsLookup>? Completed;
@@ -70,7 +70,7 @@ public sealed class DnsLookup
     };
 
     internal void Succeed(string canonicalName, IReadOnlyList<string> aliases, IReadOnlyList<HostAddress> addresses, IReadOnlyList<DnsRecord> records,
-        bool fromCache, bool truncated, Ipv4Address server)
+        bool fromCache, bool truncated, IpAddress server)
     {
         CanonicalName = canonicalName;
         Aliases = aliases;
@@ -82,7 +82,7 @@ public sealed class DnsLookup
         Finish(DnsError.None);
     }
 
-    internal void Fail(DnsError error, bool fromCache, Ipv4Address server = default)
+    internal void Fail(DnsError error, bool fromCache, IpAddress server = default)
     {
         FromCache = fromCache;
         Server = server;

@@ -141,7 +141,7 @@ public sealed class DnsResolver : IStackService
             lookup.Fail(DnsError.NameNotFound, fromCache: false);
             return lookup;
         }
-        if (stack.DnsServers.Count == 0)
+        if (stack.ResolverServers.Count == 0)
         {
             lookup.Fail(DnsError.NoServers, fromCache: false);
             return lookup;
@@ -175,7 +175,7 @@ public sealed class DnsResolver : IStackService
                 continue;
             }
             while (!q.Done && (n = q.Endpoint.Receive(_rx, out var from, out var fromPort)) >= 0)
-                Receive(q, _rx.AsSpan(0, Math.Min(n, _rx.Length)), from.AsIpv4, fromPort, now);
+                Receive(q, _rx.AsSpan(0, Math.Min(n, _rx.Length)), from, fromPort, now);
             if (q.Done || q.OverTcp) continue;
             // An ICMP port or host unreachable from the server is as good as a timeout, sooner.
             if (q.Endpoint.TakeError() != NetError.None || now >= q.Deadline)
@@ -191,7 +191,7 @@ public sealed class DnsResolver : IStackService
     private void Send(PendingQuery q, TimeSpan now)
     {
         var stack = _stack!;
-        var servers = stack.DnsServers;
+        var servers = stack.ResolverServers;
         if (servers.Count == 0)
         {
             Finish(q, DnsError.NoServers);
@@ -308,7 +308,7 @@ public sealed class DnsResolver : IStackService
     // Moves to the next server, and to the next round after the last one; fails after the last round.
     private void NextAttempt(PendingQuery q, TimeSpan now, DnsError reason)
     {
-        int servers = Math.Max(_stack!.DnsServers.Count, 1);
+        int servers = Math.Max(_stack!.ResolverServers.Count, 1);
         q.ServerIndex++;
         if (q.ServerIndex % servers == 0) q.Round++;
         if (q.Round >= (q.OverTcp ? _options.TcpAttempts : _options.Attempts))
@@ -319,7 +319,7 @@ public sealed class DnsResolver : IStackService
         Send(q, now);
     }
 
-    private void Receive(PendingQuery q, ReadOnlySpan<byte> datagram, Ipv4Address from, ushort fromPort, TimeSpan now)
+    private void Receive(PendingQuery q, ReadOnlySpan<byte> datagram, IpAddress from, ushort fromPort, TimeSpan now)
     {
         // RFC 5452 9.1: only from the address and port asked (the endpoint's own port is the one the query left from).
         if (from != q.Server || fromPort != DnsMessage.ServerPort) { Statistics.RejectedSource++; return; }
@@ -591,7 +591,7 @@ public sealed class DnsResolver : IStackService
         public UdpEndpoint Endpoint { get; } = endpoint;
         public string QueryName { get; set; } = queryName;
         public List<string> Aliases { get; } = [];
-        public Ipv4Address Server { get; set; }
+        public IpAddress Server { get; set; }
         public ushort Id { get; set; }
         public int ServerIndex { get; set; }
         public int Round { get; set; }
