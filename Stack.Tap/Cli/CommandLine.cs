@@ -46,6 +46,14 @@ internal sealed class CommandLine
     public static Ipv4Address ParseAddress(string text, string what)
         => Ipv4Address.TryParse(text, out var a) ? a : throw new UsageException($"{what}: '{text}' is not an IPv4 address");
 
+    /// <summary>Parses an IPv4 or IPv6 address (an IPv6 <c>%zone</c> is accepted and ignored: the stack has one interface).</summary>
+    public static IpAddress ParseIpAddress(string text, string what)
+    {
+        var t = text.AsSpan();
+        if (t.Contains(':') && t.IndexOf('%') is int zone and > 0) t = t[..zone];
+        return IpAddress.TryParse(t, out var a) ? a : throw new UsageException($"{what}: '{text}' is not an IPv4 or IPv6 address");
+    }
+
     /// <summary>Parses "A.B.C.D/LEN".</summary>
     public static (Ipv4Address Address, int Prefix) ParseCidr(string text)
     {

@@ -5,14 +5,16 @@ namespace TcpIpSharp.Tap.Commands;
 
 /// <summary>
 /// <c>tcpipsharp demo</c> (as root): makes a throwaway network namespace with a TAP, starts the stack inside it as
-/// 192.0.2.2/24, runs the kernel's ping, arping and a UDP echo through socat against it, prints what they printed
-/// and the stack's statistics, and removes the namespace (unless --keep).
+/// 192.0.2.2/24 and 2001:db8:1::2/64 (with its link-local address), runs the kernel's ping, ping -6, arping, a UDP echo
+/// through socat and curl -6 against it, prints what they printed and the stack's statistics, and removes the
+/// namespace (unless --keep).
 /// </summary>
 internal static class DemoCommand
 {
     public const string Usage = "demo [--keep]";
     private const string KernelAddress = "192.0.2.1";
     private const string StackAddress = "192.0.2.2";
+    private const string KernelAddress6 = "2001:db8:1::1", StackAddress6 = "2001:db8:1::2", StackLinkLocal = "fe80::ff:fe00:2";
 
     public static int Run(string[] args)
     {
@@ -29,14 +31,14 @@ internal static class DemoCommand
             Step($"ip netns add {ns}", "ip", "netns", "add", ns);
             Sh("ip", "-n", ns, "link", "set", "lo", "up");
             Sh("ip", "-n", ns, "tuntap", "add", "dev", "tap0", "mode", "tap");
-            Sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.tap0.disable_ipv6=1");
             Sh("ip", "-n", ns, "addr", "add", KernelAddress + "/24", "dev", "tap0");
+            Sh("ip", "-n", ns, "addr", "add", KernelAddress6 + "/64", "dev", "tap0", "nodad");
             Sh("ip", "-n", ns, "link", "set", "tap0", "up");
-            Console.WriteLine($"# namespace {ns}: the kernel is {KernelAddress} on tap0; the stack attaches to tap0 as {StackAddress}");
+            Console.WriteLine($"# namespace {ns}: the kernel is {KernelAddress} and {KernelAddress6} on tap0; the stack attaches to tap0 as {StackAddress}, {StackAddress6} and {StackLinkLocal}");
 
             var (file, prefix) = SelfCommand();
             var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var a in new[] { "netns", "exec", ns, file }.Concat(prefix).Concat(["up", "--tap", "tap0", "--ip", StackAddress + "/24", "--gw", KernelAddress, "--mac", "02:00:00:00:00:02"]))
+            foreach (var a in new[] { "netns", "exec", ns, file }.Concat(prefix).Concat(["up", "--tap", "tap0", "--ip", StackAddress + "/24", "--gw", KernelAddress, "--ip6", StackAddress6 + "/64", "--mac", "02:00:00:00:00:02"]))
                 psi.ArgumentList.Add(a);
             host = Process.Start(psi)!;
             var hostOutput = new System.Text.StringBuilder();
@@ -62,9 +64,22 @@ internal static class DemoCommand
                 "ip", "netns", "exec", ns, "sh", "-c", $"echo 'hello from the kernel' | socat -T1 - UDP4:{StackAddress}:7");
             Step($"ip neigh show {StackAddress}", "ip", "-n", ns, "neigh", "show", StackAddress);
 
+            // IPv6: the stack's addresses pass duplicate address detection (about a second) before they answer.
+            ready.Restart();
+            while (Sh("ip", "netns", "exec", ns, "ping", "-6", "-c", "1", "-W", "1", StackAddress6).Code != 0 && ready.Elapsed < TimeSpan.FromSeconds(10)) { }
+            Step($"ping -6 -c 3 -i 0.2 {StackAddress6}", "ip", "netns", "exec", ns, "ping", "-6", "-c", "3", "-i", "0.2", StackAddress6);
+            Step($"ping -6 -c 2 {StackLinkLocal}%tap0   (link-local, from the MAC)", "ip", "netns", "exec", ns, "ping", "-6", "-c", "2", StackLinkLocal + "%tap0");
+            Step($"ping -6 -c 2 -s 8000 {StackAddress6}   (fragmented both ways)", "ip", "netns", "exec", ns, "ping", "-6", "-c", "2", "-s", "8000", StackAddress6);
+            if (Which("curl") is not null)
+                Step($"curl -6 -s -o /dev/null -w ... http://[{StackAddress6}]/bytes/10000000   (the stack's HTTP service over IPv6)",
+                    "ip", "netns", "exec", ns, "curl", "-6", "-s", "-g", "-o", "/dev/null", "--max-time", "30",
+                    "-w", "HTTP %{http_code}, %{size_download} bytes in %{time_total} s\n", $"http://[{StackAddress6}]/bytes/10000000");
+            else Console.WriteLine("\n# (curl is not installed: apt-get install curl for the curl -6 step)");
+            Step($"ip -6 neigh show {StackAddress6}", "ip", "-n", ns, "-6", "neigh", "show", StackAddress6);
+
             if (keep)
             {
-                Console.WriteLine($"\n# the stack keeps running (pid {host.Id}). Try:\n#   ip netns exec {ns} ping {StackAddress}\n#   ip netns exec {ns} socat - UDP4:{StackAddress}:7\n# stop it and remove the namespace with:\n#   kill {host.Id}; ip netns del {ns}");
+                Console.WriteLine($"\n# the stack keeps running (pid {host.Id}). Try:\n#   ip netns exec {ns} ping {StackAddress}\n#   ip netns exec {ns} ping -6 {StackAddress6}\n#   ip netns exec {ns} socat - UDP4:{StackAddress}:7\n# stop it and remove the namespace with:\n#   kill {host.Id}; ip netns del {ns}");
                 return 0;
             }
             Stop(host);

@@ -24,16 +24,16 @@ internal static class GetCommand
         if (cl.Positional.Count != 1) throw new UsageException("get takes one URL");
         if (!Uri.TryCreate(cl.Positional[0], UriKind.Absolute, out var url) || url.Scheme != "http")
             throw new UsageException($"'{cl.Positional[0]}' is not an http:// URL");
-        if (url.HostNameType == UriHostNameType.IPv6) throw new UsageException($"'{url.Host}': the stack speaks IPv4 only");
+        if (url.HostNameType == UriHostNameType.IPv6 && cl.Has("--no-ipv6")) throw new UsageException($"'{url.Host}' is an IPv6 address: leave out --no-ipv6");
         var dhcp = HostSetup.Dhcp(cl);
-        if (url.HostNameType != UriHostNameType.IPv4 && dhcp is null && !cl.Has("--dns"))
+        if (url.HostNameType is not (UriHostNameType.IPv4 or UriHostNameType.IPv6) && dhcp is null && !cl.Has("--dns"))
             throw new UsageException($"'{url.Host}' is a name: give the DNS server with --dns A.B.C.D, or use --dhcp");
         var timeout = TimeSpan.FromSeconds(cl.GetDouble("--timeout", 120));
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);
         using var output = cl.Get("-o") is string path ? new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20) : Console.OpenStandardOutput();
         var resolver = new DnsResolver();
-        var fetch = new Fetch(resolver, dhcp, url.IdnHost, (ushort)url.Port, url.PathAndQuery, url.Authority, output, timeout);
+        var fetch = new Fetch(resolver, dhcp, url.HostNameType == UriHostNameType.IPv6 ? url.DnsSafeHost : url.IdnHost, (ushort)url.Port, url.PathAndQuery, url.Authority, output, timeout);
         var driver = new StackDriver(stack, clock);
         if (dhcp is not null) driver.Add(dhcp);
         driver.Add(resolver);
@@ -123,7 +123,9 @@ internal static class GetCommand
                 if (now >= _deadline) Finish($"no DHCP lease within {timeout.TotalSeconds} s (state {dhcp.State})");
                 return false;
             }
-            _lookup ??= resolver.Resolve(host, DnsType.A, now);
+            _lookup ??= resolver.Resolve(host, host.Contains(':') ? DnsType.Aaaa : DnsType.A, now);
+            // A name without an A record: its AAAA (IPv4 preferred, as getaddrinfo's default).
+            if (_lookup.IsCompleted && _lookup.Error == DnsError.NoData && _lookup.Type == DnsType.A && stack.Ipv6Enabled) _lookup = resolver.Resolve(host, DnsType.Aaaa, now);
             if (!_lookup.IsCompleted)
             {
                 if (now >= _deadline) Finish($"{host}: no answer from the DNS servers within {timeout.TotalSeconds} s");
@@ -134,7 +136,14 @@ internal static class GetCommand
                 Finish($"{host}: getaddrinfo error {_lookup.Errno} ({DnsLookup.MessageOf(_lookup.Error)})");
                 return false;
             }
-            var address = _lookup.Addresses.First(a => a.Family == HostAddressFamily.Ipv4).Ipv4;
+            var first = _lookup.Addresses[0];
+            IpAddress address = first.Family == HostAddressFamily.Ipv4 ? first.Ipv4 : first.Ipv6;
+            // IPv6: wait until an address of ours passed duplicate address detection.
+            if (stack.SourceAddressFor(address).IsAny)
+            {
+                if (now >= _deadline) Finish($"no usable {(address.IsIpv4 ? "IPv4" : "IPv6")} address within {timeout.TotalSeconds} s");
+                return false;
+            }
             if (!_lookup.FromCache)
                 Console.Error.WriteLine($"get: {host} is {address} (answered by {_lookup.Server}{(_lookup.OverTcp ? " over TCP" : "")})");
             _connection = stack.ConnectTcp(address, port);

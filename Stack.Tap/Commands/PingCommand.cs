@@ -14,8 +14,8 @@ internal static class PingCommand
     public static int Run(string[] args)
     {
         var cl = new CommandLine(args, HostSetup.Switches);
-        if (cl.Positional.Count != 1) throw new UsageException("ping takes one HOST (an IPv4 address)");
-        var host = CommandLine.ParseAddress(cl.Positional[0], "HOST");
+        if (cl.Positional.Count != 1) throw new UsageException("ping takes one HOST (an IPv4 or IPv6 address)");
+        var host = CommandLine.ParseIpAddress(cl.Positional[0], "HOST");
         int count = cl.GetInt("-c", 4), size = cl.GetInt("-s", 56);
         var interval = TimeSpan.FromSeconds(cl.GetDouble("-i", 1));
         var timeout = TimeSpan.FromSeconds(cl.GetDouble("-W", 2));
@@ -30,13 +30,13 @@ internal static class PingCommand
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         pinger.Done = stop.Cancel;
-        Console.WriteLine($"PING {host} ({host}) {size}({size + 28}) bytes of data.");
+        Console.WriteLine(host.IsIpv4 ? $"PING {host} ({host}) {size}({size + 28}) bytes of data." : $"PING {host}({host}) {size} data bytes");
         driver.Run(stop.Token);
         pinger.PrintSummary();
         return pinger.Received > 0 ? 0 : 1;
     }
 
-    private sealed class Pinger(Ipv4Address host, int count, int size, TimeSpan interval, TimeSpan timeout) : IStackService
+    private sealed class Pinger(IpAddress host, int count, int size, TimeSpan interval, TimeSpan timeout) : IStackService
     {
         private EchoClient? _client;
         private int _sent;
@@ -54,9 +54,9 @@ internal static class PingCommand
 
         public void Poll(NetworkStack stack, TimeSpan now)
         {
-            if (stack.Address.IsAny && _sent == 0)
+            if (stack.SourceAddressFor(host).IsAny && _sent == 0)
             {
-                // With --dhcp, wait for an address.
+                // With --dhcp, wait for an address; for IPv6, for one that passed duplicate address detection.
                 _nextSend = now;
                 NextDeadline = null;
                 return;
@@ -66,7 +66,7 @@ internal static class PingCommand
                 double ms = reply.RoundTrip.TotalMilliseconds;
                 _rtts.Add(ms);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{reply.PayloadLength + 8} bytes from {reply.From}: icmp_seq={reply.Sequence} ttl={reply.TimeToLive} time={ms:0.###} ms{(reply.DataIntact ? "" : " (corrupted data)")}"));
+                    $"{reply.PayloadLength + 8} bytes from {reply.From}: icmp_seq={reply.Sequence} {(host.IsIpv4 ? "ttl" : "hlim")}={reply.TimeToLive} time={ms:0.###} ms{(reply.DataIntact ? "" : " (corrupted data)")}"));
             }
             if (_sent < count && now >= _nextSend)
             {

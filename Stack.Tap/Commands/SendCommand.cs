@@ -14,13 +14,13 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class SendCommand
 {
-    public const string Usage = "send A.B.C.D PORT [-i FILE] [--timeout SECONDS] " + HostSetup.Usage;
+    public const string Usage = "send ADDRESS PORT [-i FILE] [--timeout SECONDS] " + HostSetup.Usage;
 
     public static int Run(string[] args)
     {
         var cl = new CommandLine(args, HostSetup.Switches);
         if (cl.Positional.Count != 2) throw new UsageException("send takes an address and a port");
-        var address = CommandLine.ParseAddress(cl.Positional[0], "address");
+        var address = CommandLine.ParseIpAddress(cl.Positional[0], "address");
         if (!ushort.TryParse(cl.Positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port) || port == 0)
             throw new UsageException($"'{cl.Positional[1]}' is not a port (1-65535)");
         if (cl.Has("--dhcp")) throw new UsageException("send takes --ip; --dhcp is not supported here");
@@ -44,7 +44,7 @@ internal static class SendCommand
     }
 
     // Connects, then keeps the send ring full from the input; at its end half-closes and waits for the peer's FIN.
-    private sealed class Upload(Ipv4Address address, ushort port, Stream input, TimeSpan timeout) : IStackService
+    private sealed class Upload(IpAddress address, ushort port, Stream input, TimeSpan timeout) : IStackService
     {
         private TcpConnection? _connection;
         private readonly byte[] _buffer = new byte[256 * 1024];
@@ -62,12 +62,22 @@ internal static class SendCommand
         {
             _deadline = now + timeout;
             _started = now;
-            _connection = stack.ConnectTcp(address, port);
         }
 
         public void Poll(NetworkStack stack, TimeSpan now)
         {
-            if (_finished || _connection is not { } c) return;
+            if (_finished) return;
+            if (_connection is null)
+            {
+                // IPv6: an address of ours must pass duplicate address detection first.
+                if (stack.SourceAddressFor(address).IsAny)
+                {
+                    if (now >= _deadline) Finish(now, "no usable source address");
+                    return;
+                }
+                _connection = stack.ConnectTcp(address, port);
+            }
+            var c = _connection;
             if (now >= _deadline) { Finish(now, $"timed out after {timeout.TotalSeconds} s ({c})"); return; }
             if (c.State == TcpState.Closed)
             {
