@@ -80,7 +80,7 @@ public sealed partial class Socket
                 int n = c.Receive(buffer, peek);
                 if (n > 0)
                 {
-                    if (!peek && _owner.Stack.Tcp.HasPendingOutput) _runner.Kick();   // a window update is due
+                    if (!peek && _owner.Stack.Tcp.HasPendingOutput) _driver.Kick();   // a window update is due
                     return n;
                 }
                 if (n == 0) return 0;
@@ -189,7 +189,7 @@ public sealed partial class Socket
                 if (data.IsEmpty) return 0;
                 int n = c.Send(data);
                 if (n == 0) return -1;
-                _runner.Kick();
+                _driver.Kick();
                 return n;
             }
             case SOCK_DGRAM:
@@ -232,10 +232,10 @@ public sealed partial class Socket
             if (data.Length > UdpEndpointLimit) throw new OSError(Errno.EMSGSIZE);
             var ipv4 = _owner.Stack.Ipv4;
             data.CopyTo(ipv4.DatagramPayload);
-            error = ipv4.SendDatagram(to.Address, IpProtocol.Icmp, data.Length, _runner.Now);
+            error = ipv4.SendDatagram(to.Address, IpProtocol.Icmp, data.Length, _driver.Now);
         }
         if (error != NetError.None) throw new OSError(Errno.FromNetError(error));
-        _runner.Kick();
+        _driver.Kick();
     }
 
     private const int UdpEndpointLimit = Transport.Udp.UdpEndpoint.MaximumPayload;
