@@ -399,6 +399,7 @@ public sealed class StackDriver
                 if (_virtual is not null)
                 {
                     var next = NextDeadline(now) ?? until;
+                    if (next <= now) next = now + TimeSpan.FromMilliseconds(1);   // always forward, so the grace ends
                     _virtual.Set(next < until ? next : until);
                     continue;
                 }
