@@ -1,9 +1,13 @@
 namespace TcpIpSharp;
 
-/// <summary>Something that runs on the stack thread beside the stack (a server, a ping, later a DHCP client).</summary>
+/// <summary>
+/// Something that runs beside the stack on its <see cref="StackDriver"/> (a server, a ping, the DHCP client, the
+/// resolver): every call is made under the driver's gate, on the driver's thread (or, for <see cref="Start"/> of a
+/// service added while the driver runs, on the adding thread).
+/// </summary>
 public interface IStackService
 {
-    /// <summary>Called once on the stack thread before the first poll.</summary>
+    /// <summary>Called once before the service's first poll.</summary>
     void Start(NetworkStack stack, TimeSpan now);
 
     /// <summary>Called on the stack thread after every <see cref="NetworkStack.Poll(TimeSpan)"/>.</summary>

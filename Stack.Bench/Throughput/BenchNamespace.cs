@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.Versioning;
-using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Linux;
 
 namespace TcpIpSharp.Bench.Throughput;
 

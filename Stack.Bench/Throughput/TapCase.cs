@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.Versioning;
-using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Linux;
 using TcpIpSharp.Transport.Tcp;
 using TcpIpSharp.Wire;
 

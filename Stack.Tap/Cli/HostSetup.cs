@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using TcpIpSharp.Links;
 using TcpIpSharp.Services.Dhcp;
-using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Linux;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tap.Cli;

@@ -228,7 +228,7 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
         string page = $"tcpipsharp {stack.Address}/{stack.PrefixLength} mac {stack.MacAddress} mtu {stack.Mtu}\n\n{stack.Statistics}";
         // With offloads the TAP link checks (and drops) TCP and UDP checksums the kernel did not vouch for before the
         // stack sees the frame: show those drops too, or an attack with bad checksums would be dropped but not counted.
-        if (stack.Link is Links.TapLink tap)
+        if (stack.Link is TcpIpSharp.Linux.TapLink tap)
             foreach (var (name, value) in new[] { ("tap.checksum_errors", tap.ChecksumErrors), ("tap.oversize_dropped", tap.OversizeDropped), ("tap.receive_errors", tap.ReceiveErrors) })
                 if (value != 0) page += string.Create(CultureInfo.InvariantCulture, $"{name,-34} {value}\n");
         return page;

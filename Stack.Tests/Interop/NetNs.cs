@@ -1,5 +1,5 @@
 using System.Runtime.Versioning;
-using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Linux;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Interop;

@@ -1,6 +1,6 @@
 using TcpIpSharp.Tests.Support;
 using System.Runtime.Versioning;
-using TcpIpSharp.Tap.Links;
+using TcpIpSharp.Linux;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Interop;

@@ -64,7 +64,7 @@ public class SocketLoadTests
     [Test]
     public void Recv_span_and_Send_loops_allocate_nothing_after_warm_up()
     {
-        var (a, b) = SocketStack.CreatePair(RunnerMode.RealTime);
+        var (a, b) = SocketStack.CreatePair(DriverMode.RealTime);
         using (a) using (b)
         {
             using var listener = b.Socket();
@@ -209,7 +209,7 @@ public class SocketLoadTests
 
         public SocketPipe()
         {
-            (_a, _b) = SocketStack.CreatePair(RunnerMode.Manual);
+            (_a, _b) = SocketStack.CreatePair(DriverMode.Manual);
             using var listener = _b.Socket();
             listener.Bind(("", 5001));
             listener.Listen();
@@ -239,7 +239,7 @@ public class SocketLoadTests
 
     private static double ThreadedSocketThroughput(long total)
     {
-        var (a, b) = SocketStack.CreatePair(RunnerMode.RealTime);
+        var (a, b) = SocketStack.CreatePair(DriverMode.RealTime);
         using (a) using (b)
         {
             using var listener = b.Socket();

@@ -1,8 +1,8 @@
 using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
-using TcpIpSharp.Tap.Native;
+using TcpIpSharp.Linux.Native;
 
-namespace TcpIpSharp.Tap.Links;
+namespace TcpIpSharp.Linux;
 
 /// <summary>
 /// Runs code inside a named network namespace (as made by <c>ip netns add NAME</c>) without moving the process.

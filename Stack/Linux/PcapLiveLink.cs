@@ -2,10 +2,10 @@ using System.Runtime.InteropServices;
 using SharpPcap;
 using SharpPcap.LibPcap;
 using TcpIpSharp.Links;
-using TcpIpSharp.Tap.Native;
+using TcpIpSharp.Linux.Native;
 using TcpIpSharp.Wire;
 
-namespace TcpIpSharp.Tap.Links;
+namespace TcpIpSharp.Linux;
 
 /// <summary>
 /// A link over any Ethernet interface (a veth end, a bridge port) through libpcap and SharpPcap's

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 using TcpIpSharp.Links;
-using TcpIpSharp.Tap.Native;
+using TcpIpSharp.Linux.Native;
 
-namespace TcpIpSharp.Tap.Links;
+namespace TcpIpSharp.Linux;
 
 /// <summary>
 /// A Linux TAP device (<c>/dev/net/tun</c> with <c>IFF_TAP | IFF_NO_PI</c>): each <c>read</c> is one Ethernet frame

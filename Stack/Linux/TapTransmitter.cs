@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
-using TcpIpSharp.Tap.Native;
+using TcpIpSharp.Linux.Native;
 
-namespace TcpIpSharp.Tap.Links;
+namespace TcpIpSharp.Linux;
 
 /// <summary>
 /// A thread of its own that writes a TAP's outgoing frames, fed by the stack's thread through a preallocated

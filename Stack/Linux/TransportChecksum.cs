@@ -1,6 +1,6 @@
 using TcpIpSharp.Wire;
 
-namespace TcpIpSharp.Tap.Links;
+namespace TcpIpSharp.Linux;
 
 /// <summary>
 /// The software check a link with checksum offload does for a frame the kernel did not vouch for: the TCP or UDP

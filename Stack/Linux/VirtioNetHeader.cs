@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace TcpIpSharp.Tap.Links;
+namespace TcpIpSharp.Linux;
 
 /// <summary>
 /// The virtio-net header (<c>struct virtio_net_hdr_mrg_rxbuf</c>, little-endian, 12 bytes) that prefixes every frame on a

@@ -12,7 +12,7 @@ public sealed class Poller
 {
     private readonly List<Entry> _entries = [];
     private readonly List<(Socket Socket, int Events)> _reused = [];
-    private StackRunner? _runner;
+    private StackDriver? _driver;
 
     private sealed class Entry(Socket socket, int events)
     {
@@ -25,9 +25,9 @@ public sealed class Poller
     public void Register(Socket socket, int events = POLLIN | POLLOUT)
     {
         ArgumentNullException.ThrowIfNull(socket);
-        if (_runner is null) _runner = socket.Runner;
-        else if (!ReferenceEquals(_runner, socket.Runner)) throw new ArgumentException("all sockets of a poller must belong to one stack", nameof(socket));
-        lock (_runner.Gate)
+        if (_driver is null) _driver = socket.Driver;
+        else if (!ReferenceEquals(_driver, socket.Driver)) throw new ArgumentException("all sockets of a poller must belong to one stack", nameof(socket));
+        lock (_driver.Gate)
         {
             foreach (var e in _entries)
                 if (ReferenceEquals(e.Socket, socket)) { e.Events = events; e.Armed = true; return; }
@@ -38,15 +38,15 @@ public sealed class Poller
     /// <summary><c>unregister(obj)</c>.</summary>
     public void Unregister(Socket socket)
     {
-        if (_runner is null) return;
-        lock (_runner.Gate) _entries.RemoveAll(e => ReferenceEquals(e.Socket, socket));
+        if (_driver is null) return;
+        lock (_driver.Gate) _entries.RemoveAll(e => ReferenceEquals(e.Socket, socket));
     }
 
     /// <summary><c>modify(obj, eventmask)</c>: changes the mask (and re-arms a one-shot entry). Raises ENOENT when not registered.</summary>
     public void Modify(Socket socket, int events)
     {
-        if (_runner is not null)
-            lock (_runner.Gate)
+        if (_driver is not null)
+            lock (_driver.Gate)
                 foreach (var e in _entries)
                     if (ReferenceEquals(e.Socket, socket)) { e.Events = events; e.Armed = true; return; }
         throw new OSError(Errno.ENOENT);
@@ -79,14 +79,14 @@ public sealed class Poller
 
     private void Collect(List<(Socket, int)> result, int timeoutMs, bool oneShot)
     {
-        if (_runner is null)
+        if (_driver is null)
         {
             if (timeoutMs > 0) Thread.Sleep(timeoutMs);
             return;
         }
-        lock (_runner.Gate)
+        lock (_driver.Gate)
         {
-            TimeSpan? deadline = timeoutMs < 0 ? null : _runner.Now + TimeSpan.FromMilliseconds(timeoutMs);
+            TimeSpan? deadline = timeoutMs < 0 ? null : _driver.Now + TimeSpan.FromMilliseconds(timeoutMs);
             while (true)
             {
                 foreach (var e in _entries)
@@ -98,7 +98,7 @@ public sealed class Poller
                     if (oneShot) e.Armed = false;
                 }
                 if (result.Count > 0 || timeoutMs == 0) return;
-                if (!_runner.Wait(deadline)) return;
+                if (!_driver.WaitOrRaise(deadline)) return;
             }
         }
     }

@@ -122,7 +122,7 @@ public sealed partial class Socket
         {
             ThrowIfClosed();
             _connection?.Shutdown();
-            _runner.Kick();
+            _driver.Kick();
         }
     }
 }

@@ -80,7 +80,7 @@ public sealed partial class Socket
                 int n = c.Receive(buffer, peek);
                 if (n > 0)
                 {
-                    if (!peek && _owner.Stack.Tcp.HasPendingOutput) _runner.Kick();   // a window update is due
+                    if (!peek && _owner.Stack.Tcp.HasPendingOutput) _driver.Kick();   // a window update is due
                     return n;
                 }
                 if (n == 0) return 0;
@@ -189,7 +189,7 @@ public sealed partial class Socket
                 if (data.IsEmpty) return 0;
                 int n = c.Send(data);
                 if (n == 0) return -1;
-                _runner.Kick();
+                _driver.Kick();
                 return n;
             }
             case SOCK_DGRAM:
@@ -233,10 +233,10 @@ public sealed partial class Socket
         else
         {
             if (data.Length > UdpEndpointLimit) throw new OSError(Errno.EMSGSIZE);
-            error = _owner.Stack.SendRawIcmp(data, to.Address, _runner.Now);
+            error = _owner.Stack.SendRawIcmp(data, to.Address, _driver.Now);
         }
         if (error != NetError.None) throw new OSError(Errno.FromNetError(error));
-        _runner.Kick();
+        _driver.Kick();
     }
 
     private const int UdpEndpointLimit = Transport.Udp.UdpEndpoint.MaximumPayload;

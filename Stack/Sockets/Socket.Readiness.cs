@@ -6,7 +6,7 @@ namespace TcpIpSharp.Sockets;
 
 public sealed partial class Socket
 {
-    internal StackRunner Runner => _runner;
+    internal StackDriver Driver => _driver;
 
     // Under the gate: the poll events that hold now, from those asked (POLLERR, POLLHUP, POLLNVAL are always reported).
     internal int Readiness(int events)

@@ -18,7 +18,7 @@ namespace TcpIpSharp.Sockets;
 public sealed partial class Socket : IDisposable
 {
     private readonly SocketStack _owner;
-    private readonly StackRunner _runner;
+    private readonly StackDriver _driver;
     private readonly object _gate;
     private readonly Action<TcpConnection> _onConnectionReady;
     private readonly Action<TcpListener> _onListenerReady;
@@ -40,8 +40,8 @@ public sealed partial class Socket : IDisposable
     internal Socket(SocketStack owner, int af, int type, int proto, TcpConnection? accepted = null)
     {
         _owner = owner;
-        _runner = owner.Runner;
-        _gate = _runner.Gate;
+        _driver = owner.Driver;
+        _gate = _driver.Gate;
         Family = af;
         Type = type;
         Proto = proto;
@@ -74,7 +74,7 @@ public sealed partial class Socket : IDisposable
     // On the stack thread (or a caller) under the gate: a control block of this socket changed.
     private void OnReady()
     {
-        _runner.Signal();
+        _driver.Signal();
         var wait = _asyncWait;
         if (wait is not null)
         {
@@ -90,7 +90,7 @@ public sealed partial class Socket : IDisposable
         if (_closed) throw new OSError(Errno.EBADF);
     }
 
-    private TimeSpan? Deadline() => _timeout is TimeSpan t ? _runner.Now + t : null;
+    private TimeSpan? Deadline() => _timeout is TimeSpan t ? _driver.Now + t : null;
 
     private bool NonBlocking => _timeout == TimeSpan.Zero;
 
@@ -98,7 +98,7 @@ public sealed partial class Socket : IDisposable
     private void BlockOrRaise(TimeSpan? deadline, bool dontWait = false)
     {
         if (dontWait || NonBlocking) throw new OSError(Errno.EAGAIN);
-        if (!_runner.Wait(deadline)) throw new OSError(Errno.ETIMEDOUT);
+        if (!_driver.WaitOrRaise(deadline)) throw new OSError(Errno.ETIMEDOUT);
     }
 
     // ------------------------------------------------------------------ options
@@ -156,7 +156,7 @@ public sealed partial class Socket : IDisposable
             ThrowIfClosed();
             if (option == IP_ADD_MEMBERSHIP) _owner.Stack.JoinMulticast(group);
             else _owner.Stack.LeaveMulticast(group);
-            _runner.Kick();
+            _driver.Kick();
         }
     }
 
@@ -314,7 +314,7 @@ public sealed partial class Socket : IDisposable
             var deadline = Deadline();
             while (!ConnectFinished())
             {
-                if (!_runner.Wait(deadline))
+                if (!_driver.WaitOrRaise(deadline))
                 {
                     _connection!.Abort();
                     _errorReported = true;
@@ -355,7 +355,7 @@ public sealed partial class Socket : IDisposable
         }
         _connection.Ready = _onConnectionReady;
         _connection.NoDelay = _noDelay;
-        _runner.Kick();
+        _driver.Kick();
         return !NonBlocking;
     }
 
@@ -391,8 +391,8 @@ public sealed partial class Socket : IDisposable
             if (_raw is not null) _owner.CloseRaw(this);
             if (Type == SOCK_STREAM && _bound) _owner.BoundTcpPorts.Remove(_boundPort);
             OnReady();
-            _runner.Kick();
-            _runner.WakeAll();
+            _driver.Kick();
+            _driver.WakeAll();
         }
     }
 

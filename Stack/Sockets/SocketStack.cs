@@ -9,31 +9,27 @@ namespace TcpIpSharp.Sockets;
 
 /// <summary>
 /// A stack as the socket layer sees it: a <see cref="NetworkStack"/>, its resolver and optional DHCP client, driven
-/// by a stack thread it owns (see <see cref="StackRunner"/>). Sockets are made from it with <see cref="Socket"/>;
+/// by a <see cref="StackDriver"/> it owns (the one driver the program and the services use too: a thread that polls,
+/// and a gate every socket call holds while it touches the core). Sockets are made from it with <see cref="Socket"/>;
 /// <see cref="Default"/> lets Pico code call <c>Socket(AF_INET, SOCK_STREAM)</c> without naming a stack.
 /// Every member is thread-safe.
 /// </summary>
 public sealed class SocketStack : IDisposable
 {
-    private readonly List<IStackService> _services = [];
     private readonly List<Socket> _raw = [];
     private readonly Net.RawIcmpHandler _onRawIcmp;
-    private bool _polled, _disposed;
+    private bool _disposed;
 
-    private SocketStack(NetworkStack stack, NetworkStackOptions options, StackRunner runner, DhcpClientOptions? dhcp, DnsResolverOptions? dns)
+    private SocketStack(NetworkStack stack, NetworkStackOptions options, StackDriver driver, DhcpClientOptions? dhcp, DnsResolverOptions? dns)
     {
         Stack = stack;
         Options = options;
-        Runner = runner;
+        Driver = driver;
         Resolver = new DnsResolver(dns);
-        _services.Add(Resolver);
-        if (dhcp is not null)
-        {
-            Dhcp = new DhcpClient(dhcp);
-            _services.Add(Dhcp);
-        }
+        if (dhcp is not null) Dhcp = new DhcpClient(dhcp);
         _onRawIcmp = OnRawIcmp;
-        runner.Add(this);
+        if (Dhcp is null) driver.Attach(stack, Resolver);
+        else driver.Attach(stack, Resolver, Dhcp);
     }
 
     /// <summary>The stack used by <see cref="SocketModule"/>'s functions when none is named (set it once at start-up).</summary>
@@ -49,11 +45,11 @@ public sealed class SocketStack : IDisposable
     public DhcpClient? Dhcp { get; }
 
     internal DnsResolver Resolver { get; }
-    internal StackRunner Runner { get; }
+    internal StackDriver Driver { get; }
     internal HashSet<ushort> BoundTcpPorts { get; } = [];
 
     /// <summary>The time on the stack's clock (virtual in tests).</summary>
-    public TimeSpan Now => Runner.Now;
+    public TimeSpan Now => Driver.Now;
 
     /// <summary>
     /// Starts a stack on <paramref name="link"/> with its own stack thread on the system clock. With
@@ -62,9 +58,9 @@ public sealed class SocketStack : IDisposable
     public static SocketStack Start(ILink link, NetworkStackOptions options, DhcpClientOptions? dhcp = null, DnsResolverOptions? dns = null, IRandomSource? random = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var runner = new StackRunner(RunnerMode.RealTime);
-        var stack = new SocketStack(new NetworkStack(link, options, random), options, runner, dhcp, dns);
-        runner.Start();
+        var driver = new StackDriver(DriverMode.RealTime);
+        var stack = new SocketStack(new NetworkStack(link, options, random), options, driver, dhcp, dns);
+        driver.Start();
         return stack;
     }
 
@@ -74,18 +70,18 @@ public sealed class SocketStack : IDisposable
     /// microseconds and repeat exactly. Dispose both (the first disposes the shared thread).
     /// </summary>
     public static (SocketStack A, SocketStack B) CreateVirtualPair(NetworkStackOptions? options = null, int seed = 1)
-        => CreatePair(RunnerMode.VirtualTime, options, seed);
+        => CreatePair(DriverMode.VirtualTime, options, seed);
 
-    internal static (SocketStack A, SocketStack B) CreatePair(RunnerMode mode, NetworkStackOptions? options = null, int seed = 1, int queueFrames = 4096)
+    internal static (SocketStack A, SocketStack B) CreatePair(DriverMode mode, NetworkStackOptions? options = null, int seed = 1, int queueFrames = 4096)
     {
         var (a, b) = InMemoryLink.CreatePair(queueFrames: queueFrames);
         var o = options ?? new NetworkStackOptions();
         var oa = o with { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = Ipv4Address.Parse("192.0.2.10"), PrefixLength = 24 };
         var ob = o with { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = Ipv4Address.Parse("192.0.2.11"), PrefixLength = 24 };
-        var runner = new StackRunner(mode);
-        var sa = new SocketStack(new NetworkStack(a, oa, new SeededRandomSource(seed)), oa, runner, null, null);
-        var sb = new SocketStack(new NetworkStack(b, ob, new SeededRandomSource(seed + 1)), ob, runner, null, null);
-        runner.Start();
+        var driver = new StackDriver(mode);
+        var sa = new SocketStack(new NetworkStack(a, oa, new SeededRandomSource(seed)), oa, driver, null, null);
+        var sb = new SocketStack(new NetworkStack(b, ob, new SeededRandomSource(seed + 1)), ob, driver, null, null);
+        driver.Start();
         return (sa, sb);
     }
 
@@ -102,7 +98,7 @@ public sealed class SocketStack : IDisposable
             throw new OSError(Errno.EOPNOTSUPP, "raw sockets carry ICMP (AF_INET) or ICMPv6 (AF_INET6) only");
         ObjectDisposedException.ThrowIf(_disposed, this);
         var socket = new Socket(this, af, type, proto);
-        if (type == SocketModule.SOCK_RAW) lock (Runner.Gate) OpenRaw(socket);
+        if (type == SocketModule.SOCK_RAW) lock (Driver.Gate) OpenRaw(socket);
         return socket;
     }
 
@@ -115,7 +111,7 @@ public sealed class SocketStack : IDisposable
     {
         ArgumentNullException.ThrowIfNull(host);
         DnsLookup lookup;
-        lock (Runner.Gate)
+        lock (Driver.Gate)
         {
             lookup = ResolveBlocking(host, af == SocketModule.AF_INET6 ? DnsType.Aaaa : DnsType.A);
             // No family asked: IPv4 first, AAAA when the name has no A record (MicroPython's ipconfig(prefer=4) default).
@@ -127,12 +123,12 @@ public sealed class SocketStack : IDisposable
     // Under the gate: a lookup, waited for.
     private DnsLookup ResolveBlocking(string host, DnsType type)
     {
-        var lookup = Resolver.Resolve(host, type, Runner.Now);
+        var lookup = Resolver.Resolve(host, type, Driver.Now);
         if (!lookup.IsCompleted)
         {
-            lookup.Completed += _ => Runner.Signal();
-            Runner.Kick();
-            while (!lookup.IsCompleted) Runner.Wait(null);
+            lookup.Completed += _ => Driver.Signal();
+            Driver.Kick();
+            while (!lookup.IsCompleted) Driver.WaitOrRaise(null);
         }
         return lookup;
     }
@@ -150,14 +146,14 @@ public sealed class SocketStack : IDisposable
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         DnsLookup lookup;
-        lock (Runner.Gate)
+        lock (Driver.Gate)
         {
-            lookup = Resolver.Resolve(host, type, Runner.Now);
+            lookup = Resolver.Resolve(host, type, Driver.Now);
             if (lookup.IsCompleted) done.TrySetResult();
             else
             {
                 lookup.Completed += _ => done.TrySetResult();
-                Runner.Kick();
+                Driver.Kick();
             }
         }
         await done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -179,22 +175,33 @@ public sealed class SocketStack : IDisposable
     public T Invoke<T>(Func<NetworkStack, T> action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        lock (Runner.Gate)
+        lock (Driver.Gate)
         {
             var result = action(Stack);
-            Runner.Kick();
+            Driver.Kick();
             return result;
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="service"/> beside the sockets on this stack's driver: started at once under the gate, then
+    /// polled after every poll of the stack and stopped when the stack is disposed.
+    /// </summary>
+    public void AddService(IStackService service)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        Driver.Add(Stack, service);
     }
 
     /// <summary><c>WLAN.status()</c> in the Pico's numbers.</summary>
     public WlanStatus Status()
     {
-        lock (Runner.Gate)
+        lock (Driver.Gate)
         {
-            if (Runner.Failure is not null) return WlanStatus.ConnectFail;
-            if (_disposed || !Runner.IsRunning) return WlanStatus.Idle;
-            if (!_polled) return WlanStatus.Connecting;
+            if (Driver.Failure is not null) return WlanStatus.ConnectFail;
+            if (_disposed || !Driver.IsRunning) return WlanStatus.Idle;
+            if (!Driver.HasPolled) return WlanStatus.Connecting;
             if (Dhcp is not null) return Dhcp.Status == DhcpStatus.GotIp ? WlanStatus.GotIp : WlanStatus.NoIp;
             return Stack.Address.IsAny ? WlanStatus.NoIp : WlanStatus.GotIp;
         }
@@ -206,7 +213,7 @@ public sealed class SocketStack : IDisposable
     /// <summary><c>WLAN.ifconfig()</c>: (ip, subnet, gateway, dns).</summary>
     public IfConfig IfConfig()
     {
-        lock (Runner.Gate)
+        lock (Driver.Gate)
         {
             var dns = Stack.DnsServers.Count > 0 ? Stack.DnsServers[0] : Ipv4Address.Any;
             return new IfConfig(Stack.Address.ToString(), Stack.SubnetMask.ToString(), Stack.Gateway.ToString(), dns.ToString());
@@ -218,11 +225,11 @@ public sealed class SocketStack : IDisposable
     {
         var mask = Ipv4Address.Parse(config.Subnet);
         int prefix = System.Numerics.BitOperations.PopCount(mask.Value);
-        lock (Runner.Gate)
+        lock (Driver.Gate)
         {
             Stack.Configure(Ipv4Address.Parse(config.Ip), prefix, Ipv4Address.Parse(config.Gateway));
             Stack.SetDnsServers([Ipv4Address.Parse(config.Dns)]);
-            Runner.Kick();
+            Driver.Kick();
         }
     }
 
@@ -278,40 +285,16 @@ public sealed class SocketStack : IDisposable
 
     internal static DatagramQueue NewRawQueue() => new(64 * 1024, 16);
 
-    // ------------------------------------------------------------------ driven by the runner, under its gate
-
-    internal void StartServices(TimeSpan now)
-    {
-        foreach (var s in _services) s.Start(Stack, now);
-    }
-
-    internal void StopServices(TimeSpan now)
-    {
-        foreach (var s in _services) s.Stop(Stack, now);
-    }
-
-    internal bool PollOnce(TimeSpan now)
-    {
-        _polled = true;
-        bool worked = Stack.Poll(now);
-        foreach (var s in _services) s.Poll(Stack, now);
-        return worked;
-    }
-
-    internal TimeSpan? NextDeadline(TimeSpan now)
-    {
-        var next = Stack.NextDeadline(now);
-        foreach (var s in _services)
-            if (s.NextDeadline is TimeSpan d && (next is null || d < next)) next = d;
-        return next;
-    }
-
-    /// <summary>Stops the stack thread (when this stack owns it), the services, and disposes the link.</summary>
+    /// <summary>
+    /// Stops the driver (shared by a pair: disposing either stops it), which stops the services and keeps polling for at
+    /// most <see cref="StackDriver.ShutdownGrace"/> while frames still wait for neighbour resolution (a DHCP RELEASE), then
+    /// disposes the link.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        Runner.Dispose();   // the pair shares one: disposing either stops it
+        Driver.Stop();   // the pair shares one: disposing either stops it (services stopped, last frames given their grace)
         Stack.Dispose();
         if (ReferenceEquals(Default, this)) Default = null;
     }

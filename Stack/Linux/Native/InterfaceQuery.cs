@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace TcpIpSharp.Tap.Native;
+namespace TcpIpSharp.Linux.Native;
 
 /// <summary>Questions about a network interface, answered in the calling thread's network namespace.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

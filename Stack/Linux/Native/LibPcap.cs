@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TcpIpSharp.Tap.Native;
+namespace TcpIpSharp.Linux.Native;
 
 /// <summary>The libpcap calls SharpPcap does not expose (it has no pcap_setdirection), on the handle it opened.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]

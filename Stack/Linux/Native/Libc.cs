@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TcpIpSharp.Tap.Native;
+namespace TcpIpSharp.Linux.Native;
 
 /// <summary>
 /// The few libc calls the links need (Linux, x86-64 and arm64 values). Buffers go in as <c>ref byte</c> to the first

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TcpIpSharp.Tap.Native;
+namespace TcpIpSharp.Linux.Native;
 
 /// <summary>struct pollfd of poll(2).</summary>
 [StructLayout(LayoutKind.Sequential)]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace TcpIpSharp.Tap.Native;
+namespace TcpIpSharp.Linux.Native;
 
 /// <summary>poll(2) with a TimeSpan, and the eventfd used to wake it; nothing here allocates.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
