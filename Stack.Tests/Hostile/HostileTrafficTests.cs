@@ -104,7 +104,10 @@ public class HostileTrafficTests
         var r = _ns!.Exec(TimeSpan.FromSeconds(40), HostProgram.Path, "resolve", "flood.test", "--tap", "tap1", "--ip", "198.51.100.2/24", "--dns", "198.51.100.1", "--timeout", "20");
         TestContext.Out.WriteLine($"{r}\nserver: {server.OutputSoFar}");
         Assert.That(r.StandardOutput, Does.Contain("198.51.100.7").And.Not.Contain("198.51.100.66"), "the resolver took only the answer with the query's ID: " + r);
-        Assert.That(CounterIn(r.StandardError, "dns.rejected_id"), Is.GreaterThanOrEqualTo(500), "wrong-ID answers counted (2,000 sent; the TAP queue may drop some): " + r);
+        // How many of the 2,000 reach the resolver before its answer depends on the machine's load (the TAP's queue drops
+        // what the stack process, short of CPU, has not read: 127-1,313 were seen at load averages of 1-20); 100 is
+        // evidence enough that the flood arrived and was counted, not accepted.
+        Assert.That(CounterIn(r.StandardError, "dns.rejected_id"), Is.GreaterThanOrEqualTo(100), "wrong-ID answers counted (2,000 sent; the TAP queue may drop some): " + r);
     }
 
     [Test]

@@ -23,7 +23,7 @@ public class TapOffloadLinkTests
         {
             Assert.That(link.OffloadsEnabled, Is.True, link.OffloadsRefused);
             Assert.That(link.Capabilities.Mtu, Is.EqualTo(1500));
-            Assert.That(link.Capabilities.MaxFrameSize, Is.EqualTo(14 + 65535));
+            Assert.That(link.Capabilities.MaxFrameSize, Is.EqualTo(14 + 40 + 65535), "an Ethernet header, an IPv6 header and 65,535 bytes of payload");
             Assert.That(link.Capabilities.ChecksumOffload, Is.True);
             Assert.That(link.Capabilities.TcpSegmentationOffload, Is.True);
         });

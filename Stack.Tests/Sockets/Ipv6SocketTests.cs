@@ -131,4 +131,36 @@ public class Ipv6SocketTests
             Assert.That(e!.Errno, Is.EqualTo(Errno.EAFNOSUPPORT));
         }
     }
+
+    [Test]
+    public void Ipconfig_addr6_lists_the_link_local_address_as_preferred()
+    {
+        var addr6 = (List<Ipv6AddressConfig>)_a.IpConfig("addr6");
+        var linkLocal = addr6.Single(a => a.Address == "fe80::ff:fe00:a");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(linkLocal.State, Is.EqualTo(Ipv6AddressConfig.Preferred));
+            Assert.That((linkLocal.PreferredLifetime, linkLocal.ValidLifetime), Is.EqualTo((0u, 0u)), "lwIP's static lifetime");
+            Assert.That(linkLocal.ToString(), Is.EqualTo("('fe80::ff:fe00:a', 48, 0, 0)"));
+            Assert.That(_a.IpConfig("autoconf6"), Is.EqualTo(true));
+            Assert.That(_a.IpConfig("addr4"), Is.EqualTo(("192.0.2.10", "255.255.255.0")));
+        }
+        Assert.Throws<ArgumentException>(() => _a.IpConfig("nonsense"));
+    }
+
+    [TestCase("192.0.2.99")]
+    [TestCase("fe80::99")]
+    public void Connect_to_a_silent_on_link_address_raises_ehostunreach(string address)
+    {
+        using var client = _a.Socket(address.Contains(':') ? AF_INET6 : AF_INET, SOCK_STREAM);
+        client.SetTimeout(30);
+        var started = _a.Now;
+        var e = Assert.Throws<OSError>(() => client.Connect((address, 80)));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(e!.Errno, Is.EqualTo(Errno.EHOSTUNREACH), "as Linux, once address resolution gives up");
+            // Three requests a second apart, then the failure: seconds, not the connect's 30 s timeout.
+            Assert.That(_a.Now - started, Is.LessThan(TimeSpan.FromSeconds(6)));
+        }
+    }
 }

@@ -58,7 +58,8 @@ public sealed class TapLink : ILink
     }
 
     private const int EthernetHeaderSize = 14;
-    private const int MaximumIpPacket = 65535;
+    // The largest packet a frame may carry: an IPv6 header and 65,535 bytes of payload (an IPv4 packet is at most 65,535).
+    private const int MaximumIpPacket = 40 + 65535;
 
     /// <summary>True when the device was opened with the virtio-net header and the kernel took the checksum and TSO4 offloads.</summary>
     public bool OffloadsEnabled => _offloads;
@@ -220,7 +221,7 @@ public sealed class TapLink : ILink
         MemoryMarshal.Write(size, VirtioNetHeader.Size);
         if (Libc.Ioctl(tap, Libc.TUNSETVNETHDRSZ, ref size[0]) < 0)
             throw new OffloadRefusedException($"TUNSETVNETHDRSZ {name}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
-        if (Libc.IoctlValue(tap, Libc.TUNSETOFFLOAD, Libc.TUN_F_CSUM | Libc.TUN_F_TSO4) < 0)
+        if (Libc.IoctlValue(tap, Libc.TUNSETOFFLOAD, Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6) < 0)
             throw new OffloadRefusedException($"TUNSETOFFLOAD {name}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
     }
 
@@ -314,18 +315,22 @@ public sealed class TapLink : ILink
     }
 
     /// <inheritdoc/>
-    /// <remarks>Needs offloads; the frame must be Ethernet II, IPv4 and TCP, with the pseudo-header sum in the checksum field.</remarks>
+    /// <remarks>
+    /// Needs offloads; the frame must be Ethernet II, IPv4 or IPv6 (with no extension headers) and TCP, with the
+    /// pseudo-header sum in the checksum field.
+    /// </remarks>
     public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_offloads || segmentSize <= 0 || segmentSize > ushort.MaxValue || frame.Length < EthernetHeaderSize + 40) return false;
-        int ipHeader = (frame[EthernetHeaderSize] & 0x0F) * 4;
+        bool ipv6 = frame[12] == 0x86 && frame[13] == 0xDD;
+        int ipHeader = ipv6 ? 40 : (frame[EthernetHeaderSize] & 0x0F) * 4;
         int transport = EthernetHeaderSize + ipHeader;
-        if (frame.Length < transport + 20) return false;
+        if (frame.Length < transport + 20 || (ipv6 && frame[EthernetHeaderSize + 6] != 6)) return false;
         int tcpHeader = (frame[transport + 12] >> 4) * 4;
         // A frame without NEEDS_CSUM is taken by write() and then dropped by the kernel: always set it (TOOLCHAIN.md).
-        new VirtioNetHeader(VirtioNetHeader.NeedsChecksum, VirtioNetHeader.GsoTcpV4, (ushort)(transport + tcpHeader), (ushort)segmentSize,
-            (ushort)transport, 16).WriteTo(_sendHeader);
+        new VirtioNetHeader(VirtioNetHeader.NeedsChecksum, ipv6 ? VirtioNetHeader.GsoTcpV6 : VirtioNetHeader.GsoTcpV4, (ushort)(transport + tcpHeader),
+            (ushort)segmentSize, (ushort)transport, 16).WriteTo(_sendHeader);
         if (!Write(frame)) return false;
         _largeFramesSent++;
         return true;

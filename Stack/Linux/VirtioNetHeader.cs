@@ -8,7 +8,7 @@ namespace TcpIpSharp.Linux;
 /// TAP (include/uapi/linux/virtio_net.h).
 /// </summary>
 /// <param name="Flags"><see cref="NeedsChecksum"/>, <see cref="DataValid"/>.</param>
-/// <param name="GsoType"><see cref="GsoNone"/> or <see cref="GsoTcpV4"/>.</param>
+/// <param name="GsoType"><see cref="GsoNone"/>, <see cref="GsoTcpV4"/> or <see cref="GsoTcpV6"/>.</param>
 /// <param name="HeaderLength">Bytes of headers (Ethernet, IP, TCP) before the payload: a hint.</param>
 /// <param name="GsoSize">Payload bytes per segment when <paramref name="GsoType"/> is not none.</param>
 /// <param name="ChecksumStart">Where the checksummed bytes start (the transport header) with <see cref="NeedsChecksum"/>.</param>
@@ -25,6 +25,8 @@ internal readonly record struct VirtioNetHeader(byte Flags, byte GsoType, ushort
     public const byte GsoNone = 0;
     /// <summary>VIRTIO_NET_HDR_GSO_TCPV4: a TCP/IPv4 frame to be cut into GsoSize segments.</summary>
     public const byte GsoTcpV4 = 1;
+    /// <summary>VIRTIO_NET_HDR_GSO_TCPV6: a TCP/IPv6 frame to be cut into GsoSize segments.</summary>
+    public const byte GsoTcpV6 = 4;
 
     /// <summary>Byte offsets.</summary>
     internal static class Field

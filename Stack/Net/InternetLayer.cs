@@ -118,15 +118,14 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     int ITcpOutput.MaxSegment(IpAddress destination)
         => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxTcpSegment : Ipv6.MaxTcpSegment(destination.AsIpv6);
 
-    // IPv6 segments are cut to the path MTU by TCP itself (the TAP's TSO is asked for IPv4 only).
     int ITcpOutput.MaxOffloadSegment(IpAddress destination)
-        => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxOffloadTcpSegment : Ipv6.MaxTcpSegment(destination.AsIpv6);
+        => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxOffloadTcpSegment : Ipv6.MaxOffloadTcpSegment(destination.AsIpv6);
 
     NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize)
     {
         if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize);
         if (Ipv6 is null) return NetError.NetworkUnreachable;
-        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now);
+        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now, segmentSize);
     }
 
     void ITcpOutput.SuspectNeighbour(IpAddress destination, TimeSpan now)

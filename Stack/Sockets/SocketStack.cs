@@ -220,6 +220,28 @@ public sealed class SocketStack : IDisposable
         }
     }
 
+    /// <summary>
+    /// <c>WLAN.ipconfig(key)</c> (MicroPython 1.24's dual-stack query): <c>"addr4"</c> → <c>(ip, netmask)</c>,
+    /// <c>"gw4"</c> → the gateway, <c>"addr6"</c> → a list of <see cref="Ipv6AddressConfig"/> (address, state,
+    /// preferred lifetime, valid lifetime: lwIP's state numbers and lifetimes, as the Pico reports them),
+    /// <c>"autoconf6"</c> → whether SLAAC is on. Another key raises <see cref="ArgumentException"/> (the Pico's ValueError).
+    /// </summary>
+    public object IpConfig(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        lock (Driver.Gate)
+        {
+            return key switch
+            {
+                "addr4" => (Stack.Address.ToString(), Stack.SubnetMask.ToString()),
+                "gw4" => Stack.Gateway.ToString(),
+                "addr6" => Stack.Ipv6Addresses.Select(Ipv6AddressConfig.From).ToList(),
+                "autoconf6" => Options.Ipv6?.Autoconfigure ?? false,
+                _ => throw new ArgumentException($"unknown config param '{key}'", nameof(key)),
+            };
+        }
+    }
+
     /// <summary><c>WLAN.ifconfig((ip, subnet, gateway, dns))</c>: configures the interface by hand.</summary>
     public void IfConfig(IfConfig config)
     {

@@ -55,6 +55,8 @@ internal static partial class Libc
     public const uint TUN_F_CSUM = 0x01;
     /// <summary>TUNSETOFFLOAD: the reader takes TCP/IPv4 segments up to 64 KB (TSO4).</summary>
     public const uint TUN_F_TSO4 = 0x02;
+    /// <summary>TSO for TCP over IPv6 (needs TUN_F_CSUM).</summary>
+    public const uint TUN_F_TSO6 = 0x04;
 
     /// <summary>sizeof(struct ifreq) on 64-bit Linux.</summary>
     public const int IfReqSize = 40;

@@ -130,6 +130,8 @@ internal sealed partial class Ipv4Layer
         return true;
     }
 
+    private Ipv4Address NextHop(Ipv4Address destination) => OnLink(destination) ? destination : Gateway;
+
     /// <summary>Repeated TCP timeouts toward <paramref name="destination"/>: ask again for the next hop's MAC.</summary>
     public void SuspectNeighbour(Ipv4Address destination, TimeSpan now)
     {
@@ -170,6 +172,7 @@ internal sealed partial class Ipv4Layer
                     int dropped = _arp.Remove(i);
                     for (int d = 0; d < dropped; d++) Drop(_stats.Arp, DropReason.ArpResolutionFailed);
                     StackLog.ArpResolutionFailed(_log, address, dropped);
+                    _internet.Tcp.OnNeighbourUnreachable(peer => peer.IsIpv4 && NextHop(peer.AsIpv4) == address, now);
                 }
                 else
                 {

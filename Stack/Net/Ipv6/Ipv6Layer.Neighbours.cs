@@ -218,8 +218,10 @@ internal sealed partial class Ipv6Layer
                     {
                         if (e.Attempts >= _options.MaxMulticastSolicit)
                         {
+                            var failed = e.Address.AsIpv6;
                             int dropped = _nd.Remove(i);
                             for (int d = 0; d < dropped; d++) Drop(_stats.Nd, DropReason.NdResolutionFailed);
+                            _internet.Tcp.OnNeighbourUnreachable(peer => peer.IsIpv6 && (IsOnLink(peer.AsIpv6) ? peer.AsIpv6 : DefaultRouter(now)) == failed, now);
                             continue;
                         }
                         e.Attempts++;

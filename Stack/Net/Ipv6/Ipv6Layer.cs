@@ -276,12 +276,74 @@ internal sealed partial class Ipv6Layer
     /// <summary>The largest TCP segment (header and payload) toward <paramref name="destination"/> without fragmentation.</summary>
     public int MaxTcpSegment(Ipv6Address destination) => PathMtu(destination, _ethernet.Now) - Ipv6Header.Size;
 
-    public NetError SendTcpSegment(Ipv6Address source, Ipv6Address destination, int length, TimeSpan now)
+    /// <summary>The largest TCP segment the link takes to cut itself (TSO for IPv6), or <see cref="MaxTcpSegment"/> without it.</summary>
+    public int MaxOffloadTcpSegment(Ipv6Address destination) => _ethernet.Capabilities.TcpSegmentationOffload
+        ? Math.Min(MaximumPayload, _ethernet.Capabilities.MaxFrameSize - EthernetSize - Ipv6Header.Size)
+        : MaxTcpSegment(destination);
+
+    public NetError SendTcpSegment(Ipv6Address source, Ipv6Address destination, int length, TimeSpan now, int segmentSize)
     {
+        // TCP passes a segment size only for a segment that carries more than one wire segment's payload.
+        if (segmentSize > 0 && _ethernet.Capabilities.TcpSegmentationOffload)
+            return SendLargeTcpSegment(source, destination, length, segmentSize, now);
         TcpHeader.FillChecksum(PacketPayload[..length], source, destination);
         var error = SendPacket(source, destination, IpProtocol.Tcp, length, now);
         if (error == NetError.None) _stats.Tcp.SentCount++;
         return error;
+    }
+
+    // As IPv4's: a TCP segment larger than the path MTU for a link that cuts it (TSO6), with the folded pseudo-header sum
+    // in the checksum field; only to a resolved neighbour (the neighbour queue holds MTU-sized frames).
+    private NetError SendLargeTcpSegment(Ipv6Address source, Ipv6Address destination, int length, int segmentSize, TimeSpan now)
+    {
+        if (length > MaximumPayload || EthernetSize + Ipv6Header.Size + length > _ethernet.Capabilities.MaxFrameSize) { Drop(_stats.Ipv6, DropReason.Ipv6TooLarge); return NetError.MessageTooLong; }
+        if (!Route(destination, now, out var mac, out int slot, out var error)) return error;
+        if (slot >= 0) { Drop(_stats.Nd, DropReason.NdQueueFull); return NetError.HostUnreachable; }
+        var segment = PacketPayload[..length];
+        ushort partial = (ushort)~InternetChecksum.Finish(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, length));
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], partial);
+        new Ipv6Header(source, destination, IpProtocol.Tcp, (ushort)length, HopLimit).WriteTo(_tx.AsSpan(IpOffset));
+        new EthernetHeader(mac, Mac, EtherType.Ipv6).WriteTo(_tx);
+        var frame = _tx.AsSpan(0, EthernetSize + Ipv6Header.Size + length);
+        if (_ethernet.TrySendTcpSegments(frame, segmentSize, now))
+        {
+            _stats.Ipv6.SentCount++;
+            _stats.Tcp.SentCount++;
+            _stats.TcpSegmentsOffloadedCount++;
+            return NetError.None;
+        }
+        SegmentInSoftware(frame, segmentSize, source, destination, now);
+        return NetError.None;
+    }
+
+    // What the link would have done (as Linux's tcp_gso_segment): pieces of the MTU with the headers copied, payload
+    // length, sequence number and full checksum per piece; FIN and PSH only on the last.
+    private void SegmentInSoftware(ReadOnlySpan<byte> frame, int segmentSize, Ipv6Address source, Ipv6Address destination, TimeSpan now)
+    {
+        const int tcp = EthernetSize + Ipv6Header.Size;
+        int tcpHeader = (frame[tcp + TcpSegment.Field.DataOffset] >> 4) * 4;
+        int headers = tcp + tcpHeader;
+        var payload = frame[headers..];
+        segmentSize = Math.Min(segmentSize, EthernetSize + PathMtu(destination, now) - headers);
+        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(frame[(tcp + TcpSegment.Field.SequenceNumber)..]);
+        var flags = (TcpFlags)frame[tcp + TcpSegment.Field.Flags];
+        var fragment = _ethernet.FragmentBuffer;
+        for (int offset = 0; offset < payload.Length; offset += segmentSize)
+        {
+            int length = Math.Min(segmentSize, payload.Length - offset);
+            var piece = fragment.AsSpan(0, headers + length);
+            frame[..headers].CopyTo(piece);
+            payload.Slice(offset, length).CopyTo(piece[headers..]);
+            BinaryPrimitives.WriteUInt16BigEndian(piece[(EthernetSize + Ipv6Packet.Field.PayloadLength)..], (ushort)(piece.Length - tcp));
+            var segment = piece[tcp..];
+            BinaryPrimitives.WriteUInt32BigEndian(segment[TcpSegment.Field.SequenceNumber..], sequence + (uint)offset);
+            segment[TcpSegment.Field.Flags] = (byte)(offset + length < payload.Length ? flags & ~(TcpFlags.Fin | TcpFlags.Psh) : flags);
+            BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], 0);
+            TcpHeader.FillChecksum(segment, source, destination);
+            _stats.Ipv6.SentCount++;
+            _stats.Tcp.SentCount++;
+            _ethernet.Transmit(piece, now);
+        }
     }
 
     // ---------------------------------------------------------------- path MTU (RFC 8201)

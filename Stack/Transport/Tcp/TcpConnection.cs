@@ -204,6 +204,17 @@ public sealed partial class TcpConnection
 
     // ------------------------------------------------------------------ ICMP errors (RFC 1122 4.2.3.9, RFC 1191, RFC 5927)
 
+    /// <summary>
+    /// The neighbour our segments go through could not be resolved (ARP or Neighbour Discovery gave up): a connect in
+    /// progress fails with EHOSTUNREACH at once, as on Linux, instead of retrying SYNs until its timeout; a synchronized
+    /// connection keeps it as a soft error that explains a later timeout.
+    /// </summary>
+    internal void OnNeighbourUnreachable()
+    {
+        if (State == TcpState.SynSent) SetClosed(NetError.HostUnreachable);
+        else _softError = NetError.HostUnreachable;
+    }
+
     internal void OnIcmpError(NetError error, bool hard, int pathMtu, uint quotedSequence, TimeSpan now)
     {
         // RFC 5927 4.1: only an error quoting a sequence number we have sent and not had acknowledged is believed.

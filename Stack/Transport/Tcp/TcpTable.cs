@@ -313,6 +313,24 @@ internal sealed class TcpTable
         }
     }
 
+    /// <summary>
+    /// Resolution of a neighbour failed: every connection whose segments go through it (<paramref name="routesVia"/>
+    /// says which peers do) hears of it. Rare (seconds apart at most), so a scan of the table is fine.
+    /// </summary>
+    public void OnNeighbourUnreachable(Func<IpAddress, bool> routesVia, TimeSpan now)
+    {
+        Now = now;
+        List<TcpConnection>? hit = null;
+        foreach (var c in _connections.Values)
+            if (c.State != TcpState.Closed && routesVia(c.RemoteAddress)) (hit ??= []).Add(c);
+        if (hit is null) return;
+        foreach (var c in hit)
+        {
+            c.OnNeighbourUnreachable();
+            Scheduled(c);
+        }
+    }
+
     // ------------------------------------------------------------------ poll
 
     /// <summary>True when some connection has output waiting for the next poll (the socket layer then wakes the stack thread).</summary>
