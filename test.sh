@@ -17,6 +17,7 @@ need_packages() {
   command -v socat    >/dev/null || missing+=(socat)
   command -v curl     >/dev/null || missing+=(curl)
   command -v iptables >/dev/null || missing+=(iptables)
+  command -v ip6tables >/dev/null || [ -x /usr/sbin/ip6tables ] || missing+=(iptables)
   command -v ethtool  >/dev/null || missing+=(ethtool)
   command -v iperf3   >/dev/null || missing+=(iperf3)
   command -v python3  >/dev/null || missing+=(python3)

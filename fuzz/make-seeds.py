@@ -70,3 +70,41 @@ put("tcp-options", "length-zero", b"\x02\x00\x05\xb4")
 put("tcp-options", "length-one", b"\x03\x01\x07\x00")
 put("tcp-options", "overlong", b"\x02\x28\x05\xb4")
 put("tcp-options", "eol-then-junk", b"\x00\xff\xff\xff")
+
+# IPv6 (issue 14): the fuzz stack is dual-stack, fe80::ff:fe00:2 (EUI-64 of SM) and 2001:db8::2, peer fe80::1.
+from scapy.all import (IPv6, ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
+                       ICMPv6NDOptPrefixInfo, ICMPv6NDOptMTU, ICMPv6NDOptRDNSS, ICMPv6NDOptDNSSL, ICMPv6PacketTooBig, ICMPv6MLQuery2,
+                       IPv6ExtHdrFragment, IPv6ExtHdrRouting, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, RouterAlert, PadN, fragment6)
+S6, G6, P6 = "fe80::ff:fe00:2", "2001:db8::2", "fe80::1"
+SN = "ff02::1:ff00:2"
+v6 = {
+    "ipv6-echo-link-local": e(IPv6(src=P6, dst=S6) / ICMPv6EchoRequest(id=1, seq=1, data=b"x" * 56)),
+    "ipv6-echo-global": e(IPv6(src="2001:db8::1", dst=G6) / ICMPv6EchoRequest(id=1, seq=2, data=b"y" * 56)),
+    "ipv6-ns-for-us": Ether(src=PM, dst="33:33:ff:00:00:02") / IPv6(src=P6, dst=SN, hlim=255) / ICMPv6ND_NS(tgt=S6) / ICMPv6NDOptSrcLLAddr(lladdr=PM),
+    "ipv6-dad-probe-for-us": Ether(src=PM, dst="33:33:ff:00:00:02") / IPv6(src="::", dst=SN, hlim=255) / ICMPv6ND_NS(tgt=G6),
+    "ipv6-na-for-peer": e(IPv6(src=P6, dst=S6, hlim=255) / ICMPv6ND_NA(tgt=P6, R=0, S=1, O=1) / ICMPv6NDOptDstLLAddr(lladdr=PM)),
+    "ipv6-ra-prefix-mtu-rdnss": Ether(src=PM, dst="33:33:00:00:00:01") / IPv6(src=P6, dst="ff02::1", hlim=255) / ICMPv6ND_RA(routerlifetime=1800)
+        / ICMPv6NDOptSrcLLAddr(lladdr=PM) / ICMPv6NDOptMTU(mtu=1400) / ICMPv6NDOptPrefixInfo(prefix="2001:db8:1::", prefixlen=64, validlifetime=600, preferredlifetime=300)
+        / ICMPv6NDOptRDNSS(dns=["2001:db8:1::53"], lifetime=600) / ICMPv6NDOptDNSSL(searchlist=["example.test."], lifetime=600),
+    "ipv6-udp-echo": e(IPv6(src=P6, dst=S6) / UDP(sport=4000, dport=7) / b"hello6"),
+    "ipv6-udp-closed-port": e(IPv6(src=P6, dst=S6) / UDP(sport=4000, dport=9999) / b"hello6"),
+    "ipv6-tcp-syn": e(IPv6(src=P6, dst=S6) / TCP(sport=40000, dport=80, flags="S", seq=1000, options=[("MSS", 1440), ("SAckOK", b""), ("Timestamp", (1, 0)), ("NOP", None), ("WScale", 7)])),
+    "ipv6-packet-too-big": e(IPv6(src=P6, dst=S6) / ICMPv6PacketTooBig(mtu=1280) / IPv6(src=S6, dst=P6) / TCP(sport=49153, dport=5001, flags="S", seq=1)),
+    "ipv6-mld-query": Ether(src=PM, dst="33:33:00:00:00:01") / IPv6(src=P6, dst="ff02::1", hlim=1) / IPv6ExtHdrHopByHop(options=[RouterAlert(value=0)]) / ICMPv6MLQuery2(mrd=1000),
+    "ipv6-routing-type0": e(IPv6(src=P6, dst=S6) / IPv6ExtHdrRouting(type=0, segleft=1, addresses=["2001:db8::99"]) / ICMPv6EchoRequest()),
+    "ipv6-destopts-chain": e(IPv6(src=P6, dst=S6) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0\0\0\0")]) / IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0\0\0\0")]) / ICMPv6EchoRequest()),
+}
+for name, f in v6.items():
+    put("receive", name, f)
+frags6 = [e(x) for x in fragment6(IPv6(src=P6, dst=S6) / IPv6ExtHdrFragment(id=7) / UDP(sport=4000, dport=7) / (b"G" * 3000), 1280)]
+for i, f in enumerate(frags6):
+    put("receive", f"ipv6-fragment-{i}", f)
+put("stateful", "ipv6-fragments-reversed", seq(*reversed(frags6)))
+put("stateful", "ipv6-ra-then-echo-to-slaac", seq(v6["ipv6-ra-prefix-mtu-rdnss"], e(IPv6(src=P6, dst="2001:db8:1::ff:fe00:2") / ICMPv6EchoRequest(id=1, seq=1))))
+put("stateful", "ipv6-syn-then-data", seq(v6["ipv6-tcp-syn"], e(IPv6(src=P6, dst=S6) / TCP(sport=40000, dport=80, flags="PA", seq=1001, ack=1) / b"GET / HTTP/1.0\r\n\r\n")))
+
+# Real frames: every IPv6 frame of Stack.Tests/Wire/Ipv6Captures/kernel-ipv6.pcap (Linux's own ND, MLD, echo, fragments).
+from scapy.all import rdpcap
+captures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Stack.Tests", "Wire", "Ipv6Captures", "kernel-ipv6.pcap")
+for i, f in enumerate(rdpcap(captures)):
+    put("receive", f"ipv6-kernel-{i + 1:02d}", bytes(f))

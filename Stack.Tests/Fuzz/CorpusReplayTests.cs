@@ -50,7 +50,7 @@ public class CorpusReplayTests
                 var data = frame.Data;
                 Assert.DoesNotThrow(() => run(data), $"{Path.GetFileName(file)} frame {frames}");
             }
-        TestContext.Out.WriteLine($"{frames} captured frames through the receive target (a stack with a listener, a UDP echo endpoint and an open connection), every invariant checked after each");
+        TestContext.Out.WriteLine($"{frames} captured frames through the receive target (a dual-stack stack with a listener, a UDP echo endpoint and an open connection per family), every invariant checked after each");
         Assert.That(frames, Is.GreaterThan(100));
     }
 }

@@ -30,7 +30,14 @@ public sealed class NetNs : IDisposable
     private readonly List<IDisposable> _owned = [];
     private bool _disposed;
 
-    private NetNs(string name) => Name = name;
+    private NetNs(string name, bool ipv6)
+    {
+        Name = name;
+        Ipv6 = ipv6;
+    }
+
+    /// <summary>True when the kernel speaks IPv6 inside (made with <c>ipv6: true</c>): devices keep it on, with its chatter.</summary>
+    public bool Ipv6 { get; }
 
     /// <summary>The namespace's name, as <c>ip netns</c> knows it.</summary>
     public string Name { get; }
@@ -75,18 +82,18 @@ public sealed class NetNs : IDisposable
         }
     }
 
-    /// <summary>Makes a namespace named <c>tis-PURPOSE-PID-N</c>.</summary>
-    public static NetNs Create(string purpose)
+    /// <summary>Makes a namespace named <c>tis-PURPOSE-PID-N</c>; IPv6 stays off unless <paramref name="ipv6"/> (then its addresses come from 2001:db8::/32 and fe80::/64 only).</summary>
+    public static NetNs Create(string purpose, bool ipv6 = false)
     {
         RequireRootAnd("ip", "iproute2");
         string name = $"tis-{purpose}-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
         RunHost(DefaultTimeout, "ip", "netns", "add", name).ThrowIfFailed();
-        var ns = new NetNs(name);
+        var ns = new NetNs(name, ipv6);
         try
         {
             ns.Run("ip", "link", "set", "lo", "up");
             // Devices made later inherit "default"; without IPv6 in the kernel there is no chatter to stop anyway.
-            ns.Exec(DefaultTimeout, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+            if (!ipv6) ns.Exec(DefaultTimeout, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
         }
         catch
         {
@@ -180,7 +187,7 @@ public sealed class NetNs : IDisposable
 
     private void Configure(string device, string? address)
     {
-        Exec(DefaultTimeout, "sysctl", "-qw", $"net.ipv6.conf.{device}.disable_ipv6=1");
+        if (!Ipv6) Exec(DefaultTimeout, "sysctl", "-qw", $"net.ipv6.conf.{device}.disable_ipv6=1");
         if (address is not null) Ip("addr", "add", address, "dev", device);
         Ip("link", "set", device, "up");
     }

@@ -43,19 +43,32 @@ internal static class FuzzTargets
     private static void Feed(List<byte[]> frames)
     {
         var (a, peer) = InMemoryLink.CreatePair(queueFrames: 256);
-        using var stack = new NetworkStack(a, new NetworkStackOptions { MacAddress = StackMac, Address = StackIp, PrefixLength = 24, Gateway = PeerIp });
+        // Dual-stack (issue 14): IPv4 192.0.2.2 and IPv6 fe80::ff:fe00:2 (EUI-64) plus 2001:db8::2, preferred at once
+        // (no DAD delay) so that frames to either reach everything above IPv6 from the first one.
+        using var stack = new NetworkStack(a, new NetworkStackOptions
+        {
+            MacAddress = StackMac, Address = StackIp, PrefixLength = 24, Gateway = PeerIp,
+            Ipv6 = new Net.Ipv6.Ipv6Options { StaticAddresses = [(StackIp6, 64)], DupAddrDetectTransmits = 0 },
+        });
         using (peer)
         {
             stack.AfterFrame = StackInvariants.Check;
             var now = TimeSpan.Zero;
             stack.Poll(now);
-            var udp = stack.OpenUdp(7);
+            stack.OpenUdp(7, IpAddress.Any, out var udpEndpoint);
+            var udp = udpEndpoint!;
             var listener = stack.ListenTcp(80);
             // Learn the peer, then open a connection to it (its SYN goes out; the fuzz input may answer it).
             peer.TrySend(ArpRequest());
             stack.Poll(now);
             var connection = stack.ConnectTcp(PeerIp, 5001);
             connection.Send(new byte[3000]);
+            // Learn the IPv6 peer (a solicitation for our link-local address with its link-layer option), then open a
+            // connection to it as well: the v4 connection keeps the first ephemeral port the seeds answer.
+            peer.TrySend(NeighbourSolicitation());
+            stack.Poll(now);
+            var connection6 = stack.ConnectTcp(PeerIp6, 5001);
+            connection6.Send(new byte[3000]);
             var buffer = new byte[70000];
             foreach (var frame in frames)
             {
@@ -66,10 +79,28 @@ internal static class FuzzTargets
                 while (udp.Receive(buffer, out _, out _) >= 0) { }
                 while (listener.TryAccept(out var accepted)) accepted.Receive(buffer);
                 connection.Receive(buffer);
+                connection6.Receive(buffer);
             }
             stack.Poll(now + TimeSpan.FromSeconds(31));   // timers: reassembly timeout, retransmissions
             StackInvariants.Check(stack);
         }
+    }
+
+    private static readonly Ipv6Address StackIp6 = Ipv6Address.Parse("2001:db8::2"), PeerIp6 = Ipv6Address.Parse("fe80::1");
+    private static readonly Ipv6Address StackLinkLocal = Ipv6Address.Parse("fe80::ff:fe00:2");
+
+    // NS from fe80::1 for fe80::ff:fe00:2 to its solicited-node group, with the source link-layer address option.
+    private static byte[] NeighbourSolicitation()
+    {
+        var frame = new byte[EthernetHeader.Size + Ipv6Header.Size + 32];
+        var group = Ipv6Address.Parse("ff02::1:ff00:2");
+        new EthernetHeader(MacAddress.Parse("33:33:ff:00:00:02"), PeerMac, EtherType.Ipv6).WriteTo(frame);
+        new Ipv6Header(PeerIp6, group, IpProtocol.Icmpv6, 32, 255).WriteTo(frame.AsSpan(EthernetHeader.Size));
+        var message = frame.AsSpan(EthernetHeader.Size + Ipv6Header.Size);
+        int length = new NeighborSolicitationHeader(StackLinkLocal).WriteTo(message);
+        NdOptionWriter.WriteLinkLayerAddress(message[length..], NdOptionType.SourceLinkLayerAddress, PeerMac);
+        Icmpv6Header.FillChecksum(message, PeerIp6, group);
+        return frame;
     }
 
     private static byte[] ArpRequest()

@@ -336,6 +336,11 @@ internal sealed partial class Ipv6Layer
         return any;
     }
 
+    /// <summary>Addresses, on-link prefixes and default routers held (the invariants check them against their bounds without allocating).</summary>
+    internal int AddressCount { get { int n = 0; foreach (var a in _addresses) if (a.InUse) n++; return n; } }
+    internal int PrefixCount { get { int n = 0; foreach (var p in _prefixes) if (p.InUse) n++; return n; } }
+    internal int RouterCount { get { int n = 0; foreach (var r in _routers) if (r.InUse) n++; return n; } }
+
     /// <summary>The default routers (for status output).</summary>
     public IReadOnlyList<Ipv6Address> Routers
     {

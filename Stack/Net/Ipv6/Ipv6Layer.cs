@@ -394,8 +394,14 @@ internal sealed partial class Ipv6Layer
         {
             Drop(_stats.Ipv6, DropReason.ReassemblyTimeout);
             // RFC 8200 4.5: time exceeded (code 1) when the first fragment had arrived.
-            if (!quote.IsEmpty && Ipv6Packet.TryParse(quote, out var first) is WireError.None or WireError.BadLength && !first.Source.IsUnspecified)
-                SendIcmpErrorQuoting(quote, first.Source, first.Destination, new Icmpv6Header(Icmpv6Type.TimeExceeded, 1), now);
+            // The quote is the first fragment's header and its first 8 bytes, so its Payload Length says more than it
+            // holds: TryParse calls it BadLength and gives no packet; the addresses are read from the header itself.
+            if (quote.Length >= Ipv6Header.Size && quote[0] >> 4 == 6)
+            {
+                var source = Ipv6Address.Read(quote[Ipv6Packet.Field.Source..]);
+                if (!source.IsUnspecified && !source.IsMulticast)
+                    SendIcmpErrorQuoting(quote, source, Ipv6Address.Read(quote[Ipv6Packet.Field.Destination..]), new Icmpv6Header(Icmpv6Type.TimeExceeded, 1), now);
+            }
         }
         if (now < _nextTimer) return;
         _nextTimer = TimeSpan.MaxValue;
