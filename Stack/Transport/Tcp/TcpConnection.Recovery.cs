@@ -65,7 +65,9 @@ public sealed partial class TcpConnection
         {
             uint pipe = Pipe();
             if (_cwnd < pipe || _cwnd - pipe < (uint)segmentSize) return;
+            bool dsack = _dsackPending;
             if (!SendNextSegment(segmentSize, now)) return;
+            if (dsack) segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);   // the D-SACK went on that one only
         }
         _table.MarkPending(this);
     }

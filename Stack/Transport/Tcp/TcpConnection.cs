@@ -60,6 +60,9 @@ public sealed partial class TcpConnection
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
     private readonly uint[] _sackRecent = new uint[TcpSackBlocks.MaximumCount];   // newest first: sequence numbers of out-of-order arrivals
     private int _sackRecentCount;
+    // RFC 2883: the duplicate data of the segment just received, reported once as the first SACK block of the next ACK.
+    private uint _dsackLeft, _dsackRight;
+    private bool _dsackPending;
     private readonly ICongestionControl _congestion;
     private int _sackCount;
 
@@ -223,6 +226,7 @@ public sealed partial class TcpConnection
                 _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
                 _highRetransmitted = _sndUna;
                 _inRecovery = _pipeRecovery = false;
+                _limitedTransmit = 0;   // RFC 5681 3.1: one segment means one, as after a timeout
                 _table.MarkPending(this);
             }
             return;
@@ -452,6 +456,9 @@ public sealed partial class TcpConnection
         if (ok) return true;
         if ((segment.Flags & TcpFlags.Rst) == 0)
         {
+            // RFC 2883 4.1.1: data wholly below RCV.NXT was received before; the ACK reports it as a D-SACK block.
+            if (length > 0 && !segment.Payload.IsEmpty && Seq.Le(seq + (uint)segment.Payload.Length, _rcvNxt))
+                NoteDuplicate(seq, seq + (uint)segment.Payload.Length);
             // RFC 9293 3.10.7.4 (TIME-WAIT): a retransmission of the peer's FIN is acknowledged and restarts the 2 MSL timeout.
             if (State == TcpState.TimeWait && segment.Flags.HasFlag(TcpFlags.Fin)) _timeWaitUntil = now + _options.TimeWaitTimeout;
             _table.Statistics.OutOfWindowCount++;
@@ -801,6 +808,16 @@ public sealed partial class TcpConnection
             CountSegmentForAck(grown, now);
         }
         _table.MarkPending(this);
+    }
+
+    // RFC 2883 4: remembers a duplicate range for the first SACK block of the next segment we send (only the latest:
+    // a D-SACK block reports the duplicate in the most recent packet).
+    private void NoteDuplicate(uint left, uint right)
+    {
+        if (!_sack) return;
+        _dsackLeft = left;
+        _dsackRight = right;
+        _dsackPending = true;
     }
 
     // RFC 2018 4: remember which out-of-order ranges were reported most recently (by a sequence number inside each).
