@@ -9,7 +9,7 @@ namespace TcpIpSharp.Tests.Tcp.Matrix;
 /// (Allen's 13 interval relations and more, both arrival orders, with the first segment at RCV.NXT or beyond it).
 /// The receiver must deliver exactly the stream, in order, once; every ACK must carry RCV.NXT = the contiguous prefix
 /// and SACK blocks naming exactly the ranges held beyond it, the first block the one holding the segment that
-/// triggered it (RFC 2018 4), after a D-SACK block for a segment wholly received before (RFC 2883 4.1.1); a
+/// triggered it (RFC 2018 4), after a D-SACK block for the part of the segment received before (RFC 2883 4); a
 /// segment out of order or filling a gap is acknowledged at once (RFC 5681 4.2).
 /// </summary>
 public class ReassemblyMatrixTests
@@ -105,7 +105,13 @@ public class ReassemblyMatrixTests
     private static void Deliver(RawPeer peer, uint iss, Model model, long from, long to, string context)
     {
         long before = model.Next;
-        bool heldBeyond = model.Ranges().Count > 0;
+        var heldRanges = model.Ranges();
+        bool heldBeyond = heldRanges.Count > 0;
+        // RFC 2883 4: what of the segment was received before: the part below RCV.NXT (4.1.1), else the part inside
+        // the first range held beyond it that it overlaps (4.1.2).
+        (long, long)? duplicate = from < before ? (from, Math.Min(to, before)) : null;
+        if (from > before && heldRanges.FirstOrDefault(r => r.From < to && from < r.To) is { } r && r != default)
+            duplicate = (Math.Max(from, r.From), Math.Min(to, r.To));
         var sentAt = peer.Clock.Now;
         SendRange(peer, iss, from, to);
         model.Add(from, to);
@@ -118,8 +124,7 @@ public class ReassemblyMatrixTests
         if (outOfOrder || fillsGap || old)
             Assert.That(acks[0].At - sentAt, Is.LessThanOrEqualTo(Immediate),
                 $"{context}: [{from},{to}) ({(outOfOrder ? "out of order" : fillsGap ? "filling a gap" : "old")}) must be acknowledged at once (RFC 5681 4.2, RFC 9293 3.10.7.4)");
-        // RFC 2883 4.1.1: data wholly received before is reported once, in the first ACK after it.
-        (long, long)? duplicate = old ? (from, to) : null;
+        // The duplicate is reported once, in the first ACK after the segment.
         for (int i = 0; i < acks.Count; i++) CheckAck(acks[i], model, (from, to), $"{context}: after [{from},{to})", i == 0 ? duplicate : null);
     }
 

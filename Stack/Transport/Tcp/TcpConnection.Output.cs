@@ -352,7 +352,11 @@ public sealed partial class TcpConnection
             _delayedAckAt = null;
             _unackedSegments = 0;
             _lastAckSent = header.AcknowledgmentNumber;
-            _dsackPending = false;   // RFC 2883 4: each duplicate is reported in one ACK only
+            if (_dsackPending && header.Options.SackBlocks.Count > 0)
+            {
+                _dsackPending = false;   // RFC 2883 4: each duplicate is reported in one ACK only
+                _table.Statistics.DsackSentCount++;
+            }
         }
     }
 
