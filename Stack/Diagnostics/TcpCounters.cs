@@ -8,7 +8,7 @@ public sealed class TcpCounters
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
     internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
-    internal long DsackSentCount, DsackReceivedCount;
+    internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -59,5 +59,7 @@ public sealed class TcpCounters
         // RFC 2883: segments sent with a D-SACK block (data that arrived twice); ACKs received with one (data we sent twice).
         yield return ("tcp.dsack_sent", () => Volatile.Read(ref DsackSentCount));
         yield return ("tcp.dsack_received", () => Volatile.Read(ref DsackReceivedCount));
+        // RFC 3708: fast-recovery reductions undone because D-SACKs showed every retransmission was needless.
+        yield return ("tcp.spurious_undo", () => Volatile.Read(ref SpuriousUndoCount));
     }
 }

@@ -201,6 +201,7 @@ public sealed partial class TcpConnection
             _pipeRecovery = false;
             _dupAcks = 0;
             _limitedTransmit = 0;   // RFC 3042's allowance came from duplicate ACKs of the window the timeout abandons
+            _undoArmed = false;     // a timeout's reduction is not undone here (F-RTO, RFC 5682, is not done)
             _sackCount = 0;   // RFC 2018 8: the receiver may have discarded SACKed data
             _sndNxt = _sndUna;
             _highRetransmitted = _sndUna;
@@ -303,6 +304,7 @@ public sealed partial class TcpConnection
         if (retransmit)
         {
             Retransmits++;
+            NoteRetransmittedForUndo(length);
             if (_rttTiming && Seq.Le(sequence, _rttSequence)) _rttTiming = false;
         }
         else if (!_rttTiming && !_timestamps)

@@ -226,6 +226,7 @@ public sealed partial class TcpConnection
                 _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
                 _highRetransmitted = _sndUna;
                 _inRecovery = _pipeRecovery = false;
+                _undoArmed = false;
                 _limitedTransmit = 0;   // RFC 5681 3.1: one segment means one, as after a timeout
                 _table.MarkPending(this);
             }
@@ -632,6 +633,7 @@ public sealed partial class TcpConnection
                 _inRecovery = false;
                 _pipeRecovery = false;
                 _cwnd = Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
+                UndoIfSpurious();   // RFC 3708: every retransmission of the episode already D-SACKed
             }
             else if (_pipeRecovery) OnPipeRecoveryAck(now);   // RFC 6675 5 (C): pipe decides, cwnd stays
             else
@@ -723,6 +725,7 @@ public sealed partial class TcpConnection
         {
             first = 1;
             _table.Statistics.DsackReceivedCount++;
+            OnDuplicateReported(block0.Left, block0.Right);
         }
         for (int b = first; b < blocks.Count; b++)
         {
