@@ -8,6 +8,7 @@ public sealed class TcpCounters
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
     internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
+    internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -55,5 +56,10 @@ public sealed class TcpCounters
         yield return ("tcp.bad_options", () => Volatile.Read(ref BadOptionsCount));
         yield return ("tcp.listen_drops", () => Volatile.Read(ref ListenDropsCount));
         yield return ("tcp.connection_limit_refused", () => Volatile.Read(ref ConnectionLimitCount));
+        // RFC 2883: segments sent with a D-SACK block (data that arrived twice); ACKs received with one (data we sent twice).
+        yield return ("tcp.dsack_sent", () => Volatile.Read(ref DsackSentCount));
+        yield return ("tcp.dsack_received", () => Volatile.Read(ref DsackReceivedCount));
+        // RFC 3708: fast-recovery reductions undone because D-SACKs showed every retransmission was needless.
+        yield return ("tcp.spurious_undo", () => Volatile.Read(ref SpuriousUndoCount));
     }
 }

@@ -9,7 +9,8 @@ namespace TcpIpSharp.Tests.Tcp.Matrix;
 /// (Allen's 13 interval relations and more, both arrival orders, with the first segment at RCV.NXT or beyond it).
 /// The receiver must deliver exactly the stream, in order, once; every ACK must carry RCV.NXT = the contiguous prefix
 /// and SACK blocks naming exactly the ranges held beyond it, the first block the one holding the segment that
-/// triggered it (RFC 2018 4); a segment out of order or filling a gap is acknowledged at once (RFC 5681 4.2).
+/// triggered it (RFC 2018 4), after a D-SACK block for the part of the segment received before (RFC 2883 4); a
+/// segment out of order or filling a gap is acknowledged at once (RFC 5681 4.2).
 /// </summary>
 public class ReassemblyMatrixTests
 {
@@ -76,16 +77,23 @@ public class ReassemblyMatrixTests
     }
 
     private static string Blocks(SentSegment s)
-        => string.Join(" ", Enumerable.Range(0, s.Options.SackBlocks.Count).Select(i => $"{(long)(s.Options.SackBlocks[i].Left - Irs - 1)}-{(long)(s.Options.SackBlocks[i].Right - Irs - 1)}"));
+        => string.Join(" ", Enumerable.Range(0, s.Options.SackBlocks.Count).Select(i => $"{(long)(int)(s.Options.SackBlocks[i].Left - Irs - 1)}-{(long)(int)(s.Options.SackBlocks[i].Right - Irs - 1)}"));
 
     /// <summary>Checks one ACK against the model: ACK = RCV.NXT, SACK blocks = the held ranges (first the triggering one).</summary>
-    private static void CheckAck(SentSegment ack, Model model, (long From, long To) trigger, string context)
+    private static void CheckAck(SentSegment ack, Model model, (long From, long To) trigger, string context, (long From, long To)? duplicate)
     {
         Assert.That(ack.Flags, Is.EqualTo(TcpFlags.Ack), $"{context}: a pure ACK ({ack})");
         Assert.That((long)(ack.Ack - Irs - 1), Is.EqualTo(model.Next), $"{context}: ACK = RCV.NXT ({ack})");
         var ranges = model.Ranges();
         var blocks = Enumerable.Range(0, ack.Options.SackBlocks.Count)
-            .Select(i => ((long)(ack.Options.SackBlocks[i].Left - Irs - 1), (long)(ack.Options.SackBlocks[i].Right - Irs - 1))).ToList();
+            .Select(i => ((long)(int)(ack.Options.SackBlocks[i].Left - Irs - 1), (long)(int)(ack.Options.SackBlocks[i].Right - Irs - 1))).ToList();
+        if (duplicate is { } d)
+        {
+            // RFC 2883 4: the duplicate part of the segment first (a D-SACK block), then the SACK blocks as usual.
+            Assert.That(blocks, Is.Not.Empty, $"{context}: the duplicate {d} is reported in a D-SACK block");
+            Assert.That(blocks[0], Is.EqualTo(d), $"{context}: SACK blocks [{Blocks(ack)}] start with the D-SACK block {d} (RFC 2883 4)");
+            blocks.RemoveAt(0);
+        }
         // RFC 2018 4: report as many held ranges as fit (four without timestamps); here there are never more than that.
         Assert.That(blocks, Is.EquivalentTo(ranges), $"{context}: SACK blocks [{Blocks(ack)}] must be exactly the held ranges");
         var first = ranges.FirstOrDefault(r => r.From < trigger.To && trigger.From < r.To);
@@ -97,7 +105,13 @@ public class ReassemblyMatrixTests
     private static void Deliver(RawPeer peer, uint iss, Model model, long from, long to, string context)
     {
         long before = model.Next;
-        bool heldBeyond = model.Ranges().Count > 0;
+        var heldRanges = model.Ranges();
+        bool heldBeyond = heldRanges.Count > 0;
+        // RFC 2883 4: what of the segment was received before: the part below RCV.NXT (4.1.1), else the part inside
+        // the first range held beyond it that it overlaps (4.1.2).
+        (long, long)? duplicate = from < before ? (from, Math.Min(to, before)) : null;
+        if (from > before && heldRanges.FirstOrDefault(r => r.From < to && from < r.To) is { } r && r != default)
+            duplicate = (Math.Max(from, r.From), Math.Min(to, r.To));
         var sentAt = peer.Clock.Now;
         SendRange(peer, iss, from, to);
         model.Add(from, to);
@@ -110,7 +124,8 @@ public class ReassemblyMatrixTests
         if (outOfOrder || fillsGap || old)
             Assert.That(acks[0].At - sentAt, Is.LessThanOrEqualTo(Immediate),
                 $"{context}: [{from},{to}) ({(outOfOrder ? "out of order" : fillsGap ? "filling a gap" : "old")}) must be acknowledged at once (RFC 5681 4.2, RFC 9293 3.10.7.4)");
-        foreach (var ack in acks) CheckAck(ack, model, (from, to), $"{context}: after [{from},{to})");
+        // The duplicate is reported once, in the first ACK after the segment.
+        for (int i = 0; i < acks.Count; i++) CheckAck(acks[i], model, (from, to), $"{context}: after [{from},{to})", i == 0 ? duplicate : null);
     }
 
     private static void ReadAll(RawPeer peer, TcpConnection connection, long length, string context)

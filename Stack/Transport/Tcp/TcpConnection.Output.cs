@@ -37,14 +37,18 @@ public sealed partial class TcpConnection
         // RFC 6691: the MSS counts data only; the options each segment carries come out of it.
         if (_inRecovery && _pipeRecovery) { SendWhilePipeAllows(now); return; }
         if (DataOffset(_sndNxt) >= _send.Count) return;   // nothing new to send (the common case after an ACK)
-        int optionsLength = SegmentOptions(now).Length;
-        int segmentSize = Math.Max(1, _mss - optionsLength);
-        // A link with segmentation offload takes up to 64 KB at once and cuts it into segmentSize pieces on the wire.
-        int burst = _output.MaxOffloadSegment(RemoteAddress) > _output.MaxSegment(RemoteAddress)
-            ? Math.Max(segmentSize, (_output.MaxOffloadSegment(RemoteAddress) - TcpHeader.MinimumSize - optionsLength) / segmentSize * segmentSize)
-            : segmentSize;
+        int segmentSize = 0, burst = 0;
         for (int budget = SegmentsPerFlush; budget > 0; budget--)
         {
+            if (segmentSize == 0)
+            {
+                int optionsLength = SegmentOptions(now).Length;
+                segmentSize = Math.Max(1, _mss - optionsLength);
+                // A link with segmentation offload takes up to 64 KB at once and cuts it into segmentSize pieces on the wire.
+                burst = _output.MaxOffloadSegment(RemoteAddress) > _output.MaxSegment(RemoteAddress)
+                    ? Math.Max(segmentSize, (_output.MaxOffloadSegment(RemoteAddress) - TcpHeader.MinimumSize - optionsLength) / segmentSize * segmentSize)
+                    : segmentSize;
+            }
             int sentOffset = DataOffset(_sndNxt);
             int unsent = _send.Count - sentOffset;
             if (unsent <= 0) return;
@@ -83,6 +87,8 @@ public sealed partial class TcpConnection
             _swsOverrideAt = null;
             _swsOverrideDue = false;
             bool retransmit = Seq.Lt(_sndNxt, _sndMax);
+            // A D-SACK block rides on one segment only (RFC 2883 4): the ones after it have its room for data again.
+            if (_dsackPending) segmentSize = 0;
             SendData(_sndNxt, sentOffset, length, now, retransmit);
             _sndNxt += (uint)length;
             if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
@@ -194,6 +200,8 @@ public sealed partial class TcpConnection
             _inRecovery = false;
             _pipeRecovery = false;
             _dupAcks = 0;
+            _limitedTransmit = 0;   // RFC 3042's allowance came from duplicate ACKs of the window the timeout abandons
+            _undoArmed = false;     // a timeout's reduction is not undone here (F-RTO, RFC 5682, is not done)
             _sackCount = 0;   // RFC 2018 8: the receiver may have discarded SACKed data
             _sndNxt = _sndUna;
             _highRetransmitted = _sndUna;
@@ -296,6 +304,7 @@ public sealed partial class TcpConnection
         if (retransmit)
         {
             Retransmits++;
+            NoteRetransmittedForUndo(length);
             if (_rttTiming && Seq.Le(sequence, _rttSequence)) _rttTiming = false;
         }
         else if (!_rttTiming && !_timestamps)
@@ -345,6 +354,11 @@ public sealed partial class TcpConnection
             _delayedAckAt = null;
             _unackedSegments = 0;
             _lastAckSent = header.AcknowledgmentNumber;
+            if (_dsackPending && header.Options.SackBlocks.Count > 0)
+            {
+                _dsackPending = false;   // RFC 2883 4: each duplicate is reported in one ACK only
+                _table.Statistics.DsackSentCount++;
+            }
         }
     }
 
@@ -361,35 +375,40 @@ public sealed partial class TcpConnection
     {
         var options = default(TcpOptions);
         if (_timestamps) options = options with { Timestamp = new TcpTimestamp(Timestamp(now), _tsRecent) };
-        if (_sack && _receive.Ranges > 0)
+        if (_sack && (_receive.Ranges > 0 || _dsackPending))
         {
             // RFC 2018 4: report the out-of-order ranges held (3 fit beside timestamps, 4 without): first the one holding
             // the latest out-of-order segment, then the others reported recently, newest first, then the rest in order.
+            // RFC 2883 4: a D-SACK block goes first, taking one of those places.
             Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[4];
-            int limit = Math.Min(_receive.Ranges, _timestamps ? 3 : 4), count = 0;
+            int count = 0, first = 0;
+            if (_dsackPending) { blocks[count++] = new TcpSackBlock(_dsackLeft, _dsackRight); first = 1; }
+            int limit = Math.Min(_receive.Ranges + first, _timestamps ? 3 : 4);
             for (int r = 0; r < _sackRecentCount && count < limit; r++)
             {
                 int offset = (int)(_sackRecent[r] - _rcvNxt);
                 for (int i = 0; i < _receive.Ranges; i++)
                 {
                     var (start, end) = _receive.Range(i);
-                    if (offset >= start && offset < end) { AddSackBlock(blocks, ref count, start, end); break; }
+                    if (offset >= start && offset < end) { AddSackBlock(blocks, ref count, first, start, end); break; }
                 }
             }
             for (int i = 0; i < _receive.Ranges && count < limit; i++)
             {
                 var (start, end) = _receive.Range(i);
-                AddSackBlock(blocks, ref count, start, end);
+                AddSackBlock(blocks, ref count, first, start, end);
             }
             options = options with { SackBlocks = new TcpSackBlocks(blocks[..count]) };
         }
         return options;
     }
 
-    private void AddSackBlock(Span<TcpSackBlock> blocks, ref int count, int start, int end)
+    // Adds a SACK block unless one of the ordinary blocks (from index first: a D-SACK block before them may equal it,
+    // RFC 2883 4.1.2) already holds it.
+    private void AddSackBlock(Span<TcpSackBlock> blocks, ref int count, int first, int start, int end)
     {
         var block = new TcpSackBlock(_rcvNxt + (uint)start, _rcvNxt + (uint)end);
-        for (int i = 0; i < count; i++) if (blocks[i] == block) return;
+        for (int i = first; i < count; i++) if (blocks[i] == block) return;
         blocks[count++] = block;
     }
 }

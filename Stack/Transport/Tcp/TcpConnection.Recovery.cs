@@ -9,6 +9,57 @@ public sealed partial class TcpConnection
     // True while recovery is driven by pipe (RFC 6675 5) rather than by NewReno's inflated window.
     private bool _pipeRecovery;
 
+    // Undo (RFC 3708 3.2, with the Eifel response's idea, RFC 4015, and Linux's undo_marker/undo_retrans): for the
+    // latest fast-recovery episode, the window and threshold before its reduction, where it began, and how many bytes
+    // it retransmitted that no D-SACK has yet reported as received twice. Armed from the episode's start until it is
+    // undone, a timeout or a new episode.
+    private bool _undoArmed, _undoRetransmittedAny;
+    private uint _undoMarker, _undoCongestionWindow, _undoSlowStartThreshold, _undoRetransmitted;
+
+    private void BeginUndoEpisode()
+    {
+        _undoArmed = true;
+        _undoRetransmittedAny = false;
+        _undoMarker = _sndUna;
+        _undoCongestionWindow = _cwnd;
+        _undoSlowStartThreshold = _ssthresh;
+        _undoRetransmitted = 0;
+    }
+
+    private void NoteRetransmittedForUndo(int length)
+    {
+        if (!_undoArmed) return;
+        _undoRetransmitted += (uint)length;
+        _undoRetransmittedAny = true;
+    }
+
+    // RFC 3708 3.2: a D-SACK for data at or after the episode's start reports one of its retransmissions as needless.
+    // Once every retransmitted byte has been so reported, the reduction was for nothing and is undone: at once when
+    // the episode is over (the usual order: the original arrives, the full ACK ends recovery, then the resend draws
+    // the D-SACK), else when the full ACK ends it.
+    private void OnDuplicateReported(uint left, uint right)
+    {
+        if (!_undoArmed || _undoRetransmitted == 0 || Seq.Lt(left, _undoMarker) || !Seq.Lt(left, right)) return;
+        _undoRetransmitted -= Math.Min(right - left, _undoRetransmitted);
+        if (_undoRetransmitted == 0 && !_inRecovery) UndoReduction();
+    }
+
+    private void UndoIfSpurious()
+    {
+        if (_undoArmed && _undoRetransmittedAny && _undoRetransmitted == 0) UndoReduction();
+    }
+
+    // As Linux's tcp_undo_cwnd_reduction: the larger of now and before, so a window grown since is not cut. The
+    // congestion-control module keeps what its OnLoss set (CUBIC's W_max, as Linux's CUBIC does).
+    private void UndoReduction()
+    {
+        _cwnd = Math.Max(_cwnd, _undoCongestionWindow);
+        _ssthresh = Math.Max(_ssthresh, _undoSlowStartThreshold);
+        _undoArmed = false;
+        _table.Statistics.SpuriousUndoCount++;
+        _table.MarkPending(this);
+    }
+
     // RFC 6675 4 IsLost: more than (DupThresh - 1) * SMSS bytes, or DupThresh or more segments, SACKed above seq.
     // The scoreboard holds merged blocks; a block's segments are counted as its length over SMSS, rounded up.
     private bool IsLost(uint seq)
@@ -46,6 +97,7 @@ public sealed partial class TcpConnection
     // RFC 6675 5 steps 4.1-4.4: enter recovery, resend the first segment presumed dropped, then send what pipe allows.
     private void EnterPipeRecovery(TimeSpan now)
     {
+        BeginUndoEpisode();
         _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
         _cwnd = _ssthresh;
         _recover = _sndMax;
@@ -65,7 +117,9 @@ public sealed partial class TcpConnection
         {
             uint pipe = Pipe();
             if (_cwnd < pipe || _cwnd - pipe < (uint)segmentSize) return;
+            bool dsack = _dsackPending;
             if (!SendNextSegment(segmentSize, now)) return;
+            if (dsack) segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);   // the D-SACK went on that one only
         }
         _table.MarkPending(this);
     }

@@ -60,6 +60,9 @@ public sealed partial class TcpConnection
     private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
     private readonly uint[] _sackRecent = new uint[TcpSackBlocks.MaximumCount];   // newest first: sequence numbers of out-of-order arrivals
     private int _sackRecentCount;
+    // RFC 2883: the duplicate data of the segment just received, reported once as the first SACK block of the next ACK.
+    private uint _dsackLeft, _dsackRight;
+    private bool _dsackPending;
     private readonly ICongestionControl _congestion;
     private int _sackCount;
 
@@ -234,6 +237,8 @@ public sealed partial class TcpConnection
                 _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
                 _highRetransmitted = _sndUna;
                 _inRecovery = _pipeRecovery = false;
+                _undoArmed = false;
+                _limitedTransmit = 0;   // RFC 5681 3.1: one segment means one, as after a timeout
                 _table.MarkPending(this);
             }
             return;
@@ -463,6 +468,9 @@ public sealed partial class TcpConnection
         if (ok) return true;
         if ((segment.Flags & TcpFlags.Rst) == 0)
         {
+            // RFC 2883 4.1.1: data wholly below RCV.NXT was received before; the ACK reports it as a D-SACK block.
+            if (length > 0 && !segment.Payload.IsEmpty && Seq.Le(seq + (uint)segment.Payload.Length, _rcvNxt))
+                NoteDuplicate(seq, seq + (uint)segment.Payload.Length);
             // RFC 9293 3.10.7.4 (TIME-WAIT): a retransmission of the peer's FIN is acknowledged and restarts the 2 MSL timeout.
             if (State == TcpState.TimeWait && segment.Flags.HasFlag(TcpFlags.Fin)) _timeWaitUntil = now + _options.TimeWaitTimeout;
             _table.Statistics.OutOfWindowCount++;
@@ -539,15 +547,19 @@ public sealed partial class TcpConnection
         }
         if (Seq.Gt(ack, _sndNxt)) _sndNxt = ack;   // an ACK for data sent before a timeout rewound SND.NXT
 
-        if (_sack && options.SackBlocks.Count > 0) TakeSackBlocks(options.SackBlocks);
+        int sackBlocks = 0;   // ordinary SACK blocks, a D-SACK block not counted
+        if (_sack && options.SackBlocks.Count > 0) sackBlocks = TakeSackBlocks(options.SackBlocks, ack);
         uint oldWindow = _sndWnd;
         TakeWindowUpdate(segment, ack);
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
         else if (ack == _sndUna && segment.Payload.IsEmpty && (segment.Flags & TcpFlags.Fin) == 0 && Seq.Gt(_sndMax, _sndUna)
-                 && (_sndWnd == oldWindow || (_sack && options.SackBlocks.Count > 0)))
+                 && (sackBlocks > 0 || (_sndWnd == oldWindow && !(_sack && options.SackBlocks.Count > 0))))
             // RFC 5681 counts a duplicate only with an unchanged window; RFC 6675 lets SACK information count
-            // instead, which matters against receivers (Linux) whose window grows during the transfer.
+            // instead, which matters against receivers (Linux) whose window grows during the transfer. An ACK whose
+            // only SACK block is a D-SACK reports a segment that arrived twice, not one missing: no duplicate (as in
+            // Linux, where SACK connections count SACKed segments, not duplicate ACKs), else the ACKs of a go-back-N
+            // resend after a spurious timeout would start a needless fast retransmit.
             OnDuplicateAck(now);
 
         // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
@@ -632,6 +644,7 @@ public sealed partial class TcpConnection
                 _inRecovery = false;
                 _pipeRecovery = false;
                 _cwnd = Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
+                UndoIfSpurious();   // RFC 3708: every retransmission of the episode already D-SACKed
             }
             else if (_pipeRecovery) OnPipeRecoveryAck(now);   // RFC 6675 5 (C): pipe decides, cwnd stays
             else
@@ -711,9 +724,21 @@ public sealed partial class TcpConnection
 
     // ------------------------------------------------------------------ SACK scoreboard (RFC 2018, RFC 6675 in spirit)
 
-    private void TakeSackBlocks(TcpSackBlocks blocks)
+    // Takes the SACK blocks of an ACK into the scoreboard; returns how many were ordinary SACK blocks. RFC 2883 4: the
+    // first block is a D-SACK when it lies below the cumulative ACK or inside the second block; it reports data that
+    // arrived twice, never data held beyond a hole, so it is counted and kept out of the scoreboard (and out of
+    // IsLost and pipe).
+    private int TakeSackBlocks(TcpSackBlocks blocks, uint ack)
     {
-        for (int b = 0; b < blocks.Count; b++)
+        int first = 0;
+        var block0 = blocks[0];
+        if (Seq.Lt(block0.Left, ack) || (blocks.Count > 1 && Seq.Ge(block0.Left, blocks[1].Left) && Seq.Le(block0.Right, blocks[1].Right)))
+        {
+            first = 1;
+            _table.Statistics.DsackReceivedCount++;
+            OnDuplicateReported(block0.Left, block0.Right);
+        }
+        for (int b = first; b < blocks.Count; b++)
         {
             var block = blocks[b];
             uint left = Seq.Max(block.Left, _sndUna), right = block.Right;
@@ -739,6 +764,7 @@ public sealed partial class TcpConnection
             _sackLeft[i] = left;
             _sackRight[i] = right;
         }
+        return blocks.Count - first;
     }
 
     private void RemoveSack(int i)
@@ -791,6 +817,7 @@ public sealed partial class TcpConnection
         if (payload.IsEmpty || State is not (TcpState.Established or TcpState.FinWait1 or TcpState.FinWait2)) return;
         int offset = (int)(segment.SequenceNumber - _rcvNxt);
         bool heldBeyond = _receive.Ranges > 0;
+        if (_sack) NoteDuplicatePart(segment.SequenceNumber, offset, payload.Length);
         int grown = _receive.Write(offset, payload);
         if (grown < 0) { _table.Statistics.OutOfOrderDroppedCount++; _ackNow = true; _table.MarkPending(this); return; }
         // In-order growth other than this segment's new bytes means it was cut short or joined data queued beyond a gap.
@@ -812,6 +839,39 @@ public sealed partial class TcpConnection
             CountSegmentForAck(grown, now);
         }
         _table.MarkPending(this);
+    }
+
+    // RFC 2883 4: the part of an acceptable segment already received: below RCV.NXT (a segment straddling it, 4.1.1's
+    // partial duplicate), or out of order inside a range already held (4.1.2: the SACK block holding it follows, as the
+    // range of the latest out-of-order segment comes first). Where a segment overlaps several held ranges, the part in
+    // the first is reported (RFC 2883 reports one contiguous duplicate). Either draws an ACK at once.
+    private void NoteDuplicatePart(uint sequence, int offset, int length)
+    {
+        if (offset < 0)
+        {
+            NoteDuplicate(sequence, _rcvNxt);
+            _ackNow = true;
+            return;
+        }
+        if (offset == 0) return;
+        for (int i = 0; i < _receive.Ranges; i++)
+        {
+            var (start, end) = _receive.Range(i);
+            if (start >= offset + length) return;
+            if (end <= offset) continue;
+            NoteDuplicate(_rcvNxt + (uint)Math.Max(start, offset), _rcvNxt + (uint)Math.Min(end, offset + length));
+            return;
+        }
+    }
+
+    // RFC 2883 4: remembers a duplicate range for the first SACK block of the next segment we send (only the latest:
+    // a D-SACK block reports the duplicate in the most recent packet).
+    private void NoteDuplicate(uint left, uint right)
+    {
+        if (!_sack) return;
+        _dsackLeft = left;
+        _dsackRight = right;
+        _dsackPending = true;
     }
 
     // RFC 2018 4: remember which out-of-order ranges were reported most recently (by a sequence number inside each).
