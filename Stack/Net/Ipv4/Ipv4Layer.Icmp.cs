@@ -26,7 +26,7 @@ internal sealed partial class Ipv4Layer
         switch (icmp.Type)
         {
             case IcmpType.EchoRequest:
-                SendEchoReply(ip, icmp, now);
+                if (_options.AnswerEchoRequests) SendEchoReply(ip, icmp, now);
                 break;
             case IcmpType.EchoReply:
                 if (_echoClients.TryGetValue(icmp.Identifier, out var client))
