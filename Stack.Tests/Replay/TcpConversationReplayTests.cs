@@ -102,4 +102,42 @@ public class TcpConversationReplayTests
         Assert.That(result.Differences.Count(d => d.Kind == ReplayDifferenceKind.Missing), Is.EqualTo(5), "the five echo replies");
         Assert.That(result.Differences.Where(d => d.Kind == ReplayDifferenceKind.Extra), Is.Empty);
     }
+
+    /// <summary>The same recordings as pcapng (editcap) and as Linux cooked SLL2 (as <c>tcpdump -i any</c> writes them)
+    /// give the same verdict as the pcap.</summary>
+    [TestCase("http.pcap", true)]
+    [TestCase("ping.pcap", false)]
+    [TestCase("udp-echo.pcap", false)]
+    [TestCase("tcp-closed.pcap", false)]
+    public void Pcapng_and_sll2_copies_give_the_same_verdict(string file, bool serve)
+    {
+        string temp = Directory.CreateTempSubdirectory("tcpipsharp-replay-").FullName;
+        try
+        {
+            string pcap = Path.Combine(TestPaths.OwnCaptures, file);
+            string pcapng = Path.Combine(temp, file + "ng"), sll2 = Path.Combine(temp, "sll2-" + file);
+            var (exit, _, error) = ExternalTool.Run(ExternalTool.Require("editcap", "tshark"), ["-F", "pcapng", pcap, pcapng]);
+            Assert.That(exit, Is.Zero, error);
+            var responder = MacAddress.Parse("02:00:00:00:00:02");
+            var records = CaptureFile.ReadRecords(pcap);
+            using (var output = File.Create(sll2))
+                PcapWriter.Write(output, CaptureFile.LinkTypeLinuxSll2, 65535,
+                    records.Select(r => (r.Time, Cooked.Sll2(r.Data, outgoing: MacAddress.Read(r.Data.AsSpan(6)) == responder), 0)));
+
+            string Verdict(string path)
+            {
+                var result = CaptureReplay.Run(CaptureFile.ReadEthernet(path).Frames, new ReplayOptions
+                {
+                    Host = B, ServeRecordedTcp = serve, Services = serve ? [] : TcpIpSharp.Tap.Commands.ReplayCommand.Services(["echo"]),
+                });
+                return result.ToString().Split('\n')[0];
+            }
+            string expected = Verdict(pcap);
+            TestContext.Out.WriteLine(expected);
+            Assert.That(expected, Does.StartWith("PASS"));
+            Assert.That(Verdict(pcapng), Is.EqualTo(expected), "pcapng");
+            Assert.That(Verdict(sll2), Is.EqualTo(expected), "Linux cooked SLL2");
+        }
+        finally { Directory.Delete(temp, recursive: true); }
+    }
 }
