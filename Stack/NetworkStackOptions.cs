@@ -27,6 +27,8 @@ public sealed record NetworkStackOptions
     public Net.Ipv6.Ipv6Options? Ipv6 { get; init; }
     /// <summary>TTL of datagrams the stack sends.</summary>
     public byte TimeToLive { get; init; } = 64;
+    /// <summary>Answer ICMP echo requests (default true); false drops them, as Linux's <c>icmp_echo_ignore_all</c> does.</summary>
+    public bool AnswerEchoRequests { get; init; } = true;
 
     /// <summary>Most ARP entries kept.</summary>
     public int ArpCacheSize { get; init; } = 256;

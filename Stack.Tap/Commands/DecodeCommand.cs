@@ -1,23 +1,23 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using PacketDotNet;
-using SharpPcap;
-using SharpPcap.LibPcap;
+using TcpIpSharp.Capture;
 using TcpIpSharp.Diagnostics;
 
 namespace TcpIpSharp.Tap.Commands;
 
 /// <summary>
-/// <c>tcpipsharp decode FILE [--json]</c>: prints one line per frame of a pcap or pcapng capture with Ethernet link type,
-/// in frame order, a malformed frame included (its line names the layer and the reason). The file is read through
-/// SharpPcap (libpcap); the frames are read by the stack's own wire views through <see cref="FrameFormatter"/>.
+/// <c>tcpipsharp decode FILE [--json]</c>: prints one line per record of a pcap or pcapng capture, in file order, a
+/// malformed frame included (its line names the layer and the reason). The file is read by the library's managed reader
+/// (<see cref="CaptureFileReader"/>), as <c>replay</c> reads it: pcap and pcapng with several interfaces, Linux cooked
+/// captures (SLL, SLL2) turned into Ethernet frames, VLAN tags kept and decoded, and records cut by the snap length
+/// decoded as far as the captured bytes go. The frames are read by the stack's own wire views through
+/// <see cref="FrameFormatter"/>.
 /// </summary>
 internal static class DecodeCommand
 {
     /// <summary>Exit status for a file that is not a capture, a capture of another link type, or bad arguments.</summary>
     public const int BadInput = 2;
-    /// <summary>Exit status when libpcap is not installed.</summary>
-    public const int MissingLibpcap = 3;
 
     public const string Usage = "usage: tcpipsharp decode FILE [--json]";
 
@@ -34,65 +34,82 @@ internal static class DecodeCommand
         }
         if (path is null) { error.WriteLine("tcpipsharp decode: no FILE given; " + Usage); return BadInput; }
         if (!File.Exists(path)) { error.WriteLine($"tcpipsharp decode: {path}: no such file"); return BadInput; }
-        if (LibpcapProblem() is { } problem) { error.WriteLine("tcpipsharp decode: " + problem); return MissingLibpcap; }
 
-        using var device = new CaptureFileReaderDevice(path);
+        var records = new List<CaptureRecord>();
+        string? damage = null;
         try
         {
-            device.Open(new DeviceConfiguration());
+            using var reader = CaptureFileReader.Open(path);
+            try
+            {
+                while (reader.TryRead(out var record)) records.Add(record);
+            }
+            catch (CaptureFormatException e) { damage = OneLine(e.Message); }
         }
-        catch (PcapException e)
+        catch (CaptureFormatException e)
         {
-            error.WriteLine($"tcpipsharp decode: {path}: not a pcap or pcapng capture ({OneLine(e.Message)})");
+            error.WriteLine($"tcpipsharp decode: {OneLine(e.Message)}");
             return BadInput;
         }
-        if (device.LinkType != LinkLayers.Ethernet)
+
+        // Decode sees what was on the wire: tags kept, cut records kept (decoded as far as they go), cooked headers
+        // turned into Ethernet ones as replay turns them.
+        var (frames, _, _) = CaptureFile.ToEthernet(records, new CaptureReadOptions { StripVlanTags = false, KeepTruncated = true });
+        if (frames.Count == 0 && records.Count > 0 && records.All(r => !IsDecodedLinkType(r.LinkType)))
         {
-            error.WriteLine($"tcpipsharp decode: {path}: link type {device.LinkType} ({(int)device.LinkType}); only Ethernet (1) is decoded");
+            string types = string.Join(", ", records.Select(r => CaptureFile.LinkTypeName(r.LinkType)).Distinct());
+            error.WriteLine($"tcpipsharp decode: {path}: link type {types}; only Ethernet (1) and Linux cooked (SLL 113, SLL2 276) are decoded");
             return BadInput;
         }
+        var byNumber = frames.ToDictionary(f => f.Number, f => f.Data);
+        // Ethernet records go to the decoder as recorded (a runt's line names its error).
+        foreach (var record in records)
+            if (record.LinkType == CaptureFile.LinkTypeEthernet) byNumber[record.Number] = record.Data;
 
         var buffer = new MemoryStream();
         using var jsonWriter = new Utf8JsonWriter(buffer);
-        long number = 0;
-        GetPacketStatus status;
-        while ((status = device.GetNextPacket(out PacketCapture capture)) == GetPacketStatus.PacketRead)
+        foreach (var record in records)
         {
-            number++;
-            int wireLength = capture.Header is PcapHeader header ? (int)Math.Min(header.PacketLength, int.MaxValue) : capture.Data.Length;
+            if (!byNumber.TryGetValue(record.Number, out byte[]? frame))
+            {
+                string why = Skipped(record);
+                if (json) output.WriteLine($"{{\"n\":{record.Number.ToString(CultureInfo.InvariantCulture)},\"len\":{record.OriginalLength.ToString(CultureInfo.InvariantCulture)},\"error\":{JsonSerializer.Serialize("link: " + why)}}}");
+                else output.WriteLine($"{record.Number.ToString(CultureInfo.InvariantCulture)} not decoded: {why}");
+                continue;
+            }
+            // A cooked header is longer than the Ethernet header it became: the wire length moves with it.
+            int wireLength = Math.Max(frame.Length, record.OriginalLength - (record.Data.Length - frame.Length));
             if (json)
             {
                 buffer.SetLength(0);
                 jsonWriter.Reset(buffer);
-                FrameFormatter.WriteJson(jsonWriter, capture.Data, number, wireLength);
+                FrameFormatter.WriteJson(jsonWriter, frame, record.Number, wireLength);
                 jsonWriter.Flush();
                 output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
             }
             else
             {
-                output.WriteLine(FrameFormatter.FormatSummary(capture.Data, number, wireLength));
+                output.WriteLine(FrameFormatter.FormatSummary(frame, record.Number, wireLength));
             }
         }
         output.Flush();
-        if (status == GetPacketStatus.Error)
+        if (damage is not null)
         {
-            // A capture cut off in the middle of a record: every whole frame before it has its line.
-            error.WriteLine($"tcpipsharp decode: {path}: read error after frame {number} ({OneLine(device.LastError)})");
+            // A capture cut off in the middle of a record: every whole record before it has its line.
+            error.WriteLine($"tcpipsharp decode: read error after frame {records.Count} ({damage})");
             return BadInput;
         }
         return 0;
     }
 
-    /// <summary>Null when libpcap loads; otherwise what to install.</summary>
-    internal static string? LibpcapProblem()
+    private static bool IsDecodedLinkType(int linkType) => linkType is CaptureFile.LinkTypeEthernet or CaptureFile.LinkTypeLinuxSll or CaptureFile.LinkTypeLinuxSll2;
+
+    // Why a record has no frame: another link type, or a cooked header the conversion refused.
+    private static string Skipped(CaptureRecord record)
     {
-        try
-        {
-            if (Pcap.LibpcapVersion.Major > 0) return null;
-        }
-        catch (DllNotFoundException) { }
-        catch (TypeInitializationException) { }
-        return "libpcap is not installed (Debian/Ubuntu: apt-get install libpcap0.8)";
+        if (!IsDecodedLinkType(record.LinkType)) return $"link type {CaptureFile.LinkTypeName(record.LinkType)} is not decoded";
+        var (_, skipped, _) = CaptureFile.ToEthernet([record], new CaptureReadOptions { StripVlanTags = false, KeepTruncated = true });
+        return skipped.Count > 0 ? skipped[0].Reason : "not an Ethernet frame";
     }
 
     private static string OneLine(string? text) => (text ?? "").ReplaceLineEndings(" ").Trim();

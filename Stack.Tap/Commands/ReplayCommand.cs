@@ -16,11 +16,11 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE (--host A.B.C.D | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
+    public const string Usage = "replay FILE (--host A.B.C.D | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts");
+        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts", "--serve-recorded");
         if (cl.Positional.Count != 1) throw new UsageException("replay takes one capture FILE");
         var read = new CaptureReadOptions { Vlan = cl.Has("--vlan") ? cl.GetInt("--vlan", 0) : null };
         var capture = CaptureFile.ReadEthernet(cl.Positional[0], read);
@@ -46,13 +46,18 @@ internal static class ReplayCommand
             Host = host, HostMac = mac, PrefixLength = prefix,
             Gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default,
             Fast = cl.Has("--fast"), ResponseTimeout = TimeSpan.FromSeconds(timeout),
-            Services = Services(services),
+            // --serve-recorded: the host's recorded TCP bytes serve its TCP connections (RecordedTcpServer), so the
+            // built-in TCP services stay off; UDP ones run as named.
+            ServeRecordedTcp = cl.Has("--serve-recorded"),
+            Services = cl.Has("--serve-recorded") ? [Services(services)[0]] : Services(services),
         };
         bool json = cl.Has("--json");
         if (!json)
         {
             WriteCaptureText(capture);
-            Console.WriteLine($"services: icmp-echo{string.Concat(services.Order(StringComparer.Ordinal).Select(n => ", " + n))}{(cl.Has("--services") ? "" : " (the ports the host answered from; --services to choose)")}");
+            Console.WriteLine(cl.Has("--serve-recorded")
+                ? $"services: icmp-echo{string.Concat(services.Where(n => n != "http").Order(StringComparer.Ordinal).Select(n => ", " + n + " (udp)"))}, the host's recorded TCP bytes on each connection it accepted"
+                : $"services: icmp-echo{string.Concat(services.Order(StringComparer.Ordinal).Select(n => ", " + n))}{(cl.Has("--services") ? "" : " (the ports the host answered from; --services to choose)")}");
         }
         ReplayResult result;
         try { result = CaptureReplay.Run(capture.Frames, options); }

@@ -14,7 +14,7 @@ internal static class TsharkOracle
     private static readonly string[] Fields =
     [
         "frame.number", "eth.src", "eth.dst", "eth.type", "eth.len", "vlan.id", "vlan.etype", "vlan.len", "ieee8021ad.id",
-        "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac", "arp.dst.proto_ipv4",
+        "arp.opcode", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac", "arp.dst.proto_ipv4", "arp.src.hw", "arp.dst.hw",
         "ip.src", "ip.dst", "ip.ttl", "ip.proto", "ip.id", "ip.flags.df", "ip.flags.mf", "ip.frag_offset", "ip.len", "ip.checksum.status",
         "icmp.type", "icmp.code", "icmp.checksum.status",
         "udp.srcport", "udp.dstport", "udp.length", "udp.checksum.status",
@@ -81,14 +81,18 @@ internal static class TsharkOracle
         var f = new FrameFields();
         string? First(string field) => raw.TryGetValue(field, out var v) ? v[0] : null;
         string? Second(string field) => raw.TryGetValue(field, out var v) && v.Length > 1 ? v[1] : null;
+        string? Last(string field) => raw.TryGetValue(field, out var v) ? v[^1] : null;
+        // ARP addresses of hardware other than Ethernet come as bare hex: decode prints them colon-separated.
+        string? Colons(string? hex) => hex is null ? null : string.Join(':', hex.Chunk(2).Select(pair => new string(pair)));
 
         f.Set("eth.src", First("eth.src"));
         f.Set("eth.dst", First("eth.dst"));
         if (First("vlan.id") is { } vlan)
         {
-            f.Set("eth.vlan", vlan);
-            f.Set("eth.type", Number(First("vlan.etype")));
-            f.Set("eth.len", First("vlan.len"));
+            // Stacked tags (QinQ): the outer tag's VLAN (an 802.1ad one when present), the EtherType after the last tag.
+            f.Set("eth.vlan", First("ieee8021ad.id") ?? vlan);
+            f.Set("eth.type", Number(Last("vlan.etype")));
+            f.Set("eth.len", Last("vlan.len"));
         }
         else if (First("ieee8021ad.id") is { } serviceVlan)
         {
@@ -101,9 +105,9 @@ internal static class TsharkOracle
         }
 
         f.Set("arp.op", First("arp.opcode"));
-        f.Set("arp.sha", First("arp.src.hw_mac"));
+        f.Set("arp.sha", First("arp.src.hw_mac") ?? Colons(First("arp.src.hw")));
         f.Set("arp.spa", First("arp.src.proto_ipv4"));
-        f.Set("arp.tha", First("arp.dst.hw_mac"));
+        f.Set("arp.tha", First("arp.dst.hw_mac") ?? Colons(First("arp.dst.hw")));
         f.Set("arp.tpa", First("arp.dst.proto_ipv4"));
 
         f.Set("ipv4.src", First("ip.src"));

@@ -39,6 +39,13 @@ internal sealed class DecodedFrame
     /// <summary>"layer: Reason (detail)".</summary>
     public string? ErrorText => ErrorLayer is null ? null : ErrorDetail is null ? $"{ErrorLayer}: {Error}" : $"{ErrorLayer}: {Error} ({ErrorDetail})";
 
+    /// <summary>The layers ("ipv4", "tcp", "dns", ...) decoded from bytes a snap length cut short: their fields are those
+    /// the captured bytes hold, and what was not captured is left out.</summary>
+    public HashSet<string> TruncatedLayers { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>True when <paramref name="layer"/> was decoded from a header or message that was not wholly captured.</summary>
+    public bool IsTruncated(string layer) => TruncatedLayers.Contains(layer);
+
     public void Fail(string layer, WireError error, string? detail = null)
     {
         ErrorLayer = layer;
@@ -46,15 +53,23 @@ internal sealed class DecodedFrame
         ErrorDetail = detail;
     }
 
-    /// <summary>Ethernet II, with the VLAN ID of one 802.1Q/802.1ad tag.</summary>
-    internal sealed record EthernetLayer(MacAddress Source, MacAddress Destination, ushort Type, ushort? Vlan, ushort TagProtocol);
+    /// <summary>Ethernet II: <see cref="Type"/> is the EtherType after every VLAN tag, <see cref="Vlan"/> the outer tag's VLAN
+    /// ID and <see cref="Vlans"/> every tag's, outer first (802.1ad/QinQ stacks them).</summary>
+    internal sealed record EthernetLayer(MacAddress Source, MacAddress Destination, ushort Type, ushort? Vlan, ushort TagProtocol, IReadOnlyList<ushort> Vlans);
 
-    /// <summary>ARP for Ethernet/IPv4.</summary>
-    internal sealed record ArpLayer(ushort Operation, MacAddress SenderHardware, Ipv4Address SenderProtocol, MacAddress TargetHardware, Ipv4Address TargetProtocol);
+    /// <summary>ARP (RFC 826) with any hardware and protocol: addresses as text (MAC and dotted forms for Ethernet and
+    /// IPv4 of the usual sizes, hex otherwise), or null when the packet ends before them.</summary>
+    internal sealed record ArpLayer(ushort HardwareType, ushort ProtocolType, byte HardwareLength, byte ProtocolLength, ushort Operation,
+        string? SenderHardware, string? SenderProtocol, string? TargetHardware, string? TargetProtocol)
+    {
+        /// <summary>Ethernet hardware with 6-byte addresses and IPv4 with 4-byte ones: the only kind the stack speaks.</summary>
+        public bool IsEthernetIpv4 => HardwareType == ArpHeader.HardwareTypeEthernet && ProtocolType == (ushort)EtherType.Ipv4
+            && HardwareLength == MacAddress.Size && ProtocolLength == Ipv4Address.Size;
+    }
 
-    /// <summary>IPv4 header fields; <see cref="Offset"/> in bytes.</summary>
+    /// <summary>IPv4 header fields; <see cref="Offset"/> in bytes; <see cref="ChecksumOk"/> null when options were not captured.</summary>
     internal sealed record Ipv4Layer(Ipv4Address Source, Ipv4Address Destination, byte TimeToLive, byte Protocol, ushort Identification,
-        bool DontFragment, bool MoreFragments, int Offset, ushort TotalLength, int HeaderLength, bool ChecksumOk)
+        bool DontFragment, bool MoreFragments, int Offset, ushort TotalLength, int HeaderLength, bool? ChecksumOk)
     {
         public bool IsFragment => MoreFragments || Offset != 0;
     }

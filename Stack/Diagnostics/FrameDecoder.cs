@@ -18,7 +18,11 @@ internal static class FrameDecoder
     public const ushort MinimumEtherType = 0x0600;
 
     // Enough for a tagged frame carrying the largest IPv4 packet; longer "wire lengths" in a capture are not believed.
-    private const int MaximumPaddedLength = EthernetHeader.TaggedSize + Ipv4Header.MaximumPacketSize;
+    private const int MaximumPaddedLength = EthernetHeader.TaggedSize + 4 * VlanTagSize + Ipv4Header.MaximumPacketSize;
+
+    // One 802.1Q/802.1ad tag after the first: TCI and the next EtherType. More than this many tags are not walked.
+    private const int VlanTagSize = 4;
+    private const int MaximumVlanTags = 8;
 
     /// <summary>Decodes one frame. <paramref name="wireLength"/> is its length on the wire when a capture says so (0: the span's length).</summary>
     public static DecodedFrame Decode(ReadOnlySpan<byte> frame, long number, int wireLength = 0)
@@ -48,25 +52,69 @@ internal static class FrameDecoder
             if (error != WireError.None) { decoded.Fail("eth", error, $"{bytes.Length} bytes"); return; }
             if (NotCaptured(0, frame.HeaderLength)) { decoded.Fail("eth", WireError.Truncated, CapturedText()); return; }
             ushort type = BinaryPrimitives.ReadUInt16BigEndian(bytes[(frame.HeaderLength - 2)..]);
-            decoded.Ethernet = new DecodedFrame.EthernetLayer(frame.Source, frame.Destination, type,
-                frame.IsTagged ? frame.VlanId : null, frame.TagProtocol);
             int offset = frame.HeaderLength;
-            switch (frame.EtherType)
+            var vlans = new List<ushort>(2);
+            if (frame.IsTagged) vlans.Add(frame.VlanId);
+            // 802.1ad/QinQ: an 0x8100 tag inside an 0x88a8 one (or two 0x8100 tags, as older switches stack them).
+            while (type is (ushort)EtherType.Vlan or (ushort)EtherType.ServiceVlan && vlans.Count < MaximumVlanTags)
             {
-                case EtherType.Arp: Arp(frame.Payload, offset); break;
-                case EtherType.Ipv4: Ipv4(frame.Payload, offset); break;
-                case EtherType.Ipv6: Ipv6(frame.Payload, offset); break;
+                if (bytes.Length < offset + VlanTagSize || NotCaptured(offset, VlanTagSize))
+                {
+                    decoded.Ethernet = new DecodedFrame.EthernetLayer(frame.Source, frame.Destination, type, frame.VlanId, frame.TagProtocol, vlans);
+                    decoded.Fail("eth", WireError.Truncated, $"VLAN tag {vlans.Count + 1} not in the frame; " + CapturedText());
+                    return;
+                }
+                vlans.Add((ushort)(BinaryPrimitives.ReadUInt16BigEndian(bytes[offset..]) & 0x0FFF));
+                type = BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 2)..]);
+                offset += VlanTagSize;
+            }
+            decoded.Ethernet = new DecodedFrame.EthernetLayer(frame.Source, frame.Destination, type,
+                frame.IsTagged ? frame.VlanId : null, frame.TagProtocol, vlans);
+            var payload = bytes[offset..];
+            switch ((EtherType)type)
+            {
+                case EtherType.Arp: Arp(payload, offset); break;
+                case EtherType.Ipv4: Ipv4(payload, offset); break;
+                case EtherType.Ipv6: Ipv6(payload, offset); break;
                 default: break;   // unknown EtherTypes stop at the Ethernet layer, without an error
             }
         }
 
+        // RFC 826 leaves the hardware and protocol open: the sizes say where each address is, so an ARP for other
+        // hardware or protocols (or with other sizes) decodes as far as its sizes and the captured bytes allow.
         private void Arp(ReadOnlySpan<byte> bytes, int offset)
         {
-            if (decoded.IsSnapped && NotCaptured(offset, ArpHeader.Size)) { decoded.Fail("arp", WireError.Truncated, CapturedText()); return; }
-            WireError error = ArpPacket.TryParse(bytes, out var arp);
-            if (error != WireError.None) { decoded.Fail("arp", error, ArpDetail(bytes, error)); return; }
-            decoded.Arp = new DecodedFrame.ArpLayer((ushort)arp.Operation, arp.SenderHardwareAddress, arp.SenderProtocolAddress,
-                arp.TargetHardwareAddress, arp.TargetProtocolAddress);
+            const int fixedSize = ArpPacket.Field.SenderHardware;
+            if (bytes.Length < fixedSize || NotCaptured(offset, fixedSize))
+            {
+                decoded.Fail("arp", WireError.Truncated, decoded.IsSnapped ? CapturedText() : $"{bytes.Length} bytes, the fixed fields need {fixedSize}");
+                return;
+            }
+            ushort hardwareType = BinaryPrimitives.ReadUInt16BigEndian(bytes[ArpPacket.Field.HardwareType..]);
+            ushort protocolType = BinaryPrimitives.ReadUInt16BigEndian(bytes[ArpPacket.Field.ProtocolType..]);
+            byte hardwareLength = bytes[ArpPacket.Field.HardwareLength], protocolLength = bytes[ArpPacket.Field.ProtocolLength];
+            bool mac = hardwareType == ArpHeader.HardwareTypeEthernet && hardwareLength == MacAddress.Size;
+            bool ipv4 = protocolType == (ushort)EtherType.Ipv4 && protocolLength == Ipv4Address.Size;
+            int available = Math.Min(bytes.Length, captured - offset);
+            int position = fixedSize;
+            string? Address(ReadOnlySpan<byte> all, int length, bool known, bool isMac)
+            {
+                int start = position;
+                position += length;
+                if (position > available) return null;
+                var address = all.Slice(start, length);
+                if (known) return isMac ? MacAddress.Read(address).ToString() : Ipv4Address.Read(address).ToString();
+                return string.Join(':', Convert.ToHexStringLower(address).Chunk(2).Select(pair => new string(pair)));
+            }
+            string? senderHardware = Address(bytes, hardwareLength, mac, true);
+            string? senderProtocol = Address(bytes, protocolLength, ipv4, false);
+            string? targetHardware = Address(bytes, hardwareLength, mac, true);
+            string? targetProtocol = Address(bytes, protocolLength, ipv4, false);
+            decoded.Arp = new DecodedFrame.ArpLayer(hardwareType, protocolType, hardwareLength, protocolLength,
+                BinaryPrimitives.ReadUInt16BigEndian(bytes[ArpPacket.Field.Operation..]), senderHardware, senderProtocol, targetHardware, targetProtocol);
+            if (position <= available) return;
+            if (bytes.Length < position) decoded.Fail("arp", WireError.Truncated, $"{bytes.Length} bytes, addresses of {hardwareLength} and {protocolLength} bytes need {position}");
+            else decoded.TruncatedLayers.Add("arp");
         }
 
         private void Ipv4(ReadOnlySpan<byte> bytes, int offset)
@@ -74,9 +122,18 @@ internal static class FrameDecoder
             if (decoded.IsSnapped && NotCaptured(offset, Ipv4Header.MinimumSize)) { decoded.Fail("ipv4", WireError.Truncated, CapturedText()); return; }
             WireError error = Ipv4Packet.TryParse(bytes, out var ip);
             if (error != WireError.None) { decoded.Fail("ipv4", error, Ipv4Detail(bytes, error)); return; }
-            if (NotCaptured(offset, ip.HeaderLength)) { decoded.Fail("ipv4", WireError.Truncated, "options not captured; " + CapturedText()); return; }
+            // Options cut by the snap length: the fixed header is decoded, the checksum cannot be checked, nothing follows.
+            bool optionsCut = NotCaptured(offset, ip.HeaderLength);
             decoded.Ipv4 = new DecodedFrame.Ipv4Layer(ip.Source, ip.Destination, ip.TimeToLive, (byte)ip.Protocol, ip.Identification,
-                ip.DontFragment, ip.MoreFragments, ip.FragmentOffset, ip.TotalLength, ip.HeaderLength, ip.IsChecksumValid);
+                ip.DontFragment, ip.MoreFragments, ip.FragmentOffset, ip.TotalLength, ip.HeaderLength, optionsCut ? null : ip.IsChecksumValid);
+            if (optionsCut) { decoded.TruncatedLayers.Add("ipv4"); return; }
+            // RFC 791: a datagram is at most 65,535 bytes, so no fragment of one can end past that (the "ping of death").
+            int fragmentEnd = ip.FragmentOffset + ip.Payload.Length;
+            if (fragmentEnd > Ipv4Header.MaximumPacketSize)
+            {
+                decoded.Fail("ipv4", WireError.BadLength, $"fragment at offset {ip.FragmentOffset} with {ip.Payload.Length} bytes ends at byte {fragmentEnd}, past {Ipv4Header.MaximumPacketSize}");
+                return;
+            }
             if (ip.FragmentOffset != 0) return;   // later fragments carry no transport header
             int transport = offset + ip.HeaderLength;
             // Transport checksums are checked only on whole, wholly captured packets.
@@ -85,7 +142,7 @@ internal static class FrameDecoder
             {
                 case IpProtocol.Icmp: Icmp(ip.Payload, transport, checkable); break;
                 case IpProtocol.Udp: Udp(ip.Payload, transport, checkable, ip.MoreFragments, new TransportAddresses(ip.Source, ip.Destination)); break;
-                case IpProtocol.Tcp: Tcp(ip.Payload, transport, checkable, new TransportAddresses(ip.Source, ip.Destination)); break;
+                case IpProtocol.Tcp: Tcp(ip.Payload, transport, checkable, ip.MoreFragments, new TransportAddresses(ip.Source, ip.Destination)); break;
                 default: break;
             }
         }
@@ -101,18 +158,19 @@ internal static class FrameDecoder
             if (icmp.IsError)
             {
                 quoteError = icmp.TryGetQuote(out var quote);
-                if (quoteError == WireError.None && !NotCaptured(offset + IcmpHeader.Size, icmp.Data.Length - quote.Transport.Length + 8))
+                int quoteHeader = icmp.Data.Length - quote.Transport.Length;
+                if (quoteError == WireError.None && !NotCaptured(offset + IcmpHeader.Size, quoteHeader + Math.Min(IcmpQuote.QuotedTransportSize, quote.Transport.Length)))
                 {
-                    bool ports = quote.Protocol is IpProtocol.Udp or IpProtocol.Tcp;
+                    bool ports = quote.Protocol is IpProtocol.Udp or IpProtocol.Tcp && quote.HasTransportHeader;
                     quoteLayer = new DecodedFrame.IcmpQuoteLayer(quote.Source, quote.Destination, (byte)quote.Protocol,
                         ports ? quote.SourcePort : null, ports ? quote.DestinationPort : null);
                 }
             }
             decoded.Icmp = new DecodedFrame.IcmpLayer((byte)icmp.Type, icmp.Code, checkable ? icmp.IsChecksumValid : null, bytes.Length,
                 echo ? icmp.Identifier : null, echo ? icmp.SequenceNumber : null, quoteLayer);
-            // RFC 792: an error quotes the IP header and the first 64 bits of the datagram's data.
+            // RFC 792: an error quotes the IP header and the first 64 bits of the datagram's data (all of it when shorter).
             if (quoteError != WireError.None && !decoded.IsSnapped)
-                decoded.Fail("icmp", quoteError, $"the quoted datagram ({icmp.Data.Length} bytes) lacks an IPv4 header and 8 bytes after it");
+                decoded.Fail("icmp", quoteError, $"the quoted datagram ({icmp.Data.Length} bytes) lacks an IPv4 header and the first 8 bytes of its data after it");
         }
 
         private void Ipv6(ReadOnlySpan<byte> bytes, int offset)
@@ -140,7 +198,7 @@ internal static class FrameDecoder
             {
                 case IpProtocol.Icmpv6: Icmpv6(payload, transport, checkable, ip.Source, ip.Destination); break;
                 case IpProtocol.Udp: Udp(payload, transport, checkable, more, new TransportAddresses(ip.Source, ip.Destination)); break;
-                case IpProtocol.Tcp: Tcp(payload, transport, checkable, new TransportAddresses(ip.Source, ip.Destination)); break;
+                case IpProtocol.Tcp: Tcp(payload, transport, checkable, more, new TransportAddresses(ip.Source, ip.Destination)); break;
                 default: break;
             }
         }
@@ -217,18 +275,29 @@ internal static class FrameDecoder
             bool whole = checkable && !NotCaptured(offset, udp.Length);
             decoded.Udp = new DecodedFrame.UdpLayer(udp.SourcePort, udp.DestinationPort, udp.Length,
                 whole ? addresses.IsValid(udp) : null, udp.Payload.Length);
-            // The application layers only of whole, wholly captured datagrams.
-            if (!whole) return;
+            // The application layers of whole datagrams; of one cut by the snap length, as far as the captured bytes go.
+            if (firstFragment) return;
+            int capturedPayload = Math.Clamp(captured - offset - UdpHeader.Size, 0, udp.Payload.Length);
+            bool cut = capturedPayload < udp.Payload.Length;
+            var payload = udp.Payload[..capturedPayload];
             if (udp.SourcePort == DnsMessage.ServerPort || udp.DestinationPort == DnsMessage.ServerPort)
-                Dns(udp.Payload);
+                Dns(payload, cut);
             else if (udp.SourcePort is DhcpMessage.ServerPort or DhcpMessage.ClientPort || udp.DestinationPort is DhcpMessage.ServerPort or DhcpMessage.ClientPort)
-                Dhcp(udp.Payload);
+                Dhcp(payload, cut);
         }
 
-        private void Tcp(ReadOnlySpan<byte> bytes, int offset, bool checkable, TransportAddresses addresses)
+        private void Tcp(ReadOnlySpan<byte> bytes, int offset, bool checkable, bool firstFragment, TransportAddresses addresses)
         {
             if (decoded.IsSnapped && NotCaptured(offset, TcpHeader.MinimumSize)) { decoded.Fail("tcp", WireError.Truncated, CapturedText()); return; }
             WireError error = TcpSegment.TryParse(bytes, out var tcp);
+            int dataOffset = bytes.Length >= TcpHeader.MinimumSize ? (bytes[TcpSegment.Field.DataOffset] >> 4) * 4 : 0;
+            if (error == WireError.BadHeaderLength && firstFragment && dataOffset > bytes.Length)
+            {
+                // A first fragment that ends inside the TCP header (a SYN's 40 bytes split across fragments): the fixed
+                // header is here, the options as far as they go, the rest in the next fragment.
+                decoded.Tcp = PartialTcp(bytes, bytes.Length);
+                return;
+            }
             if (error != WireError.None)
             {
                 string detail = bytes.Length < TcpHeader.MinimumSize ? $"{bytes.Length} bytes, the header needs {TcpHeader.MinimumSize}"
@@ -236,7 +305,13 @@ internal static class FrameDecoder
                 decoded.Fail("tcp", error, detail);
                 return;
             }
-            if (NotCaptured(offset, tcp.HeaderLength)) { decoded.Fail("tcp", WireError.Truncated, "options not captured; " + CapturedText()); return; }
+            if (NotCaptured(offset, tcp.HeaderLength))
+            {
+                // Options cut by the snap length: the fixed header and the options that were captured whole.
+                decoded.Tcp = PartialTcp(bytes, captured - offset);
+                decoded.TruncatedLayers.Add("tcp");
+                return;
+            }
             WireError optionError = TcpOptions.TryParse(tcp.Options, out var options);
             decoded.Tcp = new DecodedFrame.TcpLayer(tcp.SourcePort, tcp.DestinationPort, tcp.SequenceNumber, tcp.AcknowledgmentNumber,
                 (ushort)tcp.Flags, tcp.WindowSize, tcp.HeaderLength, tcp.Payload.Length,
@@ -255,9 +330,35 @@ internal static class FrameDecoder
             }
         }
 
-        private void Dns(ReadOnlySpan<byte> bytes)
+        // The fixed TCP header from `available` bytes (at least 20), with the options that lie wholly inside them.
+        private static DecodedFrame.TcpLayer PartialTcp(ReadOnlySpan<byte> bytes, int available)
+        {
+            var header = bytes[..Math.Min(available, (bytes[TcpSegment.Field.DataOffset] >> 4) * 4)];
+            var options = header[TcpSegment.Field.Options..];
+            int whole = 0;
+            while (whole < options.Length)
+            {
+                byte kind = options[whole];
+                if (kind == (byte)TcpOptionKind.EndOfOptionList) break;
+                if (kind == (byte)TcpOptionKind.NoOperation) { whole++; continue; }
+                if (whole + 1 >= options.Length || options[whole + 1] < 2 || whole + options[whole + 1] > options.Length) break;
+                whole += options[whole + 1];
+            }
+            TcpOptions? parsed = TcpOptions.TryParse(options[..whole], out var read) == WireError.None ? read : null;
+            return new DecodedFrame.TcpLayer(BinaryPrimitives.ReadUInt16BigEndian(bytes[TcpSegment.Field.SourcePort..]),
+                BinaryPrimitives.ReadUInt16BigEndian(bytes[TcpSegment.Field.DestinationPort..]),
+                BinaryPrimitives.ReadUInt32BigEndian(bytes[TcpSegment.Field.SequenceNumber..]),
+                BinaryPrimitives.ReadUInt32BigEndian(bytes[TcpSegment.Field.AcknowledgmentNumber..]),
+                (ushort)((bytes[TcpSegment.Field.DataOffset] & 1) << 8 | bytes[TcpSegment.Field.Flags]),
+                BinaryPrimitives.ReadUInt16BigEndian(bytes[TcpSegment.Field.WindowSize..]),
+                (bytes[TcpSegment.Field.DataOffset] >> 4) * 4, 0, null, parsed);
+        }
+
+        // `cut`: the message was cut by the snap length; it decodes as far as the captured bytes go and is marked truncated.
+        private void Dns(ReadOnlySpan<byte> bytes, bool cut = false)
         {
             WireError error = DnsMessage.TryParse(bytes, out var message);
+            if (error != WireError.None && cut) return;   // not even the header was captured
             if (error != WireError.None) { decoded.Fail("dns", error, $"{bytes.Length} bytes, the header needs {DnsHeader.Size}"); return; }
             var questions = new List<DecodedFrame.DnsQuestionEntry>();
             var answers = new List<DecodedFrame.DnsAnswerEntry>();
@@ -271,14 +372,21 @@ internal static class FrameDecoder
                         answers.Add(new DecodedFrame.DnsAnswerEntry(record.Name.ToString(), (ushort)record.Type, record.TimeToLive, DnsData(record)));
             }
             decoded.Dns = new DecodedFrame.DnsLayer(message.Id, message.IsResponse, (byte)message.Opcode, (byte)message.ResponseCode, questions, answers);
+            if (cut) { decoded.TruncatedLayers.Add("dns"); return; }
             if (reader.Error != WireError.None)
-                decoded.Fail("dns", reader.Error, $"in the {reader.Section.ToString().ToLowerInvariant()} section, at byte {reader.Position} of {bytes.Length}");
+                decoded.Fail("dns", reader.Error, $"in the {SectionName(message.Opcode, reader.Section)} section, at byte {reader.Position} of {bytes.Length}");
         }
+
+        // RFC 2136 2: an UPDATE's sections are the zone, the prerequisites, the updates and the additional records.
+        private static string SectionName(DnsOpcode opcode, DnsSection section) => opcode == DnsOpcode.Update
+            ? section switch { DnsSection.Question => "zone", DnsSection.Answer => "prerequisite", DnsSection.Authority => "update", _ => "additional" }
+            : section.ToString().ToLowerInvariant();
 
         // The text form the issue names: dotted A, RFC 5952 AAAA, the target name of CNAME/PTR/NS, "pref name" for MX,
         // the strings joined by a space for TXT, and hex for every other type.
         private static string DnsData(DnsRecordView record)
         {
+            if (record.Data.IsEmpty) return "";   // an UPDATE's prerequisite or deletion (RFC 2136 2.4, 2.5)
             switch (record.Type)
             {
                 case DnsType.A: return record.Address.ToString();
@@ -293,9 +401,11 @@ internal static class FrameDecoder
             }
         }
 
-        private void Dhcp(ReadOnlySpan<byte> bytes)
+        private void Dhcp(ReadOnlySpan<byte> bytes, bool cut = false)
         {
             WireError error = DhcpMessage.TryParse(bytes, out var dhcp);
+            if (error != WireError.None && cut) return;   // the fixed fields were not all captured
+            if (cut) decoded.TruncatedLayers.Add("dhcp");
             if (error != WireError.None)
             {
                 string detail = error == WireError.Truncated ? $"{bytes.Length} bytes, the fixed fields and cookie need {DhcpMessage.BootpSize + 4}" : $"{bytes.Length} bytes";
@@ -316,13 +426,6 @@ internal static class FrameDecoder
         }
 
         private string CapturedText() => $"{captured} of {decoded.Length} bytes captured";
-
-        private static string ArpDetail(ReadOnlySpan<byte> bytes, WireError error)
-        {
-            if (error != WireError.Unsupported) return $"{bytes.Length} bytes, the packet needs {ArpHeader.Size}";
-            return $"hardware type {BinaryPrimitives.ReadUInt16BigEndian(bytes[ArpPacket.Field.HardwareType..])} length {bytes[ArpPacket.Field.HardwareLength]}, " +
-                   $"protocol type 0x{BinaryPrimitives.ReadUInt16BigEndian(bytes[ArpPacket.Field.ProtocolType..]):x4} length {bytes[ArpPacket.Field.ProtocolLength]}";
-        }
 
         private static string Ipv6Detail(ReadOnlySpan<byte> bytes, WireError error)
         {

@@ -26,18 +26,31 @@ internal static class FrameJsonWriter
                 writer.WriteNumber("vlan", vlan);
                 if (eth.TagProtocol != (ushort)EtherType.Vlan) writer.WriteNumber("tpid", eth.TagProtocol);
             }
-            writer.WriteEndObject();
+            if (eth.Vlans.Count > 1)
+            {
+                writer.WriteStartArray("vlans");
+                foreach (ushort id in eth.Vlans) writer.WriteNumberValue(id);
+                writer.WriteEndArray();
+            }
+            EndLayer(writer, frame, "eth");
         }
 
         if (frame.Arp is { } arp)
         {
             writer.WriteStartObject("arp");
             writer.WriteNumber("op", arp.Operation);
-            WriteText(writer, "sha", arp.SenderHardware);
-            WriteText(writer, "spa", arp.SenderProtocol);
-            WriteText(writer, "tha", arp.TargetHardware);
-            WriteText(writer, "tpa", arp.TargetProtocol);
-            writer.WriteEndObject();
+            if (arp.SenderHardware is { } sha) writer.WriteString("sha", sha);
+            if (arp.SenderProtocol is { } spa) writer.WriteString("spa", spa);
+            if (arp.TargetHardware is { } tha) writer.WriteString("tha", tha);
+            if (arp.TargetProtocol is { } tpa) writer.WriteString("tpa", tpa);
+            if (!arp.IsEthernetIpv4)
+            {
+                writer.WriteNumber("htype", arp.HardwareType);
+                writer.WriteNumber("ptype", arp.ProtocolType);
+                writer.WriteNumber("hlen", arp.HardwareLength);
+                writer.WriteNumber("plen", arp.ProtocolLength);
+            }
+            EndLayer(writer, frame, "arp");
         }
 
         if (frame.Ipv4 is { } ip)
@@ -53,8 +66,8 @@ internal static class FrameJsonWriter
             writer.WriteNumber("offset", ip.Offset);
             writer.WriteNumber("len", ip.TotalLength);
             if (ip.HeaderLength != Ipv4Header.MinimumSize) writer.WriteNumber("hlen", ip.HeaderLength);
-            writer.WriteBoolean("checksum_ok", ip.ChecksumOk);
-            writer.WriteEndObject();
+            if (ip.ChecksumOk is bool ipOk) writer.WriteBoolean("checksum_ok", ipOk);
+            EndLayer(writer, frame, "ipv4");
         }
 
         if (frame.Icmp is { } icmp)
@@ -170,7 +183,7 @@ internal static class FrameJsonWriter
                     writer.WriteEndArray();
                 }
             }
-            writer.WriteEndObject();
+            EndLayer(writer, frame, "tcp");
         }
 
         if (frame.Dns is { } dns)
@@ -200,7 +213,7 @@ internal static class FrameJsonWriter
                 writer.WriteEndObject();
             }
             writer.WriteEndArray();
-            writer.WriteEndObject();
+            EndLayer(writer, frame, "dns");
         }
 
         if (frame.Dhcp is { } dhcp)
@@ -221,10 +234,17 @@ internal static class FrameJsonWriter
             if (dhcp.ServerIdentifier is { } server) WriteText(writer, "server_id", server);
             if (dhcp.RequestedAddress is { } requested) WriteText(writer, "requested_ip", requested);
             writer.WriteEndObject();
-            writer.WriteEndObject();
+            EndLayer(writer, frame, "dhcp");
         }
 
         if (frame.ErrorText is { } error) writer.WriteString("error", error);
+        writer.WriteEndObject();
+    }
+
+    // Closes a layer's object, with "truncated": true when it was decoded from bytes the snap length cut short.
+    private static void EndLayer(Utf8JsonWriter writer, DecodedFrame frame, string layer)
+    {
+        if (frame.IsTruncated(layer)) writer.WriteBoolean("truncated", true);
         writer.WriteEndObject();
     }
 

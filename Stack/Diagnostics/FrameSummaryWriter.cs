@@ -25,7 +25,7 @@ internal static class FrameSummaryWriter
         else
         {
             text.Append(inv, $"{eth.Source} > {eth.Destination}, {EtherTypeName(eth.Type)}");
-            if (eth.Vlan is ushort vlan) text.Append(inv, $", vlan {vlan}");
+            if (eth.Vlans.Count > 0) text.Append(inv, $", vlan {string.Join(", vlan ", eth.Vlans)}");
             text.Append(inv, $", length {frame.Length}");
             if (frame.Arp is { } arp) text.Append(": ").Append(ArpText(arp));
             if (frame.Ipv4 is { } ip) AppendIpv4(text, frame, ip);
@@ -44,7 +44,11 @@ internal static class FrameSummaryWriter
         _ => $"ethertype 0x{type:x4}",
     };
 
-    private static string ArpText(DecodedFrame.ArpLayer arp) => arp.Operation switch
+    private static string ArpText(DecodedFrame.ArpLayer arp) => arp.IsEthernetIpv4 ? ArpOperationText(arp)
+        : string.Create(CultureInfo.InvariantCulture,
+            $"hardware type {arp.HardwareType} (length {arp.HardwareLength}), protocol 0x{arp.ProtocolType:x4} (length {arp.ProtocolLength}), {ArpOperationText(arp)}");
+
+    private static string ArpOperationText(DecodedFrame.ArpLayer arp) => arp.Operation switch
     {
         (ushort)ArpOperation.Request => $"Request who-has {arp.TargetProtocol} tell {arp.SenderProtocol}",
         (ushort)ArpOperation.Reply => $"Reply {arp.SenderProtocol} is-at {arp.SenderHardware}",
@@ -59,7 +63,7 @@ internal static class FrameSummaryWriter
         if (ip.IsFragment) text.Append(inv, $", offset {ip.Offset}");
         if (ip.DontFragment || ip.MoreFragments) text.Append(ip.DontFragment ? ", flags [DF" : ", flags [").Append(ip.MoreFragments ? "+]" : "]");
         text.Append(inv, $", proto {ProtocolName(ip.Protocol)}, length {ip.TotalLength}");
-        if (!ip.ChecksumOk) text.Append(", bad cksum");
+        if (ip.ChecksumOk == false) text.Append(", bad cksum");
         text.Append(") ");
         if (frame.Udp is { } udp)
         {

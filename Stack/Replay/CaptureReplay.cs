@@ -47,6 +47,7 @@ internal sealed class ReplayRun
 
     private readonly IReadOnlyList<CaptureFrame> _frames;
     private readonly ReplayOptions _options;
+    private readonly List<IStackService> _services;
     private readonly ReplayFrame[] _facts;
     private readonly MacAddress _hostMac;
     private readonly Dictionary<uint, MacAddress> _neighbours = [];
@@ -64,6 +65,8 @@ internal sealed class ReplayRun
     {
         _frames = frames;
         _options = options;
+        _services = [.. options.Services];
+        if (options.ServeRecordedTcp) _services.Add(new RecordedTcpServer(frames, options.Host, paced: !options.Fast));
         _facts = new ReplayFrame[frames.Count];
         for (int i = 0; i < frames.Count; i++) _facts[i] = new ReplayFrame(frames[i].Data);
         _hostMac = options.HostMac ?? FindHostMac() ?? throw new ArgumentException(
@@ -105,11 +108,14 @@ internal sealed class ReplayRun
             AnnounceOnUp = false,
         };
         if (!_options.KeepTimeToLive && HostTimeToLive() is byte ttl) stackOptions = stackOptions with { TimeToLive = ttl };
+        // The window scale the host offered, as its TTL, unless the caller chose one (a mutation): the verdict compares it.
+        if (stackOptions.Tcp.WindowScale is null && HostWindowScale() is byte shift)
+            stackOptions = stackOptions with { Tcp = stackOptions.Tcp with { WindowScale = shift } };
         _link = new ScriptedLink(new LinkCapabilities(stackOptions.Mtu ?? 1500, 65535 + 18, false), _clock);
         _start = _frames.Count > 0 ? _frames[0].Time : DateTime.UnixEpoch;
         using (_stack = new NetworkStack(_link, stackOptions, new SeededRandomSource(_options.Seed)))
         {
-            foreach (var service in _options.Services) service.Start(_stack, _clock.Now);
+            foreach (var service in _services) service.Start(_stack, _clock.Now);
             _options.Setup?.Invoke(_stack, _clock.Now);
             RunUntilIdle();
             TimeSpan last = TimeSpan.Zero;
@@ -135,6 +141,18 @@ internal sealed class ReplayRun
     {
         foreach (var f in _facts)
             if (f.IsIpv4 && f.Source == _hostMac && f.IpSource == _options.Host) return f.TimeToLive;
+        return null;
+    }
+
+    private byte? HostWindowScale()
+    {
+        for (int i = 0; i < _facts.Length; i++)
+        {
+            ref readonly var f = ref _facts[i];
+            if (!f.IsTcp || f.IpSource != _options.Host || (f.Flags & TcpFlags.Syn) == 0) continue;
+            var options = _frames[i].Data.AsSpan(f.TcpOffset + TcpHeader.MinimumSize, f.TcpHeaderLength - TcpHeader.MinimumSize);
+            if (TcpOptions.TryParse(options, out var parsed) == WireError.None && parsed.WindowScale is byte shift) return shift;
+        }
         return null;
     }
 
@@ -195,7 +213,7 @@ internal sealed class ReplayRun
     private TimeSpan? NextDeadline()
     {
         TimeSpan? next = _stack.NextDeadline(_clock.Now);
-        foreach (var service in _options.Services)
+        foreach (var service in _services)
             if (service.NextDeadline is TimeSpan d && (next is null || d < next)) next = d;
         return next;
     }
@@ -220,7 +238,7 @@ internal sealed class ReplayRun
         {
             int before = _link.Sent.Count;
             bool worked = _stack.Poll(_clock.Now);
-            foreach (var service in _options.Services) service.Poll(_stack, _clock.Now);
+            foreach (var service in _services) service.Poll(_stack, _clock.Now);
             Collect();
             if (worked || _link.Sent.Count != before || _link.HasInput) { dueOnly = 0; continue; }
             if (NextDeadline() is TimeSpan due && due <= _clock.Now && ++dueOnly < 4) continue;   // output a service queued

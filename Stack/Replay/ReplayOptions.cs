@@ -22,6 +22,10 @@ public sealed record ReplayOptions
     public bool KeepTimeToLive { get; init; }
     /// <summary>Services started on the stack before the first frame (polled after every poll, as <see cref="StackDriver"/> does).</summary>
     public IReadOnlyList<IStackService> Services { get; init; } = [];
+    /// <summary>Serve the host's recorded bytes on each TCP connection it accepted (a <see cref="RecordedTcpServer"/>,
+    /// paced on the recorded times unless <see cref="Fast"/>), so a recorded server the stack does not have replays byte
+    /// for byte. Default false.</summary>
+    public bool ServeRecordedTcp { get; init; }
     /// <summary>Called once before the first frame, to open sockets or listeners on the stack (time is virtual, starting at zero).</summary>
     public Action<NetworkStack, TimeSpan>? Setup { get; init; }
     /// <summary>False (the default): each frame goes in at its recorded time, in virtual time, with the stack's timers run

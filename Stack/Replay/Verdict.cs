@@ -106,8 +106,8 @@ internal static class Verdict
         if (tcp) ip[2] = ip[3] = 0;                         // total length: the options may differ in size
     }
 
-    // Which options are there (MSS with its value, SACK blocks with theirs); not timestamp values or the window scale's
-    // shift. Writes at most options.Length bytes (kind, length and value, or just the kind).
+    // Which options are there (MSS, window scale and SACK blocks with their values); not the timestamp values (each side's
+    // clock). Writes at most options.Length bytes (kind, length and value, or just the kind).
     private static int WriteOptions(Span<byte> key, ReadOnlySpan<byte> options)
     {
         int written = 0;
@@ -120,7 +120,7 @@ internal static class Verdict
             int length = options[at + 1];
             if (length < 2 || at + length > options.Length) { key[written++] = 0xFE; break; }
             key[written++] = kind;
-            if (kind is not (3 or 8))
+            if (kind != 8)
             {
                 key[written++] = (byte)length;
                 options.Slice(at + 2, length - 2).CopyTo(key[written..]);

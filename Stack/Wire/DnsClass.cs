@@ -9,6 +9,8 @@ public enum DnsClass : ushort
     Chaos = 3,
     /// <summary>Hesiod (HS).</summary>
     Hesiod = 4,
-    /// <summary>Any class (QCLASS only).</summary>
+    /// <summary>None: in a DNS UPDATE (RFC 2136 2.4, 2.5), an RRset that must not exist, or an RR to delete.</summary>
+    None = 254,
+    /// <summary>Any class: a QCLASS, and in a DNS UPDATE (RFC 2136 2.4, 2.5) an RRset that must exist or is deleted.</summary>
     Any = 255,
 }

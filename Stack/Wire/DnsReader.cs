@@ -33,6 +33,7 @@ public ref struct DnsReader
     private int _answersLeft;
     private int _authorityLeft;
     private int _additionalLeft;
+    private readonly bool _isUpdate;
 
     /// <summary>Starts at the first question of <paramref name="message"/>.</summary>
     public DnsReader(DnsMessage message)
@@ -43,6 +44,7 @@ public ref struct DnsReader
         _answersLeft = message.AnswerCount;
         _authorityLeft = message.AuthorityCount;
         _additionalLeft = message.AdditionalCount;
+        _isUpdate = message.Opcode == DnsOpcode.Update;
         Section = DnsSection.Question;
         Error = WireError.None;
     }
@@ -85,21 +87,25 @@ public ref struct DnsReader
         else if (_additionalLeft > 0) { section = DnsSection.Additional; _additionalLeft--; }
         else return false;
 
+        // The section of the entry being read, so that an error names the section it is in.
+        Section = section;
         var error = DnsName.Measure(_message, _position, out int end, out _);
         if (error != WireError.None) return Fail(error);
         if (end + Field.RecordFixedSize > _message.Length) return Fail(WireError.Truncated);
         var fixedPart = _message[end..];
         var type = (DnsType)BinaryPrimitives.ReadUInt16BigEndian(fixedPart[Field.Type..]);
+        var @class = (DnsClass)BinaryPrimitives.ReadUInt16BigEndian(fixedPart[Field.Class..]);
         int dataOffset = end + Field.RecordFixedSize;
         int dataLength = BinaryPrimitives.ReadUInt16BigEndian(fixedPart[Field.DataLength..]);
         if (dataLength > _message.Length - dataOffset) return Fail(WireError.Truncated);
-        error = DnsRecordView.CheckData(_message, type, dataOffset, dataLength);
+        // RFC 2136 2.4 and 2.5: a DNS UPDATE's prerequisites and deletions of class ANY or NONE carry no RDATA (only
+        // there: in any other message an A record without its address stays malformed).
+        bool updateWithoutData = _isUpdate && dataLength == 0 && @class is DnsClass.Any or DnsClass.None;
+        error = updateWithoutData ? WireError.None : DnsRecordView.CheckData(_message, type, dataOffset, dataLength);
         if (error != WireError.None) return Fail(error);
-        record = new DnsRecordView(_message, _position, type,
-            (DnsClass)BinaryPrimitives.ReadUInt16BigEndian(fixedPart[Field.Class..]),
+        record = new DnsRecordView(_message, _position, type, @class,
             BinaryPrimitives.ReadUInt32BigEndian(fixedPart[Field.TimeToLive..]), dataOffset, dataLength);
         _position = dataOffset + dataLength;
-        Section = section;
         return true;
     }
 

@@ -26,7 +26,7 @@ internal sealed partial class Ipv4Layer
         switch (icmp.Type)
         {
             case IcmpType.EchoRequest:
-                SendEchoReply(ip, icmp, now);
+                if (_options.AnswerEchoRequests) SendEchoReply(ip, icmp, now);
                 break;
             case IcmpType.EchoReply:
                 if (_echoClients.TryGetValue(icmp.Identifier, out var client))
@@ -49,7 +49,8 @@ internal sealed partial class Ipv4Layer
 
     private void ProcessIcmpError(IcmpPacket icmp, TimeSpan now)
     {
-        if (icmp.TryGetQuote(out var quote) != WireError.None || quote.Source != Address) { Drop(_stats.Icmp, DropReason.IcmpMalformed, true); return; }
+        // An error about a datagram without transport bytes names no connection or socket: nothing to tell.
+        if (icmp.TryGetQuote(out var quote) != WireError.None || quote.Source != Address || !quote.HasTransportHeader) { Drop(_stats.Icmp, DropReason.IcmpMalformed, true); return; }
         _stats.IcmpErrorsReceivedCount++;
         bool unreachable = icmp.Type == IcmpType.DestinationUnreachable;
         if (quote.Protocol == IpProtocol.Tcp)

@@ -84,7 +84,7 @@ public sealed partial class TcpConnection
         _rto = options.InitialRetransmissionTimeout;
         _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl() : new CubicCongestionControl();
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
-        _receiveScaleWanted = ScaleFor(options.ReceiveBufferSize);
+        _receiveScaleWanted = ScaleFor(options);
         _lastReceived = _lastProgress = now;
     }
 
@@ -324,6 +324,8 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>The window-scale shift a connection with these options offers.</summary>
+    internal static int ScaleFor(TcpConnectionOptions options) => options.WindowScale is int shift ? Math.Clamp(shift, 0, 14) : ScaleFor(options.ReceiveBufferSize);
+
     internal static int ScaleFor(int receiveBufferSize)
     {
         int shift = 0;

@@ -35,6 +35,9 @@ public sealed record TcpConnectionOptions
     public bool SelectiveAcknowledgments { get; init; } = true;
     /// <summary>Offer window scaling (RFC 7323).</summary>
     public bool WindowScaling { get; init; } = true;
+    /// <summary>The window scale shift to offer (0-14), or null (the default): the smallest that lets the window cover
+    /// <see cref="ReceiveBufferSize"/>. A replay takes the recorded host's, as it takes its TTL.</summary>
+    public int? WindowScale { get; init; }
     /// <summary>Congestion control for new connections (CUBIC by default, as in Linux).</summary>
     public CongestionControlKind CongestionControl { get; init; } = CongestionControlKind.Cubic;
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>

@@ -240,7 +240,7 @@ internal sealed class TcpTable
             uint bits = (uint)scale | (listener.Options.SelectiveAcknowledgments && theirs.SackPermitted ? 0x10u : 0);
             uint value = ((uint)(long)now.TotalMilliseconds & ~0x3Fu) | bits;
             options = options with { Timestamp = new TcpTimestamp(value, ts.Value) };
-            if (scale != 0xF) options = options with { WindowScale = (byte)TcpConnection.ScaleFor(listener.Options.ReceiveBufferSize) };
+            if (scale != 0xF) options = options with { WindowScale = (byte)TcpConnection.ScaleFor(listener.Options) };
             if ((bits & 0x10) != 0) options = options with { SackPermitted = true };
         }
         var header = new TcpHeader(segment.DestinationPort, segment.SourcePort, cookie, segment.SequenceNumber + 1, TcpFlags.Syn | TcpFlags.Ack,
