@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using TcpIpSharp.Net.Ipv6;
+using TcpIpSharp.Services.Dns;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Interop;
@@ -19,7 +20,8 @@ public class Ipv6InteropTests
     private const string Kernel = "2001:db8:1::1", Dns = "2001:db8:1::53";
     private const string LinkLocal = "fe80::ff:fe00:2", Slaac = "2001:db8:1::ff:fe00:2";
     private NetNs? _ns;
-    private NsProcess? _dnsmasq;
+    private NsProcess? _dnsmasq, _dnsServer;
+    private DnsResolver? _resolver;
     private InProcessStack? _host;
     private string _dir = "";
 
@@ -45,6 +47,12 @@ public class Ipv6InteropTests
                 Assert.Fail($"dnsmasq did not start: {_dnsmasq.WaitForExit(TimeSpan.FromSeconds(1))}\n{(File.Exists(log) ? File.ReadAllText(log) : "")}");
             Thread.Sleep(50);
         }
+        // A second dnsmasq answers DNS on the advertised RDNSS address only (the first one sends the advertisements).
+        _ns.Ip("-6", "addr", "add", Dns + "/64", "dev", "tap0", "nodad");
+        string dnsLog = Path.Combine(_dir, "dns.log");
+        _dnsServer = _ns.Start(NetNs.FindTool("dnsmasq")!, "--keep-in-foreground", "--conf-file=/dev/null", "--port=53", "--listen-address=" + Dns,
+            "--bind-interfaces", "--no-resolv", "--no-hosts", "--address=/host6.test/2001:db8:1::99", "--pid-file=" + Path.Combine(_dir, "dns.pid"),
+            "--log-facility=" + dnsLog, "--log-queries");
         _host = new InProcessStack(_ns, "tap0", new NetworkStackOptions
         {
             MacAddress = MacAddress.Parse("02:00:00:00:00:02"), Address = Ipv4Address.Parse("192.0.2.2"), PrefixLength = 24,
@@ -67,6 +75,7 @@ public class Ipv6InteropTests
             _host.Dispose();
         }
         _dnsmasq?.Dispose();
+        _dnsServer?.Dispose();
         _ns?.Dispose();
         if (_dir.Length > 0) Directory.Delete(_dir, recursive: true);
     }
@@ -108,6 +117,27 @@ public class Ipv6InteropTests
         var neigh = Exec(5, "ip", "-6", "neigh", "show", Slaac, "dev", "tap0");
         TestContext.Out.WriteLine("ip -6 neigh: " + neigh.StandardOutput.Trim());
         Assert.That(neigh.StandardOutput, Does.Contain("lladdr 02:00:00:00:00:02").And.Contain("REACHABLE"), neigh.ToString());
+    }
+
+    [Test]
+    public void The_resolver_asks_the_rdnss_server_for_a_aaaa_record()
+    {
+        // No IPv4 DNS server is configured: the only server the resolver knows is the one router advertisements gave.
+        _resolver ??= new DnsResolver();
+        _host!.Driver.Add(_resolver);
+        var servers = _host.WaitFor(s => s.Ipv6!.DnsServers.Count > 0 ? s.ResolverServers.ToArray() : null, TimeSpan.FromSeconds(10)) ?? [];
+        var lookup = _host.Query(s => _resolver.Resolve("host6.test", DnsType.Aaaa, s.Interface.Now));
+        var done = _host.WaitFor(_ => lookup.IsCompleted ? lookup : null, TimeSpan.FromSeconds(10));
+        TestContext.Out.WriteLine($"resolver servers: {string.Join(", ", servers)}; host6.test AAAA -> " +
+            $"{(done is null ? "no answer" : string.Join(", ", done.Addresses))} (answered by {done?.Server}, error {done?.Error})");
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(servers, Is.EqualTo(new[] { (IpAddress)Ipv6Address.Parse(Dns) }));
+            Assert.That(done, Is.Not.Null, "the lookup did not complete within 10 s");
+            Assert.That(done!.Error, Is.EqualTo(DnsError.None));
+            Assert.That(done.Addresses.Select(a => a.ToString()), Is.EqualTo(new[] { "2001:db8:1::99" }));
+            Assert.That(done.Server, Is.EqualTo((IpAddress)Ipv6Address.Parse(Dns)), "the answer came from the advertised server, over IPv6");
+        }
     }
 
     [Test]
