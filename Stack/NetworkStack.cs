@@ -135,16 +135,19 @@ public sealed class NetworkStack : IDisposable
     }
 
     /// <summary>
-    /// The servers the resolver asks, in order: the IPv4 ones (<see cref="DnsServers"/>), then those IPv6 router
-    /// advertisements gave (RDNSS, RFC 8106), as a Linux host's resolv.conf lists them after rdnssd.
+    /// The servers the resolver asks, in order: the IPv4 ones (<see cref="DnsServers"/>), the IPv6 ones configured
+    /// (<see cref="Net.Ipv6.Ipv6Options.DnsServers"/>), then those IPv6 router advertisements gave (RDNSS, RFC 8106), as a
+    /// Linux host's resolv.conf lists them after rdnssd.
     /// </summary>
     public IReadOnlyList<IpAddress> ResolverServers
     {
         get
         {
-            var v6 = Internet.Ipv6?.DnsServers;
-            if (v6 is null || v6.Count == 0) return _resolverServers ??= [.. DnsServers.Select(s => (IpAddress)s)];
-            return [.. DnsServers.Select(s => (IpAddress)s), .. v6.Select(s => (IpAddress)s)];
+            var configured = _options.Ipv6?.DnsServers;
+            var learned = Internet.Ipv6?.DnsServers;
+            if ((configured is null || configured.Count == 0) && (learned is null || learned.Count == 0))
+                return _resolverServers ??= [.. DnsServers.Select(s => (IpAddress)s)];
+            return [.. DnsServers.Select(s => (IpAddress)s), .. (configured ?? []).Select(s => (IpAddress)s), .. (learned ?? []).Select(s => (IpAddress)s)];
         }
     }
 

@@ -9,7 +9,7 @@ namespace TcpIpSharp.Tap.Cli;
 /// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns A.B.C.D[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload [--tx-thread]] [--pcap FILE] [--trace] [--log-level LEVEL]";
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns SERVER[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload [--tx-thread]] [--pcap FILE] [--trace] [--log-level LEVEL]";
 
     /// <summary>The options that take no value.</summary>
     public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread", "--no-ipv6"];
@@ -29,9 +29,15 @@ internal static class HostSetup
             gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default;
         }
         var dns = new List<Ipv4Address>();
+        var dns6 = new List<Ipv6Address>();
         if (cl.Get("--dns") is string servers)
             foreach (var text in servers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                dns.Add(CommandLine.ParseAddress(text, "--dns"));
+            {
+                var server = CommandLine.ParseIpAddress(text, "--dns");
+                if (server.IsIpv4) dns.Add(server.AsIpv4);
+                else if (cl.Has("--no-ipv6")) throw new UsageException($"--dns: '{text}' is an IPv6 server: leave out --no-ipv6");
+                else dns6.Add(server.AsIpv6);
+            }
         MacAddress mac;
         if (cl.Get("--mac") is string m)
         {
@@ -55,7 +61,7 @@ internal static class HostSetup
             if (seconds is < 1 or > 240) throw new UsageException("--time-wait must be between 1 and 240 seconds");
             tcp = tcp with { TimeWaitTimeout = TimeSpan.FromSeconds(seconds) };
         }
-        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) };
+        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) is { } v6 ? v6 with { DnsServers = dns6 } : null };
     }
 
     // Dual-stack by default, as the Pico W since MicroPython 1.24: a link-local address and SLAAC from router

@@ -121,7 +121,10 @@ internal static class ResolveCommand
 
         public void Poll(NetworkStack stack, TimeSpan now)
         {
-            if (Lookup is null && (dhcp is null || dhcp.Status == DhcpStatus.GotIp))
+            // With DHCP, a lease first; with only IPv6 servers, an IPv6 address of ours that passed DAD.
+            bool ready = (dhcp is null || dhcp.Status == DhcpStatus.GotIp)
+                         && (stack.ResolverServers.Count == 0 || stack.ResolverServers.Any(s => !stack.SourceAddressFor(s).IsAny));
+            if (Lookup is null && ready)
             {
                 Lookup = resolver.Resolve(name, type, now);
                 if (!Lookup.IsCompleted) Lookup.Completed += _ => Done?.Invoke();

@@ -266,8 +266,10 @@ public sealed class SocketStack : IDisposable
     {
         ArgumentNullException.ThrowIfNull(context);
         var endpoint = context.DnsEndPoint;
-        var info = await GetAddrInfoAsync(endpoint.Host, endpoint.Port, cancellationToken: cancellationToken).ConfigureAwait(false);
-        var socket = Socket();
+        // An IPv6 literal URL (http://[2001:db8::1]/) may come with its brackets.
+        var host = endpoint.Host.StartsWith('[') && endpoint.Host.EndsWith(']') ? endpoint.Host[1..^1] : endpoint.Host;
+        var info = await GetAddrInfoAsync(host, endpoint.Port, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var socket = Socket(info[0].Af);
         try
         {
             await socket.ConnectAsync(info[0].SockAddr, cancellationToken).ConfigureAwait(false);

@@ -19,6 +19,8 @@ public sealed record Ipv6Options
     public IReadOnlyList<(Ipv6Address Address, int PrefixLength)> StaticAddresses { get; init; } = [];
     /// <summary>A default router configured by hand (a link-local or on-link address), or null.</summary>
     public Ipv6Address? StaticGateway { get; init; }
+    /// <summary>IPv6 DNS servers configured by hand; the resolver asks them after the IPv4 ones and before those RDNSS gives.</summary>
+    public IReadOnlyList<Ipv6Address> DnsServers { get; init; } = [];
     /// <summary>Form addresses from router advertisements' prefixes with the autonomous flag (SLAAC, RFC 4862 5.5.3).</summary>
     public bool Autoconfigure { get; init; } = true;
     /// <summary>Neighbour solicitations sent to detect a duplicate before an address is used (RFC 4862 DupAddrDetectTransmits); 0 skips DAD.</summary>
