@@ -126,6 +126,34 @@ public class Ipv6RoutedInteropTests
             Assert.That(retransmits, Is.GreaterThan(0), "the loss made the stack retransmit");
         }, lossy: true);
 
+    // The other way: the peer posts 100 MB to the stack's HTTP sink, which answers with the length and SHA-256 it received.
+    private void CurlUpload(string what)
+    {
+        var data = new byte[Size];
+        new Random(17).NextBytes(data);
+        string file = Path.Combine(Path.GetTempPath(), $"tis-v6-upload-{Environment.ProcessId}.bin");
+        File.WriteAllBytes(file, data);
+        try
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var r = _peer!.Exec(TimeSpan.FromSeconds(58), "sh", "-c",
+                $"curl -6 -g -s --max-time 55 --data-binary @{file} -H 'Content-Type: application/octet-stream' http://[{Stack}]/sink");
+            string expected = $"{data.Length} {Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data))}";
+            TestContext.Out.WriteLine($"curl -6 to the stack{what}: {Size} bytes, {(r.StandardOutput.Trim() == expected ? "exact" : "WRONG")}, " +
+                $"{Size * 8 / watch.Elapsed.TotalSeconds / 1e6:0} Mbit/s");
+            Assert.That(r.StandardOutput.Trim(), Is.EqualTo(expected), r.ToString());
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Test]
+    public void Curl_6_uploads_100_MB_to_the_stack_byte_exact()
+        => WithStack(_ => CurlUpload(" through the router"));
+
+    [Test]
+    public void Curl_6_uploads_100_MB_to_the_stack_byte_exact_with_2_percent_loss_both_ways()
+        => WithStack(_ => CurlUpload(" through the router with 2% loss both ways"), lossy: true);
+
     [Test]
     public void A_1280_byte_far_link_makes_the_router_send_packet_too_big_and_the_stack_lowers_its_path_mtu()
         => WithStack(host =>

@@ -163,4 +163,26 @@ public class Ipv6SocketTests
             Assert.That(_a.Now - started, Is.LessThan(TimeSpan.FromSeconds(6)));
         }
     }
+
+    [Test]
+    public async Task HttpClient_and_GetStream_reach_an_ipv6_literal_through_the_stack()
+    {
+        using var listener = _b.Socket(AF_INET6, SOCK_STREAM);
+        listener.Bind(("", 8090));
+        listener.Listen();
+        var server = Task.Run(() =>
+        {
+            var (c, _) = listener.Accept();
+            using (c)
+            {
+                using var reader = new StreamReader(c.GetStream(), System.Text.Encoding.ASCII, leaveOpen: true);
+                while (reader.ReadLine() is { Length: > 0 }) { }   // the request head
+                c.SendAll("HTTP/1.1 200 OK\r\nContent-Length: 7\r\nConnection: close\r\n\r\nover v6"u8);
+            }
+        });
+        using var http = new System.Net.Http.HttpClient(_a.CreateHttpHandler()) { Timeout = TimeSpan.FromSeconds(20) };
+        var body = await http.GetStringAsync(new Uri($"http://[{LinkLocalB}]:8090/"));
+        await server;
+        Assert.That(body, Is.EqualTo("over v6"));
+    }
 }
