@@ -61,8 +61,32 @@ if grep -qE ": error " "$log"; then
 fi
 
 echo "test.sh: running tests"
-dotnet test TcpIpSharp.sln -c Release --no-build -nologo "$@" 2>&1 | tee -a "$log"
+trx_dir=$(mktemp -d /tmp/tcpipsharp-trx.XXXXXX)
+dotnet test TcpIpSharp.sln -c Release --no-build -nologo --logger "trx;LogFileName=tests.trx" --results-directory "$trx_dir" "$@" 2>&1 | tee -a "$log"
 status=${PIPESTATUS[0]}
+# Test counts by folder (the namespace below TcpIpSharp.Tests), and how many of them run over IPv6 (a family parameter
+# or an IPv6 test of its own), from the runner's TRX report.
+if [ -f "$trx_dir/tests.trx" ] && command -v python3 >/dev/null; then
+  python3 - "$trx_dir/tests.trx" <<'PY'
+import sys, collections, xml.etree.ElementTree as ET
+ns = {'t': 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010'}
+root = ET.parse(sys.argv[1]).getroot()
+cls = {d.get('id'): d.find('t:TestMethod', ns).get('className') for d in root.iterfind('.//t:UnitTest', ns)}
+rows = collections.defaultdict(lambda: [0, 0, 0, 0])
+for r in root.iterfind('.//t:UnitTestResult', ns):
+    parts = cls.get(r.get('testId'), '?').split('.')
+    folder = parts[2] if len(parts) > 3 and parts[:2] == ['TcpIpSharp', 'Tests'] else '(top)'
+    o = r.get('outcome')
+    row = rows[folder]
+    row[0 if o == 'Passed' else 1 if o == 'Failed' else 2] += 1
+    if 'ipv6' in (r.get('testName') or '').lower() or 'ipv6' in cls.get(r.get('testId'), '').lower(): row[3] += 1
+print('test.sh: tests by folder (passed / failed / skipped; of them over IPv6)')
+for folder in sorted(rows):
+    p, f, s, v6 = rows[folder]
+    print(f'  {folder:<12} {p:5} / {f} / {s}; IPv6 {v6}')
+PY
+fi
+rm -rf "$trx_dir"
 
 # Benchmarks are not timed tests: CI only smoke-runs two suites (quick mode) and fails on a row that did not run
 # (BenchmarkDotNet prints NA in Mean, Error and StdDev then, and still exits 0).
