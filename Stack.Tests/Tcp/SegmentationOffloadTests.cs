@@ -74,15 +74,19 @@ public class SegmentationOffloadTests
 
     private static readonly Ipv4Address AddressA = Ipv4Address.Parse("192.0.2.10"), AddressB = Ipv4Address.Parse("192.0.2.11");
 
-    private static (NetworkStack A, NetworkStack B, OffloadLink LinkA, ManualClock Clock) Pair(bool passWhole, int mtuB = 1500, bool refuse = false)
+    private static readonly Ipv6Address Address6A = Ipv6Address.Parse("2001:db8::a"), Address6B = Ipv6Address.Parse("2001:db8::b");
+
+    // With ipv6, both stacks also hold static IPv6 addresses (DAD off, so they are usable at once).
+    private static (NetworkStack A, NetworkStack B, OffloadLink LinkA, ManualClock Clock) Pair(bool passWhole, int mtuB = 1500, bool refuse = false, bool ipv6 = false)
     {
         var frameSize = passWhole ? 14 + 65535 : 1514;
         var (a, b) = InMemoryLink.CreatePair(new LinkCapabilities(1500, frameSize, passWhole), queueFrames: 256);
         var linkA = new OffloadLink(a, passWhole, refuse);
         ILink linkB = passWhole ? new OffloadLink(b, passWhole) : b;
         var clock = new ManualClock();
-        var stackA = new NetworkStack(linkA, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = AddressA, PrefixLength = 24 }, new SeededRandomSource(1));
-        var stackB = new NetworkStack(linkB, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = AddressB, PrefixLength = 24, Mtu = mtuB }, new SeededRandomSource(2));
+        TcpIpSharp.Net.Ipv6.Ipv6Options? V6(Ipv6Address a) => ipv6 ? new TcpIpSharp.Net.Ipv6.Ipv6Options { StaticAddresses = [(a, 64)], DupAddrDetectTransmits = 0, RouterSolicitations = 0 } : null;
+        var stackA = new NetworkStack(linkA, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = AddressA, PrefixLength = 24, Ipv6 = V6(Address6A) }, new SeededRandomSource(1));
+        var stackB = new NetworkStack(linkB, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = AddressB, PrefixLength = 24, Mtu = mtuB, Ipv6 = V6(Address6B) }, new SeededRandomSource(2));
         return (stackA, stackB, linkA, clock);
     }
 
@@ -90,7 +94,8 @@ public class SegmentationOffloadTests
     private static byte[] Transfer(NetworkStack a, NetworkStack b, ManualClock clock, int total)
     {
         var listener = b.ListenTcp(5001);
-        var client = a.ConnectTcp(AddressB, 5001);
+        if (b.Ipv6Enabled) { a.Poll(clock.Now); b.Poll(clock.Now); }   // IPv6 starts on the first poll
+        var client = a.ConnectTcp(b.Ipv6Enabled ? Address6B : AddressB, 5001);
         TcpConnection? server = null;
         var data = new byte[total];
         for (int i = 0; i < total; i++) data[i] = (byte)(i * 7 + i / 251);
@@ -155,13 +160,14 @@ public class SegmentationOffloadTests
     }
 
     [Test]
-    public void A_link_that_refuses_a_large_segment_gets_it_cut_by_the_stack_instead()
+    public void A_link_that_refuses_a_large_segment_gets_it_cut_by_the_stack_instead([Values] bool ipv6)
     {
-        var (a, b, link, clock) = Pair(passWhole: false, refuse: true);
+        var (a, b, link, clock) = Pair(passWhole: false, refuse: true, ipv6: ipv6);
         using (a) using (b)
         {
             Transfer(a, b, clock, 2 << 20);
             Assert.That(link.Refused, Is.GreaterThan(0));
+            if (ipv6) Assert.That(b.Statistics.Ipv6.Received, Is.GreaterThan(1000), "the transfer went over IPv6");
             Assert.That(link.LargestFrame, Is.EqualTo(1514), "cut into MTU-sized frames");
             Assert.That(b.Statistics.Drops(Diagnostics.DropReason.TcpBadChecksum), Is.Zero, "with full checksums");
         }

@@ -262,38 +262,8 @@ internal sealed partial class Ipv4Layer
             return NetError.None;
         }
         // The link refused it (a wrapper without the offload, a kernel that rejects the header): cut it here instead.
-        SegmentInSoftware(frame, segmentSize, source, destination, now);
+        _ethernet.SegmentTcpInSoftware(frame, Ipv4Header.MinimumSize, segmentSize, Mtu, source, destination, _options.TimeToLive, ref _identification, _stats.Ipv4, now);
         return NetError.None;
-    }
-
-    // What the link would have done: MTU-sized pieces with the headers copied, IP length, ID and checksum, TCP sequence
-    // number and full checksum per piece; FIN and PSH only on the last (as Linux's tcp_gso_segment).
-    private void SegmentInSoftware(ReadOnlySpan<byte> frame, int segmentSize, Ipv4Address source, Ipv4Address destination, TimeSpan now)
-    {
-        const int tcp = EthernetSize + Ipv4Header.MinimumSize;
-        int tcpHeader = (frame[tcp + TcpSegment.Field.DataOffset] >> 4) * 4;
-        int headers = tcp + tcpHeader;
-        var payload = frame[headers..];
-        segmentSize = Math.Min(segmentSize, EthernetSize + Mtu - headers);
-        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(frame[(tcp + TcpSegment.Field.SequenceNumber)..]);
-        var flags = (TcpFlags)frame[tcp + TcpSegment.Field.Flags];
-        var fragment = _ethernet.FragmentBuffer;
-        for (int offset = 0; offset < payload.Length; offset += segmentSize)
-        {
-            int length = Math.Min(segmentSize, payload.Length - offset);
-            var piece = fragment.AsSpan(0, headers + length);
-            frame[..headers].CopyTo(piece);
-            payload.Slice(offset, length).CopyTo(piece[headers..]);
-            new Ipv4Header(source, destination, IpProtocol.Tcp, (ushort)(piece.Length - EthernetSize), _identification++, _options.TimeToLive, true).WriteTo(piece[EthernetSize..]);
-            var segment = piece[tcp..];
-            BinaryPrimitives.WriteUInt32BigEndian(segment[TcpSegment.Field.SequenceNumber..], sequence + (uint)offset);
-            segment[TcpSegment.Field.Flags] = (byte)(offset + length < payload.Length ? flags & ~(TcpFlags.Fin | TcpFlags.Psh) : flags);
-            BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], 0);
-            TcpHeader.FillChecksum(segment, source, destination);
-            _stats.Ipv4.SentCount++;
-            _stats.Tcp.SentCount++;
-            _ethernet.Transmit(piece, now);
-        }
     }
 
     // ---------------------------------------------------------------- timers

@@ -312,38 +312,9 @@ internal sealed partial class Ipv6Layer
             _stats.TcpSegmentsOffloadedCount++;
             return NetError.None;
         }
-        SegmentInSoftware(frame, segmentSize, source, destination, now);
+        ushort unused = 0;
+        _ethernet.SegmentTcpInSoftware(frame, Ipv6Header.Size, segmentSize, PathMtu(destination, now), source, destination, HopLimit, ref unused, _stats.Ipv6, now);
         return NetError.None;
-    }
-
-    // What the link would have done (as Linux's tcp_gso_segment): pieces of the MTU with the headers copied, payload
-    // length, sequence number and full checksum per piece; FIN and PSH only on the last.
-    private void SegmentInSoftware(ReadOnlySpan<byte> frame, int segmentSize, Ipv6Address source, Ipv6Address destination, TimeSpan now)
-    {
-        const int tcp = EthernetSize + Ipv6Header.Size;
-        int tcpHeader = (frame[tcp + TcpSegment.Field.DataOffset] >> 4) * 4;
-        int headers = tcp + tcpHeader;
-        var payload = frame[headers..];
-        segmentSize = Math.Min(segmentSize, EthernetSize + PathMtu(destination, now) - headers);
-        uint sequence = BinaryPrimitives.ReadUInt32BigEndian(frame[(tcp + TcpSegment.Field.SequenceNumber)..]);
-        var flags = (TcpFlags)frame[tcp + TcpSegment.Field.Flags];
-        var fragment = _ethernet.FragmentBuffer;
-        for (int offset = 0; offset < payload.Length; offset += segmentSize)
-        {
-            int length = Math.Min(segmentSize, payload.Length - offset);
-            var piece = fragment.AsSpan(0, headers + length);
-            frame[..headers].CopyTo(piece);
-            payload.Slice(offset, length).CopyTo(piece[headers..]);
-            BinaryPrimitives.WriteUInt16BigEndian(piece[(EthernetSize + Ipv6Packet.Field.PayloadLength)..], (ushort)(piece.Length - tcp));
-            var segment = piece[tcp..];
-            BinaryPrimitives.WriteUInt32BigEndian(segment[TcpSegment.Field.SequenceNumber..], sequence + (uint)offset);
-            segment[TcpSegment.Field.Flags] = (byte)(offset + length < payload.Length ? flags & ~(TcpFlags.Fin | TcpFlags.Psh) : flags);
-            BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], 0);
-            TcpHeader.FillChecksum(segment, source, destination);
-            _stats.Ipv6.SentCount++;
-            _stats.Tcp.SentCount++;
-            _ethernet.Transmit(piece, now);
-        }
     }
 
     // ---------------------------------------------------------------- path MTU (RFC 8201)
