@@ -23,8 +23,12 @@ namespace TcpIpSharp.Replay;
 /// TOS and every byte of ARP, ICMP and UDP (IP identification and checksums aside, DF aside for UDP as the stack does no
 /// path MTU discovery for it); for TCP the ports, flags, sequence and acknowledgement numbers relative to each side's
 /// initial sequence number, the payload, and which options are present (MSS with its value); not the window or the
-/// timestamp values. ARP requests are not compared (when a host asks is a timing choice), nor IPv6 (not supported by the
-/// stack yet: counted in <see cref="ReplayResult.NotSupported"/>).</para>
+/// timestamp values. ARP requests are not compared (when a host asks is a timing choice).</para>
+/// <para>IPv6: the host's IPv6 addresses (every source of frames from its MAC) go static into a stack with IPv6 on and
+/// quiet (no DAD, no router solicitations, no SLAAC); its neighbour solicitations are answered from the capture as ARP
+/// requests are; IPv6 frames compare by the same rules, the flow label and the fragment identification aside. Neighbour
+/// solicitations, unsolicited advertisements, router solicitations and MLD reports are not compared on either side;
+/// recorded frames with extension headers the stack does not send count in <see cref="ReplayResult.NotSupported"/>.</para>
 /// </remarks>
 public static class CaptureReplay
 {
