@@ -27,7 +27,8 @@ public sealed record NetworkStackOptions
     public Net.Ipv6.Ipv6Options? Ipv6 { get; init; }
     /// <summary>TTL of datagrams the stack sends.</summary>
     public byte TimeToLive { get; init; } = 64;
-    /// <summary>Answer ICMP echo requests (default true); false drops them, as Linux's <c>icmp_echo_ignore_all</c> does.</summary>
+    /// <summary>Answer ICMP and ICMPv6 echo requests (default true); false drops them, as Linux's <c>icmp_echo_ignore_all</c>
+    /// and <c>net.ipv6.icmp.echo_ignore_all</c> do.</summary>
     public bool AnswerEchoRequests { get; init; } = true;
 
     /// <summary>Most ARP entries kept.</summary>

@@ -5,6 +5,9 @@
 # (so the capture holds real on-the-wire frames with correct checksums) and IPv6 disabled (so there is
 # no chatter), runs one scenario at a time under tcpdump on the responder's interface, and writes
 # one pcap per scenario plus README.md into Stack.Tests/Captures/ (or the folder given as $1).
+# The last scenario (ipv6.pcap) turns IPv6 on for the two ends with static addresses, no DAD, no router
+# solicitations and permanent neighbour entries, so it holds no Neighbour Discovery (a warm cache).
+# `record-captures.sh --ipv6 [DIR]` records only ipv6.pcap and leaves the others and README.md alone.
 #
 #   a = 192.0.2.1/24, MAC 02:00:00:00:00:01, the client (runs ping, arping, dig, udhcpc, curl, socat)
 #   b = 192.0.2.2/24, MAC 02:00:00:00:00:02, the responder (kernel, dnsmasq, python http.server, socat)
@@ -14,10 +17,14 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+only_ipv6=
+if [ "${1:-}" = --ipv6 ]; then only_ipv6=1; shift; fi
 out=${1:-$root/Stack.Tests/Captures}
 
 if [ "$(id -u)" != 0 ]; then echo "record-captures.sh: must run as root (network namespaces, tcpdump)" >&2; exit 1; fi
-for tool in ip tcpdump ethtool arping ping dig dnsmasq udhcpc curl socat iptables capinfos tshark timeout ss; do
+tools="ip tcpdump ethtool arping ping dig dnsmasq udhcpc curl socat iptables capinfos tshark timeout ss"
+[ -n "$only_ipv6" ] && tools="ip tcpdump ethtool ping curl socat capinfos tshark timeout ss"
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "record-captures.sh: '$tool' is missing (see tools/README or test.sh for the Debian packages)" >&2; exit 1; }
 done
 python=/usr/bin/python3
@@ -145,6 +152,7 @@ stop_bg() {
 }
 
 mkdir -p "$tmp/out" "$tmp/www"
+if [ -z "$only_ipv6" ]; then
 
 # ---------------------------------------------------------------------------------------------------
 say "arp: arping -c 3 from a to b"
@@ -277,6 +285,53 @@ start_capture tcp-closed
 nsx "$A" 10 curl -sS --max-time 5 "http://$IP_B:81/" 2>/dev/null && { echo "record-captures.sh: port 81 answered" >&2; exit 1; }
 stop_capture tcp-closed
 
+fi  # the IPv4 scenarios
+
+# ---------------------------------------------------------------------------------------------------
+# IPv6 with the neighbour caches warm: a = 2001:db8::1, b = 2001:db8::2 (/64, nodad), link-locals from the
+# MACs (EUI-64). Router solicitations and DAD are off before IPv6 comes up; the MLD reports Linux sends when
+# it does are over before the capture starts; permanent neighbour entries mean no NS/NA in the capture.
+IP6_A=2001:db8::1
+IP6_B=2001:db8::2
+for side in "$A:$IF_A" "$B:$IF_B"; do
+  ns=${side%%:*} ifc=${side#*:}
+  nsx "$ns" 5 sysctl -qw "net.ipv6.conf.$ifc.accept_dad=0" "net.ipv6.conf.$ifc.router_solicitations=0" \
+    "net.ipv6.conf.$ifc.accept_ra=0" "net.ipv6.conf.$ifc.addr_gen_mode=0"
+  nsx "$ns" 5 sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=0"
+done
+nsx "$A" 5 ip -6 addr add "$IP6_A/64" dev "$IF_A" nodad
+nsx "$B" 5 ip -6 addr add "$IP6_B/64" dev "$IF_B" nodad
+nsx "$A" 5 ip -6 neigh replace "$IP6_B" lladdr "$MAC_B" dev "$IF_A" nud permanent
+nsx "$B" 5 ip -6 neigh replace "$IP6_A" lladdr "$MAC_A" dev "$IF_B" nud permanent
+sleep 3  # the MLD reports of the groups IPv6 joined (robustness 2, 1 s apart) go before the capture
+start_bg "$B" 60 socat UDP6-RECVFROM:7,bind="[$IP6_B]",fork PIPE
+wait_for_port "$B" udp 7
+say "ipv6: ping -6 (one fragmented), UDP6 echo, UDP6 to a closed port, TCP6 to a closed port; no ND"
+rm -f "$tmp/ipv6.pcap" "$tmp/tcpdump.err"   # not start_capture: its neighbour flush would make ND
+ip netns exec "$B" timeout --kill-after=2 120 tcpdump -i "$IF_B" -s 0 -U --immediate-mode -Z root -n \
+  -w "$tmp/ipv6.pcap" 2>"$tmp/tcpdump.err" &
+capture_pid=$!
+for _ in $(seq 100); do grep -q 'listening on' "$tmp/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
+nsx "$A" 15 ping -6 -q -c 3 -i 0.2 -W 2 "$IP6_B" >/dev/null
+nsx "$A" 15 ping -6 -q -c 2 -i 0.2 -s 3000 -W 2 "$IP6_B" >/dev/null
+for size in 1 1000 1452 1453 3000; do
+  "$python" -c "import sys; sys.stdout.write(''.join(chr(97 + i % 26) for i in range($size)))" >"$tmp/udp6.$size"
+  nsx "$A" 10 socat -t 0.3 -b 8192 - "UDP6:[$IP6_B]:7" <"$tmp/udp6.$size" >"$tmp/udp6.$size.got"
+  cmp -s "$tmp/udp6.$size" "$tmp/udp6.$size.got" || { echo "record-captures.sh: UDP6 echo of $size bytes differs" >&2; exit 1; }
+done
+printf 'is anyone there?\n' | nsx "$A" 10 socat -t 1 - "UDP6:[$IP6_B]:9" 2>/dev/null || true
+nsx "$A" 10 curl -sS --max-time 5 "http://[$IP6_B]:81/" 2>/dev/null && { echo "record-captures.sh: port 81 answered" >&2; exit 1; }
+stop_capture ipv6
+stop_bg
+if tshark -r "$tmp/out/ipv6.pcap" -Y 'icmpv6.type >= 133 && icmpv6.type <= 137' 2>/dev/null | grep -q .; then
+  echo "record-captures.sh: ipv6.pcap holds Neighbour Discovery (the caches were to be warm)" >&2; exit 1
+fi
+if [ -n "$only_ipv6" ]; then
+  cp "$tmp/out/ipv6.pcap" "$out/"
+  say "wrote ipv6.pcap into $out (README.md left as it is)"
+  exit 0
+fi
+
 # ---------------------------------------------------------------------------------------------------
 say "checking the captures (capinfos, tshark expert info)"
 for f in "$tmp"/out/*.pcap; do
@@ -345,9 +400,10 @@ EOF
       udp-echo) echo 'socat UDP echo (`UDP4-RECVFROM:7,fork PIPE`) on b; from a one datagram each of 1, 100, 1000, 1472, 1473 and 3000 bytes (letters a..z), each echoed back; 1473 and 3000 exceed the MTU and are fragmented both ways. Each datagram comes from its own ephemeral port.' ;;
       udp-closed) echo 'One 17-byte datagram from a to port 9 on b, where nothing listens: b answers ICMP destination unreachable, port unreachable, quoting the datagram.' ;;
       tcp-closed) echo '`curl http://192.0.2.2:81/` from a: a SYN to a closed port, answered by RST+ACK.' ;;
+      ipv6) echo 'IPv6 with warm neighbour caches (a 2001:db8::1, b 2001:db8::2, permanent neighbour entries, no DAD or router solicitations: no ND in the capture): `ping -6 -c 3`, `ping -6 -c 2 -s 3000` (fragmented both ways), socat UDP6 echo on b port 7 of 1, 1000, 1452, 1453 and 3000 bytes (the last two fragmented), a datagram to closed UDP port 9 (ICMPv6 port unreachable) and `curl http://[2001:db8::2]:81/` (RST+ACK).' ;;
     esac
   }
-  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed; do
+  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed ipv6; do
     f="$tmp/out/$name.pcap"
     printf '| `%s.pcap` | %s | %s | %s |\n' "$name" "$(count "$f")" "$(bytes "$f")" "$(describe "$name")"
   done

@@ -16,7 +16,7 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE (--host A.B.C.D | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
+    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
 
     public static int Run(string[] args)
     {
@@ -26,12 +26,13 @@ internal static class ReplayCommand
         var capture = CaptureFile.ReadEthernet(cl.Positional[0], read);
         if (cl.Has("--list-hosts")) return ListHosts(capture);
 
-        Ipv4Address host;
+        IpAddress host;
         int? prefix = null;
-        if (cl.Get("--host") is string h) host = CommandLine.ParseAddress(h, "--host");
+        if (cl.Get("--host") is string h)
+            host = IpAddress.TryParse(h, out var a) ? a : throw new UsageException($"--host: '{h}' is not an IPv4 or IPv6 address");
         else if (cl.Get("--ip") is string cidr)
         {
-            if (cidr.Contains('/', StringComparison.Ordinal)) (host, prefix) = CommandLine.ParseCidr(cidr);
+            if (cidr.Contains('/', StringComparison.Ordinal)) { (var h4, prefix) = CommandLine.ParseCidr(cidr); host = h4; }
             else host = CommandLine.ParseAddress(cidr, "--ip");
         }
         else throw new UsageException("--host A.B.C.D is required (the recorded host the stack plays; --list-hosts shows them)");
@@ -87,19 +88,37 @@ internal static class ReplayCommand
         ];
 
     /// <summary>The built-in services whose ports (echo 7, chargen 19, http 80) the host sent UDP or TCP from.</summary>
-    internal static HashSet<string> ServicesSeen(IReadOnlyList<CaptureFrame> frames, Ipv4Address host)
+    internal static HashSet<string> ServicesSeen(IReadOnlyList<CaptureFrame> frames, IpAddress host)
     {
+        // The host's MACs, so that a dual-stack host's ports of either family count.
+        var macs = new HashSet<MacAddress>();
+        foreach (var frame in frames)
+            if (Source(frame.Data) is (IpAddress source, _, _, _) && source == host) macs.Add(MacAddress.Read(frame.Data.AsSpan(6)));
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var frame in frames)
         {
-            if (EthernetFrame.TryParse(frame.Data, out var eth) != WireError.None || eth.EtherType != EtherType.Ipv4) continue;
-            if (Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None || ip.Source != host || ip.FragmentOffset != 0) continue;
-            if (ip.Protocol is not (IpProtocol.Udp or IpProtocol.Tcp) || ip.Payload.Length < 4) continue;
-            ushort port = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(ip.Payload);
-            string? name = port switch { 7 => "echo", 19 => "chargen", 80 when ip.Protocol == IpProtocol.Tcp => "http", _ => null };
+            if (Source(frame.Data) is not (IpAddress source, IpProtocol protocol, int offset, bool first) || !first) continue;
+            if (source != host && !macs.Contains(MacAddress.Read(frame.Data.AsSpan(6)))) continue;
+            if (protocol is not (IpProtocol.Udp or IpProtocol.Tcp) || frame.Data.Length < offset + 4) continue;
+            ushort port = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(frame.Data.AsSpan(offset));
+            string? name = port switch { 7 => "echo", 19 => "chargen", 80 when protocol == IpProtocol.Tcp => "http", _ => null };
             if (name is not null) seen.Add(name);
         }
         return seen;
+    }
+
+    // An IP frame's source, upper-layer protocol, the offset of its upper layer in the frame and whether it holds its start.
+    private static (IpAddress, IpProtocol, int, bool)? Source(byte[] data)
+    {
+        if (EthernetFrame.TryParse(data, out var eth) != WireError.None) return null;
+        if (eth.EtherType == EtherType.Ipv4 && Ipv4Packet.TryParse(eth.Payload, out var ip) == WireError.None)
+            return (ip.Source, ip.Protocol, eth.HeaderLength + ip.HeaderLength, ip.FragmentOffset == 0);
+        if (eth.EtherType == EtherType.Ipv6 && Ipv6Packet.TryParse(eth.Payload, out var ip6) == WireError.None)
+        {
+            if (ip6.TryWalkHeaders(out var chain) != WireError.None) return (ip6.Source, default, 0, false);
+            return (ip6.Source, chain.UpperLayerProtocol, eth.HeaderLength + chain.UpperLayerOffset, chain.Fragment is not { Offset: > 0 });
+        }
+        return null;
     }
 
     private static void WriteCaptureText(CaptureContents capture)

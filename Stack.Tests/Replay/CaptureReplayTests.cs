@@ -41,7 +41,7 @@ public class CaptureReplayTests
         Assert.That(result.Compared, Is.EqualTo(compared));
         Assert.That(result.Matched, Is.EqualTo(compared));
         Assert.That(result.NeighbourAnswers.Select(a => (a.Address, a.Mac)).Distinct(),
-            Is.EqualTo(new[] { (Ipv4Address.Parse("192.0.2.1"), MacAddress.Parse("02:00:00:00:00:01")) }), "the one ARP answer, from the capture");
+            Is.EqualTo(new[] { ((IpAddress)Ipv4Address.Parse("192.0.2.1"), MacAddress.Parse("02:00:00:00:00:01")) }), "the one ARP answer, from the capture");
         Assert.That(result.Sent.Count(IsArp), Is.EqualTo(result.NeighbourAnswers.Count), "each ARP request of the stack was answered");
     }
 
@@ -120,7 +120,7 @@ public class CaptureReplayTests
         frames.Add(new CaptureFrame(103, t, reply));
         var result = CaptureReplay.Run(frames, new ReplayOptions { Host = B });
         Assert.That(result.Differences, Is.Empty, result.ToString());
-        Assert.That(result.NotSupported, Is.EqualTo(2));
+        Assert.That(result.NotSupported, Is.EqualTo(1), "the host's own unparsable IPv6 frame (what goes in is the stack's to drop)");
         Assert.That(result.HostFrames.Single(o => o.Number == 103).NotCompared, Does.Contain("IPv6"));
     }
 

@@ -23,8 +23,12 @@ namespace TcpIpSharp.Replay;
 /// TOS and every byte of ARP, ICMP and UDP (IP identification and checksums aside, DF aside for UDP as the stack does no
 /// path MTU discovery for it); for TCP the ports, flags, sequence and acknowledgement numbers relative to each side's
 /// initial sequence number, the payload, and which options are present (MSS with its value); not the window or the
-/// timestamp values. ARP requests are not compared (when a host asks is a timing choice), nor IPv6 (not supported by the
-/// stack yet: counted in <see cref="ReplayResult.NotSupported"/>).</para>
+/// timestamp values. ARP requests are not compared (when a host asks is a timing choice).</para>
+/// <para>IPv6: the host's IPv6 addresses (every source of frames from its MAC) go static into a stack with IPv6 on and
+/// quiet (no DAD, no router solicitations, no SLAAC); its neighbour solicitations are answered from the capture as ARP
+/// requests are; IPv6 frames compare by the same rules, the flow label and the fragment identification aside. Neighbour
+/// solicitations, unsolicited advertisements, router solicitations and MLD reports are not compared on either side;
+/// recorded frames with extension headers the stack does not send count in <see cref="ReplayResult.NotSupported"/>.</para>
 /// </remarks>
 public static class CaptureReplay
 {
@@ -50,8 +54,11 @@ internal sealed class ReplayRun
     private readonly List<IStackService> _services;
     private readonly ReplayFrame[] _facts;
     private readonly MacAddress _hostMac;
-    private readonly Dictionary<uint, MacAddress> _neighbours = [];
-    private readonly Dictionary<(uint Peer, ushort PeerPort, ushort HostPort), TcpFlow> _flows = [];
+    private readonly Dictionary<IpAddress, MacAddress> _neighbours = [];
+    private readonly Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), TcpFlow> _flows = [];
+    private readonly Ipv4Address _host4;
+    private readonly List<Ipv6Address> _hosts6 = [];
+    private readonly HashSet<IpAddress> _hosts = [];
     private readonly List<NeighbourAnswer> _answers = [];
     private readonly List<ReplayDifference> _timeouts = [];
     private readonly ManualClock _clock = new();
@@ -59,27 +66,48 @@ internal sealed class ReplayRun
     private NetworkStack _stack = null!;
     private int _collected;
     private DateTime _start;
-    private int _fed, _notSupported, _ignored;
+    private int _fed, _ignored;
 
     public ReplayRun(IReadOnlyList<CaptureFrame> frames, ReplayOptions options)
     {
         _frames = frames;
         _options = options;
-        _services = [.. options.Services];
-        if (options.ServeRecordedTcp) _services.Add(new RecordedTcpServer(frames, options.Host, paced: !options.Fast));
         _facts = new ReplayFrame[frames.Count];
         for (int i = 0; i < frames.Count; i++) _facts[i] = new ReplayFrame(frames[i].Data);
         _hostMac = options.HostMac ?? FindHostMac() ?? throw new ArgumentException(
-            $"host {options.Host} sends nothing in the capture (no IPv4 or ARP frame from it): give its MAC (--mac) or pick another host (--list-hosts)");
+            $"host {options.Host} sends nothing in the capture (no IP or ARP frame from it): give its MAC (--mac) or pick another host (--list-hosts)");
+        (_host4, _hosts6) = HostAddresses();
+        if (!_host4.IsAny) _hosts.Add(_host4);
+        foreach (var a in _hosts6) _hosts.Add(a);
+        _services = [.. options.Services];
+        if (options.ServeRecordedTcp) _services.Add(new RecordedTcpServer(frames, options.Host, paced: !options.Fast));
         LearnNeighbours();
+    }
+
+    // The host's addresses: the one given, the other family's from the frames its MAC sent (a dual-stack host), and every
+    // IPv6 address it sent from (link-local and global), up to what the stack's address table holds beside its own link-local.
+    private (Ipv4Address, List<Ipv6Address>) HostAddresses()
+    {
+        var host4 = _options.Host.IsIpv4 ? _options.Host.AsIpv4 : default;
+        var hosts6 = new List<Ipv6Address>();
+        if (_options.Host.IsIpv6) hosts6.Add(_options.Host.AsIpv6);
+        int max = (_options.Stack?.Ipv6 ?? new Net.Ipv6.Ipv6Options()).MaxAddresses - 1;
+        foreach (var f in _facts)
+        {
+            if (f.Source != _hostMac || !f.IsIp || f.IpSource.IsMulticast || f.IpSource.IsAny) continue;
+            if (f.IsIpv4) { if (host4.IsAny) host4 = f.IpSource.AsIpv4; continue; }
+            var a = f.IpSource.AsIpv6;
+            if (!hosts6.Contains(a) && hosts6.Count < max) hosts6.Add(a);
+        }
+        return (host4, hosts6);
     }
 
     private MacAddress? FindHostMac()
     {
         foreach (var f in _facts)
         {
-            if (f.IsIpv4 && f.IpSource == _options.Host) return f.Source;
-            if (f.IsArp && f.ArpSender == _options.Host) return f.ArpSenderMac;
+            if (f.IsIp && f.IpSource == _options.Host) return f.Source;
+            if (f.IsArp && _options.Host.IsIpv4 && f.ArpSender == _options.Host.AsIpv4) return f.ArpSenderMac;
         }
         return null;
     }
@@ -88,12 +116,12 @@ internal sealed class ReplayRun
     private void LearnNeighbours()
     {
         foreach (var f in _facts)
-            if (f.IsIpv4 && f.Source == _hostMac && !f.Destination.IsMulticast) _neighbours.TryAdd(f.IpDestination.Value, f.Destination);
+            if (f.IsIp && f.Source == _hostMac && !f.Destination.IsMulticast) _neighbours.TryAdd(f.IpDestination, f.Destination);
         foreach (var f in _facts)
         {
             if (f.Source == _hostMac) continue;
-            if (f.IsIpv4) _neighbours.TryAdd(f.IpSource.Value, f.Source);
-            else if (f.IsArp && !f.ArpSender.IsAny) _neighbours.TryAdd(f.ArpSender.Value, f.ArpSenderMac);
+            if (f.IsIp && !f.IpSource.IsAny && !f.IpSource.IsMulticast) _neighbours.TryAdd(f.IpSource, f.Source);
+            else if (f.IsArp && !f.ArpSender.IsAny) _neighbours.TryAdd(f.ArpSender, f.ArpSenderMac);
         }
     }
 
@@ -101,13 +129,14 @@ internal sealed class ReplayRun
     {
         var stackOptions = (_options.Stack ?? new NetworkStackOptions()) with
         {
-            Address = _options.Host,
+            Address = _host4,
             MacAddress = _hostMac,
             PrefixLength = _options.PrefixLength ?? 0,
             Gateway = _options.Gateway,
             AnnounceOnUp = false,
         };
-        if (!_options.KeepTimeToLive && HostTimeToLive() is byte ttl) stackOptions = stackOptions with { TimeToLive = ttl };
+        if (!_options.KeepTimeToLive && HostTimeToLive(ipv6: false) is byte ttl) stackOptions = stackOptions with { TimeToLive = ttl };
+        if (_hosts6.Count > 0) stackOptions = stackOptions with { Ipv6 = Ipv6Options(stackOptions.Ipv6) };
         // The window scale the host offered, as its TTL, unless the caller chose one (a mutation): the verdict compares it.
         if (stackOptions.Tcp.WindowScale is null && HostWindowScale() is byte shift)
             stackOptions = stackOptions with { Tcp = stackOptions.Tcp with { WindowScale = shift } };
@@ -122,7 +151,6 @@ internal sealed class ReplayRun
             for (int i = 0; i < _frames.Count; i++)
             {
                 ref readonly var f = ref _facts[i];
-                if (f.IsIpv6) _notSupported++;
                 if (f.Source == _hostMac) { NoteHostFrame(i); continue; }
                 if (!IsForHost(f)) { _ignored++; continue; }
                 TimeSpan at = _frames[i].Time - _start;
@@ -134,14 +162,28 @@ internal sealed class ReplayRun
             }
             AdvanceTo((_options.Fast ? _clock.Now : last) + _options.Tail);
         }
-        return Verdict.Build(_frames, _facts, _hostMac, _options.Host, _link.Sent, _start, _flows, _answers, _timeouts, _fed, _notSupported, _ignored);
+        return Verdict.Build(_frames, _facts, _hostMac, _options.Host, _hosts6, _hosts, _link.Sent, _start, _flows, _answers, _timeouts, _fed, 0, _ignored);
     }
 
-    private byte? HostTimeToLive()
+    private byte? HostTimeToLive(bool ipv6)
     {
         foreach (var f in _facts)
-            if (f.IsIpv4 && f.Source == _hostMac && f.IpSource == _options.Host) return f.TimeToLive;
+            if (f.IsIp && f.IsIp6 == ipv6 && f.Source == _hostMac && _hosts.Contains(f.IpSource) && f.NotCompared is null
+                && f.Icmpv6Type != Icmpv6Type.NeighborAdvertisement) return f.TimeToLive;
         return null;
+    }
+
+    // IPv6 as the host had it: its recorded addresses static (global ones with prefix 0, so every address is on the link
+    // as for IPv4 and the replay answers the stack's solicitations; link-local ones /64), its hop limit, and quiet unless
+    // the caller gave IPv6 options: no DAD, no router solicitations.
+    private Net.Ipv6.Ipv6Options Ipv6Options(Net.Ipv6.Ipv6Options? given)
+    {
+        var v6 = given ?? new Net.Ipv6.Ipv6Options { DupAddrDetectTransmits = 0, RouterSolicitations = 0, Autoconfigure = false };
+        var addresses = new List<(Ipv6Address, int)>(v6.StaticAddresses);
+        foreach (var a in _hosts6) addresses.Add((a, (ulong)(a.Value >> 118) == 0x3FA ? 64 : 0));
+        v6 = v6 with { StaticAddresses = addresses };
+        if (!_options.KeepTimeToLive && HostTimeToLive(ipv6: true) is byte hops) v6 = v6 with { HopLimit = hops };
+        return v6;
     }
 
     private byte? HostWindowScale()
@@ -163,7 +205,7 @@ internal sealed class ReplayRun
     {
         var data = _frames[index].Data;
         ref readonly var f = ref _facts[index];
-        if (f.IsTcp && _options.RewriteTcp && _flows.TryGetValue((f.IpSource.Value, f.SourcePort, f.DestinationPort), out var flow))
+        if (f.IsTcp && _options.RewriteTcp && _flows.TryGetValue((f.IpSource, f.SourcePort, f.DestinationPort), out var flow))
             data = flow.RewritePeerSegment(data, f);
         _fed++;
         _link.Put(data);
@@ -174,14 +216,14 @@ internal sealed class ReplayRun
     private void NoteHostFrame(int index)
     {
         ref readonly var f = ref _facts[index];
-        if (!f.IsTcp || f.IpSource != _options.Host) return;
-        var flow = Flow(f.IpDestination.Value, f.DestinationPort, f.SourcePort);
+        if (!f.IsTcp || !_hosts.Contains(f.IpSource)) return;
+        var flow = Flow(f.IpDestination, f.DestinationPort, f.SourcePort);
         if ((f.Flags & TcpFlags.Syn) != 0) flow.HostIsn = f.Sequence;
         if (flow.HostIsn is uint isn) flow.RecordedEnd = Math.Max(flow.RecordedEnd, (long)(uint)(f.Sequence - isn) + f.SequenceLength);
         flow.LastHostFrame = index;
     }
 
-    private TcpFlow Flow(uint peer, ushort peerPort, ushort hostPort)
+    private TcpFlow Flow(IpAddress peer, ushort peerPort, ushort hostPort)
     {
         if (!_flows.TryGetValue((peer, peerPort, hostPort), out var flow)) _flows[(peer, peerPort, hostPort)] = flow = new TcpFlow();
         return flow;
@@ -192,7 +234,7 @@ internal sealed class ReplayRun
     private void WaitForStack(int index)
     {
         ref readonly var f = ref _facts[index];
-        if (!_flows.TryGetValue((f.IpSource.Value, f.SourcePort, f.DestinationPort), out var flow)) return;
+        if (!_flows.TryGetValue((f.IpSource, f.SourcePort, f.DestinationPort), out var flow)) return;
         if (flow.HostIsn is null || flow.StackIsn is null || flow.StackEnd >= flow.RecordedEnd) return;
         TimeSpan until = _clock.Now + _options.ResponseTimeout;
         while (flow.StackEnd < flow.RecordedEnd)
@@ -207,7 +249,7 @@ internal sealed class ReplayRun
         if (flow.TimedOut) return;   // reported once per connection
         flow.TimedOut = true;
         _timeouts.Add(new ReplayDifference(ReplayDifferenceKind.Timeout, _frames[index].Number, -1,
-            $"{_options.Host}:{f.DestinationPort} > {f.IpSource}:{f.SourcePort}: the stack sent {flow.StackEnd} of the {flow.RecordedEnd} sequence numbers the host had sent by then"));
+            $"{f.IpDestination}:{f.DestinationPort} > {f.IpSource}:{f.SourcePort}: the stack sent {flow.StackEnd} of the {flow.RecordedEnd} sequence numbers the host had sent by then"));
     }
 
     private TimeSpan? NextDeadline()
@@ -253,13 +295,14 @@ internal sealed class ReplayRun
             var data = _link.Sent[_collected].Frame;
             var f = new ReplayFrame(data);
             if (f.IsArpRequest) AnswerArp(data);
-            else if (f.IsTcp && f.IpSource == _options.Host) NoteStackSegment(data, f);
+            else if (f.Icmpv6Type == Icmpv6Type.NeighborSolicitation) AnswerSolicitation(f);
+            else if (f.IsTcp && _hosts.Contains(f.IpSource)) NoteStackSegment(data, f);
         }
     }
 
     private void NoteStackSegment(byte[] data, in ReplayFrame f)
     {
-        var flow = Flow(f.IpDestination.Value, f.DestinationPort, f.SourcePort);
+        var flow = Flow(f.IpDestination, f.DestinationPort, f.SourcePort);
         if ((f.Flags & TcpFlags.Syn) != 0) flow.StackIsn = f.Sequence;
         if (flow.StackIsn is uint isn) flow.StackEnd = Math.Max(flow.StackEnd, (long)(uint)(f.Sequence - isn) + f.SequenceLength);
         if (ReplayFrame.TryTimestamp(data, f, out int at)) flow.StackTimestamp = BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(at + 2));
@@ -269,10 +312,38 @@ internal sealed class ReplayRun
     {
         if (EthernetFrame.TryParse(request, out var eth) != WireError.None || ArpPacket.TryParse(eth.Payload, out var arp) != WireError.None) return;
         var target = arp.TargetProtocolAddress;
-        if (target == _options.Host || !_neighbours.TryGetValue(target.Value, out var mac)) return;
+        if (target == _host4 || !_neighbours.TryGetValue(target, out var mac)) return;
         var reply = new byte[EthernetHeader.Size + ArpHeader.Size];
         new EthernetHeader(_hostMac, mac, EtherType.Arp).WriteTo(reply);
-        new ArpHeader(ArpOperation.Reply, mac, target, _hostMac, _options.Host).WriteTo(reply.AsSpan(EthernetHeader.Size));
+        new ArpHeader(ArpOperation.Reply, mac, target, _hostMac, _host4).WriteTo(reply.AsSpan(EthernetHeader.Size));
+        _answers.Add(new NeighbourAnswer(target, mac, _clock.Now));
+        _link.Put(reply);
+    }
+
+    // The IPv6 twin of the ARP answer (RFC 4861 7.2.4): a solicited advertisement with the override flag and the target's
+    // link-layer address, from the target to the soliciting address. DAD probes (from ::) are not answered: that would be
+    // a conflict the recorded host did not have.
+    private void AnswerSolicitation(in ReplayFrame f)
+    {
+        var target = f.NdTarget;
+        if (f.IpSource.IsAny || _hosts.Contains(target) || !_neighbours.TryGetValue(target, out var mac)) return;
+        var destination = f.IpSource.AsIpv6;
+        const int message = NeighborAdvertisementHeader.Size + 8;
+        var reply = new byte[EthernetHeader.Size + Ipv6Header.Size + message];
+        new EthernetHeader(_hostMac, mac, EtherType.Ipv6).WriteTo(reply);
+        var ip = reply.AsSpan(EthernetHeader.Size);
+        ip[0] = 0x60;
+        BinaryPrimitives.WriteUInt16BigEndian(ip[4..], message);
+        ip[6] = (byte)IpProtocol.Icmpv6;
+        ip[7] = 255;
+        target.WriteTo(ip[8..]);
+        destination.WriteTo(ip[24..]);
+        var icmp = ip[Ipv6Header.Size..];
+        new NeighborAdvertisementHeader(target, Router: false, Solicited: true, Override: true).WriteTo(icmp);
+        icmp[NeighborAdvertisementHeader.Size] = 2;       // target link-layer address option, 8 bytes
+        icmp[NeighborAdvertisementHeader.Size + 1] = 1;
+        mac.WriteTo(icmp[(NeighborAdvertisementHeader.Size + 2)..]);
+        Icmpv6Header.FillChecksum(icmp, target, destination);
         _answers.Add(new NeighbourAnswer(target, mac, _clock.Now));
         _link.Put(reply);
     }

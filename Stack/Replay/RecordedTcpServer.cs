@@ -14,7 +14,7 @@ namespace TcpIpSharp.Replay;
 /// <remarks>Diagnostic: built from the capture, it allocates; the stack's packet path is untouched.</remarks>
 public sealed class RecordedTcpServer : IStackService
 {
-    private readonly Dictionary<(uint Peer, ushort PeerPort, ushort HostPort), List<Step>> _scripts = [];
+    private readonly Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), List<Step>> _scripts = [];
     private readonly List<Serving> _serving = [];
     private readonly byte[] _scratch = new byte[64 * 1024];
     private readonly bool _paced;
@@ -24,19 +24,19 @@ public sealed class RecordedTcpServer : IStackService
     /// <param name="frames">The capture's frames; times are taken relative to the first one (the replay's virtual time).</param>
     /// <param name="host">The recorded host (the server).</param>
     /// <param name="paced">True: a write waits for its recorded time as well as for the peer's bytes; false (a fast replay): only for the peer's bytes.</param>
-    public RecordedTcpServer(IReadOnlyList<CaptureFrame> frames, Ipv4Address host, bool paced = true)
+    public RecordedTcpServer(IReadOnlyList<CaptureFrame> frames, IpAddress host, bool paced = true)
     {
         ArgumentNullException.ThrowIfNull(frames);
         _paced = paced;
         var start = frames.Count > 0 ? frames[0].Time : DateTime.UnixEpoch;
-        var flows = new Dictionary<(uint, ushort, ushort), Flow>();
+        var flows = new Dictionary<(IpAddress, ushort, ushort), Flow>();
         foreach (var frame in frames)
         {
             var f = new ReplayFrame(frame.Data);
             if (!f.IsTcp) continue;
             bool fromHost = f.IpSource == host;
             if (!fromHost && f.IpDestination != host) continue;
-            var key = fromHost ? (f.IpDestination.Value, f.DestinationPort, f.SourcePort) : (f.IpSource.Value, f.SourcePort, f.DestinationPort);
+            var key = fromHost ? (f.IpDestination, f.DestinationPort, f.SourcePort) : (f.IpSource, f.SourcePort, f.DestinationPort);
             if (!flows.TryGetValue(key, out var flow))
             {
                 // Only connections the host accepted: the first segment is the peer's SYN.
@@ -106,7 +106,7 @@ public sealed class RecordedTcpServer : IStackService
             {
                 while (l.TryAccept(out var connection))
                 {
-                    var key = (connection.RemoteAddress.AsIpv4.Value, connection.RemotePort, connection.LocalPort);
+                    var key = (connection.RemoteAddress, connection.RemotePort, connection.LocalPort);
                     if (!_scripts.TryGetValue(key, out var steps)) { connection.Abort(); continue; }
                     // Each recorded write goes out as written, as the host's did (Linux sends a short segment while an
                     // earlier full one is unacknowledged).

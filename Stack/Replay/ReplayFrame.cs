@@ -11,8 +11,9 @@ internal readonly struct ReplayFrame
 
     public readonly MacAddress Destination, Source;
     public readonly ushort EtherType;
-    public readonly bool IsArp, IsArpRequest, IsIpv4, IsTcp;
-    public readonly Ipv4Address IpSource, IpDestination, ArpSender;
+    public readonly bool IsArp, IsArpRequest, IsIpv4, IsIp6, IsTcp;
+    public readonly IpAddress IpSource, IpDestination;
+    public readonly Ipv4Address ArpSender;
     public readonly MacAddress ArpSenderMac;
     public readonly byte TimeToLive;
     public readonly int IpOffset, IpHeaderLength, IpTotalLength, TcpOffset, TcpHeaderLength;
@@ -20,6 +21,16 @@ internal readonly struct ReplayFrame
     public readonly uint Sequence, Acknowledgment;
     public readonly TcpFlags Flags;
     public readonly int PayloadLength;
+    /// <summary>IPv6: the offset of the fragment header in the frame, or 0.</summary>
+    public readonly int FragmentHeaderOffset;
+    /// <summary>IPv6: the ICMPv6 type of an unfragmented (or first-fragment) ICMPv6 message, or 0.</summary>
+    public readonly Icmpv6Type Icmpv6Type;
+    /// <summary>IPv6: the target of a neighbour solicitation or advertisement.</summary>
+    public readonly Ipv6Address NdTarget;
+    /// <summary>IPv6: a neighbour advertisement with the solicited flag.</summary>
+    public readonly bool NdSolicited;
+    /// <summary>IPv6: extension headers other than one fragment header (the stack sends none), or a chain that does not parse.</summary>
+    public readonly bool Ipv6Unsupported;
 
     public ReplayFrame(ReadOnlySpan<byte> frame)
     {
@@ -36,6 +47,7 @@ internal readonly struct ReplayFrame
             ArpSenderMac = arp.SenderHardwareAddress;
             return;
         }
+        if (eth.EtherType == Wire.EtherType.Ipv6) { this = ParseIpv6(eth, this); return; }
         if (eth.EtherType != Wire.EtherType.Ipv4 || Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None) return;
         IsIpv4 = true;
         IpOffset = eth.HeaderLength;
@@ -57,7 +69,70 @@ internal readonly struct ReplayFrame
         PayloadLength = tcp.Payload.Length;
     }
 
+    private ReplayFrame(in ReplayFrame ethernet, int ipOffset, Ipv6Packet ip, in Ipv6HeaderChain chain, bool chainOk)
+    {
+        this = ethernet;
+        IsIp6 = true;
+        IpOffset = ipOffset;
+        IpHeaderLength = chainOk ? chain.UpperLayerOffset : Ipv6Header.Size;
+        IpTotalLength = Ipv6Header.Size + ip.PayloadLength;
+        IpSource = ip.Source;
+        IpDestination = ip.Destination;
+        TimeToLive = ip.HopLimit;
+        if (!chainOk) { Ipv6Unsupported = true; return; }
+        bool fragment = chain.Fragment is not null;
+        if (chain.ExtensionHeaderCount > (fragment ? 1 : 0)) Ipv6Unsupported = true;
+        if (fragment) FragmentHeaderOffset = ipOffset + chain.FragmentHeaderOffset;
+        if (chain.Fragment is { Offset: > 0 }) return;
+        var upper = ip.Bytes[chain.UpperLayerOffset..Math.Min(ip.Bytes.Length, IpTotalLength)];
+        if (chain.UpperLayerProtocol == IpProtocol.Icmpv6 && upper.Length >= 4)
+        {
+            Icmpv6Type = (Icmpv6Type)upper[0];
+            if (Icmpv6Type is Icmpv6Type.NeighborSolicitation or Icmpv6Type.NeighborAdvertisement && upper.Length >= 24)
+            {
+                NdTarget = Ipv6Address.Read(upper[8..]);
+                NdSolicited = (upper[4] & 0x40) != 0;
+            }
+            return;
+        }
+        if (chain.UpperLayerProtocol != IpProtocol.Tcp || fragment && chain.Fragment!.Value.MoreFragments) return;
+        if (TcpSegment.TryParse(upper, out var tcp) != WireError.None) return;
+        IsTcp = true;
+        TcpOffset = IpOffset + IpHeaderLength;
+        TcpHeaderLength = tcp.HeaderLength;
+        SourcePort = tcp.SourcePort;
+        DestinationPort = tcp.DestinationPort;
+        Sequence = tcp.SequenceNumber;
+        Acknowledgment = tcp.AcknowledgmentNumber;
+        Flags = tcp.Flags;
+        PayloadLength = tcp.Payload.Length;
+    }
+
+    private static ReplayFrame ParseIpv6(EthernetFrame eth, in ReplayFrame ethernet)
+    {
+        if (Ipv6Packet.TryParse(eth.Payload, out var ip) != WireError.None) return ethernet;
+        bool ok = ip.TryWalkHeaders(out var chain) == WireError.None;
+        return new ReplayFrame(ethernet, eth.HeaderLength, ip, chain, ok);
+    }
+
     public bool IsIpv6 => EtherType == EtherTypeIpv6;
+
+    /// <summary>IPv4 or IPv6, parsed.</summary>
+    public bool IsIp => IsIpv4 || IsIp6;
+
+    /// <summary>Why a frame of the host or the stack is not compared (neighbour and group traffic), or null.</summary>
+    public string? NotCompared
+        => IsArpRequest ? "ARP request (when a host asks is a timing choice)"
+        : IsIpv6 && !IsIp6 ? "IPv6 that does not parse"
+        : Icmpv6Type switch
+        {
+            Icmpv6Type.NeighborSolicitation => "IPv6 neighbour solicitation (when a host asks is a timing choice)",
+            Icmpv6Type.NeighborAdvertisement when !NdSolicited => "unsolicited neighbour advertisement (sent when an address becomes preferred)",
+            Icmpv6Type.RouterSolicitation => "router solicitation (sent at start-up)",
+            Icmpv6Type.MulticastListenerReport or Icmpv6Type.MulticastListenerReportV2 or Icmpv6Type.MulticastListenerDone
+                => "MLD report (sent at start-up and on group changes)",
+            _ => Ipv6Unsupported ? "IPv6 extension headers the stack does not send (not supported)" : null,
+        };
 
     /// <summary>Sequence space the segment takes (SYN and FIN count one each).</summary>
     public int SequenceLength => PayloadLength + ((Flags & TcpFlags.Syn) != 0 ? 1 : 0) + ((Flags & TcpFlags.Fin) != 0 ? 1 : 0);

@@ -5,8 +5,11 @@ namespace TcpIpSharp.Replay;
 /// <summary>Which host of a capture the stack plays, and how the replay runs.</summary>
 public sealed record ReplayOptions
 {
-    /// <summary>The recorded host's IPv4 address: the stack takes it, and its recorded frames are what the stack must reproduce.</summary>
-    public required Ipv4Address Host { get; init; }
+    /// <summary>The recorded host's address (IPv4 or IPv6): the stack takes it, and its recorded frames are what the stack
+    /// must reproduce. The host's other addresses come from the capture: the first IPv4 address and every IPv6 address
+    /// its MAC sent from (a dual-stack host); with any IPv6 address the stack runs with IPv6 on (see
+    /// <see cref="CaptureReplay"/>).</summary>
+    public required IpAddress Host { get; init; }
     /// <summary>The host's MAC address; null takes the one the capture shows it sending from.</summary>
     public MacAddress? HostMac { get; init; }
     /// <summary>The stack's prefix length. Null (the default) puts every address on the link (prefix 0): the stack then

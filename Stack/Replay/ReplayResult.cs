@@ -9,8 +9,10 @@ namespace TcpIpSharp.Replay;
 /// and the differences. <see cref="Passed"/> when there are none.</summary>
 public sealed class ReplayResult
 {
-    /// <summary>The host the stack played.</summary>
-    public required Ipv4Address Host { get; init; }
+    /// <summary>The host the stack played (the address it was given).</summary>
+    public required IpAddress Host { get; init; }
+    /// <summary>The host's IPv6 addresses the stack took from the capture (empty for an IPv4-only host).</summary>
+    public IReadOnlyList<Ipv6Address> Ipv6Addresses { get; init; } = [];
     /// <summary>Its MAC (given, or found in the capture).</summary>
     public required MacAddress HostMac { get; init; }
     /// <summary>Every frame the stack sent, in order, timed on the capture's clock (numbered from 1).</summary>
@@ -19,11 +21,12 @@ public sealed class ReplayResult
     public required IReadOnlyList<RecordedFrameOutcome> HostFrames { get; init; }
     /// <summary>Recorded frames the stack did not reproduce, frames it sent that the host did not, and timeouts.</summary>
     public required IReadOnlyList<ReplayDifference> Differences { get; init; }
-    /// <summary>ARP replies the replay made up from the capture for the stack's requests.</summary>
+    /// <summary>ARP replies and neighbour advertisements the replay made up from the capture for the stack's requests and solicitations.</summary>
     public required IReadOnlyList<NeighbourAnswer> NeighbourAnswers { get; init; }
     /// <summary>Frames put into the stack (sent to the host, or to everyone, by the other hosts).</summary>
     public required int FramesIn { get; init; }
-    /// <summary>IPv6 frames (recorded or sent): not supported by the stack yet, not compared.</summary>
+    /// <summary>Recorded frames of the host that are not compared because the stack does not support them (IPv6 with
+    /// extension headers other than a fragment header, or IPv6 that does not parse).</summary>
     public required int NotSupported { get; init; }
     /// <summary>Frames between other hosts, left out.</summary>
     public required int Ignored { get; init; }
@@ -44,10 +47,11 @@ public sealed class ReplayResult
           .Append(FramesIn).Append(" frames in, ").Append(Sent.Count).Append(" sent by the stack; ")
           .Append(Differences.Count).Append(Differences.Count == 1 ? " difference" : " differences");
         if (NotSupported > 0) sb.Append("; ").Append(NotSupported).Append(" IPv6 frames not supported (not compared)");
+        if (Ipv6Addresses.Count > 0) sb.Append("; IPv6 ").Append(string.Join(", ", Ipv6Addresses));
         if (Ignored > 0) sb.Append("; ").Append(Ignored).Append(" frames between other hosts left out");
         sb.AppendLine();
         foreach (var answer in NeighbourAnswers)
-            sb.Append("  neighbour: answered the stack's ARP request for ").Append(answer.Address).Append(" with ").Append(answer.Mac)
+            sb.Append(answer.Address.IsIpv4 ? "  neighbour: answered the stack's ARP request for " : "  neighbour: answered the stack's neighbour solicitation for ").Append(answer.Address).Append(" with ").Append(answer.Mac)
               .Append(" (seen in the capture) at +").Append(answer.Time.TotalSeconds.ToString("F6", System.Globalization.CultureInfo.InvariantCulture)).AppendLine(" s");
         foreach (var d in Differences) sb.Append("  ").AppendLine(d.ToString());
         return sb.ToString();
@@ -65,6 +69,9 @@ public sealed class ReplayResult
         writer.WriteBoolean("passed", Passed);
         writer.WriteString("host", Host.ToString());
         writer.WriteString("mac", HostMac.ToString());
+        writer.WriteStartArray("ipv6");
+        foreach (var a in Ipv6Addresses) writer.WriteStringValue(a.ToString());
+        writer.WriteEndArray();
         writer.WriteNumber("compared", Compared);
         writer.WriteNumber("matched", Matched);
         writer.WriteNumber("frames_in", FramesIn);

@@ -11,11 +11,12 @@ internal static class Verdict
     // How far ahead in the stack's frames a recorded frame is looked for: keeps a replay with many differences linear.
     private const int SearchWindow = 4096;
 
-    public static ReplayResult Build(IReadOnlyList<CaptureFrame> frames, ReplayFrame[] facts, MacAddress hostMac, Ipv4Address host,
-        List<(TimeSpan Time, byte[] Frame)> sent, DateTime start, Dictionary<(uint Peer, ushort PeerPort, ushort HostPort), TcpFlow> flows,
+    public static ReplayResult Build(IReadOnlyList<CaptureFrame> frames, ReplayFrame[] facts, MacAddress hostMac, IpAddress host,
+        IReadOnlyList<Ipv6Address> hosts6, HashSet<IpAddress> hosts,
+        List<(TimeSpan Time, byte[] Frame)> sent, DateTime start, Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), TcpFlow> flows,
         List<NeighbourAnswer> answers, List<ReplayDifference> timeouts, int fed, int notSupported, int ignored)
     {
-        // The stack's frames, keyed; ARP requests (neighbour traffic) and IPv6 are not compared.
+        // The stack's frames, keyed; ARP requests, neighbour solicitations and start-up announcements are not compared.
         var sentFrames = new List<CaptureFrame>(sent.Count);
         var sentKeys = new FrameKey?[sent.Count];
         for (int i = 0; i < sent.Count; i++)
@@ -23,9 +24,8 @@ internal static class Verdict
             var data = sent[i].Frame;
             sentFrames.Add(new CaptureFrame(i + 1, start + sent[i].Time, data));
             var f = new ReplayFrame(data);
-            if (f.IsIpv6) notSupported++;
-            if (f.IsArpRequest || f.IsIpv6) continue;
-            sentKeys[i] = Key(data, f, host, flows, stack: true);
+            if (f.NotCompared is not null) continue;
+            sentKeys[i] = Key(data, f, hosts, flows, stack: true);
         }
 
         var outcomes = new List<RecordedFrameOutcome>();
@@ -37,10 +37,14 @@ internal static class Verdict
             ref readonly var f = ref facts[i];
             if (f.Source != hostMac) continue;
             var recorded = frames[i];
-            string? notCompared = f.IsArpRequest ? "ARP request (when a host asks is a timing choice)"
-                : f.IsIpv6 ? "IPv6 (not supported by the stack yet)" : null;
-            if (notCompared is not null) { outcomes.Add(new RecordedFrameOutcome(recorded.Number, recorded.Data, -1, notCompared)); continue; }
-            var key = Key(recorded.Data, f, host, flows, stack: false);
+            string? notCompared = f.NotCompared;
+            if (notCompared is not null)
+            {
+                if (f.Ipv6Unsupported || f.IsIpv6 && !f.IsIp6) notSupported++;
+                outcomes.Add(new RecordedFrameOutcome(recorded.Number, recorded.Data, -1, notCompared));
+                continue;
+            }
+            var key = Key(recorded.Data, f, hosts, flows, stack: false);
             int found = -1;
             for (int k = next; k < sentKeys.Length && k < next + SearchWindow; k++)
                 if (!used[k] && key.Equals(sentKeys[k])) { found = k; break; }
@@ -54,22 +58,23 @@ internal static class Verdict
         differences.AddRange(timeouts);
         return new ReplayResult
         {
-            Host = host, HostMac = hostMac, Sent = sentFrames, HostFrames = outcomes, Differences = differences,
+            Host = host, Ipv6Addresses = hosts6, HostMac = hostMac, Sent = sentFrames, HostFrames = outcomes, Differences = differences,
             NeighbourAnswers = answers, FramesIn = fed, NotSupported = notSupported, Ignored = ignored,
         };
     }
 
     /// <summary>What must be equal for two frames to count as the same (the comparison rules), as bytes.</summary>
-    internal static FrameKey Key(byte[] data, in ReplayFrame f, Ipv4Address host, Dictionary<(uint Peer, ushort PeerPort, ushort HostPort), TcpFlow> flows, bool stack)
+    internal static FrameKey Key(byte[] data, in ReplayFrame f, HashSet<IpAddress> hosts, Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), TcpFlow> flows, bool stack)
     {
         var span = data.AsSpan();
-        if (span.Length < EthernetHeader.Size || !(f.IsArp || f.IsIpv4)) return new FrameKey(data);
+        if (span.Length < EthernetHeader.Size || !(f.IsArp || f.IsIp)) return new FrameKey(data);
         if (f.IsArp) return new FrameKey(span[..Math.Min(span.Length, EthernetHeader.Size + ArpHeader.Size)].ToArray());
         int end = Math.Min(span.Length, f.IpOffset + f.IpTotalLength);   // Linux pads short frames to 60 bytes
         if (!f.IsTcp)
         {
             var key = span[..end].ToArray();
-            Normalise(key.AsSpan(f.IpOffset), tcp: false);
+            if (f.IsIp6) Normalise6(key.AsSpan(f.IpOffset), f.FragmentHeaderOffset > 0 ? f.FragmentHeaderOffset - f.IpOffset : 0, tcp: false);
+            else Normalise(key.AsSpan(f.IpOffset), tcp: false);
             return new FrameKey(key);
         }
 
@@ -79,9 +84,10 @@ internal static class Verdict
         var payload = segment[f.TcpHeaderLength..];
         var tcpKey = new byte[f.TcpOffset + 16 + options.Length + 1 + payload.Length];
         span[..f.TcpOffset].CopyTo(tcpKey);
-        Normalise(tcpKey.AsSpan(f.IpOffset), tcp: true);
-        bool fromHost = f.IpSource == host;
-        var flowKey = fromHost ? (f.IpDestination.Value, f.DestinationPort, f.SourcePort) : (f.IpSource.Value, f.SourcePort, f.DestinationPort);
+        if (f.IsIp6) Normalise6(tcpKey.AsSpan(f.IpOffset), f.FragmentHeaderOffset > 0 ? f.FragmentHeaderOffset - f.IpOffset : 0, tcp: true);
+        else Normalise(tcpKey.AsSpan(f.IpOffset), tcp: true);
+        bool fromHost = hosts.Contains(f.IpSource);
+        var flowKey = fromHost ? (f.IpDestination, f.DestinationPort, f.SourcePort) : (f.IpSource, f.SourcePort, f.DestinationPort);
         flows.TryGetValue(flowKey, out var flow);
         uint own = fromHost && flow is not null ? (stack ? flow.StackIsn : flow.HostIsn) ?? 0 : 0;
         var fixedPart = tcpKey.AsSpan(f.TcpOffset, 16);
@@ -104,6 +110,16 @@ internal static class Verdict
         ip[10] = ip[11] = 0;     // header checksum
         if (ip[9] == (byte)IpProtocol.Udp) ip[6] &= 0xBF;   // DF: Linux's UDP path MTU discovery, which the stack does not do
         if (tcp) ip[2] = ip[3] = 0;                         // total length: the options may differ in size
+    }
+
+    // IPv6: the flow label aside (Linux hashes one per flow, RFC 6437; the stack sends 0), the fragment header's
+    // identification as IPv4's, and for TCP the payload length (the options may differ in size).
+    private static void Normalise6(Span<byte> ip, int fragmentHeader, bool tcp)
+    {
+        ip[1] &= 0xF0;
+        ip[2] = ip[3] = 0;
+        if (fragmentHeader > 0 && fragmentHeader + 8 <= ip.Length) ip.Slice(fragmentHeader + 4, 4).Clear();
+        if (tcp) ip[4] = ip[5] = 0;
     }
 
     // Which options are there (MSS, window scale and SACK blocks with their values); not the timestamp values (each side's

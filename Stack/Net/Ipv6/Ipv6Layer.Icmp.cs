@@ -29,7 +29,7 @@ internal sealed partial class Ipv6Layer
                 // RFC 4443 4.1: answered to unicast and, as Linux does, to the all-nodes group (ping ff02::1).
                 if (ip.Destination.IsMulticast && ip.Destination != AllNodes) { Drop(_stats.Icmpv6, DropReason.Ipv6NotForUs); return; }
                 if (ip.Source.IsUnspecified) { Drop(_stats.Icmpv6, DropReason.Ipv6BadSource, true); return; }
-                SendEchoReply(ip, icmp, now);
+                if (_answerEchoRequests) SendEchoReply(ip, icmp, now);
                 break;
             case Icmpv6Type.EchoReply:
                 if (_echoClients.TryGetValue(icmp.Identifier, out var client))

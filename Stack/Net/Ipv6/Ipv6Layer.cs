@@ -26,6 +26,7 @@ internal sealed partial class Ipv6Layer
     public const int MaximumPayload = 65535;
 
     private readonly Ipv6Options _options;
+    private readonly bool _answerEchoRequests;
     private readonly EthernetInterface _ethernet;
     private readonly InternetLayer _internet;
     private readonly StackStatistics _stats;
@@ -51,6 +52,7 @@ internal sealed partial class Ipv6Layer
         StackStatistics stats, ILogger logger, IRandomSource random)
     {
         _options = options;
+        _answerEchoRequests = stackOptions.AnswerEchoRequests;
         _ethernet = ethernet;
         _internet = internet;
         _stats = stats;
