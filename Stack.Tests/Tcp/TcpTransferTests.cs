@@ -18,7 +18,7 @@ public class TcpTransferTests
     internal static (byte[] AtB, byte[] AtA, TcpConnection Client, TcpConnection Server) Exchange(TwoStacks net, byte[] ab, byte[] ba, TimeSpan limit, Action? each = null)
     {
         var listener = net.B.ListenTcp(5001);
-        var client = net.A.ConnectTcp(TwoStacks.AddressB, 5001);
+        var client = net.A.ConnectTcp(net.AddressOfB, 5001);
         TcpConnection? server = null;
         var atB = new MemoryStream();
         var atA = new MemoryStream();
