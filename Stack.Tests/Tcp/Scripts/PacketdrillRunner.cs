@@ -23,12 +23,8 @@ internal sealed class PacketdrillRunner : IDisposable
     /// <summary>The stack's and the peer's IPv6 addresses when a script runs over <see cref="IpFamily.V6"/>.</summary>
     public static readonly Ipv6Address StackIp6 = Ipv6Address.Parse("2001:db8::2"), PeerIp6 = Ipv6Address.Parse("2001:db8::1");
 
-    /// <summary>
-    /// How much bigger the stack's MTU is over IPv6: the IPv6 header is 20 bytes longer than IPv4's, so with the MTU 20
-    /// bytes up the MSS the stack announces and uses is the same as over IPv4 (1460 at 1500) and every script applies
-    /// unchanged, as packetdrill's IPv6 mode does. Packet Too Big MTUs are raised by the same 20 (README.md).
-    /// </summary>
-    public const int Ipv6MtuShift = Ipv6Header.Size - Ipv4Header.MinimumSize;
+    // Over IPv6 the stack's MTU is 20 up, so its MSS (and every script's numbers) stay as over IPv4 (README.md).
+    private const int Ipv6MtuShift = IpFamilies.Ipv6MtuShift;
 
     private readonly PacketdrillScript _script;
     private readonly IpFamily _family;
@@ -251,32 +247,19 @@ internal sealed class PacketdrillRunner : IDisposable
             _outbound.Add((_clock.Now, [], $"a non-IPv6 or malformed frame ({n} bytes)"));
             return false;
         }
-        // MLD reports carry a hop-by-hop header (the router alert) before the ICMPv6 message.
-        var next = ip.NextHeader;
-        var upper = ip.Payload;
-        if (next == IpProtocol.HopByHopOptions && upper.Length >= 8 && upper.Length >= (upper[1] + 1) * 8)
+        if (IpFamilies.IsChatter(ip, out var target)) return false;
+        if (target is not null)
         {
-            next = (IpProtocol)upper[0];
-            upper = upper[((upper[1] + 1) * 8)..];
-        }
-        if (next == IpProtocol.Icmpv6 && upper.Length >= 4)
-        {
-            var type = (Icmpv6Type)upper[0];
-            if (type == Icmpv6Type.NeighborSolicitation)
+            if (target != PeerIp6)
             {
-                if (NeighborSolicitation.TryParse(ip.Payload, out var ns) != WireError.None || ns.Target != PeerIp6)
-                {
-                    _outbound.Add((_clock.Now, [], $"a neighbour solicitation from {ip.Source} not for the peer"));
-                    return false;
-                }
-                // RFC 4861 7.2.4: solicited, override, to the solicitation's source (all nodes when it was ::).
-                var to = ip.Source.IsUnspecified ? V6.AllNodes : ip.Source;
-                _peer.TrySend(V6.Na(PeerIp6, to, PeerIp6, Frames.PeerMac, solicited: !ip.Source.IsUnspecified));
-                return true;
-            }
-            if (type is Icmpv6Type.NeighborAdvertisement or Icmpv6Type.RouterSolicitation or Icmpv6Type.MulticastListenerReport
-                or Icmpv6Type.MulticastListenerReportV2 or Icmpv6Type.MulticastListenerDone)
+                _outbound.Add((_clock.Now, [], $"a neighbour solicitation from {ip.Source} not for the peer"));
                 return false;
+            }
+            // RFC 4861 7.2.4: solicited, override, to the solicitation's source (all nodes when it was ::).
+            var to = ip.Source.IsUnspecified ? V6.AllNodes : ip.Source;
+            _peer.TrySend(V6.Na(PeerIp6, to, PeerIp6, Frames.PeerMac, solicited: !ip.Source.IsUnspecified));
+            _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} - neighbour solicitation for {PeerIp6} (answered)\n");
+            return true;
         }
         if (ip.NextHeader != IpProtocol.Tcp)
         {
@@ -436,16 +419,11 @@ internal sealed class PacketdrillRunner : IDisposable
     private void InjectIcmpv6(ScriptEvent.Icmp e)
     {
         var flow = FlowFor(e.RemotePort);
-        var (type, code, rest) = (e.Type, e.Code) switch
-        {
-            (IcmpType.DestinationUnreachable, 0) => (Icmpv6Type.DestinationUnreachable, (byte)0, 0u),   // net: no route to destination
-            (IcmpType.DestinationUnreachable, 1) => (Icmpv6Type.DestinationUnreachable, (byte)3, 0u),   // host: address unreachable
-            (IcmpType.DestinationUnreachable, 2) => (Icmpv6Type.ParameterProblem, (byte)1, (uint)Ipv6Packet.Field.NextHeader),   // protocol: unrecognised next header
-            (IcmpType.DestinationUnreachable, 3) => (Icmpv6Type.DestinationUnreachable, (byte)4, 0u),   // port unreachable
-            (IcmpType.DestinationUnreachable, 4) => (Icmpv6Type.PacketTooBig, (byte)0, (uint)(e.Mtu + Ipv6MtuShift)),   // frag needed
-            (IcmpType.TimeExceeded, 0) => (Icmpv6Type.TimeExceeded, (byte)0, 0u),                       // hop limit exceeded
-            _ => throw new ScriptFailure($"no ICMPv6 counterpart for ICMP {e.Type} code {e.Code}"),
-        };
+        Icmpv6Type type;
+        byte code;
+        uint rest;
+        try { (type, code, rest) = IpFamilies.Icmpv6For(e.Type, e.Code, e.Mtu); }
+        catch (ArgumentException x) { throw new ScriptFailure(x.Message); }
         var quote = new byte[Ipv6Header.Size + 8];
         new Ipv6Header(StackIp6, PeerIp6, IpProtocol.Tcp, (ushort)(TcpHeader.MinimumSize + e.QuotedLength), 64).WriteTo(quote);
         BinaryPrimitives.WriteUInt16BigEndian(quote.AsSpan(Ipv6Header.Size), flow.LocalPort);
