@@ -8,14 +8,16 @@ namespace TcpIpSharp.Tests.Simulation;
 /// <summary>
 /// Two stacks through fault injectors in virtual time, a random fault mix per seed: 1 MB each way at once must arrive
 /// byte-exact and in order, and every connection must be freed after close. TCPIPSHARP_SIM_SEEDS sets the seed count
-/// (200 by default; 10000 for a long run).
+/// (200 by default; 10000 for a long run). Every seed runs over IPv4 and over IPv6 (the same faults, the same code).
 /// </summary>
 public class TcpSimulationTests
 {
-    private static IEnumerable<int> Seeds()
+    private static IEnumerable<TestCaseData> Seeds()
     {
         int count = int.TryParse(Environment.GetEnvironmentVariable("TCPIPSHARP_SIM_SEEDS"), out int n) && n > 0 ? n : 200;
-        return Enumerable.Range(1000, count);
+        foreach (var family in new[] { IpFamily.V4, IpFamily.V6 })
+            foreach (int seed in Enumerable.Range(1000, count))
+                yield return new TestCaseData(seed, family);
     }
 
     /// <summary>The fault mix of one seed: drop up to 20%, duplication, reordering, corruption, delay, jitter, a rate limit.</summary>
@@ -31,11 +33,11 @@ public class TcpSimulationTests
     };
 
     [TestCaseSource(nameof(Seeds))]
-    public void Concurrent_megabytes_survive_a_random_fault_mix_and_a_link_cut(int seed)
+    public void Concurrent_megabytes_survive_a_random_fault_mix_and_a_link_cut(int seed, IpFamily family)
     {
         var random = new Random(seed);
         var faults = RandomFaults(random);
-        using var net = new TwoStacks(faults, seed);
+        using var net = new TwoStacks(faults, seed, family: family);
         var cutAt = TimeSpan.FromMilliseconds(random.Next(50, 500));
         var cutFor = TimeSpan.FromMilliseconds(random.Next(500, 3000));
         var ab = new byte[1 << 20];
@@ -72,12 +74,12 @@ public class TcpSimulationTests
     }
 
     [Test]
-    public void A_cut_longer_than_the_user_timeout_ends_both_sides_with_timed_out()
+    public void A_cut_longer_than_the_user_timeout_ends_both_sides_with_timed_out([Values] IpFamily family)
     {
         var options = new NetworkStackOptions { Tcp = new TcpConnectionOptions { UserTimeout = TimeSpan.FromSeconds(5) } };
-        using var net = new TwoStacks(new FaultOptions(), 1, options);
+        using var net = new TwoStacks(new FaultOptions(), 1, options, family);
         var listener = net.B.ListenTcp(5001);
-        var client = net.A.ConnectTcp(TwoStacks.AddressB, 5001);
+        var client = net.A.ConnectTcp(net.AddressOfB, 5001);
         TcpConnection? server = null;
         net.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(5));
         net.FaultsA!.Options.Cut = true;
@@ -91,6 +93,7 @@ public class TcpSimulationTests
             Assert.That(server.Error, Is.EqualTo(NetError.TimedOut));
             Assert.That(took, Is.InRange(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(7)), "ended by the 5 s user timeout");
             Assert.That(net.A.Tcp.Count + net.B.Tcp.Count, Is.Zero, "state freed");
+            Assert.That(client.RemoteAddress, Is.EqualTo(net.AddressOfB), "the family asked for");
         }
     }
 }

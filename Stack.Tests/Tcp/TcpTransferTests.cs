@@ -18,7 +18,7 @@ public class TcpTransferTests
     internal static (byte[] AtB, byte[] AtA, TcpConnection Client, TcpConnection Server) Exchange(TwoStacks net, byte[] ab, byte[] ba, TimeSpan limit, Action? each = null)
     {
         var listener = net.B.ListenTcp(5001);
-        var client = net.A.ConnectTcp(TwoStacks.AddressB, 5001);
+        var client = net.A.ConnectTcp(net.AddressOfB, 5001);
         TcpConnection? server = null;
         var atB = new MemoryStream();
         var atA = new MemoryStream();
@@ -56,9 +56,9 @@ public class TcpTransferTests
     }
 
     [Test]
-    public void A_megabyte_each_way_arrives_exactly_on_a_clean_link()
+    public void A_megabyte_each_way_arrives_exactly_on_a_clean_link([Values] IpFamily family)
     {
-        using var net = new TwoStacks();
+        using var net = new TwoStacks(family: family);
         var ab = Pattern(1 << 20, 1);
         var ba = Pattern(1 << 20, 2);
         var (atB, atA, client, server) = Exchange(net, ab, ba, TimeSpan.FromSeconds(30));
@@ -71,13 +71,13 @@ public class TcpTransferTests
         Assert.That(net.A.Tcp.Count + net.B.Tcp.Count, Is.Zero, "every connection freed after TIME-WAIT");
     }
 
-    private static IEnumerable<int> Seeds() => Enumerable.Range(1, 20);
+    private static IEnumerable<TestCaseData> Seeds() => IpFamilies.OverBoth(Enumerable.Range(1, 20).Select(seed => new TestCaseData(seed)));
 
     [TestCaseSource(nameof(Seeds))]
-    public void A_megabyte_each_way_arrives_exactly_through_loss_duplication_reordering_and_corruption(int seed)
+    public void A_megabyte_each_way_arrives_exactly_through_loss_duplication_reordering_and_corruption(int seed, IpFamily family)
     {
         var faults = new FaultOptions { DropRate = 0.05, DuplicateRate = 0.02, ReorderRate = 0.05, CorruptRate = 0.01, Jitter = TimeSpan.FromMilliseconds(1) };
-        using var net = new TwoStacks(faults, seed);
+        using var net = new TwoStacks(faults, seed, family: family);
         var ab = Pattern(1 << 20, seed);
         var ba = Pattern(1 << 20, seed + 100);
         var (atB, atA, client, server) = Exchange(net, ab, ba, TimeSpan.FromMinutes(10));
@@ -88,10 +88,10 @@ public class TcpTransferTests
     }
 
     [Test]
-    public void Connecting_to_a_closed_port_is_refused()
+    public void Connecting_to_a_closed_port_is_refused([Values] IpFamily family)
     {
-        using var net = new TwoStacks();
-        var client = net.A.ConnectTcp(TwoStacks.AddressB, 81);
+        using var net = new TwoStacks(family: family);
+        var client = net.A.ConnectTcp(net.AddressOfB, 81);
         net.RunUntil(() => client.State == TcpState.Closed, TimeSpan.FromSeconds(5));
         Assert.That(client.Error, Is.EqualTo(NetError.ConnectionRefused));
     }

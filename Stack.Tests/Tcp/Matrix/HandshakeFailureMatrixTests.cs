@@ -14,7 +14,9 @@ public class HandshakeFailureMatrixTests
 
     // ------------------------------------------------------------------ SYN retransmission
 
-    public static IEnumerable<TestCaseData> SynRetryCases()
+    public static IEnumerable<TestCaseData> SynRetryCases() => IpFamilies.OverBoth(SynRetryOneFamily());
+
+    private static IEnumerable<TestCaseData> SynRetryOneFamily()
     {
         foreach (bool passive in new[] { false, true })
             foreach (int retries in new[] { 0, 1, 3, 6 })
@@ -44,7 +46,7 @@ public class HandshakeFailureMatrixTests
     }
 
     [TestCaseSource(nameof(SynRetryCases))]
-    public void Unanswered_handshake_backs_off_and_times_out(bool passive, int retries, double initialSeconds, int capSeconds)
+    public void Unanswered_handshake_backs_off_and_times_out(bool passive, int retries, double initialSeconds, int capSeconds, IpFamily family)
     {
         var options = new TcpConnectionOptions
         {
@@ -53,7 +55,7 @@ public class HandshakeFailureMatrixTests
             MaxRetransmissionTimeout = TimeSpan.FromSeconds(capSeconds),
             MinRetransmissionTimeout = TimeSpan.FromMilliseconds(200),
         };
-        using var peer = new RawPeer(options);
+        using var peer = new RawPeer(options, family: family);
         TcpConnection? connection = null;
         if (passive)
         {
@@ -63,7 +65,7 @@ public class HandshakeFailureMatrixTests
         }
         else
         {
-            connection = peer.Stack.ConnectTcp(Frames.PeerIp, 8080);
+            connection = peer.Stack.ConnectTcp(peer.PeerIp, 8080);
             peer.PollNow();
         }
         Assert.That(connection, Is.Not.Null);
@@ -104,7 +106,9 @@ public class HandshakeFailureMatrixTests
         _ => (IcmpType.TimeExceeded, 0),
     };
 
-    public static IEnumerable<TestCaseData> IcmpCases()
+    public static IEnumerable<TestCaseData> IcmpCases() => IpFamilies.OverBoth(IcmpOneFamily());
+
+    private static IEnumerable<TestCaseData> IcmpOneFamily()
     {
         foreach (var state in new[] { TcpState.SynSent, TcpState.Established })
             foreach (var kind in Enum.GetValues<IcmpKind>())
@@ -127,11 +131,11 @@ public class HandshakeFailureMatrixTests
     ///   the connection stays up and carries on.
     /// </summary>
     [TestCaseSource(nameof(IcmpCases))]
-    public void Icmp_error(TcpState state, IcmpKind kind, bool validQuote)
+    public void Icmp_error(TcpState state, IcmpKind kind, bool validQuote, IpFamily family)
     {
         var options = new TcpConnectionOptions { MaxSynRetransmissions = 2 };
-        using var peer = new RawPeer(options);
-        var connection = peer.Stack.ConnectTcp(Frames.PeerIp, 8080);
+        using var peer = new RawPeer(options, family: family);
+        var connection = peer.Stack.ConnectTcp(peer.PeerIp, 8080);
         peer.PollNow();
         var syn = peer.TakeOne("the SYN");
         SentSegment quoted = syn;

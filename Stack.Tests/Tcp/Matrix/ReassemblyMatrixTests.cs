@@ -23,9 +23,9 @@ public class ReassemblyMatrixTests
     // MSS 1460, SACK permitted, no timestamps: four SACK blocks fit.
     private static readonly byte[] SynOptions = [2, 4, 0x05, 0xb4, 4, 2, 1, 1];
 
-    private static (RawPeer Peer, TcpConnection Connection, uint Iss) Established()
+    private static (RawPeer Peer, TcpConnection Connection, uint Iss) Established(IpFamily family)
     {
-        var peer = new RawPeer(new TcpConnectionOptions { ReceiveBufferSize = 64 * 1024 });
+        var peer = new RawPeer(new TcpConnectionOptions { ReceiveBufferSize = 64 * 1024 }, family: family);
         try
         {
             var listener = peer.Stack.ListenTcp(8080);
@@ -142,7 +142,9 @@ public class ReassemblyMatrixTests
 
     // ------------------------------------------------------------------ 120 orders of five segments
 
-    public static IEnumerable<TestCaseData> Orders()
+    public static IEnumerable<TestCaseData> Orders() => IpFamilies.OverBoth(OrdersOneFamily());
+
+    private static IEnumerable<TestCaseData> OrdersOneFamily()
     {
         static IEnumerable<int[]> Permute(int[] items)
         {
@@ -156,12 +158,12 @@ public class ReassemblyMatrixTests
     }
 
     [Test]
-    public void There_are_120_orders() => Assert.That(Orders().Count(), Is.EqualTo(120));
+    public void There_are_120_orders() => Assert.That(Orders().Count(), Is.EqualTo(120 * 2), "120 orders over IPv4 and IPv6");
 
     [TestCaseSource(nameof(Orders))]
-    public void Five_segments_in_any_order(int[] order)
+    public void Five_segments_in_any_order(int[] order, IpFamily family)
     {
-        var (peer, connection, iss) = Established();
+        var (peer, connection, iss) = Established(family);
         using (peer)
         {
             var model = new Model();
@@ -185,7 +187,9 @@ public class ReassemblyMatrixTests
         return $"start-{Where(s, a1, a2)}_end-{Where(e, a1, a2)}";
     }
 
-    public static IEnumerable<TestCaseData> Overlaps()
+    public static IEnumerable<TestCaseData> Overlaps() => IpFamilies.OverBoth(OverlapsOneFamily());
+
+    private static IEnumerable<TestCaseData> OverlapsOneFamily()
     {
         foreach (long shift in new long[] { 0, -100 })   // 0: A lies beyond RCV.NXT; -100: A starts at RCV.NXT (B may reach left of it)
             for (int i = 0; i < Points.Length; i++)
@@ -210,9 +214,9 @@ public class ReassemblyMatrixTests
     }
 
     [TestCaseSource(nameof(Overlaps))]
-    public void Two_overlapping_segments(long a1, long a2, long b1, long b2, bool aFirst)
+    public void Two_overlapping_segments(long a1, long a2, long b1, long b2, bool aFirst, IpFamily family)
     {
-        var (peer, connection, iss) = Established();
+        var (peer, connection, iss) = Established(family);
         using (peer)
         {
             var model = new Model();

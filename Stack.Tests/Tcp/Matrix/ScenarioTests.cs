@@ -11,7 +11,9 @@ namespace TcpIpSharp.Tests.Tcp.Matrix;
 /// </summary>
 public class ScenarioTests
 {
-    public static IEnumerable<TestCaseData> AckForUnsentCases()
+    public static IEnumerable<TestCaseData> AckForUnsentCases() => IpFamilies.OverBoth(AckForUnsentOneFamily());
+
+    private static IEnumerable<TestCaseData> AckForUnsentOneFamily()
     {
         foreach (var state in new[] { TcpState.SynReceived, TcpState.Established, TcpState.CloseWait, TcpState.LastAck })
             foreach (uint beyond in new uint[] { 1, 1000, 0x4000_0000 })
@@ -26,9 +28,9 @@ public class ScenarioTests
     /// send an ACK, drop the segment, and return": the state does not change and no data is taken.
     /// </summary>
     [TestCaseSource(nameof(AckForUnsentCases))]
-    public void Ack_for_data_never_sent(TcpState state, uint beyond, bool withData)
+    public void Ack_for_data_never_sent(TcpState state, uint beyond, bool withData, IpFamily family)
     {
-        using var peer = new RawPeer(StateMatrixTests.Options);
+        using var peer = new RawPeer(StateMatrixTests.Options, family: family);
         var setup = StateMatrixTests.DriveWith(peer, state);
         var n = setup.Numbers;
         uint ack = n.SndNxt + beyond;
@@ -59,9 +61,8 @@ public class ScenarioTests
     /// answers every probe with a zero window or not at all (Linux: tcp_probe_timer), and without a reset (RFC 9293
     /// 3.10.8, as the other timeouts here).
     /// </summary>
-    [TestCase(true)]
-    [TestCase(false)]
-    public void Zero_window_probes_back_off_until_the_user_timeout(bool peerAnswers)
+    [Test]
+    public void Zero_window_probes_back_off_until_the_user_timeout([Values(true, false)] bool peerAnswers, [Values] IpFamily family)
     {
         const uint irs = 9000;
         var options = new TcpConnectionOptions
@@ -69,8 +70,8 @@ public class ScenarioTests
             UserTimeout = TimeSpan.FromSeconds(5),
             MinRetransmissionTimeout = TimeSpan.FromSeconds(1),
         };
-        using var peer = new RawPeer(options);
-        var c = peer.Stack.ConnectTcp(Frames.PeerIp, 8080);
+        using var peer = new RawPeer(options, family: family);
+        var c = peer.Stack.ConnectTcp(peer.PeerIp, 8080);
         peer.PollNow();
         var syn = peer.TakeOne("the SYN");
         ushort port = syn.SourcePort;
@@ -121,17 +122,23 @@ public class ScenarioTests
     /// ENETUNREACH, host unreachable and TTL exceeded EHOSTUNREACH; protocol unreachable some error. An error quoting a
     /// port no socket has is dropped.
     /// </summary>
-    [TestCase(IcmpType.DestinationUnreachable, (byte)3, NetError.ConnectionRefused)]
-    [TestCase(IcmpType.DestinationUnreachable, (byte)0, NetError.NetworkUnreachable)]
-    [TestCase(IcmpType.DestinationUnreachable, (byte)1, NetError.HostUnreachable)]
-    [TestCase(IcmpType.DestinationUnreachable, (byte)2, null)]
-    [TestCase(IcmpType.TimeExceeded, (byte)0, NetError.HostUnreachable)]
-    public void Icmp_error_reaches_a_udp_socket(IcmpType type, byte code, NetError? expected)
+    public static IEnumerable<TestCaseData> UdpIcmpCases() => IpFamilies.OverBoth(
+    [
+        new TestCaseData(IcmpType.DestinationUnreachable, (byte)3, NetError.ConnectionRefused),
+        new TestCaseData(IcmpType.DestinationUnreachable, (byte)0, NetError.NetworkUnreachable),
+        new TestCaseData(IcmpType.DestinationUnreachable, (byte)1, NetError.HostUnreachable),
+        new TestCaseData(IcmpType.DestinationUnreachable, (byte)2, null),
+        new TestCaseData(IcmpType.TimeExceeded, (byte)0, NetError.HostUnreachable),
+    ]);
+
+    /// <remarks>Over IPv6 each error goes as its ICMPv6 counterpart (Tcp/Scripts/README.md): the same errno follows.</remarks>
+    [TestCaseSource(nameof(UdpIcmpCases))]
+    public void Icmp_error_reaches_a_udp_socket(IcmpType type, byte code, NetError? expected, IpFamily family)
     {
-        using var peer = new RawPeer();
+        using var peer = new RawPeer(family: family);
         var endpoint = peer.Stack.OpenUdp(5555);
         var other = peer.Stack.OpenUdp(5556);
-        Assert.That(endpoint.SendTo("hello"u8, Frames.PeerIp, 53), Is.EqualTo(NetError.None));
+        Assert.That(endpoint.SendTo("hello"u8, peer.PeerIp, 53), Is.EqualTo(NetError.None));
         peer.PollNow();
         var (protocol, datagram) = peer.SentOther.Single();
         Assert.That(protocol, Is.EqualTo(IpProtocol.Udp));

@@ -56,7 +56,9 @@ public class StateMatrixTests
         TcpState.FinWait2, TcpState.CloseWait, TcpState.Closing, TcpState.LastAck, TcpState.TimeWait,
     ];
 
-    public static IEnumerable<TestCaseData> Cases()
+    public static IEnumerable<TestCaseData> Cases() => IpFamilies.OverBoth(OneFamily());
+
+    private static IEnumerable<TestCaseData> OneFamily()
     {
         foreach (var state in States)
             foreach (var kind in Enum.GetValues<SegmentKind>())
@@ -65,7 +67,7 @@ public class StateMatrixTests
     }
 
     [Test]
-    public void The_matrix_covers_every_state_kind_and_position() => Assert.That(Cases().Count(), Is.EqualTo(11 * 5 * 5));
+    public void The_matrix_covers_every_state_kind_and_position() => Assert.That(Cases().Count(), Is.EqualTo(11 * 5 * 5 * 2), "every state, kind and position, over IPv4 and IPv6");
 
     // ------------------------------------------------------------------ the oracle
 
@@ -292,7 +294,7 @@ public class StateMatrixTests
         }
         if (target is TcpState.SynSent or TcpState.Closed)
         {
-            var c = peer.Stack.ConnectTcp(Frames.PeerIp, port);
+            var c = peer.Stack.ConnectTcp(peer.PeerIp, port);
             peer.PollNow();
             var syn = peer.TakeOne("the SYN");
             Expect(syn.Flags == TcpFlags.Syn, $"a SYN, got {syn}");
@@ -379,9 +381,9 @@ public class StateMatrixTests
     // ------------------------------------------------------------------ the test
 
     [TestCaseSource(nameof(Cases))]
-    public void Segment_in_state(TcpState state, SegmentKind kind, WindowPosition position)
+    public void Segment_in_state(TcpState state, SegmentKind kind, WindowPosition position, IpFamily family)
     {
-        using var peer = new RawPeer(Options);
+        using var peer = new RawPeer(Options, family: family);
         var setup = DriveWith(peer, state);
         var n = setup.Numbers;
         var outcomes = Oracle(state, kind, position, n);
@@ -422,7 +424,9 @@ public class StateMatrixTests
 
     // ------------------------------------------------------------------ a zero receive window
 
-    public static IEnumerable<TestCaseData> ZeroWindowCases()
+    public static IEnumerable<TestCaseData> ZeroWindowCases() => IpFamilies.OverBoth(ZeroWindowOneFamily());
+
+    private static IEnumerable<TestCaseData> ZeroWindowOneFamily()
     {
         foreach (var kind in Enum.GetValues<SegmentKind>())
             foreach (var position in new[] { WindowPosition.LeftOf, WindowPosition.LeftEdge, WindowPosition.RightOf })
@@ -457,9 +461,9 @@ public class StateMatrixTests
     private const int ZeroWindowFill = Window;
 
     [TestCaseSource(nameof(ZeroWindowCases))]
-    public void Segment_into_a_zero_window(SegmentKind kind, WindowPosition position)
+    public void Segment_into_a_zero_window(SegmentKind kind, WindowPosition position, IpFamily family)
     {
-        using var peer = new RawPeer(Options);
+        using var peer = new RawPeer(Options, family: family);
         var setup = DriveWith(peer, TcpState.Established);
         var n = setup.Numbers;
         // Fill the ring (4000 bytes the reader does not take): the stack advertises a zero window.

@@ -10,8 +10,8 @@ using TcpIpSharp.Wire;
 namespace TcpIpSharp.Tests.Tcp.Scripts;
 
 /// <summary>
-/// Runs a <see cref="PacketdrillScript"/> against one stack (192.0.2.2) on an in-memory link in virtual time; the script
-/// plays the peer 192.0.2.1. Inbound lines are injected, outbound lines are matched against what the stack sends,
+/// Runs a <see cref="PacketdrillScript"/> against one stack (192.0.2.2, or 2001:db8::2 over IPv6) on an in-memory link in
+/// virtual time; the script plays the peer 192.0.2.1 (2001:db8::1). Inbound lines are injected, outbound lines are matched against what the stack sends,
 /// calls act on the connection, assertions read its state. Time moves in 1 ms steps, polling the stack at each.
 /// See README.md for the syntax and for exactly what is checked.
 /// </summary>
@@ -20,7 +20,15 @@ internal sealed class PacketdrillRunner : IDisposable
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
     private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>The stack's and the peer's IPv6 addresses when a script runs over <see cref="IpFamily.V6"/>.</summary>
+    public static readonly Ipv6Address StackIp6 = Ipv6Address.Parse("2001:db8::2"), PeerIp6 = Ipv6Address.Parse("2001:db8::1");
+
+    // Over IPv6 the stack's MTU is 20 up, so its MSS (and every script's numbers) stay as over IPv4 (README.md).
+    private const int Ipv6MtuShift = IpFamilies.Ipv6MtuShift;
+
     private readonly PacketdrillScript _script;
+    private readonly IpFamily _family;
+    private readonly IpAddress _stackIp, _peerIp;
     private readonly ManualClock _clock = new();
     private readonly NetworkStack _stack;
     private readonly InMemoryLink _peer;
@@ -51,20 +59,31 @@ internal sealed class PacketdrillRunner : IDisposable
         public long Read { get; set; }
     }
 
-    public PacketdrillRunner(PacketdrillScript script)
+    public PacketdrillRunner(PacketdrillScript script, IpFamily family = IpFamily.V4)
     {
         _script = script;
+        _family = family;
+        (_stackIp, _peerIp) = family == IpFamily.V6 ? ((IpAddress)StackIp6, (IpAddress)PeerIp6) : (Frames.StackIp, Frames.PeerIp);
         var stackOptions = new NetworkStackOptions
         {
             MacAddress = Frames.StackMac, Address = Frames.StackIp, PrefixLength = 24, Gateway = Ipv4Address.Parse("192.0.2.254"),
         };
+        if (family == IpFamily.V6)
+        {
+            // Static, usable at once (no DAD), no router solicitations to wait for: scripts start at TCP.
+            stackOptions = stackOptions with
+            {
+                Mtu = 1500 + Ipv6MtuShift,
+                Ipv6 = new TcpIpSharp.Net.Ipv6.Ipv6Options { StaticAddresses = [(StackIp6, 64)], DupAddrDetectTransmits = 0, RouterSolicitations = 0 },
+            };
+        }
         var tcp = new TcpConnectionOptions();
         foreach (var (name, value) in script.Settings)
         {
             switch (name)
             {
                 case "tolerance_usecs": _tolerance = TimeSpan.FromMicroseconds(long.Parse(value, Invariant)); break;
-                case "mtu": stackOptions = stackOptions with { Mtu = int.Parse(value, Invariant) }; break;
+                case "mtu": stackOptions = stackOptions with { Mtu = int.Parse(value, Invariant) + (family == IpFamily.V6 ? Ipv6MtuShift : 0) }; break;
                 case "syn_queue": stackOptions = stackOptions with { TcpSynQueue = int.Parse(value, Invariant) }; break;
                 case "remote_isn": _remoteIsn = uint.Parse(value, Invariant); break;
                 case "remote_port": _defaultRemotePort = ushort.Parse(value, Invariant); break;
@@ -78,14 +97,22 @@ internal sealed class PacketdrillRunner : IDisposable
         _tcpOptions = tcp;
         stackOptions = stackOptions with { Tcp = tcp };
 
-        var (a, b) = InMemoryLink.CreatePair(queueFrames: 4096);
+        // Over IPv6 the link carries the 20 bytes more (a 1534-byte frame, as a jumbo-capable NIC would).
+        var link = family == IpFamily.V6
+            ? LinkCapabilities.Ethernet with { Mtu = 1500 + Ipv6MtuShift, MaxFrameSize = EthernetHeader.Size + 1500 + Ipv6MtuShift }
+            : LinkCapabilities.Ethernet;
+        var (a, b) = InMemoryLink.CreatePair(link, queueFrames: 4096);
         _peer = b;
         _stack = new NetworkStack(a, stackOptions, new SeededRandomSource(7));
         _stack.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
         _stack.Poll(_clock.Now);
         while (_peer.TryReceive(_buffer) > 0) { }   // the gratuitous ARP
-        // Teach the stack the peer's MAC, as an ARP exchange would, so that scripts start at TCP.
-        _peer.TrySend(Frames.Arp(ArpOperation.Request, Frames.PeerMac, Frames.PeerIp, MacAddress.Zero, Frames.StackIp));
+        // Teach the stack the peer's MAC, as an ARP exchange (a neighbour solicitation over IPv6) would, so that scripts
+        // start at TCP.
+        if (family == IpFamily.V6)
+            _peer.TrySend(V6.Ns(PeerIp6, V6.SolicitedNode(StackIp6), StackIp6, Frames.PeerMac));
+        else
+            _peer.TrySend(Frames.Arp(ArpOperation.Request, Frames.PeerMac, Frames.PeerIp, MacAddress.Zero, Frames.StackIp));
         _stack.Poll(_clock.Now);
         while (_peer.TryReceive(_buffer) > 0) { }
     }
@@ -106,10 +133,10 @@ internal sealed class PacketdrillRunner : IDisposable
     }
 
     /// <summary>Parses and runs the script file; throws <see cref="ScriptFailure"/> with a diff and a trace when it fails.</summary>
-    public static void RunFile(string path)
+    public static void RunFile(string path, IpFamily family = IpFamily.V4)
     {
         var script = PacketdrillParser.Parse(Path.GetFileName(path), File.ReadAllText(path));
-        using var runner = new PacketdrillRunner(script);
+        using var runner = new PacketdrillRunner(script, family);
         runner.Run();
     }
 
@@ -135,7 +162,8 @@ internal sealed class PacketdrillRunner : IDisposable
         }
         catch (ScriptFailure f)
         {
-            string where = current is null ? $"{_script.Name}: at the end" : $"{_script.Name}:{current.Line}: `{current.Text}`";
+            string name = _family == IpFamily.V6 ? _script.Name + " (IPv6)" : _script.Name;
+            string where = current is null ? $"{name}: at the end" : $"{name}:{current.Line}: `{current.Text}`";
             throw new ScriptFailure($"{where}\n{f.Message}\n\ntrace (virtual seconds; + inbound, - outbound):\n{_trace}\nconnection: {Observed(_current)}");
         }
     }
@@ -154,7 +182,8 @@ internal sealed class PacketdrillRunner : IDisposable
         foreach (var flow in _flows.Values) Observed(flow);
     }
 
-    // Takes what the stack sent: answers ARP requests for the peer itself, keeps everything else for matching.
+    // Takes what the stack sent: answers ARP requests (neighbour solicitations) for the peer itself, keeps everything
+    // else for matching.
     private bool Collect()
     {
         bool injected = false;
@@ -163,6 +192,11 @@ internal sealed class PacketdrillRunner : IDisposable
         {
             var frame = _buffer.AsSpan(0, n);
             if (EthernetFrame.TryParse(frame, out var eth) != WireError.None) { _outbound.Add((_clock.Now, [], "a malformed Ethernet frame")); continue; }
+            if (_family == IpFamily.V6)
+            {
+                injected |= CollectIpv6(eth, n);
+                continue;
+            }
             if (eth.EtherType == EtherType.Arp)
             {
                 if (ArpPacket.TryParse(eth.Payload, out var arp) == WireError.None && arp.Operation == ArpOperation.Request && arp.TargetProtocolAddress == Frames.PeerIp)
@@ -192,11 +226,58 @@ internal sealed class PacketdrillRunner : IDisposable
                 _outbound.Add((_clock.Now, [], $"a TCP segment from {ip.Source} to {ip.Destination}"));
                 continue;
             }
-            var bytes = ip.Payload.ToArray();
-            _outbound.Add((_clock.Now, bytes, null));
-            _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} - {Describe(bytes)}\n");
+            KeepSegment(ip.Payload);
         }
         return injected;
+    }
+
+    private void KeepSegment(ReadOnlySpan<byte> segment)
+    {
+        var bytes = segment.ToArray();
+        _outbound.Add((_clock.Now, bytes, null));
+        _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} - {Describe(bytes)}\n");
+    }
+
+    // One frame over IPv6: a neighbour solicitation for the peer is answered (as ARP is over IPv4); MLD reports, router
+    // solicitations and the stack's own neighbour advertisements are link chatter the scripts do not speak of; TCP is kept.
+    private bool CollectIpv6(EthernetFrame eth, int n)
+    {
+        if (eth.EtherType != EtherType.Ipv6 || Ipv6Packet.TryParse(eth.Payload, out var ip) != WireError.None)
+        {
+            _outbound.Add((_clock.Now, [], $"a non-IPv6 or malformed frame ({n} bytes)"));
+            return false;
+        }
+        if (IpFamilies.IsChatter(ip, out var target)) return false;
+        if (target is not null)
+        {
+            if (target != PeerIp6)
+            {
+                _outbound.Add((_clock.Now, [], $"a neighbour solicitation from {ip.Source} not for the peer"));
+                return false;
+            }
+            // RFC 4861 7.2.4: solicited, override, to the solicitation's source (all nodes when it was ::).
+            var to = ip.Source.IsUnspecified ? V6.AllNodes : ip.Source;
+            _peer.TrySend(V6.Na(PeerIp6, to, PeerIp6, Frames.PeerMac, solicited: !ip.Source.IsUnspecified));
+            _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} - neighbour solicitation for {PeerIp6} (answered)\n");
+            return true;
+        }
+        if (ip.NextHeader != IpProtocol.Tcp)
+        {
+            _outbound.Add((_clock.Now, [], $"an IPv6 {ip.NextHeader} packet to {ip.Destination}"));
+            return false;
+        }
+        if (TcpSegment.TryParse(ip.Payload, out var tcp) != WireError.None || !tcp.IsChecksumValid(ip.Source, ip.Destination))
+        {
+            _outbound.Add((_clock.Now, [], "a malformed TCP segment or one with a bad checksum (IPv6 pseudo-header)"));
+            return false;
+        }
+        if (ip.Source != StackIp6 || ip.Destination != PeerIp6)
+        {
+            _outbound.Add((_clock.Now, [], $"a TCP segment from {ip.Source} to {ip.Destination}"));
+            return false;
+        }
+        KeepSegment(ip.Payload);
+        return false;
     }
 
     // Moves the clock to the line's time; nothing may be sent meanwhile (that was not expected by the script).
@@ -263,9 +344,11 @@ internal sealed class PacketdrillRunner : IDisposable
         options.AsSpan(0, optionLength).CopyTo(segment.AsSpan(TcpSegment.Field.Options));
         long offset = p.Start + (p.Flags.HasFlag(TcpFlags.Syn) ? 1 : 0) - 1;
         for (int i = 0; i < p.Length; i++) segment[headerLength + i] = Pattern(offset + i);
-        TcpHeader.FillChecksum(segment, Frames.PeerIp, Frames.StackIp);
+        TcpHeader.FillChecksum(segment, _peerIp, _stackIp);
         _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} + {Describe(segment, inbound: true)}\n");
-        _peer.TrySend(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, segment));
+        _peer.TrySend(_family == IpFamily.V6
+            ? V6.Packet(PeerIp6, StackIp6, IpProtocol.Tcp, segment)
+            : Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, segment));
         PollOnce();
     }
 
@@ -314,6 +397,7 @@ internal sealed class PacketdrillRunner : IDisposable
 
     private void InjectIcmp(ScriptEvent.Icmp e)
     {
+        if (_family == IpFamily.V6) { InjectIcmpv6(e); return; }
         var flow = FlowFor(e.RemotePort);
         var quote = new byte[Ipv4Header.MinimumSize + 8];
         new Ipv4Header(Frames.StackIp, Frames.PeerIp, IpProtocol.Tcp, (ushort)(Ipv4Header.MinimumSize + TcpHeader.MinimumSize + e.QuotedLength), 1, 64, true)
@@ -327,6 +411,29 @@ internal sealed class PacketdrillRunner : IDisposable
         IcmpHeader.FillChecksum(message);
         _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} + icmp {e.Type} code {e.Code} mtu {e.Mtu}\n");
         _peer.TrySend(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Icmp, message));
+        PollOnce();
+    }
+
+    // The ICMPv6 counterpart of the script's ICMPv4 error (README.md, "ICMP over IPv6"), quoting the IPv6 header and the
+    // first 8 TCP bytes of the segment the script names.
+    private void InjectIcmpv6(ScriptEvent.Icmp e)
+    {
+        var flow = FlowFor(e.RemotePort);
+        Icmpv6Type type;
+        byte code;
+        uint rest;
+        try { (type, code, rest) = IpFamilies.Icmpv6For(e.Type, e.Code, e.Mtu); }
+        catch (ArgumentException x) { throw new ScriptFailure(x.Message); }
+        var quote = new byte[Ipv6Header.Size + 8];
+        new Ipv6Header(StackIp6, PeerIp6, IpProtocol.Tcp, (ushort)(TcpHeader.MinimumSize + e.QuotedLength), 64).WriteTo(quote);
+        BinaryPrimitives.WriteUInt16BigEndian(quote.AsSpan(Ipv6Header.Size), flow.LocalPort);
+        BinaryPrimitives.WriteUInt16BigEndian(quote.AsSpan(Ipv6Header.Size + 2), flow.RemotePort);
+        BinaryPrimitives.WriteUInt32BigEndian(quote.AsSpan(Ipv6Header.Size + 4), (flow.StackIsn ?? 0) + e.QuotedStart);
+        var body = new byte[4 + quote.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(body, rest);
+        quote.CopyTo(body.AsSpan(4));
+        _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} + icmpv6 {type} code {code}{(type == Icmpv6Type.PacketTooBig ? $" mtu {rest}" : "")}\n");
+        _peer.TrySend(V6.Icmp(PeerIp6, StackIp6, type, code, body, hopLimit: 64));
         PollOnce();
     }
 
@@ -493,7 +600,7 @@ internal sealed class PacketdrillRunner : IDisposable
     {
         if (flow is null) return null;
         if (flow.Connection is { } c) return c;
-        var found = _stack.Tcp.Find(Frames.PeerIp, flow.RemotePort, flow.LocalPort);
+        var found = _stack.Tcp.Find(_peerIp, flow.RemotePort, flow.LocalPort);
         if (found is not null) flow.Seen = found;
         return flow.Seen;
     }
@@ -530,7 +637,7 @@ internal sealed class PacketdrillRunner : IDisposable
             case "connect":
             {
                 var port = (ushort)Number(c, 0);
-                var connection = _stack.ConnectTcp(Frames.PeerIp, port, _tcpOptions);
+                var connection = _stack.ConnectTcp(_peerIp, port, _tcpOptions);
                 var flow = new Flow(port, connection.LocalPort) { Connection = connection };
                 _flows[port] = flow;
                 _current = flow;
