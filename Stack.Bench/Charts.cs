@@ -26,7 +26,7 @@ internal static class Charts
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < measured.Count; i++)
             plot.Add.Bar(new Bar { Position = i, Value = measured[i].Gbps!.Value, FillColor = palette.GetColor(CaseIndex(measured[i].Case)) });
-        Label(plot, [.. measured.Select(r => Short(r.Case) + "\n" + r.Direction)]);
+        Label(plot, [.. measured.Select(r => Short(r.Case) + (r.Case.EndsWith(", IPv6", StringComparison.Ordinal) ? ", IPv6" : "") + "\n" + r.Direction)]);
         plot.Title("Throughput, one TCP connection, MTU 1500\n" + subtitle);
         plot.YLabel("Gbit/s");
         plot.Axes.Margins(bottom: 0);
