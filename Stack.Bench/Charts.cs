@@ -26,7 +26,7 @@ internal static class Charts
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < measured.Count; i++)
             plot.Add.Bar(new Bar { Position = i, Value = measured[i].Gbps!.Value, FillColor = palette.GetColor(CaseIndex(measured[i].Case)) });
-        Label(plot, [.. measured.Select(r => Short(r.Case) + "\n" + r.Direction)]);
+        Label(plot, [.. measured.Select(r => Short(r.Case) + (r.Case.EndsWith(", IPv6", StringComparison.Ordinal) ? ", IPv6" : "") + "\n" + r.Direction)]);
         plot.Title("Throughput, one TCP connection, MTU 1500\n" + subtitle);
         plot.YLabel("Gbit/s");
         plot.Axes.Margins(bottom: 0);
@@ -88,10 +88,12 @@ internal static class Charts
         var header = SplitCsv(lines[0]);
         int method = Array.IndexOf(header, "Method"), connections = Array.IndexOf(header, "Connections"), mean = Array.IndexOf(header, "Mean");
         if (method < 0 || connections < 0 || mean < 0) throw new InvalidDataException(path + ": no Method, Connections or Mean column");
+        int family = Array.IndexOf(header, "Family");
         foreach (var line in lines.Skip(1))
         {
             var cells = SplitCsv(line);
             if (cells.Length <= mean) continue;
+            if (family >= 0 && cells[family] != "IPv4") continue;   // the charts draw the IPv4 rows, as before the family parameter
             var m = cells[mean].Trim();
             double scale = m.EndsWith(" us", StringComparison.Ordinal) || m.EndsWith(" μs", StringComparison.Ordinal) ? 1000 : m.EndsWith(" ms", StringComparison.Ordinal) ? 1e6 : 1;
             var number = m.Split(' ')[0].Replace(",", "", StringComparison.Ordinal);

@@ -34,6 +34,8 @@ internal sealed class BenchLink : ILink
     public long SinkFrames { get; private set; }
     /// <summary>The highest TCP sequence number sent (sequence + payload length), over every TCP frame the sink saw.</summary>
     public uint TcpSentTo { get; set; }
+    /// <summary>The family whose TCP frames <see cref="TcpSentTo"/> follows.</summary>
+    public Frames Layout { get; set; } = Frames.V4;
 
     /// <summary>The next <see cref="TryReceive"/> returns this frame (once).</summary>
     public void Feed(byte[] frame)
@@ -83,12 +85,12 @@ internal sealed class BenchLink : ILink
             return true;
         }
         SinkFrames++;
-        // IPv4 (no options) carrying TCP: remember how far the sequence space went.
-        if (frame.Length >= Frames.TcpHeader + 20 && frame[Frames.IpProtocol] == 6)
+        // IPv4 without options or IPv6 without extension headers, carrying TCP: remember how far the sequence space went.
+        var f = Layout;
+        if (frame.Length >= f.TcpHeader + 20 && frame[f.IpProtocol] == 6 && f.IsFamily(frame))
         {
-            int ipLength = BinaryPrimitives.ReadUInt16BigEndian(frame[(Frames.Ip + 2)..]);
-            int tcpHeader = (frame[Frames.TcpHeader + 12] >> 4) * 4;
-            uint end = BinaryPrimitives.ReadUInt32BigEndian(frame[(Frames.TcpHeader + 4)..]) + (uint)(ipLength - 20 - tcpHeader);
+            int tcpHeader = (frame[f.TcpHeader + 12] >> 4) * 4;
+            uint end = BinaryPrimitives.ReadUInt32BigEndian(frame[f.TcpSequence..]) + (uint)(f.IpPayloadLength(frame) - tcpHeader);
             if ((int)(end - TcpSentTo) > 0) TcpSentTo = end;
         }
         return true;

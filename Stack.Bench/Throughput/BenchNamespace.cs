@@ -8,7 +8,7 @@ namespace TcpIpSharp.Bench.Throughput;
 /// <summary>
 /// A throwaway network namespace named <c>tis-bench-PID-PURPOSE</c>: IPv6 off, loopback up; deleted (after killing
 /// whatever runs inside) by <see cref="Dispose"/>, and by <see cref="DeleteAll"/> on Ctrl-C, SIGTERM or an exception.
-/// Addresses used inside come from 192.0.2.0/24 and 198.51.100.0/24 only.
+/// Addresses used inside come from 192.0.2.0/24, 198.51.100.0/24 and (<see cref="Configure6"/>) 2001:db8::/32 only.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal sealed class BenchNamespace : IDisposable
@@ -69,6 +69,19 @@ internal sealed class BenchNamespace : IDisposable
     {
         Exec("sysctl", "-qw", $"net.ipv6.conf.{device}.disable_ipv6=1");
         if (address is not null) Ip("addr", "add", address, "dev", device);
+        Ip("link", "set", device, "up");
+    }
+
+    /// <summary>
+    /// IPv6 on for <paramref name="device"/> only (the namespace's default stays off): no duplicate address detection,
+    /// no router advertisements taken; an IPv4 address, a 2001:db8:: address (<c>nodad</c>), and up.
+    /// </summary>
+    public void Configure6(string device, string ipv4Address, string ipv6Address)
+    {
+        if (!ipv6Address.StartsWith("2001:db8:", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException("IPv6 addresses in the harness come from 2001:db8::/32 only", nameof(ipv6Address));
+        Exec("sysctl", "-qw", $"net.ipv6.conf.{device}.disable_ipv6=0", $"net.ipv6.conf.{device}.accept_dad=0", $"net.ipv6.conf.{device}.accept_ra=0");
+        Ip("addr", "add", ipv4Address, "dev", device);
+        Ip("addr", "add", ipv6Address, "dev", device, "nodad");
         Ip("link", "set", device, "up");
     }
 

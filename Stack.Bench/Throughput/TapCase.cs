@@ -20,18 +20,23 @@ internal static class TapCase
 {
     private const string KernelAddress = "192.0.2.1";
     private const string StackAddress = "192.0.2.2";
+    // Over IPv6 (DESIGN.md 7: 2001:db8::/32 only); the kernel's address without DAD, the stack's static, DAD off.
+    private const string KernelAddress6 = "2001:db8::1";
+    private const string StackAddress6 = "2001:db8::2";
     private const int Port = 5001;
 
-    /// <summary>Measures one direction; <paramref name="kernelToStack"/> true for the stack receiving.</summary>
-    public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token, bool transmitThread = false, int sendBuffer = 0)
+    /// <summary>Measures one direction; <paramref name="kernelToStack"/> true for the stack receiving; <paramref name="ipv6"/> for the connection over IPv6 (the stack dual-stack).</summary>
+    public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token, bool transmitThread = false, int sendBuffer = 0, bool ipv6 = false)
     {
-        string name = offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads";
+        string name = (offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads") + (ipv6 ? ", IPv6" : "");
+        string kernelAddress = ipv6 ? KernelAddress6 : KernelAddress, stackAddress = ipv6 ? StackAddress6 : StackAddress;
         string direction = kernelToStack ? "kernel→stack" : "stack→kernel";
         Volatile.Write(ref s_snapshot, null);
 
-        using var ns = BenchNamespace.Create(kernelToStack ? "tap-rx" : "tap-tx");
+        using var ns = BenchNamespace.Create((kernelToStack ? "tap-rx" : "tap-tx") + (ipv6 ? "6" : ""));
         ns.Ip("tuntap", "add", "dev", "tap0", "mode", "tap");
-        ns.Configure("tap0", KernelAddress + "/24");
+        if (ipv6) ns.Configure6("tap0", KernelAddress + "/24", KernelAddress6 + "/64");
+        else ns.Configure("tap0", KernelAddress + "/24");
         var link = TapLink.Open("tap0", ns.Path, offloads, transmitThread);
         if (offloads && !link.OffloadsEnabled)
         {
@@ -43,15 +48,22 @@ internal static class TapCase
             MacAddress = MacAddress.Parse("02:00:00:00:00:02"),
             Address = Ipv4Address.Parse(StackAddress),
             PrefixLength = 24,
+            Ipv6 = ipv6 ? new Net.Ipv6.Ipv6Options
+            {
+                StaticAddresses = [(Ipv6Address.Parse(StackAddress6), 64)],
+                DupAddrDetectTransmits = 0,
+                Autoconfigure = false,
+                RouterSolicitations = 0,
+            } : null,
         });
         ns.WaitUntilUp("tap0");
 
         using var kernelSocket = NetworkNamespace.Run(ns.Path, () =>
         {
-            var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            var s = new Socket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             if (!kernelToStack)
             {
-                s.Bind(new IPEndPoint(IPAddress.Parse(KernelAddress), Port));
+                s.Bind(new IPEndPoint(IPAddress.Parse(kernelAddress), Port));
                 s.Listen(1);
             }
             return s;
@@ -61,13 +73,13 @@ internal static class TapCase
         if (kernelToStack)
         {
             stackWorker = new Worker("stack", w => StackReceives(w, stack));
-            kernelWorker = new Worker("kernel", w => KernelSends(w, kernelSocket, token));
+            kernelWorker = new Worker("kernel", w => KernelSends(w, kernelSocket, stackAddress, token));
             receiver = stackWorker;
         }
         else
         {
             kernelWorker = new Worker("kernel", w => KernelReceives(w, kernelSocket, token));
-            stackWorker = new Worker("stack", w => StackSends(w, stack, sendBuffer));
+            stackWorker = new Worker("stack", w => StackSends(w, stack, IpAddress.Parse(kernelAddress), sendBuffer));
             receiver = kernelWorker;
         }
         try
@@ -130,10 +142,11 @@ internal static class TapCase
     // The sending connection's control block, taken on the stack's thread once a second (its window, cwnd, queue).
     private static string? s_snapshot;
 
-    private static void StackSends(Worker w, NetworkStack stack, int sendBuffer)
+    private static void StackSends(Worker w, NetworkStack stack, IpAddress kernel, int sendBuffer)
     {
         var options = sendBuffer > 0 ? new TcpConnectionOptions { SendBufferSize = sendBuffer } : null;
-        var connection = stack.ConnectTcp(Ipv4Address.Parse(KernelAddress), Port, options);
+        stack.Poll(new SystemClock().Now);   // a static IPv6 address without DAD is usable from the first poll
+        var connection = stack.ConnectTcp(kernel, Port, options);
         var chunk = new byte[64 * 1024];
         var nextSnapshot = TimeSpan.Zero;
         Drive(w, stack, now =>
@@ -150,12 +163,12 @@ internal static class TapCase
         });
     }
 
-    private static void KernelSends(Worker w, Socket socket, CancellationToken token)
+    private static void KernelSends(Worker w, Socket socket, string stackAddress, CancellationToken token)
     {
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(token))
         {
             limit.CancelAfter(TimeSpan.FromSeconds(10));
-            socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(StackAddress), Port), limit.Token).AsTask().GetAwaiter().GetResult();
+            socket.ConnectAsync(new IPEndPoint(IPAddress.Parse(stackAddress), Port), limit.Token).AsTask().GetAwaiter().GetResult();
         }
         socket.SendTimeout = 200;
         var chunk = new byte[64 * 1024];

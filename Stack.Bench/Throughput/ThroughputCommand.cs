@@ -10,13 +10,16 @@ namespace TcpIpSharp.Bench.Throughput;
 /// connection each direction, (a) the stack over a TAP to the kernel, (b) the same with offloads, (c) the kernel to
 /// the kernel over a veth pair with offloads on and off, (d) two stacks over the in-memory pair, (e) single-thread
 /// memcpy; a table (Gbit/s, CPU seconds user and system, bytes per CPU-second) and a closing <c>ratios:</c> line.
+/// <c>--family ipv4|ipv6|both</c> (default both): (a) and (b) over IPv4, over IPv6 (the stack dual-stack with a static
+/// 2001:db8::2, the kernel's TAP 2001:db8::1), or each over both, the IPv6 row right after its IPv4 twin, and a
+/// <c>ipv6_vs_ipv4:</c> line with each IPv6 row over its IPv4 twin. (c), (d) and (e) are IPv4 only.
 /// </summary>
 /// <remarks>Every namespace it makes is deleted at the end, also on Ctrl-C, SIGTERM or a failure; namespaces of an
 /// earlier run killed with SIGKILL are deleted at the start. Progress goes to standard error, the table to standard output.</remarks>
 [SupportedOSPlatform("linux")]
 internal static class ThroughputCommand
 {
-    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--no-tx-thread] [--send-buffer KB] [--plot]";
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--family ipv4|ipv6|both] [--no-tx-thread] [--send-buffer KB] [--plot]";
 
     public static int Run(string[] args)
     {
@@ -28,6 +31,7 @@ internal static class ThroughputCommand
         bool transmitThread = true;
         int sendBuffer = 1024 * 1024;
         bool plot = false;
+        string family = "both";
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -48,6 +52,10 @@ internal static class ThroughputCommand
                     break;
                 case "--send-buffer" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) && kb is > 0 and <= 65536:
                     sendBuffer = kb * 1024;   // (a) stack→kernel: the stack's send buffer in KB (default 1024; the stack's own default is 256)
+                    i++;
+                    break;
+                case "--family" when i + 1 < args.Length && args[i + 1] is "ipv4" or "ipv6" or "both":
+                    family = args[i + 1];   // the families of (a) and (b)
                     i++;
                     break;
                 case "--no-tx-thread":
@@ -78,7 +86,7 @@ internal static class ThroughputCommand
         try
         {
             BenchNamespace.DeleteStale();
-            return Measure(TimeSpan.FromSeconds(seconds), cases, direction, transmitThread, sendBuffer, args, plot, cancel.Token);
+            return Measure(TimeSpan.FromSeconds(seconds), cases, direction, family, transmitThread, sendBuffer, args, plot, cancel.Token);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or TimeoutException or InvalidOperationException or AggregateException)
         {
@@ -98,7 +106,7 @@ internal static class ThroughputCommand
         }
     }
 
-    private static int Measure(TimeSpan length, string cases, string? direction, bool transmitThread, int sendBuffer, string[] args, bool plot, CancellationToken token)
+    private static int Measure(TimeSpan length, string cases, string? direction, string family, bool transmitThread, int sendBuffer, string[] args, bool plot, CancellationToken token)
     {
         string loadBefore = LoadAverage();
         var started = DateTimeOffset.UtcNow;
@@ -107,17 +115,28 @@ internal static class ThroughputCommand
         Console.WriteLine($"# command: dotnet run --project Stack.Bench -c Release -- throughput {string.Join(' ', args)}".TrimEnd());
         Console.WriteLine($"# load average at start: {loadBefore}");
 
-        var plan = new (string Label, Func<Measurement> Run)[]
+        bool v4 = family != "ipv6", v6 = family != "ipv4";
+        var tap = new List<(string Label, Func<Measurement> Run)>();
+        foreach (var (offloads, letter) in new[] { (false, "(a) stack over TAP"), (true, "(b) stack over TAP with offloads") })
         {
-            ("(a) stack over TAP, kernel→stack", () => TapCase.Run(false, true, length, token)),
-            ("(a) stack over TAP, stack→kernel", () => TapCase.Run(false, false, length, token, transmitThread, sendBuffer)),
-            ("(b) stack over TAP with offloads, kernel→stack", () => TapCase.Run(true, true, length, token)),
-            ("(b) stack over TAP with offloads, stack→kernel", () => TapCase.Run(true, false, length, token)),
+            foreach (bool rx in new[] { true, false })
+            {
+                string dir = rx ? "kernel→stack" : "stack→kernel";
+                // The stack→kernel options (transmit thread, send buffer) apply to (a) as before, over either family.
+                bool thread = !offloads && !rx && transmitThread;
+                int buffer = !offloads && !rx ? sendBuffer : 0;
+                if (v4) tap.Add(($"{letter}, {dir}", () => TapCase.Run(offloads, rx, length, token, thread, buffer)));
+                if (v6) tap.Add(($"{letter}, {dir}, IPv6", () => TapCase.Run(offloads, rx, length, token, thread, buffer, ipv6: true)));
+            }
+        }
+        (string Label, Func<Measurement> Run)[] plan =
+        [
+            .. tap,
             ("(c) kernel↔kernel veth, offloads on", () => VethCase.Run(true, length, token)),
             ("(c) kernel↔kernel veth, offloads off", () => VethCase.Run(false, length, token)),
             ("(d) two stacks over the in-memory pair", () => PairCase.Run(length, token)),
             ("(e) memcpy", () => MemcpyCase.Run(length, token)),
-        };
+        ];
         plan = [.. plan.Where(p => cases.Contains(p.Label[1], StringComparison.Ordinal)
             && (direction is null || !p.Label.Contains(direction == "rx" ? "stack→kernel" : "kernel→stack", StringComparison.Ordinal)))];
         var rows = new List<Measurement>();
@@ -145,8 +164,9 @@ internal static class ThroughputCommand
             Console.WriteLine("# " + note);
         Console.WriteLine($"# load average at end: {LoadAverage()} (2 cores shared with other work: figures are noisy)");
 
-        double? Find(string prefix, string? direction = null)
-            => rows.FirstOrDefault(r => r.Case.StartsWith(prefix, StringComparison.Ordinal) && (direction is null || r.Direction == direction))?.Gbps;
+        double? Find(string prefix, string? direction = null, bool ipv6 = false)
+            => rows.FirstOrDefault(r => r.Case.StartsWith(prefix, StringComparison.Ordinal) && r.Case.EndsWith(", IPv6", StringComparison.Ordinal) == ipv6
+                && (direction is null || r.Direction == direction))?.Gbps;
         var vethOn = Find("(c) kernel↔kernel veth, offloads on");
         var vethOff = Find("(c) kernel↔kernel veth, offloads off");
         string Ratio(double? a, double? b) => a is double x && b is double y && y > 0 ? (x / y).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
@@ -156,6 +176,15 @@ internal static class ThroughputCommand
             "offload_rx=" + Ratio(Find("(b)", "kernel→stack"), vethOn),
             "offload_tx=" + Ratio(Find("(b)", "stack→kernel"), vethOn),
             "pair_vs_memcpy=" + Ratio(Find("(d)"), Find("(e)"))));
+        if (v4 && v6)
+        {
+            // issue 14: each IPv6 row within 10% of its IPv4 twin, same run (1.00 = equal; below 0.90 misses).
+            Console.WriteLine("ipv6_vs_ipv4: " + string.Join(' ',
+                "tap_rx=" + Ratio(Find("(a)", "kernel→stack", ipv6: true), Find("(a)", "kernel→stack")),
+                "tap_tx=" + Ratio(Find("(a)", "stack→kernel", ipv6: true), Find("(a)", "stack→kernel")),
+                "offload_rx=" + Ratio(Find("(b)", "kernel→stack", ipv6: true), Find("(b)", "kernel→stack")),
+                "offload_tx=" + Ratio(Find("(b)", "stack→kernel", ipv6: true), Find("(b)", "stack→kernel"))));
+        }
         if (plot) Console.Error.WriteLine(Charts.Throughput(rows, $"{started:yyyy-MM-dd HH:mm} UTC, {length.TotalSeconds:0.#} s per case, load average {loadBefore}"));
         return 0;
     }
