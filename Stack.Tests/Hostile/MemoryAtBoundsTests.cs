@@ -117,7 +117,9 @@ public class MemoryAtBoundsTests
         long grown = Heap() - before;
         Assert.That(h.Stack.Statistics.Drops(DropReason.UdpQueueFull), Is.GreaterThan(0), "the queue filled");
         Report("one UDP endpoint, receive queue full", grown, "128 KB per endpoint (preallocated when it opens), 1,024 endpoints: 128 MB");
-        Assert.That(grown, Is.LessThan(128 * Kb + 8 * Kb));
+        // The preallocated queue plus the endpoint and the table's bookkeeping (about 8.2 KB since endpoints hold addresses of
+        // either family); what matters is that 200 datagrams into a full queue add nothing beyond the queue.
+        Assert.That(grown, Is.LessThan(128 * Kb + 12 * Kb));
         GC.KeepAlive(udp);
     }
 
