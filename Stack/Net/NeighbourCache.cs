@@ -38,7 +38,7 @@ internal sealed class NeighbourCache
         QueueFull = queueFull;
         _options = options;
         _entries = new Entry[options.ArpCacheSize];
-        _index = new Dictionary<UInt128, int>(options.ArpCacheSize);
+        _index = new Dictionary<UInt128, int>(options.ArpCacheSize, FoldedComparer.Instance);
         _pool = new FramePool(options.ArpQueueTotal, frameSlotSize);
         _next = new int[options.ArpQueueTotal];
     }
@@ -55,13 +55,30 @@ internal sealed class NeighbourCache
 
     public ref Entry this[int slot] => ref _entries[slot];
 
+    // UInt128's own hash runs HashCode.Combine over both halves; a fold of the halves is enough for a table that only
+    // holds neighbours we asked about (or that asked for us), and keeps a lookup on the send path at the cost the
+    // 32-bit key had before the split.
+    private sealed class FoldedComparer : IEqualityComparer<UInt128>
+    {
+        public static readonly FoldedComparer Instance = new();
+        public bool Equals(UInt128 x, UInt128 y) => x == y;
+        public int GetHashCode(UInt128 value)
+        {
+            ulong folded = (ulong)value ^ (ulong)(value >> 64) * 0x9E37_79B9_7F4A_7C15;
+            return (int)(folded ^ folded >> 32);
+        }
+    }
+
     /// <summary>The slot of the entry for <paramref name="address"/>, or -1.</summary>
     public int Find(IpAddress address) => _index.TryGetValue(address.Value, out int slot) ? slot : -1;
 
     /// <summary>True (with the MAC) when the address is resolved and not expired.</summary>
-    public bool TryLookup(IpAddress address, TimeSpan now, out MacAddress mac)
+    public bool TryLookup(IpAddress address, TimeSpan now, out MacAddress mac) => TryLookup(address, now, out mac, out _);
+
+    /// <summary>As <see cref="TryLookup(IpAddress, TimeSpan, out MacAddress)"/>, also giving the entry's slot (-1 when there is none), so a caller needs one lookup.</summary>
+    public bool TryLookup(IpAddress address, TimeSpan now, out MacAddress mac, out int slot)
     {
-        int slot = Find(address);
+        slot = Find(address);
         if (slot >= 0 && _entries[slot].State == State.Reachable && now < _entries[slot].Expires)
         {
             _entries[slot].LastUsed = now;

@@ -103,9 +103,8 @@ internal sealed partial class Ipv4Layer
     private bool ResolveNextHop(Ipv4Address nextHop, TimeSpan now, out MacAddress mac, out int arpSlot)
     {
         arpSlot = -1;
-        if (_arp.TryLookup(nextHop, now, out mac))
+        if (_arp.TryLookup(nextHop, now, out mac, out int slot))
         {
-            int slot = _arp.Find(nextHop);
             ref var entry = ref _arp[slot];
             // Refresh an entry in use before it expires, by unicast (as lwIP does), at most once per interval.
             if (now >= entry.Expires - _options.ArpRefreshBefore && (entry.LastRequest == TimeSpan.MinValue || now - entry.LastRequest >= _options.ArpRequestInterval))
