@@ -40,22 +40,26 @@ public readonly ref struct DnsRecordView
     /// <summary>Offset of RDATA in the message.</summary>
     public int DataOffset => _dataOffset;
 
+    // An RDATA that is empty (a DNS UPDATE prerequisite or deletion of class NONE/ANY, RFC 2136 2.4/2.5) has none of
+    // its type's fields: every accessor below gives the default for it rather than reading past it.
+    private bool HasData => _dataLength > 0;
+
     /// <summary>The address of an A record.</summary>
-    public Ipv4Address Address => Type == DnsType.A ? Ipv4Address.Read(Data) : default;
+    public Ipv4Address Address => Type == DnsType.A && _dataLength >= Ipv4Address.Size ? Ipv4Address.Read(Data) : default;
     /// <summary>The 16 address bytes of an AAAA record (empty for other types).</summary>
     public ReadOnlySpan<byte> Ipv6Address => Type == DnsType.Aaaa ? Data : default;
     /// <summary>The name a CNAME, NS or PTR record holds (CNAME, NSDNAME, PTRDNAME).</summary>
-    public DnsName DomainName => Type is DnsType.Cname or DnsType.Ns or DnsType.Ptr ? new(_message, _dataOffset) : default;
+    public DnsName DomainName => Type is DnsType.Cname or DnsType.Ns or DnsType.Ptr && HasData ? new(_message, _dataOffset) : default;
     /// <summary>PREFERENCE of an MX record (lower is preferred).</summary>
-    public ushort Preference => Type == DnsType.Mx ? BinaryPrimitives.ReadUInt16BigEndian(Data) : (ushort)0;
+    public ushort Preference => Type == DnsType.Mx && _dataLength >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(Data) : (ushort)0;
     /// <summary>EXCHANGE of an MX record.</summary>
-    public DnsName MailExchange => Type == DnsType.Mx ? new(_message, _dataOffset + 2) : default;
+    public DnsName MailExchange => Type == DnsType.Mx && _dataLength > 2 ? new(_message, _dataOffset + 2) : default;
     /// <summary>The strings of a TXT record.</summary>
     public DnsCharacterStrings Text => new(Type == DnsType.Txt ? Data : default);
     /// <summary>MNAME of an SOA record: the zone's primary server.</summary>
-    public DnsName PrimaryNameServer => Type == DnsType.Soa ? new(_message, _dataOffset) : default;
+    public DnsName PrimaryNameServer => Type == DnsType.Soa && HasData ? new(_message, _dataOffset) : default;
     /// <summary>RNAME of an SOA record: the mailbox of the person responsible, as a name.</summary>
-    public DnsName ResponsibleMailbox => Type == DnsType.Soa ? new(_message, SoaSecondNameOffset) : default;
+    public DnsName ResponsibleMailbox => Type == DnsType.Soa && HasData ? new(_message, SoaSecondNameOffset) : default;
     /// <summary>SERIAL of an SOA record.</summary>
     public uint Serial => SoaNumber(0);
     /// <summary>REFRESH of an SOA record, seconds.</summary>
@@ -70,7 +74,7 @@ public readonly ref struct DnsRecordView
     private int SoaSecondNameOffset => DnsName.Measure(_message, _dataOffset, out int end, out _) == WireError.None ? end : _dataOffset;
 
     private uint SoaNumber(int index)
-        => Type == DnsType.Soa ? BinaryPrimitives.ReadUInt32BigEndian(Data[(_dataLength - SoaNumbersLength + 4 * index)..]) : 0;
+        => Type == DnsType.Soa && _dataLength >= SoaNumbersLength ? BinaryPrimitives.ReadUInt32BigEndian(Data[(_dataLength - SoaNumbersLength + 4 * index)..]) : 0;
 
     /// <summary>Checks RDATA for the types decoded here: fixed sizes, and names that are valid and end exactly where RDATA ends.</summary>
     internal static WireError CheckData(ReadOnlySpan<byte> message, DnsType type, int offset, int length)

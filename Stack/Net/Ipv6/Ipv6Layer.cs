@@ -38,6 +38,7 @@ internal sealed partial class Ipv6Layer
     private readonly byte[] _control = new byte[EthernetSize + Ipv6Header.MinimumMtu];   // ND and MLD messages: never the packet being built
     private readonly DestinationEntry[] _destinations;
     private TokenBucket _icmpErrorBucket;
+    private int _destinationsInUse;   // entries of _destinations with a path MTU: none, the common case, skips the scan
     private uint _fragmentId;
     private TimeSpan _nextTimer = TimeSpan.MaxValue;
 
@@ -324,11 +325,12 @@ internal sealed partial class Ipv6Layer
     /// <summary>The path MTU toward <paramref name="destination"/>: what Packet Too Big taught us until it ages out, else the link's.</summary>
     public int PathMtu(Ipv6Address destination, TimeSpan now)
     {
+        if (_destinationsInUse == 0) return LinkMtu;
         for (int i = 0; i < _destinations.Length; i++)
         {
             ref var d = ref _destinations[i];
             if (d.Mtu == 0 || d.Destination != destination) continue;
-            if (now >= d.Expires) { d.Mtu = 0; break; }   // RFC 8201 4: aged out: try the link's MTU again
+            if (now >= d.Expires) { d.Mtu = 0; _destinationsInUse--; break; }   // RFC 8201 4: aged out: try the link's MTU again
             return Math.Min(d.Mtu, LinkMtu);
         }
         return LinkMtu;
@@ -352,6 +354,7 @@ internal sealed partial class Ipv6Layer
             if (d.Expires < _destinations[oldest].Expires) oldest = i;
         }
         int slot = free >= 0 ? free : oldest;
+        if (_destinations[slot].Mtu == 0) _destinationsInUse++;
         _destinations[slot] = new DestinationEntry { Destination = destination, Mtu = mtu, Expires = now + _options.PathMtuAging };
         return mtu;
     }
