@@ -68,7 +68,7 @@ status=${PIPESTATUS[0]}
 # or an IPv6 test of its own), from the runner's TRX report.
 if [ -f "$trx_dir/tests.trx" ] && command -v python3 >/dev/null; then
   python3 - "$trx_dir/tests.trx" <<'PY'
-import sys, collections, xml.etree.ElementTree as ET
+import sys, re, collections, xml.etree.ElementTree as ET
 ns = {'t': 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010'}
 root = ET.parse(sys.argv[1]).getroot()
 cls = {d.get('id'): d.find('t:TestMethod', ns).get('className') for d in root.iterfind('.//t:UnitTest', ns)}
@@ -79,7 +79,7 @@ for r in root.iterfind('.//t:UnitTestResult', ns):
     o = r.get('outcome')
     row = rows[folder]
     row[0 if o == 'Passed' else 1 if o == 'Failed' else 2] += 1
-    if 'ipv6' in (r.get('testName') or '').lower() or 'ipv6' in cls.get(r.get('testId'), '').lower(): row[3] += 1
+    if re.search(r'(?i)ipv6|\bv6\b', (r.get('testName') or '') + ' ' + cls.get(r.get('testId'), '')): row[3] += 1
 print('test.sh: tests by folder (passed / failed / skipped; of them over IPv6)')
 for folder in sorted(rows):
     p, f, s, v6 = rows[folder]
