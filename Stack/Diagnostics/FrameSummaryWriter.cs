@@ -65,19 +65,8 @@ internal static class FrameSummaryWriter
         text.Append(inv, $", proto {ProtocolName(ip.Protocol)}, length {ip.TotalLength}");
         if (ip.ChecksumOk == false) text.Append(", bad cksum");
         text.Append(") ");
-        if (frame.Udp is { } udp)
-        {
-            text.Append(inv, $"{ip.Source}.{udp.SourcePort} > {ip.Destination}.{udp.DestinationPort}: UDP, length {udp.PayloadLength}");
-            if (udp.ChecksumOk == false) text.Append(", bad udp cksum");
-            AppendApplication(text, frame);
-        }
-        else if (frame.Tcp is { } tcp)
-        {
-            text.Append(inv, $"{ip.Source}.{tcp.SourcePort} > {ip.Destination}.{tcp.DestinationPort}: ");
-            AppendTcp(text, tcp);
-            AppendApplication(text, frame);
-        }
-        else if (frame.Icmp is { } icmp)
+        if (AppendTransport(text, frame, ip.Source.ToString(), ip.Destination.ToString())) return;
+        if (frame.Icmp is { } icmp)
         {
             text.Append(inv, $"{ip.Source} > {ip.Destination}: ICMP {IcmpText(icmp)}, length {icmp.Length}");
             if (icmp.ChecksumOk == false) text.Append(", bad icmp cksum");
@@ -89,6 +78,27 @@ internal static class FrameSummaryWriter
         }
     }
 
+    // UDP or TCP with the addresses of either family; false when the frame carries neither.
+    private static bool AppendTransport(StringBuilder text, DecodedFrame frame, string source, string destination)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        if (frame.Udp is { } udp)
+        {
+            text.Append(inv, $"{source}.{udp.SourcePort} > {destination}.{udp.DestinationPort}: UDP, length {udp.PayloadLength}");
+            if (udp.ChecksumOk == false) text.Append(", bad udp cksum");
+            AppendApplication(text, frame);
+            return true;
+        }
+        if (frame.Tcp is { } tcp)
+        {
+            text.Append(inv, $"{source}.{tcp.SourcePort} > {destination}.{tcp.DestinationPort}: ");
+            AppendTcp(text, tcp);
+            AppendApplication(text, frame);
+            return true;
+        }
+        return false;
+    }
+
     private static void AppendIpv6(StringBuilder text, DecodedFrame frame, DecodedFrame.Ipv6Layer ip)
     {
         var inv = CultureInfo.InvariantCulture;
@@ -98,19 +108,8 @@ internal static class FrameSummaryWriter
         text.Append(inv, $", next-header {ip.NextHeader}, payload length {ip.PayloadLength}");
         if (ip.Fragment is { } f) text.Append(inv, $", frag (0x{f.Identification:x8}:{f.Offset}{(f.MoreFragments ? "+" : "")})");
         text.Append(") ");
-        if (frame.Udp is { } udp)
-        {
-            text.Append(inv, $"{ip.Source}.{udp.SourcePort} > {ip.Destination}.{udp.DestinationPort}: UDP, length {udp.PayloadLength}");
-            if (udp.ChecksumOk == false) text.Append(", bad udp cksum");
-            AppendApplication(text, frame);
-        }
-        else if (frame.Tcp is { } tcp)
-        {
-            text.Append(inv, $"{ip.Source}.{tcp.SourcePort} > {ip.Destination}.{tcp.DestinationPort}: ");
-            AppendTcp(text, tcp);
-            AppendApplication(text, frame);
-        }
-        else if (frame.Icmpv6 is { } icmp)
+        if (AppendTransport(text, frame, ip.Source.ToString(), ip.Destination.ToString())) return;
+        if (frame.Icmpv6 is { } icmp)
         {
             text.Append(inv, $"{ip.Source} > {ip.Destination}: ICMP6, {Icmpv6Text(icmp)}, length {icmp.Length}");
             if (icmp.ChecksumOk == false) text.Append(", bad icmp6 cksum");
