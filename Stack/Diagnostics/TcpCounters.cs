@@ -9,6 +9,7 @@ public sealed class TcpCounters
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
     internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
     internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
+    internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -61,5 +62,12 @@ public sealed class TcpCounters
         yield return ("tcp.dsack_received", () => Volatile.Read(ref DsackReceivedCount));
         // RFC 3708: fast-recovery reductions undone because D-SACKs showed every retransmission was needless.
         yield return ("tcp.spurious_undo", () => Volatile.Read(ref SpuriousUndoCount));
+        // RFC 6937: ACKs of a SACK recovery episode that sent in proportion to delivery (pipe above ssthresh), and those
+        // held to the slow-start reduction bound (pipe at or below ssthresh).
+        yield return ("tcp.prr_proportional", () => Volatile.Read(ref PrrProportionalAcksCount));
+        yield return ("tcp.prr_reduction_bound", () => Volatile.Read(ref PrrBoundAcksCount));
+        // RFC 5682: retransmission timeouts that entered F-RTO, and those it found spurious (the reduction then undone).
+        yield return ("tcp.frto_timeouts", () => Volatile.Read(ref FrtoTimeoutsCount));
+        yield return ("tcp.frto_spurious", () => Volatile.Read(ref FrtoSpuriousCount));
     }
 }

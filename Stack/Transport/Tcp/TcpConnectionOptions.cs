@@ -42,6 +42,10 @@ public sealed record TcpConnectionOptions
     public CongestionControlKind CongestionControl { get; init; } = CongestionControlKind.Cubic;
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
+    /// <summary>F-RTO (RFC 5682): after a retransmission timeout, send new data on the first ACK and undo the timeout's
+    /// reduction when the second ACK shows the original segments were only delayed. On by default, as Linux's
+    /// <c>tcp_frto</c>.</summary>
+    public bool ForwardRtoRecovery { get; init; } = true;
     /// <summary>Send keepalive probes on an idle connection.</summary>
     public bool KeepAlive { get; init; }
     /// <summary>Idle time before the first keepalive probe.</summary>
