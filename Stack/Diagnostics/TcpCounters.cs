@@ -10,6 +10,7 @@ public sealed class TcpCounters
     internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
     internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
     internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount;
+    internal long EcnNegotiatedCount, EcnCeReceivedCount, EcnEceReceivedCount, EcnCwrSentCount, EcnReductionsCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -69,5 +70,12 @@ public sealed class TcpCounters
         // RFC 5682: retransmission timeouts that entered F-RTO, and those it found spurious (the reduction then undone).
         yield return ("tcp.frto_timeouts", () => Volatile.Read(ref FrtoTimeoutsCount));
         yield return ("tcp.frto_spurious", () => Volatile.Read(ref FrtoSpuriousCount));
+        // RFC 3168: connections that negotiated ECN; CE-marked segments received; ACKs received with ECE; segments sent
+        // with CWR; window reductions for ECE (at most one per round trip).
+        yield return ("tcp.ecn_negotiated", () => Volatile.Read(ref EcnNegotiatedCount));
+        yield return ("tcp.ecn_ce_received", () => Volatile.Read(ref EcnCeReceivedCount));
+        yield return ("tcp.ecn_ece_received", () => Volatile.Read(ref EcnEceReceivedCount));
+        yield return ("tcp.ecn_cwr_sent", () => Volatile.Read(ref EcnCwrSentCount));
+        yield return ("tcp.ecn_reductions", () => Volatile.Read(ref EcnReductionsCount));
     }
 }

@@ -347,7 +347,8 @@ public sealed partial class TcpConnection
         int headerLength = header.WriteTo(buffer);
         if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
         int wireSegment = Math.Max(1, _mss - (headerLength - TcpHeader.MinimumSize));   // RFC 6691: options come out of the MSS
-        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0);
+        var ecn = EcnForSegment(buffer, header.Flags, header.SequenceNumber, length);   // RFC 3168 (TcpConnection.Ecn.cs)
+        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0, ecn);
         _table.Statistics.SegmentsSentCount++;
         if ((header.Flags & TcpFlags.Ack) != 0)
         {

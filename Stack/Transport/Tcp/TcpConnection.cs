@@ -346,7 +346,7 @@ public sealed partial class TcpConnection
         if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
         _sack = _options.SelectiveAcknowledgments && options.SackPermitted;
         _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
-        _ = segment;
+        TakeEcnSetup(segment);   // RFC 3168 6.1.1 (TcpConnection.Ecn.cs)
     }
 
     // ------------------------------------------------------------------ segment arrives (RFC 9293 3.10.7)
@@ -366,6 +366,7 @@ public sealed partial class TcpConnection
         if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
         if ((segment.Flags & TcpFlags.Ack) == 0) return;
         if (!OnAck(segment, options, now)) return;
+        if (_ecn && (segment.Flags & TcpFlags.Ece) != 0) OnEcnEcho(now);   // RFC 3168 6.1.2 (TcpConnection.Ecn.cs)
         if (State is TcpState.Closed) return;
         if (ackOnly)
         {

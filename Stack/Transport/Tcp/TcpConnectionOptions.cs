@@ -40,6 +40,14 @@ public sealed record TcpConnectionOptions
     public int? WindowScale { get; init; }
     /// <summary>Congestion control for new connections (CUBIC by default, as in Linux).</summary>
     public CongestionControlKind CongestionControl { get; init; } = CongestionControlKind.Cubic;
+    /// <summary>
+    /// Explicit Congestion Notification (RFC 3168). <see cref="TcpEcnMode.Accept"/> by default, as Linux's
+    /// <c>tcp_ecn = 2</c>: a peer that asks gets ECN, our own opens do not ask; <see cref="TcpEcnMode.Request"/> asks too.
+    /// On a connection that negotiated it, new data goes out ECT(0), a CE mark is echoed with ECE until the peer's CWR,
+    /// and an ECE halves the window once per round trip (through the congestion control's loss response) without a
+    /// retransmission.
+    /// </summary>
+    public TcpEcnMode Ecn { get; init; } = TcpEcnMode.Accept;
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
     /// <summary>F-RTO (RFC 5682): after a retransmission timeout, send new data on the first ACK and undo the timeout's

@@ -156,8 +156,11 @@ internal sealed class TcpTable
 
     // ------------------------------------------------------------------ segments
 
-    /// <summary>A segment that arrived from <paramref name="source"/> to our <paramref name="destination"/> (either family).</summary>
-    public void Process(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now)
+    /// <summary>
+    /// A segment that arrived from <paramref name="source"/> to our <paramref name="destination"/> (either family), with
+    /// its IP header's ECN field.
+    /// </summary>
+    public void Process(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now, IpEcn ecn = IpEcn.NotEct)
     {
         Now = now;
         bool badOptions = TcpOptions.TryParse(segment.Options, out var options) != WireError.None;
@@ -167,7 +170,9 @@ internal sealed class TcpTable
             options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
         }
         var key = new TcpKey(source, segment.SourcePort, segment.DestinationPort);
-        if (_connections.TryGetValue(key, out var connection) && FastPath && connection.TryFastPath(segment, options, now)) return;
+        bool known = _connections.TryGetValue(key, out var connection);
+        if (known && connection!.EcnNegotiated) connection.OnEcnArrival(segment, ecn, now);   // RFC 3168 6.1.3: CE and CWR, on either path
+        if (known && FastPath && connection!.TryFastPath(segment, options, now)) return;
         if (connection is not null && !connection.YieldsToNewSyn(segment, options))
         {
             connection.OnSegment(segment, options, now);
