@@ -13,6 +13,7 @@ public sealed partial class TcpConnection
     private bool _cwrPending;        // sender: CWR on the next new data segment (6.1.2)
     private bool _ecnWindowReduced;  // sender: a reduction covers the data up to _ecnRecover
     private uint _ecnRecover;        // SND.MAX when the window was last reduced for ECE
+    private uint _cwndBeforeEce;     // cwnd before the ACK carrying ECE was processed (it must not grow it)
 
     /// <summary>True when both ends agreed on ECN in the handshake (RFC 3168 6.1.1).</summary>
     public bool EcnNegotiated => _ecn;
@@ -69,6 +70,7 @@ public sealed partial class TcpConnection
     /// </summary>
     internal void OnEcnArrival(TcpSegment segment, IpEcn ecn, TimeSpan now)
     {
+        if ((segment.Flags & TcpFlags.Ece) != 0) _cwndBeforeEce = _cwnd;
         if ((segment.Flags & (TcpFlags.Cwr | TcpFlags.Syn)) == TcpFlags.Cwr) _ecnEcho = false;
         if (ecn != IpEcn.Ce) return;
         _table.Statistics.EcnCeReceivedCount++;
@@ -85,10 +87,12 @@ public sealed partial class TcpConnection
     // RFC 3168 6.1.2: an ECE on an acceptable ACK halves the window (the congestion control's loss response: CUBIC's
     // β, NewReno's half) without a retransmission, once per window of data: ECEs acknowledging data sent before the
     // last reduction answer the same congestion. Already in loss recovery the window has been reduced for this window;
-    // only CWR is owed. The reduction is not undoable (as Linux's tcp_enter_cwr clears the undo marker).
+    // only CWR is owed. The reduction is not undoable (as Linux's tcp_enter_cwr clears the undo marker). 6.1.2 also
+    // says an ACK with ECE SHOULD NOT grow the window: outside loss recovery, the growth this ACK gave is taken back.
     private void OnEcnEcho(TimeSpan now)
     {
         _table.Statistics.EcnEceReceivedCount++;
+        if (!_inRecovery) _cwnd = Math.Min(_cwnd, Math.Max(_cwndBeforeEce, (uint)_mss));
         if (_ecnWindowReduced && Seq.Le(_sndUna, _ecnRecover)) return;
         _ecnWindowReduced = true;
         _cwrPending = true;
