@@ -216,4 +216,75 @@ public class SegmentationOffloadTests
         Assert.That(stackA.Statistics.TcpLargeSegmentsSent, Is.Zero);
         Assert.That(stackB.Statistics.TcpLargeSegmentsReceived, Is.Zero);
     }
+    /// <summary>
+    /// Marks every Nth ECT(0) TCP data frame it sends CE (as a congested router would, RFC 3168 5) and tallies the data
+    /// frames: how many, how many Not-ECT, how many with CWR. Wraps a link that refuses large segments, so the stack cuts
+    /// them itself and this sees every wire piece.
+    /// </summary>
+    private sealed class CeMarkingLink(ILink inner, int every) : ILink
+    {
+        public LinkCapabilities Capabilities => inner.Capabilities;
+        public int DataFrames, NotEctDataFrames, CwrFrames, Marked;
+        public int TryReceive(Span<byte> buffer) => inner.TryReceive(buffer);
+        public bool WaitReadable(TimeSpan timeout) => inner.WaitReadable(timeout);
+        public void Interrupt() => inner.Interrupt();
+        public void Dispose() => inner.Dispose();
+        public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize) => inner.TrySendTcpSegments(frame, segmentSize);
+
+        public bool TrySend(ReadOnlySpan<byte> frame)
+        {
+            bool ipv6 = frame[12] == 0x86 && frame[13] == 0xDD, ipv4 = frame[12] == 0x08 && frame[13] == 0x00;
+            if (!(ipv4 && frame[14 + 9] == 6) && !(ipv6 && frame[14 + 6] == 6)) return inner.TrySend(frame);
+            int ipLength = ipv6 ? 40 : (frame[14] & 0x0F) * 4, tcp = 14 + ipLength, payload = frame.Length - tcp - (frame[tcp + 12] >> 4) * 4;
+            if (payload <= 0) return inner.TrySend(frame);
+            DataFrames++;
+            if ((frame[tcp + 13] & 0x80) != 0) CwrFrames++;
+            int ecn = ipv6 ? (frame[15] >> 4) & 3 : frame[15] & 3;
+            if (ecn == 0) NotEctDataFrames++;
+            if (ecn != 2 || DataFrames % every != 0) return inner.TrySend(frame);
+            var copy = frame.ToArray();
+            Marked++;
+            if (ipv6) copy[15] |= 0x30;
+            else
+            {
+                copy[15] |= 3;
+                BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(14 + 10), 0);
+                BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(14 + 10), InternetChecksum.Compute(copy.AsSpan(14, ipLength)));
+            }
+            return inner.TrySend(copy);
+        }
+    }
+
+    // RFC 3168 6.1.2 with a link that refuses large segments: the stack cuts them itself, keeping the ECN field on every
+    // piece and CWR on the first piece of a large segment only (as Linux's GSO does), so there are exactly as many CWR
+    // frames on the wire as CWRs sent; CE marks on the way make the receiver echo ECE and the sender reduce.
+    [Test]
+    public void A_large_segment_cut_in_software_keeps_ECT_on_every_piece_and_CWR_on_the_first([Values] bool ipv6)
+    {
+        var (a, b) = InMemoryLink.CreatePair(new LinkCapabilities(1500, 1514, false), queueFrames: 256);
+        var marking = new CeMarkingLink(new OffloadLink(a, passWhole: false, refuse: true), every: 50);
+        var clock = new ManualClock();
+        TcpIpSharp.Net.Ipv6.Ipv6Options? V6(Ipv6Address address) => ipv6 ? new TcpIpSharp.Net.Ipv6.Ipv6Options { StaticAddresses = [(address, 64)], DupAddrDetectTransmits = 0, RouterSolicitations = 0 } : null;
+        using var stackA = new NetworkStack(marking, new NetworkStackOptions
+        {
+            MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = AddressA, PrefixLength = 24, Ipv6 = V6(Address6A),
+            Tcp = new TcpConnectionOptions { Ecn = TcpEcnMode.Request },
+        }, new SeededRandomSource(1));
+        using var stackB = new NetworkStack(b, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = AddressB, PrefixLength = 24, Ipv6 = V6(Address6B) }, new SeededRandomSource(2));
+        Transfer(stackA, stackB, clock, 4 << 20);
+        var tcpA = stackA.Statistics.TcpDetail;
+        long cwrSent = tcpA.All().Single(c => c.Name == "tcp.ecn_cwr_sent").Read(), reductions = tcpA.All().Single(c => c.Name == "tcp.ecn_reductions").Read();
+        long ceReceived = stackB.Statistics.TcpDetail.All().Single(c => c.Name == "tcp.ecn_ce_received").Read();
+        Assert.Multiple(() =>
+        {
+            Assert.That(stackA.Statistics.TcpLargeSegmentsSent, Is.Zero, "every large segment was cut by the stack");
+            Assert.That(marking.DataFrames, Is.GreaterThan(2000), "wire-size pieces");
+            Assert.That(marking.Marked, Is.GreaterThan(10));
+            Assert.That(ceReceived, Is.EqualTo(marking.Marked), "every CE mark reached the receiver");
+            Assert.That(reductions, Is.GreaterThan(0), "the sender reduced on ECE");
+            Assert.That(cwrSent, Is.GreaterThan(0));
+            Assert.That(marking.CwrFrames, Is.EqualTo(cwrSent), "one CWR frame per CWR sent: only the first piece of a cut segment keeps it");
+            Assert.That(marking.NotEctDataFrames, Is.Zero, "every data piece kept ECT(0) (no loss here, so no retransmission)");
+        });
+    }
 }
