@@ -11,9 +11,8 @@ namespace TcpIpSharp.Tests.Interop;
 /// in the kernel's namespace (the stack opens and asks). A router between them marks ECT(0) packets CE
 /// (iptables' TOS target in the mangle table's FORWARD chain, every 8th ECT(0) packet: a stand-in for an AQM router, since this kernel has
 /// no ECN-marking qdisc beyond tbf), so both ends must echo ECE and answer it with CWR. tshark over the stack's own
-/// trace checks the handshake bits and the ECN field of data and ACKs; the transfers are checked byte for byte.
-/// IPv4 only: the router-and-peer namespaces here are IPv4 (the IPv6 ECN field is covered by the scripts, which run
-/// over both families).
+/// trace checks the handshake bits and the ECN field of data and ACKs; the transfers are checked byte for byte. Over
+/// IPv6 (traffic class) the kernel's download runs too, through an IPv6 router marking with ip6tables.
 /// </summary>
 [NonParallelizable]
 public partial class TcpEcnInteropTests
@@ -145,6 +144,68 @@ public partial class TcpEcnInteropTests
         File.Delete(trace);
         File.Delete(output);
         File.Delete(file);
+    }
+
+    // Over IPv6 (the traffic class's ECN bits): curl -6 in a kernel peer one router away downloads from the stack
+    // (2001:db8:2::2 —veth— router —TAP— 2001:db8:1::2), the router CE-marking every 8th ECT(0) packet with ip6tables.
+    [Test]
+    public void Over_IPv6_the_kernel_downloads_from_the_stack_with_ECN_negotiated_and_CE_answered()
+    {
+        const string Router6 = "2001:db8:1::1", Stack6 = "2001:db8:1::2", RouterFar6 = "2001:db8:2::1", Peer6 = "2001:db8:2::2";
+        NetNs.RequireRootAnd("ip6tables", "iptables");
+        using var router = NetNs.Create("ecn6rt", ipv6: true);
+        using var peer = NetNs.Create("ecn6peer", ipv6: true);
+        NetNs.RunHost(NetNs.DefaultTimeout, "ip", "link", "add", "rt0", "netns", router.Name, "type", "veth", "peer", "name", "peer0", "netns", peer.Name).ThrowIfFailed();
+        router.Run("sysctl", "-qw", "net.ipv6.conf.all.forwarding=1");
+        router.Run("ip", "-6", "addr", "add", RouterFar6 + "/64", "dev", "rt0", "nodad");
+        router.Run("ip", "link", "set", "rt0", "up");
+        peer.Run("ip", "-6", "addr", "add", Peer6 + "/64", "dev", "peer0", "nodad");
+        peer.Run("ip", "link", "set", "peer0", "up");
+        peer.Run("ip", "-6", "route", "add", "default", "via", RouterFar6);
+        peer.Run("sysctl", "-qw", "net.ipv4.tcp_ecn=1");   // covers TCP over IPv6 too
+        router.WaitUntilUp("rt0");
+        peer.WaitUntilUp("peer0");
+        var mark = router.Exec(TimeSpan.FromSeconds(5), "sh", "-c", "ip6tables -t mangle -A FORWARD -p tcp -m ecn --ecn-ip-ect 2 -m statistic --mode nth --every 8 --packet 0 -j TOS --set-tos 0x03/0x03");
+        if (!mark.Succeeded) Assert.Fail("the router's CE marker needs ip6tables' ecn match and TOS target (xt_ecn, xt_DSCP): " + mark);
+        router.AddTap("tap0");
+        router.Run("ip", "-6", "addr", "add", Router6 + "/64", "dev", "tap0", "nodad");
+        string trace = Path.Combine(_dir, "down6.pcap"), stackOutput;
+        var host = router.Start(HostProgram.Path, "up", "--tap", "tap0", "--ip", "192.0.2.2/24", "--ip6", Stack6 + "/64", "--gw6", Router6, "--pcap", trace, "--ecn", "request", "--services", "http");
+        try
+        {
+            bool answered = false;
+            for (int i = 0; i < 40 && !answered && !host.HasExited; i++)
+                answered = router.Exec(TimeSpan.FromSeconds(3), "ping", "-6", "-c", "1", "-W", "1", Stack6).Succeeded;
+            Assert.That(answered, Is.True, "the stack answered ping -6");
+            var r = peer.Exec(TimeSpan.FromSeconds(60), "sh", "-c", $"curl -6 -s --max-time 50 http://[{Stack6}]/bytes/{Size} | sha256sum");
+            Assert.That(r.StandardOutput.Split(' ')[0], Is.EqualTo(StackHost.ExpectedBytesHash(Size)), r.ToString());
+        }
+        finally
+        {
+            NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", host.Id.ToString(CultureInfo.InvariantCulture));
+            var result = host.WaitForExit(TimeSpan.FromSeconds(20));
+            stackOutput = result.StandardOutput + result.StandardError;
+            host.Dispose();
+        }
+        string marked = router.Exec(TimeSpan.FromSeconds(5), "sh", "-c", "ip6tables -t mangle -L FORWARD -v -n -x | awk '$3==\"TOS\"{print $1}'").StandardOutput.Trim();
+        TestContext.Out.WriteLine($"over IPv6: {Size} bytes byte-exact; the router marked {marked} packets CE; stack (server): {Counters(stackOutput)}");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Count(trace, $"ipv6.src == {Peer6} && tcp.flags.syn == 1 && tcp.flags.ack == 0 && tcp.flags.ece == 1 && tcp.flags.cwr == 1 && ipv6.tclass.ecn == 0"), Is.GreaterThan(0), "ECN-setup SYN from the kernel");
+            Assert.That(Count(trace, $"ipv6.src == {Stack6} && tcp.flags.syn == 1 && tcp.flags.ack == 1 && tcp.flags.ece == 1 && tcp.flags.cwr == 0 && ipv6.tclass.ecn == 0"), Is.GreaterThan(0), "ECN-setup SYN-ACK from the stack");
+            Assert.That(Count(trace, $"ipv6.src == {Stack6} && tcp.len > 0 && ipv6.tclass.ecn == 2"), Is.GreaterThan(0), "the stack's data is ECT(0)");
+            Assert.That(Count(trace, $"ipv6.src == {Stack6} && tcp && tcp.len == 0 && ipv6.tclass.ecn != 0"), Is.Zero, "the stack's pure ACKs and control segments are Not-ECT");
+            Assert.That(Count(trace, $"ipv6.src == {Peer6} && tcp.flags.syn == 0 && tcp.flags.ece == 1"), Is.GreaterThan(0), "the kernel echoed CE with ECE");
+            Assert.That(Count(trace, $"ipv6.src == {Stack6} && tcp.flags.syn == 0 && tcp.flags.cwr == 1 && tcp.len > 0"), Is.GreaterThan(0), "the stack sent CWR on new data");
+            Assert.That(Counter(stackOutput, "tcp.ecn_reductions"), Is.GreaterThan(0), stackOutput);
+        });
+        foreach (var (what, filter) in new[] { ("IPv6 SYN / SYN-ACK", "tcp.flags.syn == 1"), ("IPv6 first ECT(0) data from the stack", $"ipv6.src == {Stack6} && tcp.len > 0 && ipv6.tclass.ecn == 2") })
+        {
+            var r = NetNs.RunHost(TimeSpan.FromSeconds(60), "tshark", "-n", "-r", trace, "-Y", filter, "-T", "fields", "-E", "separator=/s", "-e", "frame.number", "-e", "ipv6.src", "-e", "ipv6.dst", "-e", "tcp.flags.str", "-e", "ipv6.tclass.ecn", "-e", "tcp.len");
+            foreach (var line in r.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(what.Contains("SYN", StringComparison.Ordinal) ? 2 : 1))
+                TestContext.Out.WriteLine($"tshark {what}: {line} (frame src dst flags ecn len)");
+        }
+        File.Delete(trace);
     }
 
     // The trace's ECN lines, for the report: the handshakes, the first ECT(0) data each way, the first CE, ECE and CWR.
