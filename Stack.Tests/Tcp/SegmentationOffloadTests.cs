@@ -216,45 +216,6 @@ public class SegmentationOffloadTests
         Assert.That(stackA.Statistics.TcpLargeSegmentsSent, Is.Zero);
         Assert.That(stackB.Statistics.TcpLargeSegmentsReceived, Is.Zero);
     }
-    /// <summary>
-    /// Marks every Nth ECT(0) TCP data frame it sends CE (as a congested router would, RFC 3168 5) and tallies the data
-    /// frames: how many, how many Not-ECT, how many with CWR. Wraps a link that refuses large segments, so the stack cuts
-    /// them itself and this sees every wire piece.
-    /// </summary>
-    private sealed class CeMarkingLink(ILink inner, int every) : ILink
-    {
-        public LinkCapabilities Capabilities => inner.Capabilities;
-        public int DataFrames, NotEctDataFrames, CwrFrames, Marked;
-        public int TryReceive(Span<byte> buffer) => inner.TryReceive(buffer);
-        public bool WaitReadable(TimeSpan timeout) => inner.WaitReadable(timeout);
-        public void Interrupt() => inner.Interrupt();
-        public void Dispose() => inner.Dispose();
-        public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize) => inner.TrySendTcpSegments(frame, segmentSize);
-
-        public bool TrySend(ReadOnlySpan<byte> frame)
-        {
-            bool ipv6 = frame[12] == 0x86 && frame[13] == 0xDD, ipv4 = frame[12] == 0x08 && frame[13] == 0x00;
-            if (!(ipv4 && frame[14 + 9] == 6) && !(ipv6 && frame[14 + 6] == 6)) return inner.TrySend(frame);
-            int ipLength = ipv6 ? 40 : (frame[14] & 0x0F) * 4, tcp = 14 + ipLength, payload = frame.Length - tcp - (frame[tcp + 12] >> 4) * 4;
-            if (payload <= 0) return inner.TrySend(frame);
-            DataFrames++;
-            if ((frame[tcp + 13] & 0x80) != 0) CwrFrames++;
-            int ecn = ipv6 ? (frame[15] >> 4) & 3 : frame[15] & 3;
-            if (ecn == 0) NotEctDataFrames++;
-            if (ecn != 2 || DataFrames % every != 0) return inner.TrySend(frame);
-            var copy = frame.ToArray();
-            Marked++;
-            if (ipv6) copy[15] |= 0x30;
-            else
-            {
-                copy[15] |= 3;
-                BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(14 + 10), 0);
-                BinaryPrimitives.WriteUInt16BigEndian(copy.AsSpan(14 + 10), InternetChecksum.Compute(copy.AsSpan(14, ipLength)));
-            }
-            return inner.TrySend(copy);
-        }
-    }
-
     // RFC 3168 6.1.2 with a link that refuses large segments: the stack cuts them itself, keeping the ECN field on every
     // piece and CWR on the first piece of a large segment only (as Linux's GSO does), so there are exactly as many CWR
     // frames on the wire as CWRs sent; CE marks on the way make the receiver echo ECE and the sender reduce.
