@@ -25,7 +25,19 @@ public sealed partial class TcpConnection
         var flags = segment.Flags & (TcpFlags.Ece | TcpFlags.Cwr | TcpFlags.Ack);
         _ecn = (flags & TcpFlags.Ack) != 0
             ? _ecnAsked && flags == (TcpFlags.Ece | TcpFlags.Ack)
-            : _options.Ecn != TcpEcnMode.Off && flags == (TcpFlags.Ece | TcpFlags.Cwr);
+            : AcceptsEcnSetup(_options, flags);
+        if (_ecn) _table.Statistics.EcnNegotiatedCount++;
+    }
+
+    /// <summary>Whether a listener with these options answers a SYN with these flags with an ECN-setup SYN-ACK (RFC 3168 6.1.1).</summary>
+    internal static bool AcceptsEcnSetup(TcpConnectionOptions options, TcpFlags synFlags)
+        => options.Ecn != TcpEcnMode.Off && (synFlags & (TcpFlags.Ece | TcpFlags.Cwr | TcpFlags.Ack)) == (TcpFlags.Ece | TcpFlags.Cwr);
+
+    // A connection made from a SYN cookie (RFC 4987): ECN was agreed in the SYN-ACK only if the cookie's timestamp says
+    // so, as Linux keeps it (without timestamps the SYN-ACK did not offer it).
+    private void TakeEcnFromCookie(bool ecn)
+    {
+        _ecn = ecn;
         if (_ecn) _table.Statistics.EcnNegotiatedCount++;
     }
 

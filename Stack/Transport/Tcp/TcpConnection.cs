@@ -297,8 +297,9 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>Builds an established connection from a validated SYN cookie (RFC 4987 3.1) and processes the ACK that carried it.</summary>
-    internal void AcceptCookie(TcpSegment segment, in TcpOptions options, int mss, int? windowScale, bool sack, TimeSpan now)
+    internal void AcceptCookie(TcpSegment segment, in TcpOptions options, int mss, int? windowScale, bool sack, TimeSpan now, bool ecn = false)
     {
+        TakeEcnFromCookie(ecn);   // RFC 3168 6.1.1, kept in the cookie's timestamp (TcpConnection.Ecn.cs)
         _irs = segment.SequenceNumber - 1;
         _rcvNxt = segment.SequenceNumber;
         _sndUna = _sndNxt = _sndMax = _iss + 1;
