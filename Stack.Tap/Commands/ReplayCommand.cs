@@ -16,11 +16,11 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
+    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--connect-recorded] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts", "--serve-recorded");
+        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts", "--serve-recorded", "--connect-recorded");
         if (cl.Positional.Count != 1) throw new UsageException("replay takes one capture FILE");
         var read = new CaptureReadOptions { Vlan = cl.Has("--vlan") ? cl.GetInt("--vlan", 0) : null };
         var capture = CaptureFile.ReadEthernet(cl.Positional[0], read);
@@ -50,6 +50,9 @@ internal static class ReplayCommand
             // --serve-recorded: the host's recorded TCP bytes serve its TCP connections (RecordedTcpServer), so the
             // built-in TCP services stay off; UDP ones run as named.
             ServeRecordedTcp = cl.Has("--serve-recorded"),
+            // --connect-recorded: the host's recorded TCP bytes on each connection it opened (RecordedTcpClient), the
+            // stack as the connecting side; the replay drives the recorded server from the capture.
+            ConnectRecordedTcp = cl.Has("--connect-recorded"),
             Services = cl.Has("--serve-recorded") ? [Services(services)[0]] : Services(services),
         };
         bool json = cl.Has("--json");
@@ -59,6 +62,7 @@ internal static class ReplayCommand
             Console.WriteLine(cl.Has("--serve-recorded")
                 ? $"services: icmp-echo{string.Concat(services.Where(n => n != "http").Order(StringComparer.Ordinal).Select(n => ", " + n + " (udp)"))}, the host's recorded TCP bytes on each connection it accepted"
                 : $"services: icmp-echo{string.Concat(services.Order(StringComparer.Ordinal).Select(n => ", " + n))}{(cl.Has("--services") ? "" : " (the ports the host answered from; --services to choose)")}");
+            if (cl.Has("--connect-recorded")) Console.WriteLine("client: the host's recorded TCP bytes on each connection it opened");
         }
         ReplayResult result;
         try { result = CaptureReplay.Run(capture.Frames, options); }

@@ -15,7 +15,7 @@ namespace TcpIpSharp.Replay;
 /// idle); the stack's timers run in between; nothing waits in real time. Each ARP request the stack sends for an
 /// address the capture shows is answered with the MAC seen there (captures rarely hold the ARP exchange: the recorded
 /// host's neighbour cache was warm), and listed in <see cref="ReplayResult.NeighbourAnswers"/>.</para>
-/// <para>TCP: for each connection the recorded host accepted, the peer's acknowledgement numbers and SACK blocks are
+/// <para>TCP: for each connection the recorded host accepted or opened, the peer's acknowledgement numbers and SACK blocks are
 /// moved by the difference between the stack's initial sequence number and the host's, and its timestamp echoes carry
 /// the stack's latest timestamp, so the conversation goes on with the stack; a peer segment waits (in virtual time, at
 /// most <see cref="ReplayOptions.ResponseTimeout"/>) until the stack has sent as far as the host had before it.</para>
@@ -81,6 +81,7 @@ internal sealed class ReplayRun
         foreach (var a in _hosts6) _hosts.Add(a);
         _services = [.. options.Services];
         if (options.ServeRecordedTcp) _services.Add(new RecordedTcpServer(frames, options.Host, paced: !options.Fast));
+        if (options.ConnectRecordedTcp) _services.Add(new RecordedTcpClient(frames, options.Host, paced: !options.Fast));
         LearnNeighbours();
     }
 
@@ -162,7 +163,7 @@ internal sealed class ReplayRun
             }
             AdvanceTo((_options.Fast ? _clock.Now : last) + _options.Tail);
         }
-        return Verdict.Build(_frames, _facts, _hostMac, _options.Host, _hosts6, _hosts, _link.Sent, _start, _flows, _answers, _timeouts, _fed, 0, _ignored);
+        return Verdict.Build(_frames, _facts, _hostMac, _options.Host, _hosts6, _hosts, _link.Sent, _start, _flows, _answers, _timeouts, _fed, 0, _ignored, _options.PureAcksOneByOne);
     }
 
     private byte? HostTimeToLive(bool ipv6)
@@ -218,7 +219,11 @@ internal sealed class ReplayRun
         ref readonly var f = ref _facts[index];
         if (!f.IsTcp || !_hosts.Contains(f.IpSource)) return;
         var flow = Flow(f.IpDestination, f.DestinationPort, f.SourcePort);
-        if ((f.Flags & TcpFlags.Syn) != 0) flow.HostIsn = f.Sequence;
+        if ((f.Flags & TcpFlags.Syn) != 0)
+        {
+            flow.HostIsn = f.Sequence;
+            if ((f.Flags & TcpFlags.Ack) == 0) flow.HostOpened = true;
+        }
         if (flow.HostIsn is uint isn) flow.RecordedEnd = Math.Max(flow.RecordedEnd, (long)(uint)(f.Sequence - isn) + f.SequenceLength);
         flow.LastHostFrame = index;
     }
@@ -235,7 +240,9 @@ internal sealed class ReplayRun
     {
         ref readonly var f = ref _facts[index];
         if (!_flows.TryGetValue((f.IpSource, f.SourcePort, f.DestinationPort), out var flow)) return;
-        if (flow.HostIsn is null || flow.StackIsn is null || flow.StackEnd >= flow.RecordedEnd) return;
+        // A connection the host opened waits for the stack's SYN as well (the peer's SYN-ACK must answer it); one the
+        // host accepted has nothing to wait for until the stack has answered the peer's SYN.
+        if (flow.HostIsn is null || (flow.StackIsn is null && !flow.HostOpened) || flow.StackEnd >= flow.RecordedEnd) return;
         TimeSpan until = _clock.Now + _options.ResponseTimeout;
         while (flow.StackEnd < flow.RecordedEnd)
         {
@@ -357,6 +364,8 @@ internal sealed class TcpFlow
     public uint? StackTimestamp;
     public int LastHostFrame = -1;
     public bool TimedOut;
+    /// <summary>The host sent the SYN (it was the connecting side).</summary>
+    public bool HostOpened;
 
     /// <summary>The peer's segment with its acknowledgement, SACK blocks and timestamp echo moved to the stack's numbers.</summary>
     public byte[] RewritePeerSegment(byte[] data, in ReplayFrame f)

@@ -1,0 +1,141 @@
+using TcpIpSharp.Capture;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Replay;
+
+/// <summary>
+/// What a capture's host wrote on one TCP connection, as a script to play on the stack: the host's writes in order (each
+/// run of new data up to a segment with PSH, which Linux sets where a write ends), each with what the peer had sent
+/// before it, and where the host closed. Built for the connections the host accepted (<see cref="RecordedTcpServer"/>)
+/// and for those it opened (<see cref="RecordedTcpClient"/>): the same rules both ways.
+/// </summary>
+internal sealed class RecordedTcpScript
+{
+    /// <summary>The peer's address, port and the host's port.</summary>
+    public required (IpAddress Peer, ushort PeerPort, ushort HostPort) Key { get; init; }
+    /// <summary>True when the host sent the SYN (it connected); false when it accepted the peer's.</summary>
+    public required bool HostOpened { get; init; }
+    /// <summary>When the connection's first SYN was recorded (relative to the capture's first frame).</summary>
+    public required TimeSpan Opened { get; init; }
+    public List<RecordedTcpStep> Steps { get; } = [];
+
+    /// <summary>The scripts of every TCP connection <paramref name="host"/> had in <paramref name="frames"/>.</summary>
+    public static List<RecordedTcpScript> Build(IReadOnlyList<CaptureFrame> frames, IpAddress host)
+    {
+        var start = frames.Count > 0 ? frames[0].Time : DateTime.UnixEpoch;
+        var flows = new Dictionary<(IpAddress, ushort, ushort), Builder>();
+        var scripts = new List<RecordedTcpScript>();
+        foreach (var frame in frames)
+        {
+            var f = new ReplayFrame(frame.Data);
+            if (!f.IsTcp) continue;
+            bool fromHost = f.IpSource == host;
+            if (!fromHost && f.IpDestination != host) continue;
+            var key = fromHost ? (f.IpDestination, f.DestinationPort, f.SourcePort) : (f.IpSource, f.SourcePort, f.DestinationPort);
+            var at = frame.Time - start;
+            if (!flows.TryGetValue(key, out var flow))
+            {
+                // A connection starts with a SYN without ACK: the peer's (the host accepted) or the host's (it connected).
+                if ((f.Flags & (TcpFlags.Syn | TcpFlags.Ack)) != TcpFlags.Syn) continue;
+                var script = new RecordedTcpScript { Key = key, HostOpened = fromHost, Opened = at };
+                flows[key] = flow = new Builder(script);
+                scripts.Add(script);
+            }
+            var payload = frame.Data.AsSpan(f.TcpOffset + f.TcpHeaderLength, f.PayloadLength);
+            if (!fromHost)
+            {
+                if ((f.Flags & TcpFlags.Syn) != 0) flow.PeerIsn = f.Sequence;
+                if (flow.PeerIsn is uint peerIsn && f.PayloadLength > 0)
+                    flow.PeerBytes = Math.Max(flow.PeerBytes, (long)(uint)(f.Sequence - peerIsn - 1) + f.PayloadLength);
+                if ((f.Flags & TcpFlags.Fin) != 0) flow.PeerFin = true;
+                continue;
+            }
+            if ((f.Flags & TcpFlags.Syn) != 0) { flow.HostIsn = f.Sequence; continue; }
+            if (flow.HostIsn is not uint isn) continue;
+            long relative = (uint)(f.Sequence - isn - 1);
+            long end = relative + f.PayloadLength;
+            // New bytes (a retransmission re-sends old ones; after a hole the bytes in it were never seen: skipped). One
+            // write runs to the segment with PSH, which Linux sets at the end of what the application wrote.
+            if (f.PayloadLength > 0 && end > flow.Scripted)
+            {
+                if (relative > flow.Scripted) flow.Scripted = relative;
+                flow.Pending ??= new Pending(at, flow.PeerBytes, flow.PeerFin);
+                flow.Pending.Bytes.AddRange(payload[(int)(flow.Scripted - relative)..].ToArray());
+                flow.Scripted = end;
+                if ((f.Flags & TcpFlags.Psh) != 0) flow.Flush();
+            }
+            if ((f.Flags & TcpFlags.Fin) != 0 && !flow.Closed)
+            {
+                flow.Flush();
+                flow.Script.Steps.Add(new RecordedTcpStep(at, flow.PeerBytes, flow.PeerFin, [], true));
+                flow.Closed = true;
+            }
+        }
+        foreach (var flow in flows.Values) flow.Flush();
+        return scripts;
+    }
+
+    private sealed class Builder(RecordedTcpScript script)
+    {
+        public readonly RecordedTcpScript Script = script;
+        public uint? PeerIsn, HostIsn;
+        public long PeerBytes, Scripted;
+        public bool PeerFin, Closed;
+        public Pending? Pending;
+
+        public void Flush()
+        {
+            if (Pending is null) return;
+            Script.Steps.Add(new RecordedTcpStep(Pending.Time, Pending.PeerBytes, Pending.AfterPeerFin, [.. Pending.Bytes], false));
+            Pending = null;
+        }
+    }
+
+    private sealed class Pending(TimeSpan time, long peerBytes, bool afterPeerFin)
+    {
+        public readonly TimeSpan Time = time;
+        public readonly long PeerBytes = peerBytes;
+        public readonly bool AfterPeerFin = afterPeerFin;
+        public readonly List<byte> Bytes = [];
+    }
+}
+
+/// <summary>One write of the host (or its close): when it was recorded and what the peer had sent before it.</summary>
+internal sealed record RecordedTcpStep(TimeSpan Time, long PeerBytes, bool AfterPeerFin, byte[] Bytes, bool Close);
+
+/// <summary>A connection the stack plays a script on: reads what the peer sends, writes the host's writes as their
+/// conditions are met, closes where the host closed. Shared by <see cref="RecordedTcpServer"/> and <see cref="RecordedTcpClient"/>.</summary>
+internal sealed class RecordedTcpPlayer(Transport.Tcp.TcpConnection connection, List<RecordedTcpStep> steps)
+{
+    public readonly Transport.Tcp.TcpConnection Connection = connection;
+    public readonly List<RecordedTcpStep> Steps = steps;
+    public int Next, Offset;
+    public long Received;
+    /// <summary>The recorded time the next write waits for (paced), or null.</summary>
+    public TimeSpan? Waiting;
+    public bool Done;
+
+    /// <summary>Reads what arrived and writes what the script allows now.</summary>
+    public void Pump(Span<byte> scratch, TimeSpan now, bool paced)
+    {
+        var c = Connection;
+        if (Done) return;
+        if (c.State == Transport.Tcp.TcpState.Closed) { Done = true; return; }
+        int n;
+        while ((n = c.Receive(scratch)) > 0) Received += n;
+        Waiting = null;
+        // A connecting host writes once the handshake is done (data queued in SYN-SENT would ride on the handshake's ACK).
+        if (c.State == Transport.Tcp.TcpState.SynSent) return;
+        while (Next < Steps.Count)
+        {
+            var step = Steps[Next];
+            if (Received < step.PeerBytes || (step.AfterPeerFin && !c.IsEndOfStream)) return;
+            if (paced && step.Time > now) { Waiting = step.Time; return; }
+            if (step.Close) { c.Close(); Next++; Done = true; return; }
+            if (Offset < step.Bytes.Length) Offset += c.Send(step.Bytes.AsSpan(Offset));
+            if (Offset < step.Bytes.Length) return;   // the send ring is full: the rest when it drains
+            Next++;
+            Offset = 0;
+        }
+    }
+}
