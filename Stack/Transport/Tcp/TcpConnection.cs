@@ -82,7 +82,7 @@ public sealed partial class TcpConnection
         _sndUna = _sndNxt = _sndMax = iss;
         _tsOffset = tsOffset;
         _rto = options.InitialRetransmissionTimeout;
-        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl() : new CubicCongestionControl();
+        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl(options.SlowStartAckLimit) : new CubicCongestionControl(options.SlowStartAckLimit);
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
         _receiveScaleWanted = ScaleFor(options);
         _lastReceived = _lastProgress = now;

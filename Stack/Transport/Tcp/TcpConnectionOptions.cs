@@ -40,6 +40,10 @@ public sealed record TcpConnectionOptions
     public int? WindowScale { get; init; }
     /// <summary>Congestion control for new connections (CUBIC by default, as in Linux).</summary>
     public CongestionControlKind CongestionControl { get; init; } = CongestionControlKind.Cubic;
+    /// <summary>How many segments one ACK may grow the congestion window by in slow start (RFC 3465's L: 2, the default).
+    /// 0: no limit, as Linux's <c>tcp_slow_start</c>, which grows by every segment an ACK covers; a replay of a Linux
+    /// sender facing stretch ACKs needs it to keep Linux's window (docs/replay.md).</summary>
+    public int SlowStartAckLimit { get; init; } = 2;
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
     /// <summary>Send keepalive probes on an idle connection.</summary>
