@@ -16,7 +16,7 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--connect-recorded] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
+    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--connect-recorded] [--slow-start-limit N] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
 
     public static int Run(string[] args)
     {
@@ -42,9 +42,14 @@ internal static class ReplayCommand
         // host had none would answer what it refused).
         var services = cl.Has("--services") ? UpCommand.ParseServices(cl.Get("--services")) : ServicesSeen(capture.Frames, host);
         double timeout = cl.GetDouble("--timeout", 1);
+        // --slow-start-limit N: segments one ACK may grow the window by in slow start (RFC 3465's L, 2 by default); 0 is
+        // Linux's (no limit), which a Linux sender's recording facing stretch ACKs needs.
+        NetworkStackOptions? stackOptions = cl.Has("--slow-start-limit")
+            ? new NetworkStackOptions { Tcp = new Transport.Tcp.TcpConnectionOptions { SlowStartAckLimit = cl.GetInt("--slow-start-limit", 2) } }
+            : null;
         var options = new ReplayOptions
         {
-            Host = host, HostMac = mac, PrefixLength = prefix,
+            Host = host, HostMac = mac, PrefixLength = prefix, Stack = stackOptions,
             Gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default,
             Fast = cl.Has("--fast"), ResponseTimeout = TimeSpan.FromSeconds(timeout),
             // --serve-recorded: the host's recorded TCP bytes serve its TCP connections (RecordedTcpServer), so the

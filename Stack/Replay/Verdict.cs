@@ -186,9 +186,11 @@ internal sealed class FrameKey(byte[] bytes) : IEquatable<FrameKey>
 /// <summary>
 /// The pure ACKs of the host and of the stack, in runs: for each connection, the pure ACKs between two of its other
 /// segments (those that take sequence space or carry SACK blocks) form the run at that place (the count of other segments
-/// before it). A recorded pure ACK is reproduced when the stack's run at the same place acknowledges as far as it does
-/// (the stack's ACK that first does is its match); the stack's pure ACKs in a run the host also had are never extra (how
-/// many there are is the receiver's ACK policy); a run of the stack where the host had none is extra, ACK by ACK.
+/// before it). A recorded pure ACK is reproduced when the stack's run at the same place, or the stack's segment that ends
+/// that run (its ACK piggybacked on data or a FIN), acknowledges as far as it does (the stack's frame that first does is
+/// its match); the stack's pure ACKs in a run the host also had are never extra (how
+/// many there are is the receiver's ACK policy); in a run where the host had none, a pure ACK of the stack is extra unless
+/// the host's segment that ends that run acknowledged as far (the host piggybacked what the stack sent alone).
 /// </summary>
 internal sealed class PureAckRuns
 {
@@ -196,6 +198,8 @@ internal sealed class PureAckRuns
     private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), List<(int Index, uint Ack)>> _stack = [];
     private readonly List<((IpAddress, ushort, ushort) Flow, int Place, int Outcome, uint Ack)> _recorded = [];
     private readonly HashSet<((IpAddress, ushort, ushort), int)> _recordedPlaces = [];
+    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), (int Index, uint Ack)> _stackRunEnds = [];
+    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), uint> _recordedRunEnds = [];
 
     /// <summary>Notes a TCP segment the host or the stack sent; true when it is a pure ACK (kept here, not keyed).</summary>
     public bool Note(byte[] data, in ReplayFrame f, bool stack, int index)
@@ -203,7 +207,16 @@ internal sealed class PureAckRuns
         var flow = (f.IpDestination, f.DestinationPort, f.SourcePort);
         _others.TryGetValue((flow, stack), out int place);
         bool pure = f.Flags == TcpFlags.Ack && f.PayloadLength == 0 && !HasSackBlocks(data, f);
-        if (!pure) { _others[(flow, stack)] = place + 1; return false; }
+        if (!pure)
+        {
+            _others[(flow, stack)] = place + 1;
+            if ((f.Flags & TcpFlags.Ack) != 0)
+            {
+                if (stack) _stackRunEnds[(flow, place)] = (index, f.Acknowledgment);
+                else _recordedRunEnds[(flow, place)] = f.Acknowledgment;
+            }
+            return false;
+        }
         if (stack)
         {
             if (!_stack.TryGetValue((flow, place), out var run)) _stack[(flow, place)] = run = [];
@@ -227,16 +240,23 @@ internal sealed class PureAckRuns
             if (_stack.TryGetValue((flow, place), out var run))
                 foreach (var (index, stackAck) in run)
                     if ((int)(stackAck - ack) >= 0) { found = index; break; }
+            // The segment that ends the stack's run (data or a FIN) may carry the acknowledgement Linux sent alone.
+            if (found < 0 && _stackRunEnds.TryGetValue((flow, place), out var end) && (int)(end.Ack - ack) >= 0) found = end.Index;
             yield return (outcome, found);
         }
     }
 
-    /// <summary>The stack's pure ACKs in runs where the host had none.</summary>
+    /// <summary>The stack's pure ACKs in runs where the host had none, unless the host's segment at the end of that run
+    /// (data or a FIN) acknowledged as far: then the stack sent alone the ACK the host piggybacked.</summary>
     public IEnumerable<int> UnmatchedStackRuns()
     {
         foreach (var (place, run) in _stack)
-            if (!_recordedPlaces.Contains(place))
-                foreach (var (index, _) in run) yield return index;
+        {
+            if (_recordedPlaces.Contains(place)) continue;
+            bool covered = _recordedRunEnds.TryGetValue(place, out uint end);
+            foreach (var (index, ack) in run)
+                if (!covered || (int)(end - ack) < 0) yield return index;
+        }
     }
 
     private static bool HasSackBlocks(byte[] data, in ReplayFrame f)
