@@ -64,6 +64,21 @@ public class TcpConversationReplayTests
         return long.MaxValue;
     }
 
+    /// <summary>A port the host refused (RST+ACK) stays closed with the recorded bytes served and both sides played:
+    /// RecordedTcpServer listens only where the host answered a SYN with a SYN-ACK.</summary>
+    [TestCase("tcp-closed.pcap", "192.0.2.2")]
+    [TestCase("ipv6.pcap", "2001:db8::2")]
+    public void Serving_recorded_bytes_keeps_a_refused_port_refused(string file, string host)
+    {
+        var result = CaptureReplay.Run(Own(file), new ReplayOptions
+        {
+            Host = IpAddress.Parse(host), ServeRecordedTcp = true, ConnectRecordedTcp = true,
+            Services = TcpIpSharp.Tap.Commands.ReplayCommand.Services(["echo"]),
+        });
+        TestContext.Out.WriteLine(result.ToString());
+        Assert.That(result.Differences, Is.Empty, result.ToString());
+    }
+
     [Test]
     public void Mutation_no_sack_turns_the_http_verdict()
     {

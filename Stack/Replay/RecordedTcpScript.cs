@@ -15,6 +15,8 @@ internal sealed class RecordedTcpScript
     public required (IpAddress Peer, ushort PeerPort, ushort HostPort) Key { get; init; }
     /// <summary>True when the host sent the SYN (it connected); false when it accepted the peer's.</summary>
     public required bool HostOpened { get; init; }
+    /// <summary>The host answered the peer's SYN with a SYN-ACK (a connection it accepted; a refused one has none).</summary>
+    public bool HostAccepted { get; private set; }
     /// <summary>When the connection's first SYN was recorded (relative to the capture's first frame).</summary>
     public required TimeSpan Opened { get; init; }
     public List<RecordedTcpStep> Steps { get; } = [];
@@ -50,7 +52,12 @@ internal sealed class RecordedTcpScript
                 if ((f.Flags & TcpFlags.Fin) != 0) flow.PeerFin = true;
                 continue;
             }
-            if ((f.Flags & TcpFlags.Syn) != 0) { flow.HostIsn = f.Sequence; continue; }
+            if ((f.Flags & TcpFlags.Syn) != 0)
+            {
+                flow.HostIsn = f.Sequence;
+                if ((f.Flags & TcpFlags.Ack) != 0) flow.Script.HostAccepted = true;
+                continue;
+            }
             if (flow.HostIsn is not uint isn) continue;
             long relative = (uint)(f.Sequence - isn - 1);
             long end = relative + f.PayloadLength;

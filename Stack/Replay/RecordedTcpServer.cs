@@ -29,7 +29,7 @@ public sealed class RecordedTcpServer : IStackService
         ArgumentNullException.ThrowIfNull(frames);
         _paced = paced;
         foreach (var script in RecordedTcpScript.Build(frames, host))
-            if (!script.HostOpened) _scripts[script.Key] = script.Steps;
+            if (script.HostAccepted) _scripts[script.Key] = script.Steps;   // not a port the host refused (RST)
     }
 
     /// <summary>The connections the host accepted in the capture (peer, peer port, host port), each with its host writes.</summary>
