@@ -128,6 +128,39 @@ public class ConnectingSideReplayTests
         }
     }
 
+    /// <summary>http6.pcap (curl -6 of the small file): the IPv6 conversation replays clean as either host. As the curl
+    /// side it needs two things an IPv4 replay of b's capture did not: the connection opens after the stack's first
+    /// poll (its static IPv6 addresses are usable only then), and the FINs crossed on the wire (curl's FIN does not
+    /// acknowledge b's, though b's comes first in b's capture), so curl closes on the bytes it acknowledged and b's FIN
+    /// waits for the stack's.</summary>
+    [TestCase("2001:db8::2")]
+    [TestCase("2001:db8::1")]
+    public void Ipv6_http_recording_replays_clean_from_either_side(string host)
+    {
+        var result = CaptureReplay.Run(TcpConversationReplayTests.Own("http6.pcap"), new ReplayOptions
+        {
+            Host = IpAddress.Parse(host), ServeRecordedTcp = true, ConnectRecordedTcp = true,
+        });
+        TestContext.Out.WriteLine(result.ToString());
+        Assert.That(result.Differences, Is.Empty, result.ToString());
+        Assert.That(result.Compared, Is.GreaterThanOrEqualTo(8));
+    }
+
+    /// <summary>A connection the stack will not open (here: a table of no connections) is given up after a second of
+    /// retries and shows in the verdict as curl's frames missing, not as an exception.</summary>
+    [Test]
+    public void A_connection_the_stack_will_not_open_is_a_verdict_not_an_exception()
+    {
+        var result = CaptureReplay.Run(TcpConversationReplayTests.Own("http.pcap"), new ReplayOptions
+        {
+            Host = A, ConnectRecordedTcp = true, Stack = new NetworkStackOptions { TcpMaxConnections = 0 },
+        });
+        TestContext.Out.WriteLine(result.ToString());
+        Assert.That(result.Passed, Is.False);
+        Assert.That(result.Matched, Is.Zero);
+        Assert.That(result.Differences.Count(d => d.Kind == ReplayDifferenceKind.Missing), Is.EqualTo(8));
+    }
+
     private static bool IsArpRequest(CaptureFrame f)
         => EthernetFrame.TryParse(f.Data, out var eth) == WireError.None && eth.EtherType == EtherType.Arp
            && ArpPacket.TryParse(eth.Payload, out var arp) == WireError.None && arp.Operation == ArpOperation.Request;

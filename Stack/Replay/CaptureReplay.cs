@@ -240,23 +240,43 @@ internal sealed class ReplayRun
     {
         ref readonly var f = ref _facts[index];
         if (!_flows.TryGetValue((f.IpSource, f.SourcePort, f.DestinationPort), out var flow)) return;
+        long required = flow.RecordedEnd;
+        if ((f.Flags & TcpFlags.Fin) != 0 && CrossingHostFin(index, flow) is long end) required = Math.Max(required, end);
         // A connection the host opened waits for the stack's SYN as well (the peer's SYN-ACK must answer it); one the
         // host accepted has nothing to wait for until the stack has answered the peer's SYN.
-        if (flow.HostIsn is null || (flow.StackIsn is null && !flow.HostOpened) || flow.StackEnd >= flow.RecordedEnd) return;
+        if (flow.HostIsn is null || (flow.StackIsn is null && !flow.HostOpened) || flow.StackEnd >= required) return;
         TimeSpan until = _clock.Now + _options.ResponseTimeout;
-        while (flow.StackEnd < flow.RecordedEnd)
+        while (flow.StackEnd < required)
         {
             var next = NextDeadline();
             if (next is null || next.Value > until) break;
             _clock.Set(next.Value > _clock.Now ? next.Value : _clock.Now + TimeSpan.FromTicks(1));
             RunUntilIdle();
         }
-        if (flow.StackEnd >= flow.RecordedEnd) return;
+        if (flow.StackEnd >= required) return;
         if (!_options.Fast) _clock.Set(until);
         if (flow.TimedOut) return;   // reported once per connection
         flow.TimedOut = true;
         _timeouts.Add(new ReplayDifference(ReplayDifferenceKind.Timeout, _frames[index].Number, -1,
-            $"{f.IpDestination}:{f.DestinationPort} > {f.IpSource}:{f.SourcePort}: the stack sent {flow.StackEnd} of the {flow.RecordedEnd} sequence numbers the host had sent by then"));
+            $"{f.IpDestination}:{f.DestinationPort} > {f.IpSource}:{f.SourcePort}: the stack sent {flow.StackEnd} of the {required} sequence numbers the host had sent by then"));
+    }
+
+    // FINs that crossed on the wire: the capture (taken at the peer's end) shows the peer's FIN first, but the host's next
+    // segment on the connection is its own FIN and does not acknowledge the peer's, so the host sent it before the peer's
+    // arrived. The peer's FIN then waits for the stack's FIN too (its end in the host's sequence space, or null).
+    private long? CrossingHostFin(int index, TcpFlow flow)
+    {
+        ref readonly var peer = ref _facts[index];
+        if (flow.HostIsn is not uint isn) return null;
+        uint peerFinEnd = peer.Sequence + (uint)peer.PayloadLength + 1;
+        for (int i = index + 1; i < _facts.Length; i++)
+        {
+            ref readonly var h = ref _facts[i];
+            if (!h.IsTcp || h.Source != _hostMac || h.IpDestination != peer.IpSource || h.DestinationPort != peer.SourcePort || h.SourcePort != peer.DestinationPort) continue;
+            if ((h.Flags & TcpFlags.Fin) == 0 || (h.Flags & TcpFlags.Ack) == 0 || (int)(h.Acknowledgment - peerFinEnd) >= 0) return null;
+            return (long)(uint)(h.Sequence - isn) + h.SequenceLength;
+        }
+        return null;
     }
 
     private TimeSpan? NextDeadline()

@@ -13,7 +13,11 @@ namespace TcpIpSharp.Replay;
 /// <remarks>Diagnostic: built from the capture, it allocates; the stack's packet path is untouched.</remarks>
 public sealed class RecordedTcpClient : IStackService
 {
+    // How long a connection that cannot be opened yet (no usable address yet, the same connection still in TIME-WAIT,
+    // the table full) is retried before it is given up (its frames then show as missing in the verdict).
+    private static readonly TimeSpan RetryEvery = TimeSpan.FromMilliseconds(1), GiveUpAfter = TimeSpan.FromSeconds(1);
     private readonly List<RecordedTcpScript> _toOpen = [];
+    private readonly Dictionary<RecordedTcpScript, TimeSpan> _retryAt = [];
     private readonly List<RecordedTcpPlayer> _playing = [];
     private readonly byte[] _scratch = new byte[64 * 1024];
     private readonly bool _paced;
@@ -37,6 +41,10 @@ public sealed class RecordedTcpClient : IStackService
     /// <summary>The connections the host opened in the capture.</summary>
     public int Connections { get; }
 
+    /// <summary>Connections given up because the stack would not open them for a second after the recorded SYN (no
+    /// usable source address, the same connection still open, the connection table full).</summary>
+    public int NotOpened { get; private set; }
+
     /// <inheritdoc/>
     public TimeSpan? NextDeadline
     {
@@ -44,7 +52,10 @@ public sealed class RecordedTcpClient : IStackService
         {
             TimeSpan? next = null;
             foreach (var s in _toOpen)
-                if (next is null || s.Opened < next) next = s.Opened;
+            {
+                var at = _retryAt.TryGetValue(s, out var retry) ? retry : s.Opened;
+                if (next is null || at < next) next = at;
+            }
             if (!_paced) return next;
             foreach (var p in _playing)
                 if (p.Waiting is TimeSpan at && at > _now && (next is null || at < next)) next = at;
@@ -55,8 +66,9 @@ public sealed class RecordedTcpClient : IStackService
     /// <inheritdoc/>
     public void Start(NetworkStack stack, TimeSpan now)
     {
+        // Connections open from Poll, after the stack's first poll (its static IPv6 addresses are usable only then).
         ArgumentNullException.ThrowIfNull(stack);
-        Poll(stack, now);
+        _now = now;
     }
 
     /// <inheritdoc/>
@@ -67,9 +79,17 @@ public sealed class RecordedTcpClient : IStackService
         for (int i = 0; i < _toOpen.Count; i++)
         {
             var script = _toOpen[i];
-            if (script.Opened > now) continue;
+            if (script.Opened > now || (_retryAt.TryGetValue(script, out var retry) && retry > now)) continue;
+            Transport.Tcp.TcpConnection connection;
+            try { connection = stack.ConnectTcp(script.Key.Peer, script.Key.PeerPort, localPort: script.Key.HostPort); }
+            catch (Exception e) when (e is InvalidOperationException or Transport.Tcp.ConnectionLimitException)
+            {
+                if (now - script.Opened < GiveUpAfter) _retryAt[script] = now + RetryEvery;
+                else { _toOpen.RemoveAt(i--); _retryAt.Remove(script); NotOpened++; }
+                continue;
+            }
             _toOpen.RemoveAt(i--);
-            var connection = stack.ConnectTcp(script.Key.Peer, script.Key.PeerPort, localPort: script.Key.HostPort);
+            _retryAt.Remove(script);
             // Each recorded write goes out as written, as the host's did.
             connection.NoDelay = true;
             var player = new RecordedTcpPlayer(connection, script.Steps);

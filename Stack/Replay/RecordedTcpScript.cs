@@ -49,7 +49,11 @@ internal sealed class RecordedTcpScript
                 if ((f.Flags & TcpFlags.Syn) != 0) flow.PeerIsn = f.Sequence;
                 if (flow.PeerIsn is uint peerIsn && f.PayloadLength > 0)
                     flow.PeerBytes = Math.Max(flow.PeerBytes, (long)(uint)(f.Sequence - peerIsn - 1) + f.PayloadLength);
-                if ((f.Flags & TcpFlags.Fin) != 0) flow.PeerFin = true;
+                if ((f.Flags & TcpFlags.Fin) != 0 && flow.PeerIsn is uint finIsn)
+                {
+                    flow.PeerFin = true;
+                    flow.PeerFinAt = (long)(uint)(f.Sequence - finIsn - 1) + f.PayloadLength;   // the FIN's place in the peer's bytes
+                }
                 continue;
             }
             if ((f.Flags & TcpFlags.Syn) != 0)
@@ -59,6 +63,9 @@ internal sealed class RecordedTcpScript
                 continue;
             }
             if (flow.HostIsn is not uint isn) continue;
+            // What the host had received when it sent this segment is what it acknowledges (a capture taken at the peer's
+            // end shows the peer's segments before the host had them: segments that crossed on the wire).
+            var (peerBytes, peerFin) = flow.ReceivedBy(f);
             long relative = (uint)(f.Sequence - isn - 1);
             long end = relative + f.PayloadLength;
             // New bytes (a retransmission re-sends old ones; after a hole the bytes in it were never seen: skipped). One
@@ -66,7 +73,7 @@ internal sealed class RecordedTcpScript
             if (f.PayloadLength > 0 && end > flow.Scripted)
             {
                 if (relative > flow.Scripted) flow.Scripted = relative;
-                flow.Pending ??= new Pending(at, flow.PeerBytes, flow.PeerFin);
+                flow.Pending ??= new Pending(at, peerBytes, peerFin);
                 flow.Pending.Bytes.AddRange(payload[(int)(flow.Scripted - relative)..].ToArray());
                 flow.Scripted = end;
                 if ((f.Flags & TcpFlags.Psh) != 0) flow.Flush();
@@ -74,7 +81,7 @@ internal sealed class RecordedTcpScript
             if ((f.Flags & TcpFlags.Fin) != 0 && !flow.Closed)
             {
                 flow.Flush();
-                flow.Script.Steps.Add(new RecordedTcpStep(at, flow.PeerBytes, flow.PeerFin, [], true));
+                flow.Script.Steps.Add(new RecordedTcpStep(at, peerBytes, peerFin, [], true));
                 flow.Closed = true;
             }
         }
@@ -88,6 +95,17 @@ internal sealed class RecordedTcpScript
         public uint? PeerIsn, HostIsn;
         public long PeerBytes, Scripted;
         public bool PeerFin, Closed;
+        public long PeerFinAt = -1;
+
+        /// <summary>The peer's bytes (and FIN) the host had received when it sent <paramref name="f"/>: what it had seen
+        /// in the capture, no more than its acknowledgement covers.</summary>
+        public (long Bytes, bool Fin) ReceivedBy(in ReplayFrame f)
+        {
+            if ((f.Flags & TcpFlags.Ack) == 0 || PeerIsn is not uint peerIsn) return (PeerBytes, PeerFin);
+            long acked = (long)(uint)(f.Acknowledgment - peerIsn) - 1;   // the SYN takes one
+            bool fin = PeerFin && acked > PeerFinAt;
+            return (Math.Min(PeerBytes, fin ? PeerFinAt : acked), fin);
+        }
         public Pending? Pending;
 
         public void Flush()
