@@ -156,6 +156,9 @@ internal sealed class RecordedTcpPlayer(Transport.Tcp.TcpConnection connection, 
             var step = Steps[Next];
             if (Received < step.PeerBytes || (step.AfterPeerFin && !c.IsEndOfStream)) return;
             if (paced && step.Time > now) { Waiting = step.Time; return; }
+            // Unpaced (--fast), a write waits until the one before it has left: each recorded write ends in a segment
+            // with PSH, a point where the host had sent all it had, so the next write must not join it in a segment.
+            if (!paced && Offset == 0 && Next > 0 && c.HasUnsentData) return;
             if (step.Close) { c.Close(); Next++; Done = true; return; }
             if (Offset < step.Bytes.Length) Offset += c.Send(step.Bytes.AsSpan(Offset));
             if (Offset < step.Bytes.Length) return;   // the send ring is full: the rest when it drains
