@@ -43,7 +43,6 @@ internal sealed class RecordedTcpScript
                 flows[key] = flow = new Builder(script);
                 scripts.Add(script);
             }
-            var payload = frame.Data.AsSpan(f.TcpOffset + f.TcpHeaderLength, f.PayloadLength);
             if (!fromHost)
             {
                 if ((f.Flags & TcpFlags.Syn) != 0) flow.PeerIsn = f.Sequence;
@@ -74,7 +73,8 @@ internal sealed class RecordedTcpScript
             {
                 if (relative > flow.Scripted) flow.Scripted = relative;
                 flow.Pending ??= new Pending(at, peerBytes, peerFin);
-                flow.Pending.Bytes.AddRange(payload[(int)(flow.Scripted - relative)..].ToArray());
+                int skip = (int)(flow.Scripted - relative);
+                flow.Pending.Pieces.Add(frame.Data.AsMemory(f.TcpOffset + f.TcpHeaderLength + skip, f.PayloadLength - skip));
                 flow.Scripted = end;
                 if ((f.Flags & TcpFlags.Psh) != 0) flow.Flush();
             }
@@ -111,7 +111,7 @@ internal sealed class RecordedTcpScript
         public void Flush()
         {
             if (Pending is null) return;
-            Script.Steps.Add(new RecordedTcpStep(Pending.Time, Pending.PeerBytes, Pending.AfterPeerFin, [.. Pending.Bytes], false));
+            Script.Steps.Add(new RecordedTcpStep(Pending.Time, Pending.PeerBytes, Pending.AfterPeerFin, [.. Pending.Pieces], false));
             Pending = null;
         }
     }
@@ -121,12 +121,14 @@ internal sealed class RecordedTcpScript
         public readonly TimeSpan Time = time;
         public readonly long PeerBytes = peerBytes;
         public readonly bool AfterPeerFin = afterPeerFin;
-        public readonly List<byte> Bytes = [];
+        // The write's bytes where they lie in the recorded frames (no copy: a copy per write of a megabyte was half the
+        // time the scripts took to build, in large-object allocations and the collections they set off).
+        public readonly List<ReadOnlyMemory<byte>> Pieces = [];
     }
 }
 
 /// <summary>One write of the host (or its close): when it was recorded and what the peer had sent before it.</summary>
-internal sealed record RecordedTcpStep(TimeSpan Time, long PeerBytes, bool AfterPeerFin, byte[] Bytes, bool Close);
+internal sealed record RecordedTcpStep(TimeSpan Time, long PeerBytes, bool AfterPeerFin, ReadOnlyMemory<byte>[] Pieces, bool Close);
 
 /// <summary>A connection the stack plays a script on: reads what the peer sends, writes the host's writes as their
 /// conditions are met, closes where the host closed. Shared by <see cref="RecordedTcpServer"/> and <see cref="RecordedTcpClient"/>.</summary>
@@ -134,7 +136,7 @@ internal sealed class RecordedTcpPlayer(Transport.Tcp.TcpConnection connection, 
 {
     public readonly Transport.Tcp.TcpConnection Connection = connection;
     public readonly List<RecordedTcpStep> Steps = steps;
-    public int Next, Offset;
+    public int Next, Piece, Offset;
     public long Received;
     /// <summary>The recorded time the next write waits for (paced), or null.</summary>
     public TimeSpan? Waiting;
@@ -158,12 +160,19 @@ internal sealed class RecordedTcpPlayer(Transport.Tcp.TcpConnection connection, 
             if (paced && step.Time > now) { Waiting = step.Time; return; }
             // Unpaced (--fast), a write waits until the one before it has left: each recorded write ends in a segment
             // with PSH, a point where the host had sent all it had, so the next write must not join it in a segment.
-            if (!paced && Offset == 0 && Next > 0 && c.HasUnsentData) return;
+            if (!paced && Piece == 0 && Offset == 0 && Next > 0 && c.HasUnsentData) return;
             if (step.Close) { c.Close(); Next++; Done = true; return; }
-            if (Offset < step.Bytes.Length) Offset += c.Send(step.Bytes.AsSpan(Offset));
-            if (Offset < step.Bytes.Length) return;   // the send ring is full: the rest when it drains
+            // The write's pieces in order (Piece, Offset: how far it went); a full send ring leaves the rest for later.
+            while (Piece < step.Pieces.Length)
+            {
+                var piece = step.Pieces[Piece];
+                if (Offset < piece.Length) Offset += c.Send(piece.Span[Offset..]);
+                if (Offset < piece.Length) return;
+                Piece++;
+                Offset = 0;
+            }
             Next++;
-            Offset = 0;
+            Piece = 0;
         }
     }
 }

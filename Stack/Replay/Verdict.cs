@@ -107,7 +107,7 @@ internal static class Verdict
         var segment = span[f.TcpOffset..end];
         var options = segment[TcpHeader.MinimumSize..f.TcpHeaderLength];
         var payload = segment[f.TcpHeaderLength..];
-        var tcpKey = new byte[f.TcpOffset + 16 + options.Length + 1 + payload.Length];
+        var tcpKey = new byte[f.TcpOffset + 16 + options.Length + 1];
         span[..f.TcpOffset].CopyTo(tcpKey);
         if (f.IsIp6) Normalise6(tcpKey.AsSpan(f.IpOffset), f.FragmentHeaderOffset > 0 ? f.FragmentHeaderOffset - f.IpOffset : 0, tcp: true);
         else Normalise(tcpKey.AsSpan(f.IpOffset), tcp: true);
@@ -125,8 +125,8 @@ internal static class Verdict
         int at = f.TcpOffset + 16;
         at += WriteOptions(tcpKey.AsSpan(at), options);
         tcpKey[at++] = 0xFF;
-        payload.CopyTo(tcpKey.AsSpan(at));
-        return new FrameKey(tcpKey[..(at + payload.Length)]);
+        // The payload is compared where it lies in the frame (a copy per frame was most of the verdict's allocations).
+        return new FrameKey(tcpKey[..at], data, f.TcpOffset + f.TcpHeaderLength, payload.Length);
     }
 
     private static void Normalise(Span<byte> ip, bool tcp)
@@ -173,14 +173,19 @@ internal static class Verdict
     }
 }
 
-/// <summary>A frame's comparison bytes.</summary>
-internal sealed class FrameKey(byte[] bytes) : IEquatable<FrameKey>
+/// <summary>A frame's comparison bytes: a normalised head and, for TCP, the payload where it lies in the frame.</summary>
+internal sealed class FrameKey(byte[] bytes, byte[]? frame = null, int payloadOffset = 0, int payloadLength = 0) : IEquatable<FrameKey>
 {
     private readonly byte[] _bytes = bytes;
+    private readonly byte[]? _frame = frame;
+    private readonly int _payloadOffset = payloadOffset, _payloadLength = payloadLength;
 
-    public bool Equals(FrameKey? other) => other is not null && other._bytes.AsSpan().SequenceEqual(_bytes);
+    private ReadOnlySpan<byte> Payload => _frame is null ? default : _frame.AsSpan(_payloadOffset, _payloadLength);
+
+    public bool Equals(FrameKey? other)
+        => other is not null && other._payloadLength == _payloadLength && other._bytes.AsSpan().SequenceEqual(_bytes) && other.Payload.SequenceEqual(Payload);
     public override bool Equals(object? obj) => Equals(obj as FrameKey);
-    public override int GetHashCode() => _bytes.Length;
+    public override int GetHashCode() => _bytes.Length + _payloadLength;
 }
 
 /// <summary>
