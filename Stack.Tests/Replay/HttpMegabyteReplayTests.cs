@@ -134,6 +134,44 @@ public class HttpMegabyteReplayTests
         }
     }
 
+    /// <summary>The recorded side's connections get a send buffer that holds what Linux had in flight (twice it, in 64 KB
+    /// steps), the stack's other TCP options kept: with the 256 KB default a re-recording of the GET, where Linux had
+    /// 271,080 bytes in flight, ran out of buffer 6 segments before Linux did.</summary>
+    [Test]
+    public void Recorded_sides_get_a_send_buffer_for_what_linux_had_in_flight()
+    {
+        var frames = TcpConversationReplayTests.Own("http-get.pcap");
+        var script = RecordedTcpScript.Build(frames, B).Single();
+        long expected = MostInFlight(frames, B);
+        Assert.That(script.MostInFlight, Is.EqualTo(expected));
+        Assert.That(expected, Is.GreaterThan(64 * 1024));
+        var given = new TcpConnectionOptions { SlowStartAckLimit = 0, SendBufferSize = 64 * 1024 };
+        var options = RecordedTcpScript.OptionsFor(given, [script]);
+        Assert.That(options.SendBufferSize, Is.GreaterThanOrEqualTo(2 * expected).And.LessThan(2 * expected + 64 * 1024));
+        Assert.That(options.SlowStartAckLimit, Is.Zero, "the stack's own options kept");
+        Assert.That(RecordedTcpScript.OptionsFor(new TcpConnectionOptions { SendBufferSize = 16 << 20 }, [script]).SendBufferSize, Is.EqualTo(16 << 20), "never smaller");
+    }
+
+    // The most data `host` had sent beyond the peer's latest acknowledgement, straight from the capture.
+    private static long MostInFlight(IReadOnlyList<CaptureFrame> frames, Ipv4Address host)
+    {
+        uint? isn = null;
+        long acked = 0, most = 0, sent = 0;
+        foreach (var f in frames)
+        {
+            if (EthernetFrame.TryParse(f.Data, out var eth) != WireError.None || Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None
+                || ip.Protocol != IpProtocol.Tcp || TcpSegment.TryParse(ip.Payload, out var tcp) != WireError.None) continue;
+            if (ip.Source == host)
+            {
+                if ((tcp.Flags & TcpFlags.Syn) != 0) { isn = tcp.SequenceNumber; continue; }
+                if (isn is uint start && tcp.Payload.Length > 0) sent = Math.Max(sent, (uint)(tcp.SequenceNumber - start - 1) + tcp.Payload.Length);
+                most = Math.Max(most, sent - acked);
+            }
+            else if (isn is uint start && (tcp.Flags & TcpFlags.Ack) != 0) acked = Math.Max(acked, (uint)(tcp.AcknowledgmentNumber - start - 1));
+        }
+        return most;
+    }
+
     /// <summary>With RFC 3465's L = 2 the stack's window grows by at most two segments per ACK; curl's stretch ACKs
     /// (one ACK for up to 26 segments) grew Linux's by all of them, so Linux had sent to byte 213,198 (curl's window
     /// full) when curl's next ACK came and the stack only to 183,406: frame 159 is the first it does not reproduce,

@@ -81,7 +81,7 @@ public sealed class RecordedTcpClient : IStackService
             var script = _toOpen[i];
             if (script.Opened > now || (_retryAt.TryGetValue(script, out var retry) && retry > now)) continue;
             Transport.Tcp.TcpConnection connection;
-            try { connection = stack.ConnectTcp(script.Key.Peer, script.Key.PeerPort, localPort: script.Key.HostPort); }
+            try { connection = stack.ConnectTcp(script.Key.Peer, script.Key.PeerPort, RecordedTcpScript.OptionsFor(stack.Options.Tcp, [script]), script.Key.HostPort); }
             catch (Exception e) when (e is InvalidOperationException or Transport.Tcp.ConnectionLimitException)
             {
                 if (now - script.Opened < GiveUpAfter) _retryAt[script] = now + RetryEvery;

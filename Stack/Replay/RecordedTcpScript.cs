@@ -20,6 +20,19 @@ internal sealed class RecordedTcpScript
     /// <summary>When the connection's first SYN was recorded (relative to the capture's first frame).</summary>
     public required TimeSpan Opened { get; init; }
     public List<RecordedTcpStep> Steps { get; } = [];
+    /// <summary>The most data the host had sent and the peer not yet acknowledged (its send buffer held at least that).</summary>
+    public long MostInFlight { get; private set; }
+
+    /// <summary>Connection options for the stack's side of these scripts: the stack's own, with a send buffer that
+    /// holds what the host had in flight. Linux sizes its send buffer itself (up to <c>tcp_wmem</c>'s 4 MB); with the
+    /// stack's 256 KB default a megabyte sender runs out of buffer where Linux still sent (the recorded application's
+    /// socket had the room, as if it had set <c>SO_SNDBUF</c>).</summary>
+    public static Transport.Tcp.TcpConnectionOptions OptionsFor(Transport.Tcp.TcpConnectionOptions tcp, IEnumerable<RecordedTcpScript> scripts)
+    {
+        long most = scripts.Select(s => s.MostInFlight).DefaultIfEmpty(0).Max();
+        long wanted = (2 * most + 0xFFFF) & ~0xFFFFL;   // twice that, in 64 KB steps: room for the next write too
+        return wanted > tcp.SendBufferSize ? tcp with { SendBufferSize = (int)Math.Min(wanted, 16 << 20) } : tcp;
+    }
 
     /// <summary>The scripts of every TCP connection <paramref name="host"/> had in <paramref name="frames"/>.</summary>
     public static List<RecordedTcpScript> Build(IReadOnlyList<CaptureFrame> frames, IpAddress host)
@@ -45,6 +58,8 @@ internal sealed class RecordedTcpScript
             }
             if (!fromHost)
             {
+                if ((f.Flags & TcpFlags.Ack) != 0 && flow.HostIsn is uint hostIsnAcked)
+                    flow.PeerAcked = Math.Max(flow.PeerAcked, (long)(uint)(f.Acknowledgment - hostIsnAcked - 1));
                 if ((f.Flags & TcpFlags.Syn) != 0) flow.PeerIsn = f.Sequence;
                 if (flow.PeerIsn is uint peerIsn && f.PayloadLength > 0)
                     flow.PeerBytes = Math.Max(flow.PeerBytes, (long)(uint)(f.Sequence - peerIsn - 1) + f.PayloadLength);
@@ -76,6 +91,7 @@ internal sealed class RecordedTcpScript
                 int skip = (int)(flow.Scripted - relative);
                 flow.Pending.Pieces.Add(frame.Data.AsMemory(f.TcpOffset + f.TcpHeaderLength + skip, f.PayloadLength - skip));
                 flow.Scripted = end;
+                flow.Script.MostInFlight = Math.Max(flow.Script.MostInFlight, end - flow.PeerAcked);
                 if ((f.Flags & TcpFlags.Psh) != 0) flow.Flush();
             }
             if ((f.Flags & TcpFlags.Fin) != 0 && !flow.Closed)
@@ -93,7 +109,7 @@ internal sealed class RecordedTcpScript
     {
         public readonly RecordedTcpScript Script = script;
         public uint? PeerIsn, HostIsn;
-        public long PeerBytes, Scripted;
+        public long PeerBytes, Scripted, PeerAcked;
         public bool PeerFin, Closed;
         public long PeerFinAt = -1;
 

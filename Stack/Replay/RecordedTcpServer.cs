@@ -15,6 +15,7 @@ namespace TcpIpSharp.Replay;
 public sealed class RecordedTcpServer : IStackService
 {
     private readonly Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), List<RecordedTcpStep>> _scripts = [];
+    private readonly List<RecordedTcpScript> _accepted = [];
     private readonly List<RecordedTcpPlayer> _serving = [];
     private readonly byte[] _scratch = new byte[64 * 1024];
     private readonly bool _paced;
@@ -29,7 +30,11 @@ public sealed class RecordedTcpServer : IStackService
         ArgumentNullException.ThrowIfNull(frames);
         _paced = paced;
         foreach (var script in RecordedTcpScript.Build(frames, host))
-            if (script.HostAccepted) _scripts[script.Key] = script.Steps;   // not a port the host refused (RST)
+            if (script.HostAccepted)   // not a port the host refused (RST)
+            {
+                _scripts[script.Key] = script.Steps;
+                _accepted.Add(script);
+            }
     }
 
     /// <summary>The connections the host accepted in the capture (peer, peer port, host port), each with its host writes.</summary>
@@ -55,7 +60,7 @@ public sealed class RecordedTcpServer : IStackService
         _now = now;
         foreach (ushort port in _scripts.Keys.Select(k => k.HostPort).Distinct())
         {
-            var listener = stack.ListenTcp(port);
+            var listener = stack.ListenTcp(port, options: RecordedTcpScript.OptionsFor(stack.Options.Tcp, _accepted.Where(a => a.Key.HostPort == port)));
             listener.Ready = l =>
             {
                 while (l.TryAccept(out var connection))
