@@ -82,7 +82,7 @@ public sealed partial class TcpConnection
         _sndUna = _sndNxt = _sndMax = iss;
         _tsOffset = tsOffset;
         _rto = options.InitialRetransmissionTimeout;
-        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl() : new CubicCongestionControl();
+        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl(options.SlowStartAckLimit) : new CubicCongestionControl(options.SlowStartAckLimit);
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
         _receiveScaleWanted = ScaleFor(options);
         _lastReceived = _lastProgress = now;
@@ -813,6 +813,10 @@ public sealed partial class TcpConnection
 
     // True until the SYN is acknowledged (it takes sequence space but no ring space).
     private bool SynOutstanding => !_synAcknowledged && Seq.Le(_sndUna, _iss);
+
+    /// <summary>Data written but not sent yet (beyond the highest sequence number sent): the replay's recorded writes in
+    /// fast mode wait for it, so that two writes the host made apart leave in separate segments.</summary>
+    internal bool HasUnsentData => DataOffset(_sndMax) < _send.Count;
 
     // The offset in the send ring of sequence number <paramref name="seq"/> (clamped to the data held).
     private int DataOffset(uint seq)

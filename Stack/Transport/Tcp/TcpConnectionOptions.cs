@@ -48,6 +48,10 @@ public sealed record TcpConnectionOptions
     /// retransmission.
     /// </summary>
     public TcpEcnMode Ecn { get; init; } = TcpEcnMode.Accept;
+    /// <summary>How many segments one ACK may grow the congestion window by in slow start (RFC 3465's L: 2, the default).
+    /// 0: no limit, as Linux's <c>tcp_slow_start</c>, which grows by every segment an ACK covers; a replay of a Linux
+    /// sender facing stretch ACKs needs it to keep Linux's window (docs/replay.md).</summary>
+    public int SlowStartAckLimit { get; init; } = 2;
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
     /// <summary>F-RTO (RFC 5682): after a retransmission timeout, send new data on the first ACK and undo the timeout's
