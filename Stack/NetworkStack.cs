@@ -223,11 +223,22 @@ public sealed class NetworkStack : IDisposable
     public EchoClient OpenEchoClient(ushort? identifier = null)
         => Ipv4.OpenEchoClient(this, identifier ?? (ushort)_random.NextUInt32());
 
-    /// <summary>Joins an IPv4 multicast group (frames and datagrams to it are accepted).</summary>
-    public void JoinMulticast(Ipv4Address group) => Ipv4.JoinMulticast(group);
+    /// <summary>
+    /// Joins an IPv4 multicast group: frames and datagrams to it are accepted, and IGMP reports it (RFC 3376, or v2/v1
+    /// while such a querier is heard). Reference-counted: only the first join of a group is reported; each join needs
+    /// its own <see cref="LeaveMulticast(Ipv4Address)"/>. A join beyond <see cref="NetworkStackOptions.IgmpMaxGroups"/>
+    /// is counted (<c>drop.IgmpTooManyGroups</c>) and ignored.
+    /// </summary>
+    public void JoinMulticast(Ipv4Address group) => Ipv4.JoinMulticast(group, Interface.Now);
 
-    /// <summary>Leaves an IPv4 multicast group.</summary>
-    public void LeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group);
+    /// <summary>Drops one join of an IPv4 multicast group; the last one stops its datagrams and reports the leave.</summary>
+    public void LeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group, Interface.Now);
+
+    /// <summary>The IPv4 multicast groups joined, 224.0.0.1 included.</summary>
+    public IReadOnlyList<Ipv4Address> Ipv4MulticastGroups => Ipv4.Groups;
+
+    internal bool TryJoinMulticast(Ipv4Address group) => Ipv4.JoinMulticast(group, Interface.Now);
+    internal bool TryLeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group, Interface.Now);
 
     /// <summary>
     /// Sends an ICMP message given whole by a raw socket: as an ICMP payload of IPv4, or as ICMPv6 with its checksum

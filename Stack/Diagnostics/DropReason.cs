@@ -111,4 +111,12 @@ public enum DropReason
     NdRedirectRejected,
     /// <summary>An MLD message that does not parse or fails RFC 3810's checks (hop limit 1, link-local source).</summary>
     MldInvalid,
+    /// <summary>An IGMP message too short, a query of 9 to 11 bytes (RFC 3376 7.1), a v3 query whose sources do not fit, or a query for a non-multicast group.</summary>
+    IgmpMalformed,
+    /// <summary>An IGMP message whose checksum does not verify.</summary>
+    IgmpBadChecksum,
+    /// <summary>An IGMP message a host does not act on (a v3 report, a Leave Group, an unknown type).</summary>
+    IgmpIgnored,
+    /// <summary>A join beyond <c>NetworkStackOptions.IgmpMaxGroups</c>.</summary>
+    IgmpTooManyGroups,
 }

@@ -139,6 +139,7 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     public void PollTimers(TimeSpan now)
     {
         Ipv4.PollNeighbours(now);
+        Ipv4.PollIgmp(now);
         if (Ipv6 is not null)
         {
             Ipv6.Start(now);

@@ -47,7 +47,8 @@ internal sealed partial class Ipv4Layer
         _reassembler = new FragmentReassembler(options, options.ReassemblyTimeout);
         _icmpErrorBucket = new TokenBucket(options.IcmpErrorsPerSecond, options.IcmpErrorBurst);
         _identification = (ushort)random.NextUInt32();
-        JoinMulticast(new Ipv4Address(0xE000_0001));   // 224.0.0.1, all hosts (RFC 1112)
+        InitialiseIgmp(random);
+        JoinMulticast(AllSystems, TimeSpan.Zero);   // 224.0.0.1, all hosts (RFC 1112), never reported
     }
 
     public Ipv4Address Address { get; private set; }
@@ -67,16 +68,6 @@ internal sealed partial class Ipv4Layer
         Mask = Ipv4Address.MaskFromPrefix(prefixLength);
         SubnetBroadcast = prefixLength >= 31 ? Ipv4Address.Broadcast : new Ipv4Address(address.Value | ~Mask.Value);
         _announced = false;
-    }
-
-    public void JoinMulticast(Ipv4Address group)
-    {
-        if (_multicastGroups.Add(group.Value)) _ethernet.JoinMulticastMac(MacAddress.ForIpv4Multicast(group));
-    }
-
-    public void LeaveMulticast(Ipv4Address group)
-    {
-        if (_multicastGroups.Remove(group.Value)) _ethernet.LeaveMulticastMac(MacAddress.ForIpv4Multicast(group));
     }
 
     /// <summary>The limited broadcast, or our subnet's once we have an address.</summary>
@@ -143,6 +134,9 @@ internal sealed partial class Ipv4Layer
     {
         switch (ip.Protocol)
         {
+            case IpProtocol.Igmp:
+                ProcessIgmp(ip, now);
+                break;
             case IpProtocol.Icmp:
                 if (broadcast) { Drop(_stats.Icmp, DropReason.Ipv4NotForUs); return; }   // no echo to broadcast, as Linux
                 ProcessIcmp(ip, now);
@@ -304,6 +298,7 @@ internal sealed partial class Ipv4Layer
     {
         if (!_announced && !Address.IsAny) return now;
         TimeSpan? next = _reassembler.NextDeadline;
+        if (IgmpDeadline() is TimeSpan igmp && (next is null || igmp < next)) next = igmp;
         if (_arp.IncompleteCount == 0) return next;
         for (int i = 0; i < _arp.Capacity; i++)
         {
