@@ -194,6 +194,10 @@ public sealed class NetworkStack : IDisposable
     public NetError OpenUdp(ushort port, IpAddress localAddress, out UdpEndpoint? endpoint)
         => Udp.Open(Internet, localAddress, port, out endpoint);
 
+    /// <summary>Opens a UDP endpoint for a socket: with SO_REUSEADDR it may share its port with other such endpoints.</summary>
+    internal NetError OpenUdp(ushort port, IpAddress localAddress, bool reuseAddress, out UdpEndpoint? endpoint)
+        => Udp.Open(Internet, localAddress, port, out endpoint, reuseAddress: reuseAddress);
+
     /// <summary>Opens a UDP endpoint with its own receive-queue bounds (a service that expects a few small datagrams).</summary>
     /// <remarks>Bound to :: (both families) when the stack speaks IPv6, so that a service can ask IPv6 servers too.</remarks>
     internal NetError OpenUdp(ushort port, int queueBytes, int queueDatagrams, out UdpEndpoint? endpoint)
