@@ -269,6 +269,8 @@ public sealed class NetworkStack : IDisposable
     public void JoinMulticast(Ipv6Address group)
         => (Internet.Ipv6 ?? throw new InvalidOperationException("IPv6 is off")).JoinGroup(group, Interface.Now);
 
+    internal bool TryJoinMulticast(Ipv6Address group) => Internet.Ipv6 is { } v6 && v6.JoinGroup(group, Interface.Now);
+
     /// <summary>Leaves an IPv6 multicast group.</summary>
     public void LeaveMulticast(Ipv6Address group) => Internet.Ipv6?.LeaveGroup(group, Interface.Now);
 

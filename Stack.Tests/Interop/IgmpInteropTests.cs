@@ -19,7 +19,7 @@ public class IgmpInteropTests
     private const string Group = "239.1.2.3";
     private const int Port = 5353;   // the port mDNS code shares through SO_REUSEADDR
 
-    private static NetNs BridgeWithQuerier()
+    private static NetNs BridgeWithQuerier(int igmpVersion = 3)
     {
         NetNs.RequireRootAnd("bridge", "iproute2");
         NetNs.RequireRootAnd("socat", "socat");
@@ -27,12 +27,12 @@ public class IgmpInteropTests
         try
         {
             ns.AddTap("tap0");
-            ns.Ip("link", "add", "br0", "type", "bridge", "mcast_snooping", "1", "mcast_querier", "1", "mcast_igmp_version", "3");
+            ns.Ip("link", "add", "br0", "type", "bridge", "mcast_snooping", "1", "mcast_querier", "1", "mcast_igmp_version", igmpVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
             ns.Run("sysctl", "-qw", "net.ipv6.conf.br0.disable_ipv6=1");
             ns.Ip("link", "set", "tap0", "master", "br0");
             ns.Ip("addr", "add", "192.0.2.1/24", "dev", "br0");
-            // Centiseconds: a general query every 10 s, 5 s to answer, startup queries every 5 s.
-            ns.Ip("link", "set", "br0", "type", "bridge", "mcast_query_interval", "1000", "mcast_startup_query_interval", "500", "mcast_query_response_interval", "500");
+            // Centiseconds: a general query every 10 s, 5 s to answer, startup queries every second (two of them).
+            ns.Ip("link", "set", "br0", "type", "bridge", "mcast_query_interval", "1000", "mcast_startup_query_interval", "100", "mcast_query_response_interval", "500");
             ns.Ip("link", "set", "br0", "up");
             return ns;
         }
@@ -115,5 +115,41 @@ public class IgmpInteropTests
         var left = WaitForMdb(ns, present: false, TimeSpan.FromSeconds(10));
         TestContext.Out.WriteLine("bridge mdb show, after the leave:\n" + left);
         Assert.That(stack.Invoke(s => s.Statistics.Snapshot().First(kv => kv.Key == "igmp.leaves_sent").Value), Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void Against_an_igmpv2_querier_the_stack_answers_in_v2_and_its_leave_group_removes_the_entry()
+    {
+        NetNs.RequireRootAnd("tcpdump", "tcpdump");
+        using var ns = BridgeWithQuerier(igmpVersion: 2);
+        using var capture = ns.Start("tcpdump", "-i", "tap0", "-nn", "-l", "-v", "igmp");
+        var link = ns.OpenTap("tap0");
+        using var stack = SocketStack.Start(link, new NetworkStackOptions
+        {
+            MacAddress = MacAddress.Parse("02:00:00:00:00:23"), Address = Ipv4Address.Parse("192.0.2.2"), PrefixLength = 24,
+        });
+        ns.WaitUntilUp("br0");
+        var group = Ipv4Address.Parse(Group);
+        stack.Invoke(s => { s.JoinMulticast(group); return 0; });
+        TestContext.Out.WriteLine("after the join:\n" + WaitForMdb(ns, present: true, TimeSpan.FromSeconds(5)));
+
+        // The bridge's startup queries are v2: the stack moves to v2 mode and answers with v2 reports to the group.
+        var clock = Stopwatch.StartNew();
+        while (stack.Invoke(s => s.Ipv4.IgmpVersion(s.Interface.Now)) != 2 && clock.Elapsed < TimeSpan.FromSeconds(15)) Thread.Sleep(100);
+        Assert.That(stack.Invoke(s => s.Ipv4.IgmpVersion(s.Interface.Now)), Is.EqualTo(2), "a v2 query was heard");
+        long reportsAtSwitch = stack.Invoke(s => s.Statistics.Snapshot().First(kv => kv.Key == "igmp.reports_sent").Value);
+        while (stack.Invoke(s => s.Statistics.Snapshot().First(kv => kv.Key == "igmp.reports_sent").Value) == reportsAtSwitch && clock.Elapsed < TimeSpan.FromSeconds(25))
+            Thread.Sleep(100);
+        Assert.That(stack.Invoke(s => s.Statistics.Snapshot().First(kv => kv.Key == "igmp.reports_sent").Value), Is.GreaterThan(reportsAtSwitch), "the query was answered");
+
+        stack.Invoke(s => { s.LeaveMulticast(group); return 0; });
+        TestContext.Out.WriteLine("after the leave:\n" + WaitForMdb(ns, present: false, TimeSpan.FromSeconds(10)));
+        Thread.Sleep(300);
+        var wire = capture.OutputSoFar;
+        TestContext.Out.WriteLine("tcpdump -i tap0 -v igmp:\n" + wire);
+        Assert.That(wire, Does.Contain("igmp query v2"));
+        Assert.That(wire, Does.Contain($"192.0.2.2 > {Group}: igmp v2 report {Group}"));
+        Assert.That(wire, Does.Contain($"192.0.2.2 > 224.0.0.2: igmp leave {Group}"));
+        Assert.That(wire, Does.Contain("options (RA)"), "Router Alert on what the stack sent");
     }
 }

@@ -201,11 +201,8 @@ public sealed partial class Socket : IDisposable
             if (join)
             {
                 if (_memberships.Contains(group)) throw new OSError(Errno.EADDRINUSE, $"already in {group}");
-                if (group.IsIpv4)
-                {
-                    if (!_owner.Stack.TryJoinMulticast(group.AsIpv4)) throw new OSError(Errno.ENOBUFS, "the stack's multicast group table is full");
-                }
-                else _owner.Stack.JoinMulticast(group.AsIpv6);
+                bool joined = group.IsIpv4 ? _owner.Stack.TryJoinMulticast(group.AsIpv4) : _owner.Stack.TryJoinMulticast(group.AsIpv6);
+                if (!joined) throw new OSError(Errno.ENOBUFS, "the stack's multicast group table is full");
                 _memberships.Add(group);
             }
             else
