@@ -46,7 +46,7 @@ public class IgmpTests
         return list;
     }
 
-    private static byte[] Query(int version, byte code, Ipv4Address group, Ipv4Address? source = null, Ipv4Address? destination = null)
+    internal static byte[] Query(int version, byte code, Ipv4Address group, Ipv4Address? source = null, Ipv4Address? destination = null)
     {
         var message = new byte[version == 3 ? 12 : 8];
         new IgmpHeader(IgmpType.MembershipQuery, version == 1 ? (byte)0 : code, group).WriteTo(message);
