@@ -338,6 +338,22 @@ public class IgmpTests
     }
 
     [Test]
+    public void An_answer_with_more_records_than_fit_the_mtu_is_split_into_several_reports()
+    {
+        using var h = new StackHarness(new NetworkStackOptions
+        {
+            MacAddress = Frames.StackMac, Address = Frames.StackIp, PrefixLength = 24, IgmpMaxGroups = 301,
+        });
+        for (int i = 0; i < 300; i++) h.Stack.JoinMulticast(new Ipv4Address(239, 2, (byte)(i >> 8), (byte)i));
+        Run(h, TimeSpan.FromSeconds(3));
+        h.Inject(Query(3, 0, Ipv4Address.Any));
+        var answers = Igmp(h.Drain());
+        // (1500 - 24 - 8) / 8 = 183 records fit one report under a 1500-byte MTU.
+        Assert.That(answers.Select(a => a.Records.Count), Is.EqualTo(new[] { 183, 117 }));
+        Assert.That(answers.SelectMany(a => a.Records).Select(r => r.Group).Distinct().Count(), Is.EqualTo(300));
+    }
+
+    [Test]
     public void An_igmp_report_and_a_query_answer_allocate_nothing_after_warm_up()
     {
         using var h = new StackHarness();
