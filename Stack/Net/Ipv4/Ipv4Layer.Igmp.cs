@@ -26,6 +26,9 @@ internal sealed partial class Ipv4Layer
     private IRandomSource _random = null!;
     private TimeSpan _v1QuerierUntil = TimeSpan.MinValue, _v2QuerierUntil = TimeSpan.MinValue;
     private TimeSpan _generalReportAt = TimeSpan.MaxValue;   // the v3 interface timer (RFC 3376 5.2)
+    // No report is due before this (it may be earlier than the earliest timer, never later): a poll with nothing due
+    // costs one comparison instead of a pass over the table.
+    private TimeSpan _igmpDue = TimeSpan.MaxValue;
 
     private struct IgmpGroup
     {
@@ -125,6 +128,12 @@ internal sealed partial class Ipv4Layer
     {
         g.ChangeReportsLeft = Math.Max(1, _options.IgmpRobustness);
         g.ReportAt = now;
+        ArmIgmp(now);
+    }
+
+    private void ArmIgmp(TimeSpan at)
+    {
+        if (at < _igmpDue) _igmpDue = at;
     }
 
     private TimeSpan RandomDelay(TimeSpan maximum) => TimeSpan.FromTicks((long)(maximum.Ticks * (_random.NextUInt32() / 4294967296.0)));
@@ -132,6 +141,7 @@ internal sealed partial class Ipv4Layer
     /// <summary>Sends the reports that are due.</summary>
     public void PollIgmp(TimeSpan now)
     {
+        if (now < _igmpDue) return;
         int version = IgmpVersion(now);
         if (now >= _generalReportAt)
         {
@@ -162,15 +172,13 @@ internal sealed partial class Ipv4Layer
                 if (g.Leaving) g = default;
             }
         }
-    }
-
-    private TimeSpan? IgmpDeadline()
-    {
         var next = _generalReportAt;
         foreach (var g in _igmpGroups)
             if (g.Users > 0 && g.ReportAt < next) next = g.ReportAt;
-        return next == TimeSpan.MaxValue ? null : next;
+        _igmpDue = next;
     }
+
+    private TimeSpan? IgmpDeadline() => _igmpDue == TimeSpan.MaxValue ? null : _igmpDue;
 
     // ---------------------------------------------------------------- receive
 
@@ -211,6 +219,7 @@ internal sealed partial class Ipv4Layer
         {
             var at = now + RandomDelay(maximum);
             if (at < _generalReportAt) _generalReportAt = at;
+            ArmIgmp(at);
             return;
         }
         for (int i = 0; i < _igmpGroups.Length; i++)
@@ -220,6 +229,7 @@ internal sealed partial class Ipv4Layer
             if (!group.IsAny && g.Group != group) continue;
             var at = now + RandomDelay(maximum);
             if (at < g.ReportAt) g.ReportAt = at;
+            ArmIgmp(at);
         }
     }
 
