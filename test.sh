@@ -12,6 +12,7 @@ need_packages() {
   command -v capinfos >/dev/null || missing+=(tshark)
   command -v tcpdump  >/dev/null || missing+=(tcpdump)
   command -v ip       >/dev/null || missing+=(iproute2)
+  command -v bridge   >/dev/null || [ -x /usr/sbin/bridge ] || missing+=(iproute2)
   command -v ping     >/dev/null || missing+=(iputils-ping)
   command -v arping   >/dev/null || missing+=(arping)
   command -v socat    >/dev/null || missing+=(socat)

@@ -194,6 +194,10 @@ public sealed class NetworkStack : IDisposable
     public NetError OpenUdp(ushort port, IpAddress localAddress, out UdpEndpoint? endpoint)
         => Udp.Open(Internet, localAddress, port, out endpoint);
 
+    /// <summary>Opens a UDP endpoint for a socket: with SO_REUSEADDR it may share its port with other such endpoints.</summary>
+    internal NetError OpenUdp(ushort port, IpAddress localAddress, bool reuseAddress, out UdpEndpoint? endpoint)
+        => Udp.Open(Internet, localAddress, port, out endpoint, reuseAddress: reuseAddress);
+
     /// <summary>Opens a UDP endpoint with its own receive-queue bounds (a service that expects a few small datagrams).</summary>
     /// <remarks>Bound to :: (both families) when the stack speaks IPv6, so that a service can ask IPv6 servers too.</remarks>
     internal NetError OpenUdp(ushort port, int queueBytes, int queueDatagrams, out UdpEndpoint? endpoint)
@@ -223,11 +227,22 @@ public sealed class NetworkStack : IDisposable
     public EchoClient OpenEchoClient(ushort? identifier = null)
         => Ipv4.OpenEchoClient(this, identifier ?? (ushort)_random.NextUInt32());
 
-    /// <summary>Joins an IPv4 multicast group (frames and datagrams to it are accepted).</summary>
-    public void JoinMulticast(Ipv4Address group) => Ipv4.JoinMulticast(group);
+    /// <summary>
+    /// Joins an IPv4 multicast group: frames and datagrams to it are accepted, and IGMP reports it (RFC 3376, or v2/v1
+    /// while such a querier is heard). Reference-counted: only the first join of a group is reported; each join needs
+    /// its own <see cref="LeaveMulticast(Ipv4Address)"/>. A join beyond <see cref="NetworkStackOptions.IgmpMaxGroups"/>
+    /// is counted (<c>drop.IgmpTooManyGroups</c>) and ignored.
+    /// </summary>
+    public void JoinMulticast(Ipv4Address group) => Ipv4.JoinMulticast(group, Interface.Now);
 
-    /// <summary>Leaves an IPv4 multicast group.</summary>
-    public void LeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group);
+    /// <summary>Drops one join of an IPv4 multicast group; the last one stops its datagrams and reports the leave.</summary>
+    public void LeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group, Interface.Now);
+
+    /// <summary>The IPv4 multicast groups joined, 224.0.0.1 included.</summary>
+    public IReadOnlyList<Ipv4Address> Ipv4MulticastGroups => Ipv4.Groups;
+
+    internal bool TryJoinMulticast(Ipv4Address group) => Ipv4.JoinMulticast(group, Interface.Now);
+    internal bool TryLeaveMulticast(Ipv4Address group) => Ipv4.LeaveMulticast(group, Interface.Now);
 
     /// <summary>
     /// Sends an ICMP message given whole by a raw socket: as an ICMP payload of IPv4, or as ICMPv6 with its checksum
@@ -253,6 +268,8 @@ public sealed class NetworkStack : IDisposable
     /// <summary>Joins an IPv6 multicast group (reference-counted; MLD reports it). Throws when IPv6 is off.</summary>
     public void JoinMulticast(Ipv6Address group)
         => (Internet.Ipv6 ?? throw new InvalidOperationException("IPv6 is off")).JoinGroup(group, Interface.Now);
+
+    internal bool TryJoinMulticast(Ipv6Address group) => Internet.Ipv6 is { } v6 && v6.JoinGroup(group, Interface.Now);
 
     /// <summary>Leaves an IPv6 multicast group.</summary>
     public void LeaveMulticast(Ipv6Address group) => Internet.Ipv6?.LeaveGroup(group, Interface.Now);

@@ -62,6 +62,18 @@ public sealed record NetworkStackOptions
     /// <summary>ICMP errors sent in a burst at most.</summary>
     public double IcmpErrorBurst { get; init; } = 50;
 
+    /// <summary>IPv4 multicast groups joined at once (224.0.0.1 included); a join beyond it is refused.</summary>
+    public int IgmpMaxGroups { get; init; } = 32;
+    /// <summary>IGMP Robustness Variable (RFC 3376 8.1, default 2): how many times a join or leave is reported unasked.</summary>
+    public int IgmpRobustness { get; init; } = 2;
+    /// <summary>
+    /// Largest random gap between the repeats of an unsolicited IGMPv3 report (RFC 3376 8.11, 1 s); IGMPv2's is
+    /// <see cref="IgmpV2UnsolicitedReportInterval"/>.
+    /// </summary>
+    public TimeSpan IgmpUnsolicitedReportInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Largest random gap between the repeats of an unsolicited IGMPv1/v2 report (RFC 2236 8.10, 10 s).</summary>
+    public TimeSpan IgmpV2UnsolicitedReportInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Bytes queued per UDP endpoint for the receiver (a 65,507-byte datagram needs 65,515).</summary>
     public int UdpReceiveQueueBytes { get; init; } = 128 * 1024;
     /// <summary>Datagrams queued per UDP endpoint.</summary>

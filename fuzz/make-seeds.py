@@ -2,7 +2,7 @@
 """Writes the small hand-made seed corpus in fuzz/corpus (run once; the files are committed). Needs python3-scapy."""
 import os
 import struct
-from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, Ether, ICMP, IP, TCP, UDP, Raw, fragment
+from scapy.all import ARP, BOOTP, DHCP, DNS, DNSQR, DNSRR, Ether, ICMP, IP, IPOption_Router_Alert, TCP, UDP, Raw, fragment
 
 here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
 S, P = "192.0.2.2", "192.0.2.1"
@@ -50,6 +50,35 @@ put("stateful", "fragments-reversed", seq(*reversed(frags)))
 put("stateful", "syn-then-data", seq(frames["tcp-syn"], e(IP(src=P, dst=S) / TCP(sport=40000, dport=80, flags="PA", seq=1001, ack=1) / b"GET / HTTP/1.0\r\n\r\n")))
 put("stateful", "connect-answered", seq(frames["tcp-synack-for-connect"], e(IP(src=P, dst=S) / TCP(sport=5001, dport=49152, flags="A", seq=5001, ack=1001, window=0))))
 put("stateful", "arp-then-ping", seq(frames["arp-reply"], frames["icmp-echo"]))
+
+
+# IGMP (issue 17): the stack is in 239.1.2.3 (FuzzTargets joins it); queries of each version, another member's report.
+def igmp(msg):
+    msg = bytearray(msg)
+    msg[2:4] = b"\0\0"
+    total = sum(struct.unpack("!%dH" % (len(msg) // 2), bytes(msg))) if len(msg) % 2 == 0 else 0
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    msg[2:4] = struct.pack("!H", ~total & 0xFFFF)
+    return bytes(msg)
+
+
+def igmp_frame(src, dst, msg):
+    mac = "01:00:5e:%02x:%02x:%02x" % (int(dst.split(".")[1]) & 0x7F, int(dst.split(".")[2]), int(dst.split(".")[3]))
+    return Ether(src=PM, dst=mac) / IP(src=src, dst=dst, ttl=1, proto=2, options=[IPOption_Router_Alert()]) / Raw(igmp(msg))
+
+
+G = bytes([239, 1, 2, 3])
+igmp_frames = {
+    "igmp-v3-general-query": igmp_frame("0.0.0.0", "224.0.0.1", b"\x11\x64\0\0" + bytes(4) + b"\x02\x7d\0\0"),
+    "igmp-v3-exponential-code": igmp_frame(P, "239.1.2.3", b"\x11\xff\0\0" + G + b"\x02\x7d\0\x01" + bytes([192, 0, 2, 9])),
+    "igmp-v2-group-query": igmp_frame(P, "239.1.2.3", b"\x11\x0a\0\0" + G),
+    "igmp-v1-query": igmp_frame(P, "224.0.0.1", b"\x11\0\0\0" + bytes(4)),
+    "igmp-v2-report-other-member": igmp_frame(P, "239.1.2.3", b"\x16\0\0\0" + G),
+}
+for name, f in igmp_frames.items():
+    put("receive", name, f)
+put("stateful", "igmp-v2-query-then-other-report", seq(igmp_frames["igmp-v2-group-query"], igmp_frames["igmp-v2-report-other-member"], igmp_frames["igmp-v3-general-query"]))
 
 q = DNSQR(qname="www.example.test", qtype="A")
 put("dns", "query", DNS(id=1, rd=1, qd=q))

@@ -11,14 +11,14 @@ internal sealed class StackHarness : IDisposable
     public readonly InMemoryLink Peer;
     private readonly byte[] _buffer = new byte[70000];
 
-    public StackHarness(NetworkStackOptions? options = null, LinkCapabilities? caps = null)
+    public StackHarness(NetworkStackOptions? options = null, LinkCapabilities? caps = null, int random = 7)
     {
         var (a, b) = InMemoryLink.CreatePair(caps);
         Peer = b;
         Stack = new NetworkStack(a, options ?? new NetworkStackOptions
         {
             MacAddress = Frames.StackMac, Address = Frames.StackIp, PrefixLength = 24, Gateway = Ipv4Address.Parse("192.0.2.254"),
-        }, new SeededRandomSource(7));
+        }, new SeededRandomSource(random));
         Stack.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
         Stack.Poll(Clock.Now);
         Drain();   // the gratuitous ARP

@@ -18,6 +18,8 @@ public class SocketModuleTests
             Assert.That((SOL_SOCKET, SO_REUSEADDR, SO_KEEPALIVE, SO_BROADCAST), Is.EqualTo((1, 0x04, 0x08, 0x20)));
             Assert.That(TCP_NODELAY, Is.EqualTo(0x40));
             Assert.That((IP_ADD_MEMBERSHIP, IP_DROP_MEMBERSHIP), Is.EqualTo((0x400, 0x401)));
+            Assert.That((IP_MULTICAST_TTL, IP_MULTICAST_LOOP), Is.EqualTo((5, 7)), "lwIP's sockets.h");
+            Assert.That((IPPROTO_IPV6, IPV6_JOIN_GROUP, IPV6_LEAVE_GROUP), Is.EqualTo((41, 12, 13)), "lwIP's sockets.h");
             Assert.That((MSG_PEEK, MSG_DONTWAIT), Is.EqualTo((0x01, 0x08)));
             Assert.That((POLLIN, POLLOUT, POLLERR, POLLHUP), Is.EqualTo((1, 4, 8, 16)));
         });

@@ -19,6 +19,7 @@ internal sealed class DecodedFrame
     public ArpLayer? Arp { get; set; }
     public Ipv4Layer? Ipv4 { get; set; }
     public IcmpLayer? Icmp { get; set; }
+    public IgmpLayer? Igmp { get; set; }
     public UdpLayer? Udp { get; set; }
     public TcpLayer? Tcp { get; set; }
     public DnsLayer? Dns { get; set; }
@@ -76,6 +77,12 @@ internal sealed class DecodedFrame
 
     /// <summary>ICMP header; <see cref="ChecksumOk"/> is null when it could not be checked (a fragment, or bytes not captured).</summary>
     internal sealed record IcmpLayer(byte Type, byte Code, bool? ChecksumOk, int Length, ushort? Identifier, ushort? Sequence, IcmpQuoteLayer? Quote);
+
+    /// <summary>
+    /// An IGMP message: its type, a query's version (0 for others) and maximum response time in tenths of a second, the
+    /// group (0.0.0.0 in a general query and a v3 report), a v3 report's number of group records.
+    /// </summary>
+    internal sealed record IgmpLayer(byte Type, int QueryVersion, int MaximumResponseTenths, Ipv4Address Group, int? Records, bool? ChecksumOk, int Length);
 
     /// <summary>The datagram quoted by an ICMP error; ports for a quoted UDP or TCP header.</summary>
     internal sealed record IcmpQuoteLayer(Ipv4Address Source, Ipv4Address Destination, byte Protocol, ushort? SourcePort, ushort? DestinationPort);

@@ -113,4 +113,12 @@ public enum DropReason
     MldInvalid,
     /// <summary>Fragments of one datagram with ECN fields that cannot be combined: Not-ECT beside ECT or CE (RFC 3168 5.3, as Linux's ip_frag_ecn_table).</summary>
     ReassemblyEcnMismatch,
+    /// <summary>An IGMP message too short, a query of 9 to 11 bytes (RFC 3376 7.1), a v3 query whose sources do not fit, or a query for a non-multicast group.</summary>
+    IgmpMalformed,
+    /// <summary>An IGMP message whose checksum does not verify.</summary>
+    IgmpBadChecksum,
+    /// <summary>An IGMP message a host does not act on (a v3 report, a Leave Group, an unknown type).</summary>
+    IgmpIgnored,
+    /// <summary>A join beyond <c>NetworkStackOptions.IgmpMaxGroups</c>.</summary>
+    IgmpTooManyGroups,
 }

@@ -141,10 +141,21 @@ internal static class FrameDecoder
             switch (ip.Protocol)
             {
                 case IpProtocol.Icmp: Icmp(ip.Payload, transport, checkable); break;
+                case IpProtocol.Igmp: Igmp(ip.Payload, transport, checkable); break;
                 case IpProtocol.Udp: Udp(ip.Payload, transport, checkable, ip.MoreFragments, new TransportAddresses(ip.Source, ip.Destination)); break;
                 case IpProtocol.Tcp: Tcp(ip.Payload, transport, checkable, ip.MoreFragments, new TransportAddresses(ip.Source, ip.Destination)); break;
                 default: break;
             }
+        }
+
+        private void Igmp(ReadOnlySpan<byte> bytes, int offset, bool checkable)
+        {
+            if (decoded.IsSnapped && NotCaptured(offset, IgmpMessage.MinimumSize)) { decoded.Fail("igmp", WireError.Truncated, CapturedText()); return; }
+            WireError error = IgmpMessage.TryParse(bytes, out var igmp);
+            if (error != WireError.None) { decoded.Fail("igmp", error, $"{bytes.Length} bytes: a message needs 8, a v3 query 12 and its sources"); return; }
+            int? records = igmp.Type == IgmpType.V3MembershipReport ? System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(bytes[6..]) : null;
+            decoded.Igmp = new DecodedFrame.IgmpLayer((byte)igmp.Type, igmp.QueryVersion, igmp.MaximumResponseTenths, igmp.Group, records,
+                checkable ? igmp.IsChecksumValid : null, bytes.Length);
         }
 
         private void Icmp(ReadOnlySpan<byte> bytes, int offset, bool checkable)

@@ -70,6 +70,21 @@ internal static class FrameJsonWriter
             EndLayer(writer, frame, "ipv4");
         }
 
+        if (frame.Igmp is { } igmp)
+        {
+            writer.WriteStartObject("igmp");
+            writer.WriteNumber("type", igmp.Type);
+            if (igmp.QueryVersion != 0)
+            {
+                writer.WriteNumber("query_version", igmp.QueryVersion);
+                writer.WriteNumber("max_resp_tenths", igmp.MaximumResponseTenths);
+            }
+            WriteText(writer, "group", igmp.Group);
+            if (igmp.Records is int records) writer.WriteNumber("records", records);
+            if (igmp.ChecksumOk is bool igmpOk) writer.WriteBoolean("checksum_ok", igmpOk);
+            EndLayer(writer, frame, "igmp");
+        }
+
         if (frame.Icmp is { } icmp)
         {
             writer.WriteStartObject("icmp");

@@ -71,6 +71,11 @@ internal static class FrameSummaryWriter
             text.Append(inv, $"{ip.Source} > {ip.Destination}: ICMP {IcmpText(icmp)}, length {icmp.Length}");
             if (icmp.ChecksumOk == false) text.Append(", bad icmp cksum");
         }
+        else if (frame.Igmp is { } igmp)
+        {
+            text.Append(inv, $"{ip.Source} > {ip.Destination}: {IgmpText(igmp)}");
+            if (igmp.ChecksumOk == false) text.Append(", bad igmp cksum");
+        }
         else
         {
             text.Append(inv, $"{ip.Source} > {ip.Destination}");
@@ -245,10 +250,27 @@ internal static class FrameSummaryWriter
     private static string ProtocolName(byte protocol) => protocol switch
     {
         (byte)IpProtocol.Icmp => "ICMP",
+        (byte)IpProtocol.Igmp => "IGMP",
         (byte)IpProtocol.Tcp => "TCP",
         (byte)IpProtocol.Udp => "UDP",
         _ => "ip-proto-" + protocol.ToString(CultureInfo.InvariantCulture),
     };
+
+    // tcpdump's wording: "igmp query v3 [max resp time 10.0s]", "igmp v2 report 239.1.2.3", "igmp v3 report, 1 group record(s)".
+    private static string IgmpText(DecodedFrame.IgmpLayer igmp)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        return (IgmpType)igmp.Type switch
+        {
+            IgmpType.MembershipQuery => string.Create(inv, $"igmp query v{igmp.QueryVersion} [max resp time {igmp.MaximumResponseTenths / 10.0:0.0}s]")
+                                        + (igmp.Group.IsAny ? "" : string.Create(inv, $" [gaddr {igmp.Group}]")),
+            IgmpType.V1MembershipReport => string.Create(inv, $"igmp v1 report {igmp.Group}"),
+            IgmpType.V2MembershipReport => string.Create(inv, $"igmp v2 report {igmp.Group}"),
+            IgmpType.LeaveGroup => string.Create(inv, $"igmp leave {igmp.Group}"),
+            IgmpType.V3MembershipReport => string.Create(inv, $"igmp v3 report, {igmp.Records} group record(s)"),
+            _ => string.Create(inv, $"igmp type 0x{igmp.Type:x2}, length {igmp.Length}"),
+        };
+    }
 
     private static string IcmpText(DecodedFrame.IcmpLayer icmp)
     {

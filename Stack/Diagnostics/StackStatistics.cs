@@ -24,11 +24,12 @@ public sealed class StackStatistics : IDisposable
     internal long TcpSegmentsOffloadedCount, TcpLargeSegmentsReceivedCount;
     internal long NeighbourSolicitationsSentCount, NeighbourAdvertisementsSentCount, RouterSolicitationsSentCount, RouterAdvertisementsReceivedCount;
     internal long DadConflictCount, Ipv6FragmentsReceivedCount, Ipv6ReassembledCount, Ipv6FragmentsSentCount, PacketTooBigReceivedCount, MldReportsSentCount;
+    internal long IgmpQueriesReceivedCount, IgmpOlderVersionQueriesCount, IgmpReportsSentCount, IgmpLeavesSentCount;
 
     /// <summary>Creates the counters and registers them with a meter named <see cref="MeterName"/>.</summary>
     public StackStatistics()
     {
-        foreach (var (name, counters) in new[] { ("link", Link), ("eth", Ethernet), ("arp", Arp), ("ipv4", Ipv4), ("icmp", Icmp), ("udp", Udp), ("tcp", Tcp), ("ipv6", Ipv6), ("icmpv6", Icmpv6), ("nd", Nd) })
+        foreach (var (name, counters) in new[] { ("link", Link), ("eth", Ethernet), ("arp", Arp), ("ipv4", Ipv4), ("icmp", Icmp), ("igmp", Igmp), ("udp", Udp), ("tcp", Tcp), ("ipv6", Ipv6), ("icmpv6", Icmpv6), ("nd", Nd) })
         {
             _all.Add(($"{name}.received", () => counters.Received));
             _all.Add(($"{name}.sent", () => counters.Sent));
@@ -59,6 +60,10 @@ public sealed class StackStatistics : IDisposable
         _all.Add(("ipv6.fragments_sent", () => Volatile.Read(ref Ipv6FragmentsSentCount)));
         _all.Add(("icmpv6.packet_too_big_received", () => Volatile.Read(ref PacketTooBigReceivedCount)));
         _all.Add(("mld.reports_sent", () => Volatile.Read(ref MldReportsSentCount)));
+        _all.Add(("igmp.queries_received", () => Volatile.Read(ref IgmpQueriesReceivedCount)));
+        _all.Add(("igmp.older_version_queries_received", () => Volatile.Read(ref IgmpOlderVersionQueriesCount)));
+        _all.Add(("igmp.reports_sent", () => Volatile.Read(ref IgmpReportsSentCount)));
+        _all.Add(("igmp.leaves_sent", () => Volatile.Read(ref IgmpLeavesSentCount)));
         _all.Add(("tcp.large_segments_sent", () => Volatile.Read(ref TcpSegmentsOffloadedCount)));
         _all.Add(("tcp.large_segments_received", () => Volatile.Read(ref TcpLargeSegmentsReceivedCount)));
         foreach (var counter in TcpDetail.All()) _all.Add(counter);
@@ -79,6 +84,8 @@ public sealed class StackStatistics : IDisposable
     public ProtocolCounters Ipv4 { get; } = new();
     /// <summary>ICMP messages.</summary>
     public ProtocolCounters Icmp { get; } = new();
+    /// <summary>IGMP messages (queries and other members' reports received; reports and leaves sent).</summary>
+    public ProtocolCounters Igmp { get; } = new();
     /// <summary>UDP datagrams.</summary>
     public ProtocolCounters Udp { get; } = new();
     /// <summary>TCP segments.</summary>

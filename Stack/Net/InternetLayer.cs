@@ -57,21 +57,36 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
         if (UdpDatagram.TryParse(bytes, out var udp) != WireError.None) { Drop(_stats.Udp, DropReason.UdpMalformed, true); return true; }
         if (verifyChecksum && !udp.IsChecksumValid(source, destination)) { Drop(_stats.Udp, DropReason.UdpBadChecksum, true); return true; }
         _stats.Udp.ReceivedCount++;
-        var endpoint = Udp.Find(udp.DestinationPort);
-        if (endpoint is not null)
+        // Every endpoint on the port that takes the datagram gets a copy of a multicast or broadcast one (SO_REUSEADDR,
+        // as Linux); a unicast one goes to one endpoint: a connected one over an unconnected, a bound address over a
+        // wildcard, else the first opened.
+        UdpEndpoint? best = null;
+        int bestScore = 0;
+        bool delivered = false;
+        for (var endpoint = Udp.Find(udp.DestinationPort); endpoint is not null; endpoint = endpoint.NextOnPort)
         {
             var local = endpoint.LocalAddress;
             // Bound to :: takes either family (lwIP's IPADDR_TYPE_ANY); bound to 0.0.0.0 only IPv4.
-            bool addressOk = local == IpAddress.Any || (local.IsAny && local.IsIpv4 == destination.IsIpv4) || (!broadcast && local == destination);
+            bool wildcard = local == IpAddress.Any || (local.IsAny && local.IsIpv4 == destination.IsIpv4);
+            bool addressOk = wildcard || (!broadcast && local == destination);
             bool peerOk = endpoint.Peer is not { } peer || (peer.Address == source && peer.Port == udp.SourcePort);
-            if (!addressOk || !peerOk) endpoint = null;
+            if (!addressOk || !peerOk) continue;
+            if (broadcast)
+            {
+                delivered = true;
+                if (!endpoint.Deliver(source, udp.SourcePort, udp.Payload)) Drop(_stats.Udp, DropReason.UdpQueueFull);
+                continue;
+            }
+            int score = (endpoint.Peer is null ? 1 : 4) + (wildcard ? 0 : 2);
+            if (score > bestScore) { best = endpoint; bestScore = score; }
         }
-        if (endpoint is null)
+        if (broadcast && delivered) return true;
+        if (best is null)
         {
             Drop(_stats.Udp, DropReason.UdpNoEndpoint);
             return false;
         }
-        if (!endpoint.Deliver(source, udp.SourcePort, udp.Payload)) Drop(_stats.Udp, DropReason.UdpQueueFull);
+        if (!best.Deliver(source, udp.SourcePort, udp.Payload)) Drop(_stats.Udp, DropReason.UdpQueueFull);
         return true;
     }
 
@@ -91,9 +106,13 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     /// <summary>An ICMP error (of either family) about a UDP datagram we sent from <paramref name="localPort"/>.</summary>
     public void OnUdpError(IpAddress remote, ushort remotePort, ushort localPort, NetError error)
     {
-        if (Udp.Find(localPort) is not { } endpoint) return;
-        if (endpoint.Peer is { } peer && (peer.Address != remote || peer.Port != remotePort)) return;
-        if (error != NetError.None) endpoint.ReportError(error);
+        if (error == NetError.None) return;
+        for (var endpoint = Udp.Find(localPort); endpoint is not null; endpoint = endpoint.NextOnPort)
+        {
+            if (endpoint.Peer is { } peer && (peer.Address != remote || peer.Port != remotePort)) continue;
+            endpoint.ReportError(error);
+            return;
+        }
     }
 
     // ---------------------------------------------------------------- send
@@ -109,7 +128,17 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
         var source = endpoint.LocalAddress.IsAny ? SourceAddressFor(destination) : endpoint.LocalAddress;
         UdpHeader.FillChecksum(datagram, source, destination);
         NetError error;
-        if (destination.IsIpv4) error = Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4);
+        if (destination.IsIpv4 && destination.AsIpv4.IsMulticast)
+        {
+            // TTL 0 keeps the datagram on this host (Linux): only the loopback copy below.
+            error = endpoint.MulticastTimeToLive == 0 ? NetError.None
+                : Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4, timeToLive: endpoint.MulticastTimeToLive);
+            // IP_MULTICAST_LOOP: a copy for this stack's own endpoints when it is in the group (the datagram is still
+            // in the transmit buffer: sending only wrote headers in front of it).
+            if (error == NetError.None && endpoint.MulticastLoop && Ipv4.IsMember(destination.AsIpv4))
+                DeliverUdp(source, destination, broadcast: true, datagram, verifyChecksum: false);
+        }
+        else if (destination.IsIpv4) error = Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4);
         else if (Ipv6 is null || source.IsAny) return Ipv6 is null ? NetError.NetworkUnreachable : NetError.NoAddress;
         else error = Ipv6.SendPacket(source.AsIpv6, destination.AsIpv6, IpProtocol.Udp, datagram.Length, now);
         if (error == NetError.None) _stats.Udp.SentCount++;
@@ -142,6 +171,7 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     public void PollTimers(TimeSpan now)
     {
         Ipv4.PollNeighbours(now);
+        Ipv4.PollIgmp(now);
         if (Ipv6 is not null)
         {
             Ipv6.Start(now);

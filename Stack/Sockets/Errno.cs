@@ -15,6 +15,7 @@ public static class Errno
     public const int EWOULDBLOCK = EAGAIN;
     public const int ENOMEM = 12;
     public const int EACCES = 13;
+    public const int ENODEV = 19;
     public const int EINVAL = 22;
     public const int EPIPE = 32;
     public const int EMSGSIZE = 90;
@@ -39,7 +40,7 @@ public static class Errno
     public static string NameOf(int errno) => errno switch
     {
         EPERM => "EPERM", ENOENT => "ENOENT", EIO => "EIO", EBADF => "EBADF", EAGAIN => "EAGAIN", ENOMEM => "ENOMEM",
-        EACCES => "EACCES", EINVAL => "EINVAL", EPIPE => "EPIPE", EMSGSIZE => "EMSGSIZE", EOPNOTSUPP => "EOPNOTSUPP",
+        EACCES => "EACCES", ENODEV => "ENODEV", EINVAL => "EINVAL", EPIPE => "EPIPE", EMSGSIZE => "EMSGSIZE", EOPNOTSUPP => "EOPNOTSUPP",
         EAFNOSUPPORT => "EAFNOSUPPORT", EADDRINUSE => "EADDRINUSE", EADDRNOTAVAIL => "EADDRNOTAVAIL", ENETUNREACH => "ENETUNREACH", ECONNABORTED => "ECONNABORTED",
         ECONNRESET => "ECONNRESET", ENOBUFS => "ENOBUFS", EISCONN => "EISCONN", ENOTCONN => "ENOTCONN", ETIMEDOUT => "ETIMEDOUT",
         ECONNREFUSED => "ECONNREFUSED", EHOSTUNREACH => "EHOSTUNREACH", EALREADY => "EALREADY", EINPROGRESS => "EINPROGRESS",

@@ -34,6 +34,9 @@ public sealed partial class Socket : IDisposable
     private ushort _boundPort;
     private IpAddress _boundAddress;
     private bool _reuseAddress, _broadcast, _keepAlive, _noDelay;
+    private byte _multicastTtl = 1;
+    private bool _multicastLoop = true;
+    private List<IpAddress>? _memberships;
     private bool _errorReported;
     private TaskCompletionSource? _asyncWait;
 
@@ -115,7 +118,8 @@ public sealed partial class Socket : IDisposable
 
     /// <summary>
     /// <c>setsockopt(level, option, value)</c>: SOL_SOCKET SO_REUSEADDR, SO_BROADCAST, SO_KEEPALIVE; IPPROTO_TCP
-    /// TCP_NODELAY. Keepalive applies to connections opened after it is set.
+    /// TCP_NODELAY; IPPROTO_IP IP_MULTICAST_TTL (0-255), IP_MULTICAST_LOOP. Keepalive applies to connections opened
+    /// after it is set; SO_REUSEADDR to a UDP socket bound after it is set.
     /// </summary>
     public void SetSockOpt(int level, int option, int value)
     {
@@ -131,6 +135,15 @@ public sealed partial class Socket : IDisposable
                     if (_udp is not null) _udp.AllowBroadcast = on;
                     break;
                 case (SOL_SOCKET, SO_KEEPALIVE): _keepAlive = on; break;
+                case (IPPROTO_IP, IP_MULTICAST_TTL):
+                    if (value is < 0 or > 255) throw new OSError(Errno.EINVAL, "IP_MULTICAST_TTL takes 0 to 255");
+                    _multicastTtl = (byte)value;
+                    if (_udp is not null) _udp.MulticastTimeToLive = _multicastTtl;
+                    break;
+                case (IPPROTO_IP, IP_MULTICAST_LOOP):
+                    _multicastLoop = on;
+                    if (_udp is not null) _udp.MulticastLoop = on;
+                    break;
                 case (IPPROTO_TCP, TCP_NODELAY):
                     _noDelay = on;
                     if (_connection is not null) _connection.NoDelay = on;
@@ -140,24 +153,71 @@ public sealed partial class Socket : IDisposable
         }
     }
 
-    /// <summary><c>setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP, mreq)</c>: <paramref name="value"/> is the group's 4 bytes and the interface's 4 (<c>inet_pton(group) + inet_pton(any)</c>).</summary>
+    /// <summary>
+    /// <c>setsockopt(level, option, bytes)</c>. IPPROTO_IP IP_ADD_MEMBERSHIP / IP_DROP_MEMBERSHIP: 8 bytes, the group's
+    /// address then the interface's (0.0.0.0 or ours), as modlwip reads <c>inet_pton(group) + inet_pton(iface)</c>.
+    /// IPPROTO_IPV6 IPV6_JOIN_GROUP / IPV6_LEAVE_GROUP: 20 bytes, the group's 16 then the interface index (0 or 1, 4
+    /// bytes in host order, <c>struct ipv6_mreq</c>). Joins are counted per group across sockets (the stack reports a
+    /// group once, and its leave when the last socket drops it or closes). Errors as Linux: EINVAL for a wrong length
+    /// or a group that is not multicast, ENODEV for another interface, EADDRINUSE for a second join on one socket,
+    /// EADDRNOTAVAIL for dropping a group the socket is not in, ENOBUFS when the stack's group table is full. Any other
+    /// option takes the bytes as a little-endian integer.
+    /// </summary>
     public void SetSockOpt(int level, int option, ReadOnlySpan<byte> value)
     {
-        if (level != IPPROTO_IP || option is not (IP_ADD_MEMBERSHIP or IP_DROP_MEMBERSHIP))
+        bool v4 = level == IPPROTO_IP && option is IP_ADD_MEMBERSHIP or IP_DROP_MEMBERSHIP;
+        bool v6 = level == IPPROTO_IPV6 && option is IPV6_JOIN_GROUP or IPV6_LEAVE_GROUP;
+        if (!v4 && !v6)
         {
             SetSockOpt(level, option, value.Length >= 4 ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(value) : value.Length > 0 ? value[0] : 0);
             return;
         }
-        if (value.Length < 4) throw new OSError(Errno.EINVAL, "ip_mreq needs 8 bytes");
-        var group = Ipv4Address.Read(value);
-        if (!group.IsMulticast) throw new OSError(Errno.EINVAL, $"{group} is not a multicast group");
+        IpAddress group;
+        if (v4)
+        {
+            // The Pico raises ValueError for any length but 8 (modlwip checks sizeof(ip_addr_t) * 2); EINVAL here.
+            if (value.Length != 8) throw new OSError(Errno.EINVAL, "ip_mreq takes 8 bytes: group, interface address");
+            var g = Ipv4Address.Read(value);
+            var iface = Ipv4Address.Read(value[4..]);
+            if (!g.IsMulticast) throw new OSError(Errno.EINVAL, $"{g} is not a multicast group");
+            if (!iface.IsAny && iface != _owner.Stack.Address) throw new OSError(Errno.ENODEV, $"no interface with address {iface}");
+            group = g;
+        }
+        else
+        {
+            if (value.Length != 20) throw new OSError(Errno.EINVAL, "ipv6_mreq takes 20 bytes: group, interface index");
+            var g = Ipv6Address.Read(value);
+            uint index = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(value[16..]);
+            if (!g.IsMulticast) throw new OSError(Errno.EINVAL, $"{g} is not a multicast group");
+            if (index > 1) throw new OSError(Errno.ENODEV, $"no interface with index {index}");
+            if (!_owner.Stack.Ipv6Enabled) throw new OSError(Errno.EAFNOSUPPORT, "this stack has IPv6 off");
+            group = g;
+        }
+        bool join = option is IP_ADD_MEMBERSHIP or IPV6_JOIN_GROUP;
         lock (_gate)
         {
             ThrowIfClosed();
-            if (option == IP_ADD_MEMBERSHIP) _owner.Stack.JoinMulticast(group);
-            else _owner.Stack.LeaveMulticast(group);
+            _memberships ??= [];
+            if (join)
+            {
+                if (_memberships.Contains(group)) throw new OSError(Errno.EADDRINUSE, $"already in {group}");
+                bool joined = group.IsIpv4 ? _owner.Stack.TryJoinMulticast(group.AsIpv4) : _owner.Stack.TryJoinMulticast(group.AsIpv6);
+                if (!joined) throw new OSError(Errno.ENOBUFS, "the stack's multicast group table is full");
+                _memberships.Add(group);
+            }
+            else
+            {
+                if (!_memberships.Remove(group)) throw new OSError(Errno.EADDRNOTAVAIL, $"not in {group}");
+                LeaveGroup(group);
+            }
             _driver.Kick();
         }
+    }
+
+    private void LeaveGroup(IpAddress group)
+    {
+        if (group.IsIpv4) _owner.Stack.TryLeaveMulticast(group.AsIpv4);
+        else _owner.Stack.LeaveMulticast(group.AsIpv6);
     }
 
     // ------------------------------------------------------------------ bind, listen, accept, connect
@@ -216,10 +276,12 @@ public sealed partial class Socket : IDisposable
     private void OpenUdp(ushort port, IpAddress local)
     {
         if (local == IpAddress.Any) local = AnyAddress;
-        var error = _owner.Stack.OpenUdp(port, local, out var endpoint);
+        var error = _owner.Stack.OpenUdp(port, local, _reuseAddress, out var endpoint);
         if (error != NetError.None) throw new OSError(Errno.FromNetError(error));
         _udp = endpoint!;
         _udp.AllowBroadcast = _broadcast;
+        _udp.MulticastTimeToLive = _multicastTtl;
+        _udp.MulticastLoop = _multicastLoop;
         _udp.Ready = _onUdpReady;
     }
 
@@ -388,6 +450,11 @@ public sealed partial class Socket : IDisposable
             _connection?.Close();
             _listener?.Close();
             _udp?.Close();
+            if (_memberships is not null)
+            {
+                foreach (var group in _memberships) LeaveGroup(group);   // as Linux: closing drops the socket's groups
+                _memberships.Clear();
+            }
             if (_raw is not null) _owner.CloseRaw(this);
             if (Type == SOCK_STREAM && _bound) _owner.BoundTcpPorts.Remove(_boundPort);
             OnReady();

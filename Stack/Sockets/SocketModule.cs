@@ -45,10 +45,20 @@ public static class SocketModule
     public const int SO_BROADCAST = 0x20;
     /// <summary>Disable Nagle's algorithm, level IPPROTO_TCP (lwIP's TF_NODELAY, 0x40).</summary>
     public const int TCP_NODELAY = 0x40;
-    /// <summary>Join a multicast group, level IPPROTO_IP, value the 8-byte <c>ip_mreq</c> (0x400, MicroPython's).</summary>
+    /// <summary>Join a multicast group, level IPPROTO_IP, value the 8-byte <c>ip_mreq</c>: group, then interface address (0x400, modlwip's own value).</summary>
     public const int IP_ADD_MEMBERSHIP = 0x400;
-    /// <summary>Leave a multicast group (0x401, MicroPython's).</summary>
+    /// <summary>Leave a multicast group (0x401, modlwip's own value).</summary>
     public const int IP_DROP_MEMBERSHIP = 0x401;
+    /// <summary>TTL of multicast datagrams sent, level IPPROTO_IP, 0-255, default 1 (lwIP's <c>sockets.h</c> value 5; not in the Pico's modlwip).</summary>
+    public const int IP_MULTICAST_TTL = 5;
+    /// <summary>Deliver our own multicast datagrams to our sockets in the group, level IPPROTO_IP, default 1 (lwIP's value 7; not in the Pico's modlwip).</summary>
+    public const int IP_MULTICAST_LOOP = 7;
+    /// <summary>Protocol level IPv6 (41).</summary>
+    public const int IPPROTO_IPV6 = 41;
+    /// <summary>Join an IPv6 multicast group, level IPPROTO_IPV6, value the 20-byte <c>ipv6_mreq</c>: group (16), interface index (4) (lwIP's value 12).</summary>
+    public const int IPV6_JOIN_GROUP = 12;
+    /// <summary>Leave an IPv6 multicast group (lwIP's value 13).</summary>
+    public const int IPV6_LEAVE_GROUP = 13;
     /// <summary>Receive flag: look at the data without taking it (lwIP's 0x01).</summary>
     public const int MSG_PEEK = 0x01;
     /// <summary>Receive flag: do not block for this call (lwIP's 0x08).</summary>

@@ -7,6 +7,8 @@ public enum IpProtocol : byte
     HopByHopOptions = 0,
     /// <summary>ICMP for IPv4.</summary>
     Icmp = 1,
+    /// <summary>IGMP (RFC 3376).</summary>
+    Igmp = 2,
     /// <summary>TCP.</summary>
     Tcp = 6,
     /// <summary>UDP.</summary>

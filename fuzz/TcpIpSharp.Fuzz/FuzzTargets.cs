@@ -69,6 +69,9 @@ internal static class FuzzTargets
             stack.Poll(now);
             var connection6 = stack.ConnectTcp(PeerIp6, 5001);
             connection6.Send(new byte[3000]);
+            // In a multicast group (after the connections, so their ports stay the ones the seeds answer): IGMP queries
+            // and other members' reports reach the group table, and reports go out.
+            stack.JoinMulticast(new Ipv4Address(239, 1, 2, 3));
             var buffer = new byte[70000];
             foreach (var frame in frames)
             {

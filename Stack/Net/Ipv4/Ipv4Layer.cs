@@ -47,7 +47,8 @@ internal sealed partial class Ipv4Layer
         _reassembler = new FragmentReassembler(options, options.ReassemblyTimeout);
         _icmpErrorBucket = new TokenBucket(options.IcmpErrorsPerSecond, options.IcmpErrorBurst);
         _identification = (ushort)random.NextUInt32();
-        JoinMulticast(new Ipv4Address(0xE000_0001));   // 224.0.0.1, all hosts (RFC 1112)
+        InitialiseIgmp(random);
+        JoinMulticast(AllSystems, TimeSpan.Zero);   // 224.0.0.1, all hosts (RFC 1112), never reported
     }
 
     public Ipv4Address Address { get; private set; }
@@ -69,15 +70,8 @@ internal sealed partial class Ipv4Layer
         _announced = false;
     }
 
-    public void JoinMulticast(Ipv4Address group)
-    {
-        if (_multicastGroups.Add(group.Value)) _ethernet.JoinMulticastMac(MacAddress.ForIpv4Multicast(group));
-    }
-
-    public void LeaveMulticast(Ipv4Address group)
-    {
-        if (_multicastGroups.Remove(group.Value)) _ethernet.LeaveMulticastMac(MacAddress.ForIpv4Multicast(group));
-    }
+    /// <summary>True when this stack is in <paramref name="group"/>.</summary>
+    public bool IsMember(Ipv4Address group) => _multicastGroups.Contains(group.Value);
 
     /// <summary>The limited broadcast, or our subnet's once we have an address.</summary>
     public bool IsBroadcast(Ipv4Address destination) => destination.IsLimitedBroadcast || (destination == SubnetBroadcast && !Address.IsAny);
@@ -145,6 +139,9 @@ internal sealed partial class Ipv4Layer
     {
         switch (ip.Protocol)
         {
+            case IpProtocol.Igmp:
+                ProcessIgmp(ip, now);
+                break;
             case IpProtocol.Icmp:
                 if (broadcast) { Drop(_stats.Icmp, DropReason.Ipv4NotForUs); return; }   // no echo to broadcast, as Linux
                 ProcessIcmp(ip, now);
@@ -170,8 +167,9 @@ internal sealed partial class Ipv4Layer
     public Span<byte> DatagramPayload => _tx.AsSpan(PayloadOffset, Ipv4Header.MaximumPacketSize - Ipv4Header.MinimumSize);
 
     /// <summary>Sends the datagram whose payload is in <see cref="DatagramPayload"/>: routes, fragments, resolves, transmits.</summary>
-    public NetError SendDatagram(Ipv4Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, bool dontFragment = false, Ipv4Address? source = null, byte typeOfService = 0)
+    public NetError SendDatagram(Ipv4Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, bool dontFragment = false, Ipv4Address? source = null, byte typeOfService = 0, int timeToLive = -1)
     {
+        byte ttl = timeToLive >= 0 ? (byte)timeToLive : _options.TimeToLive;
         var src = source ?? Address;
         int total = Ipv4Header.MinimumSize + payloadLength;
         if (total > Ipv4Header.MaximumPacketSize || (dontFragment && total > Mtu)) { Drop(_stats.Ipv4, DropReason.Ipv4TooLarge); return NetError.MessageTooLong; }
@@ -192,7 +190,7 @@ internal sealed partial class Ipv4Layer
         ushort id = _identification++;
         if (total <= Mtu)
         {
-            new Ipv4Header(src, destination, protocol, (ushort)total, id, _options.TimeToLive, dontFragment, TypeOfService: typeOfService).WriteTo(_tx.AsSpan(IpOffset));
+            new Ipv4Header(src, destination, protocol, (ushort)total, id, ttl, dontFragment, TypeOfService: typeOfService).WriteTo(_tx.AsSpan(IpOffset));
             new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(_tx.AsSpan(FrameOffset));
             _stats.Ipv4.SentCount++;
             _ethernet.Emit(_tx.AsSpan(FrameOffset, EthernetSize + total), _arp, arpSlot, now);
@@ -206,7 +204,7 @@ internal sealed partial class Ipv4Layer
         {
             int length = Math.Min(piece, payloadLength - offset);
             bool more = offset + length < payloadLength;
-            new Ipv4Header(src, destination, protocol, (ushort)(Ipv4Header.MinimumSize + length), id, _options.TimeToLive, false, more, offset, typeOfService)
+            new Ipv4Header(src, destination, protocol, (ushort)(Ipv4Header.MinimumSize + length), id, ttl, false, more, offset, typeOfService)
                 .WriteTo(fragment.AsSpan(EthernetSize));
             new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(fragment);
             _tx.AsSpan(PayloadOffset + offset, length).CopyTo(fragment.AsSpan(FragmentPayloadOffset));
@@ -307,6 +305,7 @@ internal sealed partial class Ipv4Layer
     {
         if (!_announced && !Address.IsAny) return now;
         TimeSpan? next = _reassembler.NextDeadline;
+        if (IgmpDeadline() is TimeSpan igmp && (next is null || igmp < next)) next = igmp;
         if (_arp.IncompleteCount == 0) return next;
         for (int i = 0; i < _arp.Capacity; i++)
         {

@@ -46,8 +46,8 @@ internal sealed partial class Ipv6Layer
     // RFC 3810 6: the all-nodes group is never reported.
     private static bool IsReported(Ipv6Address group) => group != AllNodes && ((byte)(group.Value >> 112) & 0xF) > 1;
 
-    /// <summary>Joins a group (reference-counted): frames to its MAC are accepted and, on first join, a report is sent.</summary>
-    public void JoinGroup(Ipv6Address group, TimeSpan now)
+    /// <summary>Joins a group (reference-counted): frames to its MAC are accepted and, on first join, a report is sent. False when the table is full.</summary>
+    public bool JoinGroup(Ipv6Address group, TimeSpan now)
     {
         int free = -1;
         for (int i = 0; i < _groups.Length; i++)
@@ -57,14 +57,15 @@ internal sealed partial class Ipv6Layer
             {
                 if (g.Leaving) { g.Leaving = false; StartChangeReports(ref g, now); }
                 else g.Users++;
-                return;
+                return true;
             }
             if (g.Users == 0 && free < 0) free = i;
         }
-        if (free < 0) { Drop(_stats.Nd, DropReason.NdTableFull); return; }
+        if (free < 0) { Drop(_stats.Nd, DropReason.NdTableFull); return false; }
         _groups[free] = new GroupEntry { Group = group, Users = 1, ReportAt = TimeSpan.MaxValue };
         _ethernet.JoinMulticastMac(MulticastMac(group));
         if (IsReported(group)) StartChangeReports(ref _groups[free], now);
+        return true;
     }
 
     /// <summary>Drops one use of a group; at the last, its MAC is refused and a leave report (or MLDv1 Done) is sent.</summary>

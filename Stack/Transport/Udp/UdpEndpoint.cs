@@ -33,6 +33,13 @@ public sealed class UdpEndpoint
     public bool IsClosed { get; private set; }
     /// <summary>Whether sending to a broadcast address is allowed (SO_BROADCAST).</summary>
     public bool AllowBroadcast { get; set; }
+    /// <summary>Opened with SO_REUSEADDR: the port may be shared with other such endpoints, each getting a copy of every multicast and broadcast datagram.</summary>
+    public bool ReuseAddress { get; internal init; }
+    /// <summary>TTL of IPv4 multicast datagrams sent (IP_MULTICAST_TTL); 1 by default, as RFC 1112 6.1 and Linux.</summary>
+    public byte MulticastTimeToLive { get; set; } = 1;
+    /// <summary>Whether IPv4 multicast datagrams sent to a group this stack has joined are delivered here too (IP_MULTICAST_LOOP; on by default, as Linux).</summary>
+    public bool MulticastLoop { get; set; } = true;
+    internal UdpEndpoint? NextOnPort { get; set; }
     /// <summary>The connected peer, if any: only its datagrams are received and ICMP errors reported.</summary>
     public (IpAddress Address, ushort Port)? Peer { get; set; }
     /// <summary>Datagrams waiting to be received.</summary>

@@ -2,7 +2,11 @@ using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Transport.Udp;
 
-/// <summary>UDP endpoints by local port (a hash table, not a list scan), with RFC 6056 ephemeral ports.</summary>
+/// <summary>
+/// UDP endpoints by local port (a hash table, not a list scan), with RFC 6056 ephemeral ports. A port holds one
+/// endpoint, or several when every one of them was opened with SO_REUSEADDR (as Linux): they are chained in the order
+/// they were opened, the first in the table.
+/// </summary>
 internal sealed class UdpTable
 {
     private readonly Dictionary<ushort, UdpEndpoint> _byPort;
@@ -16,20 +20,35 @@ internal sealed class UdpTable
         _byPort = new Dictionary<ushort, UdpEndpoint>(Math.Min(options.UdpMaxEndpoints, 4096));
     }
 
-    public int Count => _byPort.Count;
+    private int _count;
 
-    public NetError Open(IUdpOutput output, IpAddress localAddress, ushort port, out UdpEndpoint? endpoint, int queueBytes = 0, int queueDatagrams = 0)
+    public int Count => _count;
+
+    public NetError Open(IUdpOutput output, IpAddress localAddress, ushort port, out UdpEndpoint? endpoint, int queueBytes = 0, int queueDatagrams = 0, bool reuseAddress = false)
     {
         endpoint = null;
-        if (_byPort.Count >= _options.UdpMaxEndpoints) return NetError.NoFreePort;
+        if (_count >= _options.UdpMaxEndpoints) return NetError.NoFreePort;
+        UdpEndpoint? last = null;
         if (port == 0)
         {
             if (!TryPickEphemeral(out port)) return NetError.NoFreePort;
         }
-        else if (_byPort.ContainsKey(port)) return NetError.AddressInUse;
+        else if (_byPort.TryGetValue(port, out var head))
+        {
+            // SO_REUSEADDR shares a port only among endpoints that all asked for it.
+            if (!reuseAddress) return NetError.AddressInUse;
+            for (var e = head; e is not null; e = e.NextOnPort)
+            {
+                if (!e.ReuseAddress) return NetError.AddressInUse;
+                last = e;
+            }
+        }
         endpoint = new UdpEndpoint(this, output, localAddress, port,
-            queueBytes > 0 ? queueBytes : _options.UdpReceiveQueueBytes, queueDatagrams > 0 ? queueDatagrams : _options.UdpReceiveQueueDatagrams);
-        _byPort.Add(port, endpoint);
+            queueBytes > 0 ? queueBytes : _options.UdpReceiveQueueBytes, queueDatagrams > 0 ? queueDatagrams : _options.UdpReceiveQueueDatagrams)
+        { ReuseAddress = reuseAddress };
+        if (last is null) _byPort.Add(port, endpoint);
+        else last.NextOnPort = endpoint;
+        _count++;
         return NetError.None;
     }
 
@@ -47,10 +66,25 @@ internal sealed class UdpTable
         return false;
     }
 
+    /// <summary>The first endpoint on <paramref name="port"/>; the others follow through <see cref="UdpEndpoint.NextOnPort"/>.</summary>
     public UdpEndpoint? Find(ushort port) => _byPort.GetValueOrDefault(port);
 
     public void Remove(UdpEndpoint endpoint)
     {
-        if (_byPort.TryGetValue(endpoint.LocalPort, out var e) && ReferenceEquals(e, endpoint)) _byPort.Remove(endpoint.LocalPort);
+        if (!_byPort.TryGetValue(endpoint.LocalPort, out var head)) return;
+        if (ReferenceEquals(head, endpoint))
+        {
+            if (endpoint.NextOnPort is { } next) _byPort[endpoint.LocalPort] = next;
+            else _byPort.Remove(endpoint.LocalPort);
+        }
+        else
+        {
+            var e = head;
+            while (e.NextOnPort is { } n && !ReferenceEquals(n, endpoint)) e = n;
+            if (e.NextOnPort is null) return;
+            e.NextOnPort = endpoint.NextOnPort;
+        }
+        endpoint.NextOnPort = null;
+        _count--;
     }
 }
