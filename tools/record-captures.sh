@@ -534,6 +534,9 @@ if [ -n "$only_ipv6" ]; then
   exit 0
 fi
 
+# Last: it rewires a and b through the router namespace, so nothing after it may use the direct pair.
+record_tcp_loss_rx
+
 # ---------------------------------------------------------------------------------------------------
 say "checking the captures (capinfos, tshark expert info)"
 for f in "$tmp"/out/*.pcap; do
@@ -541,7 +544,7 @@ for f in "$tmp"/out/*.pcap; do
   # tshark's HTTP reassembly then reports "New fragment overlaps old data" as an error although every
   # frame is well formed: check that one with TCP reassembly off.
   opts=()
-  [ "$(basename "$f")" = tcp-loss.pcap ] && opts=(-o tcp.desegment_tcp_streams:FALSE)
+  case "$(basename "$f")" in tcp-loss.pcap|tcp-loss-rx.pcap) opts=(-o tcp.desegment_tcp_streams:FALSE) ;; esac
   if tshark -r "$f" "${opts[@]}" -q -z expert 2>/dev/null | grep -qiE 'malformed|^Errors'; then
     tshark -r "$f" "${opts[@]}" -q -z expert >&2
     echo "record-captures.sh: $(basename "$f") has malformed or erroneous frames" >&2
@@ -582,11 +585,11 @@ gro off tx off rx off\`: no 64 KB frames, every checksum is the real one) and IP
 | a | client (ping, arping, dig, udhcpc, curl, socat) | veth-a | 192.0.2.1/24 | 02:00:00:00:00:01 |
 | b | **responder** (Linux kernel, dnsmasq, python http.server, socat) | veth-b | 192.0.2.2/24 | 02:00:00:00:00:02 |
 
-Every capture is taken with \`tcpdump -U -w\` on **b's interface** (veth-b), so it is b's complete view: each
+Every capture but \`tcp-loss-rx.pcap\` (taken at a, the receiver, through a router) is taken with \`tcpdump -U -w\` on **b's interface** (veth-b), so it is b's complete view: each
 frame b sent and each frame b received. A replay test configures the stack as b (192.0.2.2/24,
 02:00:00:00:00:02), feeds it the frames from a, and compares its replies with b's.
 Both neighbour caches are flushed before each capture, so each one starts with its own ARP exchange, except in
-\`http-get.pcap\`, \`http-post.pcap\`, \`ipv6.pcap\` and \`http6.pcap\`, taken with permanent neighbour entries (warm caches, as most real
+\`http-get.pcap\`, \`http-post.pcap\`, \`ipv6.pcap\`, \`http6.pcap\` and \`tcp-loss-rx.pcap\`, taken with permanent neighbour entries (warm caches, as most real
 captures are: no ARP or ND in them). The two 1 MiB captures are replayed with the stack as either host (docs/replay.md).
 
 | file | frames | bytes | what happens |
@@ -606,11 +609,12 @@ EOF
       tcp-closed) echo '`curl http://192.0.2.2:81/` from a: a SYN to a closed port, answered by RST+ACK.' ;;
       http-get) echo '`curl http://192.0.2.2/big.bin` from a: a 1 MiB random file from a python http.server on b (`SimpleHTTPRequestHandler`, HTTP/1.0), with the neighbour caches warm (permanent entries: no ARP in the capture).' ;;
       http-post) echo '`curl -H '"'"'Expect:'"'"' --data-binary @big.bin http://192.0.2.2/upload` from a: the same 1 MiB file POSTed to the same server, which reads the body and answers `received 1048576 bytes, sha256 ...`; neighbour caches warm (no ARP).' ;;
+      tcp-loss-rx) echo '`curl http://198.51.100.2/big.bin` from a (192.0.2.1/24) through a router namespace (192.0.2.254 / 198.51.100.254, MACs 02:00:00:00:00:fa / fb) to python'"'"'s http.server on b (198.51.100.2/24), the router dropping 2% of b'"'"'s segments toward a (`iptables -A FORWARD -i veth-rb -o veth-ra -p tcp --sport 80 -m statistic --mode random --probability 0.02 -j DROP`): a real loss between the hosts, captured at the **receiver a** (veth-a), so it shows what a received, with the gaps, and a'"'"'s ACKs with SACK blocks and D-SACKs. Warm neighbour caches (no ARP); a sees the router'"'"'s MAC.' ;;
       http6) echo '`curl http://[2001:db8::2]/small.txt` from a against `python3 -m http.server --bind 2001:db8::2` on b: the small file of `http.pcap` over IPv6, warm neighbour caches (no ND).' ;;
       ipv6) echo 'IPv6 with warm neighbour caches (a 2001:db8::1, b 2001:db8::2, permanent neighbour entries, no DAD or router solicitations: no ND in the capture): `ping -6 -c 3`, `ping -6 -c 2 -s 3000` (fragmented both ways), socat UDP6 echo on b port 7 of 1, 1000, 1452, 1453 and 3000 bytes (the last two fragmented), a datagram to closed UDP port 9 (ICMPv6 port unreachable) and `curl http://[2001:db8::2]:81/` (RST+ACK).' ;;
     esac
   }
-  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed http-get http-post ipv6 http6; do
+  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed http-get http-post ipv6 http6 tcp-loss-rx; do
     f="$tmp/out/$name.pcap"
     printf '| `%s.pcap` | %s | %s | %s |\n' "$name" "$(count "$f")" "$(bytes "$f")" "$(describe "$name")"
   done

@@ -74,6 +74,7 @@ public class LossyReceiverReplayTests
         Assert.That(missing, Is.EquivalentTo(sackAcks.Append(syn)), Head(result));
         var extra = result.Differences.Where(d => d.Kind == ReplayDifferenceKind.Extra).ToList();
         Assert.That(extra, Has.Count.EqualTo(1), Head(result));
+        TestContext.Out.WriteLine("  " + extra[0]);
         Assert.That(extra[0].Description, Does.Contain("Flags [S]").And.Not.Contain("sackOK"));
         Assert.That(result.Differences, Has.Count.EqualTo(sackAcks.Count + 2));
     }
