@@ -79,6 +79,35 @@ public class LossyReceiverReplayTests
         Assert.That(result.Differences, Has.Count.EqualTo(sackAcks.Count + 2));
     }
 
+    /// <summary>Mutation of the recording: a D-SACK that Linux extended over several duplicates, moved by one byte at its
+    /// start. The stack's one-per-duplicate D-SACKs no longer join into it, so exactly that ACK is missing: the D-SACK
+    /// rule accepts a coalesced block only where the stack reported every piece of it.</summary>
+    [Test]
+    public void A_dsack_block_the_stacks_dsacks_do_not_make_up_is_missing()
+    {
+        var frames = Capture().Select(f => new CaptureFrame(f.Number, f.Time, (byte[])f.Data.Clone())).ToList();
+        // The first recorded ACK whose D-SACK block spans more than one segment.
+        var target = frames.First(f => IsTcpFrom(f.Data) && IsDsack(f.Data) && Sack(f.Data) is var s && s[1] - s[0] > 1448);
+        var edges = Sack(target.Data);
+        TestContext.Out.WriteLine($"recorded frame {target.Number}: D-SACK {edges[0]}:{edges[1]}, ack {Ack(target.Data)}");
+        int at = IndexOf(target.Data, edges[0]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(target.Data.AsSpan(at), edges[0] + 1);
+        var result = CaptureReplay.Run(frames, Options());
+        TestContext.Out.WriteLine(Head(result));
+        Assert.That(result.Differences, Has.Count.EqualTo(1), Head(result));
+        Assert.That(result.Differences[0].Kind, Is.EqualTo(ReplayDifferenceKind.Missing));
+        Assert.That(result.Differences[0].RecordedNumber, Is.EqualTo(target.Number));
+    }
+
+    private static int IndexOf(byte[] frame, uint value)
+    {
+        var bytes = new byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(bytes, value);
+        int at = frame.AsSpan().IndexOf(bytes);
+        Assert.That(at, Is.GreaterThanOrEqualTo(14 + 20 + 20), "the edge lies in the TCP options");
+        return at;
+    }
+
     /// <summary>Strict mode (<see cref="ReplayOptions.PureAcksOneByOne"/>): the ACK policies differ (Linux's quick-ACK
     /// mode, stretch ACKs and SACK compression against the stack's every second segment and an ACK per out-of-order
     /// segment), so the verdict fails, with no difference other than pure ACKs.</summary>

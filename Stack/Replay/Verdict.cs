@@ -248,14 +248,16 @@ internal sealed class PureAckRuns
     /// <summary>Each recorded pure ACK (its outcome's index) with the stack's frame that reproduces it (see the type), or -1.</summary>
     public IEnumerable<(int Outcome, int Found)> MatchRecorded()
     {
+        // Where in the stack's run the previous recorded ACK was matched (the next is looked for from there on; a stack
+        // ACK may stand for several recorded ones, as a receiver that ACKs less often acknowledges as far in one).
         var cursors = new Dictionary<((IpAddress, ushort, ushort), int), int>();
         foreach (var (flow, place, outcome, ack, sack) in _recorded)
         {
             int found = -1;
-            cursors.TryGetValue((flow, place), out int from);
+            int from = cursors.TryGetValue((flow, place), out int c) ? c : -1;
             if (_stack.TryGetValue((flow, place), out var run))
             {
-                for (int k = from; k < run.Count && found < 0; k++)
+                for (int k = Math.Max(from, 0); k < run.Count && found < 0; k++)
                 {
                     var (index, stackAck, stackSack) = run[k];
                     bool same = sack.Length == 0 ? (int)(stackAck - ack) >= 0
@@ -272,15 +274,16 @@ internal sealed class PureAckRuns
     /// <summary>Whether the recorded ACK's first block is a D-SACK (RFC 2883: below the acknowledgement or inside the
     /// second block) that the stack's ACKs up to run[last], each of the same acknowledgement with a D-SACK block of its
     /// own, report piece by piece: run[last] has the recorded other blocks and a D-SACK ending where the recorded one
-    /// ends, and the D-SACKs of the stack's ACKs before it join, without a gap, down to where the recorded one starts.</summary>
-    private static bool JoinsDsack(List<(int Index, uint Ack, uint[] Sack)> run, int last, int from, uint ack, uint[] sack)
+    /// ends, and the D-SACKs of the stack's ACKs before it (after run[matched], which reported its own to an earlier
+    /// recorded ACK) join, without a gap, down to where the recorded one starts.</summary>
+    private static bool JoinsDsack(List<(int Index, uint Ack, uint[] Sack)> run, int last, int matched, uint ack, uint[] sack)
     {
         if (!IsDsack(sack, ack)) return false;
         var (_, _, stackSack) = run[last];
         if (stackSack.Length != sack.Length || !IsDsack(stackSack, ack) || stackSack[1] != sack[1]
             || !stackSack.AsSpan(2).SequenceEqual(sack.AsSpan(2))) return false;
         uint left = stackSack[0];
-        for (int k = last - 1; (int)(left - sack[0]) > 0 && k >= from; k--)
+        for (int k = last - 1; (int)(left - sack[0]) > 0 && k > matched; k--)
         {
             var (_, a, s) = run[k];
             if (a != ack || !IsDsack(s, ack) || s[1] != left) return false;
