@@ -9,7 +9,7 @@ namespace TcpIpSharp.Tests.Replay;
 /// <summary>
 /// tcp-loss-rx.pcap (tools/record-captures.sh --tcp-loss-rx): the 1 MiB GET through a router namespace that dropped 2%
 /// of b's segments toward a, captured at the receiver a, so it holds exactly what a received (gaps, retransmissions,
-/// segments reordered on the way) and what a sent (ACKs with SACK blocks, D-SACKs). The stack plays a (curl's side,
+/// spurious ones among them) and what a sent (ACKs with SACK blocks, D-SACKs). The stack plays a (curl's side,
 /// <see cref="RecordedTcpClient"/>): it is given what a was given, and its ACKs must carry the SACK blocks a's did
 /// (docs/replay.md, "The verdict").
 /// </summary>
@@ -52,7 +52,7 @@ public class LossyReceiverReplayTests
                 joined++;
             }
         }
-        // This recording has such a D-SACK (Linux processed several duplicates in one batch from its socket backlog).
+        // This recording has such a D-SACK (Linux processed several duplicates before its ACK went, most likely in one batch from the socket's backlog).
         Assert.That(joined, Is.GreaterThan(0));
         // The stack received the whole megabyte: its last ACK covers b's FIN.
         Assert.That(Ack(result.Sent.Last(f => IsTcpFrom(f.Data)).Data), Is.EqualTo(Ack(result.HostFrames.Last().Frame)));
