@@ -11,6 +11,9 @@
 # `record-captures.sh --http-big [DIR]` records only http-get.pcap and http-post.pcap (1 MiB each way, warm
 # neighbour caches: no ARP in them) and leaves the others and README.md alone.
 # `record-captures.sh --http6 [DIR]` records only http6.pcap (curl -6 of the small file, no ND in it) likewise.
+# `record-captures.sh --tcp-loss-rx [DIR]` records only tcp-loss-rx.pcap: the 1 MiB GET through a router namespace
+# that drops 2% of b's segments toward a, captured at the RECEIVER a (what a got, with the gaps, and its SACKs);
+# a and b are then on two subnets (a 192.0.2.1/24, b 198.51.100.2/24) and a sees the router's MAC. Warm caches.
 #
 #   a = 192.0.2.1/24, MAC 02:00:00:00:00:01, the client (runs ping, arping, dig, udhcpc, curl, socat)
 #   b = 192.0.2.2/24, MAC 02:00:00:00:00:02, the responder (kernel, dnsmasq, python http.server, socat)
@@ -26,6 +29,8 @@ if [ "${1:-}" = --ipv6 ]; then only_ipv6=1; shift; fi
 if [ "${1:-}" = --http-big ]; then only_big=1; shift; fi
 only_http6=
 if [ "${1:-}" = --http6 ]; then only_http6=1; shift; fi
+only_loss_rx=
+if [ "${1:-}" = --tcp-loss-rx ]; then only_loss_rx=1; shift; fi
 out=${1:-$root/Stack.Tests/Captures}
 
 if [ "$(id -u)" != 0 ]; then echo "record-captures.sh: must run as root (network namespaces, tcpdump)" >&2; exit 1; fi
@@ -33,6 +38,7 @@ tools="ip tcpdump ethtool arping ping dig dnsmasq udhcpc curl socat iptables cap
 [ -n "$only_ipv6" ] && tools="ip tcpdump ethtool ping curl socat capinfos tshark timeout ss"
 [ -n "$only_big" ] && tools="ip tcpdump ethtool curl capinfos tshark timeout ss"
 [ -n "$only_http6" ] && tools="ip tcpdump ethtool curl capinfos tshark timeout ss"
+[ -n "$only_loss_rx" ] && tools="ip tcpdump ethtool curl iptables capinfos tshark timeout ss"
 for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "record-captures.sh: '$tool' is missing (see tools/README or test.sh for the Debian packages)" >&2; exit 1; }
 done
@@ -41,6 +47,7 @@ python=/usr/bin/python3
 
 A=rec-$$-a
 B=rec-$$-b
+R=rec-$$-r   # the router of --tcp-loss-rx only
 IF_A=veth-a
 IF_B=veth-b
 IP_A=192.0.2.1
@@ -55,7 +62,7 @@ cleanup() {
   local status=$?
   set +e
   for pid in ${capture_pid:+$capture_pid} "${bg_pids[@]}"; do kill "$pid" 2>/dev/null; done
-  for ns in "$A" "$B"; do
+  for ns in "$A" "$B" "$R"; do
     # Anything still running inside our own namespaces was started by this script.
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
     ip netns del "$ns" 2>/dev/null
@@ -229,6 +236,86 @@ PY
     echo "record-captures.sh: the 1 MiB captures hold ARP (the caches were to be warm)" >&2; exit 1
   fi
 }
+
+# ---------------------------------------------------------------------------------------------------
+# The 1 MiB GET with loss BETWEEN the hosts, captured at the receiver. a and b are rewired through a router namespace
+# R (a 192.0.2.1/24 - R 192.0.2.254 | R 198.51.100.254 - b 198.51.100.2/24), whose FORWARD chain drops 2% of b's TCP
+# segments toward a at random: a real wire loss (a drop in b's own OUTPUT would only make b's kernel send again).
+# tcpdump runs on a's interface, so the capture is exactly what a received (with the gaps) and what a sent (its ACKs
+# with SACK blocks, D-SACKs when b resent what a had): the side the stack can stand in for (docs/replay.md). Every
+# offload is off on the four interfaces; every neighbour entry is permanent (no ARP in the capture).
+record_tcp_loss_rx() {
+  local IF_RA=veth-ra IF_RB=veth-rb IP_RA=192.0.2.254 IP_RB=198.51.100.254 IP_B2=198.51.100.2
+  local MAC_RA=02:00:00:00:00:fa MAC_RB=02:00:00:00:00:fb
+  say "tcp-loss-rx: 1 MiB GET from $IP_B2 through router $R dropping 2% toward a; capture at a"
+  nsx "$A" 5 ip link del "$IF_A"   # the direct pair goes; a and b meet only through R
+  timeout 10 ip netns add "$R"
+  nsx "$R" 5 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv4.ip_forward=1
+  nsx "$R" 5 ip link set lo up
+  timeout 10 ip -n "$A" link add "$IF_A" type veth peer name "$IF_RA" netns "$R"
+  timeout 10 ip -n "$B" link add "$IF_B" type veth peer name "$IF_RB" netns "$R"
+  nsx "$A" 5 ip link set "$IF_A" address "$MAC_A"
+  nsx "$B" 5 ip link set "$IF_B" address "$MAC_B"
+  nsx "$R" 5 ip link set "$IF_RA" address "$MAC_RA"
+  nsx "$R" 5 ip link set "$IF_RB" address "$MAC_RB"
+  nsx "$A" 5 sysctl -qw "net.ipv6.conf.$IF_A.disable_ipv6=1"
+  nsx "$B" 5 sysctl -qw "net.ipv6.conf.$IF_B.disable_ipv6=1"
+  nsx "$A" 10 ethtool -K "$IF_A" tso off gso off gro off tx off rx off >/dev/null
+  nsx "$B" 10 ethtool -K "$IF_B" tso off gso off gro off tx off rx off >/dev/null
+  nsx "$R" 10 ethtool -K "$IF_RA" tso off gso off gro off tx off rx off >/dev/null
+  nsx "$R" 10 ethtool -K "$IF_RB" tso off gso off gro off tx off rx off >/dev/null
+  nsx "$A" 5 ip addr add "$IP_A/24" dev "$IF_A"
+  nsx "$B" 5 ip addr add "$IP_B2/24" dev "$IF_B"
+  nsx "$R" 5 ip addr add "$IP_RA/24" dev "$IF_RA"
+  nsx "$R" 5 ip addr add "$IP_RB/24" dev "$IF_RB"
+  for pair in "$A $IF_A" "$B $IF_B" "$R $IF_RA" "$R $IF_RB"; do set -- $pair; nsx "$1" 5 ip link set "$2" up; done
+  nsx "$A" 5 ip route add default via "$IP_RA"
+  nsx "$B" 5 ip route add default via "$IP_RB"
+  nsx "$A" 5 ip neigh replace "$IP_RA" lladdr "$MAC_RA" dev "$IF_A" nud permanent
+  nsx "$R" 5 ip neigh replace "$IP_A" lladdr "$MAC_A" dev "$IF_RA" nud permanent
+  nsx "$R" 5 ip neigh replace "$IP_B2" lladdr "$MAC_B" dev "$IF_RB" nud permanent
+  nsx "$B" 5 ip neigh replace "$IP_RB" lladdr "$MAC_RB" dev "$IF_B" nud permanent
+  for _ in $(seq 50); do
+    nsx "$A" 2 ip link show "$IF_A" | grep -q 'state UP' && nsx "$B" 2 ip link show "$IF_B" | grep -q 'state UP' && break
+    sleep 0.1
+  done
+  [ -e "$tmp/www/big.bin" ] || head -c 1048576 /dev/urandom >"$tmp/www/big.bin"
+  start_bg "$B" 90 "$python" -m http.server 80 --bind "$IP_B2" --directory "$tmp/www" >"$tmp/http-loss.log" 2>&1
+  wait_for_port "$B" tcp 80
+  # Only b's segments toward a (the data) are dropped: a's ACKs all arrive, as in the common case of a lossy path.
+  nsx "$R" 5 iptables -A FORWARD -i "$IF_RB" -o "$IF_RA" -p tcp --sport 80 -m statistic --mode random --probability 0.02 -j DROP
+  rm -f "$tmp/tcp-loss-rx.pcap" "$tmp/tcpdump.err"
+  ip netns exec "$A" timeout --kill-after=2 120 tcpdump -i "$IF_A" -s 0 -U --immediate-mode -Z root -n \
+    -w "$tmp/tcp-loss-rx.pcap" 2>"$tmp/tcpdump.err" &
+  capture_pid=$!
+  for _ in $(seq 100); do grep -q 'listening on' "$tmp/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
+  nsx "$A" 60 curl -sS --max-time 50 -o "$tmp/loss.got" "http://$IP_B2/big.bin"
+  sleep 1   # the server's FIN and the last ACK
+  kill -INT "$capture_pid"
+  wait "$capture_pid" || true
+  capture_pid=
+  grep -q '^0 packets dropped by kernel' "$tmp/tcpdump.err" || { cat "$tmp/tcpdump.err" >&2; echo "record-captures.sh: tcpdump dropped frames of tcp-loss-rx" >&2; exit 1; }
+  say "router dropped $(nsx "$R" 5 iptables -L FORWARD -v -n -x | awk '/DROP/ {print $1}') of b's segments"
+  stop_bg
+  mv "$tmp/tcp-loss-rx.pcap" "$tmp/out/tcp-loss-rx.pcap"
+  cmp -s "$tmp/loss.got" "$tmp/www/big.bin" || { echo "record-captures.sh: the 1 MiB GET through the lossy router differs" >&2; exit 1; }
+  local f="$tmp/out/tcp-loss-rx.pcap"
+  if tshark -r "$f" -Y arp 2>/dev/null | grep -q .; then echo "record-captures.sh: tcp-loss-rx.pcap holds ARP (the caches were to be warm)" >&2; exit 1; fi
+  local frames rexmit sack dsack
+  frames=$(capinfos -c -M "$f" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
+  rexmit=$(tshark -r "$f" -Y "ip.src==$IP_B2 && (tcp.analysis.retransmission || tcp.analysis.fast_retransmission)" 2>/dev/null | wc -l)
+  sack=$(tshark -r "$f" -Y "ip.src==$IP_A && tcp.options.sack_le" 2>/dev/null | wc -l)
+  dsack=$(tshark -r "$f" -Y "ip.src==$IP_A && tcp.options.sack.dsack" 2>/dev/null | wc -l)
+  say "tcp-loss-rx.pcap: $frames frames, $rexmit retransmissions from b, $sack ACKs from a with SACK blocks ($dsack D-SACK)"
+  [ "$rexmit" -gt 0 ] && [ "$sack" -gt 0 ] || { echo "record-captures.sh: tcp-loss-rx.pcap shows no loss recovery (no retransmission or no SACK)" >&2; exit 1; }
+}
+
+if [ -n "$only_loss_rx" ]; then
+  record_tcp_loss_rx
+  cp "$tmp/out/tcp-loss-rx.pcap" "$out/"
+  say "wrote tcp-loss-rx.pcap into $out (README.md left as it is)"
+  exit 0
+fi
 
 if [ -n "$only_big" ]; then
   record_http_big
@@ -447,6 +534,9 @@ if [ -n "$only_ipv6" ]; then
   exit 0
 fi
 
+# Last: it rewires a and b through the router namespace, so nothing after it may use the direct pair.
+record_tcp_loss_rx
+
 # ---------------------------------------------------------------------------------------------------
 say "checking the captures (capinfos, tshark expert info)"
 for f in "$tmp"/out/*.pcap; do
@@ -454,7 +544,7 @@ for f in "$tmp"/out/*.pcap; do
   # tshark's HTTP reassembly then reports "New fragment overlaps old data" as an error although every
   # frame is well formed: check that one with TCP reassembly off.
   opts=()
-  [ "$(basename "$f")" = tcp-loss.pcap ] && opts=(-o tcp.desegment_tcp_streams:FALSE)
+  case "$(basename "$f")" in tcp-loss.pcap|tcp-loss-rx.pcap) opts=(-o tcp.desegment_tcp_streams:FALSE) ;; esac
   if tshark -r "$f" "${opts[@]}" -q -z expert 2>/dev/null | grep -qiE 'malformed|^Errors'; then
     tshark -r "$f" "${opts[@]}" -q -z expert >&2
     echo "record-captures.sh: $(basename "$f") has malformed or erroneous frames" >&2
@@ -495,11 +585,11 @@ gro off tx off rx off\`: no 64 KB frames, every checksum is the real one) and IP
 | a | client (ping, arping, dig, udhcpc, curl, socat) | veth-a | 192.0.2.1/24 | 02:00:00:00:00:01 |
 | b | **responder** (Linux kernel, dnsmasq, python http.server, socat) | veth-b | 192.0.2.2/24 | 02:00:00:00:00:02 |
 
-Every capture is taken with \`tcpdump -U -w\` on **b's interface** (veth-b), so it is b's complete view: each
+Every capture but \`tcp-loss-rx.pcap\` (taken at a, the receiver, through a router) is taken with \`tcpdump -U -w\` on **b's interface** (veth-b), so it is b's complete view: each
 frame b sent and each frame b received. A replay test configures the stack as b (192.0.2.2/24,
 02:00:00:00:00:02), feeds it the frames from a, and compares its replies with b's.
 Both neighbour caches are flushed before each capture, so each one starts with its own ARP exchange, except in
-\`http-get.pcap\`, \`http-post.pcap\`, \`ipv6.pcap\` and \`http6.pcap\`, taken with permanent neighbour entries (warm caches, as most real
+\`http-get.pcap\`, \`http-post.pcap\`, \`ipv6.pcap\`, \`http6.pcap\` and \`tcp-loss-rx.pcap\`, taken with permanent neighbour entries (warm caches, as most real
 captures are: no ARP or ND in them). The two 1 MiB captures are replayed with the stack as either host (docs/replay.md).
 
 | file | frames | bytes | what happens |
@@ -519,11 +609,12 @@ EOF
       tcp-closed) echo '`curl http://192.0.2.2:81/` from a: a SYN to a closed port, answered by RST+ACK.' ;;
       http-get) echo '`curl http://192.0.2.2/big.bin` from a: a 1 MiB random file from a python http.server on b (`SimpleHTTPRequestHandler`, HTTP/1.0), with the neighbour caches warm (permanent entries: no ARP in the capture).' ;;
       http-post) echo '`curl -H '"'"'Expect:'"'"' --data-binary @big.bin http://192.0.2.2/upload` from a: the same 1 MiB file POSTed to the same server, which reads the body and answers `received 1048576 bytes, sha256 ...`; neighbour caches warm (no ARP).' ;;
+      tcp-loss-rx) echo '`curl http://198.51.100.2/big.bin` from a (192.0.2.1/24) through a router namespace (192.0.2.254 / 198.51.100.254, MACs 02:00:00:00:00:fa / fb) to python'"'"'s http.server on b (198.51.100.2/24), the router dropping 2% of b'"'"'s segments toward a (`iptables -A FORWARD -i veth-rb -o veth-ra -p tcp --sport 80 -m statistic --mode random --probability 0.02 -j DROP`): a real loss between the hosts, captured at the **receiver a** (veth-a), so it shows what a received, with the gaps, and a'"'"'s ACKs with SACK blocks and D-SACKs. Warm neighbour caches (no ARP); a sees the router'"'"'s MAC.' ;;
       http6) echo '`curl http://[2001:db8::2]/small.txt` from a against `python3 -m http.server --bind 2001:db8::2` on b: the small file of `http.pcap` over IPv6, warm neighbour caches (no ND).' ;;
       ipv6) echo 'IPv6 with warm neighbour caches (a 2001:db8::1, b 2001:db8::2, permanent neighbour entries, no DAD or router solicitations: no ND in the capture): `ping -6 -c 3`, `ping -6 -c 2 -s 3000` (fragmented both ways), socat UDP6 echo on b port 7 of 1, 1000, 1452, 1453 and 3000 bytes (the last two fragmented), a datagram to closed UDP port 9 (ICMPv6 port unreachable) and `curl http://[2001:db8::2]:81/` (RST+ACK).' ;;
     esac
   }
-  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed http-get http-post ipv6 http6; do
+  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed http-get http-post ipv6 http6 tcp-loss-rx; do
     f="$tmp/out/$name.pcap"
     printf '| `%s.pcap` | %s | %s | %s |\n' "$name" "$(count "$f")" "$(bytes "$f")" "$(describe "$name")"
   done

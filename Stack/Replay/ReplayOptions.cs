@@ -49,9 +49,10 @@ public sealed record ReplayOptions
     /// sequence number and timestamps (default true), so that a recorded conversation goes on with the stack.</summary>
     public bool RewriteTcp { get; init; } = true;
     /// <summary>Compare pure ACKs one by one, as every other frame (strict; default false). By default a connection's
-    /// pure ACKs (no data, SYN, FIN, RST or SACK blocks) between two of its other segments are compared as a run by what
-    /// they acknowledge: how often a receiver ACKs is its delayed-ACK policy, which the stack does not copy from Linux
-    /// (quick-ACK and ping-pong modes). See docs/replay.md.</summary>
+    /// pure ACKs (no data, SYN, FIN or RST) between two of its other segments are compared as a run, in order, by what
+    /// they acknowledge and, where the host's carry SACK blocks, by those blocks exactly: how often a receiver ACKs is
+    /// its delayed-ACK policy, which the stack does not copy from Linux (quick-ACK and ping-pong modes, SACK
+    /// compression, one D-SACK for several duplicates). See docs/replay.md.</summary>
     public bool PureAcksOneByOne { get; init; }
     /// <summary>Seed of the stack's random source (ISNs, ports, IDs): the same seed gives the same replay.</summary>
     public int Seed { get; init; } = 1;

@@ -16,11 +16,12 @@ internal static class Verdict
         List<(TimeSpan Time, byte[] Frame)> sent, DateTime start, Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), TcpFlow> flows,
         List<NeighbourAnswer> answers, List<ReplayDifference> timeouts, int fed, int notSupported, int ignored, bool pureAcksOneByOne = false)
     {
-        // Pure ACKs (no data, SYN, FIN, RST or SACK blocks) are compared by what they acknowledge, not one by one: how
+        // Pure ACKs (no data, SYN, FIN or RST; with or without SACK blocks) are compared as runs, not one by one: how
         // often a receiver ACKs is its delayed-ACK policy (RFC 9293 3.8.6.3 allows every segment or every second; Linux
-        // ACKs every segment in its quick-ACK mode and delays the ACK of a FIN in its ping-pong mode). Each run of pure
-        // ACKs of a connection between two of its other segments is a unit; the recorded ACKs of a run are reproduced
-        // when the stack's run at the same place acknowledges as far (see PureAckRuns).
+        // ACKs every segment in its quick-ACK mode, delays the ACK of a FIN in its ping-pong mode and compresses SACKs).
+        // Each run of pure ACKs of a connection between two of its other segments is a unit; the recorded ACKs of a run
+        // are reproduced, in order, when the stack's run at the same place acknowledges as far, with the same SACK
+        // blocks where the host's had them (see PureAckRuns).
         var runs = pureAcksOneByOne ? null : new PureAckRuns();
         // The stack's frames, keyed; ARP requests, neighbour solicitations and start-up announcements are not compared.
         var sentFrames = new List<CaptureFrame>(sent.Count);
@@ -189,19 +190,26 @@ internal sealed class FrameKey(byte[] bytes, byte[]? frame = null, int payloadOf
 }
 
 /// <summary>
-/// The pure ACKs of the host and of the stack, in runs: for each connection, the pure ACKs between two of its other
-/// segments (those that take sequence space or carry SACK blocks) form the run at that place (the count of other segments
-/// before it). A recorded pure ACK is reproduced when the stack's run at the same place, or the stack's segment that ends
-/// that run (its ACK piggybacked on data or a FIN), acknowledges as far as it does (the stack's frame that first does is
-/// its match); the stack's pure ACKs in a run the host also had are never extra (how
-/// many there are is the receiver's ACK policy); in a run where the host had none, a pure ACK of the stack is extra unless
-/// the host's segment that ends that run acknowledged as far (the host piggybacked what the stack sent alone).
+/// The pure ACKs of the host and of the stack, in runs: for each connection, the ACKs without data, SYN, FIN or RST
+/// (with or without SACK blocks) between two of its other segments form the run at that place (the count of other
+/// segments before it). The recorded ACKs of a run are matched in order against the stack's run at the same place: a
+/// recorded ACK without SACK blocks is reproduced when the stack's run (from the previous match on), or the stack's
+/// segment that ends that run (its ACK piggybacked on data or a FIN), acknowledges as far as it does (the stack's frame
+/// that first does is its match); a recorded ACK with SACK blocks is reproduced by a stack ACK with the same
+/// acknowledgement number and the same SACK blocks in the same order (RFC 2018: the most recent arrival first; RFC 2883:
+/// a D-SACK block first), or, when its first block is a D-SACK, by the last of consecutive stack ACKs of the same
+/// acknowledgement whose D-SACK blocks, one per duplicate, join into the recorded one, the last with the recorded other
+/// blocks (Linux extends a pending D-SACK over the duplicates it processes before its ACK goes, tcp_dsack_extend; the
+/// stack reports each duplicate as it arrives). The stack's ACKs in a run the host also had are never extra (how many
+/// there are is the receiver's ACK policy: Linux's quick-ACK, delayed-ACK and SACK compression); in a run where the host
+/// had none, a pure ACK of the stack is extra unless the host's segment that ends that run acknowledged as far (the host
+/// piggybacked what the stack sent alone).
 /// </summary>
 internal sealed class PureAckRuns
 {
     private readonly Dictionary<((IpAddress, ushort, ushort) Flow, bool Stack), int> _others = [];
-    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), List<(int Index, uint Ack)>> _stack = [];
-    private readonly List<((IpAddress, ushort, ushort) Flow, int Place, int Outcome, uint Ack)> _recorded = [];
+    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), List<(int Index, uint Ack, uint[] Sack)>> _stack = [];
+    private readonly List<((IpAddress, ushort, ushort) Flow, int Place, int Outcome, uint Ack, uint[] Sack)> _recorded = [];
     private readonly HashSet<((IpAddress, ushort, ushort), int)> _recordedPlaces = [];
     private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), (int Index, uint Ack)> _stackRunEnds = [];
     private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), uint> _recordedRunEnds = [];
@@ -211,7 +219,7 @@ internal sealed class PureAckRuns
     {
         var flow = (f.IpDestination, f.DestinationPort, f.SourcePort);
         _others.TryGetValue((flow, stack), out int place);
-        bool pure = f.Flags == TcpFlags.Ack && f.PayloadLength == 0 && !HasSackBlocks(data, f);
+        bool pure = f.Flags == TcpFlags.Ack && f.PayloadLength == 0;
         if (!pure)
         {
             _others[(flow, stack)] = place + 1;
@@ -222,34 +230,71 @@ internal sealed class PureAckRuns
             }
             return false;
         }
+        var sack = SackBlocks(data, f);
+        if (sack is null) return false;   // a damaged option list: compared one by one
         if (stack)
         {
             if (!_stack.TryGetValue((flow, place), out var run)) _stack[(flow, place)] = run = [];
-            run.Add((index, f.Acknowledgment));
+            run.Add((index, f.Acknowledgment, sack));
         }
         else
         {
-            _recorded.Add((flow, place, index, f.Acknowledgment));
+            _recorded.Add((flow, place, index, f.Acknowledgment, sack));
             _recordedPlaces.Add((flow, place));
         }
         return true;
     }
 
-    /// <summary>Each recorded pure ACK (its outcome's index) with the stack's frame that first acknowledged as far in the
-    /// run at the same place, or -1.</summary>
+    /// <summary>Each recorded pure ACK (its outcome's index) with the stack's frame that reproduces it (see the type), or -1.</summary>
     public IEnumerable<(int Outcome, int Found)> MatchRecorded()
     {
-        foreach (var (flow, place, outcome, ack) in _recorded)
+        // Where in the stack's run the previous recorded ACK was matched (the next is looked for from there on; a stack
+        // ACK may stand for several recorded ones, as a receiver that ACKs less often acknowledges as far in one).
+        var cursors = new Dictionary<((IpAddress, ushort, ushort), int), int>();
+        foreach (var (flow, place, outcome, ack, sack) in _recorded)
         {
             int found = -1;
+            int from = cursors.TryGetValue((flow, place), out int c) ? c : -1;
             if (_stack.TryGetValue((flow, place), out var run))
-                foreach (var (index, stackAck) in run)
-                    if ((int)(stackAck - ack) >= 0) { found = index; break; }
+            {
+                for (int k = Math.Max(from, 0); k < run.Count && found < 0; k++)
+                {
+                    var (index, stackAck, stackSack) = run[k];
+                    bool same = sack.Length == 0 ? (int)(stackAck - ack) >= 0
+                        : stackAck == ack && (stackSack.AsSpan().SequenceEqual(sack) || JoinsDsack(run, k, from, ack, sack));
+                    if (same) { found = index; cursors[(flow, place)] = k; }
+                }
+            }
             // The segment that ends the stack's run (data or a FIN) may carry the acknowledgement Linux sent alone.
-            if (found < 0 && _stackRunEnds.TryGetValue((flow, place), out var end) && (int)(end.Ack - ack) >= 0) found = end.Index;
+            if (found < 0 && sack.Length == 0 && _stackRunEnds.TryGetValue((flow, place), out var end) && (int)(end.Ack - ack) >= 0) found = end.Index;
             yield return (outcome, found);
         }
     }
+
+    /// <summary>Whether the recorded ACK's first block is a D-SACK (RFC 2883: below the acknowledgement or inside the
+    /// second block) that the stack's ACKs up to run[last], each of the same acknowledgement with a D-SACK block of its
+    /// own, report piece by piece: run[last] has the recorded other blocks and a D-SACK ending where the recorded one
+    /// ends, and the D-SACKs of the stack's ACKs before it (after run[matched], which reported its own to an earlier
+    /// recorded ACK) join, without a gap, down to where the recorded one starts.</summary>
+    private static bool JoinsDsack(List<(int Index, uint Ack, uint[] Sack)> run, int last, int matched, uint ack, uint[] sack)
+    {
+        if (!IsDsack(sack, ack)) return false;
+        var (_, _, stackSack) = run[last];
+        if (stackSack.Length != sack.Length || !IsDsack(stackSack, ack) || stackSack[1] != sack[1]
+            || !stackSack.AsSpan(2).SequenceEqual(sack.AsSpan(2))) return false;
+        uint left = stackSack[0];
+        for (int k = last - 1; (int)(left - sack[0]) > 0 && k > matched; k--)
+        {
+            var (_, a, s) = run[k];
+            if (a != ack || !IsDsack(s, ack) || s[1] != left) return false;
+            left = s[0];
+        }
+        return left == sack[0];
+    }
+
+    private static bool IsDsack(uint[] sack, uint ack)
+        => sack.Length >= 2 && ((int)(sack[1] - ack) <= 0
+            || sack.Length >= 4 && (int)(sack[0] - sack[2]) >= 0 && (int)(sack[3] - sack[1]) >= 0);
 
     /// <summary>The stack's pure ACKs in runs where the host had none, unless the host's segment at the end of that run
     /// (data or a FIN) acknowledged as far: then the stack sent alone the ACK the host piggybacked.</summary>
@@ -259,12 +304,14 @@ internal sealed class PureAckRuns
         {
             if (_recordedPlaces.Contains(place)) continue;
             bool covered = _recordedRunEnds.TryGetValue(place, out uint end);
-            foreach (var (index, ack) in run)
+            foreach (var (index, ack, _) in run)
                 if (!covered || (int)(end - ack) < 0) yield return index;
         }
     }
 
-    private static bool HasSackBlocks(byte[] data, in ReplayFrame f)
+    /// <summary>The SACK blocks (left and right edges in turn) of the segment, none when it has no SACK option, null when
+    /// its option list does not parse.</summary>
+    private static uint[]? SackBlocks(byte[] data, in ReplayFrame f)
     {
         var options = data.AsSpan(f.TcpOffset + TcpHeader.MinimumSize, f.TcpHeaderLength - TcpHeader.MinimumSize);
         for (int at = 0; at < options.Length;)
@@ -272,12 +319,18 @@ internal sealed class PureAckRuns
             byte kind = options[at];
             if (kind == 0) break;
             if (kind == 1) { at++; continue; }
-            if (at + 1 >= options.Length) break;
+            if (at + 1 >= options.Length) return null;
             int length = options[at + 1];
-            if (length < 2 || at + length > options.Length) break;
-            if (kind == 5) return true;
+            if (length < 2 || at + length > options.Length) return null;
+            if (kind == 5)
+            {
+                if ((length - 2) % 8 != 0) return null;
+                var edges = new uint[(length - 2) / 4];
+                for (int i = 0; i < edges.Length; i++) edges[i] = BinaryPrimitives.ReadUInt32BigEndian(options[(at + 2 + 4 * i)..]);
+                return edges;
+            }
             at += length;
         }
-        return false;
+        return [];
     }
 }
