@@ -174,6 +174,10 @@ public sealed partial class TcpConnection
         // Step 4 first half: the D-SACK round and the window's persistence across recoveries.
         if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
         bool exitingRecovery = (_inRecovery && Seq.Ge(ack, _recover)) || (_rackAfterTimeout && Seq.Ge(ack, _rackTimeoutHigh));
+        // A D-SACK for data below RACK.fack: a segment resent while its original was only late, so reordering is seen
+        // (as Linux's tcp_sacktag_one: otherwise the resend's flag hides the late original from step 3, and reo_wnd
+        // would stay 0 each time DupThresh segments are SACKed).
+        if (dsack && _rackFackSet && Seq.Le(options.SackBlocks[0].Right, _rackFack)) _rackReorderingSeen = true;
         if (!_rackDsackRoundActive && dsack)
         {
             _rackDsackRoundActive = true;
