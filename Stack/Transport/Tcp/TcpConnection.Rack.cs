@@ -455,4 +455,30 @@ public sealed partial class TcpConnection
         }
         else if (ack == _sndUna && options.SackBlocks.Count == 0) _tlpActive = false;
     }
+
+    // The transmit records' invariants (checked with the connection's, after every frame in tests): contiguous, in
+    // order, inside [SND.UNA, SND.MAX], within their bound, and the totals pipe reads agreeing with the flags.
+    private string? RackBrokenInvariant()
+    {
+        if (_rackCount == 0) return _rackBytes == 0 && _rackLostBytes == 0 && _rackSackedBytes == 0 ? null : "RACK totals without records";
+        if (_rackCount > _rackSegments!.Length || _rackSegments.Length > RackCapacityBound) return $"RACK records {_rackCount} / {_rackSegments.Length} beyond bound {RackCapacityBound}";
+        long bytes = 0, lost = 0, sacked = 0;
+        int retransmitted = 0;
+        for (int i = 0; i < _rackCount; i++)
+        {
+            ref var s = ref RackAt(i);
+            if (!Seq.Lt(s.Start, s.End)) return $"RACK record {i} [{s.Start}, {s.End}) empty";
+            if (i > 0 && s.Start != RackAt(i - 1).End) return $"RACK records {i - 1} and {i} not contiguous";
+            if ((s.Flags & RackLost) != 0 && (s.Flags & RackSacked) != 0) return $"RACK record {i} both lost and SACKed";
+            long length = s.End - s.Start;
+            bytes += length;
+            if ((s.Flags & RackLost) != 0) lost += length;
+            if ((s.Flags & RackSacked) != 0) sacked += length;
+            if ((s.Flags & RackRetransmitted) != 0) retransmitted++;
+        }
+        if (Seq.Lt(RackAt(0).Start, _sndUna) || Seq.Gt(RackAt(_rackCount - 1).End, _sndMax)) return $"RACK records [{RackAt(0).Start}, {RackAt(_rackCount - 1).End}) outside [SND.UNA {_sndUna}, SND.MAX {_sndMax}]";
+        if (bytes != _rackBytes || lost != _rackLostBytes || sacked != _rackSackedBytes || retransmitted != _rackRetransmittedCount)
+            return $"RACK totals {_rackBytes}/{_rackLostBytes}/{_rackSackedBytes}/{_rackRetransmittedCount} but records hold {bytes}/{lost}/{sacked}/{retransmitted}";
+        return null;
+    }
 }
