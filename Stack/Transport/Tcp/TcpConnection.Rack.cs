@@ -380,7 +380,13 @@ public sealed partial class TcpConnection
             uint from = s.Start, end = Seq.Min(s.End, from + (uint)segmentSize);
             int dataStart = DataOffset(from), dataEnd = DataOffset(end);
             if (dataEnd <= dataStart) return false;
-            if (from == _sndUna) _unaRetransmittedAt = now;
+            if (from == _sndUna)
+            {
+                _unaRetransmittedAt = now;
+                // As Linux's tcp_xmit_retransmit_queue: a resent first segment gets a whole RTO, so a lost
+                // retransmission RACK found and resent is not overtaken by the timer armed for the original.
+                _retransmitAt = now + _rto;
+            }
             SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
             if (Seq.Gt(end, _highRetransmitted)) _highRetransmitted = end;
             _table.Statistics.SackRetransmitsCount++;
