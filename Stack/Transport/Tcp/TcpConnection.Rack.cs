@@ -16,6 +16,7 @@ public sealed partial class TcpConnection
     {
         public uint Start, End;
         public long SentTicks;       // RFC 8985 6.1 Segment.xmit_ts: the latest transmission
+        public uint Order;           // transmit order: breaks ties between segments sent at the same clock reading
         public byte Flags;
     }
 
@@ -35,7 +36,7 @@ public sealed partial class TcpConnection
     // reordering window's multiplier and persistence, RACK.dsack_round.
     private bool _rackHaveSegment, _rackFackSet, _rackReorderingSeen, _rackDsackRoundActive;
     private long _rackXmitTicks, _rackRttTicks, _rackMinRttTicks = long.MaxValue, _rackMinRttAtTicks;
-    private uint _rackEndSeq, _rackFack, _rackDsackRound;
+    private uint _rackEndSeq, _rackOrder, _rackFack, _rackDsackRound, _rackSendOrder;
     private int _rackReoWndMult = 1, _rackReoWndPersist;
     private TimeSpan? _rackTimerAt;            // RFC 8985 6.2 step 5: the reordering timer
     // After a timeout every outstanding segment is lost (RFC 8985 6.3 as Linux's tcp_timeout_mark_lost): "RTO recovery"
@@ -81,6 +82,7 @@ public sealed partial class TcpConnection
                 if ((s.Flags & RackSacked) != 0) continue;
                 RackSetFlags(ref s, (byte)((s.Flags & ~RackLost) | RackRetransmitted));
                 s.SentTicks = now.Ticks;
+                s.Order = ++_rackSendOrder;
             }
             if (!Seq.Lt(resentEnd, end)) return;
             sequence = resentEnd;
@@ -98,11 +100,12 @@ public sealed partial class TcpConnection
             RackSetFlags(ref tail, (byte)(tail.Flags & RackRetransmitted));
             tail.End = end;
             tail.SentTicks = sentTicks;
+            tail.Order = ++_rackSendOrder;
             _rackBytes += end - start;
             return;
         }
         ref var s = ref RackAt(_rackCount++);
-        s = new RackSegment { Start = start, End = end, SentTicks = sentTicks };
+        s = new RackSegment { Start = start, End = end, SentTicks = sentTicks, Order = ++_rackSendOrder };
         _rackBytes += end - start;
     }
 
@@ -193,12 +196,12 @@ public sealed partial class TcpConnection
         uint oldFack = _rackFack;
         bool delivered = false, sacked = false;
         long bestSent = 0;
-        uint bestEnd = 0;
+        uint bestEnd = 0, bestOrder = 0;
         // Cumulatively acknowledged records, oldest first.
         while (_rackCount > 0 && Seq.Le(RackAt(0).End, ack))
         {
             ref var s = ref RackAt(0);
-            if ((s.Flags & RackSacked) == 0) RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, now);
+            if ((s.Flags & RackSacked) == 0) RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, ref bestOrder, now);
             RackSetFlags(ref s, 0);
             _rackBytes -= s.End - s.Start;
             _rackHead = _rackHead + 1 == _rackSegments!.Length ? 0 : _rackHead + 1;
@@ -232,7 +235,7 @@ public sealed partial class TcpConnection
                     ref var s = ref RackAt(i);
                     if (Seq.Gt(s.End, right)) break;
                     if ((s.Flags & RackSacked) != 0) continue;
-                    RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, now);
+                    RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, ref bestOrder, now);
                     RackSetFlags(ref s, (byte)((s.Flags & ~RackLost) | RackSacked));
                     sacked = true;
                 }
@@ -242,18 +245,19 @@ public sealed partial class TcpConnection
         {
             // Step 2: RACK.rtt from the most recently sent segment this ACK delivered; RACK.xmit_ts/end_seq advance to it.
             _rackRttTicks = now.Ticks - bestSent;
-            if (!_rackHaveSegment || RackSentAfter(bestSent, bestEnd, _rackXmitTicks, _rackEndSeq))
+            if (!_rackHaveSegment || RackSentAfter(bestSent, bestOrder, _rackXmitTicks, _rackOrder))
             {
                 _rackHaveSegment = true;
                 _rackXmitTicks = bestSent;
                 _rackEndSeq = bestEnd;
+                _rackOrder = bestOrder;
             }
         }
         if (delivered || sacked || _rackRetransmittedCount > 0 || _sackCount > 0) RackDetectLoss(now);
     }
 
     // Steps 1-3 for one newly delivered record.
-    private void RackDelivered(ref RackSegment s, in TcpOptions options, uint oldFack, ref bool delivered, ref long bestSent, ref uint bestEnd, TimeSpan now)
+    private void RackDelivered(ref RackSegment s, in TcpOptions options, uint oldFack, ref bool delivered, ref long bestSent, ref uint bestEnd, ref uint bestOrder, TimeSpan now)
     {
         long rtt = now.Ticks - s.SentTicks;
         bool retransmitted = (s.Flags & RackRetransmitted) != 0;
@@ -265,7 +269,9 @@ public sealed partial class TcpConnection
             // Step 2: this ACK may be for the original; then its time says nothing about the retransmission.
             if (_timestamps && options.Timestamp is TcpTimestamp ts && ts.EchoReply != 0
                 && (int)(ts.EchoReply - Timestamp(new TimeSpan(s.SentTicks))) < 0) return;
-            if (rtt < _rackMinRttTicks) return;
+            // A resend "delivered" at the clock reading it was sent at is the original's ACK: the driver polls several
+            // rounds on one reading, so RFC 8985's rtt < min_RTT test alone misses it when both read 0.
+            if (rtt < _rackMinRttTicks || rtt <= 0) return;
         }
         else if (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks)
         {
@@ -273,16 +279,20 @@ public sealed partial class TcpConnection
             _rackMinRttTicks = rtt;
             _rackMinRttAtTicks = now.Ticks;
         }
-        if (!delivered || RackSentAfter(s.SentTicks, s.End, bestSent, bestEnd))
+        if (!delivered || RackSentAfter(s.SentTicks, s.Order, bestSent, bestOrder))
         {
             delivered = true;
             bestSent = s.SentTicks;
             bestEnd = s.End;
+            bestOrder = s.Order;
         }
     }
 
-    // RFC 8985 6.2 RACK_sent_after: later in time, or at the same time higher in sequence.
-    private static bool RackSentAfter(long t1, uint seq1, long t2, uint seq2) => t1 > t2 || (t1 == t2 && Seq.Gt(seq1, seq2));
+    // RFC 8985 6.2 RACK_sent_after: later in time, or at the same time later in sequence. Here "later in sequence" is
+    // later in transmit order: the stack polls several rounds on one clock reading, and a retransmission sent in a
+    // later round than new data (same time, lower sequence) would otherwise read as sent before it, and be marked
+    // lost again by every ACK for that data (seen against the kernel: one segment resent on each ACK).
+    private static bool RackSentAfter(long t1, uint order1, long t2, uint order2) => t1 > t2 || (t1 == t2 && (int)(order1 - order2) > 0);
 
     // RFC 8985 6.2 step 4: RACK.reo_wnd. Until reordering is seen it is 0 in recovery, or once DupThresh segments are
     // SACKed (so a connection that never reorders finds loss as fast as the duplicate-ACK rule); else a quarter of the
@@ -304,7 +314,7 @@ public sealed partial class TcpConnection
         for (int i = 0; i < _rackCount; i++)
         {
             ref var s = ref RackAt(i);
-            if ((s.Flags & (RackSacked | RackLost)) != 0 || !RackSentAfter(_rackXmitTicks, _rackEndSeq, s.SentTicks, s.End)) continue;
+            if ((s.Flags & (RackSacked | RackLost)) != 0 || !RackSentAfter(_rackXmitTicks, _rackOrder, s.SentTicks, s.Order)) continue;
             long remaining = s.SentTicks + _rackRttTicks + reoWnd - now.Ticks;
             if (remaining <= 0)
             {
@@ -488,3 +498,4 @@ public sealed partial class TcpConnection
         return null;
     }
 }
+
