@@ -192,6 +192,10 @@ public sealed partial class TcpConnection
         if (_rackAfterTimeout && Seq.Ge(ack, _rackTimeoutHigh)) _rackAfterTimeout = false;
 
         if (_rackCount == 0) return;
+        // Without SACK state, retransmissions or a timer, the records are in transmit order and a cumulative ACK
+        // delivers a prefix of them: nothing left was sent before what it delivered, so step 5 has nothing to find
+        // (and would cost a scan of the whole flight on every ACK).
+        bool mayDetect = _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _rackTimerAt is not null;
         if (!_rackFackSet) { _rackFack = RackAt(0).Start; _rackFackSet = true; }   // RACK.fack starts at the first data
         uint oldFack = _rackFack;
         bool delivered = false, sacked = false;
@@ -253,7 +257,7 @@ public sealed partial class TcpConnection
                 _rackOrder = bestOrder;
             }
         }
-        if (delivered || sacked || _rackRetransmittedCount > 0 || _sackCount > 0) RackDetectLoss(now);
+        if (mayDetect || sacked || _rackRetransmittedCount > 0 || _sackCount > 0) RackDetectLoss(now);
     }
 
     // Steps 1-3 for one newly delivered record.
