@@ -40,7 +40,7 @@ public sealed partial class TcpConnection
         TakeWindowUpdate(segment, ack);
         if (ack != _sndUna)
         {
-            RackOnAck(ack, options, dsack: false, now);   // only pops transmit records: RACK is not busy here
+            RackOnCumulativeAck(ack, now);   // RACK is not busy here: the records of the acknowledged prefix go
             OnNewAck(ack, options, now);
         }
         // An ACK that opens the window or frees cwnd may let queued data or a queued FIN out.

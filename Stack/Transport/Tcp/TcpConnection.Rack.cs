@@ -51,7 +51,44 @@ public sealed partial class TcpConnection
 
     // Nothing for RACK to look at beyond popping records: no SACK state, nothing lost, no retransmission outstanding,
     // no timer. Header prediction leaves the other cases to the slow path.
-    private bool RackBusy => _rackTimerAt is not null || _rackLostBytes > 0 || _rackRetransmittedCount > 0 || _sackCount > 0 || _tlpActive || _rackAfterTimeout;
+    private bool RackBusy => _rackTimerAt is not null || _rackLostBytes > 0 || _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _tlpActive || _rackAfterTimeout;
+
+    // RackOnAck for header prediction's pure ACK, when RACK is not busy: every record's flags are clear and the records
+    // are in transmit order, so the ACK delivers a prefix whose last record is the most recently sent, reorders
+    // nothing (no record was delivered out of order before) and can show no loss. Only that last record matters.
+    private void RackOnCumulativeAck(uint ack, TimeSpan now)
+    {
+        if (_rackCount == 0 || !RackEnabled) return;
+        if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
+        int popped = 0;
+        while (popped < _rackCount && Seq.Le(RackAt(popped).End, ack)) popped++;
+        if (popped > 0)
+        {
+            ref var last = ref RackAt(popped - 1);
+            long rtt = now.Ticks - last.SentTicks;
+            if (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks)
+            {
+                _rackMinRttTicks = rtt;
+                _rackMinRttAtTicks = now.Ticks;
+            }
+            _rackRttTicks = rtt;
+            _rackHaveSegment = true;
+            _rackXmitTicks = last.SentTicks;
+            _rackEndSeq = last.End;
+            _rackOrder = last.Order;
+            if (!_rackFackSet || Seq.Gt(last.End, _rackFack)) { _rackFack = last.End; _rackFackSet = true; }
+            _rackBytes -= last.End - RackAt(0).Start;
+            _rackHead += popped;
+            if (_rackHead >= _rackSegments!.Length) _rackHead -= _rackSegments.Length;
+            _rackCount -= popped;
+        }
+        if (_rackCount > 0 && Seq.Lt(RackAt(0).Start, ack))
+        {
+            ref var s = ref RackAt(0);
+            _rackBytes -= ack - s.Start;
+            s.Start = ack;
+        }
+    }
 
     private int RackCapacityBound => Math.Clamp(2 * _options.SendBufferSize / Math.Max(_mss, 64) + 16, RackInitialCapacity, 1 << 16);
 
