@@ -8,6 +8,9 @@
 # The last scenario (ipv6.pcap) turns IPv6 on for the two ends with static addresses, no DAD, no router
 # solicitations and permanent neighbour entries, so it holds no Neighbour Discovery (a warm cache).
 # `record-captures.sh --ipv6 [DIR]` records only ipv6.pcap and leaves the others and README.md alone.
+# `record-captures.sh --http-big [DIR]` records only http-get.pcap and http-post.pcap (1 MiB each way, warm
+# neighbour caches: no ARP in them) and leaves the others and README.md alone.
+# `record-captures.sh --http6 [DIR]` records only http6.pcap (curl -6 of the small file, no ND in it) likewise.
 #
 #   a = 192.0.2.1/24, MAC 02:00:00:00:00:01, the client (runs ping, arping, dig, udhcpc, curl, socat)
 #   b = 192.0.2.2/24, MAC 02:00:00:00:00:02, the responder (kernel, dnsmasq, python http.server, socat)
@@ -18,12 +21,18 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 only_ipv6=
+only_big=
 if [ "${1:-}" = --ipv6 ]; then only_ipv6=1; shift; fi
+if [ "${1:-}" = --http-big ]; then only_big=1; shift; fi
+only_http6=
+if [ "${1:-}" = --http6 ]; then only_http6=1; shift; fi
 out=${1:-$root/Stack.Tests/Captures}
 
 if [ "$(id -u)" != 0 ]; then echo "record-captures.sh: must run as root (network namespaces, tcpdump)" >&2; exit 1; fi
 tools="ip tcpdump ethtool arping ping dig dnsmasq udhcpc curl socat iptables capinfos tshark timeout ss"
 [ -n "$only_ipv6" ] && tools="ip tcpdump ethtool ping curl socat capinfos tshark timeout ss"
+[ -n "$only_big" ] && tools="ip tcpdump ethtool curl capinfos tshark timeout ss"
+[ -n "$only_http6" ] && tools="ip tcpdump ethtool curl capinfos tshark timeout ss"
 for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "record-captures.sh: '$tool' is missing (see tools/README or test.sh for the Debian packages)" >&2; exit 1; }
 done
@@ -152,7 +161,83 @@ stop_bg() {
 }
 
 mkdir -p "$tmp/out" "$tmp/www"
-if [ -z "$only_ipv6" ]; then
+
+# ---------------------------------------------------------------------------------------------------
+# An HTTP GET and an HTTP POST of 1 MiB each with the neighbour caches warm (permanent entries: no ARP in the
+# captures, as most real captures are), from curl on a to a python http.server on b that also takes POSTs (it reads
+# the body and answers with its length and SHA-256). Replayed with the stack as either side (docs/replay.md).
+record_http_big() {
+  say "http-get, http-post: 1 MiB each way, neighbour caches warm"
+  [ -e "$tmp/www/big.bin" ] || head -c 1048576 /dev/urandom >"$tmp/www/big.bin"
+  cat >"$tmp/http-server.py" <<'PY'
+import functools, hashlib, http.server, sys
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_POST(self):
+        length = int(self.headers["Content-Length"])
+        digest, left = hashlib.sha256(), length
+        while left:
+            chunk = self.rfile.read(min(65536, left))
+            if not chunk:
+                break
+            digest.update(chunk)
+            left -= len(chunk)
+        body = ("received %d bytes, sha256 %s\n" % (length - left, digest.hexdigest())).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+http.server.HTTPServer((sys.argv[1], 80), functools.partial(Handler, directory=sys.argv[2])).serve_forever()
+PY
+  start_bg "$B" 120 "$python" "$tmp/http-server.py" "$IP_B" "$tmp/www"
+  wait_for_port "$B" tcp 80
+  flush_neighbours
+  nsx "$A" 5 ip neigh replace "$IP_B" lladdr "$MAC_B" dev "$IF_A" nud permanent
+  nsx "$B" 5 ip neigh replace "$IP_A" lladdr "$MAC_A" dev "$IF_B" nud permanent
+  for name in http-get http-post; do
+    rm -f "$tmp/$name.pcap" "$tmp/tcpdump.err"   # not start_capture: its neighbour flush would make ARP
+    ip netns exec "$B" timeout --kill-after=2 120 tcpdump -i "$IF_B" -s 0 -U --immediate-mode -Z root -n \
+      -w "$tmp/$name.pcap" 2>"$tmp/tcpdump.err" &
+    capture_pid=$!
+    for _ in $(seq 100); do grep -q 'listening on' "$tmp/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
+    if [ $name = http-get ]; then
+      nsx "$A" 30 curl -sS --max-time 20 -o "$tmp/get.got" "http://$IP_B/big.bin"
+    else
+      # -H 'Expect:': no 100-continue round trip (curl asks for one above 1 MiB in some versions).
+      nsx "$A" 30 curl -sS --max-time 20 -H 'Expect:' --data-binary @"$tmp/www/big.bin" -o "$tmp/post.got" "http://$IP_B/upload"
+    fi
+    sleep 1   # the server's FIN: python closes after curl has its bytes
+    kill -INT "$capture_pid"
+    wait "$capture_pid" || true
+    capture_pid=
+    grep -q '^0 packets dropped by kernel' "$tmp/tcpdump.err" || { cat "$tmp/tcpdump.err" >&2; echo "record-captures.sh: tcpdump dropped frames of $name" >&2; exit 1; }
+    mv "$tmp/$name.pcap" "$tmp/out/$name.pcap"
+    say "$name.pcap: $(capinfos -c -M "$tmp/out/$name.pcap" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}') frames"
+  done
+  stop_bg
+  nsx "$A" 5 ip neigh del "$IP_B" dev "$IF_A"
+  nsx "$B" 5 ip neigh del "$IP_A" dev "$IF_B"
+  cmp -s "$tmp/get.got" "$tmp/www/big.bin" || { echo "record-captures.sh: the 1 MiB GET differs" >&2; exit 1; }
+  grep -q "received 1048576 bytes, sha256 $(sha256sum "$tmp/www/big.bin" | cut -d' ' -f1)" "$tmp/post.got" \
+    || { cat "$tmp/post.got" >&2; echo "record-captures.sh: the 1 MiB POST was not received whole" >&2; exit 1; }
+  if tshark -r "$tmp/out/http-get.pcap" -Y arp 2>/dev/null | grep -q . || tshark -r "$tmp/out/http-post.pcap" -Y arp 2>/dev/null | grep -q .; then
+    echo "record-captures.sh: the 1 MiB captures hold ARP (the caches were to be warm)" >&2; exit 1
+  fi
+}
+
+if [ -n "$only_big" ]; then
+  record_http_big
+  cp "$tmp/out/http-get.pcap" "$tmp/out/http-post.pcap" "$out/"
+  say "wrote http-get.pcap and http-post.pcap into $out (README.md left as it is)"
+  exit 0
+fi
+
+if [ -z "$only_ipv6" ] && [ -z "$only_http6" ]; then
 
 # ---------------------------------------------------------------------------------------------------
 say "arp: arping -c 3 from a to b"
@@ -285,6 +370,8 @@ start_capture tcp-closed
 nsx "$A" 10 curl -sS --max-time 5 "http://$IP_B:81/" 2>/dev/null && { echo "record-captures.sh: port 81 answered" >&2; exit 1; }
 stop_capture tcp-closed
 
+record_http_big
+
 fi  # the IPv4 scenarios
 
 # ---------------------------------------------------------------------------------------------------
@@ -304,6 +391,33 @@ nsx "$B" 5 ip -6 addr add "$IP6_B/64" dev "$IF_B" nodad
 nsx "$A" 5 ip -6 neigh replace "$IP6_B" lladdr "$MAC_B" dev "$IF_A" nud permanent
 nsx "$B" 5 ip -6 neigh replace "$IP6_A" lladdr "$MAC_A" dev "$IF_B" nud permanent
 sleep 3  # the MLD reports of the groups IPv6 joined (robustness 2, 1 s apart) go before the capture
+
+# An HTTP GET over IPv6 with data (curl -6 of the small file from python's http.server bound to b's address), so the
+# replay's TCP rewriting is tested on an IPv6 conversation from either side; no ND (permanent neighbour entries).
+record_http6() {
+  say "http6: curl -6 of the small file from python http.server on [$IP6_B]"
+  [ -e "$tmp/www/small.txt" ] || "$python" -c 'import sys; sys.stdout.write("".join("line %04d of the small file served to curl\n" % i for i in range(80)))' >"$tmp/www/small.txt"
+  start_bg "$B" 60 "$python" -m http.server 80 --bind "$IP6_B" --directory "$tmp/www" >"$tmp/http6.log" 2>&1
+  wait_for_port "$B" tcp 80
+  rm -f "$tmp/http6.pcap" "$tmp/tcpdump.err"   # not start_capture: its neighbour flush would make ND
+  ip netns exec "$B" timeout --kill-after=2 120 tcpdump -i "$IF_B" -s 0 -U --immediate-mode -Z root -n \
+    -w "$tmp/http6.pcap" 2>"$tmp/tcpdump.err" &
+  capture_pid=$!
+  for _ in $(seq 100); do grep -q 'listening on' "$tmp/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
+  nsx "$A" 15 curl -sS --max-time 10 -o "$tmp/small6.got" "http://[$IP6_B]/small.txt"
+  stop_capture http6
+  stop_bg
+  cmp -s "$tmp/small6.got" "$tmp/www/small.txt" || { echo "record-captures.sh: the IPv6 http transfer differs" >&2; exit 1; }
+  if tshark -r "$tmp/out/http6.pcap" -Y 'icmpv6.type >= 133 && icmpv6.type <= 137' 2>/dev/null | grep -q .; then
+    echo "record-captures.sh: http6.pcap holds Neighbour Discovery (the caches were to be warm)" >&2; exit 1
+  fi
+}
+if [ -n "$only_http6" ]; then
+  record_http6
+  cp "$tmp/out/http6.pcap" "$out/"
+  say "wrote http6.pcap into $out (README.md left as it is)"
+  exit 0
+fi
 start_bg "$B" 60 socat UDP6-RECVFROM:7,bind="[$IP6_B]",fork PIPE
 wait_for_port "$B" udp 7
 say "ipv6: ping -6 (one fragmented), UDP6 echo, UDP6 to a closed port, TCP6 to a closed port; no ND"
@@ -323,6 +437,7 @@ printf 'is anyone there?\n' | nsx "$A" 10 socat -t 1 - "UDP6:[$IP6_B]:9" 2>/dev/
 nsx "$A" 10 curl -sS --max-time 5 "http://[$IP6_B]:81/" 2>/dev/null && { echo "record-captures.sh: port 81 answered" >&2; exit 1; }
 stop_capture ipv6
 stop_bg
+[ -n "$only_ipv6" ] || record_http6
 if tshark -r "$tmp/out/ipv6.pcap" -Y 'icmpv6.type >= 133 && icmpv6.type <= 137' 2>/dev/null | grep -q .; then
   echo "record-captures.sh: ipv6.pcap holds Neighbour Discovery (the caches were to be warm)" >&2; exit 1
 fi
@@ -383,7 +498,9 @@ gro off tx off rx off\`: no 64 KB frames, every checksum is the real one) and IP
 Every capture is taken with \`tcpdump -U -w\` on **b's interface** (veth-b), so it is b's complete view: each
 frame b sent and each frame b received. A replay test configures the stack as b (192.0.2.2/24,
 02:00:00:00:00:02), feeds it the frames from a, and compares its replies with b's.
-Both neighbour caches are flushed before each capture, so each one starts with its own ARP exchange.
+Both neighbour caches are flushed before each capture, so each one starts with its own ARP exchange, except in
+\`http-get.pcap\`, \`http-post.pcap\`, \`ipv6.pcap\` and \`http6.pcap\`, taken with permanent neighbour entries (warm caches, as most real
+captures are: no ARP or ND in them). The two 1 MiB captures are replayed with the stack as either host (docs/replay.md).
 
 | file | frames | bytes | what happens |
 |------|-------:|------:|--------------|
@@ -400,10 +517,13 @@ EOF
       udp-echo) echo 'socat UDP echo (`UDP4-RECVFROM:7,fork PIPE`) on b; from a one datagram each of 1, 100, 1000, 1472, 1473 and 3000 bytes (letters a..z), each echoed back; 1473 and 3000 exceed the MTU and are fragmented both ways. Each datagram comes from its own ephemeral port.' ;;
       udp-closed) echo 'One 17-byte datagram from a to port 9 on b, where nothing listens: b answers ICMP destination unreachable, port unreachable, quoting the datagram.' ;;
       tcp-closed) echo '`curl http://192.0.2.2:81/` from a: a SYN to a closed port, answered by RST+ACK.' ;;
+      http-get) echo '`curl http://192.0.2.2/big.bin` from a: a 1 MiB random file from a python http.server on b (`SimpleHTTPRequestHandler`, HTTP/1.0), with the neighbour caches warm (permanent entries: no ARP in the capture).' ;;
+      http-post) echo '`curl -H '"'"'Expect:'"'"' --data-binary @big.bin http://192.0.2.2/upload` from a: the same 1 MiB file POSTed to the same server, which reads the body and answers `received 1048576 bytes, sha256 ...`; neighbour caches warm (no ARP).' ;;
+      http6) echo '`curl http://[2001:db8::2]/small.txt` from a against `python3 -m http.server --bind 2001:db8::2` on b: the small file of `http.pcap` over IPv6, warm neighbour caches (no ND).' ;;
       ipv6) echo 'IPv6 with warm neighbour caches (a 2001:db8::1, b 2001:db8::2, permanent neighbour entries, no DAD or router solicitations: no ND in the capture): `ping -6 -c 3`, `ping -6 -c 2 -s 3000` (fragmented both ways), socat UDP6 echo on b port 7 of 1, 1000, 1452, 1453 and 3000 bytes (the last two fragmented), a datagram to closed UDP port 9 (ICMPv6 port unreachable) and `curl http://[2001:db8::2]:81/` (RST+ACK).' ;;
     esac
   }
-  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed ipv6; do
+  for name in arp ping ping-frag dns dhcp http tcp-loss udp-echo udp-closed tcp-closed http-get http-post ipv6 http6; do
     f="$tmp/out/$name.pcap"
     printf '| `%s.pcap` | %s | %s | %s |\n' "$name" "$(count "$f")" "$(bytes "$f")" "$(describe "$name")"
   done

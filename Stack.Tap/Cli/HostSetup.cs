@@ -9,7 +9,7 @@ namespace TcpIpSharp.Tap.Cli;
 /// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns SERVER[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--no-offload [--tx-thread]] [--reorder RATE[,MS]] [--no-rack] [--pcap FILE] [--trace] [--log-level LEVEL]";
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns SERVER[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--ecn off|accept|request] [--no-offload [--tx-thread]] [--reorder RATE[,MS]] [--no-rack] [--pcap FILE] [--trace] [--log-level LEVEL]";
 
     /// <summary>The options that take no value.</summary>
     public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread", "--no-ipv6", "--no-rack"];
@@ -64,6 +64,20 @@ internal static class HostSetup
         // --no-rack: loss detection by the duplicate-ACK threshold (RFC 6675) instead of RACK (RFC 8985), as Linux's
         // net.ipv4.tcp_recovery=0; for comparisons.
         if (cl.Has("--no-rack")) tcp = tcp with { RackLossDetection = false };
+        if (cl.Get("--ecn") is string ecn)
+        {
+            // RFC 3168 ECN, as Linux's net.ipv4.tcp_ecn: off (0), accept (2, the default: answer peers that ask), request (1: ask too).
+            tcp = tcp with
+            {
+                Ecn = ecn switch
+                {
+                    "off" => Transport.Tcp.TcpEcnMode.Off,
+                    "accept" => Transport.Tcp.TcpEcnMode.Accept,
+                    "request" => Transport.Tcp.TcpEcnMode.Request,
+                    _ => throw new UsageException("--ecn takes off, accept or request"),
+                },
+            };
+        }
         return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) is { } v6 ? v6 with { DnsServers = dns6 } : null };
     }
 

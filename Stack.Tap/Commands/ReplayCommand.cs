@@ -16,11 +16,14 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
+    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--connect-recorded] [--slow-start-limit N] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
 
     public static int Run(string[] args)
     {
-        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts", "--serve-recorded");
+        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts", "--serve-recorded", "--connect-recorded");
+        // A replay is a batch job: no background collections beside it (on a 100,000-frame capture the concurrent
+        // collector's thread cost CPU time the replay did not gain from; docs/replay.md "Speed").
+        System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
         if (cl.Positional.Count != 1) throw new UsageException("replay takes one capture FILE");
         var read = new CaptureReadOptions { Vlan = cl.Has("--vlan") ? cl.GetInt("--vlan", 0) : null };
         var capture = CaptureFile.ReadEthernet(cl.Positional[0], read);
@@ -42,14 +45,22 @@ internal static class ReplayCommand
         // host had none would answer what it refused).
         var services = cl.Has("--services") ? UpCommand.ParseServices(cl.Get("--services")) : ServicesSeen(capture.Frames, host);
         double timeout = cl.GetDouble("--timeout", 1);
+        // --slow-start-limit N: segments one ACK may grow the window by in slow start (RFC 3465's L, 2 by default); 0 is
+        // Linux's (no limit), which a Linux sender's recording facing stretch ACKs needs.
+        NetworkStackOptions? stackOptions = cl.Has("--slow-start-limit")
+            ? new NetworkStackOptions { Tcp = new Transport.Tcp.TcpConnectionOptions { SlowStartAckLimit = cl.GetInt("--slow-start-limit", 2) } }
+            : null;
         var options = new ReplayOptions
         {
-            Host = host, HostMac = mac, PrefixLength = prefix,
+            Host = host, HostMac = mac, PrefixLength = prefix, Stack = stackOptions,
             Gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default,
             Fast = cl.Has("--fast"), ResponseTimeout = TimeSpan.FromSeconds(timeout),
             // --serve-recorded: the host's recorded TCP bytes serve its TCP connections (RecordedTcpServer), so the
             // built-in TCP services stay off; UDP ones run as named.
             ServeRecordedTcp = cl.Has("--serve-recorded"),
+            // --connect-recorded: the host's recorded TCP bytes on each connection it opened (RecordedTcpClient), the
+            // stack as the connecting side; the replay drives the recorded server from the capture.
+            ConnectRecordedTcp = cl.Has("--connect-recorded"),
             Services = cl.Has("--serve-recorded") ? [Services(services)[0]] : Services(services),
         };
         bool json = cl.Has("--json");
@@ -59,6 +70,7 @@ internal static class ReplayCommand
             Console.WriteLine(cl.Has("--serve-recorded")
                 ? $"services: icmp-echo{string.Concat(services.Where(n => n != "http").Order(StringComparer.Ordinal).Select(n => ", " + n + " (udp)"))}, the host's recorded TCP bytes on each connection it accepted"
                 : $"services: icmp-echo{string.Concat(services.Order(StringComparer.Ordinal).Select(n => ", " + n))}{(cl.Has("--services") ? "" : " (the ports the host answered from; --services to choose)")}");
+            if (cl.Has("--connect-recorded")) Console.WriteLine("client: the host's recorded TCP bytes on each connection it opened");
         }
         ReplayResult result;
         try { result = CaptureReplay.Run(capture.Frames, options); }

@@ -27,9 +27,11 @@ public class TapOffloadLinkTests
             Assert.That(link.Capabilities.ChecksumOffload, Is.True);
             Assert.That(link.Capabilities.TcpSegmentationOffload, Is.True);
         });
-        // TUNSETOFFLOAD turns TSO on for the device by itself (no ethtool needed).
+        // TUNSETOFFLOAD turns TSO on for the device by itself (no ethtool needed); TUN_F_TSO_ECN too (frames with CWR).
         var features = ns.Exec(NetNs.DefaultTimeout, "ethtool", "-k", "tap0").StandardOutput;
         Assert.That(features, Does.Contain("tcp-segmentation-offload: on"), features);
+        Assert.That(link.TsoEcn, Is.True, "the kernel took TUN_F_TSO_ECN");
+        Assert.That(features, Does.Contain("tx-tcp-ecn-segmentation: on"), features);
     }
 
     [Test]

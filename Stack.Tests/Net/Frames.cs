@@ -20,11 +20,11 @@ internal static class Frames
 
     /// <summary>An IPv4 packet (or fragment) carrying <paramref name="payload"/> as is.</summary>
     public static byte[] Ipv4(Ipv4Address src, Ipv4Address dst, IpProtocol proto, ReadOnlySpan<byte> payload,
-        ushort id = 1, bool more = false, int offset = 0, MacAddress? srcMac = null, MacAddress? dstMac = null, byte ttl = 64)
+        ushort id = 1, bool more = false, int offset = 0, MacAddress? srcMac = null, MacAddress? dstMac = null, byte ttl = 64, byte tos = 0)
     {
         var frame = new byte[EthernetHeader.Size + Ipv4Header.MinimumSize + payload.Length];
         new EthernetHeader(dstMac ?? StackMac, srcMac ?? PeerMac, EtherType.Ipv4).WriteTo(frame);
-        new Ipv4Header(src, dst, proto, (ushort)(Ipv4Header.MinimumSize + payload.Length), id, ttl, false, more, offset).WriteTo(frame.AsSpan(EthernetHeader.Size));
+        new Ipv4Header(src, dst, proto, (ushort)(Ipv4Header.MinimumSize + payload.Length), id, ttl, false, more, offset, tos).WriteTo(frame.AsSpan(EthernetHeader.Size));
         payload.CopyTo(frame.AsSpan(EthernetHeader.Size + Ipv4Header.MinimumSize));
         return frame;
     }

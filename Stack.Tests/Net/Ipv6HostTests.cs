@@ -107,10 +107,23 @@ public class Ipv6HostTests
     [Test]
     public void Tcp_moves_a_megabyte_over_static_global_addresses_byte_exact()
     {
+        // Each stack has its own static global address (TwoStacks over IPv6): A connects to B's, and B sees A's global
+        // address as the source (RFC 6724: a global destination gets a global source of the same prefix).
+        using var t = new TwoStacks(family: IpFamily.V6);
+        var listener = t.B.ListenTcp(5001);
+        var client = t.A.ConnectTcp(TwoStacks.Address6B, 5001);
+        TcpIpSharp.Transport.Tcp.TcpConnection? server = null;
+        t.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(5));
+        Assert.That(server!.RemoteAddress, Is.EqualTo((IpAddress)TwoStacks.Address6A), "a global destination gets a global source");
+        MoveAMegabyte(t, client, server);
+    }
+
+    [Test]
+    public void Tcp_moves_a_megabyte_between_link_local_addresses_byte_exact()
+    {
         var v6a = new Ipv6Options { StaticAddresses = [(GlobalA, 64)] };
         using var t = new TwoStacks(options: new NetworkStackOptions { Ipv6 = v6a });
-        // B gets its own static address: the options record is shared, so give B's through a second pair of stacks is
-        // not possible here; instead B uses its link-local address and A reaches it on-link.
+        // A also has a global address; B's link-local destination must still get A's link-local source.
         t.RunUntil(() => Preferred(t.A, GlobalA) && Preferred(t.B, LinkLocalB), TimeSpan.FromSeconds(5));
         var listener = t.B.ListenTcp(5001);
         var client = t.A.ConnectTcp(LinkLocalB, 5001);
@@ -119,7 +132,11 @@ public class Ipv6HostTests
         Assert.That(client.RemoteAddress, Is.EqualTo((IpAddress)LinkLocalB));
         Assert.That(server!.RemoteAddress, Is.EqualTo((IpAddress)LinkLocalA), "a link-local destination gets a link-local source (RFC 6724)");
         Assert.That(client.MaximumSegmentSize, Is.EqualTo(1500 - 40 - 20));
+        MoveAMegabyte(t, client, server);
+    }
 
+    private static void MoveAMegabyte(TwoStacks t, TcpIpSharp.Transport.Tcp.TcpConnection client, TcpIpSharp.Transport.Tcp.TcpConnection server)
+    {
         var data = TcpTransferTests.Pattern(1 << 20, 5);
         int sent = 0, received = 0;
         var got = new byte[data.Length];

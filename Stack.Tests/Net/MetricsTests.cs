@@ -30,6 +30,9 @@ public class MetricsTests
             Assert.That(seen["tcpipsharp.icmp.echo_replies_sent"], Is.EqualTo(1));
             Assert.That(seen["tcpipsharp.arp.replies_sent"], Is.EqualTo(1));
             Assert.That(seen.Keys.Count(k => k.StartsWith("tcpipsharp.drop.", StringComparison.Ordinal)), Is.EqualTo(Enum.GetValues<DropReason>().Length));
+            // RFC 3168's counters beside the other TCP ones (zero here: no TCP ran).
+            foreach (var name in new[] { "tcp.ecn_negotiated", "tcp.ecn_ce_received", "tcp.ecn_ece_received", "tcp.ecn_cwr_sent", "tcp.ecn_reductions" })
+                Assert.That(seen, Contains.Key("tcpipsharp." + name));
         }
     }
 }

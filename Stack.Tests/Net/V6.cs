@@ -14,11 +14,12 @@ internal static class V6
     public static Ipv6Address SolicitedNode(Ipv6Address a) => Ipv6Layer.SolicitedNode(a);
 
     /// <summary>An Ethernet frame with an IPv6 header and <paramref name="payload"/> (extension headers included) as is.</summary>
-    public static byte[] Packet(Ipv6Address src, Ipv6Address dst, IpProtocol next, ReadOnlySpan<byte> payload, byte hopLimit = 64, MacAddress? srcMac = null, MacAddress? dstMac = null)
+    public static byte[] Packet(Ipv6Address src, Ipv6Address dst, IpProtocol next, ReadOnlySpan<byte> payload, byte hopLimit = 64, MacAddress? srcMac = null, MacAddress? dstMac = null,
+        byte trafficClass = 0)
     {
         var frame = new byte[EthernetHeader.Size + Ipv6Header.Size + payload.Length];
         new EthernetHeader(dstMac ?? (dst.IsMulticast ? Ipv6Layer.MulticastMac(dst) : Frames.StackMac), srcMac ?? Frames.PeerMac, EtherType.Ipv6).WriteTo(frame);
-        new Ipv6Header(src, dst, next, (ushort)payload.Length, hopLimit).WriteTo(frame.AsSpan(EthernetHeader.Size));
+        new Ipv6Header(src, dst, next, (ushort)payload.Length, hopLimit, trafficClass).WriteTo(frame.AsSpan(EthernetHeader.Size));
         payload.CopyTo(frame.AsSpan(EthernetHeader.Size + Ipv6Header.Size));
         return frame;
     }
@@ -111,12 +112,13 @@ internal static class V6
     }
 
     /// <summary>A fragment of a datagram whose upper layer is <paramref name="next"/>: <paramref name="data"/> at <paramref name="offset"/>.</summary>
-    public static byte[] Fragment(Ipv6Address src, Ipv6Address dst, uint id, int offset, bool more, ReadOnlySpan<byte> data, IpProtocol next = IpProtocol.Icmpv6, MacAddress? srcMac = null)
+    public static byte[] Fragment(Ipv6Address src, Ipv6Address dst, uint id, int offset, bool more, ReadOnlySpan<byte> data, IpProtocol next = IpProtocol.Icmpv6, MacAddress? srcMac = null,
+        byte trafficClass = 0)
     {
         var payload = new byte[Ipv6FragmentHeader.Size + data.Length];
         new Ipv6FragmentHeader(next, offset, more, id).WriteTo(payload);
         data.CopyTo(payload.AsSpan(Ipv6FragmentHeader.Size));
-        return Packet(src, dst, IpProtocol.Ipv6Fragment, payload, 64, srcMac);
+        return Packet(src, dst, IpProtocol.Ipv6Fragment, payload, 64, srcMac, trafficClass: trafficClass);
     }
 
     /// <summary>An echo request of <paramref name="dataLength"/> bytes, whole (its ICMPv6 message, checksum filled), to cut into fragments.</summary>

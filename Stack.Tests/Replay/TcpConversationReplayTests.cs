@@ -64,6 +64,35 @@ public class TcpConversationReplayTests
         return long.MaxValue;
     }
 
+    /// <summary>A port the host refused (RST+ACK) stays closed with the recorded bytes served and both sides played:
+    /// RecordedTcpServer listens only where the host answered a SYN with a SYN-ACK.</summary>
+    [TestCase("tcp-closed.pcap", "192.0.2.2")]
+    [TestCase("ipv6.pcap", "2001:db8::2")]
+    public void Serving_recorded_bytes_keeps_a_refused_port_refused(string file, string host)
+    {
+        var result = CaptureReplay.Run(Own(file), new ReplayOptions
+        {
+            Host = IpAddress.Parse(host), ServeRecordedTcp = true, ConnectRecordedTcp = true,
+            Services = TcpIpSharp.Tap.Commands.ReplayCommand.Services(["echo"]),
+        });
+        TestContext.Out.WriteLine(result.ToString());
+        Assert.That(result.Differences, Is.Empty, result.ToString());
+    }
+
+    /// <summary>With <see cref="ReplayOptions.Fast"/> the recorded writes are not paced on their times; each waits until
+    /// the one before it has left, so python's headers and body still leave in separate segments (before, they joined
+    /// in one and the verdict failed, 4 of 9).</summary>
+    [TestCase("http.pcap", "192.0.2.2")]
+    [TestCase("http6.pcap", "2001:db8::2")]
+    [TestCase("http-post.pcap", "192.0.2.2")]
+    [TestCase("http.pcap", "192.0.2.1")]
+    public void Fast_replay_keeps_the_recorded_writes_apart(string file, string host)
+    {
+        var result = CaptureReplay.Run(Own(file), new ReplayOptions { Host = IpAddress.Parse(host), ServeRecordedTcp = true, ConnectRecordedTcp = true, Fast = true });
+        TestContext.Out.WriteLine(result.ToString());
+        Assert.That(result.Differences, Is.Empty, result.ToString());
+    }
+
     [Test]
     public void Mutation_no_sack_turns_the_http_verdict()
     {

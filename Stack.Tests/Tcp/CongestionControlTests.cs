@@ -69,4 +69,20 @@ public class CongestionControlTests
             Assert.That(cwnd, Is.EqualTo(20 * Mss), cc.Name);
         }
     }
+
+    /// <summary>RFC 3465's L = 2 (the default) caps what one stretch ACK adds in slow start; SlowStartAckLimit 0 adds every
+    /// segment the ACK covers, a short one as a whole, as Linux's tcp_slow_start does (which a replay of a Linux sender needs).</summary>
+    [Test]
+    public void Slow_start_per_ack_limit_is_rfc3465s_two_segments_or_none_as_linux()
+    {
+        foreach (var (limited, linux) in new (ICongestionControl, ICongestionControl)[]
+                 { (new CubicCongestionControl(), new CubicCongestionControl(0)), (new NewRenoCongestionControl(), new NewRenoCongestionControl(0)) })
+        {
+            uint cwnd = 10 * Mss;
+            Assert.That(limited.OnAck(cwnd, uint.MaxValue, 26 * Mss, Mss, TimeSpan.Zero, TimeSpan.FromMilliseconds(1)), Is.EqualTo(12 * Mss), limited.Name);
+            Assert.That(linux.OnAck(cwnd, uint.MaxValue, 26 * Mss, Mss, TimeSpan.Zero, TimeSpan.FromMilliseconds(1)), Is.EqualTo(36 * Mss), linux.Name);
+            Assert.That(linux.OnAck(cwnd, uint.MaxValue, 154, Mss, TimeSpan.Zero, TimeSpan.FromMilliseconds(1)), Is.EqualTo(11 * Mss), "a short segment counts whole");
+            Assert.That(linux.OnAck(cwnd, uint.MaxValue, 3 * Mss + 376, Mss, TimeSpan.Zero, TimeSpan.FromMilliseconds(1)), Is.EqualTo(14 * Mss));
+        }
+    }
 }

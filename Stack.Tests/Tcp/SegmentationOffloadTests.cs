@@ -216,4 +216,36 @@ public class SegmentationOffloadTests
         Assert.That(stackA.Statistics.TcpLargeSegmentsSent, Is.Zero);
         Assert.That(stackB.Statistics.TcpLargeSegmentsReceived, Is.Zero);
     }
+    // RFC 3168 6.1.2 with a link that refuses large segments: the stack cuts them itself, keeping the ECN field on every
+    // piece and CWR on the first piece of a large segment only (as Linux's GSO does), so there are exactly as many CWR
+    // frames on the wire as CWRs sent; CE marks on the way make the receiver echo ECE and the sender reduce.
+    [Test]
+    public void A_large_segment_cut_in_software_keeps_ECT_on_every_piece_and_CWR_on_the_first([Values] bool ipv6)
+    {
+        var (a, b) = InMemoryLink.CreatePair(new LinkCapabilities(1500, 1514, false), queueFrames: 256);
+        var marking = new CeMarkingLink(new OffloadLink(a, passWhole: false, refuse: true), every: 50);
+        var clock = new ManualClock();
+        TcpIpSharp.Net.Ipv6.Ipv6Options? V6(Ipv6Address address) => ipv6 ? new TcpIpSharp.Net.Ipv6.Ipv6Options { StaticAddresses = [(address, 64)], DupAddrDetectTransmits = 0, RouterSolicitations = 0 } : null;
+        using var stackA = new NetworkStack(marking, new NetworkStackOptions
+        {
+            MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = AddressA, PrefixLength = 24, Ipv6 = V6(Address6A),
+            Tcp = new TcpConnectionOptions { Ecn = TcpEcnMode.Request },
+        }, new SeededRandomSource(1));
+        using var stackB = new NetworkStack(b, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = AddressB, PrefixLength = 24, Ipv6 = V6(Address6B) }, new SeededRandomSource(2));
+        Transfer(stackA, stackB, clock, 4 << 20);
+        var tcpA = stackA.Statistics.TcpDetail;
+        long cwrSent = tcpA.All().Single(c => c.Name == "tcp.ecn_cwr_sent").Read(), reductions = tcpA.All().Single(c => c.Name == "tcp.ecn_reductions").Read();
+        long ceReceived = stackB.Statistics.TcpDetail.All().Single(c => c.Name == "tcp.ecn_ce_received").Read();
+        Assert.Multiple(() =>
+        {
+            Assert.That(stackA.Statistics.TcpLargeSegmentsSent, Is.Zero, "every large segment was cut by the stack");
+            Assert.That(marking.DataFrames, Is.GreaterThan(2000), "wire-size pieces");
+            Assert.That(marking.Marked, Is.GreaterThan(10));
+            Assert.That(ceReceived, Is.EqualTo(marking.Marked), "every CE mark reached the receiver");
+            Assert.That(reductions, Is.GreaterThan(0), "the sender reduced on ECE");
+            Assert.That(cwrSent, Is.GreaterThan(0));
+            Assert.That(marking.CwrFrames, Is.EqualTo(cwrSent), "one CWR frame per CWR sent: only the first piece of a cut segment keeps it");
+            Assert.That(marking.NotEctDataFrames, Is.Zero, "every data piece kept ECT(0) (no loss here, so no retransmission)");
+        });
+    }
 }

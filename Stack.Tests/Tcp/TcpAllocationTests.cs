@@ -3,11 +3,13 @@ namespace TcpIpSharp.Tests.Tcp;
 
 public class TcpAllocationTests
 {
+    // With ECN negotiated (RFC 3168) too: every data segment then takes the ECN hooks (ECT(0) and the flags).
     [Test]
-    public void The_tcp_data_path_allocates_nothing_after_warm_up()
+    public void The_tcp_data_path_allocates_nothing_after_warm_up([Values] bool ecn)
     {
-        using var net = new TwoStacks();
+        using var net = new TwoStacks(options: ecn ? new NetworkStackOptions { Tcp = new TcpIpSharp.Transport.Tcp.TcpConnectionOptions { Ecn = TcpIpSharp.Transport.Tcp.TcpEcnMode.Request } } : null);
         var (client, server) = net.Connect();
+        Assert.That(client.EcnNegotiated && server.EcnNegotiated, Is.EqualTo(ecn), "ECN negotiated as configured");
         var chunk = new byte[8192];
         var sink = new byte[65536];
         long received = 0;

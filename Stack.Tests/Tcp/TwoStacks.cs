@@ -23,7 +23,9 @@ internal sealed class TwoStacks : IDisposable
     /// <summary>B's address in <see cref="Family"/>: what a connection from A goes to.</summary>
     public IpAddress AddressOfB => Family == IpFamily.V6 ? Address6B : AddressB;
 
-    public TwoStacks(FaultOptions? faults = null, int seed = 1, NetworkStackOptions? options = null, IpFamily family = IpFamily.V4)
+    /// <param name="wrap">Wraps each stack's link (A's first) outside the fault injectors: what the stack sends passes it first.</param>
+    public TwoStacks(FaultOptions? faults = null, int seed = 1, NetworkStackOptions? options = null, IpFamily family = IpFamily.V4,
+        Func<ILink, ILink>? wrap = null)
     {
         Family = family;
         var (a, b) = InMemoryLink.CreatePair(queueFrames: 4096);
@@ -32,6 +34,11 @@ internal sealed class TwoStacks : IDisposable
         {
             linkA = FaultsA = new FaultInjectorLink(a, faults, seed, Clock);
             linkB = FaultsB = new FaultInjectorLink(b, faults with { }, seed + 7919, Clock);
+        }
+        if (wrap is not null)
+        {
+            linkA = wrap(linkA);
+            linkB = wrap(linkB);
         }
         var o = options ?? new NetworkStackOptions();
         NetworkStackOptions oa = o, ob = o;

@@ -111,4 +111,6 @@ public enum DropReason
     NdRedirectRejected,
     /// <summary>An MLD message that does not parse or fails RFC 3810's checks (hop limit 1, link-local source).</summary>
     MldInvalid,
+    /// <summary>Fragments of one datagram with ECN fields that cannot be combined: Not-ECT beside ECT or CE (RFC 3168 5.3, as Linux's ip_frag_ecn_table).</summary>
+    ReassemblyEcnMismatch,
 }

@@ -10,6 +10,8 @@ public sealed class TcpCounters
     internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
     internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
     internal long RackLossesCount, RackReorderTimeoutsCount, TlpRecoveriesCount;
+    internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount;
+    internal long EcnNegotiatedCount, EcnCeReceivedCount, EcnEceReceivedCount, EcnCwrSentCount, EcnReductionsCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -66,5 +68,19 @@ public sealed class TcpCounters
         yield return ("tcp.rack_losses", () => Volatile.Read(ref RackLossesCount));
         yield return ("tcp.rack_reo_timeouts", () => Volatile.Read(ref RackReorderTimeoutsCount));
         yield return ("tcp.tlp_recoveries", () => Volatile.Read(ref TlpRecoveriesCount));
+        // RFC 6937: ACKs of a SACK recovery episode that sent in proportion to delivery (pipe above ssthresh), and those
+        // held to the slow-start reduction bound (pipe at or below ssthresh).
+        yield return ("tcp.prr_proportional", () => Volatile.Read(ref PrrProportionalAcksCount));
+        yield return ("tcp.prr_reduction_bound", () => Volatile.Read(ref PrrBoundAcksCount));
+        // RFC 5682: retransmission timeouts that entered F-RTO, and those it found spurious (the reduction then undone).
+        yield return ("tcp.frto_timeouts", () => Volatile.Read(ref FrtoTimeoutsCount));
+        yield return ("tcp.frto_spurious", () => Volatile.Read(ref FrtoSpuriousCount));
+        // RFC 3168: connections that negotiated ECN; CE-marked segments received; ACKs received with ECE; segments sent
+        // with CWR; window reductions for ECE (at most one per round trip).
+        yield return ("tcp.ecn_negotiated", () => Volatile.Read(ref EcnNegotiatedCount));
+        yield return ("tcp.ecn_ce_received", () => Volatile.Read(ref EcnCeReceivedCount));
+        yield return ("tcp.ecn_ece_received", () => Volatile.Read(ref EcnEceReceivedCount));
+        yield return ("tcp.ecn_cwr_sent", () => Volatile.Read(ref EcnCwrSentCount));
+        yield return ("tcp.ecn_reductions", () => Volatile.Read(ref EcnReductionsCount));
     }
 }

@@ -64,6 +64,9 @@ public sealed class TapLink : ILink
     /// <summary>True when the device was opened with the virtio-net header and the kernel took the checksum and TSO4 offloads.</summary>
     public bool OffloadsEnabled => _offloads;
 
+    /// <summary>True when the kernel also took TUN_F_TSO_ECN: segmentation-offload frames may carry CWR (VIRTIO_NET_HDR_GSO_ECN).</summary>
+    public bool TsoEcn { get; private set; }
+
     /// <summary>Why offloads were asked for and not enabled (the kernel refused an ioctl), or null.</summary>
     public string? OffloadsRefused { get; private set; }
 
@@ -195,15 +198,15 @@ public sealed class TapLink : ILink
                 });
             }
             string actualName = InterfaceQuery.ReadName(ifreq);
-            if (offloads) EnableOffloads(tap, actualName);
+            bool tsoEcn = offloads && EnableOffloads(tap, actualName);
             // TUNSETOFFLOAD outlives its descriptor on a persistent device: clear what an earlier owner with offloads
             // left, or the kernel keeps handing up partial checksums that a plain reader counts as bad.
-            else if (Libc.IoctlValue(tap, Libc.TUNSETOFFLOAD, 0) < 0)
+            if (!offloads && Libc.IoctlValue(tap, Libc.TUNSETOFFLOAD, 0) < 0)
                 throw Libc.Error($"TUNSETOFFLOAD 0 {actualName}", Marshal.GetLastPInvokeError());
             int mtu = InterfaceQuery.GetMtu(actualName);
             wake = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
             if (wake < 0) throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());
-            return new TapLink(tap, wake, actualName, mtu, offloads);
+            return new TapLink(tap, wake, actualName, mtu, offloads) { TsoEcn = tsoEcn };
         }
         catch
         {
@@ -214,15 +217,18 @@ public sealed class TapLink : ILink
     }
 
     // TUNSETVNETHDRSZ takes a pointer to the size; TUNSETOFFLOAD takes the flags by value. Checksum offload alone gains
-    // nothing measurable: the gain is TSO, which needs it.
-    private static void EnableOffloads(int tap, string name)
+    // nothing measurable: the gain is TSO, which needs it. TSO_ECN (frames with CWR) is asked for too; a kernel that
+    // refuses it gets the offloads without it, and such frames are then cut in software. Returns whether TSO_ECN is on.
+    private static bool EnableOffloads(int tap, string name)
     {
         Span<byte> size = stackalloc byte[sizeof(int)];
         MemoryMarshal.Write(size, VirtioNetHeader.Size);
         if (Libc.Ioctl(tap, Libc.TUNSETVNETHDRSZ, ref size[0]) < 0)
             throw new OffloadRefusedException($"TUNSETVNETHDRSZ {name}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        if (Libc.IoctlValue(tap, Libc.TUNSETOFFLOAD, Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6 | Libc.TUN_F_TSO_ECN) >= 0) return true;
         if (Libc.IoctlValue(tap, Libc.TUNSETOFFLOAD, Libc.TUN_F_CSUM | Libc.TUN_F_TSO4 | Libc.TUN_F_TSO6) < 0)
             throw new OffloadRefusedException($"TUNSETOFFLOAD {name}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        return false;
     }
 
     /// <inheritdoc/>
@@ -328,8 +334,16 @@ public sealed class TapLink : ILink
         int transport = EthernetHeaderSize + ipHeader;
         if (frame.Length < transport + 20 || (ipv6 && frame[EthernetHeaderSize + 6] != 6)) return false;
         int tcpHeader = (frame[transport + 12] >> 4) * 4;
+        // RFC 3168 6.1.2: CWR belongs on the first segment only; the kernel does that for VIRTIO_NET_HDR_GSO_ECN, which it
+        // takes only with TUN_F_TSO_ECN. Without it the caller cuts the frame in software (CWR on the first piece).
+        byte gso = ipv6 ? VirtioNetHeader.GsoTcpV6 : VirtioNetHeader.GsoTcpV4;
+        if ((frame[transport + 13] & 0x80) != 0)
+        {
+            if (!TsoEcn) return false;
+            gso |= VirtioNetHeader.GsoEcn;
+        }
         // A frame without NEEDS_CSUM is taken by write() and then dropped by the kernel: always set it (TOOLCHAIN.md).
-        new VirtioNetHeader(VirtioNetHeader.NeedsChecksum, ipv6 ? VirtioNetHeader.GsoTcpV6 : VirtioNetHeader.GsoTcpV4, (ushort)(transport + tcpHeader),
+        new VirtioNetHeader(VirtioNetHeader.NeedsChecksum, gso, (ushort)(transport + tcpHeader),
             (ushort)segmentSize, (ushort)transport, 16).WriteTo(_sendHeader);
         if (!Write(frame)) return false;
         _largeFramesSent++;

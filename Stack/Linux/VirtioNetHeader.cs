@@ -27,6 +27,8 @@ internal readonly record struct VirtioNetHeader(byte Flags, byte GsoType, ushort
     public const byte GsoTcpV4 = 1;
     /// <summary>VIRTIO_NET_HDR_GSO_TCPV6: a TCP/IPv6 frame to be cut into GsoSize segments.</summary>
     public const byte GsoTcpV6 = 4;
+    /// <summary>VIRTIO_NET_HDR_GSO_ECN, or'ed into the GSO type: the frame's TCP header has CWR, which the first segment keeps (RFC 3168 6.1.2).</summary>
+    public const byte GsoEcn = 0x80;
 
     /// <summary>Byte offsets.</summary>
     internal static class Field

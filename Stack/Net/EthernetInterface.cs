@@ -166,8 +166,9 @@ internal sealed class EthernetInterface
 
     /// <summary>
     /// What a link with TSO would have done with a large TCP frame (as Linux's tcp_gso_segment): pieces of at most
-    /// <paramref name="mtu"/> with the headers copied, each piece's TCP sequence number and full checksum, FIN and PSH only
-    /// on the last. The family's header differs by piece in one way: IPv4 takes a new total length, identification and
+    /// <paramref name="mtu"/> with the headers copied (the ECN field with them), each piece's TCP sequence number and full
+    /// checksum, FIN and PSH only on the last, CWR only on the first (RFC 3168 6.1.2: one CWR per reduction; Linux's
+    /// GSO does the same). The family's header differs by piece in one way: IPv4 takes a new total length, identification and
     /// header checksum, IPv6 a new payload length; <paramref name="nextIdentification"/> is IPv4's counter.
     /// </summary>
     public void SegmentTcpInSoftware(ReadOnlySpan<byte> frame, int ipHeaderSize, int segmentSize, int mtu, IpAddress source, IpAddress destination,
@@ -180,6 +181,7 @@ internal sealed class EthernetInterface
         segmentSize = Math.Min(segmentSize, EthernetHeader.Size + mtu - headers);
         uint sequence = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame[(tcp + TcpSegment.Field.SequenceNumber)..]);
         var flags = (TcpFlags)frame[tcp + TcpSegment.Field.Flags];
+        byte typeOfService = source.IsIpv4 ? frame[EthernetHeader.Size + Ipv4Packet.Field.Tos] : (byte)0;
         for (int offset = 0; offset < payload.Length; offset += segmentSize)
         {
             int length = Math.Min(segmentSize, payload.Length - offset);
@@ -187,13 +189,15 @@ internal sealed class EthernetInterface
             frame[..headers].CopyTo(piece);
             payload.Slice(offset, length).CopyTo(piece[headers..]);
             if (source.IsIpv4)
-                new Ipv4Header(source.AsIpv4, destination.AsIpv4, IpProtocol.Tcp, (ushort)(piece.Length - EthernetHeader.Size), nextIdentification++, hopLimit, true)
-                    .WriteTo(piece[EthernetHeader.Size..]);
+                new Ipv4Header(source.AsIpv4, destination.AsIpv4, IpProtocol.Tcp, (ushort)(piece.Length - EthernetHeader.Size), nextIdentification++, hopLimit, true,
+                        TypeOfService: typeOfService).WriteTo(piece[EthernetHeader.Size..]);
             else
                 System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(piece[(EthernetHeader.Size + Ipv6Packet.Field.PayloadLength)..], (ushort)(piece.Length - tcp));
             var segment = piece[tcp..];
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(segment[TcpSegment.Field.SequenceNumber..], sequence + (uint)offset);
-            segment[TcpSegment.Field.Flags] = (byte)(offset + length < payload.Length ? flags & ~(TcpFlags.Fin | TcpFlags.Psh) : flags);
+            var pieceFlags = offset + length < payload.Length ? flags & ~(TcpFlags.Fin | TcpFlags.Psh) : flags;
+            if (offset > 0) pieceFlags &= ~TcpFlags.Cwr;
+            segment[TcpSegment.Field.Flags] = (byte)pieceFlags;
             System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], 0);
             TcpHeader.FillChecksum(segment, source, destination);
             ipCounters.SentCount++;

@@ -34,6 +34,8 @@ internal sealed class FragmentReassembler
         public int[] PieceStart = [];
         public int[] PieceEnd = [];
         public int Pieces;
+        public int EcnSeen;             // one bit per ECN codepoint seen among the fragments (RFC 3168 5.3)
+        public IpEcn FirstEcn;          // the first fragment's codepoint (its header is the whole datagram's)
     }
 
     private readonly Slot[] _slots;
@@ -69,11 +71,13 @@ internal sealed class FragmentReassembler
     /// <param name="now">The time.</param>
     /// <param name="datagram">The kept header followed by the whole payload, once complete (valid until the next call).</param>
     /// <param name="headerLength">The kept header's length in <paramref name="datagram"/>.</param>
+    /// <param name="ecn">The whole datagram's ECN field, once complete (RFC 3168 5.3): CE when any fragment was CE.</param>
     public DropReason? Add(in Fragment fragment, ReadOnlySpan<byte> header, ReadOnlySpan<byte> data, int maximumPayload, TimeSpan now,
-        out Span<byte> datagram, out int headerLength)
+        out Span<byte> datagram, out int headerLength, out IpEcn ecn)
     {
         datagram = default;
         headerLength = 0;
+        ecn = IpEcn.NotEct;
         int offset = fragment.Offset;
         int end = offset + data.Length;
         var slot = Find(fragment);
@@ -129,14 +133,22 @@ internal sealed class FragmentReassembler
         data.CopyTo(slot.Buffer.AsSpan(HeaderRoom + offset));
         slot.BytesHeld += data.Length;
         _bytesHeld += data.Length;
+        slot.EcnSeen |= 1 << (int)fragment.Ecn;
         if (offset == 0)
         {
             slot.HeaderLength = header.Length;
+            slot.FirstEcn = fragment.Ecn;
             header.CopyTo(slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength));
         }
 
         if (slot.TotalPayload >= 0 && slot.HeaderLength > 0 && slot.Pieces == 1 && slot.PieceStart[0] == 0 && slot.PieceEnd[0] == slot.TotalPayload)
         {
+            // RFC 3168 5.3 (as Linux's ip_frag_ecn_table): Not-ECT beside ECT or CE cannot be combined and the datagram
+            // is dropped; CE on any fragment makes the whole CE (a congestion mark is never lost to reassembly);
+            // otherwise the first fragment's codepoint stands.
+            int seen = slot.EcnSeen;
+            if ((seen & (1 << (int)IpEcn.NotEct)) != 0 && seen != 1 << (int)IpEcn.NotEct) { Free(slot); return DropReason.ReassemblyEcnMismatch; }
+            ecn = (seen & (1 << (int)IpEcn.Ce)) != 0 ? IpEcn.Ce : slot.FirstEcn;
             // Complete: the family rewrites the first fragment's header as the whole datagram's.
             datagram = slot.Buffer.AsSpan(HeaderRoom - slot.HeaderLength, slot.HeaderLength + slot.TotalPayload);
             headerLength = slot.HeaderLength;
@@ -185,9 +197,10 @@ internal sealed class FragmentReassembler
     /// <summary>
     /// One fragment as its family reads it: the datagram's key (RFC 791: source, destination, protocol and 16-bit ID;
     /// RFC 8200: source, destination and 32-bit ID, protocol 0), where the data goes, whether more follows, and the drop
-    /// reason to count for a malformed one.
+    /// reason to count for a malformed one, and the fragment's ECN field (RFC 3168 5.3).
     /// </summary>
-    public readonly record struct Fragment(IpAddress Source, IpAddress Destination, uint Identification, IpProtocol Protocol, int Offset, bool More, DropReason Malformed);
+    public readonly record struct Fragment(IpAddress Source, IpAddress Destination, uint Identification, IpProtocol Protocol, int Offset, bool More, DropReason Malformed,
+        IpEcn Ecn = IpEcn.NotEct);
 
     /// <summary>Datagrams evicted to make room (no free slot or no byte budget: the oldest goes, as Linux does); the caller counts and resets it.</summary>
     public int Evicted { get; set; }
@@ -220,6 +233,8 @@ internal sealed class FragmentReassembler
         oldest.HeaderLength = 0;
         oldest.Pieces = 0;
         oldest.BytesHeld = 0;
+        oldest.EcnSeen = 0;
+        oldest.FirstEcn = IpEcn.NotEct;
         return oldest;
     }
 

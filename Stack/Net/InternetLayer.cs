@@ -75,14 +75,17 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
         return true;
     }
 
-    /// <summary>Delivers a TCP segment that arrived for us; <paramref name="packetLength"/> is the IP packet's, to count segments a link coalesced.</summary>
-    public void DeliverTcp(IpAddress source, IpAddress destination, ReadOnlySpan<byte> bytes, int packetLength, bool verifyChecksum, TimeSpan now)
+    /// <summary>
+    /// Delivers a TCP segment that arrived for us; <paramref name="packetLength"/> is the IP packet's, to count segments a
+    /// link coalesced; <paramref name="ecn"/> is its IP header's ECN field (RFC 3168 5), after reassembly.
+    /// </summary>
+    public void DeliverTcp(IpAddress source, IpAddress destination, ReadOnlySpan<byte> bytes, int packetLength, bool verifyChecksum, TimeSpan now, IpEcn ecn = IpEcn.NotEct)
     {
         if (TcpSegment.TryParse(bytes, out var segment) != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
         if (verifyChecksum && !segment.IsChecksumValid(source, destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
         _stats.Tcp.ReceivedCount++;
         if (packetLength > _ethernet.Mtu) _stats.TcpLargeSegmentsReceivedCount++;   // coalesced by the link (offload)
-        Tcp.Process(source, destination, segment, now);
+        Tcp.Process(source, destination, segment, now, ecn);
     }
 
     /// <summary>An ICMP error (of either family) about a UDP datagram we sent from <paramref name="localPort"/>.</summary>
@@ -121,11 +124,11 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     int ITcpOutput.MaxOffloadSegment(IpAddress destination)
         => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxOffloadTcpSegment : Ipv6.MaxOffloadTcpSegment(destination.AsIpv6);
 
-    NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize)
+    NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize, IpEcn ecn)
     {
-        if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize);
+        if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize, ecn);
         if (Ipv6 is null) return NetError.NetworkUnreachable;
-        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now, segmentSize);
+        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now, segmentSize, ecn);
     }
 
     void ITcpOutput.SuspectNeighbour(IpAddress destination, TimeSpan now)

@@ -15,7 +15,7 @@ namespace TcpIpSharp.Replay;
 /// idle); the stack's timers run in between; nothing waits in real time. Each ARP request the stack sends for an
 /// address the capture shows is answered with the MAC seen there (captures rarely hold the ARP exchange: the recorded
 /// host's neighbour cache was warm), and listed in <see cref="ReplayResult.NeighbourAnswers"/>.</para>
-/// <para>TCP: for each connection the recorded host accepted, the peer's acknowledgement numbers and SACK blocks are
+/// <para>TCP: for each connection the recorded host accepted or opened, the peer's acknowledgement numbers and SACK blocks are
 /// moved by the difference between the stack's initial sequence number and the host's, and its timestamp echoes carry
 /// the stack's latest timestamp, so the conversation goes on with the stack; a peer segment waits (in virtual time, at
 /// most <see cref="ReplayOptions.ResponseTimeout"/>) until the stack has sent as far as the host had before it.</para>
@@ -81,6 +81,7 @@ internal sealed class ReplayRun
         foreach (var a in _hosts6) _hosts.Add(a);
         _services = [.. options.Services];
         if (options.ServeRecordedTcp) _services.Add(new RecordedTcpServer(frames, options.Host, paced: !options.Fast));
+        if (options.ConnectRecordedTcp) _services.Add(new RecordedTcpClient(frames, options.Host, paced: !options.Fast));
         LearnNeighbours();
     }
 
@@ -162,7 +163,7 @@ internal sealed class ReplayRun
             }
             AdvanceTo((_options.Fast ? _clock.Now : last) + _options.Tail);
         }
-        return Verdict.Build(_frames, _facts, _hostMac, _options.Host, _hosts6, _hosts, _link.Sent, _start, _flows, _answers, _timeouts, _fed, 0, _ignored);
+        return Verdict.Build(_frames, _facts, _hostMac, _options.Host, _hosts6, _hosts, _link.Sent, _start, _flows, _answers, _timeouts, _fed, 0, _ignored, _options.PureAcksOneByOne);
     }
 
     private byte? HostTimeToLive(bool ipv6)
@@ -218,7 +219,11 @@ internal sealed class ReplayRun
         ref readonly var f = ref _facts[index];
         if (!f.IsTcp || !_hosts.Contains(f.IpSource)) return;
         var flow = Flow(f.IpDestination, f.DestinationPort, f.SourcePort);
-        if ((f.Flags & TcpFlags.Syn) != 0) flow.HostIsn = f.Sequence;
+        if ((f.Flags & TcpFlags.Syn) != 0)
+        {
+            flow.HostIsn = f.Sequence;
+            if ((f.Flags & TcpFlags.Ack) == 0) flow.HostOpened = true;
+        }
         if (flow.HostIsn is uint isn) flow.RecordedEnd = Math.Max(flow.RecordedEnd, (long)(uint)(f.Sequence - isn) + f.SequenceLength);
         flow.LastHostFrame = index;
     }
@@ -235,21 +240,43 @@ internal sealed class ReplayRun
     {
         ref readonly var f = ref _facts[index];
         if (!_flows.TryGetValue((f.IpSource, f.SourcePort, f.DestinationPort), out var flow)) return;
-        if (flow.HostIsn is null || flow.StackIsn is null || flow.StackEnd >= flow.RecordedEnd) return;
+        long required = flow.RecordedEnd;
+        if ((f.Flags & TcpFlags.Fin) != 0 && CrossingHostFin(index, flow) is long end) required = Math.Max(required, end);
+        // A connection the host opened waits for the stack's SYN as well (the peer's SYN-ACK must answer it); one the
+        // host accepted has nothing to wait for until the stack has answered the peer's SYN.
+        if (flow.HostIsn is null || (flow.StackIsn is null && !flow.HostOpened) || flow.StackEnd >= required) return;
         TimeSpan until = _clock.Now + _options.ResponseTimeout;
-        while (flow.StackEnd < flow.RecordedEnd)
+        while (flow.StackEnd < required)
         {
             var next = NextDeadline();
             if (next is null || next.Value > until) break;
             _clock.Set(next.Value > _clock.Now ? next.Value : _clock.Now + TimeSpan.FromTicks(1));
             RunUntilIdle();
         }
-        if (flow.StackEnd >= flow.RecordedEnd) return;
+        if (flow.StackEnd >= required) return;
         if (!_options.Fast) _clock.Set(until);
         if (flow.TimedOut) return;   // reported once per connection
         flow.TimedOut = true;
         _timeouts.Add(new ReplayDifference(ReplayDifferenceKind.Timeout, _frames[index].Number, -1,
-            $"{f.IpDestination}:{f.DestinationPort} > {f.IpSource}:{f.SourcePort}: the stack sent {flow.StackEnd} of the {flow.RecordedEnd} sequence numbers the host had sent by then"));
+            $"{f.IpDestination}:{f.DestinationPort} > {f.IpSource}:{f.SourcePort}: the stack sent {flow.StackEnd} of the {required} sequence numbers the host had sent by then"));
+    }
+
+    // FINs that crossed on the wire: the capture (taken at the peer's end) shows the peer's FIN first, but the host's next
+    // segment on the connection is its own FIN and does not acknowledge the peer's, so the host sent it before the peer's
+    // arrived. The peer's FIN then waits for the stack's FIN too (its end in the host's sequence space, or null).
+    private long? CrossingHostFin(int index, TcpFlow flow)
+    {
+        ref readonly var peer = ref _facts[index];
+        if (flow.HostIsn is not uint isn) return null;
+        uint peerFinEnd = peer.Sequence + (uint)peer.PayloadLength + 1;
+        for (int i = index + 1; i < _facts.Length; i++)
+        {
+            ref readonly var h = ref _facts[i];
+            if (!h.IsTcp || h.Source != _hostMac || h.IpDestination != peer.IpSource || h.DestinationPort != peer.SourcePort || h.SourcePort != peer.DestinationPort) continue;
+            if ((h.Flags & TcpFlags.Fin) == 0 || (h.Flags & TcpFlags.Ack) == 0 || (int)(h.Acknowledgment - peerFinEnd) >= 0) return null;
+            return (long)(uint)(h.Sequence - isn) + h.SequenceLength;
+        }
+        return null;
     }
 
     private TimeSpan? NextDeadline()
@@ -357,6 +384,8 @@ internal sealed class TcpFlow
     public uint? StackTimestamp;
     public int LastHostFrame = -1;
     public bool TimedOut;
+    /// <summary>The host sent the SYN (it was the connecting side).</summary>
+    public bool HostOpened;
 
     /// <summary>The peer's segment with its acknowledgement, SACK blocks and timestamp echo moved to the stack's numbers.</summary>
     public byte[] RewritePeerSegment(byte[] data, in ReplayFrame f)

@@ -14,8 +14,9 @@ namespace TcpIpSharp.Replay;
 /// <remarks>Diagnostic: built from the capture, it allocates; the stack's packet path is untouched.</remarks>
 public sealed class RecordedTcpServer : IStackService
 {
-    private readonly Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), List<Step>> _scripts = [];
-    private readonly List<Serving> _serving = [];
+    private readonly Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), List<RecordedTcpStep>> _scripts = [];
+    private readonly List<RecordedTcpScript> _accepted = [];
+    private readonly List<RecordedTcpPlayer> _serving = [];
     private readonly byte[] _scratch = new byte[64 * 1024];
     private readonly bool _paced;
     private TimeSpan _now;
@@ -28,54 +29,12 @@ public sealed class RecordedTcpServer : IStackService
     {
         ArgumentNullException.ThrowIfNull(frames);
         _paced = paced;
-        var start = frames.Count > 0 ? frames[0].Time : DateTime.UnixEpoch;
-        var flows = new Dictionary<(IpAddress, ushort, ushort), Flow>();
-        foreach (var frame in frames)
-        {
-            var f = new ReplayFrame(frame.Data);
-            if (!f.IsTcp) continue;
-            bool fromHost = f.IpSource == host;
-            if (!fromHost && f.IpDestination != host) continue;
-            var key = fromHost ? (f.IpDestination, f.DestinationPort, f.SourcePort) : (f.IpSource, f.SourcePort, f.DestinationPort);
-            if (!flows.TryGetValue(key, out var flow))
+        foreach (var script in RecordedTcpScript.Build(frames, host))
+            if (script.HostAccepted)   // not a port the host refused (RST)
             {
-                // Only connections the host accepted: the first segment is the peer's SYN.
-                if (fromHost || (f.Flags & (TcpFlags.Syn | TcpFlags.Ack)) != TcpFlags.Syn) continue;
-                flows[key] = flow = new Flow();
-                _scripts[key] = flow.Steps;
+                _scripts[script.Key] = script.Steps;
+                _accepted.Add(script);
             }
-            var payload = frame.Data.AsSpan(f.TcpOffset + f.TcpHeaderLength, f.PayloadLength);
-            if (!fromHost)
-            {
-                if ((f.Flags & TcpFlags.Syn) != 0) flow.PeerIsn = f.Sequence;
-                if (flow.PeerIsn is uint peerIsn && f.PayloadLength > 0)
-                    flow.PeerBytes = Math.Max(flow.PeerBytes, (long)(uint)(f.Sequence - peerIsn - 1) + f.PayloadLength);
-                if ((f.Flags & TcpFlags.Fin) != 0) flow.PeerFin = true;
-                continue;
-            }
-            if ((f.Flags & TcpFlags.Syn) != 0) { flow.HostIsn = f.Sequence; continue; }
-            if (flow.HostIsn is not uint isn) continue;
-            var at = frame.Time - start;
-            long relative = (uint)(f.Sequence - isn - 1);
-            long end = relative + f.PayloadLength;
-            // New bytes (a retransmission re-sends old ones; after a hole the bytes in it were never seen: skipped). One
-            // write runs to the segment with PSH, which Linux sets at the end of what the application wrote.
-            if (f.PayloadLength > 0 && end > flow.Scripted)
-            {
-                if (relative > flow.Scripted) flow.Scripted = relative;
-                flow.Pending ??= new Pending(at, flow.PeerBytes, flow.PeerFin);
-                flow.Pending.Bytes.AddRange(payload[(int)(flow.Scripted - relative)..].ToArray());
-                flow.Scripted = end;
-                if ((f.Flags & TcpFlags.Psh) != 0) flow.Flush();
-            }
-            if ((f.Flags & TcpFlags.Fin) != 0 && !flow.Closed)
-            {
-                flow.Flush();
-                flow.Steps.Add(new Step(at, flow.PeerBytes, flow.PeerFin, [], true));
-                flow.Closed = true;
-            }
-        }
-        foreach (var flow in flows.Values) flow.Flush();
     }
 
     /// <summary>The connections the host accepted in the capture (peer, peer port, host port), each with its host writes.</summary>
@@ -101,7 +60,7 @@ public sealed class RecordedTcpServer : IStackService
         _now = now;
         foreach (ushort port in _scripts.Keys.Select(k => k.HostPort).Distinct())
         {
-            var listener = stack.ListenTcp(port);
+            var listener = stack.ListenTcp(port, options: RecordedTcpScript.OptionsFor(stack.Options.Tcp, _accepted.Where(a => a.Key.HostPort == port)));
             listener.Ready = l =>
             {
                 while (l.TryAccept(out var connection))
@@ -111,10 +70,10 @@ public sealed class RecordedTcpServer : IStackService
                     // Each recorded write goes out as written, as the host's did (Linux sends a short segment while an
                     // earlier full one is unacknowledged).
                     connection.NoDelay = true;
-                    var serving = new Serving(connection, steps);
+                    var serving = new RecordedTcpPlayer(connection, steps);
                     _serving.Add(serving);
-                    connection.Ready = _ => Pump(serving);
-                    Pump(serving);
+                    connection.Ready = _ => serving.Pump(_scratch, _now, _paced);
+                    serving.Pump(_scratch, _now, _paced);
                 }
             };
         }
@@ -124,64 +83,7 @@ public sealed class RecordedTcpServer : IStackService
     public void Poll(NetworkStack stack, TimeSpan now)
     {
         _now = now;
-        for (int i = 0; i < _serving.Count; i++) Pump(_serving[i]);
+        for (int i = 0; i < _serving.Count; i++) _serving[i].Pump(_scratch, _now, _paced);
         _serving.RemoveAll(s => s.Done);
-    }
-
-    private void Pump(Serving s)
-    {
-        var c = s.Connection;
-        if (s.Done) return;
-        if (c.State == TcpState.Closed) { s.Done = true; return; }
-        int n;
-        while ((n = c.Receive(_scratch)) > 0) s.Received += n;
-        s.Waiting = null;
-        while (s.Next < s.Steps.Count)
-        {
-            var step = s.Steps[s.Next];
-            if (s.Received < step.PeerBytes || (step.AfterPeerFin && !c.IsEndOfStream)) return;
-            if (_paced && step.Time > _now) { s.Waiting = step.Time; return; }
-            if (step.Close) { c.Close(); s.Next++; s.Done = true; return; }
-            if (s.Offset < step.Bytes.Length) s.Offset += c.Send(step.Bytes.AsSpan(s.Offset));
-            if (s.Offset < step.Bytes.Length) return;   // the send ring is full: the rest when it drains
-            s.Next++;
-            s.Offset = 0;
-        }
-    }
-
-    private sealed record Step(TimeSpan Time, long PeerBytes, bool AfterPeerFin, byte[] Bytes, bool Close);
-
-    private sealed class Flow
-    {
-        public uint? PeerIsn, HostIsn;
-        public long PeerBytes, Scripted;
-        public bool PeerFin, Closed;
-        public Pending? Pending;
-        public readonly List<Step> Steps = [];
-
-        public void Flush()
-        {
-            if (Pending is null) return;
-            Steps.Add(new Step(Pending.Time, Pending.PeerBytes, Pending.AfterPeerFin, [.. Pending.Bytes], false));
-            Pending = null;
-        }
-    }
-
-    private sealed class Pending(TimeSpan time, long peerBytes, bool afterPeerFin)
-    {
-        public readonly TimeSpan Time = time;
-        public readonly long PeerBytes = peerBytes;
-        public readonly bool AfterPeerFin = afterPeerFin;
-        public readonly List<byte> Bytes = [];
-    }
-
-    private sealed class Serving(TcpConnection connection, List<Step> steps)
-    {
-        public readonly TcpConnection Connection = connection;
-        public readonly List<Step> Steps = steps;
-        public int Next, Offset;
-        public long Received;
-        public TimeSpan? Waiting;
-        public bool Done;
     }
 }

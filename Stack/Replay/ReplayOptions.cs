@@ -29,6 +29,12 @@ public sealed record ReplayOptions
     /// paced on the recorded times unless <see cref="Fast"/>), so a recorded server the stack does not have replays byte
     /// for byte. Default false.</summary>
     public bool ServeRecordedTcp { get; init; }
+    /// <summary>Open each TCP connection the host opened (same local port and peer, at the recorded time of its SYN) and
+    /// write the host's recorded bytes on it (a <see cref="RecordedTcpClient"/>, paced on the recorded times unless
+    /// <see cref="Fast"/>), so a recorded client replays with the stack as the connecting side. Default false; a test can
+    /// open its own connection instead (<see cref="Setup"/> or <see cref="Services"/>, <see cref="NetworkStack.ConnectTcp"/>
+    /// with the recorded local port).</summary>
+    public bool ConnectRecordedTcp { get; init; }
     /// <summary>Called once before the first frame, to open sockets or listeners on the stack (time is virtual, starting at zero).</summary>
     public Action<NetworkStack, TimeSpan>? Setup { get; init; }
     /// <summary>False (the default): each frame goes in at its recorded time, in virtual time, with the stack's timers run
@@ -42,6 +48,11 @@ public sealed record ReplayOptions
     /// <summary>Rewrite the peers' TCP acknowledgement numbers, SACK blocks and timestamp echoes to the stack's initial
     /// sequence number and timestamps (default true), so that a recorded conversation goes on with the stack.</summary>
     public bool RewriteTcp { get; init; } = true;
+    /// <summary>Compare pure ACKs one by one, as every other frame (strict; default false). By default a connection's
+    /// pure ACKs (no data, SYN, FIN, RST or SACK blocks) between two of its other segments are compared as a run by what
+    /// they acknowledge: how often a receiver ACKs is its delayed-ACK policy, which the stack does not copy from Linux
+    /// (quick-ACK and ping-pong modes). See docs/replay.md.</summary>
+    public bool PureAcksOneByOne { get; init; }
     /// <summary>Seed of the stack's random source (ISNs, ports, IDs): the same seed gives the same replay.</summary>
     public int Seed { get; init; } = 1;
 }

@@ -14,8 +14,14 @@ internal static class Verdict
     public static ReplayResult Build(IReadOnlyList<CaptureFrame> frames, ReplayFrame[] facts, MacAddress hostMac, IpAddress host,
         IReadOnlyList<Ipv6Address> hosts6, HashSet<IpAddress> hosts,
         List<(TimeSpan Time, byte[] Frame)> sent, DateTime start, Dictionary<(IpAddress Peer, ushort PeerPort, ushort HostPort), TcpFlow> flows,
-        List<NeighbourAnswer> answers, List<ReplayDifference> timeouts, int fed, int notSupported, int ignored)
+        List<NeighbourAnswer> answers, List<ReplayDifference> timeouts, int fed, int notSupported, int ignored, bool pureAcksOneByOne = false)
     {
+        // Pure ACKs (no data, SYN, FIN, RST or SACK blocks) are compared by what they acknowledge, not one by one: how
+        // often a receiver ACKs is its delayed-ACK policy (RFC 9293 3.8.6.3 allows every segment or every second; Linux
+        // ACKs every segment in its quick-ACK mode and delays the ACK of a FIN in its ping-pong mode). Each run of pure
+        // ACKs of a connection between two of its other segments is a unit; the recorded ACKs of a run are reproduced
+        // when the stack's run at the same place acknowledges as far (see PureAckRuns).
+        var runs = pureAcksOneByOne ? null : new PureAckRuns();
         // The stack's frames, keyed; ARP requests, neighbour solicitations and start-up announcements are not compared.
         var sentFrames = new List<CaptureFrame>(sent.Count);
         var sentKeys = new FrameKey?[sent.Count];
@@ -25,6 +31,7 @@ internal static class Verdict
             sentFrames.Add(new CaptureFrame(i + 1, start + sent[i].Time, data));
             var f = new ReplayFrame(data);
             if (f.NotCompared is not null) continue;
+            if (runs is not null && f.IsTcp && hosts.Contains(f.IpSource) && runs.Note(data, f, stack: true, i)) continue;
             sentKeys[i] = Key(data, f, hosts, flows, stack: true);
         }
 
@@ -44,6 +51,11 @@ internal static class Verdict
                 outcomes.Add(new RecordedFrameOutcome(recorded.Number, recorded.Data, -1, notCompared));
                 continue;
             }
+            if (runs is not null && f.IsTcp && hosts.Contains(f.IpSource) && runs.Note(recorded.Data, f, stack: false, outcomes.Count))
+            {
+                outcomes.Add(new RecordedFrameOutcome(recorded.Number, recorded.Data, -1, null));   // settled below
+                continue;
+            }
             var key = Key(recorded.Data, f, hosts, flows, stack: false);
             int found = -1;
             for (int k = next; k < sentKeys.Length && k < next + SearchWindow; k++)
@@ -52,9 +64,22 @@ internal static class Verdict
             else differences.Add(new ReplayDifference(ReplayDifferenceKind.Missing, recorded.Number, -1, FrameFormatter.FormatSummary(recorded.Data, recorded.Number)));
             outcomes.Add(new RecordedFrameOutcome(recorded.Number, recorded.Data, found, null));
         }
+        if (runs is not null)
+        {
+            foreach (var (outcome, found) in runs.MatchRecorded())
+            {
+                var o = outcomes[outcome];
+                outcomes[outcome] = o with { SentIndex = found };
+                if (found < 0) differences.Add(new ReplayDifference(ReplayDifferenceKind.Missing, o.Number, -1, FrameFormatter.FormatSummary(o.Frame, o.Number)));
+            }
+            differences.Sort((a, b) => a.RecordedNumber.CompareTo(b.RecordedNumber));   // the missing ones in capture order
+        }
+        var extras = new List<int>();
         for (int k = 0; k < sentKeys.Length; k++)
-            if (sentKeys[k] is not null && !used[k])
-                differences.Add(new ReplayDifference(ReplayDifferenceKind.Extra, 0, k, FrameFormatter.FormatSummary(sent[k].Frame, k + 1)));
+            if (sentKeys[k] is not null && !used[k]) extras.Add(k);
+        if (runs is not null) { extras.AddRange(runs.UnmatchedStackRuns()); extras.Sort(); }
+        foreach (int k in extras)
+            differences.Add(new ReplayDifference(ReplayDifferenceKind.Extra, 0, k, FrameFormatter.FormatSummary(sent[k].Frame, k + 1)));
         differences.AddRange(timeouts);
         return new ReplayResult
         {
@@ -82,7 +107,7 @@ internal static class Verdict
         var segment = span[f.TcpOffset..end];
         var options = segment[TcpHeader.MinimumSize..f.TcpHeaderLength];
         var payload = segment[f.TcpHeaderLength..];
-        var tcpKey = new byte[f.TcpOffset + 16 + options.Length + 1 + payload.Length];
+        var tcpKey = new byte[f.TcpOffset + 16 + options.Length + 1];
         span[..f.TcpOffset].CopyTo(tcpKey);
         if (f.IsIp6) Normalise6(tcpKey.AsSpan(f.IpOffset), f.FragmentHeaderOffset > 0 ? f.FragmentHeaderOffset - f.IpOffset : 0, tcp: true);
         else Normalise(tcpKey.AsSpan(f.IpOffset), tcp: true);
@@ -100,8 +125,8 @@ internal static class Verdict
         int at = f.TcpOffset + 16;
         at += WriteOptions(tcpKey.AsSpan(at), options);
         tcpKey[at++] = 0xFF;
-        payload.CopyTo(tcpKey.AsSpan(at));
-        return new FrameKey(tcpKey[..(at + payload.Length)]);
+        // The payload is compared where it lies in the frame (a copy per frame was most of the verdict's allocations).
+        return new FrameKey(tcpKey[..at], data, f.TcpOffset + f.TcpHeaderLength, payload.Length);
     }
 
     private static void Normalise(Span<byte> ip, bool tcp)
@@ -148,12 +173,111 @@ internal static class Verdict
     }
 }
 
-/// <summary>A frame's comparison bytes.</summary>
-internal sealed class FrameKey(byte[] bytes) : IEquatable<FrameKey>
+/// <summary>A frame's comparison bytes: a normalised head and, for TCP, the payload where it lies in the frame.</summary>
+internal sealed class FrameKey(byte[] bytes, byte[]? frame = null, int payloadOffset = 0, int payloadLength = 0) : IEquatable<FrameKey>
 {
     private readonly byte[] _bytes = bytes;
+    private readonly byte[]? _frame = frame;
+    private readonly int _payloadOffset = payloadOffset, _payloadLength = payloadLength;
 
-    public bool Equals(FrameKey? other) => other is not null && other._bytes.AsSpan().SequenceEqual(_bytes);
+    private ReadOnlySpan<byte> Payload => _frame is null ? default : _frame.AsSpan(_payloadOffset, _payloadLength);
+
+    public bool Equals(FrameKey? other)
+        => other is not null && other._payloadLength == _payloadLength && other._bytes.AsSpan().SequenceEqual(_bytes) && other.Payload.SequenceEqual(Payload);
     public override bool Equals(object? obj) => Equals(obj as FrameKey);
-    public override int GetHashCode() => _bytes.Length;
+    public override int GetHashCode() => _bytes.Length + _payloadLength;
+}
+
+/// <summary>
+/// The pure ACKs of the host and of the stack, in runs: for each connection, the pure ACKs between two of its other
+/// segments (those that take sequence space or carry SACK blocks) form the run at that place (the count of other segments
+/// before it). A recorded pure ACK is reproduced when the stack's run at the same place, or the stack's segment that ends
+/// that run (its ACK piggybacked on data or a FIN), acknowledges as far as it does (the stack's frame that first does is
+/// its match); the stack's pure ACKs in a run the host also had are never extra (how
+/// many there are is the receiver's ACK policy); in a run where the host had none, a pure ACK of the stack is extra unless
+/// the host's segment that ends that run acknowledged as far (the host piggybacked what the stack sent alone).
+/// </summary>
+internal sealed class PureAckRuns
+{
+    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, bool Stack), int> _others = [];
+    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), List<(int Index, uint Ack)>> _stack = [];
+    private readonly List<((IpAddress, ushort, ushort) Flow, int Place, int Outcome, uint Ack)> _recorded = [];
+    private readonly HashSet<((IpAddress, ushort, ushort), int)> _recordedPlaces = [];
+    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), (int Index, uint Ack)> _stackRunEnds = [];
+    private readonly Dictionary<((IpAddress, ushort, ushort) Flow, int Place), uint> _recordedRunEnds = [];
+
+    /// <summary>Notes a TCP segment the host or the stack sent; true when it is a pure ACK (kept here, not keyed).</summary>
+    public bool Note(byte[] data, in ReplayFrame f, bool stack, int index)
+    {
+        var flow = (f.IpDestination, f.DestinationPort, f.SourcePort);
+        _others.TryGetValue((flow, stack), out int place);
+        bool pure = f.Flags == TcpFlags.Ack && f.PayloadLength == 0 && !HasSackBlocks(data, f);
+        if (!pure)
+        {
+            _others[(flow, stack)] = place + 1;
+            if ((f.Flags & TcpFlags.Ack) != 0)
+            {
+                if (stack) _stackRunEnds[(flow, place)] = (index, f.Acknowledgment);
+                else _recordedRunEnds[(flow, place)] = f.Acknowledgment;
+            }
+            return false;
+        }
+        if (stack)
+        {
+            if (!_stack.TryGetValue((flow, place), out var run)) _stack[(flow, place)] = run = [];
+            run.Add((index, f.Acknowledgment));
+        }
+        else
+        {
+            _recorded.Add((flow, place, index, f.Acknowledgment));
+            _recordedPlaces.Add((flow, place));
+        }
+        return true;
+    }
+
+    /// <summary>Each recorded pure ACK (its outcome's index) with the stack's frame that first acknowledged as far in the
+    /// run at the same place, or -1.</summary>
+    public IEnumerable<(int Outcome, int Found)> MatchRecorded()
+    {
+        foreach (var (flow, place, outcome, ack) in _recorded)
+        {
+            int found = -1;
+            if (_stack.TryGetValue((flow, place), out var run))
+                foreach (var (index, stackAck) in run)
+                    if ((int)(stackAck - ack) >= 0) { found = index; break; }
+            // The segment that ends the stack's run (data or a FIN) may carry the acknowledgement Linux sent alone.
+            if (found < 0 && _stackRunEnds.TryGetValue((flow, place), out var end) && (int)(end.Ack - ack) >= 0) found = end.Index;
+            yield return (outcome, found);
+        }
+    }
+
+    /// <summary>The stack's pure ACKs in runs where the host had none, unless the host's segment at the end of that run
+    /// (data or a FIN) acknowledged as far: then the stack sent alone the ACK the host piggybacked.</summary>
+    public IEnumerable<int> UnmatchedStackRuns()
+    {
+        foreach (var (place, run) in _stack)
+        {
+            if (_recordedPlaces.Contains(place)) continue;
+            bool covered = _recordedRunEnds.TryGetValue(place, out uint end);
+            foreach (var (index, ack) in run)
+                if (!covered || (int)(end - ack) < 0) yield return index;
+        }
+    }
+
+    private static bool HasSackBlocks(byte[] data, in ReplayFrame f)
+    {
+        var options = data.AsSpan(f.TcpOffset + TcpHeader.MinimumSize, f.TcpHeaderLength - TcpHeader.MinimumSize);
+        for (int at = 0; at < options.Length;)
+        {
+            byte kind = options[at];
+            if (kind == 0) break;
+            if (kind == 1) { at++; continue; }
+            if (at + 1 >= options.Length) break;
+            int length = options[at + 1];
+            if (length < 2 || at + length > options.Length) break;
+            if (kind == 5) return true;
+            at += length;
+        }
+        return false;
+    }
 }

@@ -147,6 +147,28 @@ internal static partial class PacketdrillParser
         }
         string body = rest[p..].Trim();
 
+        // packetdrill's IP ECN field: [noecn], [ect0], [ect1], [ce] before the flags; a list ([ect0,ce], an extension,
+        // inbound only) sends the segment as IP fragments, one codepoint each.
+        IpEcn? ecn = null;
+        List<IpEcn>? fragments = null;
+        if (body.StartsWith('['))
+        {
+            int close = body.IndexOf(']', StringComparison.Ordinal);
+            if (close < 0) throw new ScriptFailure("an ECN marker is [noecn], [ect0], [ect1] or [ce]");
+            var marks = body[1..close].Split(',', StringSplitOptions.TrimEntries).Select(m => m switch
+            {
+                "noecn" => IpEcn.NotEct, "ect0" => IpEcn.Ect0, "ect1" => IpEcn.Ect1, "ce" => IpEcn.Ce,
+                var other => throw new ScriptFailure($"unknown ECN marker [{other}] ([noecn], [ect0], [ect1], [ce])"),
+            }).ToList();
+            ecn = marks[0];
+            if (marks.Count > 1)
+            {
+                if (!inbound) throw new ScriptFailure("fragments ([a,b]) only on inbound lines");
+                fragments = marks;
+            }
+            body = body[(close + 1)..].Trim();
+        }
+
         // The option list is the last <...> on the line.
         IReadOnlyList<ScriptOption>? options = null;
         int open = body.IndexOf('<', StringComparison.Ordinal);
@@ -189,7 +211,7 @@ internal static partial class PacketdrillParser
         }
         if (inbound && flags.HasFlag(TcpFlags.Ack) && ack is null) throw new ScriptFailure("an inbound ACK (.) needs `ack N`");
         if (!flags.HasFlag(TcpFlags.Ack) && ack is not null) throw new ScriptFailure("`ack N` without the . flag");
-        return new ScriptEvent.Packet(number, line, time, inbound, port, flags, start, end, length, ack, window, options);
+        return new ScriptEvent.Packet(number, line, time, inbound, port, flags, start, end, length, ack, window, options, ecn, fragments);
     }
 
     private static (uint Start, uint End, int Length) ParseRange(string token)

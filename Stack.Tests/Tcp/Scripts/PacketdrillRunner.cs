@@ -33,7 +33,7 @@ internal sealed class PacketdrillRunner : IDisposable
     private readonly NetworkStack _stack;
     private readonly InMemoryLink _peer;
     private readonly byte[] _buffer = new byte[70000];
-    private readonly List<(TimeSpan At, byte[] Segment, string? NotTcp)> _outbound = [];
+    private readonly List<(TimeSpan At, byte[] Segment, string? NotTcp, IpEcn Ecn)> _outbound = [];
     private readonly StringBuilder _trace = new();
     private readonly Dictionary<ushort, Flow> _flows = [];
     private readonly Dictionary<uint, uint> _timestampLabels = [];
@@ -191,7 +191,7 @@ internal sealed class PacketdrillRunner : IDisposable
         while ((n = _peer.TryReceive(_buffer)) > 0)
         {
             var frame = _buffer.AsSpan(0, n);
-            if (EthernetFrame.TryParse(frame, out var eth) != WireError.None) { _outbound.Add((_clock.Now, [], "a malformed Ethernet frame")); continue; }
+            if (EthernetFrame.TryParse(frame, out var eth) != WireError.None) { _outbound.Add((_clock.Now, [], "a malformed Ethernet frame", IpEcn.NotEct)); continue; }
             if (_family == IpFamily.V6)
             {
                 injected |= CollectIpv6(eth, n);
@@ -208,34 +208,34 @@ internal sealed class PacketdrillRunner : IDisposable
             }
             if (eth.EtherType != EtherType.Ipv4 || Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None || !ip.IsChecksumValid)
             {
-                _outbound.Add((_clock.Now, [], $"a non-IPv4 or malformed frame ({n} bytes)"));
+                _outbound.Add((_clock.Now, [], $"a non-IPv4 or malformed frame ({n} bytes)", IpEcn.NotEct));
                 continue;
             }
             if (ip.Protocol != IpProtocol.Tcp)
             {
-                _outbound.Add((_clock.Now, [], $"an IPv4 {ip.Protocol} datagram to {ip.Destination}"));
+                _outbound.Add((_clock.Now, [], $"an IPv4 {ip.Protocol} datagram to {ip.Destination}", IpEcn.NotEct));
                 continue;
             }
             if (TcpSegment.TryParse(ip.Payload, out var tcp) != WireError.None || !tcp.IsChecksumValid(ip.Source, ip.Destination))
             {
-                _outbound.Add((_clock.Now, [], "a malformed TCP segment or one with a bad checksum"));
+                _outbound.Add((_clock.Now, [], "a malformed TCP segment or one with a bad checksum", IpEcn.NotEct));
                 continue;
             }
             if (ip.Source != Frames.StackIp || ip.Destination != Frames.PeerIp)
             {
-                _outbound.Add((_clock.Now, [], $"a TCP segment from {ip.Source} to {ip.Destination}"));
+                _outbound.Add((_clock.Now, [], $"a TCP segment from {ip.Source} to {ip.Destination}", IpEcn.NotEct));
                 continue;
             }
-            KeepSegment(ip.Payload);
+            KeepSegment(ip.Payload, (IpEcn)(ip.TypeOfService & 3));
         }
         return injected;
     }
 
-    private void KeepSegment(ReadOnlySpan<byte> segment)
+    private void KeepSegment(ReadOnlySpan<byte> segment, IpEcn ecn)
     {
         var bytes = segment.ToArray();
-        _outbound.Add((_clock.Now, bytes, null));
-        _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} - {Describe(bytes)}\n");
+        _outbound.Add((_clock.Now, bytes, null, ecn));
+        _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} - {EcnText(ecn)}{Describe(bytes)}\n");
     }
 
     // One frame over IPv6: a neighbour solicitation for the peer is answered (as ARP is over IPv4); MLD reports, router
@@ -244,7 +244,7 @@ internal sealed class PacketdrillRunner : IDisposable
     {
         if (eth.EtherType != EtherType.Ipv6 || Ipv6Packet.TryParse(eth.Payload, out var ip) != WireError.None)
         {
-            _outbound.Add((_clock.Now, [], $"a non-IPv6 or malformed frame ({n} bytes)"));
+            _outbound.Add((_clock.Now, [], $"a non-IPv6 or malformed frame ({n} bytes)", IpEcn.NotEct));
             return false;
         }
         if (IpFamilies.IsChatter(ip, out var target)) return false;
@@ -252,7 +252,7 @@ internal sealed class PacketdrillRunner : IDisposable
         {
             if (target != PeerIp6)
             {
-                _outbound.Add((_clock.Now, [], $"a neighbour solicitation from {ip.Source} not for the peer"));
+                _outbound.Add((_clock.Now, [], $"a neighbour solicitation from {ip.Source} not for the peer", IpEcn.NotEct));
                 return false;
             }
             // RFC 4861 7.2.4: solicited, override, to the solicitation's source (all nodes when it was ::).
@@ -263,20 +263,20 @@ internal sealed class PacketdrillRunner : IDisposable
         }
         if (ip.NextHeader != IpProtocol.Tcp)
         {
-            _outbound.Add((_clock.Now, [], $"an IPv6 {ip.NextHeader} packet to {ip.Destination}"));
+            _outbound.Add((_clock.Now, [], $"an IPv6 {ip.NextHeader} packet to {ip.Destination}", IpEcn.NotEct));
             return false;
         }
         if (TcpSegment.TryParse(ip.Payload, out var tcp) != WireError.None || !tcp.IsChecksumValid(ip.Source, ip.Destination))
         {
-            _outbound.Add((_clock.Now, [], "a malformed TCP segment or one with a bad checksum (IPv6 pseudo-header)"));
+            _outbound.Add((_clock.Now, [], "a malformed TCP segment or one with a bad checksum (IPv6 pseudo-header)", IpEcn.NotEct));
             return false;
         }
         if (ip.Source != StackIp6 || ip.Destination != PeerIp6)
         {
-            _outbound.Add((_clock.Now, [], $"a TCP segment from {ip.Source} to {ip.Destination}"));
+            _outbound.Add((_clock.Now, [], $"a TCP segment from {ip.Source} to {ip.Destination}", IpEcn.NotEct));
             return false;
         }
-        KeepSegment(ip.Payload);
+        KeepSegment(ip.Payload, (IpEcn)(ip.TrafficClass & 3));
         return false;
     }
 
@@ -299,7 +299,7 @@ internal sealed class PacketdrillRunner : IDisposable
     private void FailOnUnexpected(string before)
     {
         if (_outbound.Count == 0) return;
-        var (at, segment, notTcp) = _outbound[0];
+        var (at, segment, notTcp, _) = _outbound[0];
         throw new ScriptFailure($"unexpected outbound packet at {Seconds(at)} s, before {before}: {notTcp ?? Describe(segment)}"
             + (_outbound.Count > 1 ? $" (and {_outbound.Count - 1} more)" : ""));
     }
@@ -345,10 +345,33 @@ internal sealed class PacketdrillRunner : IDisposable
         long offset = p.Start + (p.Flags.HasFlag(TcpFlags.Syn) ? 1 : 0) - 1;
         for (int i = 0; i < p.Length; i++) segment[headerLength + i] = Pattern(offset + i);
         TcpHeader.FillChecksum(segment, _peerIp, _stackIp);
-        _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} + {Describe(segment, inbound: true)}\n");
+        byte ecn = (byte)(p.Ecn ?? IpEcn.NotEct);
+        if (p.Fragments is { } fragments) { InjectFragments(p, segment, fragments); return; }
+        _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} + {EcnText(p.Ecn ?? IpEcn.NotEct)}{Describe(segment, inbound: true)}\n");
         _peer.TrySend(_family == IpFamily.V6
-            ? V6.Packet(PeerIp6, StackIp6, IpProtocol.Tcp, segment)
-            : Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, segment));
+            ? V6.Packet(PeerIp6, StackIp6, IpProtocol.Tcp, segment, trafficClass: ecn)
+            : Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, segment, tos: ecn));
+        PollOnce();
+    }
+
+    // The segment as IP fragments of about equal size (all but the last a multiple of 8 bytes), each with its own ECN
+    // field: how a script checks what reassembly does with ECN (RFC 3168 5.3).
+    private void InjectFragments(ScriptEvent.Packet p, byte[] segment, IReadOnlyList<IpEcn> fragments)
+    {
+        int piece = (segment.Length / fragments.Count + 7) & ~7;
+        if (piece == 0 || piece * (fragments.Count - 1) >= segment.Length) throw new ScriptFailure($"a {segment.Length}-byte segment does not make {fragments.Count} fragments");
+        uint id = (uint)(0x4000 + p.Line);
+        var marks = string.Join(",", fragments.Select(f => EcnText(f).Trim() is { Length: > 0 } t ? t[1..^1] : "noecn"));
+        _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(_clock.Now)} + [{marks}] {Describe(segment, inbound: true)} (as {fragments.Count} fragments)\n");
+        for (int i = 0; i < fragments.Count; i++)
+        {
+            int offset = i * piece, length = i == fragments.Count - 1 ? segment.Length - offset : piece;
+            bool more = i < fragments.Count - 1;
+            var data = segment.AsSpan(offset, length);
+            _peer.TrySend(_family == IpFamily.V6
+                ? V6.Fragment(PeerIp6, StackIp6, id, offset, more, data, IpProtocol.Tcp, trafficClass: (byte)fragments[i])
+                : Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Tcp, data, id: (ushort)id, more: more, offset: offset, tos: (byte)fragments[i]));
+        }
         PollOnce();
     }
 
@@ -450,15 +473,16 @@ internal sealed class PacketdrillRunner : IDisposable
             _clock.Advance(Step);
             PollOnce();
         }
-        var (at, segment, notTcp) = _outbound[0];
+        var (at, segment, notTcp, ecn) = _outbound[0];
         _outbound.RemoveAt(0);
         string expectation = $"expected at {Seconds(from)}{(to != from ? "~" + Seconds(to) : "")} s: {Strip(p.Text)}";
         if (notTcp is not null) throw new ScriptFailure($"{expectation}\nactual at {Seconds(at)} s: {notTcp}");
         var flow = FlowFor(p.RemotePort);
         var differences = Compare(p, segment, flow);
+        if (p.Ecn is IpEcn wantEcn && ecn != wantEcn) differences.Insert(0, $"IP ECN field: expected {EcnName(wantEcn)}, got {EcnName(ecn)}");
         if (at < earliest) differences.Insert(0, $"time: sent at {Seconds(at)} s, earlier than {Seconds(earliest)}");
         if (differences.Count > 0)
-            throw new ScriptFailure($"{expectation}\nactual at {Seconds(at)} s:   {Describe(segment)}\ndifferences:\n  " + string.Join("\n  ", differences));
+            throw new ScriptFailure($"{expectation}\nactual at {Seconds(at)} s:   {EcnText(ecn)}{Describe(segment)}\ndifferences:\n  " + string.Join("\n  ", differences));
         _previous = at;
         _trace.Append(CultureInfo.InvariantCulture, $"{Seconds(at)}   {p.Text} (matched)\n");
     }
@@ -535,6 +559,13 @@ internal sealed class PacketdrillRunner : IDisposable
             d.Add($"option sack: expected {(want.Count == 0 ? "none" : string.Join(' ', want.Select(b => $"{b.Left}:{b.Right}")))}, " +
                   $"got {(got.Count == 0 ? "none" : string.Join(' ', got.Select(b => $"{b.Item1}:{b.Item2}")))}");
     }
+
+    private static string EcnText(IpEcn ecn) => ecn switch
+    {
+        IpEcn.Ect0 => "[ect0] ", IpEcn.Ect1 => "[ect1] ", IpEcn.Ce => "[ce] ", _ => "",
+    };
+
+    private static string EcnName(IpEcn ecn) => ecn == IpEcn.NotEct ? "[noecn]" : EcnText(ecn).Trim();
 
     private static string FlagText(TcpFlags f)
     {
@@ -779,7 +810,8 @@ internal sealed class PacketdrillRunner : IDisposable
             "available" => c.Available,
             "send_space" => c.SendSpace,
             "retransmits" => c.Retransmits,
-            _ => throw new ScriptFailure($"unknown quantity {name} (state, error, mss, cwnd, rto, srtt, available, send_space, retransmits, connections, listener.pending, listener.halfopen, stats.NAME)"),
+            "ecn" => c.EcnNegotiated ? 1 : 0,
+            _ => throw new ScriptFailure($"unknown quantity {name} (state, error, mss, cwnd, rto, srtt, available, send_space, retransmits, ecn, connections, listener.pending, listener.halfopen, stats.NAME)"),
         };
     }
 

@@ -57,6 +57,8 @@ internal static partial class Libc
     public const uint TUN_F_TSO4 = 0x02;
     /// <summary>TSO for TCP over IPv6 (needs TUN_F_CSUM).</summary>
     public const uint TUN_F_TSO6 = 0x04;
+    /// <summary>TUNSETOFFLOAD: TSO frames may carry CWR (VIRTIO_NET_HDR_GSO_ECN; the kernel puts CWR on the first segment only).</summary>
+    public const uint TUN_F_TSO_ECN = 0x08;
 
     /// <summary>sizeof(struct ifreq) on 64-bit Linux.</summary>
     public const int IfReqSize = 40;

@@ -114,8 +114,9 @@ internal sealed partial class Ipv4Layer
         if (ip.IsFragment)
         {
             _stats.FragmentsReceivedCount++;
-            var fragment = new FragmentReassembler.Fragment(ip.Source, ip.Destination, ip.Identification, ip.Protocol, ip.FragmentOffset, ip.MoreFragments, DropReason.Ipv4Malformed);
-            var reason = _reassembler.Add(fragment, ip.Header, ip.Payload, Ipv4Header.MaximumPacketSize - ip.HeaderLength, now, out var whole, out int headerLength);
+            var fragment = new FragmentReassembler.Fragment(ip.Source, ip.Destination, ip.Identification, ip.Protocol, ip.FragmentOffset, ip.MoreFragments, DropReason.Ipv4Malformed,
+                (IpEcn)(ip.TypeOfService & 3));
+            var reason = _reassembler.Add(fragment, ip.Header, ip.Payload, Ipv4Header.MaximumPacketSize - ip.HeaderLength, now, out var whole, out int headerLength, out var ecn);
             if (_reassembler.Evicted > 0)
             {
                 for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv4, DropReason.ReassemblyEvicted);
@@ -128,6 +129,7 @@ internal sealed partial class Ipv4Layer
             BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.TotalLength..], (ushort)whole.Length);
             whole[Ipv4Packet.Field.FlagsFragment] &= 0x40;   // keep DF, clear MF and the offset
             whole[Ipv4Packet.Field.FlagsFragment + 1] = 0;
+            whole[Ipv4Packet.Field.Tos] = (byte)((whole[Ipv4Packet.Field.Tos] & ~3) | (int)ecn);   // RFC 3168 5.3: CE on any fragment, CE on the whole
             whole[Ipv4Packet.Field.Checksum] = 0;
             whole[Ipv4Packet.Field.Checksum + 1] = 0;
             BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.Checksum..], InternetChecksum.Compute(whole[..headerLength]));
@@ -153,7 +155,7 @@ internal sealed partial class Ipv4Layer
                 break;
             case IpProtocol.Tcp:
                 if (broadcast) { Drop(_stats.Tcp, DropReason.TcpBroadcast); return; }
-                _internet.DeliverTcp(ip.Source, ip.Destination, ip.Payload, ip.Bytes.Length, verifyChecksum, now);
+                _internet.DeliverTcp(ip.Source, ip.Destination, ip.Payload, ip.Bytes.Length, verifyChecksum, now, (IpEcn)(ip.TypeOfService & 3));
                 break;
             default:
                 Drop(_stats.Ipv4, DropReason.Ipv4UnknownProtocol);
@@ -225,13 +227,14 @@ internal sealed partial class Ipv4Layer
         ? Math.Min(Ipv4Header.MaximumPacketSize, _ethernet.Capabilities.MaxFrameSize - EthernetSize) - Ipv4Header.MinimumSize
         : Mtu - Ipv4Header.MinimumSize;
 
-    public NetError SendTcpSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now, int segmentSize)
+    /// <summary>Sends the TCP segment in <see cref="DatagramPayload"/>; <paramref name="ecn"/> goes in the TOS byte's low bits (RFC 3168 5).</summary>
+    public NetError SendTcpSegment(Ipv4Address source, Ipv4Address destination, int length, TimeSpan now, int segmentSize, IpEcn ecn = IpEcn.NotEct)
     {
         // TCP passes a segment size only for a segment that carries more than one wire segment's payload.
         if (segmentSize > 0 && _ethernet.Capabilities.TcpSegmentationOffload)
-            return SendLargeTcpSegment(source, destination, length, segmentSize, now);
+            return SendLargeTcpSegment(source, destination, length, segmentSize, now, ecn);
         TcpHeader.FillChecksum(DatagramPayload[..length], source, destination);
-        var error = SendDatagram(destination, IpProtocol.Tcp, length, now, dontFragment: true, source: source);
+        var error = SendDatagram(destination, IpProtocol.Tcp, length, now, dontFragment: true, source: source, typeOfService: (byte)ecn);
         if (error == NetError.None) _stats.Tcp.SentCount++;
         return error;
     }
@@ -239,7 +242,7 @@ internal sealed partial class Ipv4Layer
     // A TCP segment larger than the MTU for a link that cuts it itself (TSO): the TCP checksum field holds the folded
     // pseudo-header sum (a partial checksum, as Linux's CHECKSUM_PARTIAL), the link completes each piece's checksum.
     // Sent only to a resolved neighbour: the ARP queue holds MTU-sized frames (TCP sends again once resolved).
-    private NetError SendLargeTcpSegment(Ipv4Address source, Ipv4Address destination, int length, int segmentSize, TimeSpan now)
+    private NetError SendLargeTcpSegment(Ipv4Address source, Ipv4Address destination, int length, int segmentSize, TimeSpan now, IpEcn ecn)
     {
         int total = Ipv4Header.MinimumSize + length;
         if (total > Ipv4Header.MaximumPacketSize || EthernetSize + total > _ethernet.Capabilities.MaxFrameSize) { Drop(_stats.Ipv4, DropReason.Ipv4TooLarge); return NetError.MessageTooLong; }
@@ -251,7 +254,7 @@ internal sealed partial class Ipv4Layer
         var segment = DatagramPayload[..length];
         ushort partial = (ushort)~InternetChecksum.Finish(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, length));
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], partial);
-        new Ipv4Header(source, destination, IpProtocol.Tcp, (ushort)total, _identification++, _options.TimeToLive, true).WriteTo(_tx.AsSpan(IpOffset));
+        new Ipv4Header(source, destination, IpProtocol.Tcp, (ushort)total, _identification++, _options.TimeToLive, true, TypeOfService: (byte)ecn).WriteTo(_tx.AsSpan(IpOffset));
         new EthernetHeader(mac, Mac, EtherType.Ipv4).WriteTo(_tx.AsSpan(FrameOffset));
         var frame = _tx.AsSpan(FrameOffset, EthernetSize + total);
         if (_ethernet.TrySendTcpSegments(frame, segmentSize, now))

@@ -138,7 +138,7 @@ internal sealed partial class Ipv6Layer
                 break;
             case IpProtocol.Tcp:
                 if (multicast) { Drop(_stats.Tcp, DropReason.TcpBroadcast); return; }
-                _internet.DeliverTcp(ip.Source, ip.Destination, upper, ip.Bytes.Length, verifyChecksum, now);
+                _internet.DeliverTcp(ip.Source, ip.Destination, upper, ip.Bytes.Length, verifyChecksum, now, (IpEcn)(ip.TrafficClass & 3));
                 break;
             case IpProtocol.Ipv6NoNextHeader:
                 break;   // RFC 8200 4.7: nothing follows; nothing to do
@@ -173,9 +173,10 @@ internal sealed partial class Ipv6Layer
         _stats.Ipv6FragmentsReceivedCount++;
         var f = chain.Fragment!.Value;
         int fragmentable = chain.FragmentHeaderOffset + Ipv6FragmentHeader.Size;
-        var key = new FragmentReassembler.Fragment(ip.Source, ip.Destination, f.Identification, 0, f.Offset, f.MoreFragments, DropReason.Ipv6Malformed);
+        var key = new FragmentReassembler.Fragment(ip.Source, ip.Destination, f.Identification, 0, f.Offset, f.MoreFragments, DropReason.Ipv6Malformed,
+            (IpEcn)(ip.TrafficClass & 3));
         var reason = _reassembler.Add(key, ip.Bytes[..chain.FragmentHeaderOffset], ip.Bytes[fragmentable..],
-            MaximumPayload - (chain.FragmentHeaderOffset - Ipv6Header.Size), now, out var whole, out int headerLength);
+            MaximumPayload - (chain.FragmentHeaderOffset - Ipv6Header.Size), now, out var whole, out int headerLength, out var ecn);
         if (_reassembler.Evicted > 0)
         {
             for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv6, DropReason.ReassemblyEvicted);
@@ -193,6 +194,8 @@ internal sealed partial class Ipv6Layer
         _stats.Ipv6ReassembledCount++;
         whole[NextHeaderFieldOffset(whole, headerLength)] = (byte)f.NextHeader;
         BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv6Packet.Field.PayloadLength..], (ushort)(whole.Length - Ipv6Header.Size));
+        // RFC 3168 5.3: CE on any fragment, CE on the whole (the ECN bits are bits 20-21 of the first word, byte 1's 0x30).
+        whole[1] = (byte)((whole[1] & ~0x30) | (int)ecn << 4);
         if (Ipv6Packet.TryParse(whole, out var reassembled) != WireError.None || reassembled.TryWalkHeaders(out var wholeChain) != WireError.None)
         {
             Drop(_stats.Ipv6, DropReason.Ipv6Malformed, true);
@@ -211,7 +214,7 @@ internal sealed partial class Ipv6Layer
     /// Sends the packet whose upper-layer payload is in <see cref="PacketPayload"/>: chooses the source when
     /// <paramref name="source"/> is unspecified, routes, fragments to the path MTU, resolves the next hop, transmits.
     /// </summary>
-    public NetError SendPacket(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, byte hopLimit = 0)
+    public NetError SendPacket(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, int payloadLength, TimeSpan now, byte hopLimit = 0, byte trafficClass = 0)
     {
         if (payloadLength > MaximumPayload) { Drop(_stats.Ipv6, DropReason.Ipv6TooLarge); return NetError.MessageTooLong; }
         if (source.IsUnspecified) source = SelectSource(destination);
@@ -222,7 +225,7 @@ internal sealed partial class Ipv6Layer
         byte hops = hopLimit != 0 ? hopLimit : HopLimit;
         if (total <= mtu)
         {
-            new Ipv6Header(source, destination, protocol, (ushort)payloadLength, hops).WriteTo(_tx.AsSpan(IpOffset));
+            new Ipv6Header(source, destination, protocol, (ushort)payloadLength, hops, trafficClass).WriteTo(_tx.AsSpan(IpOffset));
             new EthernetHeader(mac, Mac, EtherType.Ipv6).WriteTo(_tx);
             _stats.Ipv6.SentCount++;
             _ethernet.Emit(_tx.AsSpan(0, EthernetSize + total), _nd, slot, now);
@@ -238,7 +241,7 @@ internal sealed partial class Ipv6Layer
             int length = Math.Min(piece, payloadLength - offset);
             bool more = offset + length < payloadLength;
             new EthernetHeader(mac, Mac, EtherType.Ipv6).WriteTo(fragment);
-            new Ipv6Header(source, destination, IpProtocol.Ipv6Fragment, (ushort)(Ipv6FragmentHeader.Size + length), hops).WriteTo(fragment.AsSpan(EthernetSize));
+            new Ipv6Header(source, destination, IpProtocol.Ipv6Fragment, (ushort)(Ipv6FragmentHeader.Size + length), hops, trafficClass).WriteTo(fragment.AsSpan(EthernetSize));
             new Ipv6FragmentHeader(protocol, offset, more, id).WriteTo(fragment.AsSpan(EthernetSize + Ipv6Header.Size));
             _tx.AsSpan(PayloadOffset + offset, length).CopyTo(fragment.AsSpan(FragmentPayloadOffset));
             _stats.Ipv6.SentCount++;
@@ -284,20 +287,21 @@ internal sealed partial class Ipv6Layer
         ? Math.Min(MaximumPayload, _ethernet.Capabilities.MaxFrameSize - EthernetSize - Ipv6Header.Size)
         : MaxTcpSegment(destination);
 
-    public NetError SendTcpSegment(Ipv6Address source, Ipv6Address destination, int length, TimeSpan now, int segmentSize)
+    /// <summary>Sends the TCP segment in <see cref="PacketPayload"/>; <paramref name="ecn"/> goes in the traffic class's low bits (RFC 3168 5).</summary>
+    public NetError SendTcpSegment(Ipv6Address source, Ipv6Address destination, int length, TimeSpan now, int segmentSize, IpEcn ecn = IpEcn.NotEct)
     {
         // TCP passes a segment size only for a segment that carries more than one wire segment's payload.
         if (segmentSize > 0 && _ethernet.Capabilities.TcpSegmentationOffload)
-            return SendLargeTcpSegment(source, destination, length, segmentSize, now);
+            return SendLargeTcpSegment(source, destination, length, segmentSize, now, ecn);
         TcpHeader.FillChecksum(PacketPayload[..length], source, destination);
-        var error = SendPacket(source, destination, IpProtocol.Tcp, length, now);
+        var error = SendPacket(source, destination, IpProtocol.Tcp, length, now, trafficClass: (byte)ecn);
         if (error == NetError.None) _stats.Tcp.SentCount++;
         return error;
     }
 
     // As IPv4's: a TCP segment larger than the path MTU for a link that cuts it (TSO6), with the folded pseudo-header sum
     // in the checksum field; only to a resolved neighbour (the neighbour queue holds MTU-sized frames).
-    private NetError SendLargeTcpSegment(Ipv6Address source, Ipv6Address destination, int length, int segmentSize, TimeSpan now)
+    private NetError SendLargeTcpSegment(Ipv6Address source, Ipv6Address destination, int length, int segmentSize, TimeSpan now, IpEcn ecn)
     {
         if (length > MaximumPayload || EthernetSize + Ipv6Header.Size + length > _ethernet.Capabilities.MaxFrameSize) { Drop(_stats.Ipv6, DropReason.Ipv6TooLarge); return NetError.MessageTooLong; }
         if (!Route(destination, now, out var mac, out int slot, out var error)) return error;
@@ -305,7 +309,7 @@ internal sealed partial class Ipv6Layer
         var segment = PacketPayload[..length];
         ushort partial = (ushort)~InternetChecksum.Finish(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, length));
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], partial);
-        new Ipv6Header(source, destination, IpProtocol.Tcp, (ushort)length, HopLimit).WriteTo(_tx.AsSpan(IpOffset));
+        new Ipv6Header(source, destination, IpProtocol.Tcp, (ushort)length, HopLimit, (byte)ecn).WriteTo(_tx.AsSpan(IpOffset));
         new EthernetHeader(mac, Mac, EtherType.Ipv6).WriteTo(_tx);
         var frame = _tx.AsSpan(0, EthernetSize + Ipv6Header.Size + length);
         if (_ethernet.TrySendTcpSegments(frame, segmentSize, now))

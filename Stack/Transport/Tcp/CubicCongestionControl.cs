@@ -5,8 +5,11 @@ namespace TcpIpSharp.Transport.Tcp;
 /// and convex beyond it, with β = 0.7, C = 0.4, fast convergence, and the Reno-friendly estimate as a floor.
 /// Slow start is standard (RFC 3465, L = 2).
 /// </summary>
-internal sealed class CubicCongestionControl : ICongestionControl
+internal sealed class CubicCongestionControl(int slowStartAckLimit = 2) : ICongestionControl
 {
+    // RFC 3465 L, in segments; 0 is no limit (Linux).
+    private readonly uint _slowStartAckLimit = (uint)Math.Max(0, slowStartAckLimit);
+
     private const double Beta = 0.7;                                   // RFC 9438 4.6
     private const double C = 0.4;                                      // RFC 9438 5
     private const double AlphaCubic = 3 * (1 - Beta) / (1 + Beta);     // RFC 9438 4.3
@@ -27,7 +30,7 @@ internal sealed class CubicCongestionControl : ICongestionControl
     public uint OnAck(uint congestionWindow, uint slowStartThreshold, uint ackedBytes, int segmentSize, TimeSpan now, TimeSpan roundTrip)
     {
         double mss = segmentSize;
-        if (congestionWindow < slowStartThreshold) return congestionWindow + Math.Min(ackedBytes, 2 * (uint)segmentSize);
+        if (congestionWindow < slowStartThreshold) return congestionWindow + (_slowStartAckLimit == 0 ? LinuxSlowStart(ackedBytes, (uint)segmentSize) : Math.Min(ackedBytes, _slowStartAckLimit * (uint)segmentSize));
         double cwnd = congestionWindow / mss;
         if (_epochStart is null)
         {
@@ -64,4 +67,8 @@ internal sealed class CubicCongestionControl : ICongestionControl
         uint threshold = (uint)(congestionWindow * Beta);               // RFC 9438 4.6
         return Math.Max(threshold, 2 * (uint)segmentSize);
     }
+
+    // Linux counts its window in segments (tcp_slow_start: cwnd += segments acknowledged), a short segment as a whole
+    // one: an ACK grows the window by the segments it covers, rounded up (exact for one short segment among full ones).
+    private static uint LinuxSlowStart(uint ackedBytes, uint segmentSize) => (ackedBytes + segmentSize - 1) / segmentSize * segmentSize;
 }

@@ -199,13 +199,14 @@ public sealed partial class TcpConnection
         else
         {
             // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
+            BeginFrto();
             _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: true);
             _cwnd = (uint)_mss;
             _inRecovery = false;
             _pipeRecovery = false;
             _dupAcks = 0;
             _limitedTransmit = 0;   // RFC 3042's allowance came from duplicate ACKs of the window the timeout abandons
-            _undoArmed = false;     // a timeout's reduction is not undone here (F-RTO, RFC 5682, is not done)
+            _undoArmed = false;     // a timeout's reduction is undone by F-RTO (TcpConnection.Frto.cs), not by D-SACK
             _sackCount = 0;   // RFC 2018 8: the receiver may have discarded SACKed data
             _sndNxt = _sndUna;
             _highRetransmitted = _sndUna;
@@ -352,7 +353,8 @@ public sealed partial class TcpConnection
         int headerLength = header.WriteTo(buffer);
         if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
         int wireSegment = Math.Max(1, _mss - (headerLength - TcpHeader.MinimumSize));   // RFC 6691: options come out of the MSS
-        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0);
+        var ecn = EcnForSegment(buffer, header.Flags, header.SequenceNumber, length);   // RFC 3168 (TcpConnection.Ecn.cs)
+        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0, ecn);
         _table.Statistics.SegmentsSentCount++;
         if ((header.Flags & TcpFlags.Ack) != 0)
         {

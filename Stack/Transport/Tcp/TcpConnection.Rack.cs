@@ -439,6 +439,7 @@ public sealed partial class TcpConnection
                 _retransmitAt = now + _rto;
             }
             SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
+            NotePrrSent(dataEnd - dataStart);   // RFC 6937: what recovery sent counts against PRR's allowance
             if (Seq.Gt(end, _highRetransmitted)) _highRetransmitted = end;
             _table.Statistics.SackRetransmitsCount++;
             return true;

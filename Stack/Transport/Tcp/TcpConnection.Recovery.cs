@@ -96,21 +96,26 @@ public sealed partial class TcpConnection
     }
 
     // RFC 6675 5 steps 4.1-4.4: enter recovery, resend the first segment presumed dropped, then send what pipe allows.
+    // The window is then PRR's (RFC 6937), not ssthresh at once.
     private void EnterPipeRecovery(TimeSpan now)
     {
         BeginUndoEpisode();
-        _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
+        BeginPrr();
+        // RFC 5681 3.2 step 2: the data limited transmit sent beyond cwnd is not part of the FlightSize halved.
+        _ssthresh = _congestion.OnLoss(_cwnd, Math.Min(FlightSize, _cwnd), _mss, now, timeout: false);
         _cwnd = _ssthresh;
         _recover = _sndMax;
         _inRecovery = true;
         _pipeRecovery = true;
         _highRetransmitted = _sndUna;
         _table.Statistics.FastRetransmitsCount++;
+        PrrOnAck();   // RFC 6937: the ACK that starts recovery counts its delivered data too
         if (!RackEnabled || !RackRetransmitFirstLost(Math.Max(1, _mss - SegmentOptions(now).Length), now)) RetransmitFrom(_sndUna, now);
         SendWhilePipeAllows(now);
     }
 
-    // RFC 6675 5 step (C): while cwnd - pipe >= SMSS, send the segment NextSeg names; nothing when it names none.
+    // RFC 6675 5 step (C): while cwnd - pipe >= SMSS, send the segment NextSeg names; nothing when it names none. PRR
+    // (TcpConnection.Prr.cs) has set cwnd to pipe + what this ACK may send.
     private void SendWhilePipeAllows(TimeSpan now)
     {
         int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
@@ -145,6 +150,7 @@ public sealed partial class TcpConnection
             if (length == Math.Min(segmentSize, unsent))
             {
                 SendData(_sndNxt, sentOffset, length, now, retransmit: false);
+                NotePrrSent(length);
                 _sndNxt += (uint)length;
                 _sndMax = _sndNxt;
                 return true;
@@ -174,7 +180,7 @@ public sealed partial class TcpConnection
         end = Seq.Min(end, _sndMax);
         int dataStart = DataOffset(from), dataEnd = DataOffset(end);
         if (from == _sndUna) _unaRetransmittedAt = now;
-        if (dataEnd > dataStart) SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
+        if (dataEnd > dataStart) { SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true); NotePrrSent(dataEnd - dataStart); }
         else if (_finSent && end == _sndMax) SendControl(_sndMax - 1, 0, Wire.TcpFlags.Fin | Wire.TcpFlags.Ack, now);
         else return false;
         if (Seq.Gt(end, _highRetransmitted)) _highRetransmitted = end;
@@ -187,6 +193,7 @@ public sealed partial class TcpConnection
     // (RFC 8985 in spirit): it is sent once more.
     private void OnPipeRecoveryAck(TimeSpan now)
     {
+        PrrOnAck();
         if (!RackEnabled && Seq.Lt(_sndUna, _highRetransmitted) && now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
         {
             _table.Statistics.LostRetransmitsCount++;

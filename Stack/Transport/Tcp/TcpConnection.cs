@@ -82,7 +82,7 @@ public sealed partial class TcpConnection
         _sndUna = _sndNxt = _sndMax = iss;
         _tsOffset = tsOffset;
         _rto = options.InitialRetransmissionTimeout;
-        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl() : new CubicCongestionControl();
+        _congestion = options.CongestionControl == CongestionControlKind.NewReno ? new NewRenoCongestionControl(options.SlowStartAckLimit) : new CubicCongestionControl(options.SlowStartAckLimit);
         // RFC 7323 2.3: the smallest shift that lets the window cover the whole ring.
         _receiveScaleWanted = ScaleFor(options);
         _lastReceived = _lastProgress = now;
@@ -297,8 +297,9 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>Builds an established connection from a validated SYN cookie (RFC 4987 3.1) and processes the ACK that carried it.</summary>
-    internal void AcceptCookie(TcpSegment segment, in TcpOptions options, int mss, int? windowScale, bool sack, TimeSpan now)
+    internal void AcceptCookie(TcpSegment segment, in TcpOptions options, int mss, int? windowScale, bool sack, TimeSpan now, bool ecn = false)
     {
+        TakeEcnFromCookie(ecn);   // RFC 3168 6.1.1, kept in the cookie's timestamp (TcpConnection.Ecn.cs)
         _irs = segment.SequenceNumber - 1;
         _rcvNxt = segment.SequenceNumber;
         _sndUna = _sndNxt = _sndMax = _iss + 1;
@@ -346,7 +347,7 @@ public sealed partial class TcpConnection
         if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
         _sack = _options.SelectiveAcknowledgments && options.SackPermitted;
         _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
-        _ = segment;
+        TakeEcnSetup(segment);   // RFC 3168 6.1.1 (TcpConnection.Ecn.cs)
     }
 
     // ------------------------------------------------------------------ segment arrives (RFC 9293 3.10.7)
@@ -366,6 +367,7 @@ public sealed partial class TcpConnection
         if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
         if ((segment.Flags & TcpFlags.Ack) == 0) return;
         if (!OnAck(segment, options, now)) return;
+        if (_ecn && (segment.Flags & TcpFlags.Ece) != 0) OnEcnEcho(now);   // RFC 3168 6.1.2 (TcpConnection.Ecn.cs)
         if (State is TcpState.Closed) return;
         if (ackOnly)
         {
@@ -550,6 +552,7 @@ public sealed partial class TcpConnection
         if (Seq.Gt(ack, _sndNxt)) _sndNxt = ack;   // an ACK for data sent before a timeout rewound SND.NXT
 
         int sackBlocks = 0;   // ordinary SACK blocks, a D-SACK block not counted
+        if (_inRecovery || _sackCount != 0 || options.SackBlocks.Count > 0) NotePrrAckStart();
         if (_sack && options.SackBlocks.Count > 0) sackBlocks = TakeSackBlocks(options.SackBlocks, ack);
         uint oldWindow = _sndWnd;
         TakeWindowUpdate(segment, ack);
@@ -620,7 +623,9 @@ public sealed partial class TcpConnection
         uint acked = ack - _sndUna;
         // Bytes of data acknowledged: the SYN and FIN take sequence space but no ring space.
         int dataAcked = (int)Math.Min(acked, (uint)_send.Count);
-        if (SynOutstanding) dataAcked = (int)Math.Min(Math.Max(acked, 1) - 1, (uint)_send.Count);
+        // The window grows by data acknowledged (RFC 5681 3.1); the SYN's sequence number is not data.
+        uint windowAcked = acked;
+        if (SynOutstanding) { dataAcked = (int)Math.Min(Math.Max(acked, 1) - 1, (uint)_send.Count); windowAcked = Math.Max(acked, 1) - 1; }
         _send.Consume(dataAcked);
         _sndUna = ack;
         _synAcknowledged |= acked > 0;
@@ -644,10 +649,12 @@ public sealed partial class TcpConnection
         {
             if (Seq.Ge(ack, _recover))
             {
-                // RFC 6582 3.2 step 3 (full acknowledgment), option 1: cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
+                // SACK recovery ends with cwnd = ssthresh (RFC 6937 3, as Linux's tcp_end_cwnd_reduction): PRR has
+                // brought pipe there. Without SACK, RFC 6582 3.2 step 3 (full acknowledgment), option 1:
+                // cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
+                _cwnd = _pipeRecovery ? _ssthresh : Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
                 _inRecovery = false;
                 _pipeRecovery = false;
-                _cwnd = Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
                 UndoIfSpurious();   // RFC 3708: every retransmission of the episode already D-SACKed
             }
             else if (_pipeRecovery) OnPipeRecoveryAck(now);   // RFC 6675 5 (C): pipe decides, cwnd stays
@@ -660,7 +667,7 @@ public sealed partial class TcpConnection
         }
         // Capped at the largest window a peer can offer (RFC 7323 2.3: 2^30): a sender limited by the peer's window on a
         // lossless path otherwise grows cwnd for ever, and it wrapped (uint) to a few segments after about 4 GB.
-        else _cwnd = Math.Min(_congestion.OnAck(_cwnd, _ssthresh, acked, _mss, now, _srtt), MaxCongestionWindow);
+        else if (windowAcked > 0) _cwnd = Math.Min(_congestion.OnAck(_cwnd, _ssthresh, windowAcked, _mss, now, _srtt), MaxCongestionWindow);
         _dupAcks = 0;
         _limitedTransmit = 0;
 
@@ -675,11 +682,13 @@ public sealed partial class TcpConnection
             if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
             else if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing) ArmTailProbe(now);
         }
+        if (_frto != FrtoStep.None) FrtoOnNewAck(ack);
         if (_send.Free > 0) Notify();
     }
 
     private void OnDuplicateAck(TimeSpan now)
     {
+        if (_frto != FrtoStep.None) FrtoOnDuplicateAck();
         _dupAcks++;
         _table.Statistics.DuplicateAcksCount++;
         if (_inRecovery && _pipeRecovery) { OnPipeRecoveryAck(now); return; }
@@ -699,7 +708,8 @@ public sealed partial class TcpConnection
         // duplicates can ever arrive, so the threshold drops to the outstanding segments minus one.
         int outstandingSegments = (int)((FlightSize + (uint)_mss - 1) / (uint)Math.Max(_mss, 1));
         int threshold = DataOffset(_sndNxt) < _send.Count && _sndWnd > FlightSize + (uint)_mss && _cwnd > FlightSize + (uint)_mss ? 3 : Math.Clamp(outstandingSegments - 1, 1, 3);
-        if (_dupAcks < threshold && _dupAcks <= 2)
+        // Only while no go-back-N resend (after a timeout) is under way: the allowance is for NEW data (RFC 3042 2).
+        if (_dupAcks < threshold && _dupAcks <= 2 && !Seq.Lt(_sndNxt, _sndMax))
         {
             // RFC 3042 (limited transmit): each of the first two duplicates lets one new segment out beyond cwnd.
             _limitedTransmit = (uint)(_dupAcks * _mss);
@@ -715,7 +725,7 @@ public sealed partial class TcpConnection
         if (_dupAcks >= threshold)
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
-            _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
+            _ssthresh = _congestion.OnLoss(_cwnd, Math.Min(FlightSize, _cwnd), _mss, now, timeout: false);   // RFC 5681 3.2 step 2
             _recover = _sndMax;
             _inRecovery = true;
             _highRetransmitted = _sndUna;
@@ -806,6 +816,10 @@ public sealed partial class TcpConnection
 
     // True until the SYN is acknowledged (it takes sequence space but no ring space).
     private bool SynOutstanding => !_synAcknowledged && Seq.Le(_sndUna, _iss);
+
+    /// <summary>Data written but not sent yet (beyond the highest sequence number sent): the replay's recorded writes in
+    /// fast mode wait for it, so that two writes the host made apart leave in separate segments.</summary>
+    internal bool HasUnsentData => DataOffset(_sndMax) < _send.Count;
 
     // The offset in the send ring of sequence number <paramref name="seq"/> (clamped to the data held).
     private int DataOffset(uint seq)

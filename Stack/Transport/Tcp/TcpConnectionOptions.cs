@@ -46,8 +46,24 @@ public sealed record TcpConnectionOptions
     public int? WindowScale { get; init; }
     /// <summary>Congestion control for new connections (CUBIC by default, as in Linux).</summary>
     public CongestionControlKind CongestionControl { get; init; } = CongestionControlKind.Cubic;
+    /// <summary>
+    /// Explicit Congestion Notification (RFC 3168). <see cref="TcpEcnMode.Accept"/> by default, as Linux's
+    /// <c>tcp_ecn = 2</c>: a peer that asks gets ECN, our own opens do not ask; <see cref="TcpEcnMode.Request"/> asks too.
+    /// On a connection that negotiated it, new data goes out ECT(0), a CE mark is echoed with ECE until the peer's CWR,
+    /// and an ECE halves the window once per round trip (through the congestion control's loss response) without a
+    /// retransmission.
+    /// </summary>
+    public TcpEcnMode Ecn { get; init; } = TcpEcnMode.Accept;
+    /// <summary>How many segments one ACK may grow the congestion window by in slow start (RFC 3465's L: 2, the default).
+    /// 0: no limit, as Linux's <c>tcp_slow_start</c>, which grows by every segment an ACK covers; a replay of a Linux
+    /// sender facing stretch ACKs needs it to keep Linux's window (docs/replay.md).</summary>
+    public int SlowStartAckLimit { get; init; } = 2;
     /// <summary>Initial congestion window in segments (RFC 6928: 10).</summary>
     public int InitialWindowSegments { get; init; } = 10;
+    /// <summary>F-RTO (RFC 5682): after a retransmission timeout, send new data on the first ACK and undo the timeout's
+    /// reduction when the second ACK shows the original segments were only delayed. On by default, as Linux's
+    /// <c>tcp_frto</c>.</summary>
+    public bool ForwardRtoRecovery { get; init; } = true;
     /// <summary>Send keepalive probes on an idle connection.</summary>
     public bool KeepAlive { get; init; }
     /// <summary>Idle time before the first keepalive probe.</summary>

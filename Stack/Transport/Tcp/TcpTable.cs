@@ -156,8 +156,11 @@ internal sealed class TcpTable
 
     // ------------------------------------------------------------------ segments
 
-    /// <summary>A segment that arrived from <paramref name="source"/> to our <paramref name="destination"/> (either family).</summary>
-    public void Process(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now)
+    /// <summary>
+    /// A segment that arrived from <paramref name="source"/> to our <paramref name="destination"/> (either family), with
+    /// its IP header's ECN field.
+    /// </summary>
+    public void Process(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now, IpEcn ecn = IpEcn.NotEct)
     {
         Now = now;
         bool badOptions = TcpOptions.TryParse(segment.Options, out var options) != WireError.None;
@@ -167,7 +170,9 @@ internal sealed class TcpTable
             options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
         }
         var key = new TcpKey(source, segment.SourcePort, segment.DestinationPort);
-        if (_connections.TryGetValue(key, out var connection) && FastPath && connection.TryFastPath(segment, options, now)) return;
+        bool known = _connections.TryGetValue(key, out var connection);
+        if (known && connection!.EcnNegotiated) connection.OnEcnArrival(segment, ecn, now);   // RFC 3168 6.1.3: CE and CWR, on either path
+        if (known && FastPath && connection!.TryFastPath(segment, options, now)) return;
         if (connection is not null && !connection.YieldsToNewSyn(segment, options))
         {
             connection.OnSegment(segment, options, now);
@@ -235,15 +240,19 @@ internal sealed class TcpTable
         var options = new TcpOptions { MaximumSegmentSize = (ushort)Math.Min(_output.MaxSegment(source) - TcpHeader.MinimumSize, 65535) };
         if (theirs.Timestamp is TcpTimestamp ts)
         {
-            // Without state, window scale and SACK-permitted survive only in the low bits of our timestamp (as Linux keeps them).
+            // Without state, window scale, SACK-permitted and ECN survive only in the low bits of our timestamp (as Linux
+            // keeps them: TS_OPT_ECN is its 0x20).
             int scale = listener.Options.WindowScaling && theirs.WindowScale is byte ws ? Math.Min((int)ws, 14) : 0xF;
-            uint bits = (uint)scale | (listener.Options.SelectiveAcknowledgments && theirs.SackPermitted ? 0x10u : 0);
+            uint bits = (uint)scale | (listener.Options.SelectiveAcknowledgments && theirs.SackPermitted ? 0x10u : 0)
+                | (TcpConnection.AcceptsEcnSetup(listener.Options, segment.Flags) ? 0x20u : 0);
             uint value = ((uint)(long)now.TotalMilliseconds & ~0x3Fu) | bits;
             options = options with { Timestamp = new TcpTimestamp(value, ts.Value) };
             if (scale != 0xF) options = options with { WindowScale = (byte)TcpConnection.ScaleFor(listener.Options) };
             if ((bits & 0x10) != 0) options = options with { SackPermitted = true };
         }
-        var header = new TcpHeader(segment.DestinationPort, segment.SourcePort, cookie, segment.SequenceNumber + 1, TcpFlags.Syn | TcpFlags.Ack,
+        // RFC 3168 6.1.1: an ECN-setup SYN-ACK only when the choice survives in the timestamp, as in Linux.
+        var synAck = TcpFlags.Syn | TcpFlags.Ack | (options.Timestamp is TcpTimestamp mine && (mine.Value & 0x20) != 0 ? TcpFlags.Ece : TcpFlags.None);
+        var header = new TcpHeader(segment.DestinationPort, segment.SourcePort, cookie, segment.SequenceNumber + 1, synAck,
             (ushort)Math.Min(listener.Options.ReceiveBufferSize, 65535), 0, options);
         int length = header.WriteTo(_output.SegmentBuffer);
         _output.SendSegment(destination, source, length, now);
@@ -266,19 +275,20 @@ internal sealed class TcpTable
         if (listener.Pending >= listener.Backlog) { Statistics.ListenOverflowsCount++; return true; }   // drop; the peer retransmits
         Statistics.SynCookiesValidatedCount++;
         int? scale = null;
-        bool sack = false;
+        bool sack = false, ecn = false;
         if (options.Timestamp is TcpTimestamp ts)
         {
             uint bits = ts.EchoReply & 0x3F;
             if ((bits & 0xF) != 0xF) scale = (int)(bits & 0xF);
             sack = (bits & 0x10) != 0;
+            ecn = (bits & 0x20) != 0 && listener.Options.Ecn != TcpEcnMode.Off;
         }
         var connection = Create(destination, segment.DestinationPort, source, segment.SourcePort, listener.Options, now, cookie, tsOffset: 0);
         connection.Listener = listener;
         listener.HalfOpen++;
         Statistics.PassiveOpensCount++;
         Track(connection);
-        connection.AcceptCookie(segment, options, CookieMss[cookie & 7], scale, sack, now);
+        connection.AcceptCookie(segment, options, CookieMss[cookie & 7], scale, sack, now, ecn);
         Scheduled(connection);
         return true;
     }

@@ -1,0 +1,73 @@
+namespace TcpIpSharp.Transport.Tcp;
+
+// Proportional Rate Reduction (RFC 6937) for the SACK-driven fast recovery of TcpConnection.Recovery.cs, with either
+// congestion control: on each ACK of the episode the window becomes pipe + sndcnt, where sndcnt spreads the reduction
+// from RecoverFS to ssthresh evenly over the ACKs of one round trip while pipe is above ssthresh, and while it is below
+// lets pipe climb back toward ssthresh by what was delivered (the reduction bounds of RFC 9937, which obsoletes 6937).
+// Recovery without SACK keeps RFC 6582's inflated window: it has no pipe to measure.
+public sealed partial class TcpConnection
+{
+    // RFC 6937 3: prr_delivered, prr_out and RecoverFS, in bytes, for the episode under way.
+    private uint _prrDelivered, _prrOut, _prrRecoverFs;
+    // What the scoreboard and SND.UNA held when the ACK being processed arrived (for DeliveredData).
+    private uint _prrUnaBefore, _prrSackedBefore;
+
+    private uint SackedBytes()
+    {
+        uint bytes = 0;
+        for (int i = 0; i < _sackCount; i++) bytes += _sackRight[i] - _sackLeft[i];
+        return bytes;
+    }
+
+    // Called before an ACK touches the scoreboard or SND.UNA, only while (or as) recovery may run.
+    private void NotePrrAckStart()
+    {
+        _prrUnaBefore = _sndUna;
+        _prrSackedBefore = SackedBytes();
+    }
+
+    // RFC 6937 3, "at the beginning of recovery", before the window is reduced. RecoverFS is the window before the
+    // reduction (Linux's prior_cwnd; RFC 6937 takes FlightSize, RFC 9937 pipe): ssthresh / RecoverFS is then the
+    // algorithm's own factor (1/2 for NewReno, 0.7 for CUBIC), whatever limited transmit or the application left in flight.
+    private void BeginPrr()
+    {
+        _prrDelivered = 0;
+        _prrOut = 0;
+        _prrRecoverFs = Math.Max(_cwnd, 1u);
+    }
+
+    // RFC 6937 3 / RFC 9937, on every ACK during recovery: DeliveredData is the change in SND.UNA plus the change in
+    // SACKed bytes; the window for what this ACK may send is pipe + sndcnt. Below ssthresh the bound is the
+    // conservative one (prr_delivered - prr_out) unless the ACK advanced SND.UNA (RFC 9937's "safe ACK": then one
+    // SMSS more, the slow-start bound), as Linux's tcp_cwnd_reduction. An ACK that delivers nothing changes nothing.
+    // The first ACK of an episode always lets the fast retransmission out (as Linux does, and the RFC's examples assume).
+    private void PrrOnAck()
+    {
+        uint delivered = (_sndUna - _prrUnaBefore) + (uint)Math.Max(0, (long)SackedBytes() - _prrSackedBefore);
+        if (delivered == 0 && _prrOut != 0) return;
+        _prrDelivered += delivered;
+        uint pipe = Pipe();
+        long sendCount;
+        if (pipe > _ssthresh)
+        {
+            // Proportional part: CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out.
+            ulong target = ((ulong)_prrDelivered * _ssthresh + _prrRecoverFs - 1) / _prrRecoverFs;
+            sendCount = (long)target - _prrOut;
+            _table.Statistics.PrrProportionalAcksCount++;
+        }
+        else
+        {
+            long limit = Math.Max((long)_prrDelivered - _prrOut, delivered);
+            if (_sndUna != _prrUnaBefore) limit += _mss;
+            sendCount = Math.Min((long)_ssthresh - pipe, limit);
+            _table.Statistics.PrrBoundAcksCount++;
+        }
+        if (_prrOut == 0) sendCount = Math.Max(sendCount, _mss);
+        _cwnd = (uint)Math.Clamp(pipe + Math.Max(sendCount, 0), _mss, MaxCongestionWindow);
+    }
+
+    private void NotePrrSent(int length)
+    {
+        if (_inRecovery && _pipeRecovery) _prrOut += (uint)length;
+    }
+}
