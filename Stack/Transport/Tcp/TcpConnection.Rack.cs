@@ -23,7 +23,6 @@ public sealed partial class TcpConnection
     private const byte RackLost = 1, RackRetransmitted = 2, RackSacked = 4;
     private const int RackInitialCapacity = 16;
     private static readonly TimeSpan RackMinRttWindow = TimeSpan.FromMinutes(5);   // Linux's tcp_min_rtt_wlen
-    private static readonly TimeSpan TwoMilliseconds = TimeSpan.FromMilliseconds(2);
 
     // The records cover [SND.UNA, highest data sent) in sequence order, oldest first, in a ring that grows by doubling
     // (as the send ring does: during warm-up) up to a bound taken from the send buffer and the MSS, never per segment.
@@ -449,11 +448,13 @@ public sealed partial class TcpConnection
     // ------------------------------------------------------------------ tail loss probe (RFC 8985 7)
 
     // RFC 8985 7.2: with no recovery under way, no SACKed data and no probe episode open, probe after PTO =
-    // 2 * SRTT (plus the worst-case delayed ACK when one segment is out, else 2 ms), at most until the RTO would fire.
+    // 2 * SRTT, at least 10 ms (plus the worst-case delayed ACK when one segment is out), at most until the RTO would fire.
     private void RackArmTailProbe(TimeSpan now)
     {
         if (_probeAt is not null || _tlpActive || _inRecovery || _rackAfterTimeout || _sackCount > 0 || _sndUna == _sndMax || !_haveRtt) return;
-        var pto = Ticks(_srtt.Ticks * 2) + (FlightSize <= (uint)_mss ? DelayedAckAllowance : TwoMilliseconds);
+        // 10 ms at least, as Linux's tcp_schedule_loss_probe has had (and the replays of recorded Linux conversations
+        // expect): RFC 8985's 2 ms allowance on a sub-millisecond RTT probes long before an ACK could be late.
+        var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds) + (FlightSize <= (uint)_mss ? DelayedAckAllowance : TimeSpan.Zero);
         if (_retransmitAt is TimeSpan rtx)
         {
             // The probe takes the RTO's place when that is sooner (it re-arms the RTO when it goes).
