@@ -9,10 +9,10 @@ namespace TcpIpSharp.Tap.Cli;
 /// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns SERVER[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--ecn off|accept|request] [--no-offload [--tx-thread]] [--pcap FILE] [--trace] [--log-level LEVEL]";
+    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns SERVER[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--ecn off|accept|request] [--no-offload [--tx-thread]] [--reorder RATE[,MS]] [--no-rack] [--pcap FILE] [--trace] [--log-level LEVEL]";
 
     /// <summary>The options that take no value.</summary>
-    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread", "--no-ipv6"];
+    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread", "--no-ipv6", "--no-rack"];
 
     public static NetworkStackOptions Options(CommandLine cl)
     {
@@ -61,6 +61,9 @@ internal static class HostSetup
             if (seconds is < 1 or > 240) throw new UsageException("--time-wait must be between 1 and 240 seconds");
             tcp = tcp with { TimeWaitTimeout = TimeSpan.FromSeconds(seconds) };
         }
+        // --no-rack: loss detection by the duplicate-ACK threshold (RFC 6675) instead of RACK (RFC 8985), as Linux's
+        // net.ipv4.tcp_recovery=0; for comparisons.
+        if (cl.Has("--no-rack")) tcp = tcp with { RackLossDetection = false };
         if (cl.Get("--ecn") is string ecn)
         {
             // RFC 3168 ECN, as Linux's net.ipv4.tcp_ecn: off (0), accept (2, the default: answer peers that ask), request (1: ask too).
@@ -123,6 +126,19 @@ internal static class HostSetup
         if (cl.Get("--tap") is string tap) link = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"));
         else if (cl.Get("--pcap-if") is string iface) link = PcapLiveLink.Open(iface, ownMac: mac);
         else throw new UsageException("--tap NAME or --pcap-if IFACE is required");
+        // --reorder RATE[,MS]: the library's fault injector holds back that share of the frames the stack sends by
+        // MS milliseconds (5 by default; times 0.5-1), so later frames overtake them (DESIGN.md 7: this kernel has no
+        // netem). For measuring loss detection under reordering against a real peer.
+        if (cl.Get("--reorder") is string reorder)
+        {
+            var parts = reorder.Split(',');
+            if (!double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate) || rate is < 0 or > 1
+                || parts.Length > 2
+                || (parts.Length == 2 && (!double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms) || ms is < 0 or > 10_000)))
+                throw new UsageException($"--reorder: '{reorder}' is not RATE[,MS] (RATE 0..1, MS 0..10000)");
+            double delay = parts.Length == 2 ? double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+            link = new FaultInjectorLink(link, new FaultOptions { ReorderRate = rate, ReorderDelay = TimeSpan.FromMilliseconds(delay) }, Environment.TickCount, clock);
+        }
         if (cl.Get("--pcap") is string pcap) link = PcapTracerLink.ToFile(link, pcap, clock);
         return link;
     }

@@ -44,4 +44,50 @@ public class TcpAllocationTests
         Assert.That(segments, Is.GreaterThan(10_000));
         Assert.That(allocated, Is.Zero, "bytes allocated on the TCP data path");
     }
+
+    // RACK-TLP (RFC 8985) after warm-up: losses and reordering keep its transmit records splitting, marking and
+    // resending, the reordering timer and the tail probe running; none of it may allocate (the records live in a ring
+    // grown during warm-up).
+    [Test]
+    public void The_tcp_data_path_with_loss_and_reordering_allocates_nothing_after_warm_up()
+    {
+        var faults = new TcpIpSharp.Links.FaultOptions { DropRate = 0.01, ReorderRate = 0.02, ReorderDelay = TimeSpan.FromMilliseconds(2), Delay = TimeSpan.FromMilliseconds(1) };
+        using var net = new TwoStacks(faults, seed: 7);
+        var (client, server) = net.Connect();
+        var chunk = new byte[8192];
+        var sink = new byte[65536];
+        long received = 0;
+
+        void Pump(int rounds)
+        {
+            var now = net.Clock.Now;
+            for (int i = 0; i < rounds; i++)
+            {
+                client.Send(chunk);
+                net.A.Poll(now);
+                net.B.Poll(now);
+                int n;
+                while ((n = server.Receive(sink)) > 0) received += n;
+                net.B.Poll(now);
+                net.A.Poll(now);
+                now += TimeSpan.FromMilliseconds(1);
+                net.Clock.Set(now);
+            }
+        }
+
+        Pump(4000);                                   // warm-up, losses included
+        long segments = 0, rackLosses = 0;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            long segmentsBefore = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests, lossesBefore = net.A.Statistics.TcpDetail.RackLossesCount;
+            Pump(4000);
+            segments = net.A.Statistics.TcpDetail.SegmentsSentCount_ForTests - segmentsBefore;
+            rackLosses = net.A.Statistics.TcpDetail.RackLossesCount - lossesBefore;
+        });
+
+        TestContext.Out.WriteLine($"{segments} segments, {rackLosses} marked lost by RACK, {received} bytes received, {allocated} bytes allocated");
+        Assert.That(segments, Is.GreaterThan(10_000));
+        Assert.That(rackLosses, Is.GreaterThan(0), "RACK marked losses in the measured window");
+        Assert.That(allocated, Is.Zero, "bytes allocated on the TCP data path with RACK at work");
+    }
 }

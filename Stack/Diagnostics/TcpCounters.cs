@@ -9,6 +9,7 @@ public sealed class TcpCounters
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
     internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
     internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
+    internal long RackLossesCount, RackReorderTimeoutsCount, TlpRecoveriesCount;
     internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount;
     internal long EcnNegotiatedCount, EcnCeReceivedCount, EcnEceReceivedCount, EcnCwrSentCount, EcnReductionsCount;
 
@@ -63,6 +64,10 @@ public sealed class TcpCounters
         yield return ("tcp.dsack_received", () => Volatile.Read(ref DsackReceivedCount));
         // RFC 3708: fast-recovery reductions undone because D-SACKs showed every retransmission was needless.
         yield return ("tcp.spurious_undo", () => Volatile.Read(ref SpuriousUndoCount));
+        // RFC 8985: segments RACK marked lost, reordering-timer expiries, and losses a tail loss probe repaired.
+        yield return ("tcp.rack_losses", () => Volatile.Read(ref RackLossesCount));
+        yield return ("tcp.rack_reo_timeouts", () => Volatile.Read(ref RackReorderTimeoutsCount));
+        yield return ("tcp.tlp_recoveries", () => Volatile.Read(ref TlpRecoveriesCount));
         // RFC 6937: ACKs of a SACK recovery episode that sent in proportion to delivery (pipe above ssthresh), and those
         // held to the slow-start reduction bound (pipe at or below ssthresh).
         yield return ("tcp.prr_proportional", () => Volatile.Read(ref PrrProportionalAcksCount));

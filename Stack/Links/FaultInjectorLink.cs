@@ -124,7 +124,17 @@ public sealed class FaultInjectorLink : ILink
     }
 
     /// <inheritdoc/>
-    public bool WaitReadable(TimeSpan timeout) => _inner.WaitReadable(timeout);
+    /// <remarks>Waits no longer than until the next held frame is due, so a driver in real time that sleeps on the
+    /// link releases it on time (the next <see cref="TryReceive"/> or <see cref="TrySend"/> sends it).</remarks>
+    public bool WaitReadable(TimeSpan timeout)
+    {
+        if (NextRelease is TimeSpan due)
+        {
+            var left = due - _clock.Now;
+            if (left < timeout) timeout = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+        return _inner.WaitReadable(timeout);
+    }
     /// <inheritdoc/>
     public void Interrupt() => _inner.Interrupt();
     /// <inheritdoc/>

@@ -18,7 +18,7 @@ public sealed partial class TcpConnection
         // recovery or duplicate ACKs being counted.
         bool takesText = State is TcpState.Established or TcpState.FinWait2;
         if (!(takesText || State == TcpState.CloseWait) || (segment.Flags & ~TcpFlags.Psh) != TcpFlags.Ack || segment.SequenceNumber != _rcvNxt
-            || segment.WindowSize == 0 || options.SackBlocks.Count > 0 || _inRecovery || _dupAcks != 0)
+            || segment.WindowSize == 0 || options.SackBlocks.Count > 0 || _inRecovery || _dupAcks != 0 || RackBusy)
             return false;
         uint ack = segment.AcknowledgmentNumber;
         if (Seq.Lt(ack, _sndUna) || Seq.Gt(ack, _sndNxt)) return false;
@@ -38,7 +38,11 @@ public sealed partial class TcpConnection
         _keepaliveProbes = 0;
         if (_timestamps && Seq.Le(segment.SequenceNumber, _lastAckSent)) _tsRecent = tsValue;   // RFC 7323 4.3
         TakeWindowUpdate(segment, ack);
-        if (ack != _sndUna) OnNewAck(ack, options, now);
+        if (ack != _sndUna)
+        {
+            RackOnCumulativeAck(ack, now);   // RACK is not busy here: the records of the acknowledged prefix go
+            OnNewAck(ack, options, now);
+        }
         // An ACK that opens the window or frees cwnd may let queued data or a queued FIN out.
         if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
         if (payload.IsEmpty)

@@ -23,6 +23,6 @@ public sealed partial class TcpConnection
             if (!Seq.Le(_sndUna, _sackLeft[i]) || !Seq.Le(_sackRight[i], _sndMax)) return $"SACK block {i} [{_sackLeft[i]}, {_sackRight[i]}) outside [SND.UNA {_sndUna}, SND.MAX {_sndMax}]";
             if (i > 0 && Seq.Lt(_sackLeft[i], _sackRight[i - 1])) return $"SACK blocks {i - 1} and {i} overlap or are out of order";
         }
-        return null;
+        return RackBrokenInvariant();
     }
 }

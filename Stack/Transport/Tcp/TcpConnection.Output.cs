@@ -101,6 +101,7 @@ public sealed partial class TcpConnection
     // so that a lost last segment is found by the SACK/ACK the probe draws instead of by the RTO.
     private void ArmTailProbe(TimeSpan now)
     {
+        if (RackEnabled) { RackArmTailProbe(now); return; }
         // RFC 8985 5: RACK-TLP needs SACK; 7.2: not while SACKed data shows loss recovery is under way.
         if (!_sack || _sackCount > 0 || _probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
         var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds);
@@ -111,6 +112,7 @@ public sealed partial class TcpConnection
 
     private void SendTailProbe(TimeSpan now)
     {
+        if (RackEnabled) { RackSendTailProbe(now); return; }
         _probeAt = null;
         _probed = true;
         if (_inRecovery || _sndUna == _sndMax) return;
@@ -154,6 +156,7 @@ public sealed partial class TcpConnection
             Earliest(ref next, _swsOverrideAt);
             Earliest(ref next, _keepaliveAt);
             Earliest(ref next, _probeAt);
+            Earliest(ref next, _rackTimerAt);
             if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax) Earliest(ref next, _lastProgress + u);
             if (_options.UserTimeout is TimeSpan p && _persistSince is TimeSpan since) Earliest(ref next, since + p);
             return next;
@@ -176,6 +179,7 @@ public sealed partial class TcpConnection
         if (_persistAt <= now) SendWindowProbe(now);
         if (_swsOverrideAt <= now) { _swsOverrideAt = null; _swsOverrideDue = true; _table.MarkPending(this); }
         if (_probeAt <= now) SendTailProbe(now);
+        if (_rackTimerAt <= now) OnRackTimer(now);
         if (_delayedAckAt <= now) { _ackNow = true; _table.MarkPending(this); }
         if (_keepaliveAt <= now) OnKeepalive(now);
     }
@@ -207,6 +211,7 @@ public sealed partial class TcpConnection
             _sndNxt = _sndUna;
             _highRetransmitted = _sndUna;
             _probeAt = null;
+            RackOnTimeout();
             if (_finSent && Seq.Lt(_sndUna, _sndMax)) _finSent = false;
             _table.MarkPending(this);
         }
@@ -302,6 +307,7 @@ public sealed partial class TcpConnection
         if (offset + length == _send.Count) flags |= TcpFlags.Psh;
         var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, WindowField(), 0, SegmentOptions(now));
         Transmit(header, offset, length, now);
+        RackOnSend(sequence, length, now);   // RFC 8985 6.1: the per-segment transmit time
         if (retransmit)
         {
             Retransmits++;

@@ -80,6 +80,7 @@ public sealed partial class TcpConnection
     // blocks, so the sum is taken gap by gap.
     private uint Pipe()
     {
+        if (RackEnabled) return RackPipe();   // RFC 8985: RACK's lost marks in place of IsLost
         uint pipe = 0, from = _sndUna;
         for (int i = 0; i <= _sackCount; i++)
         {
@@ -109,7 +110,7 @@ public sealed partial class TcpConnection
         _highRetransmitted = _sndUna;
         _table.Statistics.FastRetransmitsCount++;
         PrrOnAck();   // RFC 6937: the ACK that starts recovery counts its delivered data too
-        RetransmitFrom(_sndUna, now);
+        if (!RackEnabled || !RackRetransmitFirstLost(Math.Max(1, _mss - SegmentOptions(now).Length), now)) RetransmitFrom(_sndUna, now);
         SendWhilePipeAllows(now);
     }
 
@@ -132,11 +133,13 @@ public sealed partial class TcpConnection
     // RFC 6675 4 NextSeg, rules 1-3 (rule 4, the rescue retransmission, is not used: the tail probe and the RTO cover it).
     private bool SendNextSegment(int segmentSize, TimeSpan now)
     {
+        // RFC 8985: with RACK only segments it marked lost are resent (rule 1), then new data; no rule 3.
+        if (RackEnabled && RackRetransmitFirstLost(segmentSize, now)) return true;
         uint highestSacked = _sackCount > 0 ? _sackRight[_sackCount - 1] : _sndUna;
         // Rule 1: the first unSACKed octet above HighRxt, below the highest SACKed octet, that IsLost.
         // Rule 3 (kept as the fallback): the same octet when it is not (yet) lost, if rule 2 has nothing.
         uint candidate = FirstUnsackedFrom(Seq.Max(_sndUna, _highRetransmitted));
-        bool below = Seq.Lt(candidate, highestSacked);
+        bool below = !RackEnabled && Seq.Lt(candidate, highestSacked);
         if (below && IsLost(candidate)) return RetransmitFrom(candidate, now);
         // Rule 2: new data, if the receiver's window has room for it.
         int sentOffset = DataOffset(_sndNxt), unsent = _send.Count - sentOffset;
@@ -191,7 +194,7 @@ public sealed partial class TcpConnection
     private void OnPipeRecoveryAck(TimeSpan now)
     {
         PrrOnAck();
-        if (Seq.Lt(_sndUna, _highRetransmitted) && now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
+        if (!RackEnabled && Seq.Lt(_sndUna, _highRetransmitted) && now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
         {
             _table.Statistics.LostRetransmitsCount++;
             uint high = _highRetransmitted;

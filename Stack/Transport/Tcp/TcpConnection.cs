@@ -556,6 +556,7 @@ public sealed partial class TcpConnection
         if (_sack && options.SackBlocks.Count > 0) sackBlocks = TakeSackBlocks(options.SackBlocks, ack);
         uint oldWindow = _sndWnd;
         TakeWindowUpdate(segment, ack);
+        RackOnAck(ack, options, sackBlocks < options.SackBlocks.Count && _sack, now);   // RFC 8985 6.2, before recovery decides
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
         else if (ack == _sndUna && segment.Payload.IsEmpty && (segment.Flags & TcpFlags.Fin) == 0 && Seq.Gt(_sndMax, _sndUna)
@@ -566,6 +567,7 @@ public sealed partial class TcpConnection
             // Linux, where SACK connections count SACKed segments, not duplicate ACKs), else the ACKs of a go-back-N
             // resend after a spurious timeout would start a needless fast retransmit.
             OnDuplicateAck(now);
+        RackAfterAck(now);   // RFC 8985: a segment RACK marked lost starts recovery, whatever kind of ACK showed it
 
         // An ACK that opens the window or frees cwnd may let queued data or the FIN go out.
         if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
@@ -716,7 +718,8 @@ public sealed partial class TcpConnection
         if (_sack)
         {
             // RFC 6675 5: enter recovery on DupThresh duplicates or when the scoreboard shows the first segment lost.
-            if (_dupAcks >= threshold || IsLost(_sndUna)) EnterPipeRecovery(now);
+            // With RACK (RFC 8985) the duplicate count decides nothing: RackAfterAck enters recovery on RACK's marks.
+            if (!RackEnabled && (_dupAcks >= threshold || IsLost(_sndUna))) EnterPipeRecovery(now);
             return;
         }
         if (_dupAcks >= threshold)

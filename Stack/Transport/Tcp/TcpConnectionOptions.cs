@@ -33,6 +33,12 @@ public sealed record TcpConnectionOptions
     public bool Timestamps { get; init; } = true;
     /// <summary>Offer SACK (RFC 2018).</summary>
     public bool SelectiveAcknowledgments { get; init; } = true;
+    /// <summary>
+    /// RACK-TLP loss detection (RFC 8985) when SACK is in use: a segment is lost when one sent after it was delivered
+    /// a reordering window ago, instead of after three duplicate ACKs (RFC 6675 IsLost). On by default, as Linux's
+    /// <c>net.ipv4.tcp_recovery</c> 1; connections without SACK keep NewReno's duplicate-ACK rules either way.
+    /// </summary>
+    public bool RackLossDetection { get; init; } = true;
     /// <summary>Offer window scaling (RFC 7323).</summary>
     public bool WindowScaling { get; init; } = true;
     /// <summary>The window scale shift to offer (0-14), or null (the default): the smallest that lets the window cover

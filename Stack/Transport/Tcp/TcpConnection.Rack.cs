@@ -1,0 +1,544 @@
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Transport.Tcp;
+
+// RACK-TLP loss detection (RFC 8985), used when both ends agreed on SACK (and TcpConnectionOptions.RackLossDetection):
+// a segment is lost when a segment sent after it has been delivered and more than RACK.rtt + RACK.reo_wnd has passed
+// since it was sent, instead of when three duplicate ACKs (RFC 6675 IsLost) arrive. This file keeps the per-segment
+// transmit records, RACK's state, the reordering timer and the tail loss probe (RFC 8985 7); the recovery that sends
+// what RACK marks lost stays RFC 6675's pipe and NextSeg (TcpConnection.Recovery.cs), with IsLost replaced by the
+// marks here. Connections without SACK keep NewReno's duplicate-ACK rules.
+public sealed partial class TcpConnection
+{
+    // One transmitted range of the send sequence space: what one SendData call put on the wire (a segment, or an
+    // offloaded burst), split where a retransmission or a SACK block begins or ends inside it.
+    private struct RackSegment
+    {
+        public uint Start, End;
+        public long SentTicks;       // RFC 8985 6.1 Segment.xmit_ts: the latest transmission
+        public uint Order;           // transmit order: breaks ties between segments sent at the same clock reading
+        public byte Flags;
+    }
+
+    private const byte RackLost = 1, RackRetransmitted = 2, RackSacked = 4;
+    private const int RackInitialCapacity = 16;
+    private static readonly TimeSpan RackMinRttWindow = TimeSpan.FromMinutes(5);   // Linux's tcp_min_rtt_wlen
+
+    // The records cover [SND.UNA, highest data sent) in sequence order, oldest first, in a ring that grows by doubling
+    // (as the send ring does: during warm-up) up to a bound taken from the send buffer and the MSS, never per segment.
+    private RackSegment[]? _rackSegments;
+    private int _rackHead, _rackCount;
+    private long _rackBytes, _rackSackedBytes, _rackLostBytes;
+    private int _rackRetransmittedCount, _rackSackedSegments;
+
+    // RFC 8985 6.1: RACK.xmit_ts, RACK.end_seq, RACK.rtt, RACK.min_RTT, RACK.fack, RACK.reordering_seen, the
+    // reordering window's multiplier and persistence, RACK.dsack_round.
+    private bool _rackHaveSegment, _rackFackSet, _rackReorderingSeen, _rackDsackRoundActive;
+    private long _rackXmitTicks, _rackRttTicks, _rackMinRttTicks = long.MaxValue, _rackMinRttAtTicks;
+    private uint _rackEndSeq, _rackOrder, _rackFack, _rackDsackRound, _rackSendOrder;
+    private int _rackReoWndMult = 1, _rackReoWndPersist;
+    private TimeSpan? _rackTimerAt;            // RFC 8985 6.2 step 5: the reordering timer
+    // After a timeout every outstanding segment is lost (RFC 8985 6.3 as Linux's tcp_timeout_mark_lost): "RTO recovery"
+    // until the data outstanding at the timeout is acknowledged.
+    private bool _rackAfterTimeout;
+    private uint _rackTimeoutHigh;
+    // RFC 8985 7: the TLP episode (TLP.end_seq, TLP.is_retrans).
+    private bool _tlpActive, _tlpIsRetrans;
+    private uint _tlpEndSeq;
+
+    private bool RackEnabled => _sack && _options.RackLossDetection;
+
+    // Nothing for RACK to look at beyond popping records: no SACK state, nothing lost, no retransmission outstanding,
+    // no timer. Header prediction leaves the other cases to the slow path.
+    private bool RackBusy => _rackTimerAt is not null || _rackLostBytes > 0 || _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _tlpActive || _rackAfterTimeout;
+
+    // RackOnAck for header prediction's pure ACK, when RACK is not busy: every record's flags are clear and the records
+    // are in transmit order, so the ACK delivers a prefix whose last record is the most recently sent, reorders
+    // nothing (no record was delivered out of order before) and can show no loss. Only that last record matters.
+    private void RackOnCumulativeAck(uint ack, TimeSpan now)
+    {
+        if (_rackCount == 0 || !RackEnabled) return;
+        if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
+        int popped = 0;
+        while (popped < _rackCount && Seq.Le(RackAt(popped).End, ack)) popped++;
+        if (popped > 0)
+        {
+            ref var last = ref RackAt(popped - 1);
+            long rtt = now.Ticks - last.SentTicks;
+            if (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks)
+            {
+                _rackMinRttTicks = rtt;
+                _rackMinRttAtTicks = now.Ticks;
+            }
+            _rackRttTicks = rtt;
+            _rackHaveSegment = true;
+            _rackXmitTicks = last.SentTicks;
+            _rackEndSeq = last.End;
+            _rackOrder = last.Order;
+            if (!_rackFackSet || Seq.Gt(last.End, _rackFack)) { _rackFack = last.End; _rackFackSet = true; }
+            _rackBytes -= last.End - RackAt(0).Start;
+            _rackHead += popped;
+            if (_rackHead >= _rackSegments!.Length) _rackHead -= _rackSegments.Length;
+            _rackCount -= popped;
+        }
+        if (_rackCount > 0 && Seq.Lt(RackAt(0).Start, ack))
+        {
+            ref var s = ref RackAt(0);
+            _rackBytes -= ack - s.Start;
+            s.Start = ack;
+        }
+    }
+
+    private int RackCapacityBound => Math.Clamp(2 * _options.SendBufferSize / Math.Max(_mss, 64) + 16, RackInitialCapacity, 1 << 16);
+
+    private ref RackSegment RackAt(int i)
+    {
+        int index = _rackHead + i;
+        if (index >= _rackSegments!.Length) index -= _rackSegments.Length;
+        return ref _rackSegments[index];
+    }
+
+    // ------------------------------------------------------------------ transmit records
+
+    // Called for every data transmission (SendData): new data is appended; a resend of tracked data (a retransmission,
+    // a probe, a go-back-N resend after a timeout) takes the new time, is no longer lost and is marked retransmitted.
+    private void RackOnSend(uint sequence, int length, TimeSpan now)
+    {
+        if (!RackEnabled || length <= 0) return;
+        uint end = sequence + (uint)length;
+        if (_rackCount > 0 && Seq.Lt(sequence, RackAt(_rackCount - 1).End))
+        {
+            uint resentEnd = Seq.Min(end, RackAt(_rackCount - 1).End);
+            RackSplitAt(sequence);
+            RackSplitAt(resentEnd);
+            for (int i = RackIndexOf(sequence); i >= 0 && i < _rackCount; i++)
+            {
+                ref var s = ref RackAt(i);
+                if (!Seq.Lt(s.Start, resentEnd)) break;
+                if ((s.Flags & RackSacked) != 0) continue;
+                RackSetFlags(ref s, (byte)((s.Flags & ~RackLost) | RackRetransmitted));
+                s.SentTicks = now.Ticks;
+                s.Order = ++_rackSendOrder;
+            }
+            if (!Seq.Lt(resentEnd, end)) return;
+            sequence = resentEnd;
+        }
+        RackAppend(sequence, end, now.Ticks);
+    }
+
+    private void RackAppend(uint start, uint end, long sentTicks)
+    {
+        if (_rackSegments is null) _rackSegments = new RackSegment[Math.Min(RackInitialCapacity, RackCapacityBound)];
+        if (_rackCount == _rackSegments.Length && !RackGrow())
+        {
+            // At the bound: the newest record takes the new range too (sent now, so never presumed lost early).
+            ref var tail = ref RackAt(_rackCount - 1);
+            RackSetFlags(ref tail, (byte)(tail.Flags & RackRetransmitted));
+            tail.End = end;
+            tail.SentTicks = sentTicks;
+            tail.Order = ++_rackSendOrder;
+            _rackBytes += end - start;
+            return;
+        }
+        ref var s = ref RackAt(_rackCount++);
+        s = new RackSegment { Start = start, End = end, SentTicks = sentTicks, Order = ++_rackSendOrder };
+        _rackBytes += end - start;
+    }
+
+    private bool RackGrow()
+    {
+        int bound = RackCapacityBound;
+        if (_rackSegments!.Length >= bound) return false;
+        var grown = new RackSegment[Math.Min(bound, _rackSegments.Length * 2)];
+        for (int i = 0; i < _rackCount; i++) grown[i] = RackAt(i);
+        _rackSegments = grown;
+        _rackHead = 0;
+        return true;
+    }
+
+    // The index of the record holding seq, or -1.
+    private int RackIndexOf(uint seq)
+    {
+        int lo = 0, hi = _rackCount - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >> 1;
+            ref var s = ref RackAt(mid);
+            if (Seq.Lt(seq, s.Start)) hi = mid - 1;
+            else if (!Seq.Lt(seq, s.End)) lo = mid + 1;
+            else return mid;
+        }
+        return -1;
+    }
+
+    // Makes seq a record boundary when it falls inside one (no change at the bound: the record is then handled whole).
+    private void RackSplitAt(uint seq)
+    {
+        int i = RackIndexOf(seq);
+        if (i < 0 || RackAt(i).Start == seq) return;
+        if (_rackCount == _rackSegments!.Length && !RackGrow()) return;
+        for (int j = _rackCount; j > i + 1; j--) RackAt(j) = RackAt(j - 1);
+        _rackCount++;
+        ref var left = ref RackAt(i);
+        var right = left;
+        right.Start = seq;
+        left.End = seq;
+        RackAt(i + 1) = right;
+        if ((right.Flags & RackRetransmitted) != 0) _rackRetransmittedCount++;
+        if ((right.Flags & RackSacked) != 0) _rackSackedSegments++;
+    }
+
+    // Changes a record's flags and keeps the byte and count totals that pipe and the fast path read.
+    private void RackSetFlags(ref RackSegment s, byte flags)
+    {
+        long length = s.End - s.Start;
+        byte was = s.Flags;
+        if ((was & RackLost) != 0) _rackLostBytes -= length;
+        if ((was & RackSacked) != 0) { _rackSackedBytes -= length; _rackSackedSegments--; }
+        if ((was & RackRetransmitted) != 0) _rackRetransmittedCount--;
+        s.Flags = flags;
+        if ((flags & RackLost) != 0) _rackLostBytes += length;
+        if ((flags & RackSacked) != 0) { _rackSackedBytes += length; _rackSackedSegments++; }
+        if ((flags & RackRetransmitted) != 0) _rackRetransmittedCount++;
+    }
+
+    // ------------------------------------------------------------------ on an ACK (RFC 8985 6.2)
+
+    // Runs before the ACK moves SND.UNA or recovery: records delivered cumulatively or by SACK update RACK's state
+    // (steps 1-4), then the loss detection (step 5) marks what is lost and arms the reordering timer.
+    private void RackOnAck(uint ack, in TcpOptions options, bool dsack, TimeSpan now)
+    {
+        if (!RackEnabled) return;
+        TlpOnAck(ack, options, dsack, now);
+        // Step 4 first half: the D-SACK round and the window's persistence across recoveries.
+        if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
+        bool exitingRecovery = (_inRecovery && Seq.Ge(ack, _recover)) || (_rackAfterTimeout && Seq.Ge(ack, _rackTimeoutHigh));
+        // A D-SACK for data below RACK.fack: a segment resent while its original was only late, so reordering is seen
+        // (as Linux's tcp_sacktag_one: otherwise the resend's flag hides the late original from step 3, and reo_wnd
+        // would stay 0 each time DupThresh segments are SACKed).
+        if (dsack && _rackFackSet && Seq.Le(options.SackBlocks[0].Right, _rackFack)) _rackReorderingSeen = true;
+        if (!_rackDsackRoundActive && dsack)
+        {
+            _rackDsackRoundActive = true;
+            _rackDsackRound = _sndMax;
+            _rackReoWndMult = Math.Min(_rackReoWndMult + 1, 255);
+            _rackReoWndPersist = 16;
+        }
+        else if (exitingRecovery && --_rackReoWndPersist <= 0) _rackReoWndMult = 1;
+        if (_rackAfterTimeout && Seq.Ge(ack, _rackTimeoutHigh)) _rackAfterTimeout = false;
+
+        if (_rackCount == 0) return;
+        // Without SACK state, retransmissions or a timer, the records are in transmit order and a cumulative ACK
+        // delivers a prefix of them: nothing left was sent before what it delivered, so step 5 has nothing to find
+        // (and would cost a scan of the whole flight on every ACK).
+        bool mayDetect = _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _rackTimerAt is not null;
+        if (!_rackFackSet) { _rackFack = RackAt(0).Start; _rackFackSet = true; }   // RACK.fack starts at the first data
+        uint oldFack = _rackFack;
+        bool delivered = false, sacked = false;
+        long bestSent = 0;
+        uint bestEnd = 0, bestOrder = 0;
+        // Cumulatively acknowledged records, oldest first.
+        while (_rackCount > 0 && Seq.Le(RackAt(0).End, ack))
+        {
+            ref var s = ref RackAt(0);
+            if ((s.Flags & RackSacked) == 0) RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, ref bestOrder, now);
+            RackSetFlags(ref s, 0);
+            _rackBytes -= s.End - s.Start;
+            _rackHead = _rackHead + 1 == _rackSegments!.Length ? 0 : _rackHead + 1;
+            _rackCount--;
+        }
+        if (_rackCount > 0 && Seq.Lt(RackAt(0).Start, ack))
+        {
+            // Partly acknowledged: the rest stays, not yet delivered.
+            ref var s = ref RackAt(0);
+            byte flags = s.Flags;
+            RackSetFlags(ref s, 0);
+            _rackBytes -= ack - s.Start;
+            s.Start = ack;
+            RackSetFlags(ref s, flags);
+        }
+        // Records newly covered by this ACK's SACK blocks (the D-SACK block, first when present, reports a duplicate).
+        if (_sack)
+        {
+            for (int b = dsack ? 1 : 0; b < options.SackBlocks.Count; b++)
+            {
+                var block = options.SackBlocks[b];
+                uint left = Seq.Max(block.Left, ack), right = block.Right;
+                if (!Seq.Lt(left, right) || Seq.Gt(right, _sndMax)) continue;
+                RackSplitAt(left);
+                RackSplitAt(right);
+                int i = RackIndexOf(left);
+                if (i < 0) continue;
+                if (RackAt(i).Start != left) i++;
+                for (; i < _rackCount; i++)
+                {
+                    ref var s = ref RackAt(i);
+                    if (Seq.Gt(s.End, right)) break;
+                    if ((s.Flags & RackSacked) != 0) continue;
+                    RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, ref bestOrder, now);
+                    RackSetFlags(ref s, (byte)((s.Flags & ~RackLost) | RackSacked));
+                    sacked = true;
+                }
+            }
+        }
+        if (delivered)
+        {
+            // Step 2: RACK.rtt from the most recently sent segment this ACK delivered; RACK.xmit_ts/end_seq advance to it.
+            _rackRttTicks = now.Ticks - bestSent;
+            if (!_rackHaveSegment || RackSentAfter(bestSent, bestOrder, _rackXmitTicks, _rackOrder))
+            {
+                _rackHaveSegment = true;
+                _rackXmitTicks = bestSent;
+                _rackEndSeq = bestEnd;
+                _rackOrder = bestOrder;
+            }
+        }
+        if (mayDetect || sacked || _rackRetransmittedCount > 0 || _sackCount > 0) RackDetectLoss(now);
+    }
+
+    // Steps 1-3 for one newly delivered record.
+    private void RackDelivered(ref RackSegment s, in TcpOptions options, uint oldFack, ref bool delivered, ref long bestSent, ref uint bestEnd, ref uint bestOrder, TimeSpan now)
+    {
+        long rtt = now.Ticks - s.SentTicks;
+        bool retransmitted = (s.Flags & RackRetransmitted) != 0;
+        // Step 3: an original segment delivered below the highest delivered sequence was reordered.
+        if (Seq.Gt(s.End, _rackFack)) _rackFack = s.End;
+        else if (Seq.Lt(s.End, oldFack) && !retransmitted) _rackReorderingSeen = true;
+        if (retransmitted)
+        {
+            // Step 2: this ACK may be for the original; then its time says nothing about the retransmission.
+            if (_timestamps && options.Timestamp is TcpTimestamp ts && ts.EchoReply != 0
+                && (int)(ts.EchoReply - Timestamp(new TimeSpan(s.SentTicks))) < 0) return;
+            // A resend "delivered" at the clock reading it was sent at is the original's ACK: the driver polls several
+            // rounds on one reading, so RFC 8985's rtt < min_RTT test alone misses it when both read 0.
+            if (rtt < _rackMinRttTicks || rtt <= 0) return;
+        }
+        else if (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks)
+        {
+            // Step 1: RACK.min_RTT, the least RTT over five minutes (a new sample replaces a minimum that old).
+            _rackMinRttTicks = rtt;
+            _rackMinRttAtTicks = now.Ticks;
+        }
+        if (!delivered || RackSentAfter(s.SentTicks, s.Order, bestSent, bestOrder))
+        {
+            delivered = true;
+            bestSent = s.SentTicks;
+            bestEnd = s.End;
+            bestOrder = s.Order;
+        }
+    }
+
+    // RFC 8985 6.2 RACK_sent_after: later in time, or at the same time later in sequence. Here "later in sequence" is
+    // later in transmit order: the stack polls several rounds on one clock reading, and a retransmission sent in a
+    // later round than new data (same time, lower sequence) would otherwise read as sent before it, and be marked
+    // lost again by every ACK for that data (seen against the kernel: one segment resent on each ACK).
+    private static bool RackSentAfter(long t1, uint order1, long t2, uint order2) => t1 > t2 || (t1 == t2 && (int)(order1 - order2) > 0);
+
+    // RFC 8985 6.2 step 4: RACK.reo_wnd. Until reordering is seen it is 0 in recovery, or once DupThresh segments are
+    // SACKed (so a connection that never reorders finds loss as fast as the duplicate-ACK rule); else a quarter of the
+    // minimum RTT times the D-SACK multiplier, at most SRTT.
+    private long RackReorderingWindowTicks()
+    {
+        if (!_rackReorderingSeen && (_inRecovery || _rackAfterTimeout || _rackSackedSegments >= DupThresh)) return 0;
+        if (_rackMinRttTicks == long.MaxValue) return 0;
+        return Math.Min(_rackMinRttTicks / 4 * _rackReoWndMult, _srtt.Ticks);
+    }
+
+    // RFC 8985 6.2 step 5: every segment sent before the most recently delivered one and not delivered within
+    // RACK.rtt + RACK.reo_wnd of its sending is lost; the earliest of the others arms the reordering timer.
+    private void RackDetectLoss(TimeSpan now)
+    {
+        _rackTimerAt = null;
+        if (!_rackHaveSegment) return;
+        long reoWnd = RackReorderingWindowTicks(), timeout = 0;
+        for (int i = 0; i < _rackCount; i++)
+        {
+            ref var s = ref RackAt(i);
+            if ((s.Flags & (RackSacked | RackLost)) != 0 || !RackSentAfter(_rackXmitTicks, _rackOrder, s.SentTicks, s.Order)) continue;
+            long remaining = s.SentTicks + _rackRttTicks + reoWnd - now.Ticks;
+            if (remaining <= 0)
+            {
+                RackSetFlags(ref s, (byte)(s.Flags | RackLost));
+                _table.Statistics.RackLossesCount++;
+                if ((s.Flags & RackRetransmitted) != 0) _table.Statistics.LostRetransmitsCount++;
+            }
+            else timeout = Math.Max(timeout, remaining);
+        }
+        if (timeout > 0) _rackTimerAt = now + Ticks(timeout);
+    }
+
+    // After the ACK's own processing: RACK-marked loss outside recovery starts fast recovery (as Linux's
+    // tcp_time_to_recover with RACK: lost_out, not a duplicate count).
+    private void RackAfterAck(TimeSpan now)
+    {
+        if (!RackEnabled || _rackLostBytes == 0 || _inRecovery || _rackAfterTimeout) return;
+        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
+        RackEnterRecovery(now);
+    }
+
+    private void RackEnterRecovery(TimeSpan now)
+    {
+        _tlpActive = false;   // as Linux's tcp_init_cwnd_reduction: the recovery's reduction covers the probe's episode
+        _probeAt = null;
+        EnterPipeRecovery(now);
+    }
+
+    // RFC 8985 6.3: the reordering timer ran out; what has waited its reordering window is lost.
+    private void OnRackTimer(TimeSpan now)
+    {
+        _rackTimerAt = null;
+        if (!RackEnabled) return;
+        _table.Statistics.RackReorderTimeoutsCount++;
+        long lostBefore = _rackLostBytes;
+        RackDetectLoss(now);
+        if (_rackLostBytes == lostBefore) return;
+        if (_inRecovery && _pipeRecovery) SendWhilePipeAllows(now);
+        else RackAfterAck(now);
+        _table.MarkPending(this);
+    }
+
+    // On a retransmission timeout: every outstanding segment is lost (the scoreboard is cleared with it, RFC 2018 8).
+    private void RackOnTimeout()
+    {
+        if (!RackEnabled) return;
+        for (int i = 0; i < _rackCount; i++)
+        {
+            ref var s = ref RackAt(i);
+            RackSetFlags(ref s, (byte)((s.Flags & RackRetransmitted) | RackLost));
+        }
+        _rackTimerAt = null;
+        _tlpActive = false;
+        if (_rackCount > 0)
+        {
+            _rackAfterTimeout = true;
+            _rackTimeoutHigh = _sndMax;
+        }
+    }
+
+    // Pipe (RFC 6675 4 SetPipe with RACK's marks for IsLost, as Linux's packets_in_flight): the tracked bytes neither
+    // SACKed nor lost. A retransmitted segment is no longer lost, so it counts once, as the resend in flight.
+    private uint RackPipe() => (uint)Math.Max(0, _rackBytes - _rackSackedBytes - _rackLostBytes);
+
+    // NextSeg rule 1 with RACK: the lowest segment marked lost, resent whole (at most one segment's worth).
+    private bool RackRetransmitFirstLost(int segmentSize, TimeSpan now)
+    {
+        if (_rackLostBytes == 0) return false;
+        for (int i = 0; i < _rackCount; i++)
+        {
+            ref var s = ref RackAt(i);
+            if ((s.Flags & RackLost) == 0) continue;
+            uint from = s.Start, end = Seq.Min(s.End, from + (uint)segmentSize);
+            int dataStart = DataOffset(from), dataEnd = DataOffset(end);
+            if (dataEnd <= dataStart) return false;
+            if (from == _sndUna)
+            {
+                _unaRetransmittedAt = now;
+                // As Linux's tcp_xmit_retransmit_queue: a resent first segment gets a whole RTO, so a lost
+                // retransmission RACK found and resent is not overtaken by the timer armed for the original.
+                _retransmitAt = now + _rto;
+            }
+            SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
+            NotePrrSent(dataEnd - dataStart);   // RFC 6937: what recovery sent counts against PRR's allowance
+            if (Seq.Gt(end, _highRetransmitted)) _highRetransmitted = end;
+            _table.Statistics.SackRetransmitsCount++;
+            return true;
+        }
+        return false;
+    }
+
+    // ------------------------------------------------------------------ tail loss probe (RFC 8985 7)
+
+    // RFC 8985 7.2: with no recovery under way, no SACKed data and no probe episode open, probe after PTO =
+    // 2 * SRTT, at least 10 ms (plus the worst-case delayed ACK when one segment is out), at most until the RTO would fire.
+    private void RackArmTailProbe(TimeSpan now)
+    {
+        if (_probeAt is not null || _tlpActive || _inRecovery || _rackAfterTimeout || _sackCount > 0 || _sndUna == _sndMax || !_haveRtt) return;
+        // 10 ms at least, as Linux's tcp_schedule_loss_probe has had (and the replays of recorded Linux conversations
+        // expect): RFC 8985's 2 ms allowance on a sub-millisecond RTT probes long before an ACK could be late.
+        var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds) + (FlightSize <= (uint)_mss ? DelayedAckAllowance : TimeSpan.Zero);
+        if (_retransmitAt is TimeSpan rtx)
+        {
+            // The probe takes the RTO's place when that is sooner (it re-arms the RTO when it goes).
+            if (rtx - now <= OneMillisecond) return;
+            if (now + pto >= rtx) pto = rtx - now - OneMillisecond;
+        }
+        _probeAt = now + pto;
+    }
+
+    // RFC 8985 7.3: new data if there is some and the peer's window takes it, else the last segment sent again.
+    private void RackSendTailProbe(TimeSpan now)
+    {
+        _probeAt = null;
+        if (_inRecovery || _sndUna == _sndMax || _tlpActive) return;
+        int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
+        int sentOffset = DataOffset(_sndNxt), unsent = _send.Count - sentOffset;
+        uint windowEnd = _sndUna + _sndWnd;
+        _table.Statistics.TailProbesCount++;
+        if (unsent > 0 && _sndNxt == _sndMax && Seq.Gt(windowEnd, _sndNxt))
+        {
+            int length = (int)Math.Min((uint)Math.Min(segmentSize, unsent), windowEnd - _sndNxt);
+            SendData(_sndNxt, sentOffset, length, now, retransmit: false);
+            _sndNxt += (uint)length;
+            _sndMax = _sndNxt;
+            _tlpIsRetrans = false;
+        }
+        else
+        {
+            int end = DataOffset(_sndMax), start = Math.Max(DataOffset(_sndUna), end - segmentSize);
+            uint dataStart = SynOutstanding ? _iss + 1 : _sndUna;
+            if (end > start) SendData(dataStart + (uint)start, start, end - start, now, retransmit: true);
+            else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
+            _tlpIsRetrans = true;
+        }
+        _tlpActive = true;
+        _tlpEndSeq = _sndMax;
+        _retransmitAt = now + _rto;   // RFC 8985 7.3: the RTO timer stays the last resort
+    }
+
+    // RFC 8985 7.4: the ACKs that end a probe's episode. A retransmitted probe whose ACK goes beyond it repaired a
+    // loss the original did not: congestion control reacts to it once (as Linux's tcp_process_tlp_ack); a D-SACK or
+    // a pure duplicate says both copies arrived.
+    private void TlpOnAck(uint ack, in TcpOptions options, bool dsack, TimeSpan now)
+    {
+        if (!_tlpActive || Seq.Lt(ack, _tlpEndSeq)) return;
+        if (!_tlpIsRetrans || dsack) { _tlpActive = false; return; }
+        if (Seq.Gt(ack, _tlpEndSeq))
+        {
+            _tlpActive = false;
+            _table.Statistics.TlpRecoveriesCount++;
+            if (!_inRecovery)
+            {
+                _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
+                _cwnd = Math.Max(_ssthresh, (uint)_mss);
+            }
+        }
+        else if (ack == _sndUna && options.SackBlocks.Count == 0) _tlpActive = false;
+    }
+
+    // The transmit records' invariants (checked with the connection's, after every frame in tests): contiguous, in
+    // order, inside [SND.UNA, SND.MAX], within their bound, and the totals pipe reads agreeing with the flags.
+    private string? RackBrokenInvariant()
+    {
+        if (_rackCount == 0) return _rackBytes == 0 && _rackLostBytes == 0 && _rackSackedBytes == 0 ? null : "RACK totals without records";
+        if (_rackCount > _rackSegments!.Length || _rackSegments.Length > RackCapacityBound) return $"RACK records {_rackCount} / {_rackSegments.Length} beyond bound {RackCapacityBound}";
+        long bytes = 0, lost = 0, sacked = 0;
+        int retransmitted = 0;
+        for (int i = 0; i < _rackCount; i++)
+        {
+            ref var s = ref RackAt(i);
+            if (!Seq.Lt(s.Start, s.End)) return $"RACK record {i} [{s.Start}, {s.End}) empty";
+            if (i > 0 && s.Start != RackAt(i - 1).End) return $"RACK records {i - 1} and {i} not contiguous";
+            if ((s.Flags & RackLost) != 0 && (s.Flags & RackSacked) != 0) return $"RACK record {i} both lost and SACKed";
+            long length = s.End - s.Start;
+            bytes += length;
+            if ((s.Flags & RackLost) != 0) lost += length;
+            if ((s.Flags & RackSacked) != 0) sacked += length;
+            if ((s.Flags & RackRetransmitted) != 0) retransmitted++;
+        }
+        if (Seq.Lt(RackAt(0).Start, _sndUna) || Seq.Gt(RackAt(_rackCount - 1).End, _sndMax)) return $"RACK records [{RackAt(0).Start}, {RackAt(_rackCount - 1).End}) outside [SND.UNA {_sndUna}, SND.MAX {_sndMax}]";
+        if (bytes != _rackBytes || lost != _rackLostBytes || sacked != _rackSackedBytes || retransmitted != _rackRetransmittedCount)
+            return $"RACK totals {_rackBytes}/{_rackLostBytes}/{_rackSackedBytes}/{_rackRetransmittedCount} but records hold {bytes}/{lost}/{sacked}/{retransmitted}";
+        return null;
+    }
+}
+
