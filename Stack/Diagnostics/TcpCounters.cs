@@ -10,7 +10,7 @@ public sealed class TcpCounters
     internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
     internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
     internal long RackLossesCount, RackReorderTimeoutsCount, TlpRecoveriesCount;
-    internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount;
+    internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount, EifelUndoCount;
     internal long EcnNegotiatedCount, EcnCeReceivedCount, EcnEceReceivedCount, EcnCwrSentCount, EcnReductionsCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
@@ -75,6 +75,8 @@ public sealed class TcpCounters
         // RFC 5682: retransmission timeouts that entered F-RTO, and those it found spurious (the reduction then undone).
         yield return ("tcp.frto_timeouts", () => Volatile.Read(ref FrtoTimeoutsCount));
         yield return ("tcp.frto_spurious", () => Volatile.Read(ref FrtoSpuriousCount));
+        // RFC 3522: reductions undone because an ACK's timestamp echo predated the retransmission (of them in tcp.spurious_undo).
+        yield return ("tcp.eifel_undo", () => Volatile.Read(ref EifelUndoCount));
         // RFC 3168: connections that negotiated ECN; CE-marked segments received; ACKs received with ECE; segments sent
         // with CWR; window reductions for ECE (at most one per round trip).
         yield return ("tcp.ecn_negotiated", () => Volatile.Read(ref EcnNegotiatedCount));

@@ -1,3 +1,5 @@
+using TcpIpSharp.Wire;
+
 namespace TcpIpSharp.Transport.Tcp;
 
 // F-RTO (RFC 5682 2.1), detection of spurious retransmission timeouts, with the response of undoing the timeout's
@@ -12,23 +14,37 @@ public sealed partial class TcpConnection
     private enum FrtoStep : byte { None, FirstAck, SecondAck }
 
     private FrtoStep _frto;
-    private uint _frtoRecover, _frtoCongestionWindow, _frtoSlowStartThreshold;
+    private uint _frtoRecover, _frtoCongestionWindow, _frtoSlowStartThreshold, _frtoStamp;
 
     // RFC 5682 2.1 step 1, called by the timeout before it reduces the window: only the first timeout of an episode.
-    private void BeginFrto()
+    private void BeginFrto(TimeSpan now)
     {
         if (!_options.ForwardRtoRecovery || _retransmissions != 1 || _sndUna == _sndMax) { _frto = FrtoStep.None; return; }
         _frto = FrtoStep.FirstAck;
         _frtoRecover = _sndMax;
         _frtoCongestionWindow = _cwnd;
         _frtoSlowStartThreshold = _ssthresh;
+        _frtoStamp = Timestamp(now);
         _table.Statistics.FrtoTimeoutsCount++;
     }
 
     // Step 2 (the first ACK after the resend) and step 3 (the second), for an ACK that advanced SND.UNA; called at the
     // end of OnNewAck, once the window has taken the ACK.
-    private void FrtoOnNewAck(uint ack)
+    private void FrtoOnNewAck(uint ack, in TcpOptions options)
     {
+        // With timestamps, the first ACK after the resend tells at once (RFC 3522, Eifel detection): an echo older than
+        // the resend means the original arrived; the timeout was spurious, nothing more is resent (RFC 4015's response).
+        if (_frto == FrtoStep.FirstAck && Seq.Ge(ack, _sndNxt) && EchoPredates(options, _frtoStamp))
+        {
+            _frto = FrtoStep.None;
+            _sndNxt = _sndMax;
+            _highRetransmitted = _sndUna;
+            // The timeout took back a FIN it had sent (to resend it after the data); it is out there again now.
+            if (_finSequence is uint fin && Seq.Lt(fin, _sndMax)) _finSent = true;
+            _table.Statistics.EifelUndoCount++;
+            Spurious();
+            return;
+        }
         if (_frto == FrtoStep.FirstAck)
         {
             // 2a: it covers everything sent before the timeout, or not yet what was resent: as after any timeout.
@@ -46,12 +62,17 @@ public sealed partial class TcpConnection
         {
             // 3b: this ACK acknowledges data that was not resent after the timeout: the timeout was spurious.
             _frto = FrtoStep.None;
-            _cwnd = Math.Max(_cwnd, _frtoCongestionWindow);
-            _ssthresh = Math.Max(_ssthresh, _frtoSlowStartThreshold);
-            _table.Statistics.FrtoSpuriousCount++;
-            _table.Statistics.SpuriousUndoCount++;
-            _table.MarkPending(this);
+            Spurious();
         }
+    }
+
+    private void Spurious()
+    {
+        _cwnd = Math.Max(_cwnd, _frtoCongestionWindow);
+        _ssthresh = Math.Max(_ssthresh, _frtoSlowStartThreshold);
+        _table.Statistics.FrtoSpuriousCount++;
+        _table.Statistics.SpuriousUndoCount++;
+        _table.MarkPending(this);
     }
 
     // A duplicate ACK at step 2 (2a) or step 3 (3a): the segment was lost; conventional recovery after a timeout.

@@ -199,7 +199,7 @@ public sealed partial class TcpConnection
         else
         {
             // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
-            BeginFrto();
+            BeginFrto(now);
             _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: true);
             _cwnd = (uint)_mss;
             _inRecovery = false;
@@ -311,7 +311,7 @@ public sealed partial class TcpConnection
         if (retransmit)
         {
             Retransmits++;
-            NoteRetransmittedForUndo(length);
+            NoteRetransmittedForUndo(length, now);
             if (_rttTiming && Seq.Le(sequence, _rttSequence)) _rttTiming = false;
         }
         else if (!_rttTiming && !_timestamps)

@@ -1,3 +1,5 @@
+using TcpIpSharp.Wire;
+
 namespace TcpIpSharp.Transport.Tcp;
 
 // Loss recovery guided by SACK, per RFC 6675: IsLost, the pipe estimate and NextSeg. Used when both ends agreed on
@@ -15,6 +17,9 @@ public sealed partial class TcpConnection
     // undone, a timeout or a new episode.
     private bool _undoArmed, _undoRetransmittedAny;
     private uint _undoMarker, _undoCongestionWindow, _undoSlowStartThreshold, _undoRetransmitted;
+    // Eifel detection (RFC 3522): our timestamp on the episode's first retransmission. An ACK that covers it but
+    // echoes an older timestamp was drawn by the original: the retransmission was needless.
+    private uint _undoRetransmitStamp;
 
     private void BeginUndoEpisode()
     {
@@ -26,9 +31,10 @@ public sealed partial class TcpConnection
         _undoRetransmitted = 0;
     }
 
-    private void NoteRetransmittedForUndo(int length)
+    private void NoteRetransmittedForUndo(int length, TimeSpan now)
     {
         if (!_undoArmed) return;
+        if (!_undoRetransmittedAny) _undoRetransmitStamp = Timestamp(now);
         _undoRetransmitted += (uint)length;
         _undoRetransmittedAny = true;
     }
@@ -44,10 +50,19 @@ public sealed partial class TcpConnection
         if (_undoRetransmitted == 0 && !_inRecovery) UndoReduction();
     }
 
-    private void UndoIfSpurious()
+    // At the full ACK that ends the episode: every retransmission D-SACKed (RFC 3708), or the ACK's timestamp echo
+    // older than the first retransmission (RFC 3522's Eifel detection; with RFC 7323 4.3 the echo is the newest
+    // in-order segment's, so a hole repaired by a needed retransmission makes it at least that new).
+    private void UndoIfSpurious(in TcpOptions options)
     {
-        if (_undoArmed && _undoRetransmittedAny && _undoRetransmitted == 0) UndoReduction();
+        if (!_undoArmed || !_undoRetransmittedAny) return;
+        if (_undoRetransmitted == 0) { UndoReduction(); return; }
+        if (EchoPredates(options, _undoRetransmitStamp)) { _table.Statistics.EifelUndoCount++; UndoReduction(); }
     }
+
+    // True when the segment echoes a timestamp of ours sent before `stamp` (wrap-aware; 0 means no echo).
+    private bool EchoPredates(in TcpOptions options, uint stamp)
+        => _timestamps && options.Timestamp is TcpTimestamp ts && ts.EchoReply != 0 && (int)(ts.EchoReply - stamp) < 0;
 
     // As Linux's tcp_undo_cwnd_reduction: the larger of now and before, so a window grown since is not cut. The
     // congestion-control module keeps what its OnLoss set (CUBIC's W_max, as Linux's CUBIC does).

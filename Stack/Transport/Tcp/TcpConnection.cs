@@ -655,7 +655,7 @@ public sealed partial class TcpConnection
                 _cwnd = _pipeRecovery ? _ssthresh : Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
                 _inRecovery = false;
                 _pipeRecovery = false;
-                UndoIfSpurious();   // RFC 3708: every retransmission of the episode already D-SACKed
+                UndoIfSpurious(options);   // RFC 3708 (D-SACK) or RFC 3522 (timestamps): every retransmission needless
             }
             else if (_pipeRecovery) OnPipeRecoveryAck(now);   // RFC 6675 5 (C): pipe decides, cwnd stays
             else
@@ -682,7 +682,7 @@ public sealed partial class TcpConnection
             if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
             else if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing) ArmTailProbe(now);
         }
-        if (_frto != FrtoStep.None) FrtoOnNewAck(ack);
+        if (_frto != FrtoStep.None) FrtoOnNewAck(ack, options);
         if (_send.Free > 0) Notify();
     }
 
