@@ -68,11 +68,8 @@ public sealed partial class TcpConnection
 
     private void Spurious()
     {
-        _cwnd = Math.Max(_cwnd, _frtoCongestionWindow);
-        _ssthresh = Math.Max(_ssthresh, _frtoSlowStartThreshold);
         _table.Statistics.FrtoSpuriousCount++;
-        _table.Statistics.SpuriousUndoCount++;
-        _table.MarkPending(this);
+        RestoreWindow(_frtoCongestionWindow, _frtoSlowStartThreshold);
     }
 
     // A duplicate ACK at step 2 (2a) or step 3 (3a): the segment was lost; conventional recovery after a timeout.

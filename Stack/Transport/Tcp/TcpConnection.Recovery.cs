@@ -68,9 +68,15 @@ public sealed partial class TcpConnection
     // congestion-control module keeps what its OnLoss set (CUBIC's W_max, as Linux's CUBIC does).
     private void UndoReduction()
     {
-        _cwnd = Math.Max(_cwnd, _undoCongestionWindow);
-        _ssthresh = Math.Max(_ssthresh, _undoSlowStartThreshold);
         _undoArmed = false;
+        RestoreWindow(_undoCongestionWindow, _undoSlowStartThreshold);
+    }
+
+    // The undo itself, for fast recovery and for a spurious timeout (F-RTO) alike.
+    private void RestoreWindow(uint congestionWindow, uint slowStartThreshold)
+    {
+        _cwnd = Math.Max(_cwnd, congestionWindow);
+        _ssthresh = Math.Max(_ssthresh, slowStartThreshold);
         _table.Statistics.SpuriousUndoCount++;
         _table.MarkPending(this);
     }
