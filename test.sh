@@ -29,6 +29,9 @@ need_packages() {
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v afl-fuzz >/dev/null || missing+=(afl++)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
+  command -v microsocks >/dev/null || missing+=(microsocks)
+  command -v nginx    >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v dig      >/dev/null || missing+=(dnsutils)
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
 missing=$(need_packages)

@@ -25,6 +25,8 @@ internal static class Program
           {ReplayCommand.Usage}
                                  replay a capture with the stack as one of its hosts (virtual time) and print
                                  the verdict: every recorded frame of the host reproduced or not (exit 1 if not)
+          {GatewayCommand.Usage}
+                                 (root) run as a gateway on a TUN or TAP: relay every flow through this host's sockets
           {DemoCommand.Usage}
                                  (root) the stack in a throwaway namespace answering ping, arping and socat
           decode FILE [--json]   print one line per frame of a pcap/pcapng capture (Ethernet link type):
@@ -83,6 +85,8 @@ internal static class Program
                     return ReplayCommand.Run(rest);
                 case "demo":
                     return DemoCommand.Run(rest);
+                case "gateway":
+                    return GatewayCommand.Run(rest);
                 default:
                     error.WriteLine($"tcpipsharp: unknown command '{args[0]}'; see tcpipsharp --help");
                     return 2;
@@ -94,7 +98,7 @@ internal static class Program
             error.WriteLine("usage: tcpipsharp " + args[0] switch
             {
                 "up" => UpCommand.Usage, "ping" => PingCommand.Usage, "get" => GetCommand.Usage, "send" => SendCommand.Usage, "resolve" => ResolveCommand.Usage,
-                "replay" => ReplayCommand.Usage, "demo" => DemoCommand.Usage, _ => args[0],
+                "replay" => ReplayCommand.Usage, "demo" => DemoCommand.Usage, "gateway" => GatewayCommand.Usage, _ => args[0],
             });
             return 2;
         }

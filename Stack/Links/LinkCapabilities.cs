@@ -8,7 +8,11 @@ namespace TcpIpSharp.Links;
 /// <param name="TcpSegmentationOffload">True when the link takes a TCP/IPv4 frame larger than <paramref name="Mtu"/> through
 /// <see cref="ILink.TrySendTcpSegments"/> and cuts it into segments itself (TSO), and may hand up received TCP frames of
 /// up to 64 KB that it coalesced.</param>
-public readonly record struct LinkCapabilities(int Mtu = 1500, int MaxFrameSize = 1514, bool ChecksumOffload = false, bool TcpSegmentationOffload = false)
+/// <param name="CarriesEthernet">False for an IP link (a Linux TUN): its frames are bare IPv4 and IPv6 packets, with no
+/// Ethernet header and no neighbour protocol (no ARP, no Neighbour Discovery resolution); <paramref name="MaxFrameSize"/>
+/// is then the largest IP packet.</param>
+public readonly record struct LinkCapabilities(int Mtu = 1500, int MaxFrameSize = 1514, bool ChecksumOffload = false, bool TcpSegmentationOffload = false,
+    bool CarriesEthernet = true)
 {
     /// <summary>Plain Ethernet: MTU 1500, frames up to 1514 bytes, checksums in software, no offloads.</summary>
     public static LinkCapabilities Ethernet => new(1500, 1514, false);

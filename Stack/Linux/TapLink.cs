@@ -36,6 +36,8 @@ public sealed class TapLink : ILink
     private readonly int _wake;
     private readonly Lock _wakeLock = new();
     private readonly bool _offloads;
+    private readonly bool _tun;          // IFF_TUN: frames are bare IP packets (TunLink)
+    private readonly int _linkHeader;    // 14 on a TAP, 0 on a TUN
     private readonly byte[] _receiveHeader = new byte[VirtioNetHeader.Size];
     private readonly byte[] _sendHeader = new byte[VirtioNetHeader.Size];
     private bool _disposed;
@@ -44,8 +46,10 @@ public sealed class TapLink : ILink
     private long _framesReceived, _bytesReceived, _framesSent, _bytesSent;
     private long _receiveErrors, _sendErrors, _sendWouldBlock, _oversizeDropped, _checksumErrors, _largeFramesReceived, _largeFramesSent;
 
-    private TapLink(int tap, int wake, string name, int mtu, bool offloads)
+    private TapLink(int tap, int wake, string name, int mtu, bool offloads, bool tun)
     {
+        _tun = tun;
+        _linkHeader = tun ? 0 : EthernetHeaderSize;
         _tap = tap;
         _wake = wake;
         _tapHandle = new SafeFileHandle(tap, ownsHandle: true);
@@ -53,8 +57,8 @@ public sealed class TapLink : ILink
         Name = name;
         _offloads = offloads;
         Capabilities = offloads
-            ? new LinkCapabilities(mtu, EthernetHeaderSize + MaximumIpPacket, ChecksumOffload: true, TcpSegmentationOffload: true)
-            : new LinkCapabilities(mtu, mtu + EthernetHeaderSize, ChecksumOffload: false);
+            ? new LinkCapabilities(mtu, _linkHeader + MaximumIpPacket, ChecksumOffload: true, TcpSegmentationOffload: true, CarriesEthernet: !tun)
+            : new LinkCapabilities(mtu, mtu + _linkHeader, ChecksumOffload: false, CarriesEthernet: !tun);
     }
 
     private const int EthernetHeaderSize = 14;
@@ -112,7 +116,11 @@ public sealed class TapLink : ILink
     /// kernel refuses them, the device is opened plainly and <see cref="OffloadsRefused"/> says why.</param>
     /// <exception cref="IOException">The device cannot be opened; the message names the reason (root, busy, not a TAP).</exception>
     public static TapLink Open(string name, string? netnsPath = null, bool offloads = false)
-        => netnsPath is null ? OpenWithFallback(name, offloads) : NetworkNamespace.Run(netnsPath, () => OpenWithFallback(name, offloads));
+        => OpenDevice(name, netnsPath, offloads, tun: false);
+
+    /// <summary>Opens a TAP, or with <paramref name="tun"/> a TUN (<c>IFF_TUN | IFF_NO_PI</c>, see <see cref="TunLink"/>).</summary>
+    internal static TapLink OpenDevice(string name, string? netnsPath, bool offloads, bool tun)
+        => netnsPath is null ? OpenWithFallback(name, offloads, tun) : NetworkNamespace.Run(netnsPath, () => OpenWithFallback(name, offloads, tun));
 
     /// <summary>
     /// As <see cref="Open(string, string?, bool)"/>; with <paramref name="transmitThread"/> (and without offloads) the
@@ -143,16 +151,16 @@ public sealed class TapLink : ILink
     /// <summary>Times the transmit thread slept on an empty ring and had to be woken (0 without one).</summary>
     public long TransmitThreadSleeps => _transmitter?.WriterSleeps ?? 0;
 
-    private static TapLink OpenWithFallback(string name, bool offloads)
+    private static TapLink OpenWithFallback(string name, bool offloads, bool tun)
     {
-        if (!offloads) return OpenHere(name, false);
+        if (!offloads) return OpenHere(name, false, tun);
         try
         {
-            return OpenHere(name, true);
+            return OpenHere(name, true, tun);
         }
         catch (OffloadRefusedException e)
         {
-            var plain = OpenHere(name, false);
+            var plain = OpenHere(name, false, tun);
             plain.OffloadsRefused = e.Message;
             return plain;
         }
@@ -164,12 +172,12 @@ public sealed class TapLink : ILink
     public static int ReadMtu(string name, string? netnsPath = null)
         => netnsPath is null ? InterfaceQuery.GetMtu(name) : NetworkNamespace.Run(netnsPath, () => InterfaceQuery.GetMtu(name));
 
-    private static TapLink OpenHere(string name, bool offloads)
+    private static TapLink OpenHere(string name, bool offloads, bool tun)
     {
         Span<byte> ifreq = stackalloc byte[Libc.IfReqSize];
         ifreq.Clear();
         InterfaceQuery.WriteName(ifreq, name);
-        short flags = (short)(Libc.IFF_TAP | Libc.IFF_NO_PI | (offloads ? Libc.IFF_VNET_HDR : 0));
+        short flags = (short)((tun ? Libc.IFF_TUN : Libc.IFF_TAP) | Libc.IFF_NO_PI | (offloads ? Libc.IFF_VNET_HDR : 0));
         MemoryMarshal.Write(ifreq[Libc.IfReqDataOffset..], flags);  // ifr_flags, host order
 
         int tap = Libc.Open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
@@ -193,7 +201,7 @@ public sealed class TapLink : ILink
                 {
                     Libc.EPERM => "creating or attaching to a TAP needs CAP_NET_ADMIN (run as root)",
                     Libc.EBUSY => "another process is attached to this TAP",
-                    Libc.EINVAL => "an interface of that name exists and is not a single-queue TAP",
+                    Libc.EINVAL => $"an interface of that name exists and is not a single-queue {(tun ? "TUN" : "TAP")}",
                     _ => null,
                 });
             }
@@ -206,7 +214,7 @@ public sealed class TapLink : ILink
             int mtu = InterfaceQuery.GetMtu(actualName);
             wake = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
             if (wake < 0) throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());
-            return new TapLink(tap, wake, actualName, mtu, offloads) { TsoEcn = tsoEcn };
+            return new TapLink(tap, wake, actualName, mtu, offloads, tun) { TsoEcn = tsoEcn };
         }
         catch
         {
@@ -259,12 +267,13 @@ public sealed class TapLink : ILink
                 if (_offloads)
                 {
                     var frame = buffer[..(int)n];
-                    if (!VirtioNetHeader.Read(_receiveHeader).ChecksumTrusted && !TransportChecksum.IsValidOrNotApplicable(frame))
+                    if (!VirtioNetHeader.Read(_receiveHeader).ChecksumTrusted
+                        && !(_tun ? TransportChecksum.IsValidOrNotApplicablePacket(frame) : TransportChecksum.IsValidOrNotApplicable(frame)))
                     {
                         _checksumErrors++;
                         continue;
                     }
-                    if (n > Capabilities.Mtu + EthernetHeaderSize) _largeFramesReceived++;
+                    if (n > Capabilities.Mtu + _linkHeader) _largeFramesReceived++;
                 }
                 _framesReceived++;
                 _bytesReceived += n;
@@ -328,11 +337,12 @@ public sealed class TapLink : ILink
     public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_offloads || segmentSize <= 0 || segmentSize > ushort.MaxValue || frame.Length < EthernetHeaderSize + 40) return false;
-        bool ipv6 = frame[12] == 0x86 && frame[13] == 0xDD;
-        int ipHeader = ipv6 ? 40 : (frame[EthernetHeaderSize] & 0x0F) * 4;
-        int transport = EthernetHeaderSize + ipHeader;
-        if (frame.Length < transport + 20 || (ipv6 && frame[EthernetHeaderSize + 6] != 6)) return false;
+        int l2 = _linkHeader;
+        if (!_offloads || segmentSize <= 0 || segmentSize > ushort.MaxValue || frame.Length < l2 + 40) return false;
+        bool ipv6 = _tun ? frame[0] >> 4 == 6 : frame[12] == 0x86 && frame[13] == 0xDD;
+        int ipHeader = ipv6 ? 40 : (frame[l2] & 0x0F) * 4;
+        int transport = l2 + ipHeader;
+        if (frame.Length < transport + 20 || (ipv6 && frame[l2 + 6] != 6)) return false;
         int tcpHeader = (frame[transport + 12] >> 4) * 4;
         // RFC 3168 6.1.2: CWR belongs on the first segment only; the kernel does that for VIRTIO_NET_HDR_GSO_ECN, which it
         // takes only with TUN_F_TSO_ECN. Without it the caller cuts the frame in software (CWR on the first piece).

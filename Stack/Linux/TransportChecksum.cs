@@ -18,7 +18,16 @@ internal static class TransportChecksum
         if (EthernetFrame.TryParse(frame, out var eth) != WireError.None) return true;
         if (eth.EtherType == EtherType.Ipv6) return IsValidOrNotApplicableIpv6(eth.Payload);
         if (eth.EtherType != EtherType.Ipv4) return true;
-        if (Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None || ip.IsFragment) return true;
+        return IsValidOrNotApplicableIpv4(eth.Payload);
+    }
+
+    /// <summary>As <see cref="IsValidOrNotApplicable"/> for a bare IP packet (a TUN's frame), its family from its version.</summary>
+    public static bool IsValidOrNotApplicablePacket(ReadOnlySpan<byte> packet)
+        => packet.IsEmpty || (packet[0] >> 4) switch { 4 => IsValidOrNotApplicableIpv4(packet), 6 => IsValidOrNotApplicableIpv6(packet), _ => true };
+
+    private static bool IsValidOrNotApplicableIpv4(ReadOnlySpan<byte> packet)
+    {
+        if (Ipv4Packet.TryParse(packet, out var ip) != WireError.None || ip.IsFragment) return true;
         return ip.Protocol switch
         {
             IpProtocol.Tcp => TcpSegment.TryParse(ip.Payload, out var tcp) != WireError.None || tcp.IsChecksumValid(ip.Source, ip.Destination),

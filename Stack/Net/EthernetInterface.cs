@@ -19,6 +19,9 @@ internal sealed class EthernetInterface
     public const int HeaderRoom = EthernetHeader.Size + 40;
 
     private readonly ILink _link;
+    // The link's capabilities as the family layers see them: on an IP link the largest frame counts a (never sent)
+    // Ethernet header, so that every layer builds its packets in the same place whatever the link.
+    private readonly LinkCapabilities _capabilities;
     private readonly StackStatistics _stats;
     private readonly ILogger _log;
     private readonly byte[] _tx = new byte[HeaderRoom + 65535];   // the packet being sent, built in place
@@ -31,7 +34,9 @@ internal sealed class EthernetInterface
         _stats = stats;
         _log = logger;
         Mac = options.MacAddress;
-        Mtu = Math.Min(options.Mtu ?? link.Capabilities.Mtu, link.Capabilities.MaxFrameSize - EthernetHeader.Size);
+        IsIpLink = !link.Capabilities.CarriesEthernet;
+        _capabilities = IsIpLink ? link.Capabilities with { MaxFrameSize = link.Capabilities.MaxFrameSize + EthernetHeader.Size } : link.Capabilities;
+        Mtu = Math.Min(options.Mtu ?? link.Capabilities.Mtu, _capabilities.MaxFrameSize - EthernetHeader.Size);
         ArgumentOutOfRangeException.ThrowIfLessThan(Mtu, 68);   // RFC 791: every host takes 68-byte datagrams
         MaximumMtu = Mtu;
         _fragment = new byte[EthernetHeader.Size + Mtu];
@@ -45,7 +50,13 @@ internal sealed class EthernetInterface
     public int Mtu { get; private set; }
     /// <summary>The MTU the interface was created with: buffers are sized for it, so <see cref="SetMtu"/> can only lower it.</summary>
     public int MaximumMtu { get; }
-    public LinkCapabilities Capabilities => _link.Capabilities;
+    public LinkCapabilities Capabilities => _capabilities;
+    /// <summary>
+    /// True on a link without Ethernet (a TUN): received frames are bare IP packets, dispatched by their version; the
+    /// layers still build an Ethernet header in front of what they send, and <see cref="Transmit"/> leaves it out. No
+    /// neighbour is resolved (every next hop is reachable at once) and no ARP is sent.
+    /// </summary>
+    public bool IsIpLink { get; }
     /// <summary>Whether the link verifies (and fills) transport checksums itself.</summary>
     public bool ChecksumOffload { get; }
     public FrameObserver? Observer { get; set; }
@@ -104,6 +115,7 @@ internal sealed class EthernetInterface
     public void ProcessFrame(ReadOnlySpan<byte> frame, TimeSpan now)
     {
         _stats.Link.ReceivedCount++;
+        if (IsIpLink) { ProcessIpPacket(frame, now); return; }
         Observer?.Invoke(frame, false, now);
         if (EthernetFrame.TryParse(frame, out var eth) != WireError.None) { Drop(_stats.Ethernet, DropReason.EthernetMalformed, true); return; }
         var destination = eth.Destination;
@@ -120,6 +132,19 @@ internal sealed class EthernetInterface
             case EtherType.Arp when Ipv4 is not null: Ipv4.ProcessArp(eth.Payload, now); break;
             case EtherType.Ipv4 when Ipv4 is not null: Ipv4.ProcessPacket(eth.Payload, now); break;
             case EtherType.Ipv6 when Ipv6 is not null: Ipv6.ProcessPacket(eth.Payload, eth.Source, now); break;
+            default: Drop(_stats.Ethernet, DropReason.EthernetUnsupportedType); break;
+        }
+    }
+
+    // An IP link's frame is a packet: its version nibble says the family (RFC 791, RFC 8200). The frame observer sees
+    // Ethernet frames only, so it is not called on an IP link.
+    private void ProcessIpPacket(ReadOnlySpan<byte> packet, TimeSpan now)
+    {
+        if (packet.IsEmpty) { Drop(_stats.Ethernet, DropReason.EthernetMalformed, true); return; }
+        switch (packet[0] >> 4)
+        {
+            case 4 when Ipv4 is not null: _stats.Ethernet.ReceivedCount++; Ipv4.ProcessPacket(packet, now); break;
+            case 6 when Ipv6 is not null: _stats.Ethernet.ReceivedCount++; Ipv6.ProcessPacket(packet, default, now); break;
             default: Drop(_stats.Ethernet, DropReason.EthernetUnsupportedType); break;
         }
     }
@@ -148,8 +173,14 @@ internal sealed class EthernetInterface
 
     public void Transmit(ReadOnlySpan<byte> frame, TimeSpan now)
     {
-        if (frame.Length > _link.Capabilities.MaxFrameSize) { Drop(_stats.Link, DropReason.LinkFrameTooLarge); return; }
-        Observer?.Invoke(frame, true, now);
+        if (frame.Length > _capabilities.MaxFrameSize) { Drop(_stats.Link, DropReason.LinkFrameTooLarge); return; }
+        if (IsIpLink)
+        {
+            // ARP (never sent on an IP link: the layers do not build it) would be the only frame that is not IP.
+            if (frame.Length <= EthernetHeader.Size) { Drop(_stats.Link, DropReason.LinkTransmitFailed); return; }
+            frame = frame[EthernetHeader.Size..];
+        }
+        else Observer?.Invoke(frame, true, now);
         if (_link.TrySend(frame)) { _stats.Link.SentCount++; _stats.Ethernet.SentCount++; }
         else Drop(_stats.Link, DropReason.LinkTransmitFailed);
     }
@@ -157,8 +188,8 @@ internal sealed class EthernetInterface
     /// <summary>Hands a TCP frame larger than the MTU to a link that segments it (TSO); false when the link refuses it.</summary>
     public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize, TimeSpan now)
     {
-        if (!_link.TrySendTcpSegments(frame, segmentSize)) return false;
-        Observer?.Invoke(frame, true, now);
+        if (!_link.TrySendTcpSegments(IsIpLink ? frame[EthernetHeader.Size..] : frame, segmentSize)) return false;
+        if (!IsIpLink) Observer?.Invoke(frame, true, now);
         _stats.Link.SentCount++;
         _stats.Ethernet.SentCount++;
         return true;

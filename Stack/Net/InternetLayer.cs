@@ -37,6 +37,11 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     }
 
     public UdpTable Udp { get; }
+    /// <summary>
+    /// Gateway mode: takes each UDP datagram that no endpoint of ours took and that was not sent to our own address
+    /// (source, its port, destination, port, payload); false sends the family's port-unreachable error.
+    /// </summary>
+    public AnyDestinationUdpHandler? AnyDestinationUdp { get; set; }
     public TcpTable Tcp { get; }
     public Ipv4Layer Ipv4 { get; }
     /// <summary>The IPv6 layer, or null while IPv6 is off (<see cref="NetworkStackOptions.Ipv6"/>).</summary>
@@ -81,6 +86,7 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
             if (score > bestScore) { best = endpoint; bestScore = score; }
         }
         if (broadcast && delivered) return true;
+        if (best is null && !broadcast && AnyDestinationUdp is { } gateway) return gateway(source, udp.SourcePort, destination, udp.DestinationPort, udp.Payload);
         if (best is null)
         {
             Drop(_stats.Udp, DropReason.UdpNoEndpoint);
@@ -141,6 +147,21 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
         else if (destination.IsIpv4) error = Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4);
         else if (Ipv6 is null || source.IsAny) return Ipv6 is null ? NetError.NetworkUnreachable : NetError.NoAddress;
         else error = Ipv6.SendPacket(source.AsIpv6, destination.AsIpv6, IpProtocol.Udp, datagram.Length, now);
+        if (error == NetError.None) _stats.Udp.SentCount++;
+        return error;
+    }
+
+    /// <summary>Gateway mode: sends a UDP datagram from any address and port (the reply of a relayed flow, from the address the guest sent to).</summary>
+    public NetError SendUdpFrom(IpAddress source, ushort sourcePort, IpAddress destination, ushort destinationPort, ReadOnlySpan<byte> payload)
+    {
+        var now = _ethernet.Now;
+        if (payload.Length > 65507) return NetError.MessageTooLong;
+        var datagram = _ethernet.TransportPayload[..(UdpHeader.Size + payload.Length)];
+        new UdpHeader(sourcePort, destinationPort, (ushort)datagram.Length).WriteTo(datagram);
+        payload.CopyTo(datagram[UdpHeader.Size..]);
+        UdpHeader.FillChecksum(datagram, source, destination);
+        NetError error = destination.IsIpv4 ? Ipv4.SendDatagram(destination.AsIpv4, IpProtocol.Udp, datagram.Length, now, source: source.AsIpv4)
+            : Ipv6 is null ? NetError.NetworkUnreachable : Ipv6.SendPacket(source.AsIpv6, destination.AsIpv6, IpProtocol.Udp, datagram.Length, now);
         if (error == NetError.None) _stats.Udp.SentCount++;
         return error;
     }

@@ -43,6 +43,7 @@ internal static partial class Libc
     public const uint TUNSETIFF = 0x400454ca;
     /// <summary>Read an interface's MTU into ifr_mtu (include/uapi/linux/sockios.h).</summary>
     public const uint SIOCGIFMTU = 0x8921;
+    public const short IFF_TUN = 0x0001;
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
     /// <summary>Every frame read or written carries a virtio-net header first (include/uapi/linux/if_tun.h).</summary>

@@ -103,6 +103,7 @@ internal sealed partial class Ipv4Layer
     private bool ResolveNextHop(Ipv4Address nextHop, TimeSpan now, out MacAddress mac, out int arpSlot)
     {
         arpSlot = -1;
+        if (_ethernet.IsIpLink) { mac = default; return true; }   // no link-layer address to find (a TUN)
         if (_arp.TryLookup(nextHop, now, out mac, out int slot))
         {
             ref var entry = ref _arp[slot];
@@ -150,6 +151,7 @@ internal sealed partial class Ipv4Layer
 
     private void SendArp(ArpOperation operation, MacAddress ethernetDestination, MacAddress targetMac, Ipv4Address targetIp, Ipv4Address? senderIp = null)
     {
+        if (_ethernet.IsIpLink) return;
         new EthernetHeader(ethernetDestination, Mac, EtherType.Arp).WriteTo(_arpTx);
         new ArpHeader(operation, Mac, senderIp ?? Address, targetMac, targetIp).WriteTo(_arpTx.AsSpan(EthernetSize));
         _stats.Arp.SentCount++;

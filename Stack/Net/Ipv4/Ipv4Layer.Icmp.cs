@@ -88,7 +88,8 @@ internal sealed partial class Ipv4Layer
         payload[IcmpPacket.Field.Checksum] = 0;
         payload[IcmpPacket.Field.Checksum + 1] = 0;
         IcmpHeader.FillChecksum(payload[..message.Length]);
-        if (SendDatagram(request.Source, IpProtocol.Icmp, message.Length, now) == NetError.None)
+        // From the address the request went to (in gateway mode any address: the gateway answers for all of them).
+        if (SendDatagram(request.Source, IpProtocol.Icmp, message.Length, now, source: request.Destination) == NetError.None)
         {
             _stats.Icmp.SentCount++;
             _stats.EchoRepliesSentCount++;

@@ -84,6 +84,12 @@ internal sealed partial class Ipv4Layer
         => ip.Protocol == IpProtocol.Udp && !ip.IsFragment && ip.Payload.Length >= UdpHeader.Size
            && BinaryPrimitives.ReadUInt16BigEndian(ip.Payload[2..]) == 68;
 
+    /// <summary>
+    /// Gateway mode: unicast packets to any address are taken as if they were ours (the gateway terminates what a guest
+    /// sends anywhere); replies go out from the address the guest sent to. Set by <see cref="Gateway.GatewayHost"/>.
+    /// </summary>
+    internal bool AcceptAnyDestination { get; set; }
+
     public void ProcessPacket(ReadOnlySpan<byte> bytes, TimeSpan now)
     {
         if (Ipv4Packet.TryParse(bytes, out var ip) != WireError.None) { Drop(_stats.Ipv4, DropReason.Ipv4Malformed, true); return; }
@@ -100,7 +106,8 @@ internal sealed partial class Ipv4Layer
         {
             bool accepted = IsBroadcast(destination)
                             || (destination.IsMulticast && _multicastGroups.Contains(destination.Value))
-                            || (Address.IsAny && IsForDhcpClient(ip));
+                            || (Address.IsAny && IsForDhcpClient(ip))
+                            || (AcceptAnyDestination && !destination.IsAny && !destination.IsMulticast && !destination.IsLoopback);
             if (!accepted) { Drop(_stats.Ipv4, DropReason.Ipv4NotForUs); return; }
         }
         _stats.Ipv4.ReceivedCount++;
@@ -182,7 +189,7 @@ internal sealed partial class Ipv4Layer
         else if (destination.IsMulticast) mac = MacAddress.ForIpv4Multicast(destination);
         else
         {
-            var nextHop = OnLink(destination) ? destination : Gateway;
+            var nextHop = OnLink(destination) || _ethernet.IsIpLink ? destination : Gateway;   // an IP link reaches everything
             if (nextHop.IsAny || destination == Address) { Drop(_stats.Ipv4, DropReason.Ipv4NoRoute); return NetError.HostUnreachable; }
             if (!ResolveNextHop(nextHop, now, out mac, out arpSlot)) return NetError.HostUnreachable;
         }
@@ -245,7 +252,7 @@ internal sealed partial class Ipv4Layer
         int total = Ipv4Header.MinimumSize + length;
         if (total > Ipv4Header.MaximumPacketSize || EthernetSize + total > _ethernet.Capabilities.MaxFrameSize) { Drop(_stats.Ipv4, DropReason.Ipv4TooLarge); return NetError.MessageTooLong; }
         if (source.IsAny) return NetError.NoAddress;
-        var nextHop = OnLink(destination) ? destination : Gateway;
+        var nextHop = OnLink(destination) || _ethernet.IsIpLink ? destination : Gateway;
         if (nextHop.IsAny || destination == Address) { Drop(_stats.Ipv4, DropReason.Ipv4NoRoute); return NetError.HostUnreachable; }
         if (!ResolveNextHop(nextHop, now, out var mac, out int arpSlot)) return NetError.HostUnreachable;
         if (arpSlot >= 0) { Drop(_stats.Arp, DropReason.ArpQueueFull); return NetError.HostUnreachable; }

@@ -17,6 +17,7 @@ internal sealed partial class Ipv6Layer
     // entry starts the DELAY timer; an INCOMPLETE one is solicited again only when its timer says so.
     private bool Resolve(Ipv6Address neighbour, TimeSpan now, out MacAddress mac, out int slot)
     {
+        if (_ethernet.IsIpLink) { mac = default; slot = -1; return true; }   // no link-layer address to find (a TUN)
         slot = _nd.Find(neighbour);
         if (slot >= 0)
         {

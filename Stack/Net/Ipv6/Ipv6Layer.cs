@@ -86,6 +86,12 @@ internal sealed partial class Ipv6Layer
 
     // ---------------------------------------------------------------- receive
 
+    /// <summary>
+    /// Gateway mode: unicast packets to any address are taken as if they were ours (the gateway terminates what a guest
+    /// sends anywhere); replies go out from the address the guest sent to. Set by <see cref="Gateway.GatewayHost"/>.
+    /// </summary>
+    internal bool AcceptAnyDestination { get; set; }
+
     public void ProcessPacket(ReadOnlySpan<byte> bytes, MacAddress sourceMac, TimeSpan now)
     {
         if (Ipv6Packet.TryParse(bytes, out var ip) != WireError.None) { Drop(_stats.Ipv6, DropReason.Ipv6Malformed, true); return; }
@@ -118,7 +124,7 @@ internal sealed partial class Ipv6Layer
         tentative = false;
         if (destination.IsMulticast) return IsJoined(destination);
         int a = FindAddress(destination);
-        if (a < 0) return false;
+        if (a < 0) return AcceptAnyDestination && !destination.IsUnspecified;
         tentative = _addresses[a].State is Ipv6AddressState.Tentative or Ipv6AddressState.Duplicate;
         return true;
     }
@@ -263,7 +269,8 @@ internal sealed partial class Ipv6Layer
         }
         mac = default;
         if (FindAddress(destination) >= 0) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.HostUnreachable; return false; }
-        var nextHop = IsOnLink(destination) ? destination : DefaultRouter(now);
+        // On an IP link (a TUN) every destination is reached by handing the packet to the link.
+        var nextHop = IsOnLink(destination) || _ethernet.IsIpLink ? destination : DefaultRouter(now);
         if (nextHop.IsUnspecified) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.NetworkUnreachable; return false; }
         if (!Resolve(nextHop, now, out mac, out slot)) { error = NetError.HostUnreachable; return false; }
         return true;

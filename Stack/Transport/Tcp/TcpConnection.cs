@@ -132,7 +132,43 @@ public sealed partial class TcpConnection
     internal bool Pending { get; set; }
     /// <summary>The deadline of this connection's live entry in the table's timer heap (MaxValue: none).</summary>
     internal TimeSpan TimerAt { get; set; } = TimeSpan.MaxValue;
-    internal TcpKey Key => new(RemoteAddress, RemotePort, LocalPort);
+    internal TcpKey Key => _table.KeyFor(RemoteAddress, RemotePort, LocalAddress, LocalPort);
+    /// <summary>
+    /// Gateway mode: the SYN was taken (SYN-RECEIVED) but the SYN-ACK waits until the gateway has reached the guest's
+    /// destination (<see cref="ReleaseSynAck"/>) or found it refuses (<see cref="Abort"/> sends the reset). Segments
+    /// that arrive meanwhile are dropped; a reset closes it.
+    /// </summary>
+    internal bool SynAckHeld { get; private set; }
+
+    /// <summary>Holds the SYN-ACK of a connection about to take its SYN (see <see cref="SynAckHeld"/>).</summary>
+    internal void HoldSynAck() => SynAckHeld = true;
+
+    /// <summary>Sends the held SYN-ACK: the handshake goes on as usual.</summary>
+    internal void ReleaseSynAck(TimeSpan now)
+    {
+        if (!SynAckHeld || State != TcpState.SynReceived) return;
+        SynAckHeld = false;
+        SendSyn(now, ack: true);
+        Arm(now);
+        _table.MarkPending(this);
+    }
+
+    /// <summary>A reset arrived for a connection whose SYN-ACK is held: it closes without a word.</summary>
+    internal void DropHeld() => SetClosed(NetError.ConnectionReset);
+
+    /// <summary>
+    /// Refuses a connection whose SYN-ACK is held, as a closed port would (RFC 9293 3.10.7.1: &lt;SEQ=0&gt;&lt;ACK=SEG.SEQ+SEG.LEN&gt;&lt;CTL=RST,ACK&gt;:
+    /// a peer in SYN-SENT takes only a reset that acknowledges its SYN).
+    /// </summary>
+    internal void RefuseHeld(TimeSpan now)
+    {
+        if (!SynAckHeld) { Abort(); return; }
+        IsUserClosed = true;
+        Ready = null;
+        SendControl(0, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack, now);
+        SetClosed(NetError.ConnectionRefused);
+        ReleaseBuffersIfDone();
+    }
 
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
     public override string ToString() =>
@@ -292,6 +328,7 @@ public sealed partial class TcpConnection
         _sndWl2 = _iss;
         _sndNxt = _iss + 1;
         _sndMax = _sndNxt;
+        if (SynAckHeld) return;   // gateway mode: ReleaseSynAck sends it
         SendSyn(now, ack: true);
         Arm(now);
     }

@@ -59,6 +59,31 @@ internal sealed class TcpTable
     /// <summary>Our address toward <c>remote</c> for a connection we open (the family's source address selection).</summary>
     public Func<IpAddress, IpAddress> LocalAddressFor { get; set; } = _ => default;
 
+    // ------------------------------------------------------------------ gateway mode
+
+    /// <summary>
+    /// Gateway mode: the listener that takes SYNs to any address and port no listener of ours has
+    /// (<see cref="AnyDestinationFilter"/> decides which), and connections keyed by our address too. Set once, before
+    /// any connection exists.
+    /// </summary>
+    public TcpListener? AnyDestination { get; private set; }
+    /// <summary>Gateway mode: whether a SYN from (source, its port) to (destination, port) is taken; false answers it with a reset.</summary>
+    public Func<IpAddress, ushort, IpAddress, ushort, bool>? AnyDestinationFilter { get; set; }
+    /// <summary>Gateway mode: called with each connection the any-destination listener created, its SYN-ACK held.</summary>
+    public Action<TcpConnection>? AnyDestinationSyn { get; set; }
+
+    /// <summary>Turns gateway mode on: a listener (not in the port table) for every SYN to anywhere, SYN-ACKs held.</summary>
+    public TcpListener ListenAnyDestination(int backlog, int synQueue, TcpConnectionOptions? options)
+    {
+        if (AnyDestination is not null || _connections.Count > 0) throw new InvalidOperationException("gateway mode is set once, before any connection");
+        AnyDestination = new TcpListener(this, 0, Math.Max(1, backlog), Math.Max(1, synQueue), options ?? _options.Tcp) { SynCookies = false };
+        return AnyDestination;
+    }
+
+    /// <summary>A connection's key: our address is part of it in gateway mode only.</summary>
+    internal TcpKey KeyFor(IpAddress remote, ushort remotePort, IpAddress local, ushort localPort)
+        => new(remote, remotePort, localPort, AnyDestination is null ? default : local);
+
     // ------------------------------------------------------------------ user calls
 
     public TcpListener Listen(ushort port, int backlog, TcpConnectionOptions? options)
@@ -87,7 +112,14 @@ internal sealed class TcpTable
 
     /// <summary>The connection with this peer and local port, accepted or not (tests look at handshakes in progress).</summary>
     public TcpConnection? Find(IpAddress remote, ushort remotePort, ushort localPort)
-        => _connections.GetValueOrDefault(new TcpKey(remote, remotePort, localPort));
+        => AnyDestination is null ? _connections.GetValueOrDefault(new TcpKey(remote, remotePort, localPort)) : FindAnyLocal(remote, remotePort, localPort);
+
+    private TcpConnection? FindAnyLocal(IpAddress remote, ushort remotePort, ushort localPort)
+    {
+        foreach (var c in _connections.Values)
+            if (c.RemoteAddress == remote && c.RemotePort == remotePort && c.LocalPort == localPort) return c;
+        return null;
+    }
 
     public TcpConnection Connect(IpAddress remote, ushort remotePort, ushort localPort, TcpConnectionOptions? options, TimeSpan now)
     {
@@ -97,7 +129,7 @@ internal sealed class TcpTable
             throw new ConnectionLimitException(_options.TcpMaxConnections);
         }
         if (localPort == 0) localPort = PickEphemeral(remote, remotePort);
-        var key = new TcpKey(remote, remotePort, localPort);
+        var key = KeyFor(remote, remotePort, LocalAddressFor(remote), localPort);
         if (_connections.ContainsKey(key)) throw new InvalidOperationException($"a connection from port {localPort} to {remote}:{remotePort} exists");
         var connection = Create(LocalAddressFor(remote), localPort, remote, remotePort, options ?? _options.Tcp, now);
         Statistics.ActiveOpensCount++;
@@ -114,7 +146,7 @@ internal sealed class TcpTable
         for (int i = 0; i < count; i++)
         {
             var port = (ushort)(first + (offset + i) % count);
-            if (!_listeners.ContainsKey(port) && !_connections.ContainsKey(new TcpKey(remote, remotePort, port))) return port;
+            if (!_listeners.ContainsKey(port) && !_connections.ContainsKey(KeyFor(remote, remotePort, LocalAddressFor(remote), port))) return port;
         }
         throw new InvalidOperationException("no ephemeral TCP port is free");
     }
@@ -169,8 +201,14 @@ internal sealed class TcpTable
             Statistics.BadOptionsCount++;
             options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
         }
-        var key = new TcpKey(source, segment.SourcePort, segment.DestinationPort);
+        var key = KeyFor(source, segment.SourcePort, destination, segment.DestinationPort);
         bool known = _connections.TryGetValue(key, out var connection);
+        if (known && connection!.SynAckHeld)
+        {
+            // Gateway mode, the destination not reached yet: a retransmitted SYN waits with the first; a reset ends it.
+            if ((segment.Flags & TcpFlags.Rst) != 0) connection.DropHeld();
+            return;
+        }
         if (known && connection!.EcnNegotiated) connection.OnEcnArrival(segment, ecn, now);   // RFC 3168 6.1.3: CE and CWR, on either path
         if (known && FastPath && connection!.TryFastPath(segment, options, now)) return;
         if (connection is not null && !connection.YieldsToNewSyn(segment, options))
@@ -180,7 +218,9 @@ internal sealed class TcpTable
             return;
         }
         var flags = segment.Flags;
-        if (_listeners.TryGetValue(segment.DestinationPort, out var listener) && (flags & TcpFlags.Rst) == 0)
+        // In gateway mode our own listeners take only what is sent to our own address.
+        bool ours = AnyDestination is null || LocalAddressFor(source) == destination;
+        if (((ours && _listeners.TryGetValue(segment.DestinationPort, out var listener)) || TakeAnyDestination(source, segment, destination, out listener)) && (flags & TcpFlags.Rst) == 0)
         {
             if ((flags & TcpFlags.Ack) != 0)
             {
@@ -207,11 +247,22 @@ internal sealed class TcpTable
             accepted.Listener = listener;
             listener.HalfOpen++;
             Statistics.PassiveOpensCount++;
+            bool gateway = ReferenceEquals(listener, AnyDestination);
+            if (gateway) accepted.HoldSynAck();
             accepted.AcceptSyn(segment, options, now);
             Track(accepted);
+            if (gateway) AnyDestinationSyn?.Invoke(accepted);
             return;
         }
         Reset(source, destination, segment, now);
+    }
+
+    // Gateway mode: the any-destination listener takes a segment for a port nobody listens on when the filter allows it.
+    private bool TakeAnyDestination(IpAddress source, TcpSegment segment, IpAddress destination, out TcpListener listener)
+    {
+        listener = AnyDestination!;
+        if (listener is null) return false;
+        return AnyDestinationFilter is not { } filter || filter(source, segment.SourcePort, destination, segment.DestinationPort);
     }
 
     // ------------------------------------------------------------------ SYN cookies (RFC 4987 3.1)
@@ -316,7 +367,7 @@ internal sealed class TcpTable
     public void OnIcmpError(IpAddress remote, ushort remotePort, ushort localPort, uint sequenceNumber, NetError error, bool hard, int pathMtu, TimeSpan now)
     {
         Now = now;
-        if (_connections.TryGetValue(new TcpKey(remote, remotePort, localPort), out var connection))
+        if (Find(remote, remotePort, localPort) is { } connection)
         {
             connection.OnIcmpError(error, hard, pathMtu, sequenceNumber, now);
             Scheduled(connection);

@@ -1,0 +1,278 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using TcpIpSharp.Transport.Tcp;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Gateway;
+
+/// <summary>
+/// Gateway mode (user-mode networking, as slirp, vpnkit and tun2socks): the stack takes every TCP connection and UDP
+/// datagram a guest sends to any address, and relays each flow through a host socket to its original destination (or
+/// through a SOCKS5 proxy, or a socket of the rule's choosing); ICMP echo to any address is answered by the stack, and
+/// DNS queries to the gateway's own address go to <see cref="GatewayOptions.DnsServer"/>. See docs/gateway.md.
+/// </summary>
+/// <remarks>
+/// A service on the stack's <see cref="StackDriver"/>: everything that touches the stack runs on the driver's thread in
+/// <see cref="IStackService.Poll"/>. Host sockets are asynchronous on the thread pool; they hand work back through a
+/// queue of flows (each flow at most once in it, so it holds at most as many entries as there are flows) and a kick that
+/// wakes the driver. Start it with <see cref="Start"/> before the stack opens any connection.
+/// </remarks>
+public sealed class GatewayHost : IStackService, IDisposable
+{
+    private readonly StackDriver _driver;
+    private readonly ConcurrentQueue<object> _woken = new();
+    private readonly List<TcpRelay> _active = new(64);
+    private readonly List<TcpRelay> _pumping = new(64);
+    private readonly HashSet<TcpRelay> _tcp = new(64);
+    private readonly Dictionary<(IpAddress, ushort, IpAddress, ushort), UdpRelay> _udp = new(64);
+    private readonly List<UdpRelay> _expired = new(16);
+    private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> _direct, _socks5;
+    private readonly IPEndPoint? _dns;
+    private NetworkStack? _stack;
+    private Transport.Tcp.TcpListener? _listener;
+    private GatewayDecision _decision;   // the rule's answer for the SYN being taken (filter, then the SYN callback)
+    private TimeSpan _nextSweep;
+    private int _pending;
+
+    private GatewayHost(StackDriver driver, GatewayOptions options)
+    {
+        _driver = driver;
+        Options = options;
+        _direct = (flow, token) => ConnectDirectAsync(flow, token);
+        _socks5 = (flow, token) => Socks5Connector.ConnectAsync(Options, flow, token);
+        _dns = options.DnsServer ?? HostSockets.HostResolver();
+    }
+
+    /// <summary>The options.</summary>
+    public GatewayOptions Options { get; }
+    /// <summary>The counters (also on the <c>TcpIpSharp</c> meter once <see cref="GatewayStatistics.Publish"/> is called).</summary>
+    public GatewayStatistics Statistics { get; } = new();
+    /// <summary>Where DNS queries to the gateway's address go (the configured server or the host's resolver), or null.</summary>
+    public IPEndPoint? DnsServer => _dns;
+
+    /// <summary>
+    /// Turns the driver's stack into a gateway: adds the service to <paramref name="driver"/> (before or after it
+    /// starts, but before the stack has any TCP connection).
+    /// </summary>
+    public static GatewayHost Start(StackDriver driver, GatewayOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(driver);
+        var host = new GatewayHost(driver, options ?? new GatewayOptions());
+        driver.Add(host);
+        return host;
+    }
+
+    // ------------------------------------------------------------------ IStackService (the stack's thread)
+
+    void IStackService.Start(NetworkStack stack, TimeSpan now)
+    {
+        _stack = stack;
+        stack.Ipv4.AcceptAnyDestination = true;
+        if (stack.Ipv6 is { } v6) v6.AcceptAnyDestination = true;
+        var tcp = stack.Tcp;
+        _listener = tcp.ListenAnyDestination(Math.Max(1, Options.MaxTcpFlows), Math.Max(1, Options.MaxPendingConnects), null);
+        _listener.Ready = l => { while (l.TryAccept(out _)) { } };   // the relay has each connection from its SYN on
+        tcp.AnyDestinationFilter = TakeSyn;
+        tcp.AnyDestinationSyn = OnSyn;
+        stack.Internet.AnyDestinationUdp = OnUdp;
+        _nextSweep = now + TimeSpan.FromSeconds(1);
+    }
+
+    void IStackService.Poll(NetworkStack stack, TimeSpan now)
+    {
+        while (_woken.TryDequeue(out var item))
+        {
+            if (item is TcpRelay tcp) { Volatile.Write(ref tcp.Queued, 0); tcp.Pump(now); }
+            else if (item is UdpRelay udp) { Volatile.Write(ref udp.Queued, 0); udp.Pump(stack.Internet, now); }
+        }
+        if (_active.Count > 0)
+        {
+            _pumping.AddRange(_active);
+            _active.Clear();
+            foreach (var relay in _pumping) { relay.Active = false; relay.Pump(now); }
+            _pumping.Clear();
+        }
+        if (now >= _nextSweep) SweepUdp(now);
+    }
+
+    TimeSpan? IStackService.NextDeadline => _udp.Count > 0 ? _nextSweep : null;
+
+    void IStackService.Stop(NetworkStack stack, TimeSpan now)
+    {
+        foreach (var relay in _tcp.ToArray()) relay.Abort();
+        foreach (var relay in _udp.Values) relay.Close();
+        Interlocked.Add(ref Statistics._udpClosed, _udp.Count);
+        _udp.Clear();
+        Volatile.Write(ref Statistics._udpActive, 0);
+    }
+
+    // ------------------------------------------------------------------ TCP
+
+    // The stack's TCP table asks, for a SYN to an address and port no listener has: take it (true), or reset (false).
+    private bool TakeSyn(IpAddress source, ushort sourcePort, IpAddress destination, ushort port)
+    {
+        var flow = new GatewayFlow(GatewayProtocol.Tcp, source, sourcePort, destination, port);
+        _decision = Decide(flow);
+        if (_decision.Action is GatewayAction.Reject)
+        {
+            Interlocked.Increment(ref Statistics._tcpRefused);
+            return false;
+        }
+        if (_decision.Action is GatewayAction.Drop) return true;   // taken, then closed without a word (OnSyn)
+        if (_tcp.Count >= Options.MaxTcpFlows) { Interlocked.Increment(ref Statistics._tcpFlowLimit); return false; }
+        if (_pending >= Options.MaxPendingConnects) { Interlocked.Increment(ref Statistics._pendingLimit); return false; }
+        return true;
+    }
+
+    private void OnSyn(TcpConnection connection)
+    {
+        var decision = _decision;
+        _decision = default;
+        if (decision.Action is GatewayAction.Drop) { connection.DropHeld(); return; }
+        var flow = new GatewayFlow(GatewayProtocol.Tcp, connection.RemoteAddress, connection.RemotePort, connection.LocalAddress, connection.LocalPort);
+        var connector = decision.Action switch
+        {
+            GatewayAction.Socks5 => _socks5,
+            GatewayAction.Handle when decision.Connector is { } c => c,
+            _ => _direct,
+        };
+        var relay = new TcpRelay(this, connection, flow, connector);
+        connection.Ready = _ => MarkActive(relay);
+        _tcp.Add(relay);
+        _pending++;
+        Volatile.Write(ref Statistics._tcpActive, _tcp.Count);
+        Options.Trace?.Invoke($"open {flow} ({decision.Action})");
+        relay.Start(Options.RelayBufferSize);
+    }
+
+    private void MarkActive(TcpRelay relay)
+    {
+        if (relay.Active) return;
+        relay.Active = true;
+        _active.Add(relay);
+    }
+
+    internal void OnConnected(TcpRelay relay) => _pending--;
+
+    /// <summary>The stack's time (on the stack's thread).</summary>
+    internal TimeSpan Now => _stack?.Interface.Now ?? default;
+
+    internal void OnFinished(TcpRelay relay, bool wasConnecting)
+    {
+        if (wasConnecting) _pending--;
+        _tcp.Remove(relay);
+        Interlocked.Increment(ref Statistics._tcpClosed);
+        Volatile.Write(ref Statistics._tcpActive, _tcp.Count);
+        Options.Trace?.Invoke($"close {relay.Flow}");
+    }
+
+    private async ValueTask<Socket?> ConnectDirectAsync(GatewayFlow flow, CancellationToken token)
+        => await HostSockets.ConnectAsync(Options.HostNamespace, flow.DestinationEndPoint, token).ConfigureAwait(false);
+
+    // ------------------------------------------------------------------ UDP
+
+    private bool OnUdp(IpAddress source, ushort sourcePort, IpAddress destination, ushort port, ReadOnlySpan<byte> payload)
+    {
+        var stack = _stack!;
+        var now = stack.Interface.Now;
+        var key = (source, sourcePort, destination, port);
+        if (_udp.TryGetValue(key, out var relay))
+        {
+            relay.SendUp(payload, now);
+            return true;
+        }
+        var flow = new GatewayFlow(GatewayProtocol.Udp, source, sourcePort, destination, port);
+        IPEndPoint target;
+        if (destination == stack.Internet.SourceAddressFor(source))
+        {
+            // To the gateway itself: DNS goes to the configured server (or the host's resolver); anything else is refused.
+            if (port != 53 || _dns is null) return false;
+            target = _dns;
+            Interlocked.Increment(ref Statistics._dnsQueries);
+        }
+        else
+        {
+            var decision = Decide(flow);
+            if (decision.Action is GatewayAction.Reject) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
+            if (decision.Action is GatewayAction.Drop) return true;
+            target = flow.DestinationEndPoint;
+        }
+        if (_udp.Count >= Options.MaxUdpFlows)
+        {
+            SweepUdp(now);   // make room from idle flows first
+            if (_udp.Count >= Options.MaxUdpFlows) { Interlocked.Increment(ref Statistics._udpFlowLimit); return true; }
+        }
+        Socket socket;
+        try
+        {
+            socket = UdpRelay.Open(Options, target);
+        }
+        catch (SocketException)
+        {
+            Interlocked.Increment(ref Statistics._relayErrors);
+            return true;
+        }
+        relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now);
+        _udp.Add(key, relay);
+        Interlocked.Increment(ref Statistics._udpOpened);
+        Volatile.Write(ref Statistics._udpActive, _udp.Count);
+        Options.Trace?.Invoke($"open {flow}");
+        relay.Start();
+        relay.SendUp(payload, now);
+        return true;
+    }
+
+    private void SweepUdp(TimeSpan now)
+    {
+        _nextSweep = now + TimeSpan.FromSeconds(1);
+        foreach (var (key, relay) in _udp)
+            if (now - relay.LastActive >= (relay.Flow.DestinationPort == 53 ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
+        foreach (var relay in _expired)
+        {
+            _udp.Remove((relay.Flow.Source, relay.Flow.SourcePort, relay.Flow.Destination, relay.Flow.DestinationPort));
+            relay.Close();
+            Interlocked.Increment(ref Statistics._udpClosed);
+            Options.Trace?.Invoke($"close {relay.Flow}");
+        }
+        _expired.Clear();
+        Volatile.Write(ref Statistics._udpActive, _udp.Count);
+    }
+
+    // ------------------------------------------------------------------ rules and wake-ups
+
+    private GatewayDecision Decide(in GatewayFlow flow)
+    {
+        if (Options.Deny.Count > 0 || Options.Allow.Count > 0)
+        {
+            var address = flow.Destination.ToIPAddress();
+            foreach (var net in Options.Deny) if (net.Contains(address)) return GatewayDecision.Reject;
+            if (Options.Allow.Count > 0)
+            {
+                bool allowed = false;
+                foreach (var net in Options.Allow) if (net.Contains(address)) { allowed = true; break; }
+                if (!allowed) return GatewayDecision.Reject;
+            }
+        }
+        if (Options.Rule is { } rule) return rule(flow);
+        return Options.Socks5Proxy is not null && flow.Protocol == GatewayProtocol.Tcp ? GatewayDecision.Socks5 : GatewayDecision.Relay;
+    }
+
+    /// <summary>A relay's task has work for the stack's thread: queue the flow (once) and wake the driver. Any thread.</summary>
+    internal void Wake(TcpRelay relay)
+    {
+        if (Interlocked.Exchange(ref relay.Queued, 1) != 0) return;
+        _woken.Enqueue(relay);
+        _driver.Kick();
+    }
+
+    internal void Wake(UdpRelay relay)
+    {
+        if (Interlocked.Exchange(ref relay.Queued, 1) != 0) return;
+        _woken.Enqueue(relay);
+        _driver.Kick();
+    }
+
+    /// <summary>Disposes the statistics' meter.</summary>
+    public void Dispose() => Statistics.Dispose();
+}

@@ -1,0 +1,52 @@
+using System.Net;
+
+namespace TcpIpSharp.Gateway;
+
+/// <summary>
+/// Configuration of a <see cref="GatewayHost"/>: where flows go and the bound of everything a guest can grow. Each bound
+/// is counted when it refuses something (<see cref="GatewayStatistics"/>).
+/// </summary>
+public sealed record GatewayOptions
+{
+    /// <summary>TCP flows relayed at once (connecting or open); a SYN beyond it is answered with a reset. Default 4,096.</summary>
+    public int MaxTcpFlows { get; init; } = 4096;
+    /// <summary>TCP flows whose host connection is still being made (SYN-ACK held); a SYN beyond it gets a reset. Default 256.</summary>
+    public int MaxPendingConnects { get; init; } = 256;
+    /// <summary>How long a host connection may take before the guest's SYN is answered with a reset. Default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Bytes a TCP flow holds between the stack and the host socket in each direction (one buffer each way, from
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>): with the connection's two rings, the flow's whole memory. Default 64 KB.
+    /// </summary>
+    public int RelayBufferSize { get; init; } = 64 * 1024;
+    /// <summary>UDP flows (guest address and port to destination address and port) at once; a datagram for a new flow beyond it is dropped. Default 1,024.</summary>
+    public int MaxUdpFlows { get; init; } = 1024;
+    /// <summary>The largest datagram a UDP flow takes from the host (its one buffer, from the shared pool); a longer one is dropped. Default 9,216.</summary>
+    public int UdpBufferSize { get; init; } = 9216;
+    /// <summary>A UDP flow with no datagram either way for this long is closed. Default 60 s (DNS flows: 10 s).</summary>
+    public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Destinations relayed; empty allows all (then <see cref="Deny"/> alone decides).</summary>
+    public IReadOnlyList<IPNetwork> Allow { get; init; } = [];
+    /// <summary>Destinations refused (a reset for TCP, port unreachable for UDP), checked before <see cref="Allow"/>.</summary>
+    public IReadOnlyList<IPNetwork> Deny { get; init; } = [];
+    /// <summary>A SOCKS5 proxy (RFC 1928) that TCP flows go through when the rule says <see cref="GatewayAction.Socks5"/> (the default rule when this is set).</summary>
+    public EndPoint? Socks5Proxy { get; init; }
+    /// <summary>User name for the proxy (RFC 1929 username/password); null offers no-auth only.</summary>
+    public string? Socks5User { get; init; }
+    /// <summary>Password for the proxy, with <see cref="Socks5User"/>.</summary>
+    public string? Socks5Password { get; init; }
+    /// <summary>
+    /// Where DNS queries sent to the gateway's own address (UDP port 53) go; null takes the first <c>nameserver</c> of the
+    /// host's <c>/etc/resolv.conf</c> (the host's resolver, as slirp does).
+    /// </summary>
+    public IPEndPoint? DnsServer { get; init; }
+    /// <summary>The rule for each new flow (see <see cref="GatewayRule"/>); null relays directly (or through the SOCKS5 proxy when one is set).</summary>
+    public GatewayRule? Rule { get; init; }
+    /// <summary>
+    /// A network namespace (<c>/var/run/netns/NAME</c>) to open the host sockets in; null opens them in the process's
+    /// own. Each socket is made on a short-lived thread that entered the namespace (see <see cref="Linux.NetworkNamespace"/>).
+    /// </summary>
+    public string? HostNamespace { get; init; }
+    /// <summary>Called for each flow opened and closed (the program's <c>--trace</c>), on the stack's thread; keep it short.</summary>
+    public Action<string>? Trace { get; init; }
+}

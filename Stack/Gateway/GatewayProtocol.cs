@@ -1,0 +1,10 @@
+namespace TcpIpSharp.Gateway;
+
+/// <summary>The transport of a <see cref="GatewayFlow"/>.</summary>
+public enum GatewayProtocol
+{
+    /// <summary>A TCP connection.</summary>
+    Tcp,
+    /// <summary>A UDP flow (datagrams between one guest port and one destination).</summary>
+    Udp,
+}
