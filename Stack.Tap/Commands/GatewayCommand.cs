@@ -17,7 +17,7 @@ namespace TcpIpSharp.Tap.Commands;
 internal static class GatewayCommand
 {
     public const string Usage = "gateway --tun NAME | --tap NAME, --ip A.B.C.D/LEN [--ip6 ADDR/LEN] [--socks5 HOST:PORT [--socks5-user U --socks5-password P]] " +
-                                "[--allow CIDR,...] [--deny CIDR,...] [--dns ADDR:PORT] [--max-flows N] [--udp-idle SECONDS] [--time-wait SECONDS] [--no-offload] [--trace]";
+                                "[--allow CIDR,...] [--deny CIDR,...] [--dns ADDR:PORT] [--max-flows N] [--max-udp-flows N] [--udp-idle SECONDS] [--time-wait SECONDS] [--no-offload] [--trace]";
 
     public static int Run(string[] args) => Run(GatewayCommandOptions.Parse(args));
 
@@ -42,6 +42,7 @@ internal static class GatewayCommand
         var gatewayOptions = new GatewayOptions
         {
             MaxTcpFlows = o.MaxFlows,
+            MaxUdpFlows = o.MaxUdpFlows,
             Allow = o.Allow,
             Deny = o.Deny,
             Socks5Proxy = o.Socks5,
@@ -85,6 +86,7 @@ internal sealed record GatewayCommandOptions
     public IReadOnlyList<IPNetwork> Deny { get; init; } = [];
     public IPEndPoint? Dns { get; init; }
     public int MaxFlows { get; init; } = 4096;
+    public int MaxUdpFlows { get; init; } = 1024;
     public TimeSpan UdpIdle { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
     public bool Offloads { get; init; } = true;
@@ -108,6 +110,8 @@ internal sealed record GatewayCommandOptions
         if ((user is null) != (password is null)) throw new UsageException("--socks5-user and --socks5-password go together");
         int maxFlows = cl.GetInt("--max-flows", 4096);
         if (maxFlows is < 1 or > 1_000_000) throw new UsageException("--max-flows must be between 1 and 1000000");
+        int maxUdpFlows = cl.GetInt("--max-udp-flows", 1024);
+        if (maxUdpFlows is < 1 or > 1_000_000) throw new UsageException("--max-udp-flows must be between 1 and 1000000");
         int udpIdle = cl.GetInt("--udp-idle", 60), timeWait = cl.GetInt("--time-wait", 60);
         if (udpIdle is < 1 or > 3600) throw new UsageException("--udp-idle must be between 1 and 3600 seconds");
         if (timeWait is < 1 or > 240) throw new UsageException("--time-wait must be between 1 and 240 seconds");
@@ -125,6 +129,7 @@ internal sealed record GatewayCommandOptions
             Deny = Networks(cl.Get("--deny"), "--deny"),
             Dns = cl.Get("--dns") is string d ? ParseEndPoint(d, "--dns", 53) : null,
             MaxFlows = maxFlows,
+            MaxUdpFlows = maxUdpFlows,
             UdpIdle = TimeSpan.FromSeconds(udpIdle),
             TimeWait = TimeSpan.FromSeconds(timeWait),
             Offloads = !cl.Has("--no-offload"),

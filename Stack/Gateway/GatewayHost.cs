@@ -40,7 +40,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         _driver = driver;
         Options = options;
         _direct = (flow, token) => ConnectDirectAsync(flow, token);
-        _socks5 = (flow, token) => Socks5Connector.ConnectAsync(Options, flow, token);
+        _socks5 = ConnectSocks5Async;
         _dns = options.DnsServer ?? HostSockets.HostResolver();
     }
 
@@ -165,6 +165,19 @@ public sealed class GatewayHost : IStackService, IDisposable
         Interlocked.Increment(ref Statistics._tcpClosed);
         Volatile.Write(ref Statistics._tcpActive, _tcp.Count);
         Options.Trace?.Invoke($"close {relay.Flow}");
+    }
+
+    private async ValueTask<Socket?> ConnectSocks5Async(GatewayFlow flow, CancellationToken token)
+    {
+        try
+        {
+            return await Socks5Connector.ConnectAsync(Options, flow, token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+        {
+            Interlocked.Increment(ref Statistics._socks5Failures);
+            throw;
+        }
     }
 
     private async ValueTask<Socket?> ConnectDirectAsync(GatewayFlow flow, CancellationToken token)

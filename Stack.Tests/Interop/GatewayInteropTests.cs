@@ -1,0 +1,269 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace TcpIpSharp.Tests.Interop;
+
+/// <summary>
+/// `tcpipsharp gateway` on a TUN (issue 19) against real Linux peers: a "guest" namespace whose default routes (IPv4 and
+/// IPv6) are the TUN, and a "server" namespace that runs the gateway process and the servers (nginx, dnsmasq,
+/// microsocks, socat, small Python servers) on 198.51.100.1 and 2001:db8:2::1 (on its loopback: the namespace has no
+/// other interface, so nothing leaves it). The gateway opens the TUN in the server namespace and the test moves the
+/// device into the guest's. Each test bounds its load in count and time; the namespaces, devices and processes go in
+/// teardown.
+/// </summary>
+[NonParallelizable]
+public partial class GatewayInteropTests
+{
+    private const string Server = "198.51.100.1", Server6 = "2001:db8:2::1", GatewayAddress = "192.0.2.1";
+    private const int Size = 20 * 1024 * 1024;
+    private NetNs? _server, _guest;
+    private NsProcess? _gateway;
+    private readonly List<NetNs> _extraGuests = [];
+    private string _dir = "";
+    private byte[] _payload = [];
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        foreach (var (tool, package) in new[] { ("curl", "curl"), ("nginx", "nginx-light"), ("microsocks", "microsocks"), ("dig", "dnsutils"),
+                     ("dnsmasq", "dnsmasq-base"), ("nc", "netcat-openbsd"), ("socat", "socat"), ("ping", "iputils-ping") })
+            NetNs.RequireRootAnd(tool, package);
+        if (!File.Exists("/usr/bin/python3")) Assert.Fail("this interop test needs /usr/bin/python3 (Debian package python3)");
+        _dir = Directory.CreateTempSubdirectory("tcpipsharp-gw-").FullName;
+        Directory.CreateDirectory(Path.Combine(_dir, "www", "up"));
+        Directory.CreateDirectory(Path.Combine(_dir, "ngx", "cb"));
+        File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(Path.Combine(_dir, "www", "up"), (UnixFileMode)0b111_111_111);
+        File.SetUnixFileMode(Path.Combine(_dir, "ngx", "cb"), (UnixFileMode)0b111_111_111);
+        _payload = new byte[Size];
+        new Random(19).NextBytes(_payload);
+        File.WriteAllBytes(Path.Combine(_dir, "www", "big.bin"), _payload);
+        File.WriteAllBytes(Path.Combine(_dir, "www", "small.bin"), _payload.AsSpan(0, 100_000).ToArray());
+        File.WriteAllText(Path.Combine(_dir, "www", "index.html"), "hello through the gateway\n");
+        File.WriteAllText(Path.Combine(_dir, "ngx", "nginx.conf"), $$"""
+            worker_processes 1; pid {{_dir}}/ngx/nginx.pid; error_log stderr warn; events { worker_connections 2048; }
+            http { access_log off; client_body_temp_path {{_dir}}/ngx/cb; proxy_temp_path {{_dir}}/ngx/px; fastcgi_temp_path {{_dir}}/ngx/fc;
+              uwsgi_temp_path {{_dir}}/ngx/uw; scgi_temp_path {{_dir}}/ngx/sc;
+              server { listen {{Server}}:8080; listen [{{Server6}}]:8080; root {{_dir}}/www; client_max_body_size 1g;
+                location /up/ { dav_methods PUT; create_full_put_path on; } } }
+            """);
+        File.WriteAllText(Path.Combine(_dir, "slow.py"), """
+            import socket, sys, time
+            # Accepts one connection at a time and reads 16 KB every 100 ms (160 KB/s): a slow server.
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+            while True:
+                c, _ = s.accept()
+                while True:
+                    d = c.recv(16384)
+                    if not d: break
+                    time.sleep(0.1)
+                c.close()
+            """);
+        File.WriteAllText(Path.Combine(_dir, "sender.py"), """
+            import socket, sys, time, select
+            # Writes to HOST:PORT for SECONDS without blocking and prints how many bytes the kernel took.
+            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5); s.setblocking(False)
+            block = b"x" * 65536; total = 0; end = time.time() + float(sys.argv[3])
+            while time.time() < end:
+                select.select([], [s], [], 0.05)
+                try: total += s.send(block)
+                except BlockingIOError: pass
+            print(total)
+            """);
+        File.WriteAllText(Path.Combine(_dir, "idle.py"), """
+            import socket, sys, time
+            # Connects and never reads for SECONDS (a guest that never reads).
+            s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            time.sleep(float(sys.argv[3])); print("idle done")
+            """);
+
+        _server = NetNs.Create("gws", ipv6: true);
+        _server.Ip("addr", "add", Server + "/24", "dev", "lo");
+        _server.Ip("addr", "add", Server6 + "/64", "dev", "lo", "nodad");
+        _server.Start("nginx", "-p", Path.Combine(_dir, "ngx"), "-c", Path.Combine(_dir, "ngx", "nginx.conf"), "-g", "daemon off;");
+        _server.Start("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--listen-address=" + Server, "--bind-interfaces", "--no-resolv",
+            "--address=/gateway.test/" + Server, "--pid-file=" + Path.Combine(_dir, "dnsmasq.pid"));
+        _server.Start("microsocks", "-i", Server, "-p", "1080");
+        _server.Start("microsocks", "-i", Server, "-p", "1081", "-u", "alice", "-P", "secret");
+        _server.Start("socat", $"TCP-LISTEN:7000,bind={Server},reuseaddr,fork", "SYSTEM:wc -c");
+        _server.Start("socat", $"TCP-LISTEN:7200,bind={Server},reuseaddr,fork", "OPEN:/dev/zero");
+        _server.Start("/usr/bin/python3", Path.Combine(_dir, "slow.py"), Server, "7100");
+        (_guest, _gateway) = StartGateway("gtun0");
+        for (int i = 0; i < 50; i++)
+        {
+            if (_guest.Exec(TimeSpan.FromSeconds(3), "curl", "-s", "-o", "/dev/null", "--max-time", "2", $"http://{Server}:8080/index.html").Succeeded) return;
+            Thread.Sleep(100);
+        }
+        Assert.Fail($"nothing answered through the gateway: {_gateway.OutputSoFar}");
+    }
+
+    // Starts a gateway on a new TUN in the server namespace and moves the TUN into a new guest namespace, routed there.
+    private (NetNs Guest, NsProcess Gateway) StartGateway(string tun, params string[] extra)
+    {
+        var guest = NetNs.Create("gwq", ipv6: true);
+        if (_guest is not null) _extraGuests.Add(guest);
+        var gateway = _server!.Start([HostProgram.Path, "gateway", "--tun", tun, "--ip", GatewayAddress + "/24", "--ip6", "2001:db8:1::1/64",
+            "--dns", Server + ":53", "--time-wait", "5", .. extra]);
+        var limit = System.Diagnostics.Stopwatch.StartNew();
+        while (!gateway.OutputSoFar.Contains("gateway on", StringComparison.Ordinal))
+        {
+            if (gateway.HasExited || limit.Elapsed > TimeSpan.FromSeconds(20)) Assert.Fail($"the gateway did not start: {gateway.WaitForExit(TimeSpan.FromSeconds(1))}");
+            Thread.Sleep(50);
+        }
+        _server.Ip("link", "set", tun, "netns", guest.Name);
+        guest.Ip("addr", "add", "192.0.2.2/24", "dev", tun);
+        guest.Ip("addr", "add", "2001:db8:1::2/64", "dev", tun, "nodad");
+        guest.Ip("link", "set", tun, "up");
+        guest.Ip("route", "add", "default", "dev", tun);
+        guest.Ip("-6", "route", "add", "default", "dev", tun);
+        return (guest, gateway);
+    }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        _gateway?.Dispose();
+        foreach (var g in _extraGuests) g.Dispose();
+        _guest?.Dispose();
+        _server?.Dispose();
+        if (_dir.Length > 0) Directory.Delete(_dir, recursive: true);
+    }
+
+    private string Guest(TimeSpan timeout, params string[] command) => _guest!.Exec(timeout, command).ThrowIfFailed().StandardOutput;
+
+    private static long RssKilobytes(NsProcess process)
+    {
+        foreach (var line in File.ReadLines($"/proc/{process.Id}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+        return -1;
+    }
+
+    // Stops a gateway with SIGTERM and returns its statistics (name -> value).
+    private static Dictionary<string, long> StopAndReadStatistics(NsProcess gateway)
+    {
+        NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", gateway.Id.ToString(CultureInfo.InvariantCulture));
+        var result = gateway.WaitForExit(TimeSpan.FromSeconds(15));
+        var stats = new Dictionary<string, long>();
+        foreach (Match m in StatisticLine().Matches(result.StandardOutput)) stats[m.Groups[1].Value] = long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture);
+        Assert.That(stats, Does.ContainKey("gateway.tcp_opened"), result.ToString());
+        return stats;
+    }
+
+    [GeneratedRegex(@"^(\S+)\s+(-?\d+)$", RegexOptions.Multiline)]
+    private static partial Regex StatisticLine();
+
+    [Test]
+    public void Download_IsByteExact()
+    {
+        string file = Path.Combine(_dir, "down.bin");
+        Guest(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "25", "-o", file, $"http://{Server}:8080/big.bin");
+        Assert.That(File.ReadAllBytes(file).AsSpan().SequenceEqual(_payload), "20 MB downloaded through the gateway differ");
+    }
+
+    [Test]
+    public void Upload_IsByteExact()
+    {
+        Guest(TimeSpan.FromSeconds(30), "curl", "-sS", "--fail", "--max-time", "25", "-T", Path.Combine(_dir, "www", "big.bin"), $"http://{Server}:8080/up/put.bin");
+        Assert.That(File.ReadAllBytes(Path.Combine(_dir, "www", "up", "put.bin")).AsSpan().SequenceEqual(_payload), "20 MB uploaded through the gateway differ");
+    }
+
+    [Test]
+    public void Ipv6_DownloadAndPing()
+    {
+        string file = Path.Combine(_dir, "down6.bin");
+        Guest(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "25", "-o", file, $"http://[{Server6}]:8080/big.bin");
+        Assert.That(File.ReadAllBytes(file).AsSpan().SequenceEqual(_payload), "20 MB downloaded over IPv6 differ");
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", Server6), Does.Contain("3 received"));
+    }
+
+    [Test]
+    public void Ping_IsAnsweredByTheGateway()
+    {
+        // Any address answers: the gateway replies for every destination (as slirp), here a server's and one that does not exist.
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-c", "3", "-i", "0.2", "-W", "2", Server), Does.Contain("3 received"));
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "2", "198.51.100.77"), Does.Contain("1 received"));
+    }
+
+    [Test]
+    public void ConcurrentCurls_AllComplete()
+    {
+        // 200 curls at once, 100 KB each, every body checked by size.
+        string script = $"for i in $(seq 200); do curl -sS --max-time 20 -o /dev/null -w '%{{http_code}} %{{size_download}}\\n' http://{Server}:8080/small.bin & done; wait";
+        var lines = Guest(TimeSpan.FromSeconds(40), "bash", "-c", script).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(200).And.All.EqualTo("200 100000"));
+    }
+
+    [Test]
+    public void Dig_ThroughTheGatewaysDns()
+    {
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "dig", "+short", "+time=2", "+tries=2", "@" + GatewayAddress, "gateway.test").Trim(), Is.EqualTo(Server));
+    }
+
+    [Test]
+    public void ClosedPort_GetsAResetQuickly()
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = _guest!.Exec(TimeSpan.FromSeconds(10), "nc", "-z", "-w", "5", Server, "9");
+        watch.Stop();
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "a refused connection waited (no reset)");
+    }
+
+    [Test]
+    public void HalfClose_Completes()
+    {
+        // nc -N shuts down its sending side at the end of input; the server (wc -c) answers only after that FIN.
+        string file = Path.Combine(_dir, "half.bin");
+        File.WriteAllBytes(file, _payload.AsSpan(0, 5_000_000).ToArray());
+        Assert.That(Guest(TimeSpan.FromSeconds(20), "bash", "-c", $"nc -N -w 10 {Server} 7000 < {file}").Trim(), Is.EqualTo("5000000"));
+    }
+
+    [Test]
+    public void Socks5_CarriesCurl([Values] bool withPassword)
+    {
+        var (guest, gateway) = StartGateway(withPassword ? "gtun2" : "gtun1",
+            withPassword ? ["--socks5", Server + ":1081", "--socks5-user", "alice", "--socks5-password", "secret"] : ["--socks5", Server + ":1080"]);
+        using (gateway)
+        {
+            string file = Path.Combine(_dir, withPassword ? "socks2.bin" : "socks.bin");
+            guest.Exec(TimeSpan.FromSeconds(30), "curl", "-sS", "--max-time", "25", "-o", file, $"http://{Server}:8080/big.bin").ThrowIfFailed();
+            Assert.That(File.ReadAllBytes(file).AsSpan().SequenceEqual(_payload), "20 MB through SOCKS5 differ");
+            var stats = StopAndReadStatistics(gateway);
+            TestContext.Out.WriteLine($"socks5 ({(withPassword ? "username/password" : "no-auth")}): {stats["gateway.tcp_opened"]} flow(s), {stats["gateway.bytes_down"]} bytes down");
+            Assert.That(stats["gateway.socks5_failures"], Is.Zero);
+            Assert.That(stats["gateway.bytes_down"], Is.GreaterThanOrEqualTo(Size));
+        }
+    }
+
+    [Test]
+    public void BackPressure_SlowServerStallsTheGuestAndMemoryStaysBounded()
+    {
+        long before = RssKilobytes(_gateway!);
+        // The guest writes for 4 s to a server that reads 160 KB/s: what the guest's kernel takes is bounded by the
+        // windows and buffers along the way, not by time.
+        long taken = long.Parse(Guest(TimeSpan.FromSeconds(15), "/usr/bin/python3", Path.Combine(_dir, "sender.py"), Server, "7100", "4").Trim(), CultureInfo.InvariantCulture);
+        long after = RssKilobytes(_gateway!);
+        TestContext.Out.WriteLine($"back-pressure: the guest's sender got {taken / 1024} KB out in 4 s; gateway RSS {before / 1024} MB -> {after / 1024} MB");
+        Assert.That(taken, Is.LessThan(16L * 1024 * 1024), "the guest kept sending: no back-pressure");
+        Assert.That(after - before, Is.LessThan(64 * 1024), "the gateway's memory grew by more than 64 MB");
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "curl", "-sS", "--max-time", "5", $"http://{Server}:8080/index.html"), Does.Contain("hello"));
+    }
+
+    [Test]
+    public void GuestThatNeverReads_StaysBounded()
+    {
+        long before = RssKilobytes(_gateway!);
+        // The server sends /dev/zero as fast as it can; the guest never reads for 4 s.
+        using var idle = _guest!.Start("/usr/bin/python3", Path.Combine(_dir, "idle.py"), Server, "7200", "4");
+        Thread.Sleep(2000);
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "curl", "-sS", "--max-time", "5", $"http://{Server}:8080/index.html"), Does.Contain("hello"), "the gateway stopped serving others");
+        long during = RssKilobytes(_gateway!);
+        var result = idle.WaitForExit(TimeSpan.FromSeconds(10));
+        TestContext.Out.WriteLine($"never-reading guest: gateway RSS {before / 1024} MB -> {during / 1024} MB");
+        Assert.That(result.StandardOutput, Does.Contain("idle done"));
+        Assert.That(during - before, Is.LessThan(64 * 1024), "the gateway's memory grew by more than 64 MB");
+    }
+}
