@@ -267,3 +267,65 @@ public partial class GatewayInteropTests
         Assert.That(during - before, Is.LessThan(64 * 1024), "the gateway's memory grew by more than 64 MB");
     }
 }
+
+/// <summary>
+/// Hostile guests against a gateway with small bounds (64 TCP flows, 256 UDP flows): a SYN flood to random destinations
+/// and ports and thousands of UDP flows, each bounded in count (5,000 packets) and time; afterwards the gateway still
+/// serves a curl, and its statistics show the bounds refusing the excess.
+/// </summary>
+[NonParallelizable]
+public class GatewayHostileInteropTests
+{
+    [Test]
+    public void SynFloodAndManyUdpFlows_BoundsHold()
+    {
+        NetNs.RequireRootAnd("curl", "curl");
+        if (!File.Exists("/usr/bin/python3")) Assert.Fail("this interop test needs /usr/bin/python3 (Debian package python3)");
+        using var server = NetNs.Create("gwhs", ipv6: true);
+        using var guest = NetNs.Create("gwhq", ipv6: true);
+        if (!guest.Exec(TimeSpan.FromSeconds(20), "/usr/bin/python3", "-c", "import scapy").Succeeded) Assert.Fail("this interop test needs python3-scapy");
+        server.Ip("addr", "add", "198.51.100.1/24", "dev", "lo");
+        using var http = server.Start("/usr/bin/python3", "-m", "http.server", "8000", "--bind", "198.51.100.1", "--directory", "/usr/share/doc");
+        using var gateway = server.Start(HostProgram.Path, "gateway", "--tun", "gtunh", "--ip", "192.0.2.1/24", "--max-flows", "64", "--max-udp-flows", "256", "--time-wait", "5");
+        var limit = System.Diagnostics.Stopwatch.StartNew();
+        while (!gateway.OutputSoFar.Contains("gateway on", StringComparison.Ordinal))
+        {
+            if (gateway.HasExited || limit.Elapsed > TimeSpan.FromSeconds(20)) Assert.Fail($"the gateway did not start: {gateway.WaitForExit(TimeSpan.FromSeconds(1))}");
+            Thread.Sleep(50);
+        }
+        server.Ip("link", "set", "gtunh", "netns", guest.Name);
+        guest.Ip("addr", "add", "192.0.2.2/24", "dev", "gtunh");
+        guest.Ip("link", "set", "gtunh", "up");
+        guest.Ip("route", "add", "default", "dev", "gtunh");
+        long before = ReadRss(gateway.Id);
+        // 5,000 SYNs to random addresses of 198.51.100.0/24 and random ports, and 5,000 datagrams from random ports: sent
+        // through a raw socket (the TUN has no link layer for scapy's own).
+        var flood = guest.Exec(TimeSpan.FromSeconds(60), "/usr/bin/python3", "-c", """
+            from scapy.all import IP, TCP, UDP, RandIP, RandShort, send, conf, L3RawSocket
+            conf.L3socket = L3RawSocket
+            s = conf.L3socket()
+            for i in range(5000): s.send(IP(src="192.0.2.2", dst=str(RandIP("198.51.100.0/24")))/TCP(sport=int(RandShort()), dport=int(RandShort()), flags="S"))
+            for i in range(5000): s.send(IP(src="192.0.2.2", dst="198.51.100.1")/UDP(sport=10000 + i, dport=9999)/b"hostile")
+            print("sent")
+            """);
+        Assert.That(flood.StandardOutput, Does.Contain("sent"), flood.ToString());
+        long after = ReadRss(gateway.Id);
+        var served = guest.Exec(TimeSpan.FromSeconds(10), "curl", "-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://198.51.100.1:8000/");
+        NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", gateway.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var result = gateway.WaitForExit(TimeSpan.FromSeconds(15));
+        string Stat(string name) => System.Text.RegularExpressions.Regex.Match(result.StandardOutput, "^" + name + @"\s+(\d+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
+        TestContext.Out.WriteLine($"hostile: gateway RSS {before / 1024} MB -> {after / 1024} MB; tcp refused {Stat("gateway.tcp_refused")}, connect failures {Stat("gateway.connect_failures")}, " +
+                                  $"tcp flow limit {Stat("gateway.tcp_flow_limit")}, pending limit {Stat("gateway.pending_connect_limit")}; udp opened {Stat("gateway.udp_opened")}, udp flow limit {Stat("gateway.udp_flow_limit")}");
+        Assert.That(served.StandardOutput.Trim(), Is.EqualTo("200"), "the gateway stopped serving after the flood: " + served);
+        Assert.That(long.Parse(Stat("gateway.udp_opened"), System.Globalization.CultureInfo.InvariantCulture), Is.LessThanOrEqualTo(256 + 1), "UDP flows beyond the bound");
+        Assert.That(long.Parse(Stat("gateway.udp_flow_limit"), System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(5000 - 256));
+        Assert.That(after - before, Is.LessThan(64 * 1024), "the gateway's memory grew by more than 64 MB");
+    }
+
+    private static long ReadRss(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal)) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
+        return -1;
+    }
+}

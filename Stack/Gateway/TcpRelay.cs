@@ -58,10 +58,11 @@ internal sealed class TcpRelay
     /// <summary>Starts the host connection on the thread pool.</summary>
     public void Start(int bufferSize)
     {
-        _up = ArrayPool<byte>.Shared.Rent(bufferSize);
-        _down = ArrayPool<byte>.Shared.Rent(bufferSize);
+        _bufferSize = bufferSize;
         _ = Task.Run(RunAsync);
     }
+
+    private int _bufferSize;
 
     // ------------------------------------------------------------------ the stack's thread
 
@@ -196,6 +197,10 @@ internal sealed class TcpRelay
             }
             socket.NoDelay = true;
             _socket = socket;
+            // The buffers only once connected: a flood of refused SYNs costs none. The stack's thread reads them only
+            // after it has seen _connected (a volatile write after these).
+            _up = ArrayPool<byte>.Shared.Rent(_bufferSize);
+            _down = ArrayPool<byte>.Shared.Rent(_bufferSize);
             _connected = 1;
             _host.Wake(this);
             if (_cancel.IsCancellationRequested) { socket.Dispose(); return; }
