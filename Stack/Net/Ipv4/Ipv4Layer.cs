@@ -283,7 +283,7 @@ internal sealed partial class Ipv4Layer
         {
             _announced = true;
             StackLog.InterfaceUp(_log, Address, PrefixLength, Gateway, Mac, Mtu);
-            if (_options.AnnounceOnUp)
+            if (_options.AnnounceOnUp && !_ethernet.IsIpLink)
             {
                 // RFC 5227 2.3: an ARP announcement, sender and target both our address.
                 SendArp(ArpOperation.Request, MacAddress.Broadcast, MacAddress.Zero, Address);

@@ -1,0 +1,233 @@
+using System.Net;
+using System.Net.Sockets;
+using TcpIpSharp.Gateway;
+using TcpIpSharp.Links;
+using TcpIpSharp.Tests.Support;
+using TcpIpSharp.Transport.Tcp;
+using TcpIpSharp.Wire;
+
+namespace TcpIpSharp.Tests.Net;
+
+/// <summary>
+/// Issue 19 without root: the interface on an IP link (a TUN's bare packets, no ARP), gateway mode in the TCP table
+/// (SYNs to any address held until the relay decides), and <see cref="GatewayHost"/> end to end between two stacks over
+/// an in-memory IP link, relaying to a loopback server through a rule's own connector.
+/// </summary>
+public class GatewayTests
+{
+    private static readonly LinkCapabilities IpLink = new(1500, 1500, CarriesEthernet: false);
+    private static readonly Ipv4Address Far = Ipv4Address.Parse("198.51.100.7");
+
+    private static byte[] Packet(byte[] frame) => frame.AsSpan(EthernetHeader.Size).ToArray();
+
+    private static byte[] TcpPacket(Ipv4Address src, Ipv4Address dst, ushort sport, ushort dport, uint seq, uint ack, TcpFlags flags)
+    {
+        var segment = new byte[TcpHeader.MinimumSize + 4];
+        int n = new TcpHeader(sport, dport, seq, ack, flags, 65535, 0, new TcpOptions { MaximumSegmentSize = 1460 }).WriteTo(segment);
+        TcpHeader.FillChecksum(segment.AsSpan(0, n), src, dst);
+        return Packet(Frames.Ipv4(src, dst, IpProtocol.Tcp, segment.AsSpan(0, n)));
+    }
+
+    [Test]
+    public void IpLink_AnswersBarePacketsWithoutArp()
+    {
+        using var h = new StackHarness(caps: IpLink);
+        Assert.That(h.Drain(), Is.Empty, "no gratuitous ARP on an IP link");
+        h.Inject(Packet(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Icmp, Frames.EchoMessage(IcmpType.EchoRequest, 9, 1, 56))));
+        var sent = h.Drain();
+        Assert.That(sent, Has.Count.EqualTo(1));
+        Assert.That(Ipv4Packet.TryParse(sent[0], out var reply), Is.EqualTo(WireError.None), "a bare IPv4 packet, no Ethernet header");
+        Assert.That((reply.Source, reply.Destination, reply.Protocol), Is.EqualTo((Frames.StackIp, Frames.PeerIp, IpProtocol.Icmp)));
+        // Off-link destinations need no gateway: the link reaches everything.
+        h.Stack.OpenUdp(5000).SendTo(new byte[10], new IpAddress(Far), 9);
+        h.Stack.Poll(h.Clock.Now);
+        Assert.That(h.Drain().Select(p => Ipv4Packet.TryParse(p, out var ip) == WireError.None ? ip.Destination : default), Is.EqualTo(new[] { Far }));
+        Assert.That(h.Stack.Statistics.Snapshot().Where(kv => kv.Key.StartsWith("arp.", StringComparison.Ordinal)).Sum(kv => kv.Value), Is.Zero);
+    }
+
+    [Test]
+    public void IpLink_PacketPathAllocatesNothingAfterWarmUp()
+    {
+        using var h = new StackHarness(caps: IpLink);
+        var echo = h.Stack.OpenUdp(7);
+        var ping = Packet(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Icmp, Frames.EchoMessage(IcmpType.EchoRequest, 1, 1, 56)));
+        var udp = Packet(Frames.Ipv4(Frames.PeerIp, Frames.StackIp, IpProtocol.Udp, Frames.UdpMessage(Frames.PeerIp, Frames.StackIp, 4000, 7, new byte[512])));
+        var buffer = new byte[2048];
+        var sink = new byte[70000];
+        void Round()
+        {
+            h.Peer.TrySend(ping);
+            h.Peer.TrySend(udp);
+            h.Stack.Poll(h.Clock.Now);
+            while (echo.Receive(buffer, out var from, out var port) is int n && n >= 0) echo.SendTo(buffer.AsSpan(0, n), from, port);
+            h.Stack.Poll(h.Clock.Now);
+            while (h.Peer.TryReceive(sink) > 0) { }
+        }
+        for (int i = 0; i < 200; i++) Round();
+        long allocated = AllocationMeter.BytesAllocatedBy(() => { for (int i = 0; i < 5000; i++) Round(); });
+        Assert.That(allocated, Is.Zero, "bytes allocated on an IP link's packet path");
+        Assert.That(h.Stack.Statistics.EchoRepliesSent, Is.GreaterThan(5000));
+    }
+
+    [Test]
+    public void GatewayMode_HoldsTheSynAckUntilReleased_AndKeysByDestination()
+    {
+        using var h = new StackHarness(caps: IpLink);
+        h.Stack.Ipv4.AcceptAnyDestination = true;
+        var held = new List<TcpConnection>();
+        h.Stack.Tcp.ListenAnyDestination(16, 16, null);
+        h.Stack.Tcp.AnyDestinationSyn = held.Add;
+        var second = Ipv4Address.Parse("198.51.100.8");
+        // One guest port toward two destinations: two connections.
+        h.Inject(TcpPacket(Frames.PeerIp, Far, 40000, 80, 1000, 0, TcpFlags.Syn));
+        h.Inject(TcpPacket(Frames.PeerIp, second, 40000, 80, 5000, 0, TcpFlags.Syn));
+        Assert.That(held.Select(c => c.LocalAddress), Is.EqualTo(new[] { new IpAddress(Far), new IpAddress(second) }));
+        Assert.That(h.Drain(), Is.Empty, "the SYN-ACKs wait for the relay");
+        h.Inject(TcpPacket(Frames.PeerIp, Far, 40000, 80, 1000, 0, TcpFlags.Syn));   // a retransmitted SYN waits too
+        Assert.That(h.Drain(), Is.Empty);
+
+        held[0].ReleaseSynAck(h.Clock.Now);
+        h.Stack.Poll(h.Clock.Now);
+        var synAck = h.Drain().Single();
+        Ipv4Packet.TryParse(synAck, out var ip);
+        TcpSegment.TryParse(ip.Payload, out var seg);
+        Assert.That((ip.Source, seg.SourcePort, seg.Flags, seg.AcknowledgmentNumber), Is.EqualTo((Far, (ushort)80, TcpFlags.Syn | TcpFlags.Ack, 1001u)), "from the original destination");
+
+        held[1].RefuseHeld(h.Clock.Now);
+        var reset = h.Drain().Single();
+        Ipv4Packet.TryParse(reset, out ip);
+        TcpSegment.TryParse(ip.Payload, out seg);
+        Assert.That((ip.Source, seg.Flags, seg.AcknowledgmentNumber), Is.EqualTo((second, TcpFlags.Rst | TcpFlags.Ack, 5001u)), "a refusal a SYN-SENT peer takes");
+    }
+
+    [Test]
+    public void GatewayMode_FilterRefusesWithAReset()
+    {
+        using var h = new StackHarness(caps: IpLink);
+        h.Stack.Ipv4.AcceptAnyDestination = true;
+        h.Stack.Tcp.ListenAnyDestination(16, 16, null);
+        h.Stack.Tcp.AnyDestinationFilter = (_, _, _, port) => port != 25;
+        h.Inject(TcpPacket(Frames.PeerIp, Far, 40001, 25, 7, 0, TcpFlags.Syn));
+        var reset = h.Drain().Single();
+        Ipv4Packet.TryParse(reset, out var ip);
+        TcpSegment.TryParse(ip.Payload, out var seg);
+        Assert.That((ip.Source, seg.Flags & TcpFlags.Rst), Is.EqualTo((Far, TcpFlags.Rst)));
+    }
+
+    // Two stacks on an in-memory IP link, each on its own driver: a "guest" (192.0.2.2) and the gateway (192.0.2.1).
+    private sealed class Pair : IDisposable
+    {
+        public readonly NetworkStack Guest, Gateway;
+        public readonly StackDriver GuestDriver, GatewayDriver;
+        public readonly GatewayHost Host;
+        private readonly CancellationTokenSource _stop = new();
+
+        public Pair(GatewayOptions options)
+        {
+            var (a, b) = InMemoryLink.CreatePair(IpLink, queueFrames: 4096);
+            Guest = new NetworkStack(a, new NetworkStackOptions { Address = Frames.StackIp, PrefixLength = 24, AnnounceOnUp = false });
+            Gateway = new NetworkStack(b, new NetworkStackOptions { Address = Frames.PeerIp, PrefixLength = 24, AnnounceOnUp = false });
+            GuestDriver = new StackDriver(Guest);
+            GatewayDriver = new StackDriver(Gateway);
+            Host = GatewayHost.Start(GatewayDriver, options);
+            GatewayDriver.Start(_stop.Token);
+            GuestDriver.Start(_stop.Token);
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            GuestDriver.Stop();
+            GatewayDriver.Stop();
+            Host.Dispose();
+            Guest.Dispose();
+            Gateway.Dispose();
+            _stop.Dispose();
+        }
+    }
+
+    [Test]
+    [CancelAfter(30_000)]
+    public void GatewayHost_RelaysBothWaysWithHalfClose_ThroughARulesConnector()
+    {
+        // The loopback server echoes what it gets and closes its side after the guest's FIN.
+        using var server = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        int port = ((IPEndPoint)server.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            using var client = await server.AcceptSocketAsync();
+            var buffer = new byte[65536];
+            int n;
+            while ((n = await client.ReceiveAsync(buffer)) > 0)
+                for (int sent = 0; sent < n;) sent += await client.SendAsync(buffer.AsMemory(sent, n - sent));
+            client.Shutdown(SocketShutdown.Send);
+        });
+        GatewayFlow? seen = null;
+        using var pair = new Pair(new GatewayOptions
+        {
+            Rule = (in GatewayFlow flow) =>
+            {
+                seen = flow;
+                return GatewayDecision.Handle(async (_, token) =>
+                {
+                    var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                    await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), token);
+                    return s;
+                });
+            },
+        });
+        var data = new byte[2 * 1024 * 1024];
+        new Random(5).NextBytes(data);
+        var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(new IpAddress(Far), 443));
+        var received = new MemoryStream();
+        int offset = 0;
+        bool shut = false, ended = false;
+        var buffer = new byte[65536];
+        while (!ended)
+        {
+            bool moved = pair.GuestDriver.Invoke(_ =>
+            {
+                bool any = false;
+                if (connection.State == TcpState.Closed && !connection.IsEndOfStream) Assert.Fail($"the connection failed: {connection.Error}");
+                if (offset < data.Length && connection.State is TcpState.Established or TcpState.CloseWait)
+                {
+                    int n = connection.Send(data.AsSpan(offset));
+                    offset += n;
+                    any |= n > 0;
+                }
+                else if (offset == data.Length && !shut) { connection.Shutdown(); shut = true; any = true; }
+                int r = connection.Receive(buffer);
+                if (r > 0) { received.Write(buffer, 0, r); any = true; }
+                else if (r == 0) ended = true;
+                return any;
+            });
+            if (!moved) Thread.Sleep(1);
+        }
+        serving.Wait(TimeSpan.FromSeconds(10));
+        Assert.That(received.ToArray().AsSpan().SequenceEqual(data), "2 MB through the relay and back differ");
+        Assert.That(seen, Is.EqualTo(new GatewayFlow(GatewayProtocol.Tcp, new IpAddress(Frames.StackIp), connection.LocalPort, new IpAddress(Far), 443)));
+        var stats = pair.Host.Statistics;
+        Assert.That((stats.TcpFlowsOpened, stats.BytesUp, stats.BytesDown), Is.EqualTo((1L, (long)data.Length, (long)data.Length)));
+    }
+
+    [Test]
+    [CancelAfter(20_000)]
+    public void GatewayHost_RefusedDestinationsGetAResetAtOnce()
+    {
+        using var pair = new Pair(new GatewayOptions
+        {
+            Deny = [IPNetwork.Parse("198.51.100.0/25")],
+            Rule = (in GatewayFlow flow) => GatewayDecision.Handle((_, _) => ValueTask.FromResult<Socket?>(null)),   // the connector refuses
+        });
+        foreach (var destination in new[] { Far, Ipv4Address.Parse("198.51.100.200") })
+        {
+            var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(new IpAddress(destination), 80));
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (pair.GuestDriver.Invoke(_ => connection.State) != TcpState.Closed && watch.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(1);
+            Assert.That((connection.State, connection.Error), Is.EqualTo((TcpState.Closed, NetError.ConnectionRefused)), destination.ToString());
+            Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
+        }
+        Assert.That(pair.Host.Statistics.TcpFlowsRefused, Is.EqualTo(2));
+    }
+}
