@@ -17,7 +17,7 @@ namespace TcpIpSharp.Tap.Commands;
 internal static class GatewayCommand
 {
     public const string Usage = "gateway --tun NAME | --tap NAME, --ip A.B.C.D/LEN [--ip6 ADDR/LEN] [--socks5 HOST:PORT [--socks5-user U --socks5-password P]] " +
-                                "[--allow CIDR,...] [--deny CIDR,...] [--dns ADDR:PORT] [--max-flows N] [--max-udp-flows N] [--udp-idle SECONDS] [--time-wait SECONDS] [--no-offload] [--trace]";
+                                "[--allow CIDR,...] [--deny CIDR,...] [--dns ADDR:PORT] [--max-flows N] [--max-udp-flows N] [--relay-buffer BYTES] [--udp-idle SECONDS] [--time-wait SECONDS] [--no-offload] [--trace]";
 
     public static int Run(string[] args) => Run(GatewayCommandOptions.Parse(args));
 
@@ -43,6 +43,7 @@ internal static class GatewayCommand
         {
             MaxTcpFlows = o.MaxFlows,
             MaxUdpFlows = o.MaxUdpFlows,
+            RelayBufferSize = o.RelayBuffer,
             Allow = o.Allow,
             Deny = o.Deny,
             Socks5Proxy = o.Socks5,
@@ -87,6 +88,7 @@ internal sealed record GatewayCommandOptions
     public IPEndPoint? Dns { get; init; }
     public int MaxFlows { get; init; } = 4096;
     public int MaxUdpFlows { get; init; } = 1024;
+    public int RelayBuffer { get; init; } = 64 * 1024;
     public TimeSpan UdpIdle { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
     public bool Offloads { get; init; } = true;
@@ -112,6 +114,8 @@ internal sealed record GatewayCommandOptions
         if (maxFlows is < 1 or > 1_000_000) throw new UsageException("--max-flows must be between 1 and 1000000");
         int maxUdpFlows = cl.GetInt("--max-udp-flows", 1024);
         if (maxUdpFlows is < 1 or > 1_000_000) throw new UsageException("--max-udp-flows must be between 1 and 1000000");
+        int relayBuffer = cl.GetInt("--relay-buffer", 64 * 1024);
+        if (relayBuffer is < 1024 or > 16 * 1024 * 1024) throw new UsageException("--relay-buffer must be between 1024 and 16777216 bytes");
         int udpIdle = cl.GetInt("--udp-idle", 60), timeWait = cl.GetInt("--time-wait", 60);
         if (udpIdle is < 1 or > 3600) throw new UsageException("--udp-idle must be between 1 and 3600 seconds");
         if (timeWait is < 1 or > 240) throw new UsageException("--time-wait must be between 1 and 240 seconds");
@@ -130,6 +134,7 @@ internal sealed record GatewayCommandOptions
             Dns = cl.Get("--dns") is string d ? ParseEndPoint(d, "--dns", 53) : null,
             MaxFlows = maxFlows,
             MaxUdpFlows = maxUdpFlows,
+            RelayBuffer = relayBuffer,
             UdpIdle = TimeSpan.FromSeconds(udpIdle),
             TimeWait = TimeSpan.FromSeconds(timeWait),
             Offloads = !cl.Has("--no-offload"),

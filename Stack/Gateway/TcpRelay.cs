@@ -31,7 +31,7 @@ internal sealed class TcpRelay
     private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> _connector;
     private byte[]? _up, _down;
     private Socket? _socket;
-    private Phase _phase;
+    private volatile Phase _phase;
     private int _upCount;            // bytes in _up for the socket; 0: the stack's to fill
     private int _downCount;          // bytes in _down for the stack; 0: the task's to fill
     private int _downOffset;         // the stack's: how much of _down went into the send ring
@@ -59,7 +59,8 @@ internal sealed class TcpRelay
     public void Start(int bufferSize)
     {
         _bufferSize = bufferSize;
-        _ = Task.Run(RunAsync);
+        // On the thread pool: a rule's connector may take its time; the stack's thread never waits for it.
+        ThreadPool.UnsafeQueueUserWorkItem(static relay => _ = relay.RunAsync(), this, preferLocal: false);
     }
 
     private int _bufferSize;
@@ -177,9 +178,10 @@ internal sealed class TcpRelay
             Socket? socket;
             try
             {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token);
-                timeout.CancelAfter(_host.Options.ConnectTimeout);
-                socket = await _connector(Flow, timeout.Token).ConfigureAwait(false);
+                // The flow's own token bounds the connection (one source per flow, not a linked one): reset once connected.
+                _cancel.CancelAfter(_host.Options.ConnectTimeout);
+                socket = await _connector(Flow, _cancel.Token).ConfigureAwait(false);
+                if (socket is not null && !_cancel.TryReset()) { socket.Dispose(); socket = null; }
             }
 #pragma warning disable CA1031 // any failure to connect refuses the flow
             catch (Exception e)
@@ -190,6 +192,7 @@ internal sealed class TcpRelay
             }
             if (socket is null)
             {
+                if (_phase == Phase.Done) return;   // the stack's side ended it first (the guest gave up)
                 Interlocked.Increment(ref _host.Statistics._connectFailures);
                 _connected = -1;
                 _host.Wake(this);
