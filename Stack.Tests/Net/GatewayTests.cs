@@ -212,6 +212,61 @@ public class GatewayTests
     }
 
     [Test]
+    [CancelAfter(30_000)]
+    public void GatewayHost_StackThreadAllocatesNothingPerPacketOnceAFlowRuns()
+    {
+        // A sink on loopback; the guest streams 24 MB to it through the relay. The gateway's driver thread (stack and
+        // relay pumping) is measured over the last 16 MB.
+        using var server = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        int port = ((IPEndPoint)server.LocalEndpoint).Port;
+        var sinking = Task.Run(async () =>
+        {
+            using var client = await server.AcceptSocketAsync();
+            var buffer = new byte[65536];
+            long total = 0;
+            int n;
+            while ((n = await client.ReceiveAsync(buffer)) > 0) total += n;
+            return total;
+        });
+        using var pair = new Pair(new GatewayOptions
+        {
+            Rule = (in GatewayFlow _) => GatewayDecision.Handle(async (_, token) =>
+            {
+                var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), token);
+                return s;
+            }),
+        });
+        long DriverAllocated()
+        {
+            long value = 0;
+            using var done = new ManualResetEventSlim();
+            pair.GatewayDriver.Post(_ => { value = GC.GetAllocatedBytesForCurrentThread(); done.Set(); });
+            done.Wait();
+            return value;
+        }
+        var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(new IpAddress(Far), 9));
+        var chunk = new byte[65536];
+        long sent = 0, measuredFrom = 0, before = 0;
+        const long Total = 24L << 20, WarmUp = 8L << 20;
+        while (sent < Total)
+        {
+            if (measuredFrom == 0 && sent >= WarmUp) { measuredFrom = sent; before = DriverAllocated(); }
+            int want = (int)Math.Min(chunk.Length, Total - sent);
+            int n = pair.GuestDriver.Invoke(_ => connection.State == TcpState.Established ? connection.Send(chunk.AsSpan(0, want)) : 0);
+            sent += n;
+            if (n == 0) Thread.Sleep(1);
+        }
+        long after = DriverAllocated();
+        pair.GuestDriver.Invoke(_ => { connection.Shutdown(); return 0; });
+        Assert.That(sinking.Wait(TimeSpan.FromSeconds(20)), Is.True);
+        Assert.That(sinking.Result, Is.EqualTo(Total));
+        TestContext.Out.WriteLine($"gateway driver thread: {after - before} bytes allocated over {(Total - measuredFrom) >> 20} MB relayed");
+        Assert.That(after - before, Is.Zero, "bytes the gateway's stack thread allocated while relaying");
+    }
+
+    [Test]
     [CancelAfter(20_000)]
     public void GatewayHost_RefusedDestinationsGetAResetAtOnce()
     {
