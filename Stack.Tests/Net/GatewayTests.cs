@@ -209,6 +209,16 @@ public class GatewayTests
         Assert.That(seen, Is.EqualTo(new GatewayFlow(GatewayProtocol.Tcp, new IpAddress(Frames.StackIp), connection.LocalPort, new IpAddress(Far), 443)));
         var stats = pair.Host.Statistics;
         Assert.That((stats.TcpFlowsOpened, stats.BytesUp, stats.BytesDown), Is.EqualTo((1L, (long)data.Length, (long)data.Length)));
+        // The same counters on the TcpIpSharp meter.
+        stats.Publish();
+        var counters = new Dictionary<string, long>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == TcpIpSharp.Diagnostics.StackStatistics.MeterName) l.EnableMeasurementEvents(instrument); };
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => counters[instrument.Name] = value);
+        listener.Start();
+        listener.RecordObservableInstruments();
+        Assert.That(counters.GetValueOrDefault("tcpipsharp.gateway.bytes_up"), Is.EqualTo(data.Length));
+        Assert.That(counters.GetValueOrDefault("tcpipsharp.gateway.tcp_opened"), Is.EqualTo(1));
     }
 
     [Test]
