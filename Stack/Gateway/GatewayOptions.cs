@@ -21,7 +21,10 @@ public sealed record GatewayOptions
     public int RelayBufferSize { get; init; } = 64 * 1024;
     /// <summary>UDP flows (guest address and port to destination address and port) at once; a datagram for a new flow beyond it is dropped. Default 1,024.</summary>
     public int MaxUdpFlows { get; init; } = 1024;
-    /// <summary>The largest datagram a UDP flow takes from the host (its one buffer, from the shared pool); a longer one is dropped. Default 9,216.</summary>
+    /// <summary>
+    /// The largest datagram a UDP flow takes from the host; a longer one is dropped. A flow holds as many slots of this
+    /// size as fit in 64 KB (7 by default), from the shared pool. Default 9,216.
+    /// </summary>
     public int UdpBufferSize { get; init; } = 9216;
     /// <summary>A UDP flow with no datagram either way for this long is closed. Default 60 s (DNS flows: 10 s).</summary>
     public TimeSpan UdpIdleTimeout { get; init; } = TimeSpan.FromSeconds(60);
