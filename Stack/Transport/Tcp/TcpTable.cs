@@ -367,7 +367,8 @@ internal sealed class TcpTable
     public void OnIcmpError(IpAddress remote, ushort remotePort, ushort localPort, uint sequenceNumber, NetError error, bool hard, int pathMtu, TimeSpan now)
     {
         Now = now;
-        if (Find(remote, remotePort, localPort) is { } connection)
+        // Our address in the quote is the one ProcessIcmpError checked: the family's own (gateway mode keys by it).
+        if (_connections.TryGetValue(KeyFor(remote, remotePort, LocalAddressFor(remote), localPort), out var connection))
         {
             connection.OnIcmpError(error, hard, pathMtu, sequenceNumber, now);
             Scheduled(connection);
