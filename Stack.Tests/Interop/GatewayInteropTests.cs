@@ -80,6 +80,38 @@ public partial class GatewayInteropTests
             time.sleep(float(sys.argv[3])); print("idle done")
             """);
 
+        File.WriteAllText(Path.Combine(_dir, "resets.py"), """
+            import socket, struct, sys, threading
+            # Port 7300: reads a line, then resets (SO_LINGER 0). Port 7301: reports how each connection ended, to a file.
+            host, log = sys.argv[1], sys.argv[2]
+            def server(port, handle):
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((host, port)); s.listen(8)
+                while True:
+                    c, _ = s.accept(); threading.Thread(target=handle, args=(c,), daemon=True).start()
+            def resetter(c):
+                c.recv(100); c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
+            def reporter(c):
+                try:
+                    while c.recv(65536): pass
+                    r = "eof"
+                except ConnectionResetError: r = "reset"
+                with open(log, "a") as f: f.write(r + "\n")
+            threading.Thread(target=server, args=(7301, reporter), daemon=True).start()
+            server(7300, resetter)
+            """);
+        File.WriteAllText(Path.Combine(_dir, "resetclient.py"), """
+            import socket, struct, sys, time
+            host = sys.argv[1]
+            # The server's reset reaches the guest.
+            s = socket.create_connection((host, 7300), timeout=5); s.sendall(b"hello\n")
+            try: print("host->guest", "eof" if s.recv(100) == b"" else "data")
+            except ConnectionResetError: print("host->guest reset")
+            # The guest's reset reaches the server.
+            s = socket.create_connection((host, 7301), timeout=5); s.sendall(b"x" * 1000); time.sleep(0.2)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); s.close()
+            print("sent reset")
+            """);
+
         _server = NetNs.Create("gws", ipv6: true);
         _server.Ip("addr", "add", Server + "/24", "dev", "lo");
         _server.Ip("addr", "add", Server6 + "/64", "dev", "lo", "nodad");
@@ -91,6 +123,7 @@ public partial class GatewayInteropTests
         _server.Start("socat", $"TCP-LISTEN:7000,bind={Server},reuseaddr,fork", "SYSTEM:wc -c");
         _server.Start("socat", $"TCP-LISTEN:7200,bind={Server},reuseaddr,fork", "OPEN:/dev/zero");
         _server.Start("/usr/bin/python3", Path.Combine(_dir, "slow.py"), Server, "7100");
+        _server.Start("/usr/bin/python3", Path.Combine(_dir, "resets.py"), Server, Path.Combine(_dir, "resets.log"));
         (_guest, _gateway) = StartGateway("gtun0");
         for (int i = 0; i < 50; i++)
         {
@@ -219,6 +252,16 @@ public partial class GatewayInteropTests
         string file = Path.Combine(_dir, "half.bin");
         File.WriteAllBytes(file, _payload.AsSpan(0, 5_000_000).ToArray());
         Assert.That(Guest(TimeSpan.FromSeconds(20), "bash", "-c", $"nc -N -w 10 {Server} 7000 < {file}").Trim(), Is.EqualTo("5000000"));
+    }
+
+    [Test]
+    public void Resets_AreCarriedBothWays()
+    {
+        var output = Guest(TimeSpan.FromSeconds(15), "/usr/bin/python3", Path.Combine(_dir, "resetclient.py"), Server);
+        Assert.That(output, Does.Contain("host->guest reset"), "the server's reset did not reach the guest");
+        string log = Path.Combine(_dir, "resets.log");
+        for (int i = 0; i < 50 && !(File.Exists(log) && File.ReadAllText(log).Length > 0); i++) Thread.Sleep(100);
+        Assert.That(File.ReadAllText(log).Trim(), Is.EqualTo("reset"), "the guest's reset did not reach the server");
     }
 
     [Test]
