@@ -342,27 +342,38 @@ public class GatewayHostileInteropTests
         guest.Ip("route", "add", "default", "dev", "gtunh");
         long before = ReadRss(gateway.Id);
         // 5,000 SYNs to random addresses of 198.51.100.0/24 and random ports, and 5,000 datagrams from random ports: sent
-        // through a raw socket (the TUN has no link layer for scapy's own).
-        var flood = guest.Exec(TimeSpan.FromSeconds(60), "/usr/bin/python3", "-c", """
-            from scapy.all import IP, TCP, UDP, RandIP, RandShort, send, conf, L3RawSocket
+        // through a raw socket (the TUN has no link layer for scapy's own). Twice: the second round shows the memory
+        // the first left is reused, not added to.
+        string script = """
+            import sys
+            from scapy.all import IP, TCP, UDP, RandIP, RandShort, conf, L3RawSocket
             conf.L3socket = L3RawSocket
             s = conf.L3socket()
+            base = int(sys.argv[1])
             for i in range(5000): s.send(IP(src="192.0.2.2", dst=str(RandIP("198.51.100.0/24")))/TCP(sport=int(RandShort()), dport=int(RandShort()), flags="S"))
-            for i in range(5000): s.send(IP(src="192.0.2.2", dst="198.51.100.1")/UDP(sport=10000 + i, dport=9999)/b"hostile")
+            for i in range(5000): s.send(IP(src="192.0.2.2", dst="198.51.100.1")/UDP(sport=base + i, dport=9999)/b"hostile")
             print("sent")
-            """);
+            """;
+        var flood = guest.Exec(TimeSpan.FromSeconds(60), "/usr/bin/python3", "-c", script, "10000");
+        Assert.That(flood.StandardOutput, Does.Contain("sent"), flood.ToString());
+        long first = ReadRss(gateway.Id);
+        flood = guest.Exec(TimeSpan.FromSeconds(60), "/usr/bin/python3", "-c", script, "20000");
         Assert.That(flood.StandardOutput, Does.Contain("sent"), flood.ToString());
         long after = ReadRss(gateway.Id);
         var served = guest.Exec(TimeSpan.FromSeconds(10), "curl", "-sS", "--max-time", "5", "-o", "/dev/null", "-w", "%{http_code}", "http://198.51.100.1:8000/");
         NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", gateway.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
         var result = gateway.WaitForExit(TimeSpan.FromSeconds(15));
         string Stat(string name) => System.Text.RegularExpressions.Regex.Match(result.StandardOutput, "^" + name + @"\s+(\d+)$", System.Text.RegularExpressions.RegexOptions.Multiline).Groups[1].Value;
-        TestContext.Out.WriteLine($"hostile: gateway RSS {before / 1024} MB -> {after / 1024} MB; tcp refused {Stat("gateway.tcp_refused")}, connect failures {Stat("gateway.connect_failures")}, " +
+        TestContext.Out.WriteLine($"hostile: gateway RSS {before / 1024} MB -> {first / 1024} MB after the first round -> {after / 1024} MB after the second; tcp refused {Stat("gateway.tcp_refused")}, connect failures {Stat("gateway.connect_failures")}, " +
                                   $"tcp flow limit {Stat("gateway.tcp_flow_limit")}, pending limit {Stat("gateway.pending_connect_limit")}; udp opened {Stat("gateway.udp_opened")}, udp flow limit {Stat("gateway.udp_flow_limit")}");
         Assert.That(served.StandardOutput.Trim(), Is.EqualTo("200"), "the gateway stopped serving after the flood: " + served);
         Assert.That(long.Parse(Stat("gateway.udp_opened"), System.Globalization.CultureInfo.InvariantCulture), Is.LessThanOrEqualTo(256 + 1), "UDP flows beyond the bound");
-        Assert.That(long.Parse(Stat("gateway.udp_flow_limit"), System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(5000 - 256));
-        Assert.That(after - before, Is.LessThan(64 * 1024), "the gateway's memory grew by more than 64 MB");
+        Assert.That(long.Parse(Stat("gateway.udp_flow_limit"), System.Globalization.CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(2 * 5000 - 256));
+        // RSS counts the runtime's heap growth and uncollected garbage too (a refused SYN's objects and its
+        // SocketException); the 256 UDP flows hold 64 KB each (16 MB). By hand, nine such rounds levelled off at 164 MB
+        // from the fifth on (docs/gateway.md); two rounds stay well under 256 MB.
+        Assert.That(first - before, Is.LessThan(128 * 1024), "the gateway's memory grew by more than 128 MB");
+        Assert.That(after, Is.LessThan(256 * 1024), "the gateway's RSS passed 256 MB");
     }
 
     private static long ReadRss(int pid)
