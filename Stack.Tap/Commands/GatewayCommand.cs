@@ -88,7 +88,7 @@ internal sealed record GatewayCommandOptions
     public IPEndPoint? Dns { get; init; }
     public int MaxFlows { get; init; } = 4096;
     public int MaxUdpFlows { get; init; } = 1024;
-    public int RelayBuffer { get; init; } = 64 * 1024;
+    public int RelayBuffer { get; init; } = 256 * 1024;
     public TimeSpan UdpIdle { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
     public bool Offloads { get; init; } = true;
@@ -114,7 +114,7 @@ internal sealed record GatewayCommandOptions
         if (maxFlows is < 1 or > 1_000_000) throw new UsageException("--max-flows must be between 1 and 1000000");
         int maxUdpFlows = cl.GetInt("--max-udp-flows", 1024);
         if (maxUdpFlows is < 1 or > 1_000_000) throw new UsageException("--max-udp-flows must be between 1 and 1000000");
-        int relayBuffer = cl.GetInt("--relay-buffer", 64 * 1024);
+        int relayBuffer = cl.GetInt("--relay-buffer", 256 * 1024);
         if (relayBuffer is < 1024 or > 16 * 1024 * 1024) throw new UsageException("--relay-buffer must be between 1024 and 16777216 bytes");
         int udpIdle = cl.GetInt("--udp-idle", 60), timeWait = cl.GetInt("--time-wait", 60);
         if (udpIdle is < 1 or > 3600) throw new UsageException("--udp-idle must be between 1 and 3600 seconds");

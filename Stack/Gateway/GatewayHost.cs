@@ -143,7 +143,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         _pending++;
         Volatile.Write(ref Statistics._tcpActive, _tcp.Count);
         Options.Trace?.Invoke($"open {flow} ({decision.Action})");
-        relay.Start(Options.RelayBufferSize);
+        relay.Start(Options.UpstreamBufferSize, Options.RelayBufferSize);
     }
 
     private void MarkActive(TcpRelay relay)

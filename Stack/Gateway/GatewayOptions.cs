@@ -15,10 +15,16 @@ public sealed record GatewayOptions
     /// <summary>How long a host connection may take before the guest's SYN is answered with a reset. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>
-    /// Bytes a TCP flow holds between the stack and the host socket in each direction (one buffer each way, from
-    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>): with the connection's two rings, the flow's whole memory. Default 64 KB.
+    /// Bytes a TCP flow holds between the host socket and the stack, host to guest (one buffer, from
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, rented once connected): one receive fills it. Default 256 KB
+    /// (measured: 0.7-0.8 of the kernel's throughput host to guest, against about 0.5 with 64 KB).
     /// </summary>
-    public int RelayBufferSize { get; init; } = 64 * 1024;
+    public int RelayBufferSize { get; init; } = 256 * 1024;
+    /// <summary>
+    /// Bytes a TCP flow holds between the stack and the host socket, guest to host. Default 64 KB (that direction is
+    /// bound by the stack's receive path, not by this buffer). With the connection's two rings, a flow's whole memory.
+    /// </summary>
+    public int UpstreamBufferSize { get; init; } = 64 * 1024;
     /// <summary>UDP flows (guest address and port to destination address and port) at once; a datagram for a new flow beyond it is dropped. Default 1,024.</summary>
     public int MaxUdpFlows { get; init; } = 1024;
     /// <summary>

@@ -56,14 +56,15 @@ internal sealed class TcpRelay
     public bool IsDone => _phase == Phase.Done;
 
     /// <summary>Starts the host connection on the thread pool.</summary>
-    public void Start(int bufferSize)
+    public void Start(int upBufferSize, int downBufferSize)
     {
-        _bufferSize = bufferSize;
+        _upBufferSize = upBufferSize;
+        _bufferSize = downBufferSize;
         // On the thread pool: a rule's connector may take its time; the stack's thread never waits for it.
         ThreadPool.UnsafeQueueUserWorkItem(static relay => _ = relay.RunAsync(), this, preferLocal: false);
     }
 
-    private int _bufferSize;
+    private int _bufferSize, _upBufferSize;
 
     // ------------------------------------------------------------------ the stack's thread
 
@@ -202,7 +203,7 @@ internal sealed class TcpRelay
             _socket = socket;
             // The buffers only once connected: a flood of refused SYNs costs none. The stack's thread reads them only
             // after it has seen _connected (a volatile write after these).
-            _up = ArrayPool<byte>.Shared.Rent(_bufferSize);
+            _up = ArrayPool<byte>.Shared.Rent(_upBufferSize);
             _down = ArrayPool<byte>.Shared.Rent(_bufferSize);
             _connected = 1;
             _host.Wake(this);
