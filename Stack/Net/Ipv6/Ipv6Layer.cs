@@ -262,8 +262,9 @@ internal sealed partial class Ipv6Layer
             return true;
         }
         mac = default;
-        if (FindAddress(destination) >= 0) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.HostUnreachable; return false; }
-        var nextHop = IsOnLink(destination) ? destination : DefaultRouter(now);
+        var route = OnLinkRoute(destination);
+        if (route == OnLinkAnswer.Ours) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.HostUnreachable; return false; }
+        var nextHop = route == OnLinkAnswer.OnLink ? destination : DefaultRouter(now);
         if (nextHop.IsUnspecified) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.NetworkUnreachable; return false; }
         if (!Resolve(nextHop, now, out mac, out slot)) { error = NetError.HostUnreachable; return false; }
         return true;
