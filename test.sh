@@ -85,6 +85,16 @@ print('test.sh: tests by folder (passed / failed / skipped; of them over IPv6)')
 for folder in sorted(rows):
     p, f, s, v6 = rows[folder]
     print(f'  {folder:<12} {p:5} / {f} / {s}; IPv6 {v6}')
+# Where the run's time goes (the whole run has a 15-minute budget on 2 cores): the ten slowest fixtures.
+def seconds(d):
+    h, m, s = (d or '0:0:0').split(':')
+    return int(h) * 3600 + int(m) * 60 + float(s)
+spent = collections.Counter()
+for r in root.iterfind('.//t:UnitTestResult', ns):
+    spent[cls.get(r.get('testId'), '?').removeprefix('TcpIpSharp.Tests.')] += seconds(r.get('duration'))
+print(f'test.sh: {sum(spent.values()):.0f} s in tests; the slowest fixtures:')
+for name, total in spent.most_common(10):
+    print(f'  {total:6.1f} s  {name}')
 PY
 fi
 rm -rf "$trx_dir"
