@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using TcpIpSharp.Capture;
@@ -16,11 +17,32 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--connect-recorded] [--slow-start-limit N] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts", "--serve-recorded", "--connect-recorded");
+        var command = new Command("replay", "Replay a capture with the stack as one of its hosts, in virtual time. The verdict says whether every recorded frame of the host was reproduced (exit 1 if not).")
+        {
+            Opt.Argument("FILE", "a pcap or pcapng capture"),
+            Opt.Value("--host", "ADDRESS", "the recorded host the stack plays, IPv4 or IPv6 (--list-hosts shows them)"),
+            Opt.Value("--ip", "A.B.C.D[/LEN]", "the host as an IPv4 address with its prefix length (instead of --host)"),
+            Opt.Switch("--list-hosts", "list the capture's hosts and their conversations instead of replaying"),
+            Opt.Value("--mac", "MAC", "the host's MAC address (the recorded one by default)"),
+            Opt.Value("--gw", "A.B.C.D", "the host's IPv4 default gateway"),
+            Opt.Value("--services", "LIST|none", "the services the stack runs (by default the ports the host answered from)", "echo", "discard", "chargen", "http", "none"),
+            Opt.Value("--out", "FILE", "write the frames the stack sent to a pcap FILE"),
+            Opt.Switch("--json", "print the verdict as one JSON object"),
+            Opt.Switch("--fast", "answer at once instead of at the recorded times"),
+            Opt.Switch("--serve-recorded", "serve the host's recorded TCP bytes on each connection it accepted"),
+            Opt.Switch("--connect-recorded", "send the host's recorded TCP bytes on each connection it opened"),
+            Opt.Value("--slow-start-limit", "N", "segments one ACK may grow the window by in slow start (2; 0 as Linux)"),
+            Opt.Value("--vlan", "ID", "replay only the frames of VLAN ID"),
+            Opt.Value("--timeout", "SECONDS", "how long the stack may take to answer a frame (1)"),
+        };
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         // A replay is a batch job: no background collections beside it (on a 100,000-frame capture the concurrent
         // collector's thread cost CPU time the replay did not gain from; docs/replay.md "Speed").
         System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -14,11 +15,22 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class SendCommand
 {
-    public const string Usage = "send ADDRESS PORT [-i FILE] [--timeout SECONDS] " + HostSetup.Usage;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, HostSetup.Switches);
+        var command = new Command("send", "Send a file or standard input to a TCP peer from the stack. It half-closes at the end and waits for the peer to close, as nc -N.")
+        {
+            Opt.Argument("ADDRESS", "the peer's IPv4 or IPv6 address"),
+            Opt.Argument("PORT", "the peer's TCP port"),
+            Opt.Value("-i", "FILE", "send FILE (standard input without it)"),
+            Opt.Value("--timeout", "SECONDS", "give up after SECONDS (300)"),
+        };
+        LinkOptions.AddTo(command);
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         if (cl.Positional.Count != 2) throw new UsageException("send takes an address and a port");
         var address = CommandLine.ParseIpAddress(cl.Positional[0], "address");
         if (!ushort.TryParse(cl.Positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port) || port == 0)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using TcpIpSharp.Services.Dhcp;
@@ -10,12 +11,22 @@ namespace TcpIpSharp.Tap.Commands;
 /// <summary><c>tcpipsharp up</c>: attaches to a TAP (or a pcap interface), appears there as a host, runs until interrupted, then prints statistics.</summary>
 internal static class UpCommand
 {
-    public const string Usage = "up " + HostSetup.Usage + " [--services LIST|none] [--admin]";
     private static readonly string[] KnownServices = ["echo", "discard", "chargen", "http"];
 
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, [.. HostSetup.Switches, "--admin"]);
+        var command = new Command("up", "Run the stack as a host on a TAP or pcap interface until interrupted. It answers ping and ARP, runs the services, and prints its statistics when it stops.")
+        {
+            Opt.Value("--services", "LIST|none", "the services to run, comma-separated: echo, discard, chargen (UDP and TCP), http (TCP 80); all by default", [.. KnownServices, "none"]),
+            Opt.Switch("--admin", "add GET /heap and GET /resolve/NAME to the HTTP service"),
+        };
+        LinkOptions.AddTo(command);
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         var services = ParseServices(cl.Get("--services"));
         var dhcp = HostSetup.Dhcp(cl);
         var clock = new SystemClock();
