@@ -38,6 +38,7 @@ internal static class DecodeCommand
     private static int Run(string path, bool json, TextWriter output, TextWriter error)
     {
         if (!File.Exists(path)) { error.WriteLine($"tcpipsharp decode: {path}: no such file"); return BadInput; }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
 
         var records = new List<CaptureRecord>();
         string? damage = null;
@@ -97,6 +98,9 @@ internal static class DecodeCommand
             }
         }
         output.Flush();
+        // On a terminal only: how fast it went.
+        if (ProgressLine.ForConsole(error) is not null)
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"decode: {records.Count} frames in {watch.Elapsed.TotalSeconds:0.000} s ({records.Count / Math.Max(1e-6, watch.Elapsed.TotalSeconds):0} frames/s)"));
         if (damage is not null)
         {
             // A capture cut off in the middle of a record: every whole record before it has its line.

@@ -49,11 +49,15 @@ internal static class GetCommand
         if (dhcp is not null) driver.Add(dhcp);
         driver.Add(resolver);
         driver.Add(fetch);
+        // Bytes, rate and time left on standard error, only when it is a terminal.
+        var progress = ProgressLine.ForConsole();
+        if (progress is not null) driver.Add(new TransferProgress("get", () => fetch.BodyBytes, () => fetch.ContentLength, progress));
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         fetch.Done = stop.Cancel;
         var watch = Stopwatch.StartNew();
         driver.Run(stop.Token);
+        progress?.Clear();
         output.Flush();
         double seconds = watch.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -85,6 +89,7 @@ internal static class GetCommand
         public string? Status { get; private set; }
         public string? Failure { get; private set; }
         public long BodyBytes { get; private set; }
+        public long? ContentLength => _contentLength >= 0 ? _contentLength : null;
         public Action? Done { get; set; }
         public TimeSpan? NextDeadline => _finished ? null : _deadline;
 

@@ -47,6 +47,7 @@ internal static class ReplayCommand
         // collector's thread cost CPU time the replay did not gain from; docs/replay.md "Speed").
         System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
         if (cl.Positional.Count != 1) throw new UsageException("replay takes one capture FILE");
+        if (!File.Exists(cl.Positional[0])) throw new UsageException($"{cl.Positional[0]}: no such file");
         var read = new CaptureReadOptions { Vlan = cl.Has("--vlan") ? cl.GetInt("--vlan", 0) : null };
         var capture = CaptureFile.ReadEthernet(cl.Positional[0], read);
         if (cl.Has("--list-hosts")) return ListHosts(capture);
@@ -85,6 +86,25 @@ internal static class ReplayCommand
             ConnectRecordedTcp = cl.Has("--connect-recorded"),
             Services = cl.Has("--serve-recorded") ? [Services(services)[0]] : Services(services),
         };
+        // On a terminal only: the frames processed so far, four times a second (the replay runs on this thread).
+        var progress = ProgressLine.ForConsole();
+        if (progress is not null)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            long received = 0, sent = 0;
+            TimeSpan shown = TimeSpan.Zero;
+            options = options with
+            {
+                Setup = (stack, _) => stack.FrameObserver = (_, outgoing, _) =>
+                {
+                    if (outgoing) sent++;
+                    else received++;
+                    if (watch.Elapsed - shown < TimeSpan.FromMilliseconds(250)) return;
+                    shown = watch.Elapsed;
+                    progress.Show(string.Create(CultureInfo.InvariantCulture, $"replay: {received} of {capture.Frames.Count} frames in, {sent} sent by the stack, {ProgressLine.Duration(watch.Elapsed)}"));
+                },
+            };
+        }
         bool json = cl.Has("--json");
         if (!json)
         {
@@ -97,6 +117,7 @@ internal static class ReplayCommand
         ReplayResult result;
         try { result = CaptureReplay.Run(capture.Frames, options); }
         catch (ArgumentException e) { throw new UsageException(capture.Damage is null ? e.Message : $"{e.Message} ({capture.Damage})"); }
+        finally { progress?.Clear(); }
         if (cl.Get("--out") is string output) CaptureFile.WriteEthernet(output, result.Sent);
 
         if (json)

@@ -43,11 +43,16 @@ internal static class SendCommand
         var upload = new Upload(address, port, input, timeout);
         var driver = new StackDriver(stack, clock);
         driver.Add(upload);
+        // Bytes, rate and time left (of a file's length) on standard error, only when it is a terminal.
+        var progress = ProgressLine.ForConsole();
+        long? length = input is FileStream { CanSeek: true } file ? file.Length : null;
+        if (progress is not null) driver.Add(new TransferProgress("send", () => upload.Sent, () => length, progress));
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         upload.Done = stop.Cancel;
         var watch = Stopwatch.StartNew();
         driver.Run(stop.Token);
+        progress?.Clear();
         double seconds = upload.Seconds > 0 ? upload.Seconds : watch.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"send: {upload.Sent} bytes to {address}:{port} in {seconds:0.000} s ({upload.Sent * 8 / seconds / 1e6:0.0} Mbit/s){(upload.Failure is null ? "" : "; " + upload.Failure)}"));
