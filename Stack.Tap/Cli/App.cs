@@ -21,26 +21,35 @@ namespace TcpIpSharp.Tap.Cli;
 /// </remarks>
 internal static class App
 {
-    /// <summary>The commands, in the order help lists them.</summary>
-    private static IEnumerable<Command> Commands() =>
+    /// <summary>The commands, in the order help lists them: each one's name and the method that defines it.</summary>
+    private static readonly (string Name, Func<Command> Create)[] Commands =
     [
-        UpCommand.Create(),
-        PingCommand.Create(),
-        GetCommand.Create(),
-        SendCommand.Create(),
-        ResolveCommand.Create(),
-        ReplayCommand.Create(),
-        DecodeCommand.Create(),
-        DemoCommand.Create(),
-        CompletionCommand.Create(),
-        CliReferenceCommand.Create(),
+        ("up", UpCommand.Create),
+        ("ping", PingCommand.Create),
+        ("get", GetCommand.Create),
+        ("send", SendCommand.Create),
+        ("resolve", ResolveCommand.Create),
+        ("replay", ReplayCommand.Create),
+        ("decode", DecodeCommand.Create),
+        ("demo", DemoCommand.Create),
+        ("completion", CompletionCommand.Create),
+        ("cli-reference", CliReferenceCommand.Create),
     ];
 
     /// <summary>The program's definition: the root command and every command under it.</summary>
-    public static RootCommand Build()
+    /// <param name="only">
+    /// Define only this command in full, the others by name (start-up: a command line that names its command is parsed
+    /// against that command alone, and the others' options are never built); null for all (help, completion, docs).
+    /// </param>
+    public static RootCommand Build(string? only = null)
     {
         var root = new RootCommand("A userspace TCP/IP stack in C#: it runs on a Linux TAP as a host of its own, and reads captures as the stack sees them.");
-        foreach (var command in Commands()) root.Subcommands.Add(command);
+        foreach (var (name, create) in Commands)
+        {
+            var command = only is null || name == only ? create() : new Command(name);
+            if (command.Name != name) throw new InvalidOperationException($"App.Commands registers {name} for the command {command.Name}");
+            root.Subcommands.Add(command);
+        }
         var help = new Command("help", "show the help of the program or of a COMMAND") { Hidden = true };
         var about = new Argument<string>("COMMAND") { Arity = ArgumentArity.ZeroOrOne };
         help.Arguments.Add(about);
@@ -73,7 +82,17 @@ internal static class App
     /// <summary>Parses and runs one command line; returns the exit status.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = Build();
+        // --version alone, the start-up check of scripts and packagers, is answered before System.CommandLine is loaded
+        // (its parser is JIT-compiled at every start: docs/cli.md, "Start-up time").
+        if (args is ["--version"])
+        {
+            output.WriteLine("tcpipsharp " + Version);
+            return ExitCodes.Success;
+        }
+        // A command named first (or --version) needs only its own definition; anything else (--help, completion, a
+        // mistake to suggest for) gets them all.
+        string? only = args is [var first, ..] && (first == "--version" || Array.Exists(Commands, c => c.Name == first)) ? first : null;
+        var root = Build(only);
         // No response files: an argument that starts with '@' is an argument.
         var parse = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         string name = parse.CommandResult.Command == root ? "tcpipsharp" : "tcpipsharp " + parse.CommandResult.Command.Name;
@@ -166,8 +185,10 @@ internal static class App
     {
         public override int Invoke(ParseResult parseResult)
         {
+            // From the whole definition (the parse may have had only this command's).
+            var root = Build();
             var command = parseResult.CommandResult.Command;
-            parseResult.InvocationConfiguration.Output.Write(command is RootCommand root ? HelpText.Root(root) : HelpText.Command(command));
+            parseResult.InvocationConfiguration.Output.Write(command is RootCommand ? HelpText.Root(root) : HelpText.Command(root.Subcommands.First(c => c.Name == command.Name)));
             return ExitCodes.Success;
         }
     }

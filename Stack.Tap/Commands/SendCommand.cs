@@ -36,6 +36,7 @@ internal static class SendCommand
         if (!ushort.TryParse(cl.Positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port) || port == 0)
             throw new UsageException($"'{cl.Positional[1]}' is not a port (1-65535)");
         if (cl.Has("--dhcp")) throw new UsageException("send takes --ip; --dhcp is not supported here");
+        if (cl.Get("-i") is string inputPath && !File.Exists(inputPath)) throw new UsageException($"-i: {inputPath}: no such file");
         var timeout = TimeSpan.FromSeconds(cl.GetDouble("--timeout", 300));
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);

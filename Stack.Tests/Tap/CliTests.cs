@@ -87,6 +87,7 @@ public class CliTests
         yield return Case("HOST: '192.0.2.999' is not an IPv4 or IPv6 address", ["ping", "192.0.2.999", .. link, "--ip", "192.0.2.2/24"]);
         yield return Case("-c must be at least 1", ["ping", "192.0.2.1", "-c", "0", .. link, "--ip", "192.0.2.2/24"]);
         yield return Case("'ftp://192.0.2.1/' is not an http:// URL", ["get", "ftp://192.0.2.1/", .. link, "--ip", "192.0.2.2/24"]);
+        yield return Case("-i: /nonexistent/f.bin: no such file", ["send", "192.0.2.1", "9000", "-i", "/nonexistent/f.bin", .. link, "--ip", "192.0.2.2/24"]);
         yield return Case("'70000' is not a port (1-65535)", ["send", "192.0.2.1", "70000", .. link, "--ip", "192.0.2.2/24"]);
         yield return Case("--type: 'BOGUS' is not a record type", ["resolve", "example.test", "--type", "BOGUS", .. link, "--ip", "192.0.2.2/24", "--dns", "192.0.2.1"]);
         yield return Case("--host: 'nowhere' is not an IPv4 or IPv6 address", ["replay", Path.Combine(TestPaths.SharedCaptures, "tcpdump/tests/dns_tcp.pcap"), "--host", "nowhere"]);
