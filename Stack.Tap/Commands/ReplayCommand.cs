@@ -101,7 +101,7 @@ internal static class ReplayCommand
                     else received++;
                     if (watch.Elapsed - shown < TimeSpan.FromMilliseconds(250)) return;
                     shown = watch.Elapsed;
-                    progress.Show(string.Create(CultureInfo.InvariantCulture, $"replay: {received} of {capture.Frames.Count} frames in, {sent} sent by the stack, {ProgressLine.Duration(watch.Elapsed)}"));
+                    progress.Show(string.Create(CultureInfo.InvariantCulture, $"replay: {received} frames fed to the stack, {sent} sent by it ({capture.Frames.Count} in the capture), {ProgressLine.Duration(watch.Elapsed)}"));
                 },
             };
         }
