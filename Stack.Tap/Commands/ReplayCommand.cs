@@ -30,12 +30,12 @@ internal static class ReplayCommand
             Opt.Value("--services", "LIST|none", "the services the stack runs (by default the ports the host answered from)", "echo", "discard", "chargen", "http", "none"),
             Opt.Value("--out", "FILE", "write the frames the stack sent to a pcap FILE"),
             Opt.Switch("--json", "print the verdict as one JSON object"),
-            Opt.Switch("--fast", "answer at once instead of at the recorded times"),
+            Opt.Switch("--fast", "feed each frame as soon as the stack is idle, not at its recorded time"),
             Opt.Switch("--serve-recorded", "serve the host's recorded TCP bytes on each connection it accepted"),
             Opt.Switch("--connect-recorded", "send the host's recorded TCP bytes on each connection it opened"),
             Opt.Value("--slow-start-limit", "N", "segments one ACK may grow the window by in slow start (2; 0 as Linux)"),
-            Opt.Value("--vlan", "ID", "replay only the frames of VLAN ID"),
-            Opt.Value("--timeout", "SECONDS", "how long the stack may take to answer a frame (1)"),
+            Opt.Value("--vlan", "ID", "replay only the frames whose outer VLAN tag is ID (tags are removed either way)"),
+            Opt.Value("--timeout", "SECONDS", "how long (virtual time) the stack may take to send what the host sent before the next peer segment (1)"),
         };
         command.SetAction(App.Action(Run));
         return command;

@@ -51,6 +51,16 @@ public class CliTests
     }
 
     [Test]
+    public void No_command_has_two_options_or_commands_of_one_name()
+    {
+        foreach (var command in Commands.Prepend(Root))
+        {
+            var names = command.Options.SelectMany(o => o.Aliases.Append(o.Name)).Concat(command.Subcommands.Select(c => c.Name)).ToList();
+            Assert.That(names, Is.Unique, command.Name);
+        }
+    }
+
+    [Test]
     public void The_top_level_help_is_one_line_per_command_and_points_to_per_command_help()
     {
         var (exit, output, _) = Run("--help");
