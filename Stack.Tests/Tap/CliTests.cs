@@ -157,7 +157,7 @@ public class CliTests
     }
 
     [Test]
-    public void The_bash_completion_completes_commands_options_and_values()
+    public void Bash_and_zsh_completion_complete_commands_options_and_values()
     {
         string bash = ExternalTool.Require("bash", "bash");
         var (exit, script, _) = ExternalTool.Run(HostProgram.Path, ["completion", "bash"]);
@@ -202,13 +202,24 @@ public class CliTests
         {
             File.Delete(file);
         }
-        // zsh, where installed: the script at least parses.
+        // zsh, where installed (test.sh installs it): the script parses and its function completes.
         if (ExternalTool.Find("zsh") is string zsh)
         {
             var (zshExit, zshScript, _) = ExternalTool.Run(HostProgram.Path, ["completion", "zsh"]);
             Assert.That(zshExit, Is.Zero);
             var (parse, _, parseError) = ExternalTool.Run(zsh, ["-n", "-c", zshScript]);
             Assert.That(parse, Is.Zero, parseError);
+            // The function against what zsh's completion system hands it (BUFFER, CURSOR, words), compadd recorded.
+            string zshDriver = $$"""
+                compdef() { : }
+                compadd() { shift; print -r -- "$BUFFER|$*" }
+                {{zshScript}}
+                BUFFER="tcpipsharp get http://192.0.2.1/ --ti"; CURSOR=${#BUFFER}; words=('{{HostProgram.Path}}' get http://192.0.2.1/ --ti); _tcpipsharp
+                BUFFER="tcpipsharp up --ecn "; CURSOR=${#BUFFER}; words=('{{HostProgram.Path}}' up --ecn ''); _tcpipsharp
+                """;
+            var (zshCode, zshOutput, zshError) = ExternalTool.Run(zsh, ["-f", "-c", zshDriver]);
+            Assert.That(zshCode, Is.Zero, zshError);
+            Assert.That(Lines(zshOutput), Is.EqualTo(new[] { "tcpipsharp get http://192.0.2.1/ --ti|--time-wait --timeout", "tcpipsharp up --ecn |accept off request" }));
         }
     }
 
