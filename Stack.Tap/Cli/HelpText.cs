@@ -29,7 +29,7 @@ internal static class HelpText
         Rows(b, [("-h, --help", "this text; tcpipsharp COMMAND --help for a command's arguments and options"), ("--version", "the program's version")]);
         b.AppendLine();
         var linked = Visible(root).Where(HasLink).Select(c => c.Name).ToList();
-        b.AppendLine(Wrap($"{Join(linked)} open a link: they take the same {LinkOptions.Title}, {LinkRequired}.", 0));
+        b.AppendLine(Wrap($"{Join(linked)} open a link and take the same {LinkOptions.Title} ({LinkRequired}): see tcpipsharp {linked.FirstOrDefault() ?? "up"} --help.", 0));
         return b.ToString();
     }
 
