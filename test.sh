@@ -29,6 +29,8 @@ need_packages() {
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v afl-fuzz >/dev/null || missing+=(afl++)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
+  command -v script   >/dev/null || missing+=(bsdutils)   # CliTests: progress under a pseudo-terminal
+  command -v zsh      >/dev/null || missing+=(zsh)        # CliTests: the zsh completion script parses
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
 missing=$(need_packages)

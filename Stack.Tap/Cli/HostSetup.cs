@@ -6,14 +6,9 @@ using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tap.Cli;
 
-/// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
+/// <summary>Builds a stack and its link from the link options (<see cref="LinkOptions"/>) shared by every command that opens one.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns SERVER[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--ecn off|accept|request] [--no-offload [--tx-thread]] [--reorder RATE[,MS]] [--no-rack] [--pcap FILE] [--trace] [--log-level LEVEL]";
-
-    /// <summary>The options that take no value.</summary>
-    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread", "--no-ipv6", "--no-rack"];
-
     public static NetworkStackOptions Options(CommandLine cl)
     {
         Ipv4Address address = default, gateway = default;

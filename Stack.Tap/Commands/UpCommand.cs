@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using TcpIpSharp.Services.Dhcp;
@@ -10,22 +11,41 @@ namespace TcpIpSharp.Tap.Commands;
 /// <summary><c>tcpipsharp up</c>: attaches to a TAP (or a pcap interface), appears there as a host, runs until interrupted, then prints statistics.</summary>
 internal static class UpCommand
 {
-    public const string Usage = "up " + HostSetup.Usage + " [--services LIST|none] [--admin]";
     private static readonly string[] KnownServices = ["echo", "discard", "chargen", "http"];
 
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, [.. HostSetup.Switches, "--admin"]);
+        var command = new Command("up", "Run the stack as a host on a TAP or pcap interface until interrupted. It answers ping and ARP, runs the services, and prints its statistics when it stops.")
+        {
+            Opt.Value("--services", "LIST|none", "the services to run, comma-separated: echo, discard, chargen (UDP and TCP), http (TCP 80); all by default", [.. KnownServices, "none"]),
+            Opt.Switch("--admin", "add GET /heap and GET /resolve/NAME to the HTTP service"),
+            Opt.Switch("--status", "a live line on standard error (when it is a terminal): frames, connections and drops per second"),
+            Opt.Switch("--json", "print the statistics on exit as one JSON object (one line) instead of the table"),
+        };
+        LinkOptions.AddTo(command);
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         var services = ParseServices(cl.Get("--services"));
         var dhcp = HostSetup.Dhcp(cl);
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);
         stack.PublishMetrics();
         var driver = new StackDriver(stack, clock);
+        // --status: the live line on standard error (a terminal only); a line of news erases it first, and it comes back within the second.
+        var status = cl.Has("--status") ? ProgressLine.ForConsole() : null;
+        void Say(string line)
+        {
+            status?.Clear();
+            Console.WriteLine(line);
+        }
         if (dhcp is not null)
         {
             driver.Add(dhcp);
-            dhcp.StateChanged += new DhcpReporter(stack).OnStateChanged;
+            dhcp.StateChanged += new DhcpReporter(stack, Say).OnStateChanged;
         }
         driver.Add(new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen")));
         // --admin: GET /heap (forces a full GC) and GET /resolve/NAME (through a resolver of its own when --dns is given).
@@ -36,16 +56,17 @@ internal static class UpCommand
             if (resolver is not null) driver.Add(resolver);
             admin = new AdminRoutes(resolver);
         }
+        if (status is not null) driver.Add(new StatusLine(status));
         driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http"), admin));
 
         // Each IPv6 address is printed when duplicate address detection has passed and it is in use (or when it fails).
-        stack.Ipv6AddressPreferred += a => Console.WriteLine($"tcpipsharp: ipv6 {a.Address}/{a.PrefixLength} preferred ({a.Origin switch
+        stack.Ipv6AddressPreferred += a => Say($"tcpipsharp: ipv6 {a.Address}/{a.PrefixLength} preferred ({a.Origin switch
         {
             Net.Ipv6.Ipv6AddressOrigin.LinkLocal => "link-local",
             Net.Ipv6.Ipv6AddressOrigin.Autoconfigured => $"slaac, preferred {Lifetime(a.PreferredLifetime)}, valid {Lifetime(a.ValidLifetime)}",
             _ => "static",
         }})");
-        stack.Ipv6AddressConflict += (a, mac) => Console.WriteLine($"tcpipsharp: ipv6 {a}: duplicate address detected (in use by {mac?.ToString() ?? "another node"}); not used");
+        stack.Ipv6AddressConflict += (a, mac) => Say($"tcpipsharp: ipv6 {a}: duplicate address detected (in use by {mac?.ToString() ?? "another node"}); not used");
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
@@ -56,7 +77,13 @@ internal static class UpCommand
                           $" mac {stack.MacAddress} mtu {stack.Mtu}{(stack.Ipv6Enabled ? ", ipv6 link-local + slaac" : "")}; services: {string.Join(", ", listed)}");
         Console.Out.Flush();
         driver.Run(stop.Token);
+        status?.Clear();
         if (dhcp is not null && dhcp.Statistics.ReleasesSent > 0) Console.WriteLine("tcpipsharp: dhcp: lease released");
+        if (cl.Has("--json"))
+        {
+            Console.WriteLine(StatisticsJson(stack.Statistics.Snapshot().Concat(dhcp?.Statistics.Snapshot() ?? [])));
+            return ExitCodes.Success;
+        }
         Console.WriteLine("tcpipsharp: statistics");
         Console.Write(stack.Statistics.ToString());
         if (dhcp is not null)
@@ -65,7 +92,7 @@ internal static class UpCommand
     }
 
     /// <summary>Prints the configuration in the Pico's <c>ifconfig()</c> order when DHCP binds, and again whenever it changes or is lost.</summary>
-    private sealed class DhcpReporter(NetworkStack stack)
+    private sealed class DhcpReporter(NetworkStack stack, Action<string> say)
     {
         private string? _printed;
 
@@ -77,16 +104,38 @@ internal static class UpCommand
                 if (ifconfig == _printed) return;
                 _printed = ifconfig;
                 string time = lease.IsInfinite ? "infinite lease" : $"lease {lease.LeaseTime.TotalSeconds:0} s (T1 {lease.RenewalTime.TotalSeconds:0} s, T2 {lease.RebindingTime.TotalSeconds:0} s)";
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                say(string.Create(CultureInfo.InvariantCulture,
                     $"tcpipsharp: dhcp {(previous is DhcpState.Renewing or DhcpState.Rebinding ? "renewed with changes" : "bound")}: {ifconfig} {time} from {lease.ServerIdentifier}, mtu {stack.Mtu}"));
             }
             else if (_printed is not null && client.Status != DhcpStatus.GotIp && client.State != DhcpState.Stopped)
             {
                 _printed = null;
-                Console.WriteLine($"tcpipsharp: dhcp: address lost ({previous} -> {client.State}); {DhcpLease.IfconfigString(default, default, default, default)}");
+                say($"tcpipsharp: dhcp: address lost ({previous} -> {client.State}); {DhcpLease.IfconfigString(default, default, default, default)}");
             }
             Console.Out.Flush();
         }
+    }
+
+    /// <summary>
+    /// The counters as one JSON object on one line, grouped by the part of the name before its first dot:
+    /// <c>{"link":{"received":12,...},"tcp":{...},"drop":{"UdpNoEndpoint":0,...},"dhcp":{...}}</c>. Every counter, zeros too,
+    /// so that a script finds the keys it reads.
+    /// </summary>
+    internal static string StatisticsJson(IEnumerable<KeyValuePair<string, long>> counters)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            foreach (var group in counters.GroupBy(c => c.Key.Split('.', 2)[0]))
+            {
+                w.WriteStartObject(group.Key);
+                foreach (var (name, value) in group) w.WriteNumber(name.Contains('.') ? name.Split('.', 2)[1] : name, value);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static string Lifetime(TimeSpan? t) => t is TimeSpan v ? string.Create(CultureInfo.InvariantCulture, $"{v.TotalSeconds:0} s") : "infinite";
