@@ -140,7 +140,7 @@ public sealed partial class MdnsResponder : IStackService
         _stack = stack;
         if (_host.OriginalLabel.Length == 0) _host.SetLabel(stack.Options.Hostname, 1);
         _tx = new byte[Math.Clamp(stack.Mtu - 48, 512, 9000)];
-        _rx = new byte[Math.Max(stack.Mtu, 1500)];
+        _rx = new byte[Math.Max(stack.Mtu, 9000)];   // RFC 6762 17: messages up to 9000 bytes, reassembled
         var any = stack.Ipv6Enabled && _options.Ipv6 ? IpAddress.Any : IpAddress.AnyIpv4;
         if (stack.Udp.Open(stack.Internet, any, Port, out var endpoint, _options.ReceiveQueueBytes, _options.ReceiveQueueDatagrams, reuseAddress: true) == NetError.None)
         {
@@ -209,6 +209,7 @@ public sealed partial class MdnsResponder : IStackService
         public int Suffix { get; private set; } = 1;
         public OwnerState State { get; set; } = OwnerState.Waiting;
         public int Sent { get; set; }
+        public bool Probed { get; set; }   // a probe for the current name went out: from then on a response can conflict
         public TimeSpan Next { get; set; } = Never;
         public Rec[] ProbeRecords { get; set; } = [];
 
@@ -430,6 +431,7 @@ public sealed partial class MdnsResponder : IStackService
                 {
                     owner.State = OwnerState.Probing;
                     SendProbe(owner, first: owner.Sent == 0);
+                    owner.Probed = true;
                     owner.Sent++;
                     owner.Next = now + _options.ProbeInterval;
                 }
@@ -510,7 +512,8 @@ public sealed partial class MdnsResponder : IStackService
             _conflictWindowStart = now;
             _conflictsInWindow = 0;
         }
-        _conflictsInWindow++;
+        // Once 15 came within 10 s, every probe waits 5 s until 10 s pass without a conflict.
+        if (++_conflictsInWindow >= 15) _conflictWindowStart = now;
         if (owner.State is OwnerState.Announcing or OwnerState.Established)
         {
             // A conflict with a name already ours: probe it again; a host that really holds it will answer the probes.
@@ -519,6 +522,7 @@ public sealed partial class MdnsResponder : IStackService
         }
         string old = owner.FullName;
         owner.SetLabel(owner.OriginalLabel, owner.Suffix + 1);
+        owner.Probed = false;
         Rebuild();
         if (owner.IsHost)
             foreach (var s in _services)
@@ -700,6 +704,8 @@ public sealed partial class MdnsResponder : IStackService
         bool relevant = owner.IsHost ? record.Type is DnsType.A or DnsType.Aaaa : record.Type is DnsType.Srv or DnsType.Txt;
         // While probing, any record with the name is a conflict (8.1); afterwards only a unique type with other data (9).
         if (!relevant && owner.State is OwnerState.Announcing or OwnerState.Established) return false;
+        // Before its first probe a name is not claimed yet: nobody can have answered for it (and a flood cannot rename faster than we probe).
+        if (owner.State is OwnerState.Waiting or OwnerState.Probing && !owner.Probed) return false;
         if (!record.Name.Matches(owner.FullName)) return false;
         foreach (var r in _records)
             if (r.Owner == owner && r.Type == record.Type && r.Name == owner.FullName && SameData(bytes, record, r)) return false;
