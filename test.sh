@@ -28,6 +28,10 @@ need_packages() {
   command -v ss       >/dev/null || missing+=(iproute2)
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
   command -v afl-fuzz >/dev/null || missing+=(afl++)
+  command -v avahi-daemon >/dev/null || [ -x /usr/sbin/avahi-daemon ] || missing+=(avahi-daemon)
+  command -v avahi-resolve >/dev/null || missing+=(avahi-utils)
+  command -v dbus-daemon >/dev/null || missing+=(dbus)
+  command -v dig      >/dev/null || missing+=(dnsutils)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
