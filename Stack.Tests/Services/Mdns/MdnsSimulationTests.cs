@@ -1,5 +1,6 @@
 using TcpIpSharp.Services.Dns;
 using TcpIpSharp.Services.Mdns;
+using TcpIpSharp.Sockets;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Services.Mdns;
@@ -262,5 +263,25 @@ public class MdnsSimulationTests
         Assert.That(rig.RunUntil(() => reverse.IsCompleted, TimeSpan.FromSeconds(3)), Is.True);
         Assert.That(reverse.Records.Single().Data, Is.EqualTo("PicoW.local"));
         Assert.That(rig.A.Ipv6Enabled);
+    }
+}
+
+/// <summary>The socket layer's path: getaddrinfo of a .local name between two socket stacks on a virtual clock.</summary>
+public class MdnsSocketTests
+{
+    [Test]
+    public void Getaddrinfo_of_a_local_name_reaches_the_other_stacks_responder_and_an_unknown_one_fails()
+    {
+        var (a, b) = SocketStack.CreateVirtualPair();
+        using var disposeB = b;
+        using var disposeA = a;
+        var responder = a.StartMdns(new MdnsOptions { Hostname = "pico-a" }, [new ServiceInstance("web", "_http._tcp", 80)]);
+        // Nobody has this name: two one-second queries, then EAI_NONAME (and the responder has probed meanwhile).
+        var error = Assert.Throws<OSError>(() => b.GetAddrInfo("nobody.local", 80));
+        Assert.That(error!.Errno, Is.EqualTo(-2), "EAI_NONAME");
+        Assert.That(a.Invoke(_ => responder.HostnameEstablished), Is.True);
+        var info = b.GetAddrInfo("pico-a.local", 80);
+        TestContext.Out.WriteLine(string.Join(", ", info.Select(i => i.SockAddr)));
+        Assert.That(info.Select(i => i.SockAddr.Ip), Is.EqualTo(new[] { "192.0.2.10" }));
     }
 }
