@@ -285,3 +285,40 @@ public class MdnsSocketTests
         Assert.That(info.Select(i => i.SockAddr.Ip), Is.EqualTo(new[] { "192.0.2.10" }));
     }
 }
+
+/// <summary>Port 5353 shared with the socket layer: a program's own SO_REUSEADDR socket beside the responder.</summary>
+public class MdnsSharedPortTests
+{
+    [Test]
+    public void A_programs_own_reuseaddr_socket_binds_5353_beside_the_responder_and_both_hear_a_query()
+    {
+        var (a, b) = SocketStack.CreateVirtualPair();
+        using var disposeB = b;
+        using var disposeA = a;
+        var responder = a.StartMdns();
+        using var mine = a.Socket(SocketModule.AF_INET, SocketModule.SOCK_DGRAM);
+        mine.SetSockOpt(SocketModule.SOL_SOCKET, SocketModule.SO_REUSEADDR, 1);
+        mine.Bind(("", 5353));
+        mine.SetSockOpt(SocketModule.IPPROTO_IP, SocketModule.IP_ADD_MEMBERSHIP, [.. SocketModule.InetPton(SocketModule.AF_INET, "224.0.0.251"), 0, 0, 0, 0]);
+        mine.SetTimeout(5);
+        using var without = a.Socket(SocketModule.AF_INET, SocketModule.SOCK_DGRAM);
+        var refused = Assert.Throws<OSError>(() => without.Bind(("", 5353)));
+        Assert.That(refused!.Errno, Is.EqualTo(98), "EADDRINUSE without SO_REUSEADDR, as Linux");
+
+        using var querier = b.Socket(SocketModule.AF_INET, SocketModule.SOCK_DGRAM);
+        querier.SetTimeout(5);
+        var query = MdnsRig.Message(0x77, false, [("PicoW.local", DnsType.A, false)]);
+        // Wait (in virtual time) until the name is taken: ask nobody.local first through getaddrinfo.
+        Assert.Throws<OSError>(() => b.GetAddrInfo("nobody.local", 80));
+        querier.SendTo(query, ("224.0.0.251", 5353));
+        // The resolver's two queries for nobody.local came first; then ours.
+        var (heard, from) = mine.RecvFrom(1500);
+        for (int i = 0; i < 3 && !heard.AsSpan().SequenceEqual(query); i++) (heard, from) = mine.RecvFrom(1500);
+        Assert.That(heard, Is.EqualTo(query), "the program's socket got its copy");
+        var (answer, answeredBy) = querier.RecvFrom(1500);
+        var seen = MdnsRig.Decode(answer, TimeSpan.Zero, default, 5353)!;
+        TestContext.Out.WriteLine($"query from {from}; answer from {answeredBy}: {seen}");
+        Assert.That((seen.Id, seen.Answers.Single().Data), Is.EqualTo(((ushort)0x77, "192.0.2.10")));
+        Assert.That(a.Invoke(_ => responder.Statistics.LegacyResponsesSent), Is.EqualTo(1));
+    }
+}

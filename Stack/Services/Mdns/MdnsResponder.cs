@@ -138,16 +138,11 @@ public sealed partial class MdnsResponder : IStackService
     {
         ArgumentNullException.ThrowIfNull(stack);
         _stack = stack;
-        if (_host.OriginalLabel.Length == 0) _host.SetLabel(stack.Options.Hostname, 1);
+        if (_host.OriginalLabel.Length == 0) _host.SetLabel(CheckHostname(stack.Options.Hostname), 1);
+        else _host.SetLabel(CheckHostname(_host.OriginalLabel), 1);
         _tx = new byte[Math.Clamp(stack.Mtu - 48, 512, 9000)];
         _rx = new byte[Math.Max(stack.Mtu, 9000)];   // RFC 6762 17: messages up to 9000 bytes, reassembled
-        var any = stack.Ipv6Enabled && _options.Ipv6 ? IpAddress.Any : IpAddress.AnyIpv4;
-        if (stack.Udp.Open(stack.Internet, any, Port, out var endpoint, _options.ReceiveQueueBytes, _options.ReceiveQueueDatagrams, reuseAddress: true) == NetError.None)
-        {
-            _endpoint = endpoint!;
-            _endpoint.MulticastTimeToLive = 255;   // RFC 6762 11
-            _endpoint.MulticastLoop = false;       // our own packets are not queries or conflicts
-        }
+        OpenEndpoint();
         stack.JoinMulticast(GroupV4);
         if (stack.Ipv6Enabled && _options.Ipv6)
         {
@@ -158,6 +153,27 @@ public sealed partial class MdnsResponder : IStackService
         StartProbing(_host, now);
         foreach (var s in _services) StartProbing(s, now);
         Rebuild();
+    }
+
+    // Port 5353, shared through SO_REUSEADDR; a socket of the program's that took it without SO_REUSEADDR keeps it from
+    // us until it closes (tried again each second, counted as deferred work meanwhile).
+    private void OpenEndpoint()
+    {
+        var stack = _stack!;
+        var any = stack.Ipv6Enabled && _options.Ipv6 ? IpAddress.Any : IpAddress.AnyIpv4;
+        if (stack.Udp.Open(stack.Internet, any, Port, out var endpoint, _options.ReceiveQueueBytes, _options.ReceiveQueueDatagrams, reuseAddress: true) != NetError.None) return;
+        _endpoint = endpoint!;
+        _endpoint.MulticastTimeToLive = 255;   // RFC 6762 11
+        _endpoint.MulticastLoop = false;       // our own packets are not queries or conflicts
+    }
+
+    private static string CheckHostname(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (name.EndsWith(".local", StringComparison.OrdinalIgnoreCase)) name = name[..^6];
+        if (name.Length == 0 || name.Contains('.', StringComparison.Ordinal) || Encoding.UTF8.GetByteCount(name) > 60)
+            throw new ArgumentException($"a host name is one label of at most 60 bytes (got \"{name}\")", nameof(name));
+        return name;
     }
 
     /// <summary>Says goodbye for every record announced (TTL 0, RFC 6762 10.1), leaves the groups and closes port 5353.</summary>
@@ -419,6 +435,7 @@ public sealed partial class MdnsResponder : IStackService
     private void RunOwner(Owner owner, TimeSpan now)
     {
         if (now < owner.Next) return;
+        if (_endpoint is null) OpenEndpoint();
         if (!HasAddress || _endpoint is null)
         {
             owner.Next = now + TimeSpan.FromSeconds(1);   // nothing to claim yet: look again
