@@ -208,6 +208,28 @@ public class MdnsSimulationTests
     }
 
     [Test]
+    public void Two_stacks_registering_one_service_instance_end_with_two_instances()
+    {
+        using var rig = new MdnsRig(5);
+        var ra = new MdnsResponder(new MdnsOptions { Hostname = "alpha" });
+        var rb = new MdnsResponder(new MdnsOptions { Hostname = "beta" });
+        var changes = new List<string>();
+        ra.NameChanged += c => changes.Add($"A: {c.OldName} -> {c.NewName}");
+        rb.NameChanged += c => changes.Add($"B: {c.OldName} -> {c.NewName}");
+        ra.Register(new ServiceInstance("web", "_http._tcp", 80));
+        rb.Register(new ServiceInstance("web", "_http._tcp", 8080));
+        rig.AddA(ra);
+        rig.AddB(rb);
+        Assert.That(rig.RunUntil(() => ra.IsEstablished("web", "_http._tcp") && rb.IsEstablished("web", "_http._tcp"), TimeSpan.FromSeconds(20)), Is.True);
+        foreach (var c in changes) TestContext.Out.WriteLine(c);
+        var names = new[] { ra.Services.Single().Instance, rb.Services.Single().Instance };
+        Assert.That(names, Is.EquivalentTo(new[] { "web", "web (2)" }));
+        var browse = ra.Browse("_http._tcp", TimeSpan.FromSeconds(3), rig.Clock.Now);
+        rig.RunUntil(() => browse.IsCompleted, TimeSpan.FromSeconds(4));
+        Assert.That(browse.Task.Result.Select(s => (s.Instance, s.Port)), Is.EquivalentTo(new[] { (names[0], (ushort)80), (names[1], (ushort)8080) }));
+    }
+
+    [Test]
     public void A_local_name_is_asked_by_multicast_with_a_timeout_and_cached_never_sent_to_a_unicast_server()
     {
         var withServer = new NetworkStackOptions { DnsServers = [Ipv4Address.Parse("192.0.2.53")] };
