@@ -105,8 +105,54 @@ public class MdnsInteropTests
         }
     }
 
+    [Test]
+    public void Over_ipv6_avahi_resolves_the_stacks_aaaa_and_the_stack_resolves_avahis()
+    {
+        NetNs.RequireRootAnd("avahi-daemon", "avahi-daemon");
+        NetNs.RequireRootAnd("avahi-resolve", "avahi-utils");
+        NetNs.RequireRootAnd("dbus-daemon", "dbus");
+        bool runDirExisted = Directory.Exists("/run/avahi-daemon");
+        var scratch = Directory.CreateTempSubdirectory("tis-mdns6-");
+        try
+        {
+            using var ns = NetNs.Create("mdns6", ipv6: true);
+            ns.AddTap("tap0", KernelIp + "/24");
+            ns.Ip("-6", "addr", "add", "2001:db8:1::1/64", "dev", "tap0", "nodad");
+            var link = ns.OpenTap("tap0");
+            using var stack = SocketStack.Start(link, new NetworkStackOptions
+            {
+                MacAddress = MacAddress.Parse("02:00:00:00:00:34"), Address = Ipv4Address.Parse(StackIp), PrefixLength = 24, Hostname = StackName,
+                Ipv6 = new TcpIpSharp.Net.Ipv6.Ipv6Options { StaticAddresses = [(Ipv6Address.Parse("2001:db8:1::2"), 64)] },
+            });
+            ns.WaitUntilUp("tap0");
+            string bus = StartAvahi(ns, scratch.FullName, ipv6: true);
+            var responder = stack.StartMdns();
+            var clock = Stopwatch.StartNew();
+            // Established with its IPv6 addresses too (they pass DAD after the first probes; it sees that in the same poll
+            // round and probes again, so "established" with both preferred means established with them).
+            while (!stack.Invoke(s => responder.HostnameEstablished && s.Ipv6Addresses.Count(a => a.State == TcpIpSharp.Net.Ipv6.Ipv6AddressState.Preferred) >= 2)
+                   && clock.Elapsed < TimeSpan.FromSeconds(15))
+                Thread.Sleep(50);
+            TestContext.Out.WriteLine($"established with its IPv6 addresses after {clock.Elapsed.TotalSeconds:0.0} s");
+            var addresses = stack.Invoke(s => s.Ipv6Addresses.Select(a => a.Address.ToString()).ToList());
+            TestContext.Out.WriteLine("the stack's IPv6 addresses: " + string.Join(", ", addresses));
+            var resolved = ns.Exec(TimeSpan.FromSeconds(10), "env", $"DBUS_SYSTEM_BUS_ADDRESS=unix:path={bus}", "avahi-resolve", "-6", "-n", StackName + ".local");
+            TestContext.Out.WriteLine($"$ avahi-resolve -6 -n {StackName}.local\n{resolved.StandardOutput}{resolved.StandardError}");
+            Assert.That(addresses, Does.Contain(resolved.StandardOutput.Split('\t', StringSplitOptions.TrimEntries).Last()));
+            var info = stack.GetAddrInfo(KernelName + ".local", 80, TcpIpSharp.Sockets.SocketModule.AF_INET6);
+            TestContext.Out.WriteLine($"stack getaddrinfo({KernelName}.local, AF_INET6) -> {string.Join(", ", info.Select(i => i.SockAddr))}");
+            Assert.That(info.Select(i => i.SockAddr.Ip), Has.Some.StartsWith("2001:db8:1::1").Or.Some.StartsWith("fe80:"));
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+            if (!runDirExisted && Directory.Exists("/run/avahi-daemon") && !Directory.EnumerateFileSystemEntries("/run/avahi-daemon").Any())
+                Directory.Delete("/run/avahi-daemon");
+        }
+    }
+
     // PEERS.md 2(a): a private system bus and avahi-daemon with its pid directory on a tmpfs private to the namespace.
-    private static string StartAvahi(NetNs ns, string dir)
+    private static string StartAvahi(NetNs ns, string dir, bool ipv6 = false)
     {
         string bus = Path.Combine(dir, "bus.sock");
         File.WriteAllText(Path.Combine(dir, "bus.conf"),
@@ -116,7 +162,7 @@ public class MdnsInteropTests
              <allow send_destination="*"/><allow receive_sender="*"/></policy></busconfig>
             """);
         File.WriteAllText(Path.Combine(dir, "avahi.conf"),
-            $"[server]\nhost-name={KernelName}\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=tap0\nenable-dbus=yes\n[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n");
+            $"[server]\nhost-name={KernelName}\nuse-ipv4=yes\nuse-ipv6={(ipv6 ? "yes" : "no")}\nallow-interfaces=tap0\nenable-dbus=yes\n[wide-area]\nenable-wide-area=no\n[publish]\npublish-hinfo=no\npublish-workstation=no\n");
         ns.Start("dbus-daemon", $"--config-file={Path.Combine(dir, "bus.conf")}", "--nofork", "--nopidfile");
         var clock = Stopwatch.StartNew();
         while (!File.Exists(bus) && clock.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(20);
