@@ -28,7 +28,7 @@ public sealed partial class MdnsResponder : IStackService
     private const int MaximumIpv6Addresses = 8;
     private const string ServicesName = "_services._dns-sd._udp.local";
     private static readonly TimeSpan Never = TimeSpan.MaxValue;
-    private static readonly TimeSpan Long_ago = TimeSpan.MinValue;
+    private static readonly TimeSpan LongAgo = TimeSpan.MinValue;
 
     private readonly MdnsOptions _options;
     private readonly Owner _host;
@@ -182,6 +182,8 @@ public sealed partial class MdnsResponder : IStackService
         if (_stack is null || _stopped) return;
         SendGoodbye(r => r.Owner.State is OwnerState.Announcing or OwnerState.Established);
         _stopped = true;
+        foreach (var b in _browses) b.Complete();   // a browse in flight ends with what it found
+        _browses.Clear();
         _endpoint?.Close();
         stack.LeaveMulticast(GroupV4);
         if (_joined6) stack.LeaveMulticast(GroupV6);
@@ -257,8 +259,8 @@ public sealed partial class MdnsResponder : IStackService
         public byte[] Data { get; } = data;
         public string? Target { get; } = target;   // PTR and SRV: the name in RDATA, to compare with compressed ones
         public Rec[] Additional { get; set; } = [];
-        public TimeSpan LastMulticast4 { get; set; } = Long_ago;
-        public TimeSpan LastMulticast6 { get; set; } = Long_ago;
+        public TimeSpan LastMulticast4 { get; set; } = LongAgo;
+        public TimeSpan LastMulticast6 { get; set; } = LongAgo;
         public TimeSpan Due4 { get; set; } = Never;
         public TimeSpan Due6 { get; set; } = Never;
         public bool Answer;
@@ -617,7 +619,7 @@ public sealed partial class MdnsResponder : IStackService
                 if (legacy) { r.Answer = true; unicast = true; continue; }
                 // RFC 6762 5.4: QU asks for a unicast answer, unless the record has not been multicast within a quarter of its TTL.
                 var last = v6 ? r.LastMulticast6 : r.LastMulticast4;
-                if (qu && last != Long_ago && now - last < TimeSpan.FromSeconds(r.Ttl / 4.0))
+                if (qu && last != LongAgo && now - last < TimeSpan.FromSeconds(r.Ttl / 4.0))
                 {
                     r.Answer = true;
                     unicast = true;
@@ -641,7 +643,7 @@ public sealed partial class MdnsResponder : IStackService
         var last = v6 ? r.LastMulticast6 : r.LastMulticast4;
         // RFC 6762 6: at most once a second, or every 250 ms when defending a name against a probe.
         var gap = probe ? _options.ProbeInterval : _options.MulticastRateLimit;
-        if (last != Long_ago && now - last < gap)
+        if (last != LongAgo && now - last < gap)
         {
             Statistics.RateLimited++;
             return;
