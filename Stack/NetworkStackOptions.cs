@@ -25,6 +25,11 @@ public sealed record NetworkStackOptions
     /// stack IPv4-only, as before IPv6 existed. The program's <c>up</c> turns it on unless given <c>--no-ipv6</c>.
     /// </summary>
     public Net.Ipv6.Ipv6Options? Ipv6 { get; init; }
+    /// <summary>
+    /// The host name (one label): the name the mDNS responder (<see cref="Services.Mdns.MdnsResponder"/>) answers as
+    /// <c>NAME.local</c>; the Pico's default is "PicoW" (its <c>network.hostname()</c>).
+    /// </summary>
+    public string Hostname { get; init; } = "PicoW";
     /// <summary>TTL of datagrams the stack sends.</summary>
     public byte TimeToLive { get; init; } = 64;
     /// <summary>Answer ICMP and ICMPv6 echo requests (default true); false drops them, as Linux's <c>icmp_echo_ignore_all</c>

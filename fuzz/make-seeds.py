@@ -137,3 +137,25 @@ from scapy.all import rdpcap
 captures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Stack.Tests", "Wire", "Ipv6Captures", "kernel-ipv6.pcap")
 for i, f in enumerate(rdpcap(captures)):
     put("receive", f"ipv6-kernel-{i + 1:02d}", bytes(f))
+
+# mdns: messages as a u16 length, a flags byte (1: from an ordinary port; 2: unicast to the responder) and the message.
+def mdns(*messages):
+    out = b""
+    for flags, m in messages:
+        m = bytes(m)
+        out += struct.pack("!HB", len(m), flags) + m
+    return out
+
+
+mq = DNS(id=0, qd=DNSQR(qname="PicoW.local", qtype="A"))
+put("mdns", "query-a", mdns((0, mq)))
+put("mdns", "qu-any-and-legacy", mdns((0, DNS(id=0, qd=DNSQR(qname="PicoW.local", qtype="ALL", qclass=0x8001))), (1, DNS(id=7, qd=DNSQR(qname="web._http._tcp.local", qtype="SRV")))))
+put("mdns", "known-answer", mdns((0, DNS(id=0, qd=DNSQR(qname="_http._tcp.local", qtype="PTR"), an=DNSRR(rrname="_http._tcp.local", type="PTR", ttl=4500, rdata="web._http._tcp.local")))))
+put("mdns", "probe-tiebreak", mdns((0, DNS(id=0, qd=DNSQR(qname="PicoW.local", qtype="ALL"), ns=DNSRR(rrname="PicoW.local", type="A", ttl=120, rdata="192.0.2.200")))))
+put("mdns", "conflict-and-browse-answer", mdns(
+    (0, DNS(id=0, qr=1, aa=1, an=DNSRR(rrname="PicoW.local", type="A", rclass=0x8001, ttl=120, rdata="192.0.2.99"))),
+    (0, DNS(id=0, qr=1, aa=1, an=DNSRR(rrname="_http._tcp.local", type="PTR", ttl=4500, rdata="other._http._tcp.local"),
+            ar=DNSRR(rrname="other._http._tcp.local", type="TXT", rclass=0x8001, ttl=4500, rdata=["a=b"])
+            / DNSRR(rrname="other._http._tcp.local", type="SRV", rclass=0x8001, ttl=120, rdata=b"\x00\x00\x00\x00\x1f\x90\x05other\x05local\x00")
+            / DNSRR(rrname="other.local", type="A", rclass=0x8001, ttl=120, rdata="192.0.2.1")))))
+put("mdns", "reverse-unicast", mdns((2, DNS(id=0, qd=DNSQR(qname="2.2.0.192.in-addr.arpa", qtype="PTR")))))

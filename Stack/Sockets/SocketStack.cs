@@ -194,6 +194,40 @@ public sealed class SocketStack : IDisposable
         Driver.Add(Stack, service);
     }
 
+    /// <summary>The mDNS responder started by <see cref="StartMdns"/>, or null. Touch it inside <see cref="Invoke{T}"/>.</summary>
+    public Services.Mdns.MdnsResponder? Mdns { get; private set; }
+
+    /// <summary>
+    /// Starts the mDNS responder (RFC 6762) for <see cref="NetworkStackOptions.Hostname"/> (or
+    /// <see cref="Services.Mdns.MdnsOptions.Hostname"/>) with <paramref name="services"/> published by DNS-SD, as the
+    /// Pico W's lwIP answers <c>PicoW.local</c>. Once per stack.
+    /// </summary>
+    public Services.Mdns.MdnsResponder StartMdns(Services.Mdns.MdnsOptions? options = null, IEnumerable<Services.Mdns.ServiceInstance>? services = null)
+    {
+        var responder = new Services.Mdns.MdnsResponder(options);
+        foreach (var s in services ?? []) responder.Register(s);
+        lock (Driver.Gate)
+        {
+            if (Mdns is not null) throw new InvalidOperationException("the mDNS responder is running already");
+            Mdns = responder;
+        }
+        AddService(responder);
+        return responder;
+    }
+
+    /// <summary>Browses for <paramref name="serviceType"/> (e.g. "_http._tcp") for <paramref name="duration"/> through the responder <see cref="StartMdns"/> started.</summary>
+    public async Task<IReadOnlyList<Services.Mdns.DiscoveredService>> BrowseAsync(string serviceType, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        Services.Mdns.MdnsBrowse browse;
+        lock (Driver.Gate)
+        {
+            var responder = Mdns ?? throw new InvalidOperationException("start the mDNS responder first (StartMdns)");
+            browse = responder.Browse(serviceType, duration, Driver.Now);
+            Driver.Kick();
+        }
+        return await browse.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary><c>WLAN.status()</c> in the Pico's numbers.</summary>
     public WlanStatus Status()
     {

@@ -19,6 +19,7 @@ internal static class FuzzTargets
         ["dns"] = Dns,
         ["dhcp"] = Dhcp,
         ["tcp-options"] = TcpOptionsTarget,
+        ["mdns"] = Mdns,
     };
 
     private static readonly Ipv4Address StackIp = new(192, 0, 2, 2), PeerIp = new(192, 0, 2, 1);
@@ -112,6 +113,53 @@ internal static class FuzzTargets
         new EthernetHeader(StackMac, PeerMac, EtherType.Arp).WriteTo(frame);
         new ArpHeader(ArpOperation.Request, PeerMac, PeerIp, MacAddress.Zero, StackIp).WriteTo(frame.AsSpan(EthernetHeader.Size));
         return frame;
+    }
+
+    /// <summary>
+    /// mDNS messages (each a big-endian u16 length, a flags byte and the message; flags bit 0: sent from an ordinary port
+    /// (a legacy query), bit 1: sent unicast to the responder's address, not the group) from a second stack to a stack
+    /// whose responder holds its name and an HTTP service and runs a browse: 50 ms apart, then 5 s of timers.
+    /// </summary>
+    public static void Mdns(byte[] input)
+    {
+        var (la, lb) = InMemoryLink.CreatePair(queueFrames: 512);
+        using var a = new NetworkStack(la, new NetworkStackOptions { MacAddress = StackMac, Address = StackIp, PrefixLength = 24 });
+        using var b = new NetworkStack(lb, new NetworkStackOptions { MacAddress = PeerMac, Address = PeerIp, PrefixLength = 24 });
+        a.AfterFrame = b.AfterFrame = StackInvariants.Check;
+        var responder = new Services.Mdns.MdnsResponder(new Services.Mdns.MdnsOptions { ProbeInterval = TimeSpan.FromMilliseconds(1), AnnounceCount = 1 });
+        responder.Register(new Services.Mdns.ServiceInstance("web", "_http._tcp", 80, ["path=/"]));
+        var now = TimeSpan.Zero;
+        responder.Start(a, now);
+        var fromGroupPort = b.OpenUdp(5353);
+        var fromOtherPort = b.OpenUdp(0);
+        fromGroupPort.MulticastTimeToLive = fromOtherPort.MulticastTimeToLive = 255;
+        void Step()
+        {
+            now += TimeSpan.FromMilliseconds(50);
+            a.Poll(now);
+            responder.Poll(a, now);
+            a.Poll(now);
+            b.Poll(now);
+        }
+        for (int i = 0; i < 12; i++) Step();
+        responder.Browse("_http._tcp", TimeSpan.FromSeconds(3), now);
+        var buffer = new byte[9000];
+        int messages = 0;
+        for (int at = 0; at + 3 <= input.Length && messages++ < 64;)
+        {
+            int length = Math.Min(BinaryPrimitives.ReadUInt16BigEndian(input.AsSpan(at)), input.Length - at - 3);
+            byte flags = input[at + 2];
+            var payload = input.AsSpan(at + 3, length);
+            at += 3 + length;
+            var endpoint = (flags & 1) != 0 ? fromOtherPort : fromGroupPort;
+            endpoint.SendTo(payload, (flags & 2) != 0 ? StackIp : new Ipv4Address(224, 0, 0, 251), 5353);
+            Step();
+            while (fromGroupPort.Receive(buffer, out _, out _) >= 0) { }
+            while (fromOtherPort.Receive(buffer, out _, out _) >= 0) { }
+        }
+        for (int i = 0; i < 100; i++) Step();
+        responder.Stop(a, now);
+        StackInvariants.Check(a);
     }
 
     /// <summary>The DNS message parser and reader: every question, record, name and record field.</summary>

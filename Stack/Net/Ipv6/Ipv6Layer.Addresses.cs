@@ -119,6 +119,15 @@ internal sealed partial class Ipv6Layer
 
     private int _addressHint;
 
+    /// <summary>Copies the addresses past duplicate address detection (preferred or deprecated) without allocating; returns how many fit.</summary>
+    internal int CopyUsableAddresses(Span<Ipv6Address> destination)
+    {
+        int n = 0;
+        foreach (ref readonly var a in _addresses.AsSpan())
+            if (a.InUse && a.State is Ipv6AddressState.Preferred or Ipv6AddressState.Deprecated && n < destination.Length) destination[n++] = a.Address;
+        return n;
+    }
+
     /// <summary>Every address with its state and remaining lifetimes.</summary>
     public IReadOnlyList<Ipv6AddressInfo> Addresses(TimeSpan now)
     {
