@@ -274,6 +274,9 @@ public sealed class NetworkStack : IDisposable
     /// <summary>Leaves an IPv6 multicast group.</summary>
     public void LeaveMulticast(Ipv6Address group) => Internet.Ipv6?.LeaveGroup(group, Interface.Now);
 
+    /// <summary>The IPv6 multicast groups joined (by the stack itself, such as solicited-node groups, and by sockets); empty while IPv6 is off.</summary>
+    public IReadOnlyList<Ipv6Address> Ipv6MulticastGroups => Internet.Ipv6?.Groups ?? [];
+
     /// <summary>Disposes the link and the metrics.</summary>
     public void Dispose()
     {

@@ -29,6 +29,7 @@ internal static class App
         ("get", GetCommand.Create),
         ("send", SendCommand.Create),
         ("resolve", ResolveCommand.Create),
+        ("browse", BrowseCommand.Create),
         ("replay", ReplayCommand.Create),
         ("decode", DecodeCommand.Create),
         ("demo", DemoCommand.Create),

@@ -19,7 +19,6 @@ internal static class HostSetup
         }
         else
         {
-            if (cl.Has("--hostname")) throw new UsageException("--hostname is sent by DHCP: give --dhcp too");
             (address, prefix) = CommandLine.ParseCidr(cl.Get("--ip") ?? throw new UsageException("--ip A.B.C.D/LEN or --dhcp is required"));
             gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default;
         }
@@ -73,7 +72,7 @@ internal static class HostSetup
                 },
             };
         }
-        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) is { } v6 ? v6 with { DnsServers = dns6 } : null };
+        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) is { } v6 ? v6 with { DnsServers = dns6 } : null, Hostname = Hostname(cl) ?? "PicoW" };
     }
 
     // Dual-stack by default, as the Pico W since MicroPython 1.24: a link-local address and SLAAC from router
@@ -106,10 +105,22 @@ internal static class HostSetup
     public static DhcpClient? Dhcp(CommandLine cl)
     {
         if (!cl.Has("--dhcp")) return null;
-        var hostName = cl.Get("--hostname");
-        if (hostName is { Length: 0 or > 63 } || (hostName is not null && !hostName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.')))
-            throw new UsageException($"--hostname: '{hostName}' is not a host name (letters, digits, '-' and '.', at most 63)");
-        return new DhcpClient(new DhcpClientOptions { HostName = hostName, ApplyDnsServers = !cl.Has("--dns") });
+        return new DhcpClient(new DhcpClientOptions { HostName = Hostname(cl), ApplyDnsServers = !cl.Has("--dns") });
+    }
+
+    /// <summary>
+    /// --hostname: the name mDNS answers as NAME.local and DHCP sends (null without it: the Pico's "PicoW" for mDNS, no
+    /// name to DHCP). One label of letters, digits and '-', at most 63, as a Pico's <c>network.hostname()</c> takes;
+    /// a trailing ".local" is taken off.
+    /// </summary>
+    public static string? Hostname(CommandLine cl)
+    {
+        var name = cl.Get("--hostname");
+        if (name is null) return null;
+        if (name.EndsWith(".local", StringComparison.OrdinalIgnoreCase)) name = name[..^6];
+        if (name is { Length: 0 or > 63 } || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            throw new UsageException($"--hostname: '{cl.Get("--hostname")}' is not a host name (one label: letters, digits and '-', at most 63)");
+        return name;
     }
 
     public static ILink Link(CommandLine cl, IClock clock, MacAddress mac)

@@ -48,7 +48,7 @@ internal static class LinkOptions
         Opt.Value("--ip", "A.B.C.D/LEN", "the stack's IPv4 address and prefix length (or --dhcp)"),
         Opt.Value("--gw", "A.B.C.D", "the IPv4 default gateway"),
         Opt.Switch("--dhcp", "configure IPv4 address, gateway and DNS servers by DHCP"),
-        Opt.Value("--hostname", "NAME", "the host name DHCP sends (with --dhcp)"),
+        Opt.Value("--hostname", "NAME", "the host name: answered by mDNS as NAME.local (up; PicoW by default) and sent by DHCP"),
         Opt.Value("--dns", "SERVER[,...]", "DNS servers, IPv4 or IPv6 (they win over DHCP's)"),
         Opt.Value("--ip6", "ADDR/LEN", "a static IPv6 address beside link-local and SLAAC"),
         Opt.Value("--gw6", "ADDR", "a static IPv6 default router"),

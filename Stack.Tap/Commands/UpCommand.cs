@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using TcpIpSharp.Services.Dhcp;
 using TcpIpSharp.Services.Dns;
+using TcpIpSharp.Services.Mdns;
 using TcpIpSharp.Tap.Cli;
 using TcpIpSharp.Tap.Services;
 
@@ -21,6 +22,7 @@ internal static class UpCommand
             Opt.Switch("--admin", "add GET /heap and GET /resolve/NAME to the HTTP service"),
             Opt.Switch("--status", "a live line on standard error (when it is a terminal): frames, connections and drops per second"),
             Opt.Switch("--json", "print the statistics on exit as one JSON object (one line) instead of the table"),
+            Opt.Switch("--no-mdns", "no mDNS responder (by default the stack answers HOSTNAME.local and publishes its services by DNS-SD, as a Pico W does)"),
         };
         LinkOptions.AddTo(command);
         command.SetAction(App.Action(Run));
@@ -57,7 +59,18 @@ internal static class UpCommand
             admin = new AdminRoutes(resolver);
         }
         if (status is not null) driver.Add(new StatusLine(status));
-        driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http"), admin));
+        // mDNS (RFC 6762) and DNS-SD (RFC 6763), on unless --no-mdns: HOSTNAME.local, and one instance per TCP service.
+        MdnsResponder? mdns = null;
+        string hostname = HostSetup.Hostname(cl) ?? "PicoW";
+        if (!cl.Has("--no-mdns"))
+        {
+            mdns = new MdnsResponder();
+            foreach (var (name, type, port) in new[] { ("http", "_http._tcp", 80), ("echo", "_echo._tcp", 7), ("discard", "_discard._tcp", 9), ("chargen", "_chargen._tcp", 19) })
+                if (services.Contains(name)) mdns.Register(new ServiceInstance(hostname, type, (ushort)port, name == "http" ? ["path=/"] : null));
+            mdns.NameChanged += c => Say($"tcpipsharp: mdns: {c.OldName} is taken on the link; now {c.NewName}");
+            driver.Add(mdns);
+        }
+        driver.Add(new TcpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen"), services.Contains("http"), admin, mdns));
 
         // Each IPv6 address is printed when duplicate address detection has passed and it is in use (or when it fails).
         stack.Ipv6AddressPreferred += a => Say($"tcpipsharp: ipv6 {a.Address}/{a.PrefixLength} preferred ({a.Origin switch
@@ -74,7 +87,8 @@ internal static class UpCommand
         if (services.Contains("http")) listed = listed.Append(admin is null ? "http (tcp 80)" : "http (tcp 80, with /heap and /resolve/NAME)");
         Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as " +
                           (dhcp is null ? $"{stack.Address}/{stack.PrefixLength} gw {stack.Gateway}" : "a DHCP client") +
-                          $" mac {stack.MacAddress} mtu {stack.Mtu}{(stack.Ipv6Enabled ? ", ipv6 link-local + slaac" : "")}; services: {string.Join(", ", listed)}");
+                          $" mac {stack.MacAddress} mtu {stack.Mtu}{(stack.Ipv6Enabled ? ", ipv6 link-local + slaac" : "")}; services: {string.Join(", ", listed)}" +
+                          (mdns is null ? "" : $"; mdns {hostname}.local"));
         Console.Out.Flush();
         driver.Run(stop.Token);
         status?.Clear();
