@@ -27,7 +27,8 @@ public readonly record struct NtpTimestamp(ulong Value)
         long ticks = utc.ToUniversalTime().Ticks - Era0.Ticks;
         long inEra = ((ticks % EraTicks) + EraTicks) % EraTicks;
         ulong seconds = (ulong)(inEra / TimeSpan.TicksPerSecond);
-        ulong fraction = (ulong)(inEra % TimeSpan.TicksPerSecond) * (1UL << 32) / TimeSpan.TicksPerSecond;
+        // Rounded up, so that turning it back (rounding down) gives the same ticks.
+        ulong fraction = ((ulong)(inEra % TimeSpan.TicksPerSecond) * (1UL << 32) + TimeSpan.TicksPerSecond - 1) / TimeSpan.TicksPerSecond;
         return new NtpTimestamp(seconds << 32 | fraction);
     }
 
@@ -60,12 +61,12 @@ public readonly record struct NtpTimestamp(ulong Value)
     /// <summary><paramref name="a"/> − <paramref name="b"/> modulo 2^64, as signed 32.32 fixed point turned into a <see cref="TimeSpan"/>.</summary>
     public static TimeSpan Difference(NtpTimestamp a, NtpTimestamp b) => FixedToTimeSpan((long)(a.Value - b.Value));
 
-    /// <summary>A signed 32.32 fixed-point number of seconds as a <see cref="TimeSpan"/> (100 ns resolution, rounded toward −∞).</summary>
+    /// <summary>A signed 32.32 fixed-point number of seconds as a <see cref="TimeSpan"/> (rounded to the nearest 100 ns).</summary>
     public static TimeSpan FixedToTimeSpan(long fixed32)
     {
         long seconds = fixed32 >> 32;
         long fraction = fixed32 & 0xFFFF_FFFF;
-        return TimeSpan.FromTicks(seconds * TimeSpan.TicksPerSecond + (fraction * TimeSpan.TicksPerSecond >> 32));
+        return TimeSpan.FromTicks(seconds * TimeSpan.TicksPerSecond + ((fraction * TimeSpan.TicksPerSecond + (1L << 31)) >> 32));
     }
 
     /// <inheritdoc/>
