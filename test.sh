@@ -141,7 +141,7 @@ rm -f "$nc_log"
 echo "test.sh: fuzz smoke (tools/fuzz-smoke.sh, ${FUZZ_SECONDS:-20} s per target)"
 fz_log=$(mktemp /tmp/tcpipsharp-fuzz-log.XXXXXX)
 timeout 600 bash tools/fuzz-smoke.sh >"$fz_log" 2>&1 || grep -vE "^fuzz smoke " "$fz_log" | tail -20
-for t in receive stateful dns dhcp tcp-options; do
+for t in receive stateful dns dhcp tcp-options ntp; do
   line=$(grep -E "^fuzz smoke $t: " "$fz_log" | tail -1)
   if [[ "$line" == "fuzz smoke $t: ok "* ]]; then
     echo "$line"

@@ -199,4 +199,48 @@ public class SntpSimulationTests
         Assert.That(client.PollInterval, Is.EqualTo(TimeSpan.FromSeconds(64)));
         Assert.That(sim.A.WallClockOffset.TotalSeconds, Is.EqualTo(7).Within(0.1));
     }
+
+    // Hostile: 20,000 forged datagrams (random bytes and lengths; most from the server's address and port 123, some
+    // from elsewhere) at the client's port while a query waits. Each is counted under one reason and dropped, the
+    // client's receive path allocates nothing, and the real answer still gets through.
+    [Test]
+    public void A_flood_of_forged_replies_is_counted_dropped_and_allocates_nothing()
+    {
+        var (sim, client, server) = Rig(new SntpClientOptions { Servers = [ServerIp], Timeout = TimeSpan.FromSeconds(30), Attempts = 1 });
+        using var _ = sim;
+        server.Processing = TimeSpan.FromSeconds(20);   // the real answer comes after the flood
+        var q = client.Query(sim.Clock.Now);
+        sim.Step();
+        var (to, port) = server.LastClient;
+        var random = new Random(17);
+        var junk = new byte[120];
+        long allocated = 0;
+        int sent = 0;
+        for (int round = 0; round < 2000; round++)
+        {
+            for (int i = 0; i < 10; i++, sent++)
+            {
+                random.NextBytes(junk);
+                int length = random.Next(0, junk.Length);
+                if (random.Next(4) == 0) junk[0] = (byte)((junk[0] & 0xF8) | 4);   // mode 4, so the origin check is reached
+                server.SendRaw(junk.AsSpan(0, length), to, port);
+            }
+            sim.Clock.Advance(TimeSpan.FromMilliseconds(1));
+            sim.B.Poll(sim.Clock.Now);
+            sim.A.Poll(sim.Clock.Now);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            client.Poll(sim.A, sim.Clock.Now);
+            if (round >= 10) allocated += GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        var s = client.Statistics;
+        long counted = s.RejectedMalformed + s.RejectedMode + s.RejectedOrigin + s.RejectedUnsynchronised + s.RejectedSource;
+        TestContext.Out.WriteLine($"{sent} forged: malformed {s.RejectedMalformed}, mode {s.RejectedMode}, origin {s.RejectedOrigin}, unsynchronised {s.RejectedUnsynchronised}; allocated {allocated} B");
+        Assert.That(counted, Is.EqualTo(sent));
+        Assert.That(s.RejectedOrigin, Is.GreaterThan(0));
+        Assert.That(allocated, Is.Zero);
+        Assert.That(q.IsCompleted, Is.False);
+        sim.RunUntil(() => q.IsCompleted, TimeSpan.FromSeconds(25), "the real answer");
+        Assert.That(q.Error, Is.EqualTo(SntpError.None));
+        Assert.That(q.Offset.TotalMilliseconds, Is.EqualTo(0).Within(1));
+    }
 }

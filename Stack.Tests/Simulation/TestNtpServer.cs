@@ -37,6 +37,7 @@ internal sealed class TestNtpServer : IStackService
     public byte Stratum { get; set; } = 2;
     public sbyte PollExponent { get; set; } = 6;
     public int Requests { get; private set; }
+    public (IpAddress Address, ushort Port) LastClient { get; private set; }
     public TimeSpan? NextDeadline => _due.Count > 0 ? _due.Min(d => d.Due) : null;
 
     public void Start(NetworkStack stack, TimeSpan now)
@@ -54,6 +55,7 @@ internal sealed class TestNtpServer : IStackService
         {
             if (NtpPacket.TryParse(_rx.AsSpan(0, n), out var request) != WireError.None || request.Mode != NtpMode.Client) continue;
             Requests++;
+            LastClient = (from, port);
             if (Mode == NtpServerMode.Silent) continue;
             _due.Add((now + Processing, from, port, request.TransmitTimestamp, ServerTime(now)));
         }
