@@ -27,6 +27,7 @@ need_packages() {
   command -v nc       >/dev/null || missing+=(netcat-openbsd)
   command -v ss       >/dev/null || missing+=(iproute2)
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  command -v chronyd  >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
   command -v afl-fuzz >/dev/null || missing+=(afl++)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true

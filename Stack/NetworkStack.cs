@@ -180,6 +180,12 @@ public sealed class NetworkStack : IDisposable
         return new DateTime(Math.Clamp(ticks, DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc);
     }
 
+    /// <summary>Ties the wall clock to the system's: <paramref name="utc"/> is the time at <paramref name="now"/> (unless <see cref="NetworkStackOptions.WallClockEpoch"/> fixed it).</summary>
+    internal void AnchorWallClock(DateTime utc, TimeSpan now)
+    {
+        if (_options.WallClockEpoch is null) _wallEpoch = utc - now;
+    }
+
     /// <summary>The stack's wall-clock time (UTC) as of its last poll.</summary>
     public DateTime UtcNow => WallClock(Interface.Now);
 

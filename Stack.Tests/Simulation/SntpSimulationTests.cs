@@ -178,8 +178,11 @@ public class SntpSimulationTests
         var q = Ask(sim, client);
         Assert.That(q.Error, Is.EqualTo(SntpError.None));
         Assert.That(q.Server, Is.EqualTo((IpAddress)ServerIp));
-        q = Ask(sim, client);   // the first paid for an ARP round trip
-        Assert.That(q.Offset.TotalMilliseconds, Is.EqualTo(1000).Within(0.001));
+        // The request that waited for ARP was sent again when its answer came, inside A's step: it reached B in that
+        // step and the answer came back one step later (δ = 10 ms, all on the way back, θ = 1000 − 5 ms).
+        Assert.That(q.Offset.TotalMilliseconds, Is.EqualTo(995).Within(0.001));
+        Assert.That(q.Delay.TotalMilliseconds, Is.EqualTo(10).Within(0.001));
+        Assert.That((q.Attempts, ntp.Requests), Is.EqualTo((1, 2)));
     }
 
     [Test]

@@ -28,7 +28,7 @@ public sealed class SocketStack : IDisposable
         Resolver = new DnsResolver(dns);
         if (dhcp is not null) Dhcp = new DhcpClient(dhcp);
         if (options.AutoIp is not null) AutoIp = new Services.AutoIp.AutoIpClient(options.AutoIp, Dhcp);
-        Sntp = new Services.Sntp.SntpClient(null, Dhcp);
+        Sntp = new Services.Sntp.SntpClient(null, Dhcp, driver.Clock);
         _onRawIcmp = OnRawIcmp;
         List<IStackService> services = [Resolver, Sntp];
         if (Dhcp is not null) services.Add(Dhcp);

@@ -150,6 +150,10 @@ internal sealed partial class Ipv4Layer
 
     private Ipv4Address NextHop(Ipv4Address destination) => OnLink(destination) ? destination : Gateway;
 
+    /// <summary>True when a datagram to <paramref name="destination"/> would wait for ARP (its next hop's MAC unknown).</summary>
+    public bool AwaitsResolution(Ipv4Address destination, TimeSpan now)
+        => !IsBroadcast(destination) && !destination.IsMulticast && !_arp.TryLookup(NextHop(destination), now, out _);
+
     /// <summary>Repeated TCP timeouts toward <paramref name="destination"/>: ask again for the next hop's MAC.</summary>
     public void SuspectNeighbour(Ipv4Address destination, TimeSpan now)
     {

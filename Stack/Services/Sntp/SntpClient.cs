@@ -28,6 +28,7 @@ public sealed class SntpClient : IStackService
 
     private readonly SntpClientOptions _options;
     private readonly DhcpClient? _dhcp;
+    private readonly IClock? _clock;
     private readonly byte[] _rx = new byte[ReceiveBufferSize];
     private readonly byte[] _tx = new byte[NtpPacket.Size];
     private readonly SntpQuery?[] _pending = new SntpQuery?[MaximumPendingQueries];
@@ -49,8 +50,13 @@ public sealed class SntpClient : IStackService
         public TimeSpan Backoff;
     }
 
-    /// <summary>A client with <paramref name="options"/>; with <paramref name="dhcp"/> it asks the NTP servers of its lease when the options name none.</summary>
-    public SntpClient(SntpClientOptions? options = null, DhcpClient? dhcp = null)
+    /// <summary>
+    /// A client with <paramref name="options"/>; with <paramref name="dhcp"/> it asks the NTP servers of its lease when the
+    /// options name none. <paramref name="clock"/>, the driver's clock (<see cref="StackDriver.Clock"/>), is read for T1
+    /// and T4 at the moment of sending and of taking the reply; without it they are the poll's time, which a driver
+    /// reads once per round (a round that does much work makes them late by its length).
+    /// </summary>
+    public SntpClient(SntpClientOptions? options = null, DhcpClient? dhcp = null, IClock? clock = null)
     {
         _options = options ?? new SntpClientOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Attempts, 1);
@@ -58,6 +64,7 @@ public sealed class SntpClient : IStackService
         if (_options.Periodic && _options.MinimumPollInterval < TimeSpan.FromSeconds(15))
             throw new ArgumentException("RFC 4330 10: a client never polls more often than every 15 s", nameof(options));
         _dhcp = dhcp;
+        _clock = clock;
         _pollInterval = _options.MinimumPollInterval;
     }
 
@@ -260,7 +267,10 @@ public sealed class SntpClient : IStackService
             var error = stack.OpenUdp(0, ReceiveBufferSize * 8, 16, out _endpoint);
             if (error != NetError.None) return false;
         }
-        var wall = stack.WallClock(now);
+        // A request that waits for ARP leaves later than its T1 says: its answer is used only to learn the MAC, and the
+        // request is sent again at once (see Receive), so that the first query's offset is not biased by the ARP round trip.
+        query.AwaitedArp = query.Server.IsIpv4 && stack.Ipv4.AwaitsResolution(query.Server.AsIpv4, now);
+        var wall = stack.WallClock(Precise(now));
         var exact = NtpTimestamp.FromDateTime(wall);
         var nonce = new NtpTimestamp((exact.Value & ~NonceMask) | (stack.Random.NextUInt32() & NonceMask));
         if (nonce.IsZero) nonce = new NtpTimestamp(1);
@@ -325,7 +335,13 @@ public sealed class SntpClient : IStackService
         }
         if (reply.TransmitTimestamp.IsZero || reply.ReceiveTimestamp.IsZero) { Statistics.RejectedMalformed++; return; }
 
-        var t4Wall = _stack!.WallClock(now);
+        if (query.AwaitedArp && !query.Resent)
+        {
+            query.Resent = true;
+            query.Attempts--;
+            if (Send(query, now)) return;
+        }
+        var t4Wall = _stack!.WallClock(Precise(now));
         var t1 = NtpTimestamp.FromDateTime(query.SentWallClock);
         var t4 = NtpTimestamp.FromDateTime(t4Wall);
         var t2 = reply.ReceiveTimestamp;
@@ -342,6 +358,9 @@ public sealed class SntpClient : IStackService
         LastAnswer = query;
         _completed.Add(query);
     }
+
+    // The driver's clock read now, never before the poll's time (the same timeline), or the poll's time without one.
+    private TimeSpan Precise(TimeSpan now) => _clock?.Now is { } t && t > now ? t : now;
 
     private static DateTime Clamp(DateTime wall, TimeSpan offset)
     {

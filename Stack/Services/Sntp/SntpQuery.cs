@@ -46,6 +46,7 @@ public sealed class SntpQuery
     internal NtpTimestamp Sent;
     internal DateTime SentWallClock;
     internal TimeSpan Deadline;
+    internal bool AwaitedArp, Resent;
     internal TimeSpan Timeout { get; init; }
 
     internal void Answer(TimeSpan offset, TimeSpan delay, int stratum, NtpLeap leap, uint referenceId, DateTime transmit, DateTime time, TimeSpan at)
