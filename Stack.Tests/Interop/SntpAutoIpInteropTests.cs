@@ -117,4 +117,55 @@ public class SntpAutoIpInteropTests
             Assert.That(ping.StandardOutput, Does.Contain("3 received"), ping.ToString());
         }
     }
+
+    // With dnsmasq started once the link-local address is held, the next DISCOVER (sent from that address) gets a
+    // lease: the lease's address replaces the link-local one and AutoIP steps aside.
+    [Test]
+    public void A_lease_from_dnsmasq_replaces_the_link_local_address()
+    {
+        NetNs.RequireRootAnd("dnsmasq", "dnsmasq-base");
+        var dir = Directory.CreateTempSubdirectory("tis-autoip-dnsmasq-").FullName;
+        try
+        {
+            using var ns = NetNs.Create("autoipdhcp");
+            ns.AddTap("tap0", "169.254.0.1/16");
+            ns.Ip("addr", "add", "192.0.2.1/24", "dev", "tap0");
+            var link = ns.OpenTap("tap0");
+            var watch = Stopwatch.StartNew();
+            var log = new List<string>();
+            using var stack = SocketStack.Start(link,
+                new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:14"), AutoIp = new AutoIpOptions { DhcpFallbackAfter = TimeSpan.FromSeconds(2) } },
+                dhcp: new DhcpClientOptions());
+            var auto = stack.AutoIp!;
+            var dhcp = stack.Dhcp!;
+            stack.Invoke(_ =>
+            {
+                auto.StateChanged += (c, was) => log.Add($"{watch.Elapsed.TotalSeconds,6:0.00}s autoip: {was} -> {c.State} {c.Address}");
+                dhcp.StateChanged += (c, was) => log.Add($"{watch.Elapsed.TotalSeconds,6:0.00}s dhcp: {was} -> {c.State}{(c.Lease is { } l ? " " + l.Address : "")}");
+                return 0;
+            });
+            while (watch.Elapsed < TimeSpan.FromSeconds(15) && stack.Invoke(_ => auto.State) != AutoIpState.Bound) Thread.Sleep(100);
+            var linkLocal = stack.Invoke(s => s.Address);
+            Assert.That(AutoIpClient.IsLinkLocal(linkLocal), Is.True, string.Join("\n", log));
+            using var dnsmasq = ns.Start(NetNs.FindTool("dnsmasq")!, "--no-daemon", "--conf-file=/dev/null", "--no-resolv", "--no-hosts", "--port=0",
+                "--interface=tap0", "--bind-interfaces", "--dhcp-range=192.0.2.50,192.0.2.60,255.255.255.0,120", "--dhcp-leasefile=" + Path.Combine(dir, "leases"),
+                "--no-ping", "--log-dhcp", "--log-facility=" + Path.Combine(dir, "dnsmasq.log"));
+            while (watch.Elapsed < TimeSpan.FromSeconds(45) && stack.Invoke(_ => dhcp.Status) != DhcpStatus.GotIp) Thread.Sleep(100);
+            var address = stack.Invoke(s => s.Address);
+            var ping = ns.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "2", "-i", "0.2", "-W", "2", address.ToString());
+            foreach (var line in stack.Invoke(_ => log.ToList())) TestContext.Out.WriteLine(line);
+            TestContext.Out.WriteLine($"$ ping -c 2 {address}\n{ping.StandardOutput}");
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(stack.Invoke(_ => dhcp.Status), Is.EqualTo(DhcpStatus.GotIp), "a lease from dnsmasq");
+                Assert.That(address.ToString(), Does.StartWith("192.0.2."));
+                Assert.That(stack.Invoke(_ => (auto.State, auto.Address)), Is.EqualTo((AutoIpState.WaitingForDhcp, Ipv4Address.Any)), "AutoIP handed back");
+                Assert.That(ping.StandardOutput, Does.Contain("2 received"), ping.ToString());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }
