@@ -116,7 +116,8 @@ public sealed record NetworkStackOptions
     /// <summary>
     /// IPv4 link-local addressing (RFC 3927, lwIP's AUTOIP): null (the default) leaves it off. Given, a
     /// <see cref="Sockets.SocketStack"/> runs a <see cref="Services.AutoIp.AutoIpClient"/> (alone, or as the DHCP client's
-    /// fall-back when it has one); with a <see cref="StackDriver"/> of one's own, add the client by hand.
+    /// fall-back when it has one); with a <see cref="StackDriver"/> of one's own, add the client by hand. Leave
+    /// <see cref="Address"/> unset: the client configures the interface's one IPv4 address itself.
     /// </summary>
     public Services.AutoIp.AutoIpOptions? AutoIp { get; init; }
     /// <summary>Frames taken from the link per <see cref="NetworkStack.Poll(TimeSpan)"/> at most.</summary>
