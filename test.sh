@@ -27,6 +27,7 @@ need_packages() {
   command -v nc       >/dev/null || missing+=(netcat-openbsd)
   command -v ss       >/dev/null || missing+=(iproute2)
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  command -v chronyd  >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
   command -v afl-fuzz >/dev/null || missing+=(afl++)
   command -v avahi-daemon >/dev/null || [ -x /usr/sbin/avahi-daemon ] || missing+=(avahi-daemon)
   command -v avahi-resolve >/dev/null || missing+=(avahi-utils)
@@ -157,7 +158,7 @@ rm -f "$nc_log"
 echo "test.sh: fuzz smoke (tools/fuzz-smoke.sh, ${FUZZ_SECONDS:-20} s per target)"
 fz_log=$(mktemp /tmp/tcpipsharp-fuzz-log.XXXXXX)
 timeout 600 bash tools/fuzz-smoke.sh >"$fz_log" 2>&1 || grep -vE "^fuzz smoke " "$fz_log" | tail -20
-for t in receive stateful dns dhcp tcp-options mdns; do
+for t in receive stateful dns dhcp tcp-options mdns ntp; do
   line=$(grep -E "^fuzz smoke $t: " "$fz_log" | tail -1)
   if [[ "$line" == "fuzz smoke $t: ok "* ]]; then
     echo "$line"

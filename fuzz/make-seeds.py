@@ -100,6 +100,19 @@ put("tcp-options", "length-one", b"\x03\x01\x07\x00")
 put("tcp-options", "overlong", b"\x02\x28\x05\xb4")
 put("tcp-options", "eol-then-junk", b"\x00\xff\xff\xff")
 
+# NTP (issue 17): replies to the SNTP client; an origin of zero is replaced by the request's nonce in the target.
+ntp_ts = struct.pack("!II", 0xED000000, 0x80000000)
+def ntp(flags=0x24, stratum=2, refid=b"\xc0\x00\x02\x01", origin=b"\0" * 8, transmit=ntp_ts, extra=b""):
+    return bytes([flags, stratum, 6, 0xEC]) + b"\0" * 8 + refid + ntp_ts + origin + ntp_ts + transmit + extra
+put("ntp", "reply", ntp())
+put("ntp", "kod-rate", ntp(stratum=0, refid=b"RATE"))
+put("ntp", "kod-deny", ntp(stratum=0, refid=b"DENY"))
+put("ntp", "unsynchronised", ntp(flags=0xE4))
+put("ntp", "client-mode", ntp(flags=0x23))
+put("ntp", "zero-transmit", ntp(transmit=b"\0" * 8))
+put("ntp", "with-mac", ntp(extra=b"\0\0\0\x01" + b"\xaa" * 16))
+put("ntp", "short", ntp()[:20])
+
 # IPv6 (issue 14): the fuzz stack is dual-stack, fe80::ff:fe00:2 (EUI-64 of SM) and 2001:db8::2, peer fe80::1.
 from scapy.all import (IPv6, ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
                        ICMPv6NDOptPrefixInfo, ICMPv6NDOptMTU, ICMPv6NDOptRDNSS, ICMPv6NDOptDNSSL, ICMPv6PacketTooBig, ICMPv6MLQuery2,

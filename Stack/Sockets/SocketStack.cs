@@ -27,9 +27,13 @@ public sealed class SocketStack : IDisposable
         Driver = driver;
         Resolver = new DnsResolver(dns);
         if (dhcp is not null) Dhcp = new DhcpClient(dhcp);
+        if (options.AutoIp is not null) AutoIp = new Services.AutoIp.AutoIpClient(options.AutoIp, Dhcp);
+        Sntp = new Services.Sntp.SntpClient(null, Dhcp, driver.Clock);
         _onRawIcmp = OnRawIcmp;
-        if (Dhcp is null) driver.Attach(stack, Resolver);
-        else driver.Attach(stack, Resolver, Dhcp);
+        List<IStackService> services = [Resolver, Sntp];
+        if (Dhcp is not null) services.Add(Dhcp);
+        if (AutoIp is not null) services.Add(AutoIp);
+        driver.Attach(stack, [.. services]);
     }
 
     /// <summary>The stack used by <see cref="SocketModule"/>'s functions when none is named (set it once at start-up).</summary>
@@ -43,6 +47,12 @@ public sealed class SocketStack : IDisposable
 
     /// <summary>The DHCP client, when the stack was started with one.</summary>
     public DhcpClient? Dhcp { get; }
+
+    /// <summary>The IPv4 link-local client, when <see cref="NetworkStackOptions.AutoIp"/> was given.</summary>
+    public Services.AutoIp.AutoIpClient? AutoIp { get; }
+
+    /// <summary>The SNTP client <see cref="NtpTimeModule"/> uses (servers given per call, or DHCP's option 42).</summary>
+    public Services.Sntp.SntpClient Sntp { get; }
 
     internal DnsResolver Resolver { get; }
     internal StackDriver Driver { get; }
@@ -169,6 +179,21 @@ public sealed class SocketStack : IDisposable
                 new SockAddr(info.Address.Family == HostAddressFamily.Ipv4 ? info.Address.Ipv4 : (IpAddress)info.Address.Ipv6, port)));
         if (list.Count == 0) throw new OSError(-5, $"{DnsLookup.MessageOf(DnsError.NoData)} ({lookup.Name})");
         return list;
+    }
+
+    /// <summary>
+    /// The stack's wall-clock time (UTC): the system's, moved by what <see cref="NtpTimeModule.SetTime"/> (or
+    /// <see cref="NetworkStack.SetWallClock"/>) set. The TLS layer checks certificate dates against it once it was set.
+    /// </summary>
+    public DateTime UtcNow()
+    {
+        lock (Driver.Gate) return Stack.WallClock(Driver.Now);
+    }
+
+    /// <summary>What the stack's wall clock adds to the system's (0 until SNTP or the program set it).</summary>
+    public TimeSpan WallClockOffset()
+    {
+        lock (Driver.Gate) return Stack.WallClockOffset;
     }
 
     /// <summary>Runs <paramref name="action"/> against the core while holding the command channel (never blocks in it).</summary>
