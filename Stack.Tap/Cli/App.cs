@@ -30,6 +30,7 @@ internal static class App
         ("send", SendCommand.Create),
         ("resolve", ResolveCommand.Create),
         ("browse", BrowseCommand.Create),
+        ("ntp", NtpCommand.Create),
         ("replay", ReplayCommand.Create),
         ("decode", DecodeCommand.Create),
         ("demo", DemoCommand.Create),

@@ -43,6 +43,9 @@ internal sealed class CommandLine
 
     public bool Has(string name) => Result(name) is { Implicit: false };
 
+    /// <summary>True when the command defines <paramref name="name"/> and it was given (for options only some commands take, such as up's --autoip).</summary>
+    public bool HasIfDefined(string name) => _options.ContainsKey(name) && Has(name);
+
     public string? Get(string name) => Result(name) is { Implicit: false, Tokens: { Count: > 0 } tokens } ? tokens[^1].Value : null;
 
     public string Require(string name) => Get(name) ?? throw new UsageException($"{name} is required");

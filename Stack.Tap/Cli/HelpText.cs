@@ -22,7 +22,8 @@ internal static class HelpText
         b.AppendLine(Wrap(root.Description ?? "", 0));
         b.AppendLine();
         b.AppendLine("commands:");
-        var commands = Visible(root).Select(c => (Label: ShortSynopsis(c, 1), (string?)Summary(c))).ToList();
+        // A command that opens a link takes the link options too: [OPTIONS] however few options of its own it has.
+        var commands = Visible(root).Select(c => (Label: ShortSynopsis(c, HasLink(c) ? 0 : 1), (string?)Summary(c))).ToList();
         Rows(b, commands);
         b.AppendLine();
         b.AppendLine("options:");
@@ -77,7 +78,7 @@ internal static class HelpText
     public static string ShortSynopsis(Command command, int listed)
     {
         var parts = new List<string> { command.Name };
-        parts.AddRange(command.Arguments.Where(a => !a.Hidden).Select(a => a.Name));
+        parts.AddRange(command.Arguments.Where(a => !a.Hidden).Select(a => a.Arity.MinimumNumberOfValues == 0 ? $"[{a.Name}]" : a.Name));
         var own = command.Options.Where(o => !o.Hidden && !LinkOptions.IsLinkOption(o) && o is not HelpOption and not VersionOption).ToList();
         if (own.Count > 0 && own.Count <= listed) parts.AddRange(own.Select(o => "[" + Label(o) + "]"));
         else if (own.Count > listed) parts.Add("[OPTIONS]");

@@ -17,8 +17,14 @@ internal static class HostSetup
         {
             if (cl.Has("--ip") || cl.Has("--gw")) throw new UsageException("--dhcp configures the address and gateway: leave out --ip and --gw");
         }
+        else if (cl.HasIfDefined("--autoip") && !cl.Has("--ip"))
+        {
+            // up --autoip alone: no address until the link-local client has probed one (RFC 3927).
+            if (cl.Has("--gw")) throw new UsageException("--autoip takes no --gw: link-local destinations are never routed");
+        }
         else
         {
+            if (cl.HasIfDefined("--autoip")) throw new UsageException("--autoip chooses the address: leave out --ip (or give --dhcp for link-local as its fall-back)");
             (address, prefix) = CommandLine.ParseCidr(cl.Get("--ip") ?? throw new UsageException("--ip A.B.C.D/LEN or --dhcp is required"));
             gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default;
         }

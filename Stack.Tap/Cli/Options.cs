@@ -20,7 +20,8 @@ internal static class Opt
         => new(name) { Description = description, Arity = ArgumentArity.Zero };
 
     /// <summary>A positional argument, kept as text like the options.</summary>
-    public static Argument<string> Argument(string name, string description) => new(name) { Description = description };
+    public static Argument<string> Argument(string name, string description, bool optional = false)
+        => new(name) { Description = description, Arity = optional ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne };
 }
 
 /// <summary>

@@ -8,16 +8,16 @@ using TcpIpSharp.Tap.Cli;
 namespace TcpIpSharp.Tap.Commands;
 
 /// <summary>
-/// <c>tcpipsharp browse SERVICE-TYPE</c>: browses the link for DNS-SD instances of a type (RFC 6763, by multicast DNS)
+/// <c>tcpipsharp browse TYPE</c>: browses the link for DNS-SD instances of a type (RFC 6763, by multicast DNS)
 /// from the stack and prints each one resolved, as <c>avahi-browse -r</c> does.
 /// </summary>
 internal static class BrowseCommand
 {
     public static Command Create()
     {
-        var command = new Command("browse", "Browse the link for DNS-SD services of SERVICE-TYPE (e.g. _http._tcp) by multicast DNS, and print each instance resolved as avahi-browse -r does. Exit 1 when none answered.")
+        var command = new Command("browse", "Browse for DNS-SD services, as avahi-browse -r does. TYPE is one such as _http._tcp; the browse runs by multicast DNS for --timeout seconds and prints each instance resolved. Exit 1 when none answered.")
         {
-            Opt.Argument("SERVICE-TYPE", "the service type, e.g. _http._tcp or _ipp._tcp (.local may follow)"),
+            Opt.Argument("TYPE", "the service type, e.g. _http._tcp or _ipp._tcp (.local may follow)"),
             Opt.Value("--timeout", "SECONDS", "how long to browse (3)"),
         };
         LinkOptions.AddTo(command);
@@ -27,7 +27,7 @@ internal static class BrowseCommand
 
     public static int Run(CommandLine cl)
     {
-        if (cl.Positional.Count != 1) throw new UsageException("browse takes one SERVICE-TYPE");
+        if (cl.Positional.Count != 1) throw new UsageException("browse takes one TYPE");
         string type = cl.Positional[0].TrimEnd('.');
         if (type.EndsWith(".local", StringComparison.OrdinalIgnoreCase)) type = type[..^6];
         var labels = type.Split('.');

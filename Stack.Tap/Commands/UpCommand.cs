@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using TcpIpSharp.Services.Dhcp;
+using TcpIpSharp.Services.AutoIp;
 using TcpIpSharp.Services.Dns;
 using TcpIpSharp.Services.Mdns;
 using TcpIpSharp.Tap.Cli;
@@ -22,6 +23,7 @@ internal static class UpCommand
             Opt.Switch("--admin", "add GET /heap and GET /resolve/NAME to the HTTP service"),
             Opt.Switch("--status", "a live line on standard error (when it is a terminal): frames, connections and drops per second"),
             Opt.Switch("--json", "print the statistics on exit as one JSON object (one line) instead of the table"),
+            Opt.Switch("--autoip", "an IPv4 link-local address (169.254/16, RFC 3927) instead of --ip; with --dhcp, the fall-back after 10 s without a lease, handed back when one arrives"),
             Opt.Switch("--no-mdns", "no mDNS responder (by default the stack answers HOSTNAME.local and publishes its services by DNS-SD, as a Pico W does)"),
         };
         LinkOptions.AddTo(command);
@@ -48,6 +50,17 @@ internal static class UpCommand
         {
             driver.Add(dhcp);
             dhcp.StateChanged += new DhcpReporter(stack, Say).OnStateChanged;
+        }
+        if (cl.Has("--autoip"))
+        {
+            var autoIp = new AutoIpClient(new AutoIpOptions(), dhcp);
+            autoIp.StateChanged += (c, previous) =>
+            {
+                if (c.State == AutoIpState.Bound) Say($"tcpipsharp: autoip {c.Address}/16 bound (link-local, no gateway)");
+                else if (previous == AutoIpState.Bound) Say($"tcpipsharp: autoip {c.Address} given up ({c.State})");
+            };
+            autoIp.Conflict += (c, address, mac) => Say($"tcpipsharp: autoip {address} is in use by {mac}");
+            driver.Add(autoIp);
         }
         driver.Add(new UdpServices(services.Contains("echo"), services.Contains("discard"), services.Contains("chargen")));
         // --admin: GET /heap (forces a full GC) and GET /resolve/NAME (through a resolver of its own when --dns is given).
@@ -86,7 +99,8 @@ internal static class UpCommand
         var listed = services.Where(s => s != "http").Select(s => $"{s} (udp+tcp {s switch { "echo" => 7, "discard" => 9, _ => 19 }})").Prepend("icmp-echo");
         if (services.Contains("http")) listed = listed.Append(admin is null ? "http (tcp 80)" : "http (tcp 80, with /heap and /resolve/NAME)");
         Console.WriteLine($"tcpipsharp: up on {cl.Get("--tap") ?? cl.Get("--pcap-if")} as " +
-                          (dhcp is null ? $"{stack.Address}/{stack.PrefixLength} gw {stack.Gateway}" : "a DHCP client") +
+                          (dhcp is not null ? (cl.Has("--autoip") ? "a DHCP client (link-local fall-back)" : "a DHCP client")
+                           : cl.Has("--autoip") ? "an IPv4 link-local host (probing)" : $"{stack.Address}/{stack.PrefixLength} gw {stack.Gateway}") +
                           $" mac {stack.MacAddress} mtu {stack.Mtu}{(stack.Ipv6Enabled ? ", ipv6 link-local + slaac" : "")}; services: {string.Join(", ", listed)}" +
                           (mdns is null ? "" : $"; mdns {hostname}.local"));
         Console.Out.Flush();

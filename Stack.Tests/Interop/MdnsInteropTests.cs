@@ -152,7 +152,7 @@ public class MdnsInteropTests
     }
 
     // PEERS.md 2(a): a private system bus and avahi-daemon with its pid directory on a tmpfs private to the namespace.
-    private static string StartAvahi(NetNs ns, string dir, bool ipv6 = false)
+    internal static string StartAvahi(NetNs ns, string dir, bool ipv6 = false)
     {
         string bus = Path.Combine(dir, "bus.sock");
         File.WriteAllText(Path.Combine(dir, "bus.conf"),

@@ -44,7 +44,7 @@ public class CliTests
         }
         // The link options are one group, the same for every command that opens a link.
         var linked = Commands.Where(c => c.Options.Any(o => o.Name == "--tap")).Select(c => c.Name).ToList();
-        Assert.That(linked, Is.EquivalentTo(new[] { "up", "ping", "get", "send", "resolve" }));
+        Assert.That(linked, Is.EquivalentTo(new[] { "up", "ping", "get", "send", "resolve", "browse", "ntp" }));
         var groups = linked.Select(name => Run(name, "--help").Output).Select(help => help[help.IndexOf("\nlink options", StringComparison.Ordinal)..]).Distinct().ToList();
         Assert.That(groups, Has.Count.EqualTo(1), "one definition, one text");
         Assert.That(groups[0], Does.Contain("--tap NAME").And.Contain("--ip A.B.C.D/LEN").And.Contain("--dhcp").And.Contain("--mtu N").And.Contain("--ecn off|accept|request"));
@@ -103,6 +103,11 @@ public class CliTests
         yield return Case("--host: 'nowhere' is not an IPv4 or IPv6 address", ["replay", Path.Combine(TestPaths.SharedCaptures, "tcpdump/tests/dns_tcp.pcap"), "--host", "nowhere"]);
         yield return Case("none.pcap: no such file", ["replay", Path.Combine(TestPaths.RepositoryRoot, "none.pcap"), "--host", "192.0.2.1"]);
         yield return Case("SHELL: 'fish' is not bash or zsh", ["completion", "fish"]);
+        yield return Case("--autoip chooses the address: leave out --ip", ["up", .. link, "--autoip", "--ip", "192.0.2.2/24"]);
+        yield return Case("--hostname: 'a.b' is not a host name", ["up", .. link, "--ip", "192.0.2.2/24", "--hostname", "a.b"]);
+        yield return Case("'_http' is not a service type", ["browse", "_http", .. link, "--ip", "192.0.2.2/24"]);
+        yield return Case("give the SERVER, or --dhcp", ["ntp", .. link, "--ip", "192.0.2.2/24"]);
+        yield return Case("SERVER: 'time' is not an IPv4 or IPv6 address", ["ntp", "time", .. link, "--ip", "192.0.2.2/24"]);
         // The shape, checked by System.CommandLine and reported in the program's words.
         yield return Case("--ip needs a value", ["up", .. link, "--ip"]);
         yield return Case("URL is missing", ["get", .. link, "--ip", "192.0.2.2/24"]);
@@ -193,7 +198,7 @@ public class CliTests
                 Assert.That(answers["tcpipsharp re"], Is.EqualTo("replay resolve"));
                 Assert.That(answers["tcpipsharp get http://192.0.2.1/ --ti"], Is.EqualTo("--time-wait --timeout"));
                 Assert.That(answers["tcpipsharp up --ecn "], Is.EqualTo("accept off request"));
-                Assert.That(answers["tcpipsharp up --no-"], Is.EqualTo("--no-ipv6 --no-offload --no-rack"));
+                Assert.That(answers["tcpipsharp up --no-"], Is.EqualTo("--no-ipv6 --no-mdns --no-offload --no-rack"));
                 Assert.That(answers["tcpipsharp decode x.pcap --j"], Is.EqualTo("--json"));
                 Assert.That(answers["tcpipsharp completion "], Does.Contain("bash zsh"));
             }
