@@ -27,11 +27,18 @@ need_packages() {
   command -v nc       >/dev/null || missing+=(netcat-openbsd)
   command -v ss       >/dev/null || missing+=(iproute2)
   command -v dnsmasq  >/dev/null || [ -x /usr/sbin/dnsmasq ] || missing+=(dnsmasq-base)
+  command -v chronyd  >/dev/null || [ -x /usr/sbin/chronyd ] || missing+=(chrony)
   command -v afl-fuzz >/dev/null || missing+=(afl++)
+  command -v avahi-daemon >/dev/null || [ -x /usr/sbin/avahi-daemon ] || missing+=(avahi-daemon)
+  command -v avahi-resolve >/dev/null || missing+=(avahi-utils)
+  command -v dbus-daemon >/dev/null || missing+=(dbus)
+  command -v dig      >/dev/null || missing+=(dnsutils)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
   command -v microsocks >/dev/null || missing+=(microsocks)
   command -v nginx    >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v dig      >/dev/null || missing+=(dnsutils)
+  command -v script   >/dev/null || missing+=(bsdutils)   # CliTests: progress under a pseudo-terminal
+  command -v zsh      >/dev/null || missing+=(zsh)        # CliTests: the zsh completion script parses
   printf '%s\n' "${missing[@]}" | sort -u | grep -v '^$' || true
 }
 missing=$(need_packages)
@@ -88,6 +95,16 @@ print('test.sh: tests by folder (passed / failed / skipped; of them over IPv6)')
 for folder in sorted(rows):
     p, f, s, v6 = rows[folder]
     print(f'  {folder:<12} {p:5} / {f} / {s}; IPv6 {v6}')
+# Where the run's time goes (the whole run has a 15-minute budget on 2 cores): the ten slowest fixtures.
+def seconds(d):
+    h, m, s = (d or '0:0:0').split(':')
+    return int(h) * 3600 + int(m) * 60 + float(s)
+spent = collections.Counter()
+for r in root.iterfind('.//t:UnitTestResult', ns):
+    spent[cls.get(r.get('testId'), '?').removeprefix('TcpIpSharp.Tests.')] += seconds(r.get('duration'))
+print(f'test.sh: {sum(spent.values()):.0f} s in tests; the slowest fixtures:')
+for name, total in spent.most_common(10):
+    print(f'  {total:6.1f} s  {name}')
 PY
 fi
 rm -rf "$trx_dir"
@@ -144,7 +161,7 @@ rm -f "$nc_log"
 echo "test.sh: fuzz smoke (tools/fuzz-smoke.sh, ${FUZZ_SECONDS:-20} s per target)"
 fz_log=$(mktemp /tmp/tcpipsharp-fuzz-log.XXXXXX)
 timeout 600 bash tools/fuzz-smoke.sh >"$fz_log" 2>&1 || grep -vE "^fuzz smoke " "$fz_log" | tail -20
-for t in receive stateful dns dhcp tcp-options; do
+for t in receive stateful dns dhcp tcp-options mdns ntp; do
   line=$(grep -E "^fuzz smoke $t: " "$fz_log" | tail -1)
   if [[ "$line" == "fuzz smoke $t: ok "* ]]; then
     echo "$line"

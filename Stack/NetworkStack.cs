@@ -38,6 +38,7 @@ public sealed class NetworkStack : IDisposable
         _receiveBuffer = new byte[Math.Max(link.Capabilities.MaxFrameSize, EthernetHeader.TaggedSize + 1500)];
         DnsServers = [];
         SetDnsServers([.. options.DnsServers]);
+        _wallEpoch = options.WallClockEpoch;
     }
 
     /// <summary>The counters (read them from any thread).</summary>
@@ -159,6 +160,38 @@ public sealed class NetworkStack : IDisposable
     /// <summary>The stack's random source (services draw transaction IDs, query IDs and ports from it).</summary>
     internal IRandomSource Random => _random;
 
+    private DateTime? _wallEpoch;
+
+    /// <summary>
+    /// What the stack adds to its wall clock (0 until set): <see cref="SetWallClock"/>, or SNTP's <c>SetTime</c>, changes
+    /// it, so the socket layer's time helpers and the TLS layer's certificate checks see the time the network gave,
+    /// while the system clock is left alone.
+    /// </summary>
+    public TimeSpan WallClockOffset { get; set; }
+
+    /// <summary>
+    /// The stack's wall-clock time (UTC) at <paramref name="now"/> on its clock: <see cref="NetworkStackOptions.WallClockEpoch"/>
+    /// (or the system's time at the first poll) plus <paramref name="now"/> plus <see cref="WallClockOffset"/>.
+    /// </summary>
+    public DateTime WallClock(TimeSpan now)
+    {
+        _wallEpoch ??= _options.WallClockEpoch ?? DateTime.UtcNow - now;
+        long ticks = _wallEpoch.Value.Ticks + now.Ticks + WallClockOffset.Ticks;
+        return new DateTime(Math.Clamp(ticks, DateTime.MinValue.Ticks, DateTime.MaxValue.Ticks), DateTimeKind.Utc);
+    }
+
+    /// <summary>Ties the wall clock to the system's: <paramref name="utc"/> is the time at <paramref name="now"/> (unless <see cref="NetworkStackOptions.WallClockEpoch"/> fixed it).</summary>
+    internal void AnchorWallClock(DateTime utc, TimeSpan now)
+    {
+        if (_options.WallClockEpoch is null) _wallEpoch = utc - now;
+    }
+
+    /// <summary>The stack's wall-clock time (UTC) as of its last poll.</summary>
+    public DateTime UtcNow => WallClock(Interface.Now);
+
+    /// <summary>Sets the stack's wall clock so that it reads <paramref name="utc"/> at <paramref name="now"/> (changes <see cref="WallClockOffset"/>).</summary>
+    public void SetWallClock(DateTime utc, TimeSpan now) => WallClockOffset += utc.ToUniversalTime() - WallClock(now);
+
     /// <summary>Publishes the statistics through System.Diagnostics.Metrics (meter <c>TcpIpSharp</c>).</summary>
     public void PublishMetrics() => Statistics.Publish();
 
@@ -169,6 +202,7 @@ public sealed class NetworkStack : IDisposable
     public bool Poll(TimeSpan now)
     {
         Interface.Now = now;
+        if (_wallEpoch is null) _wallEpoch = DateTime.UtcNow - now;
         bool worked = false;
         for (int budget = _options.ReceiveBudgetPerPoll; budget > 0; budget--)
         {
@@ -273,6 +307,9 @@ public sealed class NetworkStack : IDisposable
 
     /// <summary>Leaves an IPv6 multicast group.</summary>
     public void LeaveMulticast(Ipv6Address group) => Internet.Ipv6?.LeaveGroup(group, Interface.Now);
+
+    /// <summary>The IPv6 multicast groups joined (by the stack itself, such as solicited-node groups, and by sockets); empty while IPv6 is off.</summary>
+    public IReadOnlyList<Ipv6Address> Ipv6MulticastGroups => Internet.Ipv6?.Groups ?? [];
 
     /// <summary>Disposes the link and the metrics.</summary>
     public void Dispose()

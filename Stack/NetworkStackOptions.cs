@@ -25,6 +25,11 @@ public sealed record NetworkStackOptions
     /// stack IPv4-only, as before IPv6 existed. The program's <c>up</c> turns it on unless given <c>--no-ipv6</c>.
     /// </summary>
     public Net.Ipv6.Ipv6Options? Ipv6 { get; init; }
+    /// <summary>
+    /// The host name (one label): the name the mDNS responder (<see cref="Services.Mdns.MdnsResponder"/>) answers as
+    /// <c>NAME.local</c>; the Pico's default is "PicoW" (its <c>network.hostname()</c>).
+    /// </summary>
+    public string Hostname { get; init; } = "PicoW";
     /// <summary>TTL of datagrams the stack sends.</summary>
     public byte TimeToLive { get; init; } = 64;
     /// <summary>Answer ICMP and ICMPv6 echo requests (default true); false drops them, as Linux's <c>icmp_echo_ignore_all</c>
@@ -106,6 +111,20 @@ public sealed record NetworkStackOptions
 
     /// <summary>Echo replies queued per echo client.</summary>
     public int EchoClientQueue { get; init; } = 64;
+    /// <summary>
+    /// The wall-clock time (UTC) at time zero of the clock the stack is polled with; null anchors the wall clock at the
+    /// first <see cref="NetworkStack.Poll(TimeSpan)"/> to the system's <see cref="DateTime.UtcNow"/>. Tests in virtual time
+    /// set it so that the wall clock is deterministic. SNTP's <c>SetTime</c> adjusts the stack's wall clock through
+    /// <see cref="NetworkStack.WallClockOffset"/>, never the system's.
+    /// </summary>
+    public DateTime? WallClockEpoch { get; init; }
+    /// <summary>
+    /// IPv4 link-local addressing (RFC 3927, lwIP's AUTOIP): null (the default) leaves it off. Given, a
+    /// <see cref="Sockets.SocketStack"/> runs a <see cref="Services.AutoIp.AutoIpClient"/> (alone, or as the DHCP client's
+    /// fall-back when it has one); with a <see cref="StackDriver"/> of one's own, add the client by hand. Leave
+    /// <see cref="Address"/> unset: the client configures the interface's one IPv4 address itself.
+    /// </summary>
+    public Services.AutoIp.AutoIpOptions? AutoIp { get; init; }
     /// <summary>Frames taken from the link per <see cref="NetworkStack.Poll(TimeSpan)"/> at most.</summary>
     public int ReceiveBudgetPerPoll { get; init; } = 256;
 }

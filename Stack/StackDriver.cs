@@ -138,6 +138,12 @@ public sealed class StackDriver
         var host = new Host(stack);
         host.Services.AddRange(services);
         _hosts.Add(host);
+        // The stack's wall clock: the system's time against this driver's clock, read back to back (both warmed first,
+        // so that neither read waits for the JIT), unless the options fixed it.
+        _ = _clock.Now;
+        _ = DateTime.UtcNow;
+        var utc = DateTime.UtcNow;
+        stack.AnchorWallClock(utc, _clock.Now);
     }
 
     /// <summary>Adds a service to <paramref name="stack"/> (one this driver drives); starts it at once when running.</summary>

@@ -100,6 +100,19 @@ put("tcp-options", "length-one", b"\x03\x01\x07\x00")
 put("tcp-options", "overlong", b"\x02\x28\x05\xb4")
 put("tcp-options", "eol-then-junk", b"\x00\xff\xff\xff")
 
+# NTP (issue 17): replies to the SNTP client; an origin of zero is replaced by the request's nonce in the target.
+ntp_ts = struct.pack("!II", 0xED000000, 0x80000000)
+def ntp(flags=0x24, stratum=2, refid=b"\xc0\x00\x02\x01", origin=b"\0" * 8, transmit=ntp_ts, extra=b""):
+    return bytes([flags, stratum, 6, 0xEC]) + b"\0" * 8 + refid + ntp_ts + origin + ntp_ts + transmit + extra
+put("ntp", "reply", ntp())
+put("ntp", "kod-rate", ntp(stratum=0, refid=b"RATE"))
+put("ntp", "kod-deny", ntp(stratum=0, refid=b"DENY"))
+put("ntp", "unsynchronised", ntp(flags=0xE4))
+put("ntp", "client-mode", ntp(flags=0x23))
+put("ntp", "zero-transmit", ntp(transmit=b"\0" * 8))
+put("ntp", "with-mac", ntp(extra=b"\0\0\0\x01" + b"\xaa" * 16))
+put("ntp", "short", ntp()[:20])
+
 # IPv6 (issue 14): the fuzz stack is dual-stack, fe80::ff:fe00:2 (EUI-64 of SM) and 2001:db8::2, peer fe80::1.
 from scapy.all import (IPv6, ICMPv6EchoRequest, ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr, ICMPv6NDOptDstLLAddr,
                        ICMPv6NDOptPrefixInfo, ICMPv6NDOptMTU, ICMPv6NDOptRDNSS, ICMPv6NDOptDNSSL, ICMPv6PacketTooBig, ICMPv6MLQuery2,
@@ -137,3 +150,25 @@ from scapy.all import rdpcap
 captures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Stack.Tests", "Wire", "Ipv6Captures", "kernel-ipv6.pcap")
 for i, f in enumerate(rdpcap(captures)):
     put("receive", f"ipv6-kernel-{i + 1:02d}", bytes(f))
+
+# mdns: messages as a u16 length, a flags byte (1: from an ordinary port; 2: unicast to the responder) and the message.
+def mdns(*messages):
+    out = b""
+    for flags, m in messages:
+        m = bytes(m)
+        out += struct.pack("!HB", len(m), flags) + m
+    return out
+
+
+mq = DNS(id=0, qd=DNSQR(qname="PicoW.local", qtype="A"))
+put("mdns", "query-a", mdns((0, mq)))
+put("mdns", "qu-any-and-legacy", mdns((0, DNS(id=0, qd=DNSQR(qname="PicoW.local", qtype="ALL", qclass=0x8001))), (1, DNS(id=7, qd=DNSQR(qname="web._http._tcp.local", qtype="SRV")))))
+put("mdns", "known-answer", mdns((0, DNS(id=0, qd=DNSQR(qname="_http._tcp.local", qtype="PTR"), an=DNSRR(rrname="_http._tcp.local", type="PTR", ttl=4500, rdata="web._http._tcp.local")))))
+put("mdns", "probe-tiebreak", mdns((0, DNS(id=0, qd=DNSQR(qname="PicoW.local", qtype="ALL"), ns=DNSRR(rrname="PicoW.local", type="A", ttl=120, rdata="192.0.2.200")))))
+put("mdns", "conflict-and-browse-answer", mdns(
+    (0, DNS(id=0, qr=1, aa=1, an=DNSRR(rrname="PicoW.local", type="A", rclass=0x8001, ttl=120, rdata="192.0.2.99"))),
+    (0, DNS(id=0, qr=1, aa=1, an=DNSRR(rrname="_http._tcp.local", type="PTR", ttl=4500, rdata="other._http._tcp.local"),
+            ar=DNSRR(rrname="other._http._tcp.local", type="TXT", rclass=0x8001, ttl=4500, rdata=["a=b"])
+            / DNSRR(rrname="other._http._tcp.local", type="SRV", rclass=0x8001, ttl=120, rdata=b"\x00\x00\x00\x00\x1f\x90\x05other\x05local\x00")
+            / DNSRR(rrname="other.local", type="A", rclass=0x8001, ttl=120, rdata="192.0.2.1")))))
+put("mdns", "reverse-unicast", mdns((2, DNS(id=0, qd=DNSQR(qname="2.2.0.192.in-addr.arpa", qtype="PTR")))))

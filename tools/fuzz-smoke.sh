@@ -13,7 +13,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
-all_targets=(receive stateful dns dhcp tcp-options)
+all_targets=(receive stateful dns dhcp tcp-options mdns ntp)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 seconds=${FUZZ_SECONDS:-20}

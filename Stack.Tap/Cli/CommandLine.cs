@@ -1,32 +1,53 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tap.Cli;
 
-/// <summary>A small parser: positional arguments, "--name value" options and "--flag" switches.</summary>
+/// <summary>
+/// A command's parsed arguments as its code reads them: positional values and options by name. System.CommandLine
+/// (<see cref="App"/>) has already checked the shape (known options, values present, argument counts); the values are
+/// kept as text and checked here by the commands, so that every bad value has the one message it has always had.
+/// </summary>
 internal sealed class CommandLine
 {
-    private readonly Dictionary<string, string?> _options = new(StringComparer.Ordinal);
-    public List<string> Positional { get; } = [];
+    private readonly ParseResult _result;
+    private readonly Dictionary<string, Option> _options = new(StringComparer.Ordinal);
 
-    public CommandLine(IEnumerable<string> args, params string[] switches)
+    public CommandLine(ParseResult result)
     {
-        using var e = args.GetEnumerator();
-        while (e.MoveNext())
-        {
-            var a = e.Current;
-            if (a.StartsWith('-') && a.Length > 1 && !char.IsAsciiDigit(a[1]))
+        _result = result;
+        for (var command = result.CommandResult; command is not null; command = command.Parent as CommandResult)
+            foreach (var option in command.Command.Options)
             {
-                if (switches.Contains(a)) { _options[a] = null; continue; }
-                if (!e.MoveNext()) throw new UsageException($"{a} needs a value");
-                _options[a] = e.Current;
+                _options.TryAdd(option.Name, option);
+                foreach (var alias in option.Aliases) _options.TryAdd(alias, option);
             }
-            else Positional.Add(a);
-        }
+        foreach (var argument in result.CommandResult.Command.Arguments)
+            if (result.GetResult(argument) is ArgumentResult a)
+                foreach (var token in a.Tokens) Positional.Add(token.Value);
     }
 
-    public bool Has(string name) => _options.ContainsKey(name);
-    public string? Get(string name) => _options.GetValueOrDefault(name);
+    /// <summary>The positional arguments in order.</summary>
+    public List<string> Positional { get; } = [];
+
+    /// <summary>The command's name, as the user typed it.</summary>
+    public string CommandName => _result.CommandResult.Command.Name;
+
+    /// <summary>Where the command writes its results (standard output, or a test's writer).</summary>
+    public TextWriter Output => _result.InvocationConfiguration.Output;
+
+    /// <summary>Where the command writes its diagnostics and progress (standard error, or a test's writer).</summary>
+    public TextWriter Error => _result.InvocationConfiguration.Error;
+
+    public bool Has(string name) => Result(name) is { Implicit: false };
+
+    /// <summary>True when the command defines <paramref name="name"/> and it was given (for options only some commands take, such as up's --autoip).</summary>
+    public bool HasIfDefined(string name) => _options.ContainsKey(name) && Has(name);
+
+    public string? Get(string name) => Result(name) is { Implicit: false, Tokens: { Count: > 0 } tokens } ? tokens[^1].Value : null;
+
     public string Require(string name) => Get(name) ?? throw new UsageException($"{name} is required");
 
     public int GetInt(string name, int fallback)
@@ -42,6 +63,9 @@ internal sealed class CommandLine
         if (v is null) return fallback;
         return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) ? n : throw new UsageException($"{name}: '{v}' is not a number");
     }
+
+    private OptionResult? Result(string name)
+        => _options.TryGetValue(name, out var option) ? _result.GetResult(option) : throw new InvalidOperationException($"{name} is not an option of {CommandName}");
 
     public static Ipv4Address ParseAddress(string text, string what)
         => Ipv4Address.TryParse(text, out var a) ? a : throw new UsageException($"{what}: '{text}' is not an IPv4 address");
@@ -66,5 +90,8 @@ internal sealed class CommandLine
     }
 }
 
-/// <summary>A command-line mistake: printed with the usage, exit status 2.</summary>
+/// <summary>A command-line mistake: printed on one line with a pointer to the command's help, exit status 2.</summary>
 internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Something the machine lacks (root, a tool, a device): printed on one line, exit status 3.</summary>
+internal sealed class EnvironmentException(string message) : Exception(message);

@@ -6,14 +6,9 @@ using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tap.Cli;
 
-/// <summary>Builds a stack and its link from the options shared by up, ping and get.</summary>
+/// <summary>Builds a stack and its link from the link options (<see cref="LinkOptions"/>) shared by every command that opens one.</summary>
 internal static class HostSetup
 {
-    public const string Usage = "--tap NAME | --pcap-if IFACE, --ip A.B.C.D/LEN [--gw A.B.C.D] | --dhcp [--hostname NAME], [--dns SERVER[,...]] [--ip6 ADDR/LEN] [--gw6 ADDR] [--no-ipv6] [--mac MAC] [--mtu N] [--time-wait SECONDS] [--ecn off|accept|request] [--no-offload [--tx-thread]] [--reorder RATE[,MS]] [--no-rack] [--pcap FILE] [--trace] [--log-level LEVEL]";
-
-    /// <summary>The options that take no value.</summary>
-    public static readonly string[] Switches = ["--trace", "--dhcp", "--no-offload", "--tx-thread", "--no-ipv6", "--no-rack"];
-
     public static NetworkStackOptions Options(CommandLine cl)
     {
         Ipv4Address address = default, gateway = default;
@@ -22,9 +17,14 @@ internal static class HostSetup
         {
             if (cl.Has("--ip") || cl.Has("--gw")) throw new UsageException("--dhcp configures the address and gateway: leave out --ip and --gw");
         }
+        else if (cl.HasIfDefined("--autoip") && !cl.Has("--ip"))
+        {
+            // up --autoip alone: no address until the link-local client has probed one (RFC 3927).
+            if (cl.Has("--gw")) throw new UsageException("--autoip takes no --gw: link-local destinations are never routed");
+        }
         else
         {
-            if (cl.Has("--hostname")) throw new UsageException("--hostname is sent by DHCP: give --dhcp too");
+            if (cl.HasIfDefined("--autoip")) throw new UsageException("--autoip chooses the address: leave out --ip (or give --dhcp for link-local as its fall-back)");
             (address, prefix) = CommandLine.ParseCidr(cl.Get("--ip") ?? throw new UsageException("--ip A.B.C.D/LEN or --dhcp is required"));
             gateway = cl.Get("--gw") is string gw ? CommandLine.ParseAddress(gw, "--gw") : default;
         }
@@ -78,7 +78,7 @@ internal static class HostSetup
                 },
             };
         }
-        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) is { } v6 ? v6 with { DnsServers = dns6 } : null };
+        return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) is { } v6 ? v6 with { DnsServers = dns6 } : null, Hostname = Hostname(cl) ?? "PicoW" };
     }
 
     // Dual-stack by default, as the Pico W since MicroPython 1.24: a link-local address and SLAAC from router
@@ -111,10 +111,22 @@ internal static class HostSetup
     public static DhcpClient? Dhcp(CommandLine cl)
     {
         if (!cl.Has("--dhcp")) return null;
-        var hostName = cl.Get("--hostname");
-        if (hostName is { Length: 0 or > 63 } || (hostName is not null && !hostName.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.')))
-            throw new UsageException($"--hostname: '{hostName}' is not a host name (letters, digits, '-' and '.', at most 63)");
-        return new DhcpClient(new DhcpClientOptions { HostName = hostName, ApplyDnsServers = !cl.Has("--dns") });
+        return new DhcpClient(new DhcpClientOptions { HostName = Hostname(cl), ApplyDnsServers = !cl.Has("--dns") });
+    }
+
+    /// <summary>
+    /// --hostname: the name mDNS answers as NAME.local and DHCP sends (null without it: the Pico's "PicoW" for mDNS, no
+    /// name to DHCP). One label of letters, digits and '-', at most 63, as a Pico's <c>network.hostname()</c> takes;
+    /// a trailing ".local" is taken off.
+    /// </summary>
+    public static string? Hostname(CommandLine cl)
+    {
+        var name = cl.Get("--hostname");
+        if (name is null) return null;
+        if (name.EndsWith(".local", StringComparison.OrdinalIgnoreCase)) name = name[..^6];
+        if (name is { Length: 0 or > 63 } || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            throw new UsageException($"--hostname: '{cl.Get("--hostname")}' is not a host name (one label: letters, digits and '-', at most 63)");
+        return name;
     }
 
     public static ILink Link(CommandLine cl, IClock clock, MacAddress mac)

@@ -1,8 +1,10 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using TcpIpSharp.Capture;
 using TcpIpSharp.Diagnostics;
+using TcpIpSharp.Tap.Cli;
 
 namespace TcpIpSharp.Tap.Commands;
 
@@ -17,23 +19,26 @@ namespace TcpIpSharp.Tap.Commands;
 internal static class DecodeCommand
 {
     /// <summary>Exit status for a file that is not a capture, a capture of another link type, or bad arguments.</summary>
-    public const int BadInput = 2;
+    public const int BadInput = ExitCodes.Usage;
 
-    public const string Usage = "usage: tcpipsharp decode FILE [--json]";
-
-    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    public static Command Create()
     {
-        string? path = null;
-        bool json = false;
-        foreach (string arg in args)
+        var command = new Command("decode", "Print one line per frame of a pcap or pcapng capture. A tcpdump-style summary, or with --json one JSON object per line.")
         {
-            if (arg == "--json") json = true;
-            else if (arg is "-h" or "--help") { output.WriteLine(Usage); return 0; }
-            else if (arg.StartsWith('-') || path != null) { error.WriteLine($"tcpipsharp decode: unexpected argument '{arg}'; {Usage}"); return BadInput; }
-            else path = arg;
-        }
-        if (path is null) { error.WriteLine("tcpipsharp decode: no FILE given; " + Usage); return BadInput; }
+            Opt.Argument("FILE", "a pcap or pcapng capture"),
+            Opt.Switch("--json", "one JSON object per frame instead of the summary line"),
+        };
+        command.SetAction(App.Action(cl => Run(cl.Positional[0], cl.Has("--json"), cl.Output, cl.Error)));
+        return command;
+    }
+
+    /// <summary>Runs <c>decode ARGS</c> as the program would (parsing included), writing to the given writers.</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error) => App.Run(["decode", .. args], output, error);
+
+    private static int Run(string path, bool json, TextWriter output, TextWriter error)
+    {
         if (!File.Exists(path)) { error.WriteLine($"tcpipsharp decode: {path}: no such file"); return BadInput; }
+        var watch = System.Diagnostics.Stopwatch.StartNew();
 
         var records = new List<CaptureRecord>();
         string? damage = null;
@@ -93,6 +98,9 @@ internal static class DecodeCommand
             }
         }
         output.Flush();
+        // On a terminal only: how fast it went.
+        if (ProgressLine.ForConsole(error) is not null)
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"decode: {records.Count} frames in {watch.Elapsed.TotalSeconds:0.000} s ({records.Count / Math.Max(1e-6, watch.Elapsed.TotalSeconds):0} frames/s)"));
         if (damage is not null)
         {
             // A capture cut off in the middle of a record: every whole record before it has its line.

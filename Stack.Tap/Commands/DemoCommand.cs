@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using TcpIpSharp.Tap.Cli;
 
@@ -11,17 +12,24 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    public const string Usage = "demo [--keep]";
+    public static Command Create()
+    {
+        var command = new Command("demo", "Try the stack with ping and curl in a throwaway namespace (root). It runs ping, arping, a UDP echo through socat and curl -6 against the stack on a TAP, prints what they printed and the stack's statistics, and removes the namespace.")
+        {
+            Opt.Switch("--keep", "leave the namespace and the stack running afterwards"),
+        };
+        command.SetAction(App.Action(Run));
+        return command;
+    }
     private const string KernelAddress = "192.0.2.1";
     private const string StackAddress = "192.0.2.2";
     private const string KernelAddress6 = "2001:db8:1::1", StackAddress6 = "2001:db8:1::2", StackLinkLocal = "fe80::ff:fe00:2";
 
-    public static int Run(string[] args)
+    public static int Run(CommandLine cl)
     {
-        var cl = new CommandLine(args, "--keep");
-        if (Environment.UserName != "root" && !IsRoot()) { Console.Error.WriteLine("tcpipsharp demo: run as root (it creates a network namespace and a TAP device)"); return 2; }
+        if (Environment.UserName != "root" && !IsRoot()) throw new EnvironmentException("run as root (it creates a network namespace and a TAP device)");
         foreach (var tool in new[] { "ip", "ping", "arping", "socat" })
-            if (Which(tool) is null) { Console.Error.WriteLine($"tcpipsharp demo: '{tool}' is not installed (Debian: apt-get install iproute2 iputils-ping arping socat)"); return 2; }
+            if (Which(tool) is null) throw new EnvironmentException($"'{tool}' is not installed (Debian: apt-get install iproute2 iputils-ping arping socat)");
 
         string ns = $"tcpipsharp-demo-{Environment.ProcessId}";
         Process? host = null;
@@ -54,7 +62,7 @@ internal static class DemoCommand
                 if (host.HasExited || ready.Elapsed > TimeSpan.FromSeconds(20))
                 {
                     Console.Error.WriteLine("tcpipsharp demo: the stack did not answer within 20 s; its output:\n" + hostOutput);
-                    return 1;
+                    return ExitCodes.Failed;
                 }
             }
             Step($"ping -c 5 -i 0.2 {StackAddress}", "ip", "netns", "exec", ns, "ping", "-c", "5", "-i", "0.2", StackAddress);

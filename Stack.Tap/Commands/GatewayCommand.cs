@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using System.Runtime.InteropServices;
@@ -16,10 +17,35 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class GatewayCommand
 {
-    public const string Usage = "gateway --tun NAME | --tap NAME, --ip A.B.C.D/LEN [--ip6 ADDR/LEN] [--socks5 HOST:PORT [--socks5-user U --socks5-password P]] " +
-                                "[--allow CIDR,...] [--deny CIDR,...] [--dns ADDR:PORT] [--max-flows N] [--max-udp-flows N] [--relay-buffer BYTES] [--udp-idle SECONDS] [--time-wait SECONDS] [--no-offload] [--trace]";
+    public static Command Create()
+    {
+        var command = new Command("gateway", "Relay a guest's flows from a TUN through this host's sockets. Every TCP connection and UDP " +
+                                             "flow a guest behind the TUN (or a TAP) opens goes on through a socket of this process, directly or " +
+                                             "through a SOCKS5 proxy (docs/gateway.md). Statistics on SIGTERM or SIGINT.")
+        {
+            Opt.Value("--tun", "NAME", "the TUN device to attach to or create (IFF_TUN, bare IP packets)"),
+            Opt.Value("--tap", "NAME", "a TAP device instead (the guest routes via --ip)"),
+            Opt.Value("--ip", "A.B.C.D/LEN", "the gateway's own address (ping and DNS go to it)"),
+            Opt.Value("--ip6", "ADDR/LEN", "an IPv6 address of the gateway's own (turns IPv6 on)"),
+            Opt.Value("--socks5", "HOST:PORT", "relay TCP through this SOCKS5 proxy (RFC 1928)"),
+            Opt.Value("--socks5-user", "USER", "user name for the proxy (RFC 1929), with --socks5-password"),
+            Opt.Value("--socks5-password", "PASSWORD", "password for the proxy"),
+            Opt.Value("--allow", "CIDR,...", "relay only these destinations"),
+            Opt.Value("--deny", "CIDR,...", "refuse these destinations (a reset, or port unreachable)"),
+            Opt.Value("--dns", "ADDR:PORT", "where DNS to the gateway's address goes (the host's resolv.conf server)"),
+            Opt.Value("--max-flows", "N", "TCP flows at once (4096)"),
+            Opt.Value("--max-udp-flows", "N", "UDP flows at once (1024)"),
+            Opt.Value("--relay-buffer", "BYTES", "host-to-guest buffer per TCP flow (262144)"),
+            Opt.Value("--udp-idle", "SECONDS", "close a UDP flow idle this long (60)"),
+            Opt.Value("--time-wait", "SECONDS", "TIME-WAIT of the stack's connections, 1-240 (60)"),
+            Opt.Switch("--no-offload", "open the device without the virtio-net header and offloads"),
+            Opt.Switch("--trace", "print each flow as it opens and closes"),
+        };
+        command.SetAction(App.Action(Run));
+        return command;
+    }
 
-    public static int Run(string[] args) => Run(GatewayCommandOptions.Parse(args));
+    public static int Run(CommandLine cl) => Run(GatewayCommandOptions.Parse(cl));
 
     public static int Run(GatewayCommandOptions o)
     {
@@ -94,9 +120,8 @@ internal sealed record GatewayCommandOptions
     public bool Offloads { get; init; } = true;
     public bool Trace { get; init; }
 
-    public static GatewayCommandOptions Parse(string[] args)
+    public static GatewayCommandOptions Parse(CommandLine cl)
     {
-        var cl = new CommandLine(args, "--trace", "--no-offload");
         string? tun = cl.Get("--tun"), tap = cl.Get("--tap");
         if ((tun is null) == (tap is null)) throw new UsageException("give one of --tun NAME or --tap NAME");
         var (address, prefix) = CommandLine.ParseCidr(cl.Require("--ip"));

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -16,11 +17,21 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class GetCommand
 {
-    public const string Usage = "get http://HOST[:PORT]/PATH [-o FILE] [--timeout SECONDS] " + HostSetup.Usage;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, HostSetup.Switches);
+        var command = new Command("get", "Fetch an http:// URL from the stack. A client over TCP; the body goes to FILE or standard output, the figures to standard error.")
+        {
+            Opt.Argument("URL", "http://HOST[:PORT]/PATH; a host name is resolved by the stack (servers from --dns or --dhcp)"),
+            Opt.Value("-o", "FILE", "write the body to FILE (standard output without it)"),
+            Opt.Value("--timeout", "SECONDS", "give up after SECONDS (120)"),
+        };
+        LinkOptions.AddTo(command);
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         if (cl.Positional.Count != 1) throw new UsageException("get takes one URL");
         if (!Uri.TryCreate(cl.Positional[0], UriKind.Absolute, out var url) || url.Scheme != "http")
             throw new UsageException($"'{cl.Positional[0]}' is not an http:// URL");
@@ -38,11 +49,15 @@ internal static class GetCommand
         if (dhcp is not null) driver.Add(dhcp);
         driver.Add(resolver);
         driver.Add(fetch);
+        // Bytes, rate and time left on standard error, only when it is a terminal.
+        var progress = ProgressLine.ForConsole();
+        if (progress is not null) driver.Add(new TransferProgress("get", () => fetch.BodyBytes, () => fetch.ContentLength, progress));
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         fetch.Done = stop.Cancel;
         var watch = Stopwatch.StartNew();
         driver.Run(stop.Token);
+        progress?.Clear();
         output.Flush();
         double seconds = watch.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -74,6 +89,7 @@ internal static class GetCommand
         public string? Status { get; private set; }
         public string? Failure { get; private set; }
         public long BodyBytes { get; private set; }
+        public long? ContentLength => _contentLength >= 0 ? _contentLength : null;
         public Action? Done { get; set; }
         public TimeSpan? NextDeadline => _finished ? null : _deadline;
 

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using TcpIpSharp.Net;
@@ -9,11 +10,23 @@ namespace TcpIpSharp.Tap.Commands;
 /// <summary><c>tcpipsharp ping HOST</c>: pings from the stack, printing what Linux ping prints.</summary>
 internal static class PingCommand
 {
-    public const string Usage = "ping HOST [-c COUNT] [-s SIZE] [-i INTERVAL] [-W TIMEOUT] " + HostSetup.Usage;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, HostSetup.Switches);
+        var command = new Command("ping", "Ping HOST from the stack. It prints what Linux ping prints.")
+        {
+            Opt.Argument("HOST", "an IPv4 or IPv6 address"),
+            Opt.Value("-c", "COUNT", "send COUNT echo requests (4)"),
+            Opt.Value("-s", "SIZE", "SIZE data bytes in each, 8-65507 (56)"),
+            Opt.Value("-i", "INTERVAL", "seconds between requests (1)"),
+            Opt.Value("-W", "TIMEOUT", "seconds to wait for the last reply (2)"),
+        };
+        LinkOptions.AddTo(command);
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         if (cl.Positional.Count != 1) throw new UsageException("ping takes one HOST (an IPv4 or IPv6 address)");
         var host = CommandLine.ParseIpAddress(cl.Positional[0], "HOST");
         int count = cl.GetInt("-c", 4), size = cl.GetInt("-s", 56);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using TcpIpSharp.Capture;
@@ -16,15 +17,37 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    public const string Usage = "replay FILE (--host A.B.C.D|IPV6 | --ip A.B.C.D/LEN) [--mac MAC] [--gw A.B.C.D] [--services LIST|none] [--out FILE] [--json] [--fast] [--serve-recorded] [--connect-recorded] [--slow-start-limit N] [--vlan ID] [--timeout SECONDS] | replay FILE --list-hosts";
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, "--json", "--fast", "--list-hosts", "--serve-recorded", "--connect-recorded");
+        var command = new Command("replay", "Replay a capture with the stack as one of its hosts, in virtual time. The verdict says whether every recorded frame of the host was reproduced (exit 1 if not).")
+        {
+            Opt.Argument("FILE", "a pcap or pcapng capture"),
+            Opt.Value("--host", "ADDRESS", "the recorded host the stack plays, IPv4 or IPv6 (--list-hosts shows them)"),
+            Opt.Value("--ip", "A.B.C.D[/LEN]", "the host as an IPv4 address with its prefix length (instead of --host)"),
+            Opt.Switch("--list-hosts", "list the capture's hosts and their conversations instead of replaying"),
+            Opt.Value("--mac", "MAC", "the host's MAC address (the recorded one by default)"),
+            Opt.Value("--gw", "A.B.C.D", "the host's IPv4 default gateway"),
+            Opt.Value("--services", "LIST|none", "the services the stack runs (by default the ports the host answered from)", "echo", "discard", "chargen", "http", "none"),
+            Opt.Value("--out", "FILE", "write the frames the stack sent to a pcap FILE"),
+            Opt.Switch("--json", "print the verdict as one JSON object"),
+            Opt.Switch("--fast", "feed each frame as soon as the stack is idle, not at its recorded time"),
+            Opt.Switch("--serve-recorded", "serve the host's recorded TCP bytes on each connection it accepted"),
+            Opt.Switch("--connect-recorded", "send the host's recorded TCP bytes on each connection it opened"),
+            Opt.Value("--slow-start-limit", "N", "segments one ACK may grow the window by in slow start (2; 0 as Linux)"),
+            Opt.Value("--vlan", "ID", "replay only the frames whose outer VLAN tag is ID (tags are removed either way)"),
+            Opt.Value("--timeout", "SECONDS", "how long (virtual time) the stack may take to send what the host sent before the next peer segment (1)"),
+        };
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         // A replay is a batch job: no background collections beside it (on a 100,000-frame capture the concurrent
         // collector's thread cost CPU time the replay did not gain from; docs/replay.md "Speed").
         System.Runtime.GCSettings.LatencyMode = System.Runtime.GCLatencyMode.Batch;
         if (cl.Positional.Count != 1) throw new UsageException("replay takes one capture FILE");
+        if (!File.Exists(cl.Positional[0])) throw new UsageException($"{cl.Positional[0]}: no such file");
         var read = new CaptureReadOptions { Vlan = cl.Has("--vlan") ? cl.GetInt("--vlan", 0) : null };
         var capture = CaptureFile.ReadEthernet(cl.Positional[0], read);
         if (cl.Has("--list-hosts")) return ListHosts(capture);
@@ -63,6 +86,25 @@ internal static class ReplayCommand
             ConnectRecordedTcp = cl.Has("--connect-recorded"),
             Services = cl.Has("--serve-recorded") ? [Services(services)[0]] : Services(services),
         };
+        // On a terminal only: the frames processed so far, four times a second (the replay runs on this thread).
+        var progress = ProgressLine.ForConsole();
+        if (progress is not null)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            long received = 0, sent = 0;
+            TimeSpan shown = TimeSpan.Zero;
+            options = options with
+            {
+                Setup = (stack, _) => stack.FrameObserver = (_, outgoing, _) =>
+                {
+                    if (outgoing) sent++;
+                    else received++;
+                    if (watch.Elapsed - shown < TimeSpan.FromMilliseconds(250)) return;
+                    shown = watch.Elapsed;
+                    progress.Show(string.Create(CultureInfo.InvariantCulture, $"replay: {received} frames fed to the stack, {sent} sent by it ({capture.Frames.Count} in the capture), {ProgressLine.Duration(watch.Elapsed)}"));
+                },
+            };
+        }
         bool json = cl.Has("--json");
         if (!json)
         {
@@ -75,6 +117,7 @@ internal static class ReplayCommand
         ReplayResult result;
         try { result = CaptureReplay.Run(capture.Frames, options); }
         catch (ArgumentException e) { throw new UsageException(capture.Damage is null ? e.Message : $"{e.Message} ({capture.Damage})"); }
+        finally { progress?.Clear(); }
         if (cl.Get("--out") is string output) CaptureFile.WriteEthernet(output, result.Sent);
 
         if (json)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using TcpIpSharp.Services.Dhcp;
@@ -13,11 +14,22 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class ResolveCommand
 {
-    public const string Usage = "resolve NAME [--type A|AAAA|CNAME|MX|TXT|NS|PTR|SOA] [--port N] [--timeout SECONDS] " + HostSetup.Usage;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, HostSetup.Switches);
+        var command = new Command("resolve", "Look NAME up with the stack's DNS resolver. The servers come from --dns or --dhcp; a NAME.local is asked by multicast DNS instead (RFC 6762), with neither. The answers are printed as host prints them, then the getaddrinfo list.")
+        {
+            Opt.Argument("NAME", "the name to look up"),
+            Opt.Value("--type", "TYPE", "the record type: A, AAAA, CNAME, MX, TXT, NS, PTR, SOA or a number (A)", "A", "AAAA", "CNAME", "MX", "TXT", "NS", "PTR", "SOA"),
+            Opt.Value("--port", "N", "the port of the getaddrinfo list printed after the answers (0)"),
+            Opt.Value("--timeout", "SECONDS", "give up after SECONDS (30)"),
+        };
+        LinkOptions.AddTo(command);
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         if (cl.Positional.Count != 1) throw new UsageException("resolve takes one NAME");
         string name = cl.Positional[0];
         var type = ParseType(cl.Get("--type") ?? "A");
@@ -25,7 +37,9 @@ internal static class ResolveCommand
         if (port is < 0 or > 65535) throw new UsageException("--port must be between 0 and 65535");
         var timeout = TimeSpan.FromSeconds(cl.GetDouble("--timeout", 30));
         var dhcp = HostSetup.Dhcp(cl);
-        if (dhcp is null && !cl.Has("--dns")) throw new UsageException("give the DNS server with --dns A.B.C.D, or use --dhcp");
+        // A .local name is asked by multicast DNS (RFC 6762 5.1) and never sent to a unicast server: no server needed.
+        bool local = name.TrimEnd('.').EndsWith(".local", StringComparison.OrdinalIgnoreCase);
+        if (dhcp is null && !cl.Has("--dns") && !local) throw new UsageException("give the DNS server with --dns A.B.C.D, or use --dhcp (a NAME.local needs neither)");
 
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);

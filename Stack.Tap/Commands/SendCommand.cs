@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -14,16 +15,28 @@ namespace TcpIpSharp.Tap.Commands;
 /// </summary>
 internal static class SendCommand
 {
-    public const string Usage = "send ADDRESS PORT [-i FILE] [--timeout SECONDS] " + HostSetup.Usage;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, HostSetup.Switches);
+        var command = new Command("send", "Send a file or standard input to a TCP peer from the stack. It half-closes at the end and waits for the peer to close, as nc -N.")
+        {
+            Opt.Argument("ADDRESS", "the peer's IPv4 or IPv6 address"),
+            Opt.Argument("PORT", "the peer's TCP port"),
+            Opt.Value("-i", "FILE", "send FILE (standard input without it)"),
+            Opt.Value("--timeout", "SECONDS", "give up after SECONDS (300)"),
+        };
+        LinkOptions.AddTo(command);
+        command.SetAction(App.Action(Run));
+        return command;
+    }
+
+    public static int Run(CommandLine cl)
+    {
         if (cl.Positional.Count != 2) throw new UsageException("send takes an address and a port");
         var address = CommandLine.ParseIpAddress(cl.Positional[0], "address");
         if (!ushort.TryParse(cl.Positional[1], NumberStyles.None, CultureInfo.InvariantCulture, out ushort port) || port == 0)
             throw new UsageException($"'{cl.Positional[1]}' is not a port (1-65535)");
         if (cl.Has("--dhcp")) throw new UsageException("send takes --ip; --dhcp is not supported here");
+        if (cl.Get("-i") is string inputPath && !File.Exists(inputPath)) throw new UsageException($"-i: {inputPath}: no such file");
         var timeout = TimeSpan.FromSeconds(cl.GetDouble("--timeout", 300));
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);
@@ -31,11 +44,16 @@ internal static class SendCommand
         var upload = new Upload(address, port, input, timeout);
         var driver = new StackDriver(stack, clock);
         driver.Add(upload);
+        // Bytes, rate and time left (of a file's length) on standard error, only when it is a terminal.
+        var progress = ProgressLine.ForConsole();
+        long? length = input is FileStream { CanSeek: true } file ? file.Length : null;
+        if (progress is not null) driver.Add(new TransferProgress("send", () => upload.Sent, () => length, progress));
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         upload.Done = stop.Cancel;
         var watch = Stopwatch.StartNew();
         driver.Run(stop.Token);
+        progress?.Clear();
         double seconds = upload.Seconds > 0 ? upload.Seconds : watch.Elapsed.TotalSeconds;
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"send: {upload.Sent} bytes to {address}:{port} in {seconds:0.000} s ({upload.Sent * 8 / seconds / 1e6:0.0} Mbit/s){(upload.Failure is null ? "" : "; " + upload.Failure)}"));

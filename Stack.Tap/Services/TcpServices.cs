@@ -11,7 +11,7 @@ namespace TcpIpSharp.Tap.Services;
 /// <c>POST /sink</c> the body's length and SHA-256, and with <paramref name="admin"/> the routes of <see cref="AdminRoutes"/>.
 /// Everything runs on the stack thread through Ready callbacks.
 /// </summary>
-internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http, AdminRoutes? admin = null) : IStackService
+internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http, AdminRoutes? admin = null, TcpIpSharp.Services.Mdns.MdnsResponder? mdns = null) : IStackService
 {
     private const int PatternPeriod = 251;
     private static readonly byte[] Pattern = MakePattern();
@@ -225,7 +225,12 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
     private string StatusPage()
     {
         var stack = _stack!;
-        string page = $"tcpipsharp {stack.Address}/{stack.PrefixLength} mac {stack.MacAddress} mtu {stack.Mtu}\n\n{stack.Statistics}";
+        string page = $"tcpipsharp {stack.Address}/{stack.PrefixLength} mac {stack.MacAddress} mtu {stack.Mtu}\n";
+        // The multicast groups joined (IGMP, and MLD over IPv6) and what mDNS answers for, then the counters.
+        page += $"groups: {string.Join(", ", stack.Ipv4MulticastGroups.Select(g => g.ToString()).Concat(stack.Ipv6MulticastGroups.Select(g => g.ToString())))}\n";
+        if (mdns is not null)
+            page += $"mdns: {mdns.HostFullName}{(mdns.HostnameEstablished ? "" : " (probing)")}; services: {string.Join(", ", mdns.Services.Select(s => $"{s.Instance}.{s.Type}.local port {s.Port}"))}\n";
+        page += $"\n{stack.Statistics}";
         // With offloads the TAP link checks (and drops) TCP and UDP checksums the kernel did not vouch for before the
         // stack sees the frame: show those drops too, or an attack with bad checksums would be dropped but not counted.
         if (stack.Link is TcpIpSharp.Linux.TapLink tap)

@@ -110,6 +110,23 @@ public class Ipv6StateMachineTests
     }
 
     [Test]
+    public void The_source_chosen_for_a_destination_follows_every_address_change()
+    {
+        // The layer keeps its last answer per destination: each change of an address must clear it. Asked before,
+        // during and after the SLAAC address's life, for the same destination each time.
+        using var h = Start();
+        var far = Ipv6Address.Parse("2001:db8:9::1");
+        Assert.That(h.Stack.SourceAddressFor(far), Is.EqualTo((IpAddress)V6.StackLinkLocal), "only the link-local address");
+        h.Inject(V6.Ra(Peer, Frames.PeerMac, 1800, V6.PrefixOption(Prefix, 64, valid: 60, preferred: 30)));
+        Assert.That(h.Stack.SourceAddressFor(far), Is.EqualTo((IpAddress)V6.StackLinkLocal), "the new address is tentative");
+        h.Advance(TimeSpan.FromSeconds(2.5));
+        Assert.That(h.Stack.SourceAddressFor(far), Is.EqualTo((IpAddress)Slaac(h)!.Address), "preferred now");
+        h.Advance(TimeSpan.FromSeconds(58));
+        Assert.That(Slaac(h), Is.Null);
+        Assert.That(h.Stack.SourceAddressFor(far), Is.EqualTo((IpAddress)V6.StackLinkLocal), "removed: back to link-local");
+    }
+
+    [Test]
     public void The_two_hour_rule_keeps_a_long_valid_lifetime_from_being_cut_short()
     {
         using var h = Start();

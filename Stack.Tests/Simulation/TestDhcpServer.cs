@@ -15,6 +15,10 @@ internal sealed class TestDhcpServer(Ipv4Address poolStart, int poolSize, uint l
     public int Offers { get; private set; }
     public int Acks { get; private set; }
     public int Releases { get; private set; }
+    /// <summary>Option 42 to give (none when empty).</summary>
+    public Ipv4Address[] NtpServers { get; init; } = [];
+    /// <summary>True once a request listed option 42 among its parameters.</summary>
+    public bool SawNtpRequested { get; private set; }
     public TimeSpan? NextDeadline => null;
 
     public void Start(NetworkStack stack, TimeSpan now)
@@ -30,6 +34,7 @@ internal sealed class TestDhcpServer(Ipv4Address poolStart, int poolSize, uint l
         while ((n = _endpoint!.Receive(_rx, out _, out _)) >= 0)
         {
             if (DhcpMessage.TryParse(_rx.AsSpan(0, n), out var m) != WireError.None || m.Operation != DhcpOperation.BootRequest || m.ClientMacAddress is not { } mac) continue;
+            if (m.TryGetOption(DhcpOption.ParameterRequestList, out var prl) && prl.Contains((byte)DhcpOption.NtpServers)) SawNtpRequested = true;
             switch (m.MessageType)
             {
                 case DhcpMessageType.Discover:
@@ -73,6 +78,7 @@ internal sealed class TestDhcpServer(Ipv4Address poolStart, int poolSize, uint l
             w.WriteAddress(DhcpOption.SubnetMask, _stack.SubnetMask);
             w.WriteAddresses(DhcpOption.Router, [_stack.Address]);
             w.WriteAddresses(DhcpOption.DomainNameServer, dnsServers);
+            if (NtpServers.Length > 0) w.WriteAddresses(DhcpOption.NtpServers, NtpServers);
         }
         _endpoint!.SendTo(_tx.AsSpan(0, w.Finish()), to, DhcpMessage.ClientPort);
     }

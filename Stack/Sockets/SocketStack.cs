@@ -27,9 +27,13 @@ public sealed class SocketStack : IDisposable
         Driver = driver;
         Resolver = new DnsResolver(dns);
         if (dhcp is not null) Dhcp = new DhcpClient(dhcp);
+        if (options.AutoIp is not null) AutoIp = new Services.AutoIp.AutoIpClient(options.AutoIp, Dhcp);
+        Sntp = new Services.Sntp.SntpClient(null, Dhcp, driver.Clock);
         _onRawIcmp = OnRawIcmp;
-        if (Dhcp is null) driver.Attach(stack, Resolver);
-        else driver.Attach(stack, Resolver, Dhcp);
+        List<IStackService> services = [Resolver, Sntp];
+        if (Dhcp is not null) services.Add(Dhcp);
+        if (AutoIp is not null) services.Add(AutoIp);
+        driver.Attach(stack, [.. services]);
     }
 
     /// <summary>The stack used by <see cref="SocketModule"/>'s functions when none is named (set it once at start-up).</summary>
@@ -43,6 +47,12 @@ public sealed class SocketStack : IDisposable
 
     /// <summary>The DHCP client, when the stack was started with one.</summary>
     public DhcpClient? Dhcp { get; }
+
+    /// <summary>The IPv4 link-local client, when <see cref="NetworkStackOptions.AutoIp"/> was given.</summary>
+    public Services.AutoIp.AutoIpClient? AutoIp { get; }
+
+    /// <summary>The SNTP client <see cref="NtpTimeModule"/> uses (servers given per call, or DHCP's option 42).</summary>
+    public Services.Sntp.SntpClient Sntp { get; }
 
     internal DnsResolver Resolver { get; }
     internal StackDriver Driver { get; }
@@ -171,6 +181,21 @@ public sealed class SocketStack : IDisposable
         return list;
     }
 
+    /// <summary>
+    /// The stack's wall-clock time (UTC): the system's, moved by what <see cref="NtpTimeModule.SetTime"/> (or
+    /// <see cref="NetworkStack.SetWallClock"/>) set. The TLS layer checks certificate dates against it once it was set.
+    /// </summary>
+    public DateTime UtcNow()
+    {
+        lock (Driver.Gate) return Stack.WallClock(Driver.Now);
+    }
+
+    /// <summary>What the stack's wall clock adds to the system's (0 until SNTP or the program set it).</summary>
+    public TimeSpan WallClockOffset()
+    {
+        lock (Driver.Gate) return Stack.WallClockOffset;
+    }
+
     /// <summary>Runs <paramref name="action"/> against the core while holding the command channel (never blocks in it).</summary>
     public T Invoke<T>(Func<NetworkStack, T> action)
     {
@@ -192,6 +217,40 @@ public sealed class SocketStack : IDisposable
         ArgumentNullException.ThrowIfNull(service);
         ObjectDisposedException.ThrowIf(_disposed, this);
         Driver.Add(Stack, service);
+    }
+
+    /// <summary>The mDNS responder started by <see cref="StartMdns"/>, or null. Touch it inside <see cref="Invoke{T}"/>.</summary>
+    public Services.Mdns.MdnsResponder? Mdns { get; private set; }
+
+    /// <summary>
+    /// Starts the mDNS responder (RFC 6762) for <see cref="NetworkStackOptions.Hostname"/> (or
+    /// <see cref="Services.Mdns.MdnsOptions.Hostname"/>) with <paramref name="services"/> published by DNS-SD, as the
+    /// Pico W's lwIP answers <c>PicoW.local</c>. Once per stack.
+    /// </summary>
+    public Services.Mdns.MdnsResponder StartMdns(Services.Mdns.MdnsOptions? options = null, IEnumerable<Services.Mdns.ServiceInstance>? services = null)
+    {
+        var responder = new Services.Mdns.MdnsResponder(options);
+        foreach (var s in services ?? []) responder.Register(s);
+        lock (Driver.Gate)
+        {
+            if (Mdns is not null) throw new InvalidOperationException("the mDNS responder is running already");
+            Mdns = responder;
+        }
+        AddService(responder);
+        return responder;
+    }
+
+    /// <summary>Browses for <paramref name="serviceType"/> (e.g. "_http._tcp") for <paramref name="duration"/> through the responder <see cref="StartMdns"/> started.</summary>
+    public async Task<IReadOnlyList<Services.Mdns.DiscoveredService>> BrowseAsync(string serviceType, TimeSpan duration, CancellationToken cancellationToken = default)
+    {
+        Services.Mdns.MdnsBrowse browse;
+        lock (Driver.Gate)
+        {
+            var responder = Mdns ?? throw new InvalidOperationException("start the mDNS responder first (StartMdns)");
+            browse = responder.Browse(serviceType, duration, Driver.Now);
+            Driver.Kick();
+        }
+        return await browse.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary><c>WLAN.status()</c> in the Pico's numbers.</summary>

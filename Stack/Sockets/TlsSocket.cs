@@ -32,7 +32,7 @@ public sealed class TlsSocket : IDisposable
         var ssl = new SslStream(socket.GetStream(), leaveInnerStreamOpen: false, validation);
         try
         {
-            ssl.AuthenticateAsClient(new SslClientAuthenticationOptions { TargetHost = serverHostname ?? "" });
+            ssl.AuthenticateAsClient(ClientOptions(socket, serverHostname));
         }
         catch
         {
@@ -47,7 +47,7 @@ public sealed class TlsSocket : IDisposable
         var ssl = new SslStream(socket.GetStream(), leaveInnerStreamOpen: false, validation);
         try
         {
-            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = serverHostname ?? "" }, cancellationToken).ConfigureAwait(false);
+            await ssl.AuthenticateAsClientAsync(ClientOptions(socket, serverHostname), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -55,6 +55,16 @@ public sealed class TlsSocket : IDisposable
             throw;
         }
         return new TlsSocket(socket, ssl);
+    }
+
+    // Once the stack's wall clock was set (SNTP's SetTime, SetWallClock), certificates are checked against it rather
+    // than the system's clock, as the Pico's TLS checks them against the time ntptime set.
+    private static SslClientAuthenticationOptions ClientOptions(Socket socket, string? serverHostname)
+    {
+        var options = new SslClientAuthenticationOptions { TargetHost = serverHostname ?? "" };
+        if (socket.Stack.WallClockOffset() != TimeSpan.Zero)
+            options.CertificateChainPolicy = new X509ChainPolicy { VerificationTime = socket.Stack.UtcNow().ToLocalTime() };
+        return options;
     }
 
     internal static TlsSocket Server(Socket socket, X509Certificate2 certificate)

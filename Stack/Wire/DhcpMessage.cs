@@ -140,6 +140,8 @@ public readonly ref struct DhcpMessage
     public DhcpAddressList Routers => new(TryGetOption(DhcpOption.Router, out var d) ? d : default);
     /// <summary>Domain Name Servers (6), in order of preference.</summary>
     public DhcpAddressList DomainNameServers => new(TryGetOption(DhcpOption.DomainNameServer, out var d) ? d : default);
+    /// <summary>Network Time Protocol Servers (42), in order of preference.</summary>
+    public DhcpAddressList NtpServers => new(TryGetOption(DhcpOption.NtpServers, out var d) ? d : default);
     /// <summary>IP Address Lease Time (51), seconds (0xFFFFFFFF is infinite).</summary>
     public uint? LeaseTime => UInt32(DhcpOption.IpAddressLeaseTime);
     /// <summary>Server Identifier (54).</summary>

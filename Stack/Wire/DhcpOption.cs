@@ -15,6 +15,8 @@ public enum DhcpOption : byte
     HostName = 12,
     /// <summary>Domain name (3.17).</summary>
     DomainName = 15,
+    /// <summary>Network Time Protocol servers, a list of addresses in order of preference (8.3).</summary>
+    NtpServers = 42,
     /// <summary>Interface MTU, 2 bytes (5.1).</summary>
     InterfaceMtu = 26,
     /// <summary>Broadcast address, 4 bytes (5.3).</summary>

@@ -127,12 +127,13 @@ public static class InternetChecksum
         return Fold32(acc);
     }
 
-    // The sum of an address's eight 16-bit words.
+    // A sum congruent (mod 0xFFFF, which is all a ones'-complement sum keeps) to that of an address's eight 16-bit
+    // words: its four 32-bit words, since 2^16 = 1 (mod 0xFFFF). Fold32 takes the carries out.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Words(UInt128 value)
     {
         ulong high = (ulong)(value >> 64), low = (ulong)value;
-        return (high >> 48) + (high >> 32 & 0xFFFF) + (high >> 16 & 0xFFFF) + (high & 0xFFFF)
-             + (low >> 48) + (low >> 32 & 0xFFFF) + (low >> 16 & 0xFFFF) + (low & 0xFFFF);
+        return (high >> 32) + (uint)high + (low >> 32) + (uint)low;
     }
 
     /// <summary>A plain scalar reference sum (one 16-bit word at a time), for tests and benchmarks only.</summary>

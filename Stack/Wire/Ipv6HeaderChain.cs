@@ -67,7 +67,22 @@ public readonly record struct Ipv6HeaderChain
     /// Walks the header chain of a received packet: <paramref name="packet"/> is the IPv6 header and its payload
     /// (<see cref="Ipv6Packet.Bytes"/>). On error <paramref name="chain"/> still says what to do (action, code and pointer).
     /// </summary>
-    public static WireError TryWalk(ReadOnlySpan<byte> packet, out Ipv6HeaderChain chain) => Walk(packet, quoted: false, out chain);
+    public static WireError TryWalk(ReadOnlySpan<byte> packet, out Ipv6HeaderChain chain)
+    {
+        // Almost every packet has no extension header: its Next Header names TCP, UDP or ICMPv6 at once, and the walk
+        // below would return exactly this from its first step.
+        if (packet.Length >= Ipv6Header.Size && (IpProtocol)packet[Ipv6Packet.Field.NextHeader] is var next
+            && next is IpProtocol.Tcp or IpProtocol.Udp or IpProtocol.Icmpv6)
+        {
+            chain = new Ipv6HeaderChain
+            {
+                UpperLayerProtocol = next, UpperLayerOffset = Ipv6Header.Size, FragmentHeaderOffset = -1,
+                Action = Ipv6OptionAction.Skip, ProblemPointer = -1,
+            };
+            return WireError.None;
+        }
+        return Walk(packet, quoted: false, out chain);
+    }
 
     /// <summary>
     /// Walks the header chain of a packet quoted in an ICMPv6 error: the quote may end anywhere, so fragment lengths and

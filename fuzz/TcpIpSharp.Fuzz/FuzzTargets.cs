@@ -19,6 +19,8 @@ internal static class FuzzTargets
         ["dns"] = Dns,
         ["dhcp"] = Dhcp,
         ["tcp-options"] = TcpOptionsTarget,
+        ["mdns"] = Mdns,
+        ["ntp"] = Ntp,
     };
 
     private static readonly Ipv4Address StackIp = new(192, 0, 2, 2), PeerIp = new(192, 0, 2, 1);
@@ -114,6 +116,53 @@ internal static class FuzzTargets
         return frame;
     }
 
+    /// <summary>
+    /// mDNS messages (each a big-endian u16 length, a flags byte and the message; flags bit 0: sent from an ordinary port
+    /// (a legacy query), bit 1: sent unicast to the responder's address, not the group) from a second stack to a stack
+    /// whose responder holds its name and an HTTP service and runs a browse: 50 ms apart, then 5 s of timers.
+    /// </summary>
+    public static void Mdns(byte[] input)
+    {
+        var (la, lb) = InMemoryLink.CreatePair(queueFrames: 512);
+        using var a = new NetworkStack(la, new NetworkStackOptions { MacAddress = StackMac, Address = StackIp, PrefixLength = 24 });
+        using var b = new NetworkStack(lb, new NetworkStackOptions { MacAddress = PeerMac, Address = PeerIp, PrefixLength = 24 });
+        a.AfterFrame = b.AfterFrame = StackInvariants.Check;
+        var responder = new Services.Mdns.MdnsResponder(new Services.Mdns.MdnsOptions { ProbeInterval = TimeSpan.FromMilliseconds(1), AnnounceCount = 1 });
+        responder.Register(new Services.Mdns.ServiceInstance("web", "_http._tcp", 80, ["path=/"]));
+        var now = TimeSpan.Zero;
+        responder.Start(a, now);
+        var fromGroupPort = b.OpenUdp(5353);
+        var fromOtherPort = b.OpenUdp(0);
+        fromGroupPort.MulticastTimeToLive = fromOtherPort.MulticastTimeToLive = 255;
+        void Step()
+        {
+            now += TimeSpan.FromMilliseconds(50);
+            a.Poll(now);
+            responder.Poll(a, now);
+            a.Poll(now);
+            b.Poll(now);
+        }
+        for (int i = 0; i < 12; i++) Step();
+        responder.Browse("_http._tcp", TimeSpan.FromSeconds(3), now);
+        var buffer = new byte[9000];
+        int messages = 0;
+        for (int at = 0; at + 3 <= input.Length && messages++ < 64;)
+        {
+            int length = Math.Min(BinaryPrimitives.ReadUInt16BigEndian(input.AsSpan(at)), input.Length - at - 3);
+            byte flags = input[at + 2];
+            var payload = input.AsSpan(at + 3, length);
+            at += 3 + length;
+            var endpoint = (flags & 1) != 0 ? fromOtherPort : fromGroupPort;
+            endpoint.SendTo(payload, (flags & 2) != 0 ? StackIp : new Ipv4Address(224, 0, 0, 251), 5353);
+            Step();
+            while (fromGroupPort.Receive(buffer, out _, out _) >= 0) { }
+            while (fromOtherPort.Receive(buffer, out _, out _) >= 0) { }
+        }
+        for (int i = 0; i < 100; i++) Step();
+        responder.Stop(a, now);
+        StackInvariants.Check(a);
+    }
+
     /// <summary>The DNS message parser and reader: every question, record, name and record field.</summary>
     public static void Dns(byte[] input)
     {
@@ -148,6 +197,59 @@ internal static class FuzzTargets
         for (int i = 0; i < routers.Count; i++) _ = routers[i];
         var servers = message.DomainNameServers;
         for (int i = 0; i < servers.Count; i++) _ = servers[i];
+    }
+
+    /// <summary>
+    /// An NTP reply to the SNTP client's request: a stack (192.0.2.2) asks 192.0.2.1; the input is the UDP payload of
+    /// the datagram that comes back from 192.0.2.1:123 to the client's port. When it is at least 48 bytes and its
+    /// origin timestamp is zero, the request's transmit timestamp is written there, so that the fuzzer reaches the
+    /// checks after the origin test. Then the timers run 3 s on; the query must end, whatever came.
+    /// </summary>
+    public static void Ntp(byte[] input)
+    {
+        var (a, b) = InMemoryLink.CreatePair();
+        using var stack = new NetworkStack(a, new NetworkStackOptions { MacAddress = StackMac, Address = StackIp, AnnounceOnUp = false, WallClockEpoch = new DateTime(2026, 12, 7, 0, 0, 0, DateTimeKind.Utc) },
+            new SeededRandomSource(1));
+        stack.AfterFrame = StackInvariants.Check;
+        var client = new Services.Sntp.SntpClient(new Services.Sntp.SntpClientOptions { Servers = [PeerIp], Attempts = 1 });
+        client.Start(stack, TimeSpan.Zero);
+        // The peer asks for our MAC first, so the request leaves at once.
+        var frame = new byte[EthernetHeader.Size + Ipv4Header.MinimumSize + UdpHeader.Size + Math.Min(input.Length, 1472)];
+        new EthernetHeader(StackMac, PeerMac, EtherType.Arp).WriteTo(frame);
+        new ArpHeader(ArpOperation.Request, PeerMac, PeerIp, MacAddress.Zero, StackIp).WriteTo(frame.AsSpan(EthernetHeader.Size));
+        b.TrySend(frame.AsSpan(0, EthernetHeader.Size + ArpHeader.Size));
+        stack.Poll(TimeSpan.FromMilliseconds(1));
+        var query = client.Query(TimeSpan.FromMilliseconds(1));
+        stack.Poll(TimeSpan.FromMilliseconds(1));
+        var rx = new byte[2048];
+        ushort clientPort = 0;
+        ulong nonce = 0;
+        int n;
+        while ((n = b.TryReceive(rx)) > 0)
+        {
+            if (EthernetFrame.TryParse(rx.AsSpan(0, n), out var eth) != WireError.None || eth.EtherType != EtherType.Ipv4) continue;
+            if (Ipv4Packet.TryParse(eth.Payload, out var ip) != WireError.None || ip.Protocol != IpProtocol.Udp) continue;
+            if (UdpDatagram.TryParse(ip.Payload, out var udp) != WireError.None || udp.Payload.Length < NtpPacket.Size) continue;
+            clientPort = udp.SourcePort;
+            nonce = BinaryPrimitives.ReadUInt64BigEndian(udp.Payload[NtpPacket.Field.TransmitTimestamp..]);
+        }
+        if (clientPort == 0) throw new InvalidOperationException("the SNTP client sent no request");
+        var payload = frame.AsSpan(EthernetHeader.Size + Ipv4Header.MinimumSize + UdpHeader.Size);
+        input.AsSpan(0, payload.Length).CopyTo(payload);
+        if (payload.Length >= NtpPacket.Size && BinaryPrimitives.ReadUInt64BigEndian(payload[NtpPacket.Field.OriginTimestamp..]) == 0)
+            BinaryPrimitives.WriteUInt64BigEndian(payload[NtpPacket.Field.OriginTimestamp..], nonce);
+        new EthernetHeader(StackMac, PeerMac, EtherType.Ipv4).WriteTo(frame);
+        new Ipv4Header(PeerIp, StackIp, IpProtocol.Udp, (ushort)(frame.Length - EthernetHeader.Size)).WriteTo(frame.AsSpan(EthernetHeader.Size));
+        var datagram = frame.AsSpan(EthernetHeader.Size + Ipv4Header.MinimumSize);
+        new UdpHeader(NtpPacket.Port, clientPort, (ushort)datagram.Length).WriteTo(datagram);
+        UdpHeader.FillChecksum(datagram, PeerIp, StackIp);
+        b.TrySend(frame);
+        stack.Poll(TimeSpan.FromMilliseconds(2));
+        client.Poll(stack, TimeSpan.FromMilliseconds(2));
+        stack.Poll(TimeSpan.FromSeconds(3));
+        client.Poll(stack, TimeSpan.FromSeconds(3));
+        if (!query.IsCompleted) throw new InvalidOperationException("an SNTP query did not end after its timeout");
+        StackInvariants.Check(stack);
     }
 
     /// <summary>The TCP option parser.</summary>

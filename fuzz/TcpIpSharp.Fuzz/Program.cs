@@ -4,7 +4,7 @@ using TcpIpSharp.Fuzz;
 // TcpIpSharp.Fuzz TARGET [--libfuzzer]. See fuzz/README.md.
 // Nothing of the instrumented TcpIpSharp.dll may run before Fuzzer.*.Run sets up the coverage map (SharpFuzz's
 // trace array is null until then): FuzzTargets is first touched inside the callback.
-string[] names = ["receive", "stateful", "dns", "dhcp", "tcp-options"];
+string[] names = ["receive", "stateful", "dns", "dhcp", "tcp-options", "mdns", "ntp"];
 if (args.Length < 1 || !names.Contains(args[0]))
 {
     Console.Error.WriteLine($"usage: TcpIpSharp.Fuzz TARGET [--libfuzzer]; targets: {string.Join(", ", names)}");

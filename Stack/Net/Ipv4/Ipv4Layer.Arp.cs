@@ -89,6 +89,25 @@ internal sealed partial class Ipv4Layer
         _stats.ArpProbesSentCount++;
     }
 
+    /// <summary>The address being probed (0.0.0.0 when none).</summary>
+    public Ipv4Address ProbeTarget => _probeTarget;
+
+    /// <summary>
+    /// Sends an RFC 5227 2.3 announcement of our address now (sender and target both the address) and counts the
+    /// address as announced, so the one-off announcement of <see cref="PollNeighbours"/> is not sent as well.
+    /// </summary>
+    public void Announce()
+    {
+        if (Address.IsAny) return;
+        if (!_announced)
+        {
+            _announced = true;
+            StackLog.InterfaceUp(_log, Address, PrefixLength, Gateway, Mac, Mtu);
+        }
+        SendArp(ArpOperation.Request, MacAddress.Broadcast, MacAddress.Zero, Address);
+        _stats.GratuitousArpSentCount++;
+    }
+
     /// <summary>The MAC of a host found using the probed address, or null.</summary>
     public MacAddress? ProbeConflict { get; private set; }
 
@@ -132,6 +151,10 @@ internal sealed partial class Ipv4Layer
 
     private Ipv4Address NextHop(Ipv4Address destination) => OnLink(destination) ? destination : Gateway;
 
+    /// <summary>True when a datagram to <paramref name="destination"/> would wait for ARP (its next hop's MAC unknown).</summary>
+    public bool AwaitsResolution(Ipv4Address destination, TimeSpan now)
+        => !IsBroadcast(destination) && !destination.IsMulticast && !_arp.TryLookup(NextHop(destination), now, out _);
+
     /// <summary>Repeated TCP timeouts toward <paramref name="destination"/>: ask again for the next hop's MAC.</summary>
     public void SuspectNeighbour(Ipv4Address destination, TimeSpan now)
     {
@@ -152,8 +175,12 @@ internal sealed partial class Ipv4Layer
     private void SendArp(ArpOperation operation, MacAddress ethernetDestination, MacAddress targetMac, Ipv4Address targetIp, Ipv4Address? senderIp = null)
     {
         if (_ethernet.IsIpLink) return;
+        var sender = senderIp ?? Address;
+        // RFC 3927 2.5: an ARP packet with a link-local sender address is sent as a link-layer broadcast (replies too), so
+        // that a host holding the same address by mistake hears it.
+        if (IsLinkLocal(sender)) ethernetDestination = MacAddress.Broadcast;
         new EthernetHeader(ethernetDestination, Mac, EtherType.Arp).WriteTo(_arpTx);
-        new ArpHeader(operation, Mac, senderIp ?? Address, targetMac, targetIp).WriteTo(_arpTx.AsSpan(EthernetSize));
+        new ArpHeader(operation, Mac, sender, targetMac, targetIp).WriteTo(_arpTx.AsSpan(EthernetSize));
         _stats.Arp.SentCount++;
         _ethernet.Transmit(_arpTx, _ethernet.Now);
     }

@@ -222,7 +222,13 @@ internal sealed partial class Ipv4Layer
         return NetError.None;
     }
 
-    private bool OnLink(Ipv4Address destination) => (destination.Value & Mask.Value) == (Address.Value & Mask.Value);
+    // RFC 3927 2.6.2: link-local destinations (169.254/16) are on the link whatever our address, never sent to the
+    // gateway; and a host with only a link-local address and no gateway ARPs for every destination directly.
+    private bool OnLink(Ipv4Address destination)
+        => (destination.Value & Mask.Value) == (Address.Value & Mask.Value) || IsLinkLocal(destination) || (IsLinkLocal(Address) && Gateway.IsAny);
+
+    /// <summary>True for 169.254.0.0/16 (RFC 3927).</summary>
+    public static bool IsLinkLocal(Ipv4Address address) => address.Value >> 16 == 0xA9FE;
 
     /// <summary>The largest TCP segment (header and payload) in one IPv4 packet of the MTU.</summary>
     public int MaxTcpSegment => Mtu - Ipv4Header.MinimumSize;

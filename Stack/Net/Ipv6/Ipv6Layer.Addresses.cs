@@ -109,9 +109,23 @@ internal sealed partial class Ipv6Layer
 
     private int FindAddress(Ipv6Address address)
     {
+        // The slot found last first: a stream's packets all name the same one of our addresses.
+        int hint = _addressHint;
+        if (_addresses[hint].InUse && _addresses[hint].Address == address) return hint;
         for (int i = 0; i < _addresses.Length; i++)
-            if (_addresses[i].InUse && _addresses[i].Address == address) return i;
+            if (_addresses[i].InUse && _addresses[i].Address == address) return _addressHint = i;
         return -1;
+    }
+
+    private int _addressHint;
+
+    /// <summary>Copies the addresses past duplicate address detection (preferred or deprecated) without allocating; returns how many fit.</summary>
+    internal int CopyUsableAddresses(Span<Ipv6Address> destination)
+    {
+        int n = 0;
+        foreach (ref readonly var a in _addresses.AsSpan())
+            if (a.InUse && a.State is Ipv6AddressState.Preferred or Ipv6AddressState.Deprecated && n < destination.Length) destination[n++] = a.Address;
+        return n;
     }
 
     /// <summary>Every address with its state and remaining lifetimes.</summary>
@@ -141,6 +155,7 @@ internal sealed partial class Ipv6Layer
             // RFC 4862 5.4.2: the first probe after a random delay (RFC 4861's MAX_RTR_SOLICITATION_DELAY).
             NextProbe = now + RandomDelay(_options.MaxRouterSolicitationDelay),
         };
+        AddressesChanged();
         // RFC 4862 5.4.2: join the solicited-node group before probing, so that another node's probe reaches us.
         JoinGroup(SolicitedNode(address), now);
         if (_options.DupAddrDetectTransmits <= 0) MakePreferred(slot, now);
@@ -152,6 +167,7 @@ internal sealed partial class Ipv6Layer
     {
         var address = _addresses[slot].Address;
         _addresses[slot] = default;
+        AddressesChanged();
         LeaveGroup(SolicitedNode(address), now);
     }
 
@@ -186,7 +202,7 @@ internal sealed partial class Ipv6Layer
                 }
                 if (a.State == Ipv6AddressState.Tentative) Schedule(a.NextProbe);
             }
-            else if (a.State == Ipv6AddressState.Preferred && now >= a.PreferredUntil) a.State = Ipv6AddressState.Deprecated;
+            else if (a.State == Ipv6AddressState.Preferred && now >= a.PreferredUntil) { a.State = Ipv6AddressState.Deprecated; AddressesChanged(); }
             if (a.InUse && a.State is Ipv6AddressState.Preferred && a.PreferredUntil != Infinite) Schedule(a.PreferredUntil);
             if (a.InUse && a.ValidUntil != Infinite) Schedule(a.ValidUntil);
         }
@@ -199,7 +215,7 @@ internal sealed partial class Ipv6Layer
         for (int i = 0; i < _prefixes.Length; i++)
         {
             if (!_prefixes[i].InUse) continue;
-            if (now >= _prefixes[i].ValidUntil) _prefixes[i] = default;
+            if (now >= _prefixes[i].ValidUntil) { _prefixes[i] = default; AddressesChanged(); }
             else if (_prefixes[i].ValidUntil != Infinite) Schedule(_prefixes[i].ValidUntil);
         }
         for (int i = _dnsServers.Count - 1; i >= 0; i--)
@@ -224,6 +240,7 @@ internal sealed partial class Ipv6Layer
     {
         ref var a = ref _addresses[slot];
         a.State = now >= a.PreferredUntil ? Ipv6AddressState.Deprecated : Ipv6AddressState.Preferred;
+        AddressesChanged();
         StackLog.Ipv6AddressPreferred(_log, a.Address.ToString(), a.PrefixLength, a.Origin);
         // RFC 4861 7.2.6: an unsolicited advertisement of the new address to all nodes, so caches learn it at once.
         SendNeighbourAdvertisement(a.Address, AllNodes, a.Address, solicited: false);
@@ -240,6 +257,7 @@ internal sealed partial class Ipv6Layer
     {
         ref var a = ref _addresses[slot];
         a.State = Ipv6AddressState.Duplicate;
+        AddressesChanged();
         _stats.DadConflictCount++;
         StackLog.Ipv6DuplicateAddress(_log, a.Address.ToString(), claimant?.ToString() ?? "unknown");
         AddressConflict?.Invoke(a.Address, claimant);
@@ -258,6 +276,34 @@ internal sealed partial class Ipv6Layer
     /// destination (deprecated only when there is nothing else); :: when none is usable.
     /// </summary>
     public Ipv6Address SelectSource(Ipv6Address destination)
+    {
+        if (_sourceCached && _sourceCacheFor == destination) return _sourceCache;
+        var source = ChooseSource(destination);
+        (_sourceCacheFor, _sourceCache, _sourceCached) = (destination, source, true);
+        return source;
+    }
+
+    // A one-entry cache of the last destination's route facts, as Linux's destination cache keeps them per destination:
+    // a stream asks the same questions packet after packet, and the answers depend only on the addresses (and their
+    // states) and the on-link prefixes, each change of which clears it through AddressesChanged.
+    private Ipv6Address _sourceCacheFor, _sourceCache, _onLinkCacheFor;
+    private bool _sourceCached, _onLinkCached;
+
+    private void AddressesChanged() => _sourceCached = _onLinkCached = false;
+
+    // Is this one of our addresses (then it is not routed), or on-link (routed to itself), or neither (to a router)?
+    private OnLinkAnswer OnLinkRoute(Ipv6Address destination)
+    {
+        if (_onLinkCached && _onLinkCacheFor == destination) return OnLinkAnswer.OnLink;
+        if (FindAddress(destination) >= 0) return OnLinkAnswer.Ours;
+        if (!IsOnLink(destination)) return OnLinkAnswer.ViaRouter;
+        (_onLinkCacheFor, _onLinkCached) = (destination, true);
+        return OnLinkAnswer.OnLink;
+    }
+
+    private enum OnLinkAnswer : byte { OnLink, Ours, ViaRouter }
+
+    private Ipv6Address ChooseSource(Ipv6Address destination)
     {
         bool linkScope = IsLinkLocal(destination) || (destination.IsMulticast && ((byte)(destination.Value >> 112) & 0xF) <= 2);
         if (linkScope) return PreferredLinkLocal();
@@ -294,13 +340,14 @@ internal sealed partial class Ipv6Layer
         }
         if (free < 0) { Drop(_stats.Nd, DropReason.NdTableFull); return; }
         _prefixes[free] = new PrefixEntry { InUse = true, Prefix = prefix, Length = length, ValidUntil = validUntil };
+        AddressesChanged();
         if (validUntil != Infinite) Schedule(validUntil);
     }
 
     private void RemovePrefix(Ipv6Address prefix, int length)
     {
         for (int i = 0; i < _prefixes.Length; i++)
-            if (_prefixes[i].InUse && _prefixes[i].Prefix == prefix && _prefixes[i].Length == length) _prefixes[i] = default;
+            if (_prefixes[i].InUse && _prefixes[i].Prefix == prefix && _prefixes[i].Length == length) { _prefixes[i] = default; AddressesChanged(); }
     }
 
     private void UpdateRouter(Ipv6Address router, TimeSpan expires, TimeSpan now)
@@ -443,7 +490,7 @@ internal sealed partial class Ipv6Layer
         ref var a = ref _addresses[slot];
         if (a.Origin != Ipv6AddressOrigin.Autoconfigured) return;
         a.PreferredUntil = preferredUntil;
-        if (a.State == Ipv6AddressState.Deprecated && now < preferredUntil) a.State = Ipv6AddressState.Preferred;
+        if (a.State == Ipv6AddressState.Deprecated && now < preferredUntil) { a.State = Ipv6AddressState.Preferred; AddressesChanged(); }
         // 5.5.3 e: the two-hour rule, so that a forged advertisement cannot end an address at once.
         var remaining = a.ValidUntil == Infinite ? Infinite : a.ValidUntil - now;
         var received = validUntil == Infinite ? Infinite : validUntil - now;

@@ -268,9 +268,10 @@ internal sealed partial class Ipv6Layer
             return true;
         }
         mac = default;
-        if (FindAddress(destination) >= 0) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.HostUnreachable; return false; }
+        var route = OnLinkRoute(destination);
+        if (route == OnLinkAnswer.Ours) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.HostUnreachable; return false; }
         // On an IP link (a TUN) every destination is reached by handing the packet to the link.
-        var nextHop = IsOnLink(destination) || _ethernet.IsIpLink ? destination : DefaultRouter(now);
+        var nextHop = route == OnLinkAnswer.OnLink || _ethernet.IsIpLink ? destination : DefaultRouter(now);
         if (nextHop.IsUnspecified) { Drop(_stats.Ipv6, DropReason.Ipv6NoRoute); error = NetError.NetworkUnreachable; return false; }
         if (!Resolve(nextHop, now, out mac, out slot)) { error = NetError.HostUnreachable; return false; }
         return true;

@@ -19,7 +19,11 @@ public sealed class DhcpClient : IStackService
     [
         DhcpOption.SubnetMask, DhcpOption.Router, DhcpOption.DomainNameServer, DhcpOption.HostName, DhcpOption.DomainName,
         DhcpOption.InterfaceMtu, DhcpOption.BroadcastAddress, DhcpOption.IpAddressLeaseTime, DhcpOption.RenewalTime, DhcpOption.RebindingTime,
+        DhcpOption.NtpServers,
     ];
+
+    /// <summary>NTP servers kept from option 42 at most.</summary>
+    public const int MaximumNtpServers = 4;
 
     private readonly DhcpClientOptions _options;
     private readonly byte[] _rx = new byte[ReceiveBufferSize];
@@ -67,6 +71,9 @@ public sealed class DhcpClient : IStackService
 
     /// <summary>The lease in use, or null when the client holds none.</summary>
     public DhcpLease? Lease { get; private set; }
+
+    /// <summary>The NTP servers of the lease (option 42, asked for in every request as lwIP's <c>LWIP_DHCP_GET_NTP_SRV</c> does); empty without a lease or when the server gave none.</summary>
+    public IReadOnlyList<Ipv4Address> NtpServers => Lease?.NtpServers ?? [];
 
     /// <summary>The current transaction ID (xid).</summary>
     public uint TransactionId => _transactionId;
@@ -401,9 +408,12 @@ public sealed class DhcpClient : IStackService
             if (t2 >= lease || t2 <= TimeSpan.Zero) t2 = lease * 7 / 8;
             if (t1 >= t2 || t1 <= TimeSpan.Zero) t1 = t2 < lease / 2 ? t2 / 2 : lease / 2;
         }
+        var ntp = new List<Ipv4Address>();
+        var ntpServers = ack.NtpServers;
+        for (int i = 0; i < ntpServers.Count && ntp.Count < MaximumNtpServers; i++) if (IsUsableAddress(ntpServers[i]) && !ntp.Contains(ntpServers[i])) ntp.Add(ntpServers[i]);
         int? mtu = ack.InterfaceMtu is { } m && m >= 68 ? m : null;
         string? domain = ack.TryGetOption(DhcpOption.DomainName, out var d) ? Encoding.ASCII.GetString(d).TrimEnd('\0') : null;
-        return new DhcpLease(address, mask, ack.Router ?? default, dns.AsReadOnly(), server, lease, t1, t2, ack.BroadcastAddress, mtu, domain, _requestSentAt);
+        return new DhcpLease(address, mask, ack.Router ?? default, dns.AsReadOnly(), server, lease, t1, t2, ack.BroadcastAddress, mtu, domain, _requestSentAt) { NtpServers = ntp.AsReadOnly() };
     }
 
     private static bool IsUsableAddress(Ipv4Address a) => !a.IsAny && !a.IsLimitedBroadcast && !a.IsMulticast && !a.IsLoopback;

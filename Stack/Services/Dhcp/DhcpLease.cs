@@ -21,6 +21,9 @@ public sealed record DhcpLease(
     Ipv4Address ServerIdentifier, TimeSpan LeaseTime, TimeSpan RenewalTime, TimeSpan RebindingTime,
     Ipv4Address? BroadcastAddress, int? Mtu, string? DomainName, TimeSpan Acquired)
 {
+    /// <summary>Option 42 (NTP servers, RFC 2132 8.3), in order; empty when the server gave none. The client asks for it, as lwIP's <c>LWIP_DHCP_GET_NTP_SRV</c> does.</summary>
+    public IReadOnlyList<Ipv4Address> NtpServers { get; init; } = [];
+
     /// <summary>The prefix length of <see cref="SubnetMask"/> (its leading one bits).</summary>
     public int PrefixLength => System.Numerics.BitOperations.LeadingZeroCount(~SubnetMask.Value);
 

@@ -141,7 +141,14 @@ public sealed class DnsResolver : IStackService
             lookup.Fail(DnsError.NameNotFound, fromCache: false);
             return lookup;
         }
-        if (stack.ResolverServers.Count == 0)
+        // RFC 6762 3, 5.1: a .local name is asked by one-shot multicast query, never of the unicast servers.
+        bool multicast = IsMulticastName(name);
+        if (multicast && !_options.MulticastDns)
+        {
+            lookup.Fail(DnsError.NameNotFound, fromCache: false);
+            return lookup;
+        }
+        if (!multicast && stack.ResolverServers.Count == 0)
         {
             lookup.Fail(DnsError.NoServers, fromCache: false);
             return lookup;
@@ -152,7 +159,9 @@ public sealed class DnsResolver : IStackService
             lookup.Fail(DnsError.TooManyQueries, fromCache: false);
             return lookup;
         }
-        var query = new PendingQuery(lookup, endpoint!, DnsCache.TrimRoot(name).ToString());
+        // RFC 6762 11: multicast DNS goes out with TTL 255.
+        if (multicast) endpoint!.MulticastTimeToLive = 255;
+        var query = new PendingQuery(lookup, endpoint!, DnsCache.TrimRoot(name).ToString()) { Multicast = multicast };
         _pending.Add(query);
         Send(query, now);
         return lookup;
@@ -191,6 +200,11 @@ public sealed class DnsResolver : IStackService
     private void Send(PendingQuery q, TimeSpan now)
     {
         var stack = _stack!;
+        if (q.Multicast)
+        {
+            SendMulticast(q, now);
+            return;
+        }
         var servers = stack.ResolverServers;
         if (servers.Count == 0)
         {
@@ -221,6 +235,50 @@ public sealed class DnsResolver : IStackService
         if (q.Endpoint.SendTo(_tx.AsSpan(LengthPrefix, length), q.Server, DnsMessage.ServerPort) is not NetError.None)
             q.Deadline = now;   // no route to this server: try the next one at once
     }
+
+    /// <summary>
+    /// True for names asked by multicast (RFC 6762 3 and 4): those under <c>local</c>, and the reverse names of link-local
+    /// addresses (<c>254.169.in-addr.arpa</c>, <c>8.e.f.ip6.arpa</c> to <c>b.e.f.ip6.arpa</c>).
+    /// </summary>
+    public static bool IsMulticastName(ReadOnlySpan<char> name)
+    {
+        name = DnsCache.TrimRoot(name);
+        return EndsWithLabels(name, "local") || EndsWithLabels(name, "254.169.in-addr.arpa")
+            || EndsWithLabels(name, "8.e.f.ip6.arpa") || EndsWithLabels(name, "9.e.f.ip6.arpa")
+            || EndsWithLabels(name, "a.e.f.ip6.arpa") || EndsWithLabels(name, "b.e.f.ip6.arpa");
+    }
+
+    private static bool EndsWithLabels(ReadOnlySpan<char> name, string suffix)
+        => name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase) && (name.Length == suffix.Length || name[^(suffix.Length + 1)] == '.');
+
+    // RFC 6762 5.1: a one-shot query from an ordinary port to 224.0.0.251 (and ff02::fb) port 5353; responders answer it
+    // as a legacy unicast query (6.7): to this port, with this ID and the question repeated.
+    private void SendMulticast(PendingQuery q, TimeSpan now)
+    {
+        var stack = _stack!;
+        q.Id = (ushort)stack.Random.NextUInt32();
+        var writer = new DnsWriter(_tx.AsSpan(LengthPrefix));
+        writer.WriteHeader(new DnsHeader(q.Id));
+        if (writer.WriteQuestion(q.QueryName, q.Lookup.Type) != WireError.None)
+        {
+            Finish(q, DnsError.NameNotFound);
+            return;
+        }
+        int length = writer.Finish();
+        q.Deadline = now + _options.MulticastQueryTimeout;
+        Statistics.MulticastQueriesSent++;
+        var message = _tx.AsSpan(LengthPrefix, length);
+        var e4 = stack.Address.IsAny ? NetError.NoAddress : q.Endpoint.SendTo(message, MulticastDnsGroupV4, MulticastDnsPort);
+        var e6 = stack.Ipv6Enabled ? q.Endpoint.SendTo(message, MulticastDnsGroupV6, MulticastDnsPort) : NetError.NetworkUnreachable;
+        if (e4 != NetError.None && e6 != NetError.None) q.Deadline = now;   // neither family can send: fail at once
+    }
+
+    /// <summary>The mDNS IPv4 group, 224.0.0.251 (RFC 6762 3).</summary>
+    internal static readonly IpAddress MulticastDnsGroupV4 = new Ipv4Address(224, 0, 0, 251);
+    /// <summary>The mDNS IPv6 group, ff02::fb.</summary>
+    internal static readonly IpAddress MulticastDnsGroupV6 = Ipv6Address.Parse("ff02::fb");
+    /// <summary>The mDNS port.</summary>
+    internal const ushort MulticastDnsPort = 5353;
 
     // RFC 1035 4.2.2: over TCP the message goes after its length in two bytes; a new connection per attempt.
     private void SendTcp(PendingQuery q, int length, TimeSpan now)
@@ -308,6 +366,13 @@ public sealed class DnsResolver : IStackService
     // Moves to the next server, and to the next round after the last one; fails after the last round.
     private void NextAttempt(PendingQuery q, TimeSpan now, DnsError reason)
     {
+        if (q.Multicast)
+        {
+            // Nobody answered a .local name within the attempts: it does not exist on this link.
+            if (++q.Round >= _options.MulticastAttempts) Finish(q, DnsError.NameNotFound);
+            else Send(q, now);
+            return;
+        }
         int servers = Math.Max(_stack!.ResolverServers.Count, 1);
         q.ServerIndex++;
         if (q.ServerIndex % servers == 0) q.Round++;
@@ -321,6 +386,11 @@ public sealed class DnsResolver : IStackService
 
     private void Receive(PendingQuery q, ReadOnlySpan<byte> datagram, IpAddress from, ushort fromPort, TimeSpan now)
     {
+        if (q.Multicast)
+        {
+            ReceiveMulticast(q, datagram, from, fromPort, now);
+            return;
+        }
         // RFC 5452 9.1: only from the address and port asked (the endpoint's own port is the one the query left from).
         if (from != q.Server || fromPort != DnsMessage.ServerPort) { Statistics.RejectedSource++; return; }
         if (DnsMessage.TryParse(datagram, out var message) != WireError.None || !message.IsResponse || message.Opcode != DnsOpcode.Query)
@@ -379,6 +449,32 @@ public sealed class DnsResolver : IStackService
         }
     }
 
+    // RFC 6762 6.7: a legacy unicast answer comes from port 5353 of any responder on the link, with our ID and the question
+    // repeated (an empty question section is taken too); records carry the cache-flush bit in their class at times.
+    private void ReceiveMulticast(PendingQuery q, ReadOnlySpan<byte> datagram, IpAddress from, ushort fromPort, TimeSpan now)
+    {
+        if (fromPort != MulticastDnsPort) { Statistics.RejectedSource++; return; }
+        if (DnsMessage.TryParse(datagram, out var message) != WireError.None || !message.IsResponse || message.Opcode != DnsOpcode.Query
+            || !IsWellFormed(message))
+        {
+            Statistics.RejectedMalformed++;
+            return;
+        }
+        if (message.Id != q.Id && message.Id != 0) { Statistics.RejectedId++; return; }
+        if (message.QuestionCount > 1) { Statistics.RejectedQuestion++; return; }
+        var reader = message.GetReader();
+        if (message.QuestionCount == 1 && (!reader.TryReadQuestion(out var question) || question.Type != q.Lookup.Type
+            || ((ushort)question.Class & 0x7FFF) != (ushort)DnsClass.Internet || !question.Name.Matches(q.QueryName)))
+        {
+            Statistics.RejectedQuestion++;
+            return;
+        }
+        if (message.ResponseCode != DnsResponseCode.NoError) { Statistics.ServerErrors++; return; }
+        Statistics.ResponsesAccepted++;
+        q.Server = from;
+        TakeAnswer(q, message, now);
+    }
+
     // Walks every record once, so that a response with a malformed record anywhere is rejected as a whole.
     private static bool IsWellFormed(DnsMessage message)
     {
@@ -421,14 +517,29 @@ public sealed class DnsResolver : IStackService
         while (answers.TryReadRecord(out var record))
         {
             // RFC 1035 3.2.3: a query for every type (ANY) takes every record of the name.
-            if (answers.Section != DnsSection.Answer || (record.Type != type && type != DnsType.Any) || record.Type == DnsType.Opt
-                || record.Class != DnsClass.Internet || !record.Name.Matches(current)) continue;
+            if ((answers.Section != DnsSection.Answer && !q.Multicast) || (record.Type != type && type != DnsType.Any) || record.Type == DnsType.Opt
+                || (record.Class != DnsClass.Internet && !(q.Multicast && ((ushort)record.Class & 0x7FFF) == (ushort)DnsClass.Internet))
+                || !record.Name.Matches(current)) continue;
             ttl = Math.Min(ttl, record.TimeToLive);
             if (record.Type == DnsType.A) addresses.Add(new HostAddress(record.Address));
             else if (record.Type == DnsType.Aaaa) addresses.Add(new HostAddress(Ipv6Address.Read(record.Ipv6Address)));
             records.Add(new DnsRecord(current, record.Type, record.TimeToLive, FormatData(record)));
         }
 
+        if (records.Count == 0 && q.Multicast)
+        {
+            // A responder that has the name but not this type (an IPv6-only host asked for A) says so with its other
+            // records: NODATA, so that getaddrinfo asks for AAAA next. Anything else: wait for another responder.
+            var others = message.GetReader();
+            while (others.TryReadRecord(out var record))
+            {
+                if (record.Type is not (DnsType.A or DnsType.Aaaa) || !record.Name.Matches(current) || record.TimeToLive == 0) continue;
+                CacheNegative(q, DnsError.NoData, TimeSpan.FromSeconds(Math.Min(record.TimeToLive, 10)), now);
+                Finish(q, DnsError.NoData);
+                return;
+            }
+            return;
+        }
         if (records.Count == 0)
         {
             if (message.IsTruncated)
@@ -598,6 +709,7 @@ public sealed class DnsResolver : IStackService
         public TimeSpan Deadline { get; set; }
         public bool LastServerError { get; set; }
         public bool Done { get; set; }
+        public bool Multicast { get; init; }
 
         // DNS over TCP: the connection of this attempt, and the message being read from it (its length once known).
         public bool OverTcp { get; set; }

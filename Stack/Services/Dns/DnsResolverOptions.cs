@@ -20,6 +20,16 @@ public sealed record DnsResolverOptions
     /// <summary>CNAMEs followed from the name asked, within one answer and across new queries (RFC 1034 3.6.2).</summary>
     public int MaximumCnameHops { get; init; } = 8;
 
+    /// <summary>
+    /// Ask <c>.local</c> names (and the reverse names of link-local addresses) by one-shot multicast DNS query (RFC 6762
+    /// 5.1, lwIP's LWIP_DNS_SUPPORT_MDNS_QUERIES); default true. They never go to the unicast servers: off, they fail.
+    /// </summary>
+    public bool MulticastDns { get; init; } = true;
+    /// <summary>Wait for an answer to one multicast query.</summary>
+    public TimeSpan MulticastQueryTimeout { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Multicast queries sent for one <c>.local</c> lookup before it fails with <see cref="DnsError.NameNotFound"/>.</summary>
+    public int MulticastAttempts { get; init; } = 2;
+
     /// <summary>Names (of one type each) cached; the least recently used makes room.</summary>
     public int CacheSize { get; init; } = 64;
     /// <summary>Addresses kept per cached name (the rest of a long answer is dropped).</summary>

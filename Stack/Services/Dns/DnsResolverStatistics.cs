@@ -29,6 +29,8 @@ public sealed class DnsResolverStatistics
     public long TcpQueriesSent { get; internal set; }
     /// <summary>Queries over TCP that failed: refused, reset, closed or timed out before a whole answer.</summary>
     public long TcpFailures { get; internal set; }
+    /// <summary>One-shot multicast queries sent for <c>.local</c> names (RFC 6762 5.1).</summary>
+    public long MulticastQueriesSent { get; internal set; }
     /// <summary>Cache entries evicted to make room.</summary>
     public long CacheEvictions { get; internal set; }
 
@@ -39,6 +41,6 @@ public sealed class DnsResolverStatistics
         new("dns.timeouts", Timeouts), new("dns.responses_accepted", ResponsesAccepted), new("dns.rejected_source", RejectedSource),
         new("dns.rejected_id", RejectedId), new("dns.rejected_question", RejectedQuestion), new("dns.rejected_malformed", RejectedMalformed),
         new("dns.server_errors", ServerErrors), new("dns.truncated", Truncated), new("dns.tcp_queries_sent", TcpQueriesSent),
-        new("dns.tcp_failures", TcpFailures), new("dns.cache_evictions", CacheEvictions),
+        new("dns.tcp_failures", TcpFailures), new("dns.cache_evictions", CacheEvictions), new("dns.multicast_queries_sent", MulticastQueriesSent),
     ];
 }

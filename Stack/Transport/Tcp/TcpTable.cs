@@ -13,6 +13,7 @@ namespace TcpIpSharp.Transport.Tcp;
 internal sealed class TcpTable
 {
     private readonly Dictionary<TcpKey, TcpConnection> _connections = new(64);
+    private TcpConnection? _last;   // the connection the last segment found: always in _connections when not null
     private readonly Dictionary<ushort, TcpListener> _listeners = new(16);
     private readonly Dictionary<ushort, int> _localPortUse = new(64);
     // Timers: a min-heap of (connection, deadline) with lazy deletion. A connection's live entry is the one whose time equals
@@ -157,6 +158,7 @@ internal sealed class TcpTable
         var connection = new TcpConnection(this, _output, options, local, localPort, remote, remotePort,
             iss ?? InitialSequenceNumber(local, localPort, remote, remotePort, now), tsOffset ?? TimestampOffset(local, remote), now);
         _connections.Add(connection.Key, connection);
+        _last = null;
         _localPortUse[localPort] = _localPortUse.GetValueOrDefault(localPort) + 1;
         return connection;
     }
@@ -202,7 +204,15 @@ internal sealed class TcpTable
             options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
         }
         var key = KeyFor(source, segment.SourcePort, destination, segment.DestinationPort);
-        bool known = _connections.TryGetValue(key, out var connection);
+        // The connection of the previous segment first (issue 18's one-entry cache): a batch read from the link is
+        // mostly one busy connection's ACKs or data, and comparing one key costs less than hashing it.
+        TcpConnection? connection = _last;
+        bool known = connection is not null && connection.Key.Equals(key);
+        if (!known)
+        {
+            known = _connections.TryGetValue(key, out connection);
+            if (known) _last = connection;
+        }
         if (known && connection!.SynAckHeld)
         {
             // Gateway mode, the destination not reached yet: a retransmitted SYN waits with the first; a reset ends it.
@@ -448,7 +458,7 @@ internal sealed class TcpTable
         if (!connection.Pending && at is TimeSpan d && d < connection.TimerAt) Enqueue(connection, d);
     }
 
-    private bool IsCurrent(TcpConnection c) => _connections.TryGetValue(c.Key, out var current) && ReferenceEquals(current, c);
+    private bool IsCurrent(TcpConnection c) => ReferenceEquals(c, _last) || (_connections.TryGetValue(c.Key, out var current) && ReferenceEquals(current, c));
 
     private void Scheduled(TcpConnection connection)
     {
@@ -482,6 +492,7 @@ internal sealed class TcpTable
         if (_connections.TryGetValue(connection.Key, out var c) && ReferenceEquals(c, connection))
         {
             _connections.Remove(connection.Key);
+            if (ReferenceEquals(_last, connection)) _last = null;
             if (_localPortUse.TryGetValue(connection.LocalPort, out int n)) { if (n <= 1) _localPortUse.Remove(connection.LocalPort); else _localPortUse[connection.LocalPort] = n - 1; }
             if (connection.Listener is { } listener) { listener.OnAbandoned(); connection.Listener = null; }
         }
