@@ -305,6 +305,13 @@ public sealed class NetworkStack : IDisposable
 
     internal bool TryJoinMulticast(Ipv6Address group) => Internet.Ipv6 is { } v6 && v6.JoinGroup(group, Interface.Now);
 
+    /// <summary>
+    /// True when <paramref name="source"/> is on this link (IPv4: our subnet or 169.254/16; IPv6: link-local or an on-link
+    /// prefix): RFC 6762 11's check, so that multicast DNS neither answers nor believes packets routed from elsewhere.
+    /// </summary>
+    internal bool IsOnLinkSource(IpAddress source)
+        => source.IsIpv4 ? Ipv4.IsOnLinkSource(source.AsIpv4) : Internet.Ipv6 is { } v6 && v6.IsOnLinkSource(source.AsIpv6);
+
     /// <summary>Leaves an IPv6 multicast group.</summary>
     public void LeaveMulticast(Ipv6Address group) => Internet.Ipv6?.LeaveGroup(group, Interface.Now);
 

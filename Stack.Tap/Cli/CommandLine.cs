@@ -61,7 +61,8 @@ internal sealed class CommandLine
     {
         var v = Get(name);
         if (v is null) return fallback;
-        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) ? n : throw new UsageException($"{name}: '{v}' is not a number");
+        // Finite only: NaN slips through every range check, and infinities through some.
+        return double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && double.IsFinite(n) ? n : throw new UsageException($"{name}: '{v}' is not a number");
     }
 
     private OptionResult? Result(string name)

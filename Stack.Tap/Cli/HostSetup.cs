@@ -116,7 +116,7 @@ internal static class HostSetup
 
     /// <summary>
     /// --hostname: the name mDNS answers as NAME.local and DHCP sends (null without it: the Pico's "PicoW" for mDNS, no
-    /// name to DHCP). One label of letters, digits and '-', at most 63, as a Pico's <c>network.hostname()</c> takes;
+    /// name to DHCP). One label of letters, digits and '-', at most 60 (room for the '-N' of an mDNS rename), as a Pico's <c>network.hostname()</c> takes;
     /// a trailing ".local" is taken off.
     /// </summary>
     public static string? Hostname(CommandLine cl)
@@ -124,8 +124,8 @@ internal static class HostSetup
         var name = cl.Get("--hostname");
         if (name is null) return null;
         if (name.EndsWith(".local", StringComparison.OrdinalIgnoreCase)) name = name[..^6];
-        if (name is { Length: 0 or > 63 } || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
-            throw new UsageException($"--hostname: '{cl.Get("--hostname")}' is not a host name (one label: letters, digits and '-', at most 63)");
+        if (name is { Length: 0 or > 60 } || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            throw new UsageException($"--hostname: '{cl.Get("--hostname")}' is not a host name (one label: letters, digits and '-', at most 60)");
         return name;
     }
 

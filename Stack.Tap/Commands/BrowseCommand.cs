@@ -41,7 +41,7 @@ internal static class BrowseCommand
         using var stack = HostSetup.Create(cl, clock);
         var driver = new StackDriver(stack, clock);
         if (dhcp is not null) driver.Add(dhcp);
-        var responder = new MdnsResponder();
+        var responder = new MdnsResponder(new MdnsOptions { Publish = false });   // a querier, as avahi-browse: claims no name
         driver.Add(responder);
         var job = new Job(responder, dhcp, type, TimeSpan.FromSeconds(seconds));
         driver.Add(job);

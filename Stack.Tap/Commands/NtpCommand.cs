@@ -34,7 +34,7 @@ internal static class NtpCommand
         var dhcp = HostSetup.Dhcp(cl);
         if (server is null && dhcp is null) throw new UsageException("give the SERVER, or --dhcp to ask the servers of DHCP option 42");
         double seconds = cl.GetDouble("--timeout", 1);
-        if (seconds is <= 0 or > 60) throw new UsageException("--timeout must be between 0 and 60 seconds");
+        if (seconds is < 0.001 or > 60) throw new UsageException("--timeout must be between 0.001 and 60 seconds");
 
         var clock = new SystemClock();
         using var stack = HostSetup.Create(cl, clock);

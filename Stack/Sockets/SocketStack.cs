@@ -229,6 +229,9 @@ public sealed class SocketStack : IDisposable
     /// </summary>
     public Services.Mdns.MdnsResponder StartMdns(Services.Mdns.MdnsOptions? options = null, IEnumerable<Services.Mdns.ServiceInstance>? services = null)
     {
+        // A bad host name is refused here, before the responder is added anywhere (it would fail in Start otherwise,
+        // leaving a half-started service behind and Mdns set for good).
+        Services.Mdns.MdnsResponder.CheckHostname(options?.Hostname ?? Stack.Options.Hostname);
         var responder = new Services.Mdns.MdnsResponder(options);
         foreach (var s in services ?? []) responder.Register(s);
         lock (Driver.Gate)

@@ -63,7 +63,12 @@ public sealed class TlsSocket : IDisposable
     {
         var options = new SslClientAuthenticationOptions { TargetHost = serverHostname ?? "" };
         if (socket.Stack.WallClockOffset() != TimeSpan.Zero)
-            options.CertificateChainPolicy = new X509ChainPolicy { VerificationTime = socket.Stack.UtcNow().ToLocalTime() };
+            // A chain policy replaces the options' revocation mode (NoCheck) with its own (Online by default): keep NoCheck,
+            // so that setting the clock does not start CRL/OCSP fetches over the host's network, outside the stack.
+            options.CertificateChainPolicy = new X509ChainPolicy
+            {
+                VerificationTime = socket.Stack.UtcNow().ToLocalTime(), RevocationMode = X509RevocationMode.NoCheck,
+            };
         return options;
     }
 

@@ -127,6 +127,38 @@ public class MdnsHostileTests
     }
 
     [Test]
+    public void Packets_from_a_source_off_the_link_are_neither_answered_nor_believed()
+    {
+        // RFC 6762 11: B sits on the same wire but in another subnet (198.51.100.11/24 beside A's 192.0.2.10/24), as a
+        // packet routed in from elsewhere would look. A legacy query would make A a reflector; a response could rename it.
+        using var rig = new MdnsRig(addressB: Ipv4Address.Parse("198.51.100.11"));
+        var ep = rig.Listen();
+        var responder = new MdnsResponder();
+        var changes = new List<MdnsNameChange>();
+        responder.NameChanged += changes.Add;
+        rig.AddA(responder);
+        rig.Run(TimeSpan.FromMilliseconds(300));   // probing
+        ep.SendTo(MdnsRig.Message(0, true, [], (DnsSection.Answer, "PicoW.local", DnsType.A, 0x8001, 120, MdnsRig.V4(Ipv4Address.Parse("198.51.100.99")))), Group, 5353);
+        Assert.That(rig.RunUntil(() => responder.HostnameEstablished, TimeSpan.FromSeconds(5)), Is.True);
+        rig.Run(TimeSpan.FromSeconds(2));
+        Assert.That(rig.B.OpenUdp(40000, IpAddress.AnyIpv4, reuseAddress: false, out var legacy), Is.EqualTo(NetError.None));
+        rig.Seen.Clear();
+        long answered = responder.Statistics.LegacyResponsesSent + responder.Statistics.MulticastResponsesSent;   // the announcements
+        legacy!.SendTo(MdnsRig.Message(0x1234, false, [("PicoW.local", DnsType.A, false)]), Group, 5353);
+        ep.SendTo(MdnsRig.Message(0, false, [("PicoW.local", DnsType.A, false)]), Group, 5353);
+        rig.Run(TimeSpan.FromSeconds(1));
+        TestContext.Out.WriteLine(string.Join(", ", responder.Statistics.Snapshot().Where(p => p.Value > 0).Select(p => $"{p.Key}={p.Value}")));
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(responder.HostFullName, Is.EqualTo("PicoW.local"), "the forged response from off the link renamed nothing");
+            Assert.That(changes, Is.Empty);
+            Assert.That(responder.Statistics.LegacyResponsesSent + responder.Statistics.MulticastResponsesSent, Is.EqualTo(answered), "no answer to either query");
+            Assert.That(rig.Seen.Where(x => x.IsResponse), Is.Empty, "nothing on the wire");
+            Assert.That(responder.Statistics.OffLink, Is.EqualTo(3));
+        }
+    }
+
+    [Test]
     public void Malformed_packets_are_counted_and_dropped()
     {
         var (rig, responder) = Established();

@@ -38,11 +38,11 @@ internal sealed class MdnsRig : IDisposable
     public List<MdnsSeen> Seen { get; } = [];
     private readonly byte[] _buffer = new byte[9000];
 
-    public MdnsRig(int seed = 1, NetworkStackOptions? a = null, NetworkStackOptions? b = null)
+    public MdnsRig(int seed = 1, NetworkStackOptions? a = null, NetworkStackOptions? b = null, Ipv4Address? addressB = null)
     {
         var (la, lb) = InMemoryLink.CreatePair(queueFrames: 8192);
         A = new NetworkStack(la, (a ?? new NetworkStackOptions()) with { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = IpA, PrefixLength = 24 }, new SeededRandomSource(seed));
-        B = new NetworkStack(lb, (b ?? new NetworkStackOptions()) with { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = IpB, PrefixLength = 24 }, new SeededRandomSource(seed + 1));
+        B = new NetworkStack(lb, (b ?? new NetworkStackOptions()) with { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = addressB ?? IpB, PrefixLength = 24 }, new SeededRandomSource(seed + 1));
         A.AfterFrame = B.AfterFrame = TcpIpSharp.Diagnostics.StackInvariants.Check;
     }
 

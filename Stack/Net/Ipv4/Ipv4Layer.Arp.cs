@@ -44,6 +44,14 @@ internal sealed partial class Ipv4Layer
             }
             return;
         }
+        // RFC 5227 2.1.1 (RFC 3927 2.2.1): another host's probe for our address is answered, so that it learns the address
+        // is in use and picks another (Linux answers probes too); a 0.0.0.0 sender makes no cache entry.
+        if (haveAddress && senderIp.IsAny && arp.Operation == ArpOperation.Request && arp.TargetProtocolAddress == Address && senderMac != Mac && !senderMac.IsMulticast)
+        {
+            SendArp(ArpOperation.Reply, senderMac, senderMac, senderIp);
+            _stats.ArpRepliesSentCount++;
+            return;
+        }
         if (senderIp.IsAny || senderIp.IsMulticast || senderIp.IsLimitedBroadcast || senderMac.IsMulticast) { Drop(_stats.Arp, DropReason.ArpMalformed, true); return; }
 
         // RFC 826 "packet reception": update an existing entry; add one when we are the target.

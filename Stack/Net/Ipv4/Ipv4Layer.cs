@@ -230,6 +230,10 @@ internal sealed partial class Ipv4Layer
     /// <summary>True for 169.254.0.0/16 (RFC 3927).</summary>
     public static bool IsLinkLocal(Ipv4Address address) => address.Value >> 16 == 0xA9FE;
 
+    /// <summary>A source on this link: in our subnet (once we have an address) or IPv4 link-local (RFC 6762 11's check for multicast DNS).</summary>
+    internal bool IsOnLinkSource(Ipv4Address source)
+        => IsLinkLocal(source) || (!Address.IsAny && (source.Value & Mask.Value) == (Address.Value & Mask.Value));
+
     /// <summary>The largest TCP segment (header and payload) in one IPv4 packet of the MTU.</summary>
     public int MaxTcpSegment => Mtu - Ipv4Header.MinimumSize;
 

@@ -321,6 +321,9 @@ internal sealed partial class Ipv6Layer
 
     // ---------------------------------------------------------------- on-link prefixes and routers
 
+    /// <summary>A source on this link: link-local, or in an on-link prefix (RFC 6762 11's check for multicast DNS).</summary>
+    internal bool IsOnLinkSource(Ipv6Address source) => !source.IsMulticast && IsOnLink(source);
+
     private bool IsOnLink(Ipv6Address destination)
     {
         if (IsLinkLocal(destination)) return true;

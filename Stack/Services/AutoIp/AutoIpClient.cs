@@ -68,6 +68,9 @@ public sealed class AutoIpClient : IStackService
     public TimeSpan? NextDeadline => State switch
     {
         AutoIpState.Stopped => null,
+        // While DHCP checks an offered address, Poll waits for it (and DHCP's own deadline wakes the driver): a deadline
+        // of ours, passed by then, would have the driver poll without pause.
+        _ when _dhcp is { State: DhcpState.Checking } => null,
         AutoIpState.WaitingForDhcp => _dhcpFailingSince is { } since ? since + _options.DhcpFallbackAfter : null,
         AutoIpState.Probing or AutoIpState.Announcing => _deadline,
         _ => null,

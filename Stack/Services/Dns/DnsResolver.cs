@@ -453,7 +453,8 @@ public sealed class DnsResolver : IStackService
     // repeated (an empty question section is taken too); records carry the cache-flush bit in their class at times.
     private void ReceiveMulticast(PendingQuery q, ReadOnlySpan<byte> datagram, IpAddress from, ushort fromPort, TimeSpan now)
     {
-        if (fromPort != MulticastDnsPort) { Statistics.RejectedSource++; return; }
+        // RFC 6762 11: an answer to a .local question comes from this link, or it is not believed.
+        if (fromPort != MulticastDnsPort || !_stack!.IsOnLinkSource(from)) { Statistics.RejectedSource++; return; }
         if (DnsMessage.TryParse(datagram, out var message) != WireError.None || !message.IsResponse || message.Opcode != DnsOpcode.Query
             || !IsWellFormed(message))
         {

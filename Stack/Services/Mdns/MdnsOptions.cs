@@ -41,4 +41,10 @@ public sealed record MdnsOptions
     public int MaximumAddressesPerInstance { get; init; } = 4;
     /// <summary>Answer and announce on IPv6 (ff02::fb) too when the stack speaks IPv6 (default true).</summary>
     public bool Ipv6 { get; init; } = true;
+    /// <summary>
+    /// Claim and answer the host name (default true). False makes a querier only, as avahi-browse is: browses and
+    /// lookups work, but no name is probed, announced or answered (what <c>tcpipsharp browse</c> runs, so that it never
+    /// takes a name from a host running beside it). Services registered then are not published either.
+    /// </summary>
+    public bool Publish { get; init; } = true;
 }

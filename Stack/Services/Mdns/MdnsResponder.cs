@@ -117,7 +117,7 @@ public sealed partial class MdnsResponder : IStackService
         _services.Add(owner);
         if (_stack is { } stack)
         {
-            StartProbing(owner, stack.Interface.Now);
+            if (_options.Publish) StartProbing(owner, stack.Interface.Now);
             Rebuild();
         }
     }
@@ -150,8 +150,11 @@ public sealed partial class MdnsResponder : IStackService
             _joined6 = true;
         }
         ReadAddresses();
-        StartProbing(_host, now);
-        foreach (var s in _services) StartProbing(s, now);
+        if (_options.Publish)
+        {
+            StartProbing(_host, now);
+            foreach (var s in _services) StartProbing(s, now);
+        }
         Rebuild();
     }
 
@@ -167,7 +170,7 @@ public sealed partial class MdnsResponder : IStackService
         _endpoint.MulticastLoop = false;       // our own packets are not queries or conflicts
     }
 
-    private static string CheckHostname(string name)
+    internal static string CheckHostname(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (name.EndsWith(".local", StringComparison.OrdinalIgnoreCase)) name = name[..^6];
@@ -235,7 +238,9 @@ public sealed partial class MdnsResponder : IStackService
         {
             if (OriginalLabel.Length == 0) OriginalLabel = original;
             Suffix = suffix;
-            Label = suffix == 1 ? OriginalLabel : IsHost ? $"{Trim(OriginalLabel, 60)}-{suffix}" : $"{Trim(OriginalLabel, 56)} ({suffix})";
+            // The suffix's own length counts: a label stays within DNS's 63 bytes however many renames a flood forces.
+            string tail = IsHost ? $"-{suffix}" : $" ({suffix})";
+            Label = suffix == 1 ? OriginalLabel : Trim(OriginalLabel, 63 - tail.Length) + tail;
             FullName = IsHost ? $"{WireText(Label)}.local" : $"{WireText(Label)}.{Service!.Type}.local";
         }
 
@@ -409,7 +414,7 @@ public sealed partial class MdnsResponder : IStackService
                 || (r.Type == DnsType.Ptr && IsReverseOfGone(r.Name, oldV4, oldV6))));
         }
         Rebuild();
-        StartProbing(_host, now);
+        if (_options.Publish) StartProbing(_host, now);
     }
 
     private bool IsReverseOfGone(string name, Ipv4Address oldV4, Ipv6Address[] oldV6)
@@ -554,6 +559,9 @@ public sealed partial class MdnsResponder : IStackService
 
     private void Process(ReadOnlySpan<byte> datagram, IpAddress from, ushort fromPort, TimeSpan now)
     {
+        // RFC 6762 11: only packets from this link. A query routed from elsewhere would make the host a reflector (a
+        // legacy answer is many times the query), and a response from elsewhere could take our name away.
+        if (!_stack!.IsOnLinkSource(from)) { Statistics.OffLink++; return; }
         if (DnsMessage.TryParse(datagram, out var message) != WireError.None) { Statistics.Malformed++; return; }
         if (message.Opcode != DnsOpcode.Query) { Statistics.Ignored++; return; }
         var check = message.GetReader();
@@ -753,6 +761,14 @@ public sealed partial class MdnsResponder : IStackService
 
     private void FlushDue(TimeSpan now)
     {
+        // An answer due for a record that is no longer live (its name went back to probing after a conflict) is dropped,
+        // not kept: NextDeadline counts every due time, and a past one would have the driver poll without pause.
+        foreach (var r in _records)
+            if (!r.Live)
+            {
+                if (r.Due4 <= now) r.Due4 = Never;
+                if (r.Due6 <= now) r.Due6 = Never;
+            }
         if (_endpoint is null) return;
         for (int family = 0; family < 2; family++)
         {

@@ -11,6 +11,8 @@ public sealed class MdnsStatistics
     public long Malformed { get; internal set; }
     /// <summary>Datagrams ignored: another opcode, or a response from a port other than 5353 (RFC 6762 6).</summary>
     public long Ignored { get; internal set; }
+    /// <summary>Packets from a source not on the link, dropped unanswered and unbelieved (RFC 6762 11: no reflection, no renaming from afar).</summary>
+    public long OffLink { get; internal set; }
     /// <summary>Multicast response packets sent (answers, announcements and goodbyes).</summary>
     public long MulticastResponsesSent { get; internal set; }
     /// <summary>Unicast responses to queries with the QU bit (RFC 6762 5.4).</summary>
@@ -42,7 +44,7 @@ public sealed class MdnsStatistics
     public IReadOnlyList<KeyValuePair<string, long>> Snapshot() =>
     [
         new("mdns.queries_received", QueriesReceived), new("mdns.responses_received", ResponsesReceived), new("mdns.malformed", Malformed),
-        new("mdns.ignored", Ignored), new("mdns.multicast_responses_sent", MulticastResponsesSent), new("mdns.unicast_responses_sent", UnicastResponsesSent),
+        new("mdns.ignored", Ignored), new("mdns.off_link", OffLink), new("mdns.multicast_responses_sent", MulticastResponsesSent), new("mdns.unicast_responses_sent", UnicastResponsesSent),
         new("mdns.legacy_responses_sent", LegacyResponsesSent), new("mdns.rate_limited", RateLimited), new("mdns.known_answers_suppressed", KnownAnswersSuppressed),
         new("mdns.duplicates_suppressed", DuplicatesSuppressed), new("mdns.probes_sent", ProbesSent), new("mdns.announcements_sent", AnnouncementsSent),
         new("mdns.goodbyes_sent", GoodbyesSent), new("mdns.conflicts", Conflicts), new("mdns.tie_breaks_lost", TieBreaksLost),

@@ -100,7 +100,8 @@ public sealed class SntpClient : IStackService
         get
         {
             if (!_running) return null;
-            var next = _options.Periodic ? _nextPoll : TimeSpan.MaxValue;
+            // While the periodic query is out, its own deadline counts: _nextPoll is behind until it completes.
+            var next = _options.Periodic && _periodic is null ? _nextPoll : TimeSpan.MaxValue;
             foreach (var q in _pending) if (q is not null && q.Deadline < next) next = q.Deadline;
             return next == TimeSpan.MaxValue ? null : next;
         }
@@ -176,13 +177,15 @@ public sealed class SntpClient : IStackService
 
     /// <summary>
     /// Applies an answered query to the stack's wall clock (<c>ntptime.settime()</c>): <see cref="NetworkStack.WallClockOffset"/>
-    /// moves by the query's offset. Call on the stack thread. Returns false (and changes nothing) for a query without an answer.
+    /// becomes the offset the request was sent with plus the query's offset (applying an answer twice changes nothing more). Call on the stack thread. Returns false (and changes nothing) for a query without an answer.
     /// </summary>
     public bool SetTime(SntpQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Error != SntpError.None || _stack is null) return false;
-        _stack.WallClockOffset += query.Offset;
+        // Absolute, from the offset the request was measured against: applying two answers (or one twice) does not
+        // add their offsets up.
+        _stack.WallClockOffset = query.OffsetAtSend + query.Offset;
         Statistics.ClockSets++;
         return true;
     }
@@ -278,6 +281,7 @@ public sealed class SntpClient : IStackService
         NtpPacket.Write(_tx, NtpLeap.None, 4, NtpMode.Client, 0, 0, 0, 0, 0, 0, default, default, default, nonce);
         query.Sent = nonce;
         query.SentWallClock = wall;
+        query.OffsetAtSend = stack.WallClockOffset;
         query.Attempts++;
         query.Deadline = now + query.Timeout;
         Statistics.RequestsSent++;
@@ -287,16 +291,20 @@ public sealed class SntpClient : IStackService
 
     private void Receive(ReadOnlySpan<byte> datagram, IpAddress from, ushort port, TimeSpan now)
     {
-        int slot = -1;
+        bool fromServer = false;
         if (port == NtpPacket.Port)
-            for (int i = 0; i < _pending.Length; i++)
-                if (_pending[i] is { } p && p.Server == from) { slot = i; break; }
-        if (slot < 0) { Statistics.RejectedSource++; return; }
-        var query = _pending[slot]!;
+            foreach (var p in _pending)
+                if (p is not null && p.Server == from) { fromServer = true; break; }
+        if (!fromServer) { Statistics.RejectedSource++; return; }
         if (NtpPacket.TryParse(datagram, out var reply) != WireError.None || reply.Version is < 1 or > 4) { Statistics.RejectedMalformed++; return; }
         if (reply.Mode != NtpMode.Server) { Statistics.RejectedMode++; return; }
-        // RFC 5905 8 (the "bogus" test): the reply must echo our transmit timestamp, or it answers nothing we sent.
-        if (reply.OriginTimestamp != query.Sent) { Statistics.RejectedOrigin++; return; }
+        // RFC 5905 8 (the "bogus" test): the reply must echo the transmit timestamp of a query to that server, or it
+        // answers nothing we sent; any of the queries waiting on the server may be the one.
+        int slot = -1;
+        for (int i = 0; i < _pending.Length; i++)
+            if (_pending[i] is { } p && p.Server == from && reply.OriginTimestamp == p.Sent) { slot = i; break; }
+        if (slot < 0) { Statistics.RejectedOrigin++; return; }
+        var query = _pending[slot]!;
 
         if (reply.Stratum == 0)
         {

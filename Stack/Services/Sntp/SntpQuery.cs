@@ -45,6 +45,7 @@ public sealed class SntpQuery
     // The request in flight: its transmit timestamp as sent (the nonce the reply must echo) and the exact T1.
     internal NtpTimestamp Sent;
     internal DateTime SentWallClock;
+    internal TimeSpan OffsetAtSend;   // the stack's wall-clock offset when the request left: the offset measured is relative to it
     internal TimeSpan Deadline;
     internal bool AwaitedArp, Resent;
     internal TimeSpan Timeout { get; init; }
