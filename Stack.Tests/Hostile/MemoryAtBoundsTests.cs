@@ -64,8 +64,12 @@ public class MemoryAtBoundsTests
         // 400 neighbours on the /16 ask for us: the cache keeps the 256 most recent.
         var frames = Enumerable.Range(0, 400).Select(i => Frames.Arp(ArpOperation.Request, MacAddress.Parse($"02:00:00:01:{i >> 8:x2}:{i & 255:x2}"),
             Ipv4Address.Parse($"192.0.{3 + i / 250}.{1 + i % 250}"), MacAddress.Zero, Frames.StackIp)).ToList();
+        // Warm-up: the first requests run every path once (and anything the runtime makes on a first call), then the
+        // other 390 fill the cache and churn it.
+        foreach (var f in frames.Take(10)) h.Inject(f);
+        h.Drain();
         long before = Heap();
-        foreach (var f in frames) h.Inject(f);
+        foreach (var f in frames.Skip(10)) h.Inject(f);
         h.Drain();
         long grown = Heap() - before;
         Assert.That(h.Stack.Interface.Arp.Count, Is.EqualTo(256));
