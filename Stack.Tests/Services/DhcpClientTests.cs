@@ -409,6 +409,9 @@ public class DhcpClientTests
         SentDatagram? release = null;
         while (DateTime.UtcNow < deadline && release is null)
         {
+            // Stop once bound (after the ACK the client checks the address by ARP first, which a loaded machine can
+            // stretch past any fixed delay; a stop before binding has nothing to release).
+            if (!stop.IsCancellationRequested && client.Status == DhcpStatus.GotIp) stop.Cancel();
             int n = b.TryReceive(buffer);
             if (n <= 0) { b.WaitReadable(TimeSpan.FromMilliseconds(20)); continue; }
             var frame = buffer.AsSpan(0, n).ToArray();
@@ -426,7 +429,6 @@ public class DhcpClientTests
             if (type == DhcpMessageType.Discover) b.TrySend(new DhcpReply(DhcpMessageType.Offer, xid, Frames.StackMac, Offered).Frame());
             else if (type == DhcpMessageType.Request) b.TrySend(new DhcpReply(DhcpMessageType.Ack, xid, Frames.StackMac, Offered).Frame());
             else if (type == DhcpMessageType.Release) release = d;
-            if (type == DhcpMessageType.Request) stop.CancelAfter(TimeSpan.FromMilliseconds(1500));
         }
         stop.Cancel();
         thread.Join(TimeSpan.FromSeconds(10));
