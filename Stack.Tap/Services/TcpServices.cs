@@ -14,6 +14,7 @@ namespace TcpIpSharp.Tap.Services;
 internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http, AdminRoutes? admin = null, TcpIpSharp.Services.Mdns.MdnsResponder? mdns = null) : IStackService
 {
     private const int PatternPeriod = 251;
+    private const int RequestLimit = 8192;
     private static readonly byte[] Pattern = MakePattern();
     private readonly byte[] _buffer = new byte[64 * 1024];
     private NetworkStack? _stack;
@@ -91,7 +92,8 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
 
     private sealed class HttpState
     {
-        public readonly byte[] Request = new byte[8192];
+        public byte[]? Request;        // a partial request (or one pipelined behind the last) kept between callbacks
+        public byte[] Source = [];     // where the request being answered was read: Request or the shared buffer
         public int RequestLength;
         public bool Responding;
         public bool Deferred;          // an admin route answers later (a DNS lookup in flight)
@@ -115,17 +117,25 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
             if (s.SinkLeft > 0 && !ReadSink(c, s)) return;
             if (!s.Responding)
             {
-                int n = c.Receive(s.Request.AsSpan(s.RequestLength));
+                // A request nearly always arrives whole: it is read into the shared buffer, and a connection gets a
+                // buffer of its own only when part of a request has to wait for the next callback.
+                var buffer = s.Request ?? _buffer;
+                int n = c.Receive(buffer.AsSpan(s.RequestLength, RequestLimit - s.RequestLength));
                 if (n > 0) s.RequestLength += n;
-                int end = s.Request.AsSpan(0, s.RequestLength).IndexOf("\r\n\r\n"u8);
+                int end = buffer.AsSpan(0, s.RequestLength).IndexOf("\r\n\r\n"u8);
                 if (end < 0)
                 {
-                    if (s.RequestLength == s.Request.Length) { s.KeepAlive = false; Respond(c, s, "431 Request Header Fields Too Large", "text/plain", "request too large\n"); }
-                    else if (c.IsEndOfStream) c.Close();
+                    if (s.RequestLength == RequestLimit) { s.KeepAlive = false; Respond(c, s, "431 Request Header Fields Too Large", "text/plain", "request too large\n"); }
+                    else
+                    {
+                        Keep(s, buffer, 0);
+                        if (c.IsEndOfStream) c.Close();
+                    }
                     return;
                 }
-                string head = Encoding.ASCII.GetString(s.Request, 0, end);
+                string head = Encoding.ASCII.GetString(buffer, 0, end);
                 int bodyStart = end + 4;
+                s.Source = buffer;
                 s.Consumed = bodyStart;
                 Route(c, s, head, bodyStart);
             }
@@ -134,7 +144,8 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
             if (!s.KeepAlive || c.State is not (TcpState.Established or TcpState.CloseWait)) { c.Close(); return; }
             // The response is queued: forget the request and look at what follows it.
             s.RequestLength -= Math.Min(s.Consumed, s.RequestLength);
-            s.Request.AsSpan(s.Consumed, s.RequestLength).CopyTo(s.Request);
+            Keep(s, s.Source, s.Consumed);
+            s.Source = [];
             s.Consumed = 0;
             s.Responding = false;
             s.SinkLeft = -1;
@@ -144,6 +155,14 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
                 return;
             }
         }
+    }
+
+    // Keeps the RequestLength bytes at offset of buffer as the connection's own (they wait for the next callback).
+    private static void Keep(HttpState s, byte[] buffer, int offset)
+    {
+        if (s.RequestLength == 0 || (ReferenceEquals(buffer, s.Request) && offset == 0)) return;
+        s.Request ??= new byte[RequestLimit];
+        buffer.AsSpan(offset, s.RequestLength).CopyTo(s.Request);
     }
 
     // Reads the rest of a POST /sink body; answers once it is all in (true), or closes when the client stops early.
@@ -225,7 +244,7 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
             s.SinkLeft = length;
             // Body bytes already read with the headers.
             int already = (int)Math.Min(s.RequestLength - bodyStart, length);
-            s.Sink.AppendData(s.Request, bodyStart, already);
+            s.Sink.AppendData(s.Source, bodyStart, already);
             s.SinkLeft -= already;
             s.SinkLength = already;
             s.Consumed = bodyStart + already;
