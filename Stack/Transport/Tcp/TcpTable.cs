@@ -256,7 +256,12 @@ internal sealed class TcpTable
             int scale = listener.Options.WindowScaling && theirs.WindowScale is byte ws ? Math.Min((int)ws, 14) : 0xF;
             uint bits = (uint)scale | (listener.Options.SelectiveAcknowledgments && theirs.SackPermitted ? 0x10u : 0)
                 | (TcpConnection.AcceptsEcnSetup(listener.Options, segment.Flags) ? 0x20u : 0);
-            uint value = ((uint)(long)now.TotalMilliseconds & ~0x3Fu) | bits;
+            uint clock = (uint)(long)now.TotalMilliseconds;
+            uint value = (clock & ~0x3Fu) | bits;
+            // Never ahead of the clock the connection's later segments carry (as Linux's cookie_init_timestamp): up to
+            // 63 ms ahead, the peer's PAWS check (RFC 7323 5.3) dropped the first segments of the connection the cookie
+            // made until the clock caught up, and the response waited for the retransmission timeout.
+            if ((int)(value - clock) > 0) value -= 0x40;
             options = options with { Timestamp = new TcpTimestamp(value, ts.Value) };
             if (scale != 0xF) options = options with { WindowScale = (byte)TcpConnection.ScaleFor(listener.Options) };
             if ((bits & 0x10) != 0) options = options with { SackPermitted = true };
