@@ -7,7 +7,7 @@
 BIN=$1; LABEL=${2:-run}; X=$(mktemp -d /tmp/ab-vs-nginx.XXXXXX); N=${N:-20000}
 K=rrK; A=rrN
 cleanup() {
-  if [ -f $X/stack.pid ]; then S=$(cat $X/stack.pid); kill -INT $S 2>/dev/null
+  if [ -f $X/stack.pid ]; then S=$(cat $X/stack.pid); kill -TERM $S 2>/dev/null   # a background job inherits SIGINT ignored (README)
     for i in 1 2 3 4 5 6; do kill -0 $S 2>/dev/null || break; sleep 0.5; done; kill -KILL $S 2>/dev/null; fi
   [ -f $X/ngx.pid ] && kill $(cat $X/ngx.pid) 2>/dev/null; sleep 1
   ip netns del $K 2>/dev/null; ip netns del $A 2>/dev/null; rm -rf $X

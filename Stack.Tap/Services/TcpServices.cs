@@ -9,6 +9,7 @@ namespace TcpIpSharp.Tap.Services;
 /// The TCP services of <c>tcpipsharp up</c>: echo (7), discard (9), chargen (19), and a small HTTP/1.1 server on 80:
 /// <c>GET /</c> a status page with the statistics, <c>GET /bytes/N</c> N bytes where byte i is i % 251,
 /// <c>POST /sink</c> the body's length and SHA-256, and with <paramref name="admin"/> the routes of <see cref="AdminRoutes"/>.
+/// A request with <c>Connection: keep-alive</c> keeps the connection for the next one; otherwise it closes after the response.
 /// Everything runs on the stack thread through Ready callbacks.
 /// </summary>
 internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http, AdminRoutes? admin = null, TcpIpSharp.Services.Mdns.MdnsResponder? mdns = null) : IStackService
