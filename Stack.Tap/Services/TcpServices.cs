@@ -9,11 +9,13 @@ namespace TcpIpSharp.Tap.Services;
 /// The TCP services of <c>tcpipsharp up</c>: echo (7), discard (9), chargen (19), and a small HTTP/1.1 server on 80:
 /// <c>GET /</c> a status page with the statistics, <c>GET /bytes/N</c> N bytes where byte i is i % 251,
 /// <c>POST /sink</c> the body's length and SHA-256, and with <paramref name="admin"/> the routes of <see cref="AdminRoutes"/>.
+/// A request with <c>Connection: keep-alive</c> keeps the connection for the next one; otherwise it closes after the response.
 /// Everything runs on the stack thread through Ready callbacks.
 /// </summary>
 internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool http, AdminRoutes? admin = null, TcpIpSharp.Services.Mdns.MdnsResponder? mdns = null) : IStackService
 {
     private const int PatternPeriod = 251;
+    private const int RequestLimit = 8192;
     private static readonly byte[] Pattern = MakePattern();
     private readonly byte[] _buffer = new byte[64 * 1024];
     private NetworkStack? _stack;
@@ -91,7 +93,8 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
 
     private sealed class HttpState
     {
-        public readonly byte[] Request = new byte[8192];
+        public byte[]? Request;        // a partial request (or one pipelined behind the last) kept between callbacks
+        public byte[] Source = [];     // where the request being answered was read: Request or the shared buffer
         public int RequestLength;
         public bool Responding;
         public bool Deferred;          // an admin route answers later (a DNS lookup in flight)
@@ -100,47 +103,105 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
         public long SinkLeft = -1;     // bytes of a POST body still to read
         public long SinkLength;
         public IncrementalHash? Sink;
+        public bool KeepAlive;         // the client asked for a persistent connection (Connection: keep-alive)
+        public int Consumed;           // bytes of Request that belong to the request being answered
     }
 
     private void Http(TcpConnection c, HttpState s)
     {
         if (Finished(c)) { s.Sink?.Dispose(); return; }
-        if (s.SinkLeft > 0)
+        // A persistent connection (the client sent Connection: keep-alive, as ab -k does) answers one request after
+        // another from this same callback: the response goes out in the flush of the poll that delivered the request,
+        // with the ACK on it, and a request already buffered behind it (pipelined) is answered at once.
+        while (true)
         {
-            int n;
-            while (s.SinkLeft > 0 && (n = c.Receive(_buffer.AsSpan(0, (int)Math.Min(_buffer.Length, s.SinkLeft)))) > 0)
+            if (s.SinkLeft > 0 && !ReadSink(c, s)) return;
+            if (!s.Responding)
             {
-                s.Sink!.AppendData(_buffer, 0, n);
-                s.SinkLeft -= n;
-                s.SinkLength += n;
+                // A request nearly always arrives whole: it is read into the shared buffer, and a connection gets a
+                // buffer of its own only when part of a request has to wait for the next callback.
+                var buffer = s.Request ?? _buffer;
+                int n = c.Receive(buffer.AsSpan(s.RequestLength, RequestLimit - s.RequestLength));
+                if (n > 0) s.RequestLength += n;
+                int end = buffer.AsSpan(0, s.RequestLength).IndexOf("\r\n\r\n"u8);
+                if (end < 0)
+                {
+                    if (s.RequestLength == RequestLimit) { s.KeepAlive = false; Respond(c, s, "431 Request Header Fields Too Large", "text/plain", "request too large\n"); }
+                    else
+                    {
+                        Keep(s, buffer, 0);
+                        if (c.IsEndOfStream) c.Close();
+                    }
+                    return;
+                }
+                string head = Encoding.ASCII.GetString(buffer, 0, end);
+                int bodyStart = end + 4;
+                s.Source = buffer;
+                s.Consumed = bodyStart;
+                Route(c, s, head, bodyStart);
             }
-            if (s.SinkLeft == 0)
+            if (s.BodyLeft > 0) SendBytes(c, s);
+            if (!s.Responding || s.Deferred || s.BodyLeft != 0 || s.SinkLeft > 0) return;
+            if (!s.KeepAlive || c.State is not (TcpState.Established or TcpState.CloseWait)) { c.Close(); return; }
+            // The response is queued: forget the request and look at what follows it.
+            s.RequestLength -= Math.Min(s.Consumed, s.RequestLength);
+            Keep(s, s.Source, s.Consumed);
+            s.Source = [];
+            s.Consumed = 0;
+            s.Responding = false;
+            s.SinkLeft = -1;
+            if (s.RequestLength == 0 && c.Available == 0)
             {
-                var digest = Convert.ToHexStringLower(s.Sink!.GetHashAndReset());
-                s.Sink.Dispose();
-                s.Sink = null;
-                Respond(c, s, "200 OK", "text/plain", $"{s.SinkLength} {digest}\n");
-            }
-            else if (c.IsEndOfStream) c.Close();
-            return;
-        }
-        if (!s.Responding)
-        {
-            int n = c.Receive(s.Request.AsSpan(s.RequestLength));
-            if (n > 0) s.RequestLength += n;
-            int end = s.Request.AsSpan(0, s.RequestLength).IndexOf("\r\n\r\n"u8);
-            if (end < 0)
-            {
-                if (s.RequestLength == s.Request.Length) Respond(c, s, "431 Request Header Fields Too Large", "text/plain", "request too large\n");
-                else if (c.IsEndOfStream) c.Close();
+                if (c.IsEndOfStream) c.Close();
                 return;
             }
-            string head = Encoding.ASCII.GetString(s.Request, 0, end);
-            int bodyStart = end + 4;
-            Route(c, s, head, bodyStart);
         }
-        if (s.BodyLeft > 0) SendBytes(c, s);
-        if (s.Responding && !s.Deferred && s.BodyLeft == 0 && s.SinkLeft <= 0) { c.Close(); }
+    }
+
+    // Keeps the RequestLength bytes at offset of buffer as the connection's own (they wait for the next callback).
+    private static void Keep(HttpState s, byte[] buffer, int offset)
+    {
+        if (s.RequestLength == 0 || (ReferenceEquals(buffer, s.Request) && offset == 0)) return;
+        s.Request ??= new byte[RequestLimit];
+        buffer.AsSpan(offset, s.RequestLength).CopyTo(s.Request);
+    }
+
+    // Reads the rest of a POST /sink body; answers once it is all in (true), or closes when the client stops early.
+    private bool ReadSink(TcpConnection c, HttpState s)
+    {
+        int n;
+        while (s.SinkLeft > 0 && (n = c.Receive(_buffer.AsSpan(0, (int)Math.Min(_buffer.Length, s.SinkLeft)))) > 0)
+        {
+            s.Sink!.AppendData(_buffer, 0, n);
+            s.SinkLeft -= n;
+            s.SinkLength += n;
+        }
+        if (s.SinkLeft == 0)
+        {
+            var digest = Convert.ToHexStringLower(s.Sink!.GetHashAndReset());
+            s.Sink.Dispose();
+            s.Sink = null;
+            Respond(c, s, "200 OK", "text/plain", $"{s.SinkLength} {digest}\n");
+            return true;
+        }
+        if (c.IsEndOfStream) c.Close();
+        return false;
+    }
+
+    // RFC 9112 9.3: the connection persists only when the client asks for it with Connection: keep-alive (HTTP/1.0 and
+    // HTTP/1.1 alike; a server may close an HTTP/1.1 connection after any response, saying Connection: close), so
+    // clients that read a response to the end of the stream keep working.
+    private static bool WantsKeepAlive(string[] lines)
+    {
+        bool keep = false;
+        foreach (var line in lines.AsSpan(1))
+        {
+            if (!line.StartsWith("Connection:", StringComparison.OrdinalIgnoreCase)) continue;
+            var value = line.AsSpan(11);
+            if (value.Contains("close", StringComparison.OrdinalIgnoreCase)) return false;
+            if (value.Contains("keep-alive", StringComparison.OrdinalIgnoreCase)) keep = true;
+        }
+        return keep;
     }
 
     private void Route(TcpConnection c, HttpState s, string head, int bodyStart)
@@ -149,11 +210,13 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
         var parts = lines[0].Split(' ');
         if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal)) { Respond(c, s, "400 Bad Request", "text/plain", "bad request line\n"); return; }
         string method = parts[0], path = parts[1];
+        s.KeepAlive = WantsKeepAlive(lines);
         if (method == "GET" && path == "/") { Respond(c, s, "200 OK", "text/plain", StatusPage()); return; }
         if (admin is not null && method == "GET" && path == "/heap") { Respond(c, s, "200 OK", "text/plain", AdminRoutes.Heap(_stack!)); return; }
         if (admin is not null && method == "GET" && path.StartsWith("/resolve/", StringComparison.Ordinal))
         {
             s.Responding = s.Deferred = true;
+            s.KeepAlive = false;
             admin.Resolve(_stack!, path[9..], (status, body) =>
             {
                 s.Deferred = false;
@@ -168,7 +231,7 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
             s.Responding = true;
             s.BodyLeft = n;
             s.BodyOffset = 0;
-            SendHeaders(c, "200 OK", "application/octet-stream", n);
+            SendHeaders(c, s, "200 OK", "application/octet-stream", n);
             return;
         }
         if (method == "POST" && path == "/sink")
@@ -182,9 +245,10 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
             s.SinkLeft = length;
             // Body bytes already read with the headers.
             int already = (int)Math.Min(s.RequestLength - bodyStart, length);
-            s.Sink.AppendData(s.Request, bodyStart, already);
+            s.Sink.AppendData(s.Source, bodyStart, already);
             s.SinkLeft -= already;
             s.SinkLength = already;
+            s.Consumed = bodyStart + already;
             if (s.SinkLeft == 0)
             {
                 var digest = Convert.ToHexStringLower(s.Sink.GetHashAndReset());
@@ -192,8 +256,7 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
                 s.Sink = null;
                 Respond(c, s, "200 OK", "text/plain", $"{length} {digest}\n");
             }
-            else Http(c, s);
-            return;
+            return;   // the rest of the body: Http's loop reads it
         }
         Respond(c, s, "404 Not Found", "text/plain", "not found\n");
     }
@@ -210,16 +273,16 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
         }
     }
 
-    private static void SendHeaders(TcpConnection c, string status, string type, long length)
-        => c.Send(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nServer: tcpipsharp\r\nContent-Type: {type}\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n"));
+    private static void SendHeaders(TcpConnection c, HttpState s, string status, string type, long length)
+        => c.Send(Encoding.ASCII.GetBytes($"HTTP/1.1 {status}\r\nServer: tcpipsharp\r\nContent-Type: {type}\r\nContent-Length: {length}\r\nConnection: {(s.KeepAlive ? "keep-alive" : "close")}\r\n\r\n"));
 
     private static void Respond(TcpConnection c, HttpState s, string status, string type, string body)
     {
         s.Responding = true;
         var bytes = Encoding.UTF8.GetBytes(body);
-        SendHeaders(c, status, type, bytes.Length);
+        SendHeaders(c, s, status, type, bytes.Length);
         c.Send(bytes);
-        c.Close();
+        if (!s.KeepAlive) c.Close();
     }
 
     private string StatusPage()

@@ -27,6 +27,25 @@ public class SynCookieTests
     }
 
     [Test]
+    public void A_cookie_timestamp_is_never_ahead_of_the_clock_the_connection_later_sends()
+    {
+        // The option bits ride in the low 6 bits of the cookie's TSval; at a multiple of 64 ms they would put it up
+        // to 63 ms in the future, and the peer's PAWS check (RFC 7323 5.3) would drop the connection's first segments.
+        using var h = new StackHarness(new NetworkStackOptions { MacAddress = Frames.StackMac, Address = Frames.StackIp, TcpSynQueue = 1 });
+        h.Learn(Frames.PeerIp, Frames.PeerMac);
+        h.Stack.ListenTcp(80, backlog: 1);
+        var synOptions = new TcpOptions { MaximumSegmentSize = 1460, WindowScale = 7, SackPermitted = true, Timestamp = new TcpTimestamp(1000, 0) };
+        long target = ((long)h.Clock.Now.TotalMilliseconds / 64 + 1) * 64;   // a multiple of 64 ms
+        h.Clock.Advance(TimeSpan.FromMilliseconds(target) - h.Clock.Now);
+        h.Inject(Segment(40000, 100, 0, TcpFlags.Syn, synOptions));           // fills the SYN queue
+        h.Drain();
+        h.Inject(Segment(40001, 5000, 0, TcpFlags.Syn, synOptions));          // answered with a cookie
+        var cookieSynAck = Parse(h.Drain().Single());
+        Assert.That(cookieSynAck.Options.Timestamp!.Value.Value, Is.LessThanOrEqualTo((uint)target));
+        Assert.That(cookieSynAck.Options.WindowScale, Is.Not.Null, "the bits still decode");
+    }
+
+    [Test]
     public void A_full_syn_queue_answers_with_cookies_and_a_valid_ack_makes_an_established_connection()
     {
         using var h = new StackHarness(new NetworkStackOptions

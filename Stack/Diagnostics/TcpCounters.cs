@@ -12,6 +12,7 @@ public sealed class TcpCounters
     internal long RackLossesCount, RackReorderTimeoutsCount, TlpRecoveriesCount;
     internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount, EifelUndoCount;
     internal long EcnNegotiatedCount, EcnCeReceivedCount, EcnEceReceivedCount, EcnCwrSentCount, EcnReductionsCount;
+    internal long TimeWaitReclaimedCount;
 
     /// <summary>Segments sent (data, ACKs, control).</summary>
     public long SegmentsSent => Volatile.Read(ref SegmentsSentCount);
@@ -84,5 +85,7 @@ public sealed class TcpCounters
         yield return ("tcp.ecn_ece_received", () => Volatile.Read(ref EcnEceReceivedCount));
         yield return ("tcp.ecn_cwr_sent", () => Volatile.Read(ref EcnCwrSentCount));
         yield return ("tcp.ecn_reductions", () => Volatile.Read(ref EcnReductionsCount));
+        // TIME-WAIT connections ended early because the table was full and a new connection arrived (Linux's TCPTimeWaitOverflow).
+        yield return ("tcp.time_wait_reclaimed", () => Volatile.Read(ref TimeWaitReclaimedCount));
     }
 }

@@ -996,9 +996,13 @@ public sealed partial class TcpConnection
         State = TcpState.TimeWait;
         _retransmitAt = _persistAt = _persistSince = _finWait2Until = _keepaliveAt = _swsOverrideAt = null;
         _timeWaitUntil = now + _options.TimeWaitTimeout;
+        _table.EnteredTimeWait(this);
         ReleaseBuffersIfDone();
         Notify();
     }
+
+    /// <summary>Ends TIME-WAIT early: the table is full and a new connection needs the place (<see cref="TcpTable"/>).</summary>
+    internal void EndTimeWait() => SetClosed(NetError.None);
 
     // Once the user has closed the connection and it is in TIME-WAIT or CLOSED, neither ring is needed again: the
     // send ring is empty (the FIN was acknowledged) or the connection is gone, and the user reads no more. The arrays

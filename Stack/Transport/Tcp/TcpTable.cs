@@ -21,6 +21,7 @@ internal sealed class TcpTable
     // surfaces. So a poll costs O(log n) per due timer, not a scan of every connection (10,000 idle ones cost nothing).
     private readonly PriorityQueue<TcpConnection, TimeSpan> _timers = new(64);
     private readonly List<TcpConnection> _due = new(64);
+    private readonly Queue<TcpConnection> _timeWaits = new();   // connections as they entered TIME-WAIT, oldest first
     private List<TcpConnection> _pending = new(64), _flushing = new(64);
     private readonly ITcpOutput _output;
     private readonly IRandomSource _random;
@@ -246,7 +247,7 @@ internal sealed class TcpTable
                 return;
             }
             if (listener.IsClosed) return;
-            if (_connections.Count >= _options.TcpMaxConnections) { Statistics.ConnectionLimitCount++; return; }   // no cookie either
+            if (_connections.Count >= _options.TcpMaxConnections && !ReclaimTimeWait()) { Statistics.ConnectionLimitCount++; return; }   // no cookie either
             if (!listener.HasRoom)
             {
                 Statistics.SynQueueFullCount++;
@@ -306,7 +307,12 @@ internal sealed class TcpTable
             int scale = listener.Options.WindowScaling && theirs.WindowScale is byte ws ? Math.Min((int)ws, 14) : 0xF;
             uint bits = (uint)scale | (listener.Options.SelectiveAcknowledgments && theirs.SackPermitted ? 0x10u : 0)
                 | (TcpConnection.AcceptsEcnSetup(listener.Options, segment.Flags) ? 0x20u : 0);
-            uint value = ((uint)(long)now.TotalMilliseconds & ~0x3Fu) | bits;
+            uint clock = (uint)(long)now.TotalMilliseconds;
+            uint value = (clock & ~0x3Fu) | bits;
+            // Never ahead of the clock the connection's later segments carry (as Linux's cookie_init_timestamp): up to
+            // 63 ms ahead, the peer's PAWS check (RFC 7323 5.3) dropped the first segments of the connection the cookie
+            // made until the clock caught up, and the response waited for the retransmission timeout.
+            if ((int)(value - clock) > 0) value -= 0x40;
             options = options with { Timestamp = new TcpTimestamp(value, ts.Value) };
             if (scale != 0xF) options = options with { WindowScale = (byte)TcpConnection.ScaleFor(listener.Options) };
             if ((bits & 0x10) != 0) options = options with { SackPermitted = true };
@@ -332,7 +338,7 @@ internal sealed class TcpTable
             valid = Cookie(destination, segment.DestinationPort, source, segment.SourcePort, c, (int)(cookie & 7)) == cookie;
         }
         if (!valid) { Statistics.SynCookiesRejectedCount++; return false; }
-        if (_connections.Count >= _options.TcpMaxConnections) { Statistics.ConnectionLimitCount++; return true; }   // drop: a cookie is no way past the bound
+        if (_connections.Count >= _options.TcpMaxConnections && !ReclaimTimeWait()) { Statistics.ConnectionLimitCount++; return true; }   // drop: a cookie is no way past the bound
         if (listener.Pending >= listener.Backlog) { Statistics.ListenOverflowsCount++; return true; }   // drop; the peer retransmits
         Statistics.SynCookiesValidatedCount++;
         int? scale = null;
@@ -481,6 +487,32 @@ internal sealed class TcpTable
             c.TimerAt = TimeSpan.MaxValue;
             if (c.NextDeadline is TimeSpan d) { c.TimerAt = d; _timers.Enqueue(c, d); }
         }
+    }
+
+    /// <summary>Notes a connection that entered TIME-WAIT, so that a full table can give its place to a new connection.</summary>
+    internal void EnteredTimeWait(TcpConnection connection)
+    {
+        // The head left TIME-WAIT first (its 2 MSL ran out, or a new SYN ended it): drop such entries as they appear,
+        // so the queue holds about as many entries as there are connections in TIME-WAIT.
+        while (_timeWaits.TryPeek(out var old) && (old.State != TcpState.TimeWait || !IsCurrent(old))) _timeWaits.Dequeue();
+        _timeWaits.Enqueue(connection);
+    }
+
+    // With the table at TcpMaxConnections, a passive open ends the oldest TIME-WAIT connection rather than being
+    // refused, as Linux does past tcp_max_tw_buckets (it then closes without TIME-WAIT): a server that closes first
+    // and serves more than TcpMaxConnections connections per TIME-WAIT period (60 s) would otherwise stop accepting.
+    // TIME-WAIT's guard against old duplicates (RFC 9293 3.6.1) is given up for the oldest such connection only, and
+    // timestamps (PAWS, RFC 7323) still reject its old segments should the same four-tuple come back.
+    private bool ReclaimTimeWait()
+    {
+        while (_timeWaits.TryDequeue(out var old))
+        {
+            if (old.State != TcpState.TimeWait || !IsCurrent(old)) continue;
+            Statistics.TimeWaitReclaimedCount++;
+            old.EndTimeWait();
+            return _connections.Count < _options.TcpMaxConnections;
+        }
+        return false;
     }
 
     public TimeSpan? NextDeadline(TimeSpan now) => _pending.Count > 0 ? now : _timers.TryPeek(out _, out var at) ? at : null;

@@ -1,0 +1,46 @@
+#!/bin/bash
+# ab against `tcpipsharp up` over a TAP and against nginx over a veth, alternating in one run (issue 18 item 5).
+# usage (root): tools/ab-vs-nginx.sh BINDIR LABEL     BINDIR holds the tcpipsharp built from some commit
+# env: N (requests per test, 20000), ONLY ("-c 50" and so on: run that test alone), TXQ (the TAP's txqueuelen)
+# Namespaces rrK (ab, the TAP and the stack) and rrN (nginx), addresses 192.0.2.0/24 and 198.51.100.0/24; all removed
+# on exit. Body: 1 KB (GET /bytes/1024 from the stack, a 1024-byte file from nginx). Prints one line per test.
+BIN=$1; LABEL=${2:-run}; X=$(mktemp -d /tmp/ab-vs-nginx.XXXXXX); N=${N:-20000}
+K=rrK; A=rrN
+cleanup() {
+  if [ -f $X/stack.pid ]; then S=$(cat $X/stack.pid); kill -TERM $S 2>/dev/null   # a background job inherits SIGINT ignored (README)
+    for i in 1 2 3 4 5 6; do kill -0 $S 2>/dev/null || break; sleep 0.5; done; kill -KILL $S 2>/dev/null; fi
+  [ -f $X/ngx.pid ] && kill $(cat $X/ngx.pid) 2>/dev/null; sleep 1
+  ip netns del $K 2>/dev/null; ip netns del $A 2>/dev/null; rm -rf $X
+}
+trap cleanup EXIT
+ip netns add $K; ip netns add $A
+ip link add vB netns $K type veth peer name vA netns $A
+for n in $K $A; do ip -n $n link set lo up; done; ip -n $A link set vA up; ip -n $K link set vB up
+ip -n $A addr add 198.51.100.1/24 dev vA; ip -n $K addr add 198.51.100.2/24 dev vB
+ip -n $K tuntap add dev rrtap0 mode tap; [ -n "$TXQ" ] && ip -n $K link set rrtap0 txqueuelen $TXQ
+ip -n $K link set rrtap0 up; ip -n $K addr add 192.0.2.1/24 dev rrtap0
+ip netns exec $K sysctl -qw net.ipv6.conf.rrtap0.disable_ipv6=1
+ip netns exec $K sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
+mkdir -p $X/ngx $X/www; head -c 1024 /dev/zero | tr '\0' 'x' > $X/www/1k
+cat > $X/ngx/nginx.conf <<NG
+worker_processes 1; pid $X/ngx/nginx.pid; error_log stderr warn; events { worker_connections 4096; }
+http { access_log off; client_body_temp_path $X/ngx/cb; proxy_temp_path $X/ngx/px; fastcgi_temp_path $X/ngx/fc;
+  uwsgi_temp_path $X/ngx/uw; scgi_temp_path $X/ngx/sc; keepalive_requests 100000;
+  server { listen 8080 backlog=4096; root $X/www; } }
+NG
+ip netns exec $A sysctl -qw net.core.somaxconn=4096
+ip netns exec $A nginx -p $X/ngx -c $X/ngx/nginx.conf -g 'daemon off;' & echo $! > $X/ngx.pid
+ip netns exec $K $BIN/tcpipsharp up --tap rrtap0 --ip 192.0.2.2/24 --no-ipv6 --no-mdns --services http > $X/stack.out 2>&1 & echo $! > $X/stack.pid
+sleep 3
+run() { # name url args
+  local out; out=$(ip netns exec $K timeout 120 ab -q -s 10 -n $N $3 "$2" 2>&1)
+  local rps=$(echo "$out" | awk '/Requests per second/{print $4}'); local failed=$(echo "$out" | awk '/Failed requests/{print $3}')
+  local longest=$(echo "$out" | awk '/100%/{print $2}'); local complete=$(echo "$out" | awk '/Complete requests/{print $3}')
+  echo "$LABEL $1 [$3] rps=$rps complete=$complete failed=$failed longest_ms=$longest load=$(cut -d' ' -f1 /proc/loadavg)"
+  [ -n "$rps" ] || echo "$out" | tail -3
+}
+for args in "-k -c 100" "-c 50" "-c 200" "-c 1000"; do
+  [ -n "$ONLY" ] && [ "$args" != "$ONLY" ] && continue
+  run stack http://192.0.2.2/bytes/1024 "$args"; sleep 1
+  run nginx http://198.51.100.1:8080/1k "$args"; sleep 1
+done
