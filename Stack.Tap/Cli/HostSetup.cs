@@ -135,7 +135,8 @@ internal static class HostSetup
         // A TAP takes checksum and segmentation offloads (64 KB TCP segments both ways) unless --no-offload; without
         // them, --tx-thread writes the frames from a thread of the link's own (the kernel's receive work in each write
         // then overlaps the stack's).
-        // Frames cross in batches through io_uring when the kernel allows it (--uring insists, --no-uring never tries).
+        // Without offloads frames cross in batches through io_uring when the kernel allows it (--uring insists, also with
+        // offloads; --no-uring never tries).
         if (cl.Get("--tap") is string tap)
         {
             if (cl.Has("--uring") && cl.Has("--no-uring")) throw new UsageException("--uring and --no-uring exclude each other");

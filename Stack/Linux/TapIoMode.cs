@@ -7,6 +7,9 @@ public enum TapIoMode
     PerFrame = 0,
     /// <summary>Batches through io_uring: reads kept outstanding, many writes per <c>io_uring_enter</c>; opening fails when io_uring is unavailable.</summary>
     IoUring = 1,
-    /// <summary>io_uring when the kernel allows it (not disabled, no seccomp filter, 5.4+), otherwise per frame.</summary>
+    /// <summary>
+    /// Without offloads, io_uring when the kernel allows it (not disabled, no seccomp filter, 5.4+), otherwise per frame.
+    /// With offloads per frame: each call already carries up to 64 KB, and the ring's slots would add a copy of each.
+    /// </summary>
     Auto = 2,
 }

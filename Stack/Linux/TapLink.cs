@@ -129,14 +129,16 @@ public sealed class TapLink : ILink
     /// <summary>
     /// As <see cref="Open(string, string?, bool, bool)"/>, choosing how frames cross to the kernel: one <c>read</c>/<c>write</c>
     /// per frame, or batches through io_uring (<see cref="TapIoMode"/>). With io_uring in use the transmit thread is not
-    /// started (the batches take its place); <see cref="TapIoMode.Auto"/> falls back to per-frame calls when the kernel
-    /// refuses io_uring (<see cref="IoUringUnavailable"/> says why).
+    /// started (the batches take its place); <see cref="TapIoMode.Auto"/> uses io_uring without offloads and falls back
+    /// to per-frame calls when the kernel refuses it (<see cref="IoUringUnavailable"/> says why).
     /// </summary>
     /// <exception cref="IOException">The device cannot be opened, or <see cref="TapIoMode.IoUring"/> was asked and io_uring is unavailable.</exception>
     public static TapLink Open(string name, string? netnsPath, bool offloads, bool transmitThread, TapIoMode io)
     {
         var link = Open(name, netnsPath, offloads);
-        if (io != TapIoMode.PerFrame)
+        // Auto batches only without offloads: with them a system call already carries up to 64 KB, and the ring's slots
+        // would add a copy of every such frame (measured: slower; docs/benchmarks.md).
+        if (io == TapIoMode.IoUring || (io == TapIoMode.Auto && !link._offloads))
         {
             int maxFrame = link.Capabilities.MaxFrameSize;
             // Without offloads 64 reads outstanding and 256 frames queued (about 0.5 MB); with them frames reach 64 KB,
