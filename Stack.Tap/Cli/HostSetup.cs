@@ -140,7 +140,8 @@ internal static class HostSetup
         if (cl.Get("--tap") is string tap)
         {
             if (cl.Has("--uring") && cl.Has("--no-uring")) throw new UsageException("--uring and --no-uring exclude each other");
-            var io = cl.Has("--uring") ? TapIoMode.IoUring : cl.Has("--no-uring") ? TapIoMode.PerFrame : TapIoMode.Auto;
+            // --tx-thread asks for the per-frame path's writer thread, so it implies per-frame calls unless --uring.
+            var io = cl.Has("--uring") ? TapIoMode.IoUring : cl.Has("--no-uring") || cl.Has("--tx-thread") ? TapIoMode.PerFrame : TapIoMode.Auto;
             link = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"), io);
         }
         else if (cl.Get("--pcap-if") is string iface) link = PcapLiveLink.Open(iface, ownMac: mac);
