@@ -75,8 +75,8 @@ internal sealed unsafe partial class IoUring : IDisposable
     public uint Features { get; }
     /// <summary>io_uring_enter calls made (the system calls this ring cost).</summary>
     public long Enters { get; private set; }
-    /// <summary>SQEs prepared and not yet submitted.</summary>
-    public uint Unsubmitted => _sqLocalTail - Volatile.Read(ref *_sqTail);
+    /// <summary>SQEs prepared and not yet consumed by the kernel (also those a short submit left in the ring).</summary>
+    public uint Unsubmitted => _sqLocalTail - Volatile.Read(ref *_sqHead);
 
     /// <summary>Sets up a ring of at least <paramref name="entries"/> submission entries; null with the reason when the kernel refuses (ENOSYS: too old; EPERM: io_uring_disabled or seccomp) or lacks single-mmap rings.</summary>
     public static IoUring? TryCreate(uint entries, out string? error)
@@ -154,7 +154,8 @@ internal sealed unsafe partial class IoUring : IDisposable
     /// </summary>
     public int Submit(uint waitFor = 0)
     {
-        uint toSubmit = _sqLocalTail - *_sqTail;
+        // As liburing: everything between the kernel's head and the new tail, so SQEs a short submit left are retried.
+        uint toSubmit = _sqLocalTail - Volatile.Read(ref *_sqHead);
         if (toSubmit == 0 && waitFor == 0) return 0;
         Volatile.Write(ref *_sqTail, _sqLocalTail);
         Enters++;
