@@ -143,7 +143,7 @@ public sealed class TapLink : ILink
             int maxFrame = link.Capabilities.MaxFrameSize;
             // Without offloads 64 reads outstanding and 256 frames queued (about 0.5 MB); with them frames reach 64 KB,
             // so fewer slots (about 3 MB).
-            int rxSlots = link._offloads ? 16 : (Environment.GetEnvironmentVariable("URING_RX") is string e ? int.Parse(e) : 64), txSlots = link._offloads ? 32 : 256;
+            int rxSlots = link._offloads ? 16 : 64, txSlots = link._offloads ? 32 : 256;
             link._uring = UringFrameIo.TryCreate(link._tap, link._offloads ? VirtioNetHeader.Size : 0, maxFrame, rxSlots, txSlots,
                 link.Written, out string? error);
             link.IoUringUnavailable = error;
