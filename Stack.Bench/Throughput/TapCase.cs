@@ -26,9 +26,11 @@ internal static class TapCase
     private const int Port = 5001;
 
     /// <summary>Measures one direction; <paramref name="kernelToStack"/> true for the stack receiving; <paramref name="ipv6"/> for the connection over IPv6 (the stack dual-stack).</summary>
-    public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token, bool transmitThread = false, int sendBuffer = 0, bool ipv6 = false)
+    /// <remarks><paramref name="io"/>: the TAP's frames one system call each, or batched through io_uring (then without the transmit thread; the row's name says so).</remarks>
+    public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token, bool transmitThread = false, int sendBuffer = 0, bool ipv6 = false,
+        TapIoMode io = TapIoMode.PerFrame)
     {
-        string name = (offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads") + (ipv6 ? ", IPv6" : "");
+        string name = (offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads") + (io == TapIoMode.IoUring ? ", io_uring" : "") + (ipv6 ? ", IPv6" : "");
         string kernelAddress = ipv6 ? KernelAddress6 : KernelAddress, stackAddress = ipv6 ? StackAddress6 : StackAddress;
         string direction = kernelToStack ? "kernel→stack" : "stack→kernel";
         Volatile.Write(ref s_snapshot, null);
@@ -37,7 +39,7 @@ internal static class TapCase
         ns.Ip("tuntap", "add", "dev", "tap0", "mode", "tap");
         if (ipv6) ns.Configure6("tap0", KernelAddress + "/24", KernelAddress6 + "/64");
         else ns.Configure("tap0", KernelAddress + "/24");
-        var link = TapLink.Open("tap0", ns.Path, offloads, transmitThread);
+        var link = TapLink.Open("tap0", ns.Path, offloads, transmitThread, io);
         if (offloads && !link.OffloadsEnabled)
         {
             link.Dispose();
@@ -91,11 +93,13 @@ internal static class TapCase
             Console.Error.WriteLine($"      stack: {tcp.Received} TCP segments received, {tcp.Sent} sent"
                 + (kernelToStack && tcp.Sent > 0 ? $" (one ACK per {(double)tcp.Received / tcp.Sent:0.0} received)" : "")
                 + (link.HasTransmitThread ? $"; transmit thread: slept {link.TransmitThreadSleeps} times, ring full {link.TransmitRingFullWaits} times" : "")
+                + (link.UsesIoUring ? $"; io_uring: {link.IoUringEnters} io_uring_enter calls for {link.FramesReceived} frames received and {link.FramesSent} sent ({(double)link.IoUringEnters / Math.Max(1, link.FramesReceived + link.FramesSent):0.000} per frame)" : "")
                 + (offloads ? $"; TAP frames larger than the MTU: {link.LargeFramesReceived} of {link.FramesReceived} received, {link.LargeFramesSent} of {link.FramesSent} sent" : ""));
             return new Measurement(name, direction, s.Gbps, s.User, s.System, s.Bytes, s.Elapsed,
                 "CPU: this process (the stack's thread" + (link.HasTransmitThread ? ", the TAP's transmit thread" : "")
+                + (link.UsesIoUring ? ", frames batched through io_uring" : "")
                 + " and the kernel socket's thread, kernel work in their system calls)"
-                + (kernelToStack ? "" : $"; {direction}: TAP transmit thread {(link.HasTransmitThread ? "on" : "off")}, stack send buffer {(sendBuffer > 0 ? sendBuffer : new TcpConnectionOptions().SendBufferSize) / 1024} KB"));
+                + (kernelToStack || link.UsesIoUring ? "" : $"; {direction}: TAP transmit thread {(link.HasTransmitThread ? "on" : "off")}, stack send buffer {(sendBuffer > 0 ? sendBuffer : new TcpConnectionOptions().SendBufferSize) / 1024} KB"));
         }
         finally
         {

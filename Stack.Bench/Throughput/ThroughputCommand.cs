@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using System.Text;
+using TcpIpSharp.Linux;
 
 namespace TcpIpSharp.Bench.Throughput;
 
@@ -19,7 +20,7 @@ namespace TcpIpSharp.Bench.Throughput;
 [SupportedOSPlatform("linux")]
 internal static class ThroughputCommand
 {
-    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--family ipv4|ipv6|both] [--no-tx-thread] [--send-buffer KB] [--plot]";
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--family ipv4|ipv6|both] [--no-tx-thread] [--send-buffer KB] [--io frame|uring|both] [--plot]";
 
     public static int Run(string[] args)
     {
@@ -32,6 +33,7 @@ internal static class ThroughputCommand
         int sendBuffer = 1024 * 1024;
         bool plot = false;
         string family = "both";
+        string io = "frame";
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -56,6 +58,10 @@ internal static class ThroughputCommand
                     break;
                 case "--family" when i + 1 < args.Length && args[i + 1] is "ipv4" or "ipv6" or "both":
                     family = args[i + 1];   // the families of (a) and (b)
+                    i++;
+                    break;
+                case "--io" when i + 1 < args.Length && args[i + 1] is "frame" or "uring" or "both":
+                    io = args[i + 1];   // the TAP cases one system call per frame, batched through io_uring, or both alternating
                     i++;
                     break;
                 case "--no-tx-thread":
@@ -86,7 +92,7 @@ internal static class ThroughputCommand
         try
         {
             BenchNamespace.DeleteStale();
-            return Measure(TimeSpan.FromSeconds(seconds), cases, direction, family, transmitThread, sendBuffer, args, plot, cancel.Token);
+            return Measure(TimeSpan.FromSeconds(seconds), cases, direction, family, transmitThread, sendBuffer, args, plot, cancel.Token, io);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or TimeoutException or InvalidOperationException or AggregateException)
         {
@@ -106,7 +112,7 @@ internal static class ThroughputCommand
         }
     }
 
-    private static int Measure(TimeSpan length, string cases, string? direction, string family, bool transmitThread, int sendBuffer, string[] args, bool plot, CancellationToken token)
+    private static int Measure(TimeSpan length, string cases, string? direction, string family, bool transmitThread, int sendBuffer, string[] args, bool plot, CancellationToken token, string io = "frame")
     {
         string loadBefore = LoadAverage();
         var started = DateTimeOffset.UtcNow;
@@ -125,8 +131,13 @@ internal static class ThroughputCommand
                 // The stack→kernel options (transmit thread, send buffer) apply to (a) as before, over either family.
                 bool thread = !offloads && !rx && transmitThread;
                 int buffer = !offloads && !rx ? sendBuffer : 0;
-                if (v4) tap.Add(($"{letter}, {dir}", () => TapCase.Run(offloads, rx, length, token, thread, buffer)));
-                if (v6) tap.Add(($"{letter}, {dir}, IPv6", () => TapCase.Run(offloads, rx, length, token, thread, buffer, ipv6: true)));
+                // --io both: each TAP row per frame, then batched through io_uring, alternating in the one run.
+                foreach (var mode in io switch { "uring" => [TapIoMode.IoUring], "both" => new[] { TapIoMode.PerFrame, TapIoMode.IoUring }, _ => [TapIoMode.PerFrame] })
+                {
+                    string u = mode == TapIoMode.IoUring ? ", io_uring" : "";
+                    if (v4) tap.Add(($"{letter}{u}, {dir}", () => TapCase.Run(offloads, rx, length, token, thread, buffer, io: mode)));
+                    if (v6) tap.Add(($"{letter}{u}, {dir}, IPv6", () => TapCase.Run(offloads, rx, length, token, thread, buffer, ipv6: true, io: mode)));
+                }
             }
         }
         (string Label, Func<Measurement> Run)[] plan =
@@ -164,8 +175,9 @@ internal static class ThroughputCommand
             Console.WriteLine("# " + note);
         Console.WriteLine($"# load average at end: {LoadAverage()} (2 cores shared with other work: figures are noisy)");
 
-        double? Find(string prefix, string? direction = null, bool ipv6 = false)
+        double? Find(string prefix, string? direction = null, bool ipv6 = false, bool uring = false)
             => rows.FirstOrDefault(r => r.Case.StartsWith(prefix, StringComparison.Ordinal) && r.Case.EndsWith(", IPv6", StringComparison.Ordinal) == ipv6
+                && r.Case.Contains(", io_uring", StringComparison.Ordinal) == (uring || io == "uring")
                 && (direction is null || r.Direction == direction))?.Gbps;
         var vethOn = Find("(c) kernel↔kernel veth, offloads on");
         var vethOff = Find("(c) kernel↔kernel veth, offloads off");
@@ -184,6 +196,15 @@ internal static class ThroughputCommand
                 "tap_tx=" + Ratio(Find("(a)", "stack→kernel", ipv6: true), Find("(a)", "stack→kernel")),
                 "offload_rx=" + Ratio(Find("(b)", "kernel→stack", ipv6: true), Find("(b)", "kernel→stack")),
                 "offload_tx=" + Ratio(Find("(b)", "stack→kernel", ipv6: true), Find("(b)", "stack→kernel"))));
+        }
+        if (io == "both")
+        {
+            // issue 18 item 3: the TAP batched through io_uring against one system call per frame, same run (above 1.00: io_uring faster).
+            Console.WriteLine("uring_vs_frame: " + string.Join(' ',
+                "tap_rx=" + Ratio(Find("(a)", "kernel→stack", uring: true), Find("(a)", "kernel→stack")),
+                "tap_tx=" + Ratio(Find("(a)", "stack→kernel", uring: true), Find("(a)", "stack→kernel")),
+                "offload_rx=" + Ratio(Find("(b)", "kernel→stack", uring: true), Find("(b)", "kernel→stack")),
+                "offload_tx=" + Ratio(Find("(b)", "stack→kernel", uring: true), Find("(b)", "stack→kernel"))));
         }
         if (plot) Console.Error.WriteLine(Charts.Throughput(rows, $"{started:yyyy-MM-dd HH:mm} UTC, {length.TotalSeconds:0.#} s per case, load average {loadBefore}"));
         return 0;

@@ -135,7 +135,15 @@ internal static class HostSetup
         // A TAP takes checksum and segmentation offloads (64 KB TCP segments both ways) unless --no-offload; without
         // them, --tx-thread writes the frames from a thread of the link's own (the kernel's receive work in each write
         // then overlaps the stack's).
-        if (cl.Get("--tap") is string tap) link = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"));
+        // Without offloads frames cross in batches through io_uring when the kernel allows it (--uring insists, also with
+        // offloads; --no-uring never tries).
+        if (cl.Get("--tap") is string tap)
+        {
+            if (cl.Has("--uring") && cl.Has("--no-uring")) throw new UsageException("--uring and --no-uring exclude each other");
+            // --tx-thread asks for the per-frame path's writer thread, so it implies per-frame calls unless --uring.
+            var io = cl.Has("--uring") ? TapIoMode.IoUring : cl.Has("--no-uring") || cl.Has("--tx-thread") ? TapIoMode.PerFrame : TapIoMode.Auto;
+            link = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"), io);
+        }
         else if (cl.Get("--pcap-if") is string iface) link = PcapLiveLink.Open(iface, ownMac: mac);
         else throw new UsageException("--tap NAME or --pcap-if IFACE is required");
         // --reorder RATE[,MS]: the library's fault injector holds back that share of the frames the stack sends by

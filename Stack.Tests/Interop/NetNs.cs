@@ -194,9 +194,10 @@ public sealed class NetNs : IDisposable
 
     /// <summary>Opens (attaches to, or creates) the TAP <paramref name="name"/> inside this namespace, with the virtio-net header and offloads when <paramref name="offloads"/>, its frames written by a thread of its own when <paramref name="transmitThread"/>; closed in <see cref="Dispose"/> at the latest.</summary>
     /// <remarks>When the device is administratively up, waits for its carrier (see <see cref="WaitUntilUp"/>) before returning.</remarks>
-    public TapLink OpenTap(string name, bool offloads = false, bool transmitThread = false)
+    /// <param name="io">How frames cross to the kernel (per frame, or batched through io_uring).</param>
+    public TapLink OpenTap(string name, bool offloads = false, bool transmitThread = false, TapIoMode io = TapIoMode.PerFrame)
     {
-        var link = Own(TapLink.Open(name, Path, offloads, transmitThread));
+        var link = Own(TapLink.Open(name, Path, offloads, transmitThread, io));
         if (Ip("-o", "link", "show", "dev", name).Contains(",UP", StringComparison.Ordinal)) WaitUntilUp(name);
         return link;
     }

@@ -15,11 +15,11 @@ public class TapLinkTests
     private static readonly Ipv4Address KernelIp = Ipv4Address.Parse("192.0.2.1");
 
     [Test]
-    public void Kernel_ping_is_answered_through_the_tap_by_a_hand_built_arp_and_echo_responder()
+    public void Kernel_ping_is_answered_through_the_tap_by_a_hand_built_arp_and_echo_responder([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
     {
         using var ns = NetNs.Create("tap");
         ns.AddTap("tap0", "192.0.2.1/24");
-        using var link = ns.OpenTap("tap0");
+        using var link = ns.OpenTap("tap0", io: io);
         using var ping = ns.Start("ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.2");
 
         var tally = MiniResponder.Serve(link, StackMac, StackIp, () => ping.HasExited, TimeSpan.FromSeconds(15));
@@ -40,10 +40,13 @@ public class TapLinkTests
     }
 
     [Test]
-    public void Open_creates_a_tap_that_does_not_exist_and_it_goes_away_on_dispose()
+    public void Open_creates_a_tap_that_does_not_exist_and_it_goes_away_on_dispose([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
     {
+        // With io_uring, reads are in flight at Dispose and each holds the TAP's file: the device goes away only once
+        // they are cancelled and drained.
         using var ns = NetNs.Create("tapnew");
-        var link = ns.OpenTap("tapnew0");
+        var link = ns.OpenTap("tapnew0", io: io);
+        Assert.That(link.UsesIoUring, Is.EqualTo(io == TapIoMode.IoUring), link.IoUringUnavailable);
         Assert.That(link.Name, Is.EqualTo("tapnew0"));
         Assert.That(ns.Ip("link", "show", "tapnew0"), Does.Contain("tapnew0"));
         link.Dispose();
@@ -74,20 +77,20 @@ public class TapLinkTests
     }
 
     [Test]
-    public void WaitReadable_returns_early_when_another_thread_calls_Interrupt()
+    public void WaitReadable_returns_early_when_another_thread_calls_Interrupt([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
     {
         using var ns = NetNs.Create("tapwake");
         ns.AddTap("tap0");
-        using var link = ns.OpenTap("tap0");
+        using var link = ns.OpenTap("tap0", io: io);
         LinkAssertions.InterruptWakesWaitReadable(link);
     }
 
     [Test]
-    public void A_frame_longer_than_the_buffer_is_dropped_and_counted()
+    public void A_frame_longer_than_the_buffer_is_dropped_and_counted([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
     {
         using var ns = NetNs.Create("tapbig");
         ns.AddTap("tap0", "192.0.2.1/24");
-        using var link = ns.OpenTap("tap0");
+        using var link = ns.OpenTap("tap0", io: io);
         var request = ArpRequest();
         Assert.That(link.TrySend(request), Is.True);
         Assert.That(link.WaitReadable(TimeSpan.FromSeconds(5)), Is.True, "the kernel answers an ARP request");
@@ -100,11 +103,11 @@ public class TapLinkTests
     }
 
     [Test]
-    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up()
+    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
     {
         using var ns = NetNs.Create("tapalloc");
         ns.AddTap("tap0", "192.0.2.1/24");
-        using var link = ns.OpenTap("tap0");
+        using var link = ns.OpenTap("tap0", io: io);
         var request = ArpRequest();
         var buffer = new byte[link.Capabilities.MaxFrameSize];
         var wait = TimeSpan.FromSeconds(1);
@@ -132,7 +135,8 @@ public class TapLinkTests
             Assert.That(replies, Is.GreaterThanOrEqualTo(9_900), "the kernel's ARP replies came back through the TAP");
             Assert.That(link.SendErrors, Is.Zero);
         });
-        TestContext.Out.WriteLine($"10,000 ARP round trips through the TAP: {replies} replies, {allocated} bytes allocated");
+        Assert.That(link.UsesIoUring, Is.EqualTo(io == TapIoMode.IoUring), link.IoUringUnavailable);
+        TestContext.Out.WriteLine($"10,000 ARP round trips through the TAP ({io}): {replies} replies, {allocated} bytes allocated, {link.IoUringEnters} io_uring_enter calls in all");
     }
 
     [Test]

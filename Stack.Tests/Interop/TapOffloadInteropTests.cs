@@ -7,12 +7,15 @@ namespace TcpIpSharp.Tests.Interop;
 /// TAP offloads against the Linux kernel, with them on (the default of `tcpipsharp up`) and off (`--no-offload`):
 /// curl downloads 20 MB from the stack (the stack sends 64 KB segments the kernel cuts) and uploads 20 MB to its sink
 /// (the kernel hands up coalesced segments with partial checksums), both byte-exact; the stack's counters show whether
-/// large segments crossed the TAP.
+/// large segments crossed the TAP. Each runs with the TAP's frames batched through io_uring (`--uring`) and one system
+/// call per frame (`--no-uring`).
 /// </summary>
 [NonParallelizable]
-[TestFixture(true)]
-[TestFixture(false)]
-public class TapOffloadInteropTests(bool offloads)
+[TestFixture(true, true)]
+[TestFixture(false, true)]
+[TestFixture(true, false)]
+[TestFixture(false, false)]
+public class TapOffloadInteropTests(bool offloads, bool uring)
 {
     private const string Stack = "192.0.2.2";
     private const int Size = 20 * 1024 * 1024;
@@ -24,9 +27,10 @@ public class TapOffloadInteropTests(bool offloads)
     public void StartHost()
     {
         NetNs.RequireRootAnd("curl", "curl");
-        _ns = NetNs.Create(offloads ? "tso" : "notso");
+        _ns = NetNs.Create((offloads ? "tso" : "notso") + (uring ? "u" : ""));
         _ns.AddTap("tap0", "192.0.2.1/24");
         string[] command = [HostProgram.Path, "up", "--tap", "tap0", "--ip", Stack + "/24", "--gw", "192.0.2.1", "--services", "http"];
+        command = [.. command, uring ? "--uring" : "--no-uring"];
         _host = _ns.Start(offloads ? command : [.. command, "--no-offload"]);
         bool answered = false;
         for (int i = 0; i < 40 && !answered && !_host.HasExited; i++)

@@ -1,5 +1,6 @@
 using TcpIpSharp.Tests.Support;
 using System.Runtime.Versioning;
+using TcpIpSharp.Linux;
 using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Interop;
@@ -48,11 +49,11 @@ public class TapOffloadLinkTests
     }
 
     [Test]
-    public void Kernel_ping_is_answered_through_the_virtio_header_by_a_hand_built_responder()
+    public void Kernel_ping_is_answered_through_the_virtio_header_by_a_hand_built_responder([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
     {
         using var ns = NetNs.Create("tapoffping");
         ns.AddTap("tap0", "192.0.2.1/24");
-        using var link = ns.OpenTap("tap0", offloads: true);
+        using var link = ns.OpenTap("tap0", offloads: true, io: io);
         using var ping = ns.Start("ping", "-c", "5", "-i", "0.2", "-W", "2", StackIp.ToString());
         var tally = MiniResponder.Serve(link, StackMac, StackIp, () => ping.HasExited, TimeSpan.FromSeconds(15));
         var result = ping.WaitForExit(TimeSpan.FromSeconds(5));
@@ -66,11 +67,11 @@ public class TapOffloadLinkTests
     }
 
     [Test]
-    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_with_offloads()
+    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_with_offloads([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
     {
         using var ns = NetNs.Create("tapoffalloc");
         ns.AddTap("tap0", "192.0.2.1/24");
-        using var link = ns.OpenTap("tap0", offloads: true);
+        using var link = ns.OpenTap("tap0", offloads: true, io: io);
         var request = new byte[EthernetHeader.Size + ArpHeader.Size];
         int n = new EthernetHeader(MacAddress.Broadcast, StackMac, EtherType.Arp).WriteTo(request);
         new ArpHeader(ArpOperation.Request, StackMac, StackIp, MacAddress.Zero, KernelIp).WriteTo(request.AsSpan(n));

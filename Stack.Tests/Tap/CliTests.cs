@@ -199,7 +199,7 @@ public class CliTests
                 Assert.That(answers["tcpipsharp re"], Is.EqualTo("replay resolve"));
                 Assert.That(answers["tcpipsharp get http://192.0.2.1/ --ti"], Is.EqualTo("--time-wait --timeout"));
                 Assert.That(answers["tcpipsharp up --ecn "], Is.EqualTo("accept off request"));
-                Assert.That(answers["tcpipsharp up --no-"], Is.EqualTo("--no-ipv6 --no-mdns --no-offload --no-rack"));
+                Assert.That(answers["tcpipsharp up --no-"], Is.EqualTo("--no-ipv6 --no-mdns --no-offload --no-rack --no-uring"));
                 Assert.That(answers["tcpipsharp decode x.pcap --j"], Is.EqualTo("--json"));
                 Assert.That(answers["tcpipsharp completion "], Does.Contain("bash zsh"));
             }

@@ -42,6 +42,7 @@ public sealed class TapLink : ILink
     private readonly byte[] _sendHeader = new byte[VirtioNetHeader.Size];
     private bool _disposed;
     private TapTransmitter? _transmitter;
+    private UringFrameIo? _uring;
 
     private long _framesReceived, _bytesReceived, _framesSent, _bytesSent;
     private long _receiveErrors, _sendErrors, _sendWouldBlock, _oversizeDropped, _checksumErrors, _largeFramesReceived, _largeFramesSent;
@@ -132,6 +133,46 @@ public sealed class TapLink : ILink
         if (transmitThread && !link._offloads) link.StartTransmitThread();
         return link;
     }
+
+    /// <summary>
+    /// As <see cref="Open(string, string?, bool, bool)"/>, choosing how frames cross to the kernel: one <c>read</c>/<c>write</c>
+    /// per frame, or batches through io_uring (<see cref="TapIoMode"/>). With io_uring in use the transmit thread is not
+    /// started (the batches take its place); <see cref="TapIoMode.Auto"/> uses io_uring without offloads and falls back
+    /// to per-frame calls when the kernel refuses it (<see cref="IoUringUnavailable"/> says why).
+    /// </summary>
+    /// <exception cref="IOException">The device cannot be opened, or <see cref="TapIoMode.IoUring"/> was asked and io_uring is unavailable.</exception>
+    public static TapLink Open(string name, string? netnsPath, bool offloads, bool transmitThread, TapIoMode io)
+    {
+        var link = Open(name, netnsPath, offloads);
+        // Auto batches only without offloads: with them a system call already carries up to 64 KB, and the ring's slots
+        // would add a copy of every such frame (measured: slower; docs/benchmarks.md).
+        if (io == TapIoMode.IoUring || (io == TapIoMode.Auto && !link._offloads))
+        {
+            int maxFrame = link.Capabilities.MaxFrameSize;
+            // Without offloads 64 reads outstanding and 256 frames queued (about 0.5 MB); with them frames reach 64 KB,
+            // so fewer slots (about 3 MB).
+            int rxSlots = link._offloads ? 16 : 64, txSlots = link._offloads ? 32 : 256;
+            link._uring = UringFrameIo.TryCreate(link._tap, link._offloads ? VirtioNetHeader.Size : 0, maxFrame, rxSlots, txSlots,
+                link.Written, out string? error);
+            link.IoUringUnavailable = error;
+            if (link._uring is null && io == TapIoMode.IoUring)
+            {
+                link.Dispose();
+                throw new IOException($"io_uring is unavailable for TAP {name}: {error}");
+            }
+        }
+        if (transmitThread && !link._offloads && link._uring is null) link.StartTransmitThread();
+        return link;
+    }
+
+    /// <summary>True when frames cross to the kernel in batches through io_uring (<see cref="TapIoMode"/>).</summary>
+    public bool UsesIoUring => _uring is not null;
+
+    /// <summary>Why io_uring was asked for and not used (the kernel refused it), or null.</summary>
+    public string? IoUringUnavailable { get; private set; }
+
+    /// <summary>io_uring_enter calls made for this link's frames (0 on the per-frame path, which makes one call per frame).</summary>
+    public long IoUringEnters => _uring?.Enters ?? 0;
 
     /// <summary>Slots in the transmit thread's ring: 256 frames of up to the MTU, about 390 KB at 1500.</summary>
     private const int TransmitSlots = 256;
@@ -246,7 +287,7 @@ public sealed class TapLink : ILink
         // Bounded: the TAP's queue is finite, and this stops after a run of oversize frames all the same.
         for (int attempt = 0; attempt < 64; attempt++)
         {
-            nint n = ReadFrame(buffer);
+            nint n = _uring is not null ? ReadBatched(buffer) : ReadFrame(buffer);
             if (n > 0 && _offloads)
             {
                 if (n < VirtioNetHeader.Size)
@@ -310,6 +351,15 @@ public sealed class TapLink : ILink
         }
     }
 
+    // The io_uring path, with readv's contract: the bytes read, or -1 and errno (EAGAIN when nothing is ready).
+    private nint ReadBatched(Span<byte> buffer)
+    {
+        int r = _uring!.TryRead(_receiveHeader, buffer);
+        if (r > 0) return r;
+        Marshal.SetLastPInvokeError(r == 0 ? Libc.EAGAIN : -r);
+        return -1;
+    }
+
     private unsafe nint WriteWithHeader(ReadOnlySpan<byte> frame)
     {
         fixed (byte* start = frame)
@@ -362,6 +412,7 @@ public sealed class TapLink : ILink
 
     private bool Write(ReadOnlySpan<byte> frame)
     {
+        if (_uring is not null) return _uring.TryWrite(_sendHeader, frame);
         if (_transmitter is not null) return _transmitter.Enqueue(frame);
         while (true)
         {
@@ -403,6 +454,7 @@ public sealed class TapLink : ILink
     public bool WaitReadable(TimeSpan timeout)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_uring is not null) return WaitBatched(timeout);
         Span<PollFd> fds = [new PollFd(_tap, Libc.POLLIN), new PollFd(_wake, Libc.POLLIN)];
         if (!PollWait.Wait(fds, timeout, out int errno))
         {
@@ -413,6 +465,36 @@ public sealed class TapLink : ILink
         if ((fds[1].ReturnedEvents & Libc.POLLIN) != 0) PollWait.DrainEventFd(_wake);
         // An error or hang-up (device deleted) also reports readable, so the caller's TryReceive sees and counts it.
         return (fds[0].ReturnedEvents & (Libc.POLLIN | Libc.POLLERR | Libc.POLLHUP)) != 0;
+    }
+
+    // With io_uring the ring's descriptor stands for the TAP: readable when completions wait. Completions of writes
+    // alone do not make a frame ready, so the wait goes on (to the timeout) until a read completed or Interrupt.
+    private bool WaitBatched(TimeSpan timeout)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            if (_uring!.PrepareWait()) return true;
+            var left = timeout;
+            if (timeout >= TimeSpan.Zero)
+            {
+                left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(start);
+                if (left <= TimeSpan.Zero) return false;
+            }
+            Span<PollFd> fds = [new PollFd(_uring.FileDescriptor, Libc.POLLIN), new PollFd(_wake, Libc.POLLIN)];
+            if (!PollWait.Wait(fds, left, out int errno))
+            {
+                LastErrno = errno;
+                _receiveErrors++;
+                return false;
+            }
+            if ((fds[1].ReturnedEvents & Libc.POLLIN) != 0)
+            {
+                PollWait.DrainEventFd(_wake);
+                return _uring.PrepareWait();
+            }
+            if ((fds[0].ReturnedEvents & (Libc.POLLIN | Libc.POLLERR | Libc.POLLHUP)) == 0) return false;
+        }
     }
 
     /// <inheritdoc/>
@@ -435,6 +517,7 @@ public sealed class TapLink : ILink
             _wakeHandle.Dispose();
         }
         _transmitter?.Dispose();
+        _uring?.Dispose();   // drains the reads in flight before the TAP closes
         _tapHandle.Dispose();
     }
 }

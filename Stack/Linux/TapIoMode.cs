@@ -1,0 +1,15 @@
+namespace TcpIpSharp.Linux;
+
+/// <summary>How a <see cref="TapLink"/> moves frames to and from the kernel.</summary>
+public enum TapIoMode
+{
+    /// <summary>One non-blocking <c>read</c> and one <c>write</c> system call per frame (optionally from a transmit thread).</summary>
+    PerFrame = 0,
+    /// <summary>Batches through io_uring: reads kept outstanding, many writes per <c>io_uring_enter</c>; opening fails when io_uring is unavailable.</summary>
+    IoUring = 1,
+    /// <summary>
+    /// Without offloads, io_uring when the kernel allows it (not disabled, no seccomp filter, 5.4+), otherwise per frame.
+    /// With offloads per frame: each call already carries up to 64 KB, and the ring's slots would add a copy of each.
+    /// </summary>
+    Auto = 2,
+}

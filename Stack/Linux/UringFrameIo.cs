@@ -1,0 +1,261 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TcpIpSharp.Linux.Native;
+
+namespace TcpIpSharp.Linux;
+
+/// <summary>
+/// Batched frame I/O on a packet descriptor (a TAP, later a TUN) through <see cref="IoUring"/>: a fixed number of reads
+/// kept outstanding into receive slots, and writes queued into transmit slots and submitted many per
+/// <c>io_uring_enter</c>. Every slot lives in one pinned array allocated at construction, so the kernel's view of the
+/// memory never moves and nothing on the frame path allocates.
+/// </summary>
+/// <remarks>
+/// <para>Receive: each slot has one <c>IORING_OP_READ</c> in flight for <c>header + maxFrame + 1</c> bytes (the extra
+/// byte tells a frame that was cut short from one that fits exactly, as the per-frame path's spill byte does).
+/// Completions are harvested from the shared completion ring without a system call; the slot's read is re-armed
+/// when its frame has been copied out, and the re-arms go to the kernel together, with the queued writes, in one
+/// <c>io_uring_enter</c> when <see cref="TryRead"/> finds nothing left to hand out, or in <see cref="PrepareWait"/>.</para>
+/// <para>Transmit: <see cref="TryWrite"/> copies the frame (after an optional header, the virtio-net one) into a free
+/// slot and prepares a write; the batch goes to the kernel when <see cref="SubmitBatch"/> frames are queued, or at the
+/// next flush point. A TAP takes a write inline (it does not block), so writes complete in submission order. With no
+/// free slot the caller waits for completions, the back-pressure a blocking write gives.</para>
+/// <para>Calls are serialised by a lock: the stack's thread polls and waits while a socket call may send under the
+/// stack's gate from another thread.</para>
+/// </remarks>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal sealed unsafe class UringFrameIo : IDisposable
+{
+    private const ulong KindRead = 1UL << 32, KindWrite = 2UL << 32, KindCancel = 3UL << 32, KindMask = 0xFFFFFFFFUL << 32;
+    private const int ECANCELED = 125;
+
+    private readonly IoUring _ring;
+    private readonly int _fd;
+    private readonly int _headerSize;
+    private readonly Lock _lock = new();
+    private readonly Action<int, int> _written;   // (frame length, result or -errno) per completed write
+
+    private readonly byte[] _rxMemory;     // pinned: receive slots
+    private readonly byte* _rx;
+    private readonly int _rxSlotSize, _rxSlots;
+    private readonly int[] _rxResult;
+    private readonly int[] _readyQueue;    // slots with a completed read, in completion order
+    private int _readyHead, _readyCount;
+    private int _readsInFlight;
+
+    private readonly byte[] _txMemory;     // pinned: transmit slots
+    private readonly byte* _tx;
+    private readonly int _txSlotSize, _txSlots;
+    private readonly int[] _txLength;
+    private readonly int[] _txFree;
+    private int _txFreeCount;
+    private int _writesQueued;             // prepared, not yet submitted
+    private bool _disposed;
+
+    // Arrays whose operations did not drain at close: kept alive for the process's life, as the kernel may still write.
+    private static readonly List<byte[]> s_orphans = [];
+
+    /// <summary>Writes queued before they are submitted without waiting for a flush point.</summary>
+    public const int SubmitBatch = 32;
+
+    private UringFrameIo(IoUring ring, int fd, int headerSize, int maxFrame, int rxSlots, int txSlots, Action<int, int> written)
+    {
+        _ring = ring;
+        _fd = fd;
+        _headerSize = headerSize;
+        _written = written;
+        _rxSlots = rxSlots;
+        _rxSlotSize = (headerSize + maxFrame + 1 + 63) & ~63;
+        _rxMemory = GC.AllocateUninitializedArray<byte>(_rxSlots * _rxSlotSize, pinned: true);
+        _rx = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_rxMemory));
+        _rxResult = new int[rxSlots];
+        _readyQueue = new int[rxSlots];
+        _txSlots = txSlots;
+        _txSlotSize = (headerSize + maxFrame + 63) & ~63;
+        _txMemory = GC.AllocateUninitializedArray<byte>(_txSlots * _txSlotSize, pinned: true);
+        _tx = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_txMemory));
+        _txLength = new int[txSlots];
+        _txFree = new int[txSlots];
+        for (int i = 0; i < txSlots; i++) _txFree[i] = txSlots - 1 - i;
+        _txFreeCount = txSlots;
+        for (int i = 0; i < rxSlots; i++) ArmRead(i);
+        _ring.Submit();
+    }
+
+    /// <summary>
+    /// Sets up a ring for <paramref name="fd"/> with <paramref name="rxSlots"/> reads outstanding and
+    /// <paramref name="txSlots"/> transmit slots, each for a <paramref name="headerSize"/>-byte header and a frame of up to
+    /// <paramref name="maxFrame"/> bytes; null with the reason when io_uring is unavailable.
+    /// </summary>
+    public static UringFrameIo? TryCreate(int fd, int headerSize, int maxFrame, int rxSlots, int txSlots, Action<int, int> written, out string? error)
+    {
+        // Every slot holds at most one operation, so the submission ring never overflows and the completion ring
+        // (twice its size) never drops a completion.
+        var ring = IoUring.TryCreate((uint)(rxSlots + txSlots + 8), out error);
+        if (ring is null) return null;
+        return new UringFrameIo(ring, fd, headerSize, maxFrame, rxSlots, txSlots, written);
+    }
+
+    /// <summary>The ring's descriptor, readable when completions wait (<c>poll</c> it with the link's wake-up descriptor).</summary>
+    public int FileDescriptor => _ring.FileDescriptor;
+
+    /// <summary>io_uring_enter calls so far: the system calls the frames cost.</summary>
+    public long Enters => _ring.Enters;
+
+    /// <summary>Reads in flight (tests).</summary>
+    public int ReadsInFlight => _readsInFlight;
+
+    private void ArmRead(int slot)
+    {
+        // Cannot fail: the submission ring has room for every slot's operation.
+        _ring.TryPrepare(IoUring.OpRead, _fd, (nint)(_rx + (nuint)slot * (nuint)_rxSlotSize), (uint)(_rxSlotSize), 0, KindRead | (uint)slot);
+        _readsInFlight++;
+    }
+
+    // Harvests every completion waiting in the ring (no system call).
+    private void Reap()
+    {
+        while (_ring.TryPeek(out ulong userData, out int result))
+        {
+            _ring.Advance();
+            int slot = (int)(uint)userData;
+            switch (userData & KindMask)
+            {
+                case KindRead:
+                    _readsInFlight--;
+                    if (_disposed) break;
+                    // Cancelled (a task that submitted it exited), interrupted or spuriously empty: simply read again.
+                    if (result == -ECANCELED || result == -Libc.EINTR || result == -Libc.EAGAIN || result == 0) { ArmRead(slot); break; }
+                    _rxResult[slot] = result;
+                    _readyQueue[(_readyHead + _readyCount) % _rxSlots] = slot;
+                    _readyCount++;
+                    break;
+                case KindWrite:
+                    _written(_txLength[slot], result);
+                    _txFree[_txFreeCount++] = slot;
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// As <c>readv(fd, [header, buffer, spill byte])</c> on a non-blocking descriptor: copies the next received frame's
+    /// header into <paramref name="header"/> and the frame into <paramref name="buffer"/>, and returns the bytes the
+    /// read produced (header included; more than <c>header + buffer</c> when the frame did not fit), 0 when no frame is
+    /// ready, or -errno for a failed read.
+    /// </summary>
+    public int TryRead(Span<byte> header, Span<byte> buffer)
+    {
+        lock (_lock)
+        {
+            if (_readyCount == 0)
+            {
+                Reap();
+                if (_readyCount == 0)
+                {
+                    // Nothing to hand out: the moment to give the kernel the re-armed reads and the queued writes.
+                    if (_ring.Unsubmitted > 0) { Flush(); Reap(); }
+                    if (_readyCount == 0) return 0;
+                }
+            }
+            int slot = _readyQueue[_readyHead];
+            _readyHead = (_readyHead + 1) % _rxSlots;
+            _readyCount--;
+            int result = _rxResult[slot];
+            if (result > 0)
+            {
+                var data = new ReadOnlySpan<byte>(_rx + (nuint)slot * (nuint)_rxSlotSize, result);
+                int h = Math.Min(_headerSize, result);
+                data[..h].CopyTo(header);
+                int frame = result - h;
+                if (frame <= buffer.Length) data.Slice(h, frame).CopyTo(buffer);
+                else result = h + buffer.Length + 1;   // as readv reports a frame longer than the buffer
+            }
+            ArmRead(slot);
+            return result;
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="header"/> (of the header size) and <paramref name="frame"/> for writing; submits when a
+    /// batch is full. Waits for a completion when every slot is in flight. False when the frame does not fit a slot.
+    /// </summary>
+    public bool TryWrite(ReadOnlySpan<byte> header, ReadOnlySpan<byte> frame)
+    {
+        if (_headerSize + frame.Length > _txSlotSize) return false;
+        lock (_lock)
+        {
+            if (_disposed) return false;
+            if (_txFreeCount == 0)
+            {
+                Reap();
+                while (_txFreeCount == 0)
+                {
+                    // Every slot is queued or in flight: hand them over and wait for one to complete.
+                    int r = _ring.Submit(waitFor: 1);
+                    _writesQueued = 0;
+                    if (r < 0 && r != -Libc.EINTR && r != -Libc.EAGAIN && r != -Libc.EBUSY) return false;
+                    Reap();
+                }
+            }
+            int slot = _txFree[--_txFreeCount];
+            byte* start = _tx + (nuint)slot * (nuint)_txSlotSize;
+            var destination = new Span<byte>(start, _txSlotSize);
+            if (_headerSize > 0) header[.._headerSize].CopyTo(destination);
+            frame.CopyTo(destination[_headerSize..]);
+            _txLength[slot] = frame.Length;
+            _ring.TryPrepare(IoUring.OpWrite, _fd, (nint)start, (uint)(_headerSize + frame.Length), 0, KindWrite | (uint)slot);
+            if (++_writesQueued >= SubmitBatch) Flush();
+            return true;
+        }
+    }
+
+    // Under the lock: submits what is prepared (reads re-armed, writes queued). EBUSY/EAGAIN leave them for the next flush.
+    private void Flush()
+    {
+        if (_ring.Unsubmitted == 0) return;
+        int r = _ring.Submit();
+        if (r >= 0) _writesQueued = 0;
+    }
+
+    /// <summary>Submits what is queued and reports whether a frame is ready now (then the caller does not sleep).</summary>
+    public bool PrepareWait()
+    {
+        lock (_lock)
+        {
+            Flush();
+            Reap();
+            return _readyCount > 0;
+        }
+    }
+
+    /// <summary>Submits the queued writes and re-armed reads now.</summary>
+    public void FlushNow()
+    {
+        lock (_lock) { Flush(); Reap(); }
+    }
+
+    /// <summary>Cancels the reads in flight, waits (up to about a second) for every operation to complete, and closes the ring.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Flush();
+            Reap();
+            for (int i = 0; i < _rxSlots; i++)
+                _ring.TryPrepare(IoUring.OpAsyncCancel, -1, (nint)(KindRead | (uint)i), 0, 0, KindCancel | (uint)i);
+            for (int attempt = 0; attempt < 200 && (_readsInFlight > 0 || _txFreeCount < _txSlots); attempt++)
+            {
+                _ring.Submit();
+                Reap();
+                if (_readsInFlight > 0 || _txFreeCount < _txSlots) Thread.Sleep(5);
+                Reap();
+            }
+            if (_readsInFlight > 0 || _txFreeCount < _txSlots)
+                lock (s_orphans) { s_orphans.Add(_rxMemory); s_orphans.Add(_txMemory); }
+            _ring.Dispose();
+        }
+    }
+}
