@@ -25,11 +25,9 @@ public class SntpAutoIpInteropTests
         var dir = Directory.CreateTempSubdirectory("tis-chrony-").FullName;
         try
         {
-            File.WriteAllText(Path.Combine(dir, "chrony.conf"),
-                $"local stratum 8\nallow 198.51.100.0/24\nport 123\ncmdport 0\nbindcmdaddress /\npidfile {dir}/chronyd.pid\ndriftfile {dir}/drift\n");
             using var ns = NetNs.Create("sntp");
             ns.AddTap("tap0", "198.51.100.1/24");
-            using var chrony = ns.Start(NetNs.FindTool("chronyd")!, "-x", "-d", "-u", "root", "-f", Path.Combine(dir, "chrony.conf"), "-l", Path.Combine(dir, "chrony.log"));
+            using var chrony = StartChrony(ns, dir);
             var link = ns.OpenTap("tap0");
             using var stack = SocketStack.Start(link, new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:12"), Address = Ipv4Address.Parse("198.51.100.2") });
             NtpTimeModule.Host = "198.51.100.1";
@@ -116,6 +114,17 @@ public class SntpAutoIpInteropTests
             Assert.That(stack.Dhcp!.Status, Is.Not.EqualTo(DhcpStatus.GotIp));
             Assert.That(ping.StandardOutput, Does.Contain("3 received"), ping.ToString());
         }
+    }
+
+    /// <summary>
+    /// PEERS.md section 4: chronyd 4.3 as an NTP server in <paramref name="ns"/> that never touches the clock (<c>-x</c>),
+    /// local stratum 8, serving 198.51.100.0/24, no command sockets; its log in <paramref name="dir"/>/chrony.log.
+    /// </summary>
+    internal static NsProcess StartChrony(NetNs ns, string dir)
+    {
+        File.WriteAllText(Path.Combine(dir, "chrony.conf"),
+            $"local stratum 8\nallow 198.51.100.0/24\nport 123\ncmdport 0\nbindcmdaddress /\npidfile {dir}/chronyd.pid\ndriftfile {dir}/drift\n");
+        return ns.Start(NetNs.FindTool("chronyd")!, "-x", "-d", "-u", "root", "-f", Path.Combine(dir, "chrony.conf"), "-l", Path.Combine(dir, "chrony.log"));
     }
 
     // With dnsmasq started once the link-local address is held, the next DISCOVER (sent from that address) gets a

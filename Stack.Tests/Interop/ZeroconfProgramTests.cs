@@ -89,11 +89,9 @@ public partial class ZeroconfProgramTests
         var dir = Directory.CreateTempSubdirectory("tis-ntpcmd-").FullName;
         try
         {
-            File.WriteAllText(Path.Combine(dir, "chrony.conf"),
-                $"local stratum 8\nallow 198.51.100.0/24\nport 123\ncmdport 0\nbindcmdaddress /\npidfile {dir}/chronyd.pid\ndriftfile {dir}/drift\n");
             using var ns = NetNs.Create("ntpcmd");
             ns.AddTap("tap0", KernelIp + "/24");
-            using var chrony = ns.Start(NetNs.FindTool("chronyd")!, "-x", "-d", "-u", "root", "-f", Path.Combine(dir, "chrony.conf"), "-l", Path.Combine(dir, "chrony.log"));
+            using var chrony = SntpAutoIpInteropTests.StartChrony(ns, dir);
             string[] command = [HostProgram.Path, "ntp", KernelIp, "--tap", "tap0", "--ip", StackIp + "/24", "--no-ipv6"];
             // chronyd needs a moment to bind its port: ask again until it answers (three runs at most).
             ProcessResult ntp = ns.Exec(TimeSpan.FromSeconds(20), command);
