@@ -53,3 +53,35 @@ public class ReceiveRingStagingTests
         Assert.That(ring.CanStage(10), Is.False, "never with out-of-order ranges");
     }
 }
+
+/// <summary>The send ring's copy-and-sum (a segment's payload copied out of the ring and summed in one pass).</summary>
+public class SendRingCopyAndSumTests
+{
+    [Test]
+    public void Copying_out_any_range_sums_as_the_reference_across_the_wrap()
+    {
+        var random = new Random(9293);
+        var pool = new BufferPool(1 << 20);
+        var ring = new SendRing(pool, 65536);
+        var data = new byte[4096];
+        random.NextBytes(data);
+        Assert.That(ring.Write(data.AsSpan(0, 4096)), Is.EqualTo(4096));
+        var copy = new byte[2000];
+        for (int round = 0; round < 300; round++)
+        {
+            // Consume an odd amount and refill, so that offset 0 moves around the 4 KB array.
+            int consumed = random.Next(1, 2000);
+            ring.Consume(consumed);
+            var more = new byte[consumed];
+            random.NextBytes(more);
+            Assert.That(ring.Write(more), Is.EqualTo(consumed));
+            Assert.That(ring.StorageLength, Is.EqualTo(4096));
+            int offset = random.Next(0, 2000), length = random.Next(0, 2000);
+            var expected = new byte[length];
+            ring.CopyTo(offset, expected);
+            uint sum = ring.CopyAndSum(offset, copy.AsSpan(0, length));
+            Assert.That(copy.AsSpan(0, length).SequenceEqual(expected), Is.True, "the copy");
+            Assert.That(InternetChecksum.Finish(sum), Is.EqualTo(InternetChecksum.ComputeScalar(expected)), $"offset {offset} length {length}");
+        }
+    }
+}

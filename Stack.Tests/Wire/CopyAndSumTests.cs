@@ -81,6 +81,30 @@ public class CopyAndSumTests
     }
 
     [Test]
+    public void A_TCP_checksum_assembled_from_a_payload_sum_equals_the_full_one()
+    {
+        var random = new Random(793);
+        var v4a = Ipv4Address.Parse("192.0.2.10");
+        var v4b = Ipv4Address.Parse("192.0.2.11");
+        var v6a = Ipv6Address.Parse("2001:db8::a");
+        var v6b = Ipv6Address.Parse("2001:db8::b");
+        for (int i = 0; i < 400; i++)
+        {
+            int header = 20 + 4 * random.Next(0, 11);
+            var segment = new byte[header + random.Next(0, 1500)];
+            random.NextBytes(segment);
+            segment[12] = (byte)(header / 4 << 4);
+            segment[16] = segment[17] = 0;
+            var (source, destination) = i % 2 == 0 ? ((IpAddress)v4a, (IpAddress)v4b) : ((IpAddress)v6a, (IpAddress)v6b);
+            var full = (byte[])segment.Clone();
+            TcpHeader.FillChecksum(full, source, destination);
+            var assembled = (byte[])segment.Clone();
+            TcpHeader.FillChecksumFromPayloadSum(assembled, source, destination, header, InternetChecksum.Add(0, segment.AsSpan(header)));
+            Assert.That(assembled, Is.EqualTo(full), $"header {header} payload {segment.Length - header}");
+        }
+    }
+
+    [Test]
     public void A_destination_shorter_than_the_source_is_refused()
         => Assert.Throws<ArgumentException>(() => InternetChecksum.CopyAndSum(new byte[10], new byte[9], 0));
 }

@@ -168,11 +168,11 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     int ITcpOutput.MaxOffloadSegment(IpAddress destination)
         => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxOffloadTcpSegment : Ipv6.MaxOffloadTcpSegment(destination.AsIpv6);
 
-    NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize, IpEcn ecn)
+    NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize, IpEcn ecn, int summedFrom, uint payloadSum)
     {
-        if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize, ecn);
+        if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize, ecn, summedFrom, payloadSum);
         if (Ipv6 is null) return NetError.NetworkUnreachable;
-        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now, segmentSize, ecn);
+        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now, segmentSize, ecn, summedFrom, payloadSum);
     }
 
     void ITcpOutput.SuspectNeighbour(IpAddress destination, TimeSpan now)
