@@ -63,6 +63,8 @@ internal static class ProfileCommand
                 nameof(PerPacketBenchmark.UdpReceive) => () => b.UdpReceive(),
                 nameof(PerPacketBenchmark.UdpSend) => () => b.UdpSend(),
                 nameof(PerPacketBenchmark.TcpCsumAlone) => () => b.TcpCsumAlone(),
+                nameof(PerPacketBenchmark.TcpCsumThenCopy) => () => b.TcpCsumThenCopy(),
+                nameof(PerPacketBenchmark.TcpCsumAndCopy) => () => b.TcpCsumAndCopy(),
                 _ => (Action?)Delegate.CreateDelegate(typeof(Action), b, typeof(PerPacketBenchmark).GetMethod(name) ?? throw new ArgumentException("no benchmark " + name), throwOnBindFailure: false)
                     ?? throw new ArgumentException(name + " returns a value: add it to the switch"),
             };

@@ -103,10 +103,25 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     public void DeliverTcp(IpAddress source, IpAddress destination, ReadOnlySpan<byte> bytes, int packetLength, bool verifyChecksum, TimeSpan now, IpEcn ecn = IpEcn.NotEct)
     {
         if (TcpSegment.TryParse(bytes, out var segment) != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
-        if (verifyChecksum && !segment.IsChecksumValid(source, destination)) { Drop(_stats.Tcp, DropReason.TcpBadChecksum, true); return; }
-        _stats.Tcp.ReceivedCount++;
-        if (packetLength > _ethernet.Mtu) _stats.TcpLargeSegmentsReceivedCount++;   // coalesced by the link (offload)
-        Tcp.Process(source, destination, segment, now, ecn);
+        if (!verifyChecksum)
+        {
+            // The link vouched for the checksum (offload): no sum at all.
+            _stats.Tcp.ReceivedCount++;
+            if (packetLength > _ethernet.Mtu) _stats.TcpLargeSegmentsReceivedCount++;   // coalesced by the link (offload)
+            Tcp.Process(source, destination, segment, now, ecn);
+            return;
+        }
+        // The table verifies it before it changes anything, summing an in-order payload while copying it into the
+        // receive ring (issue 18 item 2); here only the pseudo-header and the header are summed.
+        uint headerSum = InternetChecksum.Add(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, segment.Bytes.Length),
+                                              segment.Bytes[..segment.HeaderLength]);
+        if (!Tcp.Process(source, destination, segment, now, ecn, verifyChecksum: true, headerSum))
+        {
+            Drop(_stats.Tcp, DropReason.TcpBadChecksum, true);
+            return;
+        }
+        _stats.Tcp.ReceivedCount++;   // counted once the segment passed, as before (nothing reads it while it is processed)
+        if (packetLength > _ethernet.Mtu) _stats.TcpLargeSegmentsReceivedCount++;
     }
 
     /// <summary>An ICMP error (of either family) about a UDP datagram we sent from <paramref name="localPort"/>.</summary>
@@ -174,11 +189,11 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     int ITcpOutput.MaxOffloadSegment(IpAddress destination)
         => destination.IsIpv4 || Ipv6 is null ? Ipv4.MaxOffloadTcpSegment : Ipv6.MaxOffloadTcpSegment(destination.AsIpv6);
 
-    NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize, IpEcn ecn)
+    NetError ITcpOutput.SendSegment(IpAddress source, IpAddress destination, int length, TimeSpan now, int segmentSize, IpEcn ecn, int summedFrom, uint payloadSum)
     {
-        if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize, ecn);
+        if (destination.IsIpv4) return Ipv4.SendTcpSegment(source.AsIpv4, destination.AsIpv4, length, now, segmentSize, ecn, summedFrom, payloadSum);
         if (Ipv6 is null) return NetError.NetworkUnreachable;
-        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now, segmentSize, ecn);
+        return Ipv6.SendTcpSegment(source.AsIpv6, destination.AsIpv6, length, now, segmentSize, ecn, summedFrom, payloadSum);
     }
 
     void ITcpOutput.SuspectNeighbour(IpAddress destination, TimeSpan now)

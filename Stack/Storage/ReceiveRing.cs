@@ -1,3 +1,5 @@
+using TcpIpSharp.Wire;
+
 namespace TcpIpSharp.Storage;
 
 /// <summary>
@@ -72,6 +74,35 @@ internal sealed class ReceiveRing
         Readable += grow;
         return grow;
     }
+
+    /// <summary>
+    /// True when <paramref name="length"/> in-order bytes can be staged as they are: no out-of-order ranges, within the
+    /// window, and room in the array without growing it (so that a staged write that is then abandoned changes nothing).
+    /// </summary>
+    public bool CanStage(int length) => Ranges == 0 && length <= Window && Readable + length <= _ring.Length;
+
+    /// <summary>
+    /// Copies <paramref name="data"/> just past the in-order bytes and adds it to the running checksum
+    /// <paramref name="sum"/> in the same pass (<see cref="InternetChecksum.CopyAndSum"/>); the bytes are not readable
+    /// until <see cref="CommitStaged"/>, and without it the ring is as before (they lie in free space). Only after
+    /// <see cref="CanStage"/> said yes.
+    /// </summary>
+    public uint StageAndSum(ReadOnlySpan<byte> data, uint sum)
+    {
+        int at = (_start + Readable) % _ring.Length;
+        int first = Math.Min(data.Length, _ring.Length - at);
+        sum = InternetChecksum.CopyAndSum(data[..first], _ring.AsSpan(at), sum);
+        if (first < data.Length)
+        {
+            // Wrapped: the rest starts the array. After an odd first part its words straddle the seam (byte-swapped sum).
+            uint rest = InternetChecksum.CopyAndSum(data[first..], _ring, 0);
+            sum = (first & 1) == 0 ? InternetChecksum.Combine(sum, rest) : InternetChecksum.AddAtOddOffset(sum, rest);
+        }
+        return sum;
+    }
+
+    /// <summary>Makes the <paramref name="length"/> bytes staged by <see cref="StageAndSum"/> readable (as <see cref="Write"/> at offset 0 would).</summary>
+    public void CommitStaged(int length) => Readable += length;
 
     // Moves the bytes held (in order and out of order, with the gaps between them), unwrapped, to the start of a
     // larger array; the old one goes back to the pool.

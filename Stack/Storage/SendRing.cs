@@ -1,3 +1,5 @@
+using TcpIpSharp.Wire;
+
 namespace TcpIpSharp.Storage;
 
 /// <summary>
@@ -51,6 +53,22 @@ internal sealed class SendRing(BufferPool pool, int capacity)
         int first = Math.Min(destination.Length, _ring.Length - at);
         _ring.AsSpan(at, first).CopyTo(destination);
         _ring.AsSpan(0, destination.Length - first).CopyTo(destination[first..]);
+    }
+
+    /// <summary>
+    /// As <see cref="CopyTo"/>, and returns the internet checksum sum of the bytes copied (<see cref="InternetChecksum.Add"/>
+    /// from 0), taken in the same pass (issue 18 item 2): a segment's payload is read once, not copied then summed.
+    /// </summary>
+    public uint CopyAndSum(int offset, Span<byte> destination)
+    {
+        if (destination.IsEmpty) return 0;
+        int at = (_start + offset) % _ring.Length;
+        int first = Math.Min(destination.Length, _ring.Length - at);
+        uint sum = InternetChecksum.CopyAndSum(_ring.AsSpan(at, first), destination, 0);
+        if (first == destination.Length) return sum;
+        // Wrapped: after an odd first part the rest's words straddle the seam (byte-swapped sum).
+        uint rest = InternetChecksum.CopyAndSum(_ring.AsSpan(0, destination.Length - first), destination[first..], 0);
+        return (first & 1) == 0 ? InternetChecksum.Combine(sum, rest) : InternetChecksum.AddAtOddOffset(sum, rest);
     }
 
     /// <summary>Frees the oldest <paramref name="count"/> bytes (they were acknowledged).</summary>

@@ -64,6 +64,116 @@ public static class InternetChecksum
         return Fold32(acc);
     }
 
+    /// <summary>
+    /// Copies <paramref name="source"/> to the start of <paramref name="destination"/> and adds it to a running sum in
+    /// the same pass (Linux's csum-and-copy): the result equals <see cref="Add"/> over <paramref name="source"/>, and the
+    /// bytes are read once instead of twice. Data of odd length is padded with a zero byte, as in <see cref="Add"/>;
+    /// to continue after an odd-length part, sum the next part alone and add it through <see cref="AddAtOddOffset"/>.
+    /// </summary>
+    public static uint CopyAndSum(ReadOnlySpan<byte> source, Span<byte> destination, uint sum)
+    {
+        if (destination.Length < source.Length) throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
+        // The 32-byte stores are aligned (a ring's write position moves by segment sizes that are rarely multiples of
+        // 32, and a store split across two cache lines costs about twice one that is not): the bytes up to the next
+        // 32-byte boundary of the destination go first; after an odd number of them the rest is summed at an odd offset.
+        int head = 0;
+        if (Vector256.IsHardwareAccelerated && source.Length >= 256)
+        {
+            unsafe { head = (int)(-(nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(destination)) & 31); }
+        }
+        if (head == 0) return CopyAndSumCore(source, destination, sum);
+        uint first = CopyAndSumCore(source[..head], destination, sum);
+        uint rest = CopyAndSumCore(source[head..], destination[head..], 0);
+        return (head & 1) == 0 ? Combine(first, rest) : AddAtOddOffset(first, rest);
+    }
+
+    private static uint CopyAndSumCore(ReadOnlySpan<byte> source, Span<byte> destination, uint sum)
+    {
+        ulong acc = sum;
+        int i = 0;
+        int length = source.Length;
+        ref byte start = ref MemoryMarshal.GetReference(source);
+        ref byte target = ref MemoryMarshal.GetReference(destination);
+        // As in Add: 32-bit lanes each adding their two 16-bit words, two accumulators; every vector loaded is stored.
+        if (Vector256.IsHardwareAccelerated && length >= 64)
+        {
+            var low = Vector256.Create(0xFFFFu);
+            while (length - i >= 64)
+            {
+                int stop = i + Math.Min(length - i, 32_000 * 64) - 64;
+                var a = Vector256<uint>.Zero;
+                var b = Vector256<uint>.Zero;
+                for (; i <= stop; i += 64)
+                {
+                    var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                    var w = Vector256.LoadUnsafe(ref start, (nuint)(i + 32));
+                    v.StoreUnsafe(ref target, (nuint)i);
+                    w.StoreUnsafe(ref target, (nuint)(i + 32));
+                    var v32 = v.AsUInt32();
+                    var w32 = w.AsUInt32();
+                    a += (v32 & low) + (v32 >> 16);
+                    b += (w32 & low) + (w32 >> 16);
+                }
+                if (length - i >= 32)
+                {
+                    var v = Vector256.LoadUnsafe(ref start, (nuint)i);
+                    v.StoreUnsafe(ref target, (nuint)i);
+                    var v32 = v.AsUInt32();
+                    a += (v32 & low) + (v32 >> 16);
+                    i += 32;
+                }
+                var (a0, a1) = Vector256.Widen(a);
+                var (b0, b1) = Vector256.Widen(b);
+                acc += SwapFold(Vector256.Sum(a0 + a1 + b0 + b1));
+            }
+        }
+        ulong native = 0;
+        for (; length - i >= 8; i += 8)
+        {
+            ulong word = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, i));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, i), word);
+            native += (uint)word;
+            native += word >> 32;
+        }
+        for (; length - i >= 4; i += 4)
+        {
+            uint word = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, i));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, i), word);
+            native += word;
+        }
+        acc += SwapFold(native);
+        if (length - i >= 2)
+        {
+            ushort word = Unsafe.ReadUnaligned<ushort>(ref Unsafe.Add(ref start, i));
+            Unsafe.WriteUnaligned(ref Unsafe.Add(ref target, i), word);
+            acc += BitConverter.IsLittleEndian ? BinaryPrimitives.ReverseEndianness(word) : word;
+            i += 2;
+        }
+        if (i < length)
+        {
+            byte last = Unsafe.Add(ref start, i);
+            Unsafe.Add(ref target, i) = last;
+            acc += (uint)last << 8;
+        }
+        return Fold32(acc);
+    }
+
+    /// <summary>Adds two running sums (the second of a part that starts at an even offset of the data).</summary>
+    public static uint Combine(uint sum, uint partSum) => Fold32((ulong)sum + partSum);
+
+    /// <summary>
+    /// Adds to <paramref name="sum"/> the sum <paramref name="partSum"/> of a part (as <see cref="Add"/> gives it, as if it
+    /// started on a word boundary) that in fact starts at an odd offset of the data: a ones'-complement sum of bytes
+    /// shifted by one is the byte-swapped sum (RFC 1071 2.B), so the part's sum is folded to 16 bits and swapped.
+    /// </summary>
+    public static uint AddAtOddOffset(uint sum, uint partSum)
+    {
+        partSum = (partSum & 0xFFFF) + (partSum >> 16);
+        partSum = (partSum & 0xFFFF) + (partSum >> 16);
+        uint swapped = (partSum >> 8 | partSum << 8) & 0xFFFF;
+        return Fold32((ulong)sum + swapped);
+    }
+
     // Folds a sum of native-order 32-bit words to 16 bits, then swaps it to big-endian word order.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint SwapFold(ulong nativeSum)

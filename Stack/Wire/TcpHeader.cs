@@ -63,4 +63,15 @@ public readonly record struct TcpHeader(ushort SourcePort, ushort DestinationPor
     public static void FillChecksum(Span<byte> segment, IpAddress source, IpAddress destination)
         => BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..],
             InternetChecksum.ComputeTransport(source, destination, IpProtocol.Tcp, segment));
+
+    /// <summary>
+    /// As <see cref="FillChecksum"/> for a segment whose bytes from
+    /// <paramref name="summedFrom"/> (even) on were already summed to <paramref name="payloadSum"/> (as
+    /// <see cref="InternetChecksum.Add"/> from 0 gives it), as they were copied: only the header is read again.
+    /// </summary>
+    internal static void FillChecksumFromPayloadSum(Span<byte> segment, IpAddress source, IpAddress destination, int summedFrom, uint payloadSum)
+    {
+        uint sum = InternetChecksum.Combine(InternetChecksum.PseudoHeaderSum(source, destination, IpProtocol.Tcp, segment.Length), payloadSum);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpSegment.Field.Checksum..], InternetChecksum.Finish(InternetChecksum.Add(sum, segment[..summedFrom])));
+    }
 }

@@ -296,12 +296,15 @@ internal sealed partial class Ipv6Layer
         : MaxTcpSegment(destination);
 
     /// <summary>Sends the TCP segment in <see cref="PacketPayload"/>; <paramref name="ecn"/> goes in the traffic class's low bits (RFC 3168 5).</summary>
-    public NetError SendTcpSegment(Ipv6Address source, Ipv6Address destination, int length, TimeSpan now, int segmentSize, IpEcn ecn = IpEcn.NotEct)
+    public NetError SendTcpSegment(Ipv6Address source, Ipv6Address destination, int length, TimeSpan now, int segmentSize, IpEcn ecn = IpEcn.NotEct,
+                                   int summedFrom = 0, uint payloadSum = 0)
     {
         // TCP passes a segment size only for a segment that carries more than one wire segment's payload.
         if (segmentSize > 0 && _ethernet.Capabilities.TcpSegmentationOffload)
             return SendLargeTcpSegment(source, destination, length, segmentSize, now, ecn);
-        TcpHeader.FillChecksum(PacketPayload[..length], source, destination);
+        // The payload's sum was taken as it was copied in (issue 18 item 2): only the header is summed here.
+        if (summedFrom > 0) TcpHeader.FillChecksumFromPayloadSum(PacketPayload[..length], source, destination, summedFrom, payloadSum);
+        else TcpHeader.FillChecksum(PacketPayload[..length], source, destination);
         var error = SendPacket(source, destination, IpProtocol.Tcp, length, now, trafficClass: (byte)ecn);
         if (error == NetError.None) _stats.Tcp.SentCount++;
         return error;

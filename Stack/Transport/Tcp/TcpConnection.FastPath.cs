@@ -4,6 +4,11 @@ namespace TcpIpSharp.Transport.Tcp;
 
 public sealed partial class TcpConnection
 {
+    /// <summary>RCV.NXT (for tests).</summary>
+    internal uint ReceiveNext => _rcvNxt;
+    /// <summary>The receive ring's array length now (for tests: whether a segment can be staged without growing it).</summary>
+    internal int ReceiveStorageLength => _receive.StorageLength;
+
     /// <summary>
     /// Header prediction (Van Jacobson's, as Linux's <c>tcp_rcv_established</c> fast path): in a steady transfer almost
     /// every segment is either a pure ACK for new data or the next in-order data segment, with an unchanged window and no
@@ -12,6 +17,25 @@ public sealed partial class TcpConnection
     /// gives the same result for these segments, only slower.
     /// </summary>
     internal bool TryFastPath(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    {
+        if (!FastPathPredicts(segment, options)) return false;
+        TakeFastPath(segment, options, now, staged: false);
+        return true;
+    }
+
+    /// <summary>
+    /// True when <paramref name="segment"/> takes the fast path with data that the receive ring can stage as it is: the
+    /// caller then verifies the checksum while copying (<see cref="StageFastPathData"/>), and on a good sum takes it with
+    /// <see cref="TakeFastPath"/> (staged); on a bad one it drops the segment and nothing here has changed.
+    /// </summary>
+    internal bool FastPathStagesData(TcpSegment segment, in TcpOptions options)
+        => !segment.Payload.IsEmpty && FastPathPredicts(segment, options) && _receive.CanStage(segment.Payload.Length);
+
+    /// <summary>Copies the payload past the readable bytes (not yet readable) and returns <paramref name="sum"/> with its sum added.</summary>
+    internal uint StageFastPathData(ReadOnlySpan<byte> payload, uint sum) => _receive.StageAndSum(payload, sum);
+
+    // The prediction alone: no state is changed.
+    private bool FastPathPredicts(TcpSegment segment, in TcpOptions options)
     {
         // The prediction: ESTABLISHED (or CLOSE-WAIT for an ACK, FIN-WAIT-2 for data, where RFC 9293 does the same with
         // them), ACK (and perhaps PSH) alone, the next sequence number, a window that is not zero, no SACK blocks, no
@@ -22,18 +46,27 @@ public sealed partial class TcpConnection
             return false;
         uint ack = segment.AcknowledgmentNumber;
         if (Seq.Lt(ack, _sndUna) || Seq.Gt(ack, _sndNxt)) return false;
-        uint tsValue = 0;
         if (_timestamps)
         {
             // RFC 7323 5.3 (PAWS) passes only for a timestamp not older than TS.Recent; no timestamp: the slow path decides.
             if (options.Timestamp is not TcpTimestamp ts || (int)(ts.Value - _tsRecent) < 0) return false;
-            tsValue = ts.Value;
         }
         var payload = segment.Payload;
         if (payload.IsEmpty ? ack == _sndUna                   // a duplicate ACK: counted by the slow path
                 : !takesText || _receive.Ranges > 0 || _pendingFinSequence is not null || payload.Length > _receive.Window)
             return false;                                      // data out of order, or cut by the window
+        return true;
+    }
 
+    /// <summary>
+    /// Takes a segment <see cref="FastPathPredicts"/> said yes to; with <paramref name="staged"/> its payload is already
+    /// in the receive ring (<see cref="StageFastPathData"/>) and is only made readable.
+    /// </summary>
+    internal void TakeFastPath(TcpSegment segment, in TcpOptions options, TimeSpan now, bool staged)
+    {
+        uint ack = segment.AcknowledgmentNumber;
+        uint tsValue = _timestamps ? options.Timestamp!.Value.Value : 0;
+        var payload = segment.Payload;
         _lastReceived = now;
         _keepaliveProbes = 0;
         if (_timestamps && Seq.Le(segment.SequenceNumber, _lastAckSent)) _tsRecent = tsValue;   // RFC 7323 4.3
@@ -50,15 +83,15 @@ public sealed partial class TcpConnection
             _table.Statistics.FastPathAcksCount++;
             _table.ScheduleEarlier(this, _retransmitAt);
             _table.ScheduleEarlier(this, _probeAt);
-            return true;
+            return;
         }
 
         _table.Statistics.FastPathDataCount++;
-        _receive.Write(0, payload);
+        if (staged) _receive.CommitStaged(payload.Length);
+        else _receive.Write(0, payload);
         _rcvNxt += (uint)payload.Length;
         CountSegmentForAck(payload.Length, now);
         _table.MarkPending(this);
         Notify();
-        return true;
     }
 }

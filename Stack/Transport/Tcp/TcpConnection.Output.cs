@@ -351,10 +351,16 @@ public sealed partial class TcpConnection
     {
         var buffer = _output.SegmentBuffer;
         int headerLength = header.WriteTo(buffer);
-        if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
         int wireSegment = Math.Max(1, _mss - (headerLength - TcpHeader.MinimumSize));   // RFC 6691: options come out of the MSS
+        // A segment the output checksums in software has its payload summed as it is copied out of the send ring
+        // (issue 18 item 2); one the link cuts (TSO) carries only the pseudo-header sum, so it is copied alone.
+        bool sumInCopy = length > 0 && length <= wireSegment;
+        uint payloadSum = 0;
+        if (sumInCopy) payloadSum = _send.CopyAndSum(offset, buffer.Slice(headerLength, length));
+        else if (length > 0) _send.CopyTo(offset, buffer.Slice(headerLength, length));
         var ecn = EcnForSegment(buffer, header.Flags, header.SequenceNumber, length);   // RFC 3168 (TcpConnection.Ecn.cs)
-        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0, ecn);
+        _output.SendSegment(LocalAddress, RemoteAddress, headerLength + length, now, length > wireSegment ? wireSegment : 0, ecn,
+                            sumInCopy ? headerLength : 0, payloadSum);
         _table.Statistics.SegmentsSentCount++;
         if ((header.Flags & TcpFlags.Ack) != 0)
         {

@@ -195,15 +195,19 @@ internal sealed class TcpTable
     /// A segment that arrived from <paramref name="source"/> to our <paramref name="destination"/> (either family), with
     /// its IP header's ECN field.
     /// </summary>
-    public void Process(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now, IpEcn ecn = IpEcn.NotEct)
+    /// <remarks>
+    /// With <paramref name="verifyChecksum"/>, the segment's checksum is checked here, before anything changes:
+    /// <paramref name="headerSum"/> is the running sum of the pseudo-header and the TCP header, and the payload is summed
+    /// either while it is copied into the receive ring (an in-order data segment on the fast path, issue 18 item 2) or
+    /// on its own first (every other segment). Returns false, having done nothing, when the sum is bad: the caller drops
+    /// and counts the segment exactly as when it verified the whole segment itself.
+    /// </remarks>
+    public bool Process(IpAddress source, IpAddress destination, TcpSegment segment, TimeSpan now, IpEcn ecn = IpEcn.NotEct,
+                        bool verifyChecksum = false, uint headerSum = 0)
     {
         Now = now;
         bool badOptions = TcpOptions.TryParse(segment.Options, out var options) != WireError.None;
-        if (badOptions)
-        {
-            Statistics.BadOptionsCount++;
-            options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
-        }
+        if (badOptions) options = default;   // RFC 9293 3.1 (MUST-7): an illegal option length must not crash; like Linux, ignore the rest
         var key = KeyFor(source, segment.SourcePort, destination, segment.DestinationPort);
         // The connection of the previous segment first (issue 18's one-entry cache): a batch read from the link is
         // mostly one busy connection's ACKs or data, and comparing one key costs less than hashing it.
@@ -214,19 +218,32 @@ internal sealed class TcpTable
             known = _connections.TryGetValue(key, out connection);
             if (known) _last = connection;
         }
+        bool staged = false;
+        if (verifyChecksum)
+        {
+            if (known && FastPath && connection!.FastPathStagesData(segment, options))
+            {
+                // One pass: the payload is summed as it is copied into the ring, where it stays unreadable until taken.
+                if (InternetChecksum.Finish(connection.StageFastPathData(segment.Payload, headerSum)) != 0) return false;
+                staged = true;
+            }
+            else if (InternetChecksum.Finish(InternetChecksum.Add(headerSum, segment.Payload)) != 0) return false;
+        }
+        if (badOptions) Statistics.BadOptionsCount++;
         if (known && connection!.SynAckHeld)
         {
             // Gateway mode, the destination not reached yet: a retransmitted SYN waits with the first; a reset ends it.
             if ((segment.Flags & TcpFlags.Rst) != 0) connection.DropHeld();
-            return;
+            return true;
         }
         if (known && connection!.EcnNegotiated) connection.OnEcnArrival(segment, ecn, now);   // RFC 3168 6.1.3: CE and CWR, on either path
-        if (known && FastPath && connection!.TryFastPath(segment, options, now)) return;
+        if (staged) { connection!.TakeFastPath(segment, options, now, staged: true); return true; }
+        if (known && FastPath && connection!.TryFastPath(segment, options, now)) return true;
         if (connection is not null && !connection.YieldsToNewSyn(segment, options))
         {
             connection.OnSegment(segment, options, now);
             if (!connection.Pending) Scheduled(connection);   // a pending one is scheduled after its flush, later in this poll
-            return;
+            return true;
         }
         var flags = segment.Flags;
         // In gateway mode our own listeners take only what is sent to our own address.
@@ -235,24 +252,24 @@ internal sealed class TcpTable
         {
             if ((flags & TcpFlags.Ack) != 0)
             {
-                if ((flags & TcpFlags.Syn) == 0 && listener.SynCookies && TryAcceptCookie(source, destination, segment, options, listener, now)) return;
+                if ((flags & TcpFlags.Syn) == 0 && listener.SynCookies && TryAcceptCookie(source, destination, segment, options, listener, now)) return true;
                 Reset(source, destination, segment, now);   // RFC 9293 3.10.7.2: an ACK to a listener gets a reset
-                return;
+                return true;
             }
             // RFC 9293 3.10.7.2: in LISTEN, a segment with neither SYN nor ACK is dropped. A SYN with FIN (a scan, never
             // sent by a real opener) or with options that do not parse (MUST-7) creates no state either, as in Linux.
             if ((flags & TcpFlags.Syn) == 0 || (flags & TcpFlags.Fin) != 0 || badOptions)
             {
                 Statistics.ListenDropsCount++;
-                return;
+                return true;
             }
-            if (listener.IsClosed) return;
-            if (_connections.Count >= _options.TcpMaxConnections && !ReclaimTimeWait()) { Statistics.ConnectionLimitCount++; return; }   // no cookie either
+            if (listener.IsClosed) return true;
+            if (_connections.Count >= _options.TcpMaxConnections && !ReclaimTimeWait()) { Statistics.ConnectionLimitCount++; return true; }   // no cookie either
             if (!listener.HasRoom)
             {
                 Statistics.SynQueueFullCount++;
                 if (listener.SynCookies) SendSynCookie(source, destination, segment, options, listener, now);
-                return;
+                return true;
             }
             var accepted = Create(destination, segment.DestinationPort, source, segment.SourcePort, listener.Options, now);
             accepted.Listener = listener;
@@ -263,9 +280,10 @@ internal sealed class TcpTable
             accepted.AcceptSyn(segment, options, now);
             Track(accepted);
             if (gateway) AnyDestinationSyn?.Invoke(accepted);
-            return;
+            return true;
         }
         Reset(source, destination, segment, now);
+        return true;
     }
 
     // Gateway mode: the any-destination listener takes a segment for a port nobody listens on when the filter allows it.
