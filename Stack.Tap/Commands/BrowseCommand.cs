@@ -43,21 +43,22 @@ internal static class BrowseCommand
         if (dhcp is not null) driver.Add(dhcp);
         var responder = new MdnsResponder(new MdnsOptions { Publish = false });   // a querier, as avahi-browse: claims no name
         driver.Add(responder);
-        var job = new Job(responder, dhcp, type, TimeSpan.FromSeconds(seconds));
+        var job = new CommandJob<MdnsBrowse>(dhcp, TimeSpan.FromSeconds(seconds + (dhcp is null ? 0 : 30)),
+            (_, now) => responder.Browse(type, TimeSpan.FromSeconds(seconds), now), b => b.IsCompleted);
         driver.Add(job);
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         job.Done = stop.Cancel;
         driver.Run(stop.Token);
 
-        if (job.Browse is null)
+        if (job.Work is not { } browse)
         {
             Console.WriteLine($"tcpipsharp browse: no DHCP lease within {seconds:0.#} s");
             return ExitCodes.Failed;
         }
         string link = cl.Get("--tap") ?? cl.Get("--pcap-if") ?? "?";
         int shown = 0;
-        foreach (var s in job.Browse.Services.Where(s => !s.Removed))
+        foreach (var s in browse.Services.Where(s => !s.Removed))
         {
             shown++;
             // avahi-browse -r: "=" a resolved instance, one block per address, else "+" a name only.
@@ -76,27 +77,7 @@ internal static class BrowseCommand
             }
         }
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"tcpipsharp browse: {shown} instance{(shown == 1 ? "" : "s")} of {type} in {seconds:0.#} s ({job.Browse.QueriesSent} queries)"));
+            $"tcpipsharp browse: {shown} instance{(shown == 1 ? "" : "s")} of {type} in {seconds:0.#} s ({browse.QueriesSent} queries)"));
         return shown > 0 ? ExitCodes.Success : ExitCodes.Failed;
-    }
-
-    private sealed class Job(MdnsResponder responder, DhcpClient? dhcp, string type, TimeSpan duration) : IStackService
-    {
-        private TimeSpan _giveUpAt;
-        public MdnsBrowse? Browse { get; private set; }
-        public Action? Done { get; set; }
-        public TimeSpan? NextDeadline => _giveUpAt;
-
-        public void Start(NetworkStack stack, TimeSpan now) => _giveUpAt = now + duration + TimeSpan.FromSeconds(dhcp is null ? 0 : 30);
-
-        public void Poll(NetworkStack stack, TimeSpan now)
-        {
-            if (Browse is null && (dhcp is null || dhcp.Status == DhcpStatus.GotIp))
-            {
-                Browse = responder.Browse(type, duration, now);
-                Browse.Completed += _ => Done?.Invoke();
-            }
-            if (Browse is { IsCompleted: true } || now >= _giveUpAt) Done?.Invoke();
-        }
     }
 }

@@ -43,14 +43,14 @@ internal static class NtpCommand
         // The driver's clock for the request's and the reply's times (T1, T4), not the poll's: a poll can start late.
         var sntp = new SntpClient(new SntpClientOptions { Servers = server is { } s ? [s] : [], Timeout = TimeSpan.FromSeconds(seconds) }, dhcp, driver.Clock);
         driver.Add(sntp);
-        var job = new Job(sntp, dhcp, TimeSpan.FromSeconds(2 * seconds + (dhcp is null ? 1 : 30)));
+        var job = new CommandJob<SntpQuery>(dhcp, TimeSpan.FromSeconds(2 * seconds + (dhcp is null ? 1 : 30)), (_, now) => sntp.Query(now), q => q.IsCompleted);
         driver.Add(job);
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         job.Done = stop.Cancel;
         driver.Run(stop.Token);
 
-        var query = job.Query;
+        var query = job.Work;
         if (query is null || !query.IsCompleted)
         {
             Console.WriteLine(dhcp is not null && dhcp.Status != DhcpStatus.GotIp
@@ -68,25 +68,5 @@ internal static class NtpCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{query.Time.ToLocalTime():d MMM HH:mm:ss} tcpipsharp ntp: adjust time server {query.Server} offset {query.Offset.TotalSeconds:+0.000000;-0.000000} sec"));
         return ExitCodes.Success;
-    }
-
-    private sealed class Job(SntpClient sntp, DhcpClient? dhcp, TimeSpan limit) : IStackService
-    {
-        private TimeSpan _giveUpAt;
-        public SntpQuery? Query { get; private set; }
-        public Action? Done { get; set; }
-        public TimeSpan? NextDeadline => _giveUpAt;
-
-        public void Start(NetworkStack stack, TimeSpan now) => _giveUpAt = now + limit;
-
-        public void Poll(NetworkStack stack, TimeSpan now)
-        {
-            if (Query is null && (dhcp is null || dhcp.Status == DhcpStatus.GotIp))
-            {
-                Query = sntp.Query(now);
-                if (!Query.IsCompleted) Query.Completed += _ => Done?.Invoke();
-            }
-            if (Query is { IsCompleted: true } || now >= _giveUpAt) Done?.Invoke();
-        }
     }
 }

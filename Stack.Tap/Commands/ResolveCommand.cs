@@ -47,14 +47,16 @@ internal static class ResolveCommand
         if (dhcp is not null) driver.Add(dhcp);
         var resolver = new DnsResolver();
         driver.Add(resolver);
-        var job = new Job(resolver, dhcp, name, type, timeout);
+        // With DHCP, a lease first; with only IPv6 servers, an IPv6 address of ours that passed DAD.
+        var job = new CommandJob<DnsLookup>(dhcp, timeout, (_, now) => resolver.Resolve(name, type, now), l => l.IsCompleted,
+            ready: s => s.ResolverServers.Count == 0 || s.ResolverServers.Any(server => !s.SourceAddressFor(server).IsAny));
         driver.Add(job);
         using var stop = new CancellationTokenSource();
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         job.Done = stop.Cancel;
         driver.Run(stop.Token);
 
-        var lookup = job.Lookup;
+        var lookup = job.Completed ? job.Work : null;
         // The resolver's counters (wrong IDs, sources, questions rejected...) on standard error, for tests and diagnosis.
         foreach (var (counter, value) in resolver.Statistics.Snapshot())
             if (value != 0) Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tcpipsharp resolve: {counter} {value}"));
@@ -121,34 +123,5 @@ internal static class ResolveCommand
             return type;
         if (ushort.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ushort number) && number > 0) return (DnsType)number;
         throw new UsageException($"--type: '{text}' is not a record type (A, AAAA, CNAME, MX, TXT, NS, PTR, SOA, or a number)");
-    }
-
-    // Waits for DHCP when it runs, then looks the name up once, and stops the driver when the lookup completes or time runs out.
-    private sealed class Job(DnsResolver resolver, DhcpClient? dhcp, string name, DnsType type, TimeSpan timeout) : IStackService
-    {
-        private TimeSpan _giveUpAt;
-        public DnsLookup? Lookup { get; private set; }
-        public Action? Done { get; set; }
-        public TimeSpan? NextDeadline => _giveUpAt;
-
-        public void Start(NetworkStack stack, TimeSpan now) => _giveUpAt = now + timeout;
-
-        public void Poll(NetworkStack stack, TimeSpan now)
-        {
-            // With DHCP, a lease first; with only IPv6 servers, an IPv6 address of ours that passed DAD.
-            bool ready = (dhcp is null || dhcp.Status == DhcpStatus.GotIp)
-                         && (stack.ResolverServers.Count == 0 || stack.ResolverServers.Any(s => !stack.SourceAddressFor(s).IsAny));
-            if (Lookup is null && ready)
-            {
-                Lookup = resolver.Resolve(name, type, now);
-                if (!Lookup.IsCompleted) Lookup.Completed += _ => Done?.Invoke();
-            }
-            if (Lookup is { IsCompleted: true }) Done?.Invoke();
-            else if (now >= _giveUpAt)
-            {
-                if (Lookup is { IsCompleted: false }) Lookup = null;
-                Done?.Invoke();
-            }
-        }
     }
 }
