@@ -15,6 +15,7 @@ namespace TcpIpSharp.Tests.Interop;
 public partial class GatewayInteropTests
 {
     private const string Server = "198.51.100.1", Server6 = "2001:db8:2::1", GatewayAddress = "192.0.2.1";
+    private const string HostsOnly4 = "198.51.100.42", HostsOnly6 = "2001:db8:2::42";
     private const int Size = 20 * 1024 * 1024;
     private NetNs? _server, _guest;
     private NsProcess? _gateway;
@@ -40,6 +41,10 @@ public partial class GatewayInteropTests
         File.WriteAllBytes(Path.Combine(_dir, "www", "big.bin"), _payload);
         File.WriteAllBytes(Path.Combine(_dir, "www", "small.bin"), _payload.AsSpan(0, 100_000).ToArray());
         File.WriteAllText(Path.Combine(_dir, "www", "index.html"), "hello through the gateway\n");
+        // The gateway's own /etc/hosts and /etc/resolv.conf (bind-mounted in its private mount namespace): a name only the
+        // hosts file knows, and the server namespace's dnsmasq as the host's DNS server.
+        File.WriteAllText(Path.Combine(_dir, "hosts"), $"127.0.0.1 localhost\n{HostsOnly4} hostsonly.test\n{HostsOnly6} hostsonly.test\n");
+        File.WriteAllText(Path.Combine(_dir, "resolv.conf"), $"nameserver {Server}\n");
         File.WriteAllText(Path.Combine(_dir, "ngx", "nginx.conf"), $$"""
             worker_processes 1; pid {{_dir}}/ngx/nginx.pid; error_log stderr warn; events { worker_connections 2048; }
             http { access_log off; client_body_temp_path {{_dir}}/ngx/cb; proxy_temp_path {{_dir}}/ngx/px; fastcgi_temp_path {{_dir}}/ngx/fc;
@@ -117,7 +122,8 @@ public partial class GatewayInteropTests
         _server.Ip("addr", "add", Server6 + "/64", "dev", "lo", "nodad");
         _server.Start("nginx", "-p", Path.Combine(_dir, "ngx"), "-c", Path.Combine(_dir, "ngx", "nginx.conf"), "-g", "daemon off;");
         _server.Start("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--listen-address=" + Server, "--bind-interfaces", "--no-resolv",
-            "--address=/gateway.test/" + Server, "--pid-file=" + Path.Combine(_dir, "dnsmasq.pid"));
+"--address=/gateway.test/" + Server, "--address=/nx.test/", "--no-hosts", "--txt-record=txt.gateway.test,from dnsmasq",
+            "--pid-file=" + Path.Combine(_dir, "dnsmasq.pid"));
         _server.Start("microsocks", "-i", Server, "-p", "1080");
         _server.Start("microsocks", "-i", Server, "-p", "1081", "-u", "alice", "-P", "secret");
         _server.Start("socat", $"TCP-LISTEN:7000,bind={Server},reuseaddr,fork", "SYSTEM:wc -c");
@@ -138,7 +144,9 @@ public partial class GatewayInteropTests
     {
         var guest = NetNs.Create("gwq", ipv6: true);
         if (_guest is not null) _extraGuests.Add(guest);
-        var gateway = _server!.Start([HostProgram.Path, "gateway", "--tun", tun, "--ip", GatewayAddress + "/24", "--ip6", "2001:db8:1::1/64",
+        // In the gateway's private mount namespace (ip netns exec gives each command one): its own hosts and resolv.conf.
+        var gateway = _server!.Start(["sh", "-c", "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/resolv.conf && shift 2 && exec \"$@\"", "sh",
+            Path.Combine(_dir, "hosts"), Path.Combine(_dir, "resolv.conf"), HostProgram.Path, "gateway", "--tun", tun, "--ip", GatewayAddress + "/24", "--ip6", "2001:db8:1::1/64",
             "--dns", Server + ":53", "--time-wait", "5", .. extra]);
         var limit = System.Diagnostics.Stopwatch.StartNew();
         while (!gateway.OutputSoFar.Contains("gateway on", StringComparison.Ordinal))
@@ -233,6 +241,28 @@ public partial class GatewayInteropTests
     public void Dig_ThroughTheGatewaysDns()
     {
         Assert.That(Guest(TimeSpan.FromSeconds(10), "dig", "+short", "+time=2", "+tries=2", "@" + GatewayAddress, "gateway.test").Trim(), Is.EqualTo(Server));
+    }
+
+    [Test]
+    public void Dig_AddressesFromTheHostsResolver_OverUdpAndTcp([Values("", "+tcp")] string transport)
+    {
+        string[] Dig(params string[] question) => Guest(TimeSpan.FromSeconds(15), ["dig", "+time=2", "+tries=2", .. transport.Length > 0 ? new[] { transport } : [], "@" + GatewayAddress, .. question])
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // Only the gateway's /etc/hosts knows hostsonly.test (dnsmasq runs with --no-hosts): the host's resolver answered.
+        Assert.That(Dig("+short", "hostsonly.test"), Is.EqualTo(new[] { HostsOnly4 }));
+        Assert.That(Dig("+short", "AAAA", "hostsonly.test"), Is.EqualTo(new[] { HostsOnly6 }));
+        // Through the host's resolv.conf to dnsmasq, with the gateway's short TTL.
+        var full = string.Join('\n', Dig("+noall", "+answer", "gateway.test"));
+        Assert.That(full, Does.Match(@"^gateway\.test\.\s+10\s+IN\s+A\s+198\.51\.100\.1$"), full);
+        Assert.That(string.Join('\n', Dig("nx.test")), Does.Contain("status: NXDOMAIN"));
+        // Other types are relayed to --dns (dnsmasq), over the same transport.
+        Assert.That(Dig("+short", "TXT", "txt.gateway.test"), Is.EqualTo(new[] { "\"from dnsmasq\"" }));
+        if (transport.Length > 0)
+        {
+            // Several queries on one connection (RFC 7766 6.2.1): dig +keepopen asks them in turn on one socket.
+            Assert.That(Dig("+short", "+keepopen", "hostsonly.test", "gateway.test", "txt.gateway.test", "TXT"),
+                Is.EqualTo(new[] { HostsOnly4, Server, "\"from dnsmasq\"" }));
+        }
     }
 
     [Test]

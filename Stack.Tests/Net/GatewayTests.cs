@@ -115,7 +115,7 @@ public class GatewayTests
     }
 
     // Two stacks on an in-memory IP link, each on its own driver: a "guest" (192.0.2.2) and the gateway (192.0.2.1).
-    private sealed class Pair : IDisposable
+    internal sealed class Pair : IDisposable
     {
         public readonly NetworkStack Guest, Gateway;
         public readonly StackDriver GuestDriver, GatewayDriver;

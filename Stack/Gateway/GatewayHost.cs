@@ -10,7 +10,7 @@ namespace TcpIpSharp.Gateway;
 /// Gateway mode (user-mode networking, as slirp, vpnkit and tun2socks): the stack takes every TCP connection and UDP
 /// datagram a guest sends to any address, and relays each flow through a host socket to its original destination (or
 /// through a SOCKS5 proxy, or a socket of the rule's choosing); ICMP echo to any address is answered by the stack, and
-/// DNS queries to the gateway's own address go to <see cref="GatewayOptions.DnsServer"/>. See docs/gateway.md.
+/// DNS queries to the gateway's own address (UDP and TCP) are answered by <see cref="GatewayDns"/>. See docs/gateway.md.
 /// </summary>
 /// <remarks>
 /// A service on the stack's <see cref="StackDriver"/>: everything that touches the stack runs on the driver's thread in
@@ -22,13 +22,15 @@ public sealed class GatewayHost : IStackService, IDisposable
 {
     private readonly StackDriver _driver;
     private readonly ConcurrentQueue<object> _woken = new();
-    private readonly List<TcpRelay> _active = new(64);
-    private readonly List<TcpRelay> _pumping = new(64);
+    private readonly List<PumpedFlow> _active = new(64);
+    private readonly List<PumpedFlow> _pumping = new(64);
     private readonly HashSet<TcpRelay> _tcp = new(64);
     private readonly Dictionary<(IpAddress, ushort, IpAddress, ushort), UdpRelay> _udp = new(64);
     private readonly List<UdpRelay> _expired = new(16);
     private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> _direct, _socks5;
     private readonly IPEndPoint? _dns;
+    private readonly GatewayDns _dnsService;
+    private bool _dnsSyn;                // the SYN being taken is DNS over TCP to our own address
     private NetworkStack? _stack;
     private Transport.Tcp.TcpListener? _listener;
     private GatewayDecision _decision;   // the rule's answer for the SYN being taken (filter, then the SYN callback)
@@ -42,6 +44,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         _direct = (flow, token) => ConnectDirectAsync(flow, token);
         _socks5 = ConnectSocks5Async;
         _dns = options.DnsServer ?? HostSockets.HostResolver();
+        _dnsService = new GatewayDns(this, options, _dns);
     }
 
     /// <summary>The options.</summary>
@@ -85,22 +88,25 @@ public sealed class GatewayHost : IStackService, IDisposable
         {
             if (item is TcpRelay tcp) { Volatile.Write(ref tcp.Queued, 0); tcp.Pump(now); }
             else if (item is UdpRelay udp) { Volatile.Write(ref udp.Queued, 0); udp.Pump(stack.Internet, now); }
+            else if (item is DnsQuery query) _dnsService.Complete(query, stack.Internet, now);
         }
-        if (_active.Count > 0)
+        // A pump may make another flow ready (a DNS slot freed for a waiting session): a few rounds, the rest next poll.
+        for (int round = 0; round < 4 && _active.Count > 0; round++)
         {
             _pumping.AddRange(_active);
             _active.Clear();
             foreach (var relay in _pumping) { relay.Active = false; relay.Pump(now); }
             _pumping.Clear();
         }
-        if (now >= _nextSweep) SweepUdp(now);
+        if (now >= _nextSweep) Sweep(now);
     }
 
-    TimeSpan? IStackService.NextDeadline => _udp.Count > 0 ? _nextSweep : null;
+    TimeSpan? IStackService.NextDeadline => _active.Count > 0 ? TimeSpan.Zero : _udp.Count > 0 || _dnsService.SessionCount > 0 ? _nextSweep : null;
 
     void IStackService.Stop(NetworkStack stack, TimeSpan now)
     {
         foreach (var relay in _tcp.ToArray()) relay.Abort();
+        _dnsService.Stop();
         foreach (var relay in _udp.Values) relay.Close();
         Interlocked.Add(ref Statistics._udpClosed, _udp.Count);
         _udp.Clear();
@@ -112,6 +118,13 @@ public sealed class GatewayHost : IStackService, IDisposable
     // The stack's TCP table asks, for a SYN to an address and port no listener has: take it (true), or reset (false).
     private bool TakeSyn(IpAddress source, ushort sourcePort, IpAddress destination, ushort port)
     {
+        if (port == DnsMessage.ServerPort && _dnsService.Enabled && destination == _stack!.Internet.SourceAddressFor(source))
+        {
+            // DNS over TCP to the gateway itself (RFC 7766), answered here: bounded by its own count of sessions.
+            if (_dnsService.SessionCount >= Options.MaxDnsTcpSessions) { Interlocked.Increment(ref Statistics._dnsDropped); return false; }
+            _dnsSyn = true;
+            return true;
+        }
         var flow = new GatewayFlow(GatewayProtocol.Tcp, source, sourcePort, destination, port);
         _decision = Decide(flow);
         if (_decision.Action is GatewayAction.Reject)
@@ -127,6 +140,12 @@ public sealed class GatewayHost : IStackService, IDisposable
 
     private void OnSyn(TcpConnection connection)
     {
+        if (_dnsSyn)
+        {
+            _dnsSyn = false;
+            _dnsService.Accept(connection, Now);
+            return;
+        }
         var decision = _decision;
         _decision = default;
         if (decision.Action is GatewayAction.Drop) { connection.DropHeld(); return; }
@@ -146,7 +165,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         relay.Start(Options.UpstreamBufferSize, Options.RelayBufferSize);
     }
 
-    private void MarkActive(TcpRelay relay)
+    internal void MarkActive(PumpedFlow relay)
     {
         if (relay.Active) return;
         relay.Active = true;
@@ -199,10 +218,9 @@ public sealed class GatewayHost : IStackService, IDisposable
         IPEndPoint target;
         if (destination == stack.Internet.SourceAddressFor(source))
         {
-            // To the gateway itself: DNS goes to the configured server (or the host's resolver); anything else is refused.
-            if (port != 53 || _dns is null) return false;
-            target = _dns;
-            Interlocked.Increment(ref Statistics._dnsQueries);
+            // To the gateway itself: DNS is answered (the host's resolver, or relayed); anything else is refused.
+            if (port != DnsMessage.ServerPort || !_dnsService.Enabled) return false;
+            return _dnsService.OnUdp(source, sourcePort, destination, payload);
         }
         else
         {
@@ -213,7 +231,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         }
         if (_udp.Count >= Options.MaxUdpFlows)
         {
-            SweepUdp(now);   // make room from idle flows first
+            Sweep(now);   // make room from idle flows first
             if (_udp.Count >= Options.MaxUdpFlows) { Interlocked.Increment(ref Statistics._udpFlowLimit); return true; }
         }
         Socket socket;
@@ -236,9 +254,10 @@ public sealed class GatewayHost : IStackService, IDisposable
         return true;
     }
 
-    private void SweepUdp(TimeSpan now)
+    private void Sweep(TimeSpan now)
     {
         _nextSweep = now + TimeSpan.FromSeconds(1);
+        _dnsService.Sweep(now);
         foreach (var (key, relay) in _udp)
             if (now - relay.LastActive >= (relay.Flow.DestinationPort == 53 ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
         foreach (var relay in _expired)
@@ -276,6 +295,13 @@ public sealed class GatewayHost : IStackService, IDisposable
     {
         if (Interlocked.Exchange(ref relay.Queued, 1) != 0) return;
         _woken.Enqueue(relay);
+        _driver.Kick();
+    }
+
+    /// <summary>A DNS query was answered on the thread pool: hand it to the stack's thread.</summary>
+    internal void Wake(DnsQuery query)
+    {
+        _woken.Enqueue(query);
         _driver.Kick();
     }
 

@@ -49,6 +49,18 @@ public sealed record GatewayOptions
     /// host's <c>/etc/resolv.conf</c> (the host's resolver, as slirp does).
     /// </summary>
     public IPEndPoint? DnsServer { get; init; }
+    /// <summary>
+    /// A and AAAA questions to the gateway's address are answered from the host's own resolver (/etc/hosts, nsswitch, the
+    /// host's servers: <see cref="System.Net.Dns"/>) with a 10 s TTL; other questions are relayed to <see cref="DnsServer"/>.
+    /// False relays every question. Default true. The lookups run in the process's own namespace, even with <see cref="HostNamespace"/>.
+    /// </summary>
+    public bool ResolveOnHost { get; init; } = true;
+    /// <summary>DNS queries to the gateway's address being answered at once (UDP and TCP together); a UDP query beyond it is dropped, a TCP session waits. Default 64.</summary>
+    public int MaxDnsInFlight { get; init; } = 64;
+    /// <summary>DNS-over-TCP connections to the gateway's address at once; a SYN beyond it gets a reset. Default 32.</summary>
+    public int MaxDnsTcpSessions { get; init; } = 32;
+    /// <summary>A DNS-over-TCP connection with nothing asked or answered for this long is closed (RFC 7766 6.2.3). Default 10 s.</summary>
+    public TimeSpan DnsTcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>The rule for each new flow (see <see cref="GatewayRule"/>); null relays directly (or through the SOCKS5 proxy when one is set).</summary>
     public GatewayRule? Rule { get; init; }
     /// <summary>

@@ -20,7 +20,7 @@ namespace TcpIpSharp.Gateway;
 /// its receive ring fills and the window it advertises closes; a slow guest keeps the down buffer full, the task
 /// stops receiving, and the host socket's kernel window closes. A flow holds at most its two rings and two buffers.</para>
 /// </remarks>
-internal sealed class TcpRelay
+internal sealed class TcpRelay : PumpedFlow
 {
     private enum Phase { Connecting, Open, Done }
 
@@ -41,7 +41,6 @@ internal sealed class TcpRelay
     private volatile bool _hostReset, _upDone, _aborted;
     private bool _finToGuest;
     internal int Queued;             // 1 while in the host's wake queue
-    internal bool Active;            // 1 while in the stack thread's active list
 
     public TcpRelay(GatewayHost host, TcpConnection guest, GatewayFlow flow, Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> connector)
     {
@@ -69,7 +68,7 @@ internal sealed class TcpRelay
     // ------------------------------------------------------------------ the stack's thread
 
     /// <summary>Moves what can move between the connection and the buffers; on the stack's thread, under the gate.</summary>
-    public void Pump(TimeSpan now)
+    public override void Pump(TimeSpan now)
     {
         if (_phase == Phase.Done) return;
         var guest = _guest;
