@@ -16,6 +16,7 @@ public partial class GatewayInteropTests
 {
     private const string Server = "198.51.100.1", Server6 = "2001:db8:2::1", GatewayAddress = "192.0.2.1";
     private const string HostsOnly4 = "198.51.100.42", HostsOnly6 = "2001:db8:2::42";
+    private const string Unreachable = "198.51.100.200", Unreachable6 = "2001:db8:2::200";
     private const int Size = 20 * 1024 * 1024;
     private NetNs? _server, _guest;
     private NsProcess? _gateway;
@@ -120,6 +121,10 @@ public partial class GatewayInteropTests
         _server = NetNs.Create("gws", ipv6: true);
         _server.Ip("addr", "add", Server + "/24", "dev", "lo");
         _server.Ip("addr", "add", Server6 + "/64", "dev", "lo", "nodad");
+        // Destinations the server namespace cannot reach: an unreachable route for one host of each family (connect:
+        // EHOSTUNREACH); no route at all to 192.0.2.0/24 and 2001:db8:ffff::/48 (ENETUNREACH).
+        _server.Ip("route", "add", "unreachable", Unreachable + "/32");
+        _server.Ip("-6", "route", "add", "unreachable", Unreachable6 + "/128");
         _server.Start("nginx", "-p", Path.Combine(_dir, "ngx"), "-c", Path.Combine(_dir, "ngx", "nginx.conf"), "-g", "daemon off;");
         _server.Start("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--listen-address=" + Server, "--bind-interfaces", "--no-resolv",
 "--address=/gateway.test/" + Server, "--address=/nx.test/", "--no-hosts", "--txt-record=txt.gateway.test,from dnsmasq",
@@ -220,12 +225,92 @@ public partial class GatewayInteropTests
         Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", Server6), Does.Contain("3 received"));
     }
 
-    [Test]
-    public void Ping_IsAnsweredByTheGateway()
+    private static int Received(string pingOutput)
     {
-        // Any address answers: the gateway replies for every destination (as slirp), here a server's and one that does not exist.
-        Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-c", "3", "-i", "0.2", "-W", "2", Server), Does.Contain("3 received"));
-        Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "2", "198.51.100.77"), Does.Contain("1 received"));
+        var m = Regex.Match(pingOutput, @"(\d+) received");
+        Assert.That(m.Success, pingOutput);
+        return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    private static void AssertEchoRelayed(NetNs guest)
+    {
+        // Relayed: the real hosts answer, and an address the server namespace cannot reach does not.
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "3", "-i", "0.2", "-W", "2", Server).StandardOutput), Is.EqualTo(3));
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", Server6).StandardOutput), Is.EqualTo(3));
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "2", "-i", "0.2", "-W", "1", Unreachable).StandardOutput), Is.Zero, "a ping to an unreachable host was answered");
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "2", "-i", "0.2", "-W", "1", Unreachable6).StandardOutput), Is.Zero, "a ping to an unreachable host was answered");
+    }
+
+    [Test]
+    public void Ping_IsRelayedThroughARawSocketAsRoot()
+    {
+        Assert.That(_gateway!.OutputSoFar, Does.Contain("ping relayed (raw icmp socket) (ipv4), relayed (raw icmp socket) (ipv6)"));
+        AssertEchoRelayed(_guest!);
+    }
+
+    [Test]
+    public void Ping_IsRelayedThroughADatagramSocket_WhenPingGroupRangeAllowsIt()
+    {
+        // net.ipv4.ping_group_range is the namespace's own (it covers ICMPv6 too); root's group 0 let in for this gateway only.
+        // (Each flow opens its socket when the guest first pings, so the range stays open for the whole test.)
+        _server!.Run("sysctl", "-qw", "net.ipv4.ping_group_range=0 0");
+        try
+        {
+            var (guest, gateway) = StartGateway("gtun3");
+            using (gateway)
+            {
+                Assert.That(gateway.OutputSoFar, Does.Contain("ping relayed (icmp datagram socket) (ipv4), relayed (icmp datagram socket) (ipv6)"));
+                AssertEchoRelayed(guest);
+                var stats = StopAndReadStatistics(gateway);
+                Assert.That(stats["gateway.echo_replies_relayed"], Is.EqualTo(6));
+            }
+        }
+        finally
+        {
+            _server.Run("sysctl", "-qw", "net.ipv4.ping_group_range=1 0");
+        }
+    }
+
+    [Test]
+    public void Ping_IsAnsweredByTheGateway_WhenNotRelayed()
+    {
+        // The fallback (no ICMP socket opens, or --no-echo-relay): the gateway answers for every address.
+        var (guest, gateway) = StartGateway("gtun4", "--no-echo-relay");
+        using (gateway)
+        {
+            Assert.That(gateway.OutputSoFar, Does.Contain("ping answered here (ipv4), answered here (ipv6)"));
+            Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "2", "-i", "0.2", "-W", "2", Unreachable).StandardOutput), Is.EqualTo(2));
+            Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", Unreachable6).StandardOutput), Is.EqualTo(2));
+        }
+    }
+
+    [Test]
+    public void UdpToAClosedPort_GetsPortUnreachable([Values(Server, Server6)] string server)
+    {
+        // The server's kernel answers with a port unreachable; the gateway's socket reports ECONNREFUSED and the guest gets
+        // an ICMP port unreachable quoting its datagram: nc -u quits at once instead of waiting out -w 3.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = _guest!.Exec(TimeSpan.FromSeconds(10), "bash", "-c", $"echo hello | nc -u -w 3 {server} 9");
+        watch.Stop();
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "nc -u waited: no port unreachable reached it. " + result);
+        // The same seen by a connected socket: the refusal is its error.
+        string script = $"import socket\ns = socket.socket(socket.AF_INET6 if ':' in '{server}' else socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)\n" +
+                        $"s.connect(('{server}', 9)); s.send(b'x' * 100)\ntry: s.recv(100); print('data')\nexcept ConnectionRefusedError: print('refused')\nexcept TimeoutError: print('timeout')";
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "/usr/bin/python3", "-c", script).Trim(), Is.EqualTo("refused"));
+    }
+
+    [Test]
+    public void TcpToAnUnreachableHost_GetsIcmpUnreachable([Values(Unreachable, "192.0.2.99", Unreachable6, "2001:db8:ffff::1")] string destination)
+    {
+        // The host's connect fails with EHOSTUNREACH or ENETUNREACH: the guest gets the ICMP error, not a reset, and its
+        // connect fails with the same error at once.
+        string expected = destination is Unreachable or Unreachable6 ? "No route to host" : "Network is unreachable";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = _guest!.Exec(TimeSpan.FromSeconds(15), "nc", "-v", "-z", "-w", "8", destination, "80");
+        watch.Stop();
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.StandardError, Does.Contain(expected), result.ToString());
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)), "the guest waited for its SYN to time out");
     }
 
     [Test]

@@ -9,7 +9,8 @@ namespace TcpIpSharp.Gateway;
 /// <summary>
 /// Gateway mode (user-mode networking, as slirp, vpnkit and tun2socks): the stack takes every TCP connection and UDP
 /// datagram a guest sends to any address, and relays each flow through a host socket to its original destination (or
-/// through a SOCKS5 proxy, or a socket of the rule's choosing); ICMP echo to any address is answered by the stack, and
+/// through a SOCKS5 proxy, or a socket of the rule's choosing); ICMP echo to any address is relayed where the host allows
+/// it (<see cref="EchoModeIpv4"/>) or answered by the stack, and
 /// DNS queries to the gateway's own address (UDP and TCP) are answered by <see cref="GatewayDns"/>. See docs/gateway.md.
 /// </summary>
 /// <remarks>
@@ -25,7 +26,7 @@ public sealed class GatewayHost : IStackService, IDisposable
     private readonly List<PumpedFlow> _active = new(64);
     private readonly List<PumpedFlow> _pumping = new(64);
     private readonly HashSet<TcpRelay> _tcp = new(64);
-    private readonly Dictionary<(IpAddress, ushort, IpAddress, ushort), UdpRelay> _udp = new(64);
+    private readonly Dictionary<(GatewayProtocol, IpAddress, ushort, IpAddress, ushort), UdpRelay> _udp = new(64);   // UDP and echo flows
     private readonly List<UdpRelay> _expired = new(16);
     private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> _direct, _socks5;
     private readonly IPEndPoint? _dns;
@@ -45,7 +46,15 @@ public sealed class GatewayHost : IStackService, IDisposable
         _socks5 = ConnectSocks5Async;
         _dns = options.DnsServer ?? HostSockets.HostResolver();
         _dnsService = new GatewayDns(this, options, _dns);
+        // Chosen once, here: what the host allows for relaying pings (docs/gateway.md).
+        EchoModeIpv4 = options.RelayEcho ? UdpRelay.ProbeEcho(options.HostNamespace, AddressFamily.InterNetwork) : GatewayEchoMode.Answered;
+        EchoModeIpv6 = options.RelayEcho ? UdpRelay.ProbeEcho(options.HostNamespace, AddressFamily.InterNetworkV6) : GatewayEchoMode.Answered;
     }
+
+    /// <summary>How IPv4 echo requests to other addresses are treated: relayed (through which socket) or answered by the gateway.</summary>
+    public GatewayEchoMode EchoModeIpv4 { get; }
+    /// <summary>How ICMPv6 echo requests to other addresses are treated.</summary>
+    public GatewayEchoMode EchoModeIpv6 { get; }
 
     /// <summary>The options.</summary>
     public GatewayOptions Options { get; }
@@ -79,6 +88,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         tcp.AnyDestinationFilter = TakeSyn;
         tcp.AnyDestinationSyn = OnSyn;
         stack.Internet.AnyDestinationUdp = OnUdp;
+        if (EchoModeIpv4 != GatewayEchoMode.Answered || EchoModeIpv6 != GatewayEchoMode.Answered) stack.Internet.AnyDestinationEcho = OnEcho;
         _nextSweep = now + TimeSpan.FromSeconds(1);
     }
 
@@ -174,6 +184,9 @@ public sealed class GatewayHost : IStackService, IDisposable
 
     internal void OnConnected(TcpRelay relay) => _pending--;
 
+    /// <summary>The stack's IP layers (on the stack's thread).</summary>
+    internal Net.InternetLayer Internet => _stack!.Internet;
+
     /// <summary>The stack's time (on the stack's thread).</summary>
     internal TimeSpan Now => _stack?.Interface.Now ?? default;
 
@@ -208,61 +221,88 @@ public sealed class GatewayHost : IStackService, IDisposable
     {
         var stack = _stack!;
         var now = stack.Interface.Now;
-        var key = (source, sourcePort, destination, port);
-        if (_udp.TryGetValue(key, out var relay))
+        if (_udp.TryGetValue((GatewayProtocol.Udp, source, sourcePort, destination, port), out var relay))
         {
             relay.SendUp(payload, now);
             return true;
         }
         var flow = new GatewayFlow(GatewayProtocol.Udp, source, sourcePort, destination, port);
-        IPEndPoint target;
         if (destination == stack.Internet.SourceAddressFor(source))
         {
             // To the gateway itself: DNS is answered (the host's resolver, or relayed); anything else is refused.
             if (port != DnsMessage.ServerPort || !_dnsService.Enabled) return false;
             return _dnsService.OnUdp(source, sourcePort, destination, payload);
         }
-        else
+        var decision = Decide(flow);
+        if (decision.Action is GatewayAction.Reject) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
+        if (decision.Action is GatewayAction.Drop) return true;
+        OpenFlow(flow, payload, now, GatewayEchoMode.Answered);
+        return true;
+    }
+
+    // An echo request to an address not ours (the stack answers it itself when this returns false).
+    private bool OnEcho(IpAddress source, IpAddress destination, ReadOnlySpan<byte> message)
+    {
+        var mode = destination.IsIpv4 ? EchoModeIpv4 : EchoModeIpv6;
+        if (mode == GatewayEchoMode.Answered || message.Length < IcmpHeader.Size) return false;
+        var now = _stack!.Interface.Now;
+        ushort identifier = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(message[4..]);
+        if (_udp.TryGetValue((GatewayProtocol.Icmp, source, identifier, destination, 0), out var relay))
         {
-            var decision = Decide(flow);
-            if (decision.Action is GatewayAction.Reject) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
-            if (decision.Action is GatewayAction.Drop) return true;
-            target = flow.DestinationEndPoint;
+            relay.SendUp(message, now);
+            return true;
         }
+        var flow = new GatewayFlow(GatewayProtocol.Icmp, source, identifier, destination, 0);
+        var decision = Decide(flow);
+        if (decision.Action is GatewayAction.Reject)
+        {
+            _stack.Internet.SendUnreachable(source, destination, destination.IsIpv4 ? IpProtocol.Icmp : IpProtocol.Icmpv6, message, message.Length, Net.UnreachableReason.Prohibited);
+            return true;
+        }
+        if (decision.Action is GatewayAction.Drop) return true;
+        OpenFlow(flow, message, now, mode);
+        return true;
+    }
+
+    // A new UDP or echo flow in the NAT table, within its bound, and its first datagram sent.
+    private void OpenFlow(in GatewayFlow flow, ReadOnlySpan<byte> first, TimeSpan now, GatewayEchoMode echo)
+    {
         if (_udp.Count >= Options.MaxUdpFlows)
         {
             Sweep(now);   // make room from idle flows first
-            if (_udp.Count >= Options.MaxUdpFlows) { Interlocked.Increment(ref Statistics._udpFlowLimit); return true; }
+            if (_udp.Count >= Options.MaxUdpFlows) { Interlocked.Increment(ref Statistics._udpFlowLimit); return; }
         }
         Socket socket;
         try
         {
-            socket = UdpRelay.Open(Options, target);
+            socket = flow.Protocol == GatewayProtocol.Icmp ? UdpRelay.OpenEcho(Options, flow.Destination.ToIPAddress(), echo) : UdpRelay.Open(Options, flow.DestinationEndPoint);
         }
         catch (SocketException)
         {
             Interlocked.Increment(ref Statistics._relayErrors);
-            return true;
+            return;
         }
-        relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now);
-        _udp.Add(key, relay);
+        var relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now, raw: echo == GatewayEchoMode.RawSocket);
+        _udp.Add(KeyOf(flow), relay);
         Interlocked.Increment(ref Statistics._udpOpened);
         Volatile.Write(ref Statistics._udpActive, _udp.Count);
         Options.Trace?.Invoke($"open {flow}");
         relay.Start();
-        relay.SendUp(payload, now);
-        return true;
+        relay.SendUp(first, now);
     }
+
+    private static (GatewayProtocol, IpAddress, ushort, IpAddress, ushort) KeyOf(in GatewayFlow flow)
+        => (flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort);
 
     private void Sweep(TimeSpan now)
     {
         _nextSweep = now + TimeSpan.FromSeconds(1);
         _dnsService.Sweep(now);
         foreach (var (key, relay) in _udp)
-            if (now - relay.LastActive >= (relay.Flow.DestinationPort == 53 ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
+            if (now - relay.LastActive >= (relay.Flow.DestinationPort == 53 || relay.Flow.Protocol == GatewayProtocol.Icmp ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
         foreach (var relay in _expired)
         {
-            _udp.Remove((relay.Flow.Source, relay.Flow.SourcePort, relay.Flow.Destination, relay.Flow.DestinationPort));
+            _udp.Remove(KeyOf(relay.Flow));
             relay.Close();
             Interlocked.Increment(ref Statistics._udpClosed);
             Options.Trace?.Invoke($"close {relay.Flow}");

@@ -61,6 +61,13 @@ public sealed record GatewayOptions
     public int MaxDnsTcpSessions { get; init; } = 32;
     /// <summary>A DNS-over-TCP connection with nothing asked or answered for this long is closed (RFC 7766 6.2.3). Default 10 s.</summary>
     public TimeSpan DnsTcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// ICMP echo requests to other addresses are relayed to them through an ICMP datagram socket (when the process's group is
+    /// in <c>net.ipv4.ping_group_range</c>) or a raw one (root), chosen at start per family; when neither opens, or with
+    /// false, the gateway answers them itself for every address. Echo flows count against <see cref="MaxUdpFlows"/> and
+    /// close after 10 s idle. Default true.
+    /// </summary>
+    public bool RelayEcho { get; init; } = true;
     /// <summary>The rule for each new flow (see <see cref="GatewayRule"/>); null relays directly (or through the SOCKS5 proxy when one is set).</summary>
     public GatewayRule? Rule { get; init; }
     /// <summary>

@@ -36,6 +36,7 @@ internal sealed class TcpRelay : PumpedFlow
     private int _downCount;          // bytes in _down for the stack; 0: the task's to fill
     private int _downOffset;         // the stack's: how much of _down went into the send ring
     private volatile int _connected; // 0 connecting, 1 connected, -1 failed
+    private SocketError _connectError; // why it failed (written before _connected)
     private volatile bool _upEnd;    // the guest's FIN passed to the socket task
     private volatile bool _hostEnd;  // the host closed its side (receive returned 0)
     private volatile bool _hostReset, _upDone, _aborted;
@@ -77,7 +78,7 @@ internal sealed class TcpRelay : PumpedFlow
             if (guest.State == TcpState.Closed) { Finish(resetHost: true); return; }   // the guest gave up (a reset)
             int connected = _connected;
             if (connected == 0) return;
-            if (connected < 0) { guest.RefuseHeld(now); Interlocked.Increment(ref _host.Statistics._tcpRefused); Finish(resetHost: false); return; }
+            if (connected < 0) { Refuse(now); return; }
             guest.ReleaseSynAck(now);
             _phase = Phase.Open;
             Interlocked.Increment(ref _host.Statistics._tcpOpened);
@@ -128,6 +129,28 @@ internal sealed class TcpRelay : PumpedFlow
             guest.Close();   // both FINs passed: the connection finishes its close in the stack
             Finish(resetHost: false);
         }
+    }
+
+    // The host could not connect: a closed port (or any other failure) is a reset for the guest, as before; no route to
+    // the host or its network is the ICMP destination unreachable a router would send (RFC 1122 4.2.3.9: a SYN-SENT
+    // guest gives up on it at once), quoting the guest's SYN: its ports and sequence number are what the guest matches.
+    private void Refuse(TimeSpan now)
+    {
+        var guest = _guest;
+        Interlocked.Increment(ref _host.Statistics._tcpRefused);
+        if (_connectError is SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+        {
+            Span<byte> syn = stackalloc byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(syn, Flow.SourcePort);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(syn[2..], Flow.DestinationPort);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(syn[4..], guest.InitialReceiveSequence);
+            _host.Internet.SendUnreachable(Flow.Source, Flow.Destination, Wire.IpProtocol.Tcp, syn, Wire.TcpHeader.MinimumSize,
+                _connectError == SocketError.HostUnreachable ? Net.UnreachableReason.Host : Net.UnreachableReason.Network);
+            Interlocked.Increment(ref _host.Statistics._icmpErrorsToGuest);
+            guest.DropHeld();
+        }
+        else guest.RefuseHeld(now);
+        Finish(resetHost: false);
     }
 
     /// <summary>Ends the flow on the stack's side; the socket task returns the buffers when it has stopped.</summary>
@@ -187,7 +210,7 @@ internal sealed class TcpRelay : PumpedFlow
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                _ = e;
+                _connectError = e is SocketException se ? se.SocketErrorCode : SocketError.SocketError;
                 socket = null;
             }
             if (socket is null)
