@@ -118,6 +118,7 @@ public partial class GatewayInteropTests
             print("sent reset")
             """);
 
+        File.WriteAllText(Path.Combine(_dir, "socks5.py"), Socks5Server);
         _server = NetNs.Create("gws", ipv6: true);
         _server.Ip("addr", "add", Server + "/24", "dev", "lo");
         _server.Ip("addr", "add", Server6 + "/64", "dev", "lo", "nodad");
@@ -133,6 +134,8 @@ public partial class GatewayInteropTests
         _server.Start("microsocks", "-i", Server, "-p", "1081", "-u", "alice", "-P", "secret");
         _server.Start("socat", $"TCP-LISTEN:7000,bind={Server},reuseaddr,fork", "SYSTEM:wc -c");
         _server.Start("socat", $"TCP-LISTEN:7200,bind={Server},reuseaddr,fork", "OPEN:/dev/zero");
+        _server.Start("socat", $"UDP4-RECVFROM:7400,bind={Server},fork", "PIPE");
+        _server.Start("/usr/bin/python3", Path.Combine(_dir, "socks5.py"), Server, "1082", Path.Combine(_dir, "socks5.log"));
         _server.Start("/usr/bin/python3", Path.Combine(_dir, "slow.py"), Server, "7100");
         _server.Start("/usr/bin/python3", Path.Combine(_dir, "resets.py"), Server, Path.Combine(_dir, "resets.log"));
         (_guest, _gateway) = StartGateway("gtun0");
@@ -394,6 +397,102 @@ public partial class GatewayInteropTests
             Assert.That(stats["gateway.socks5_failures"], Is.Zero);
             Assert.That(stats["gateway.bytes_down"], Is.GreaterThanOrEqualTo(Size));
         }
+    }
+
+    // A SOCKS5 server (RFC 1928, no authentication) with CONNECT and UDP ASSOCIATE, which microsocks lacks; it logs each
+    // association, each datagram it relays and each association's end.
+    private const string Socks5Server = """
+        import select, socket, struct, sys, threading
+        host, port, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+        lock = threading.Lock()
+        def note(text):
+            with lock, open(log, "a") as f: f.write(text + "\n")
+        def recvn(c, n):
+            b = b""
+            while len(b) < n:
+                d = c.recv(n - len(b))
+                if not d: raise EOFError
+                b += d
+            return b
+        def family(a): return socket.AF_INET6 if ":" in a else socket.AF_INET
+        def address(c):
+            t = recvn(c, 1)[0]
+            a = socket.inet_ntop(socket.AF_INET, recvn(c, 4)) if t == 1 else socket.inet_ntop(socket.AF_INET6, recvn(c, 16)) if t == 4 else recvn(c, recvn(c, 1)[0]).decode()
+            return a, struct.unpack("!H", recvn(c, 2))[0]
+        def packed(a, p): return bytes([4 if family(a) == socket.AF_INET6 else 1]) + socket.inet_pton(family(a), a) + struct.pack("!H", p)
+        def reply(c, code, bound): c.sendall(bytes([5, code, 0]) + packed(bound[0], bound[1]))
+        def pipe(a, b):
+            try:
+                while True:
+                    d = a.recv(65536)
+                    if not d: break
+                    b.sendall(d)
+            except OSError: pass
+            try: b.shutdown(socket.SHUT_WR)
+            except OSError: pass
+        def associate(c):
+            relay = socket.socket(family(host), socket.SOCK_DGRAM); relay.bind((host, 0))
+            outs = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM), socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)]
+            note(f"associate {relay.getsockname()[1]}"); reply(c, 0, relay.getsockname()[:2])
+            client = None
+            try:
+                while True:
+                    ready = select.select([c, relay] + outs, [], [])[0]
+                    if c in ready and not c.recv(100): break
+                    if relay in ready:
+                        d, client = relay.recvfrom(65536)
+                        if len(d) >= 10 and d[2] == 0 and d[3] in (1, 4):
+                            n = 4 if d[3] == 1 else 16
+                            a = socket.inet_ntop(socket.AF_INET if n == 4 else socket.AF_INET6, d[4:4 + n]); p = struct.unpack("!H", d[4 + n:6 + n])[0]
+                            note(f"udp {a}:{p} {len(d) - 6 - n}"); outs[0 if n == 4 else 1].sendto(d[6 + n:], (a, p))
+                    for o in outs:
+                        if o in ready:
+                            d, source = o.recvfrom(65536)
+                            if client: relay.sendto(b"\0\0\0" + packed(source[0], source[1]) + d, client)
+            finally:
+                for s in [relay] + outs: s.close()
+                note("associate closed")
+        def handle(c):
+            try:
+                recvn(c, recvn(c, 2)[1]); c.sendall(b"\x05\x00")
+                _, command, _ = recvn(c, 3); destination = address(c)
+                if command == 3: associate(c); return
+                if command != 1: reply(c, 7, ("0.0.0.0", 0)); return
+                try: upstream = socket.create_connection(destination, timeout=5)
+                except OSError: reply(c, 5, ("0.0.0.0", 0)); return
+                note(f"connect {destination[0]}:{destination[1]}"); reply(c, 0, upstream.getsockname()[:2])
+                threading.Thread(target=pipe, args=(upstream, c), daemon=True).start(); pipe(c, upstream)
+            except (OSError, EOFError): pass
+            finally: c.close()
+        s = socket.socket(family(host)); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((host, port)); s.listen(64)
+        while True:
+            c, _ = s.accept(); threading.Thread(target=handle, args=(c,), daemon=True).start()
+        """;
+
+    [Test]
+    public void Socks5_UdpAssociate_CarriesDigAndUdpEcho()
+    {
+        string log = Path.Combine(_dir, "socks5.log");
+        var (guest, gateway) = StartGateway("gtun5", "--socks5", Server + ":1082", "--udp-idle", "2");
+        using (gateway)
+        {
+            // DNS straight to dnsmasq (not the gateway's own address) and a UDP echo, each flow through an association of its own.
+            Assert.That(guest.Exec(TimeSpan.FromSeconds(10), "dig", "+short", "+time=2", "+tries=2", "@" + Server, "gateway.test").ThrowIfFailed().StandardOutput.Trim(), Is.EqualTo(Server));
+            Assert.That(guest.Exec(TimeSpan.FromSeconds(10), "bash", "-c", $"echo through-socks5 | socat -t 2 - UDP4:{Server}:7400").ThrowIfFailed().StandardOutput.Trim(), Is.EqualTo("through-socks5"));
+            // And TCP by CONNECT through the same proxy.
+            Assert.That(guest.Exec(TimeSpan.FromSeconds(10), "curl", "-sS", "--max-time", "5", $"http://{Server}:8080/index.html").ThrowIfFailed().StandardOutput, Does.Contain("hello"));
+            // Each association ends with its flow: the idle sweep (2 s; DNS flows 10 s) closes the flows while the gateway runs on.
+            for (int i = 0; i < 150 && Regex.Matches(File.ReadAllText(log), "associate closed").Count < 2; i++) Thread.Sleep(100);
+            Assert.That(Regex.Matches(File.ReadAllText(log), "associate closed"), Has.Count.EqualTo(2), "an association outlived its flow");
+            var stats = StopAndReadStatistics(gateway);
+            TestContext.Out.WriteLine($"socks5 udp: {stats["gateway.socks5_udp_associations"]} association(s), {stats["gateway.udp_datagrams_up"]} datagram(s) up, {stats["gateway.udp_datagrams_down"]} down");
+            Assert.That(stats["gateway.socks5_udp_associations"], Is.EqualTo(2));
+            Assert.That(stats["gateway.socks5_failures"], Is.Zero);
+        }
+        string text = File.ReadAllText(log);
+        TestContext.Out.WriteLine(text);
+        Assert.That(text, Does.Contain($"udp {Server}:53 ").And.Contain($"udp {Server}:7400 15").And.Contain($"connect {Server}:8080"));
+        Assert.That(Regex.Matches(text, @"^associate \d+$", RegexOptions.Multiline), Has.Count.EqualTo(2));
     }
 
     [Test]

@@ -236,7 +236,8 @@ public sealed class GatewayHost : IStackService, IDisposable
         var decision = Decide(flow);
         if (decision.Action is GatewayAction.Reject) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
         if (decision.Action is GatewayAction.Drop) return true;
-        OpenFlow(flow, payload, now, GatewayEchoMode.Answered);
+        if (decision.Action is GatewayAction.Socks5 && Options.Socks5Proxy is null) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
+        OpenFlow(flow, payload, now, GatewayEchoMode.Answered, socks: decision.Action is GatewayAction.Socks5);
         return true;
     }
 
@@ -265,7 +266,7 @@ public sealed class GatewayHost : IStackService, IDisposable
     }
 
     // A new UDP or echo flow in the NAT table, within its bound, and its first datagram sent.
-    private void OpenFlow(in GatewayFlow flow, ReadOnlySpan<byte> first, TimeSpan now, GatewayEchoMode echo)
+    private void OpenFlow(in GatewayFlow flow, ReadOnlySpan<byte> first, TimeSpan now, GatewayEchoMode echo, bool socks = false)
     {
         if (_udp.Count >= Options.MaxUdpFlows)
         {
@@ -275,14 +276,15 @@ public sealed class GatewayHost : IStackService, IDisposable
         Socket socket;
         try
         {
-            socket = flow.Protocol == GatewayProtocol.Icmp ? UdpRelay.OpenEcho(Options, flow.Destination.ToIPAddress(), echo) : UdpRelay.Open(Options, flow.DestinationEndPoint);
+            socket = flow.Protocol == GatewayProtocol.Icmp ? UdpRelay.OpenEcho(Options, flow.Destination.ToIPAddress(), echo)
+                : socks ? UdpRelay.OpenForProxy(Options) : UdpRelay.Open(Options, flow.DestinationEndPoint);
         }
         catch (SocketException)
         {
             Interlocked.Increment(ref Statistics._relayErrors);
             return;
         }
-        var relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now, raw: echo == GatewayEchoMode.RawSocket);
+        var relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now, raw: echo == GatewayEchoMode.RawSocket, socks: socks);
         _udp.Add(KeyOf(flow), relay);
         Interlocked.Increment(ref Statistics._udpOpened);
         Volatile.Write(ref Statistics._udpActive, _udp.Count);
@@ -299,7 +301,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         _nextSweep = now + TimeSpan.FromSeconds(1);
         _dnsService.Sweep(now);
         foreach (var (key, relay) in _udp)
-            if (now - relay.LastActive >= (relay.Flow.DestinationPort == 53 || relay.Flow.Protocol == GatewayProtocol.Icmp ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
+            if (relay.IsFailed || now - relay.LastActive >= (relay.Flow.DestinationPort == 53 || relay.Flow.Protocol == GatewayProtocol.Icmp ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
         foreach (var relay in _expired)
         {
             _udp.Remove(KeyOf(relay.Flow));
@@ -327,7 +329,8 @@ public sealed class GatewayHost : IStackService, IDisposable
             }
         }
         if (Options.Rule is { } rule) return rule(flow);
-        return Options.Socks5Proxy is not null && flow.Protocol == GatewayProtocol.Tcp ? GatewayDecision.Socks5 : GatewayDecision.Relay;
+        // Through the proxy when there is one: TCP by CONNECT, UDP by UDP ASSOCIATE; echo has no SOCKS5 form (relayed directly).
+        return Options.Socks5Proxy is not null && flow.Protocol != GatewayProtocol.Icmp ? GatewayDecision.Socks5 : GatewayDecision.Relay;
     }
 
     /// <summary>A relay's task has work for the stack's thread: queue the flow (once) and wake the driver. Any thread.</summary>

@@ -38,7 +38,10 @@ public sealed record GatewayOptions
     public IReadOnlyList<IPNetwork> Allow { get; init; } = [];
     /// <summary>Destinations refused (a reset for TCP, port unreachable for UDP), checked before <see cref="Allow"/>.</summary>
     public IReadOnlyList<IPNetwork> Deny { get; init; } = [];
-    /// <summary>A SOCKS5 proxy (RFC 1928) that TCP flows go through when the rule says <see cref="GatewayAction.Socks5"/> (the default rule when this is set).</summary>
+    /// <summary>
+    /// A SOCKS5 proxy (RFC 1928) that flows go through when the rule says <see cref="GatewayAction.Socks5"/> (the default
+    /// rule when this is set): TCP by CONNECT, each UDP flow by a UDP ASSOCIATE of its own, torn down with the flow.
+    /// </summary>
     public EndPoint? Socks5Proxy { get; init; }
     /// <summary>User name for the proxy (RFC 1929 username/password); null offers no-auth only.</summary>
     public string? Socks5User { get; init; }

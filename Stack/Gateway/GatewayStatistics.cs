@@ -14,7 +14,7 @@ public sealed class GatewayStatistics : IDisposable
     internal long _udpOpened, _udpClosed, _udpFlowLimit, _udpDatagramsUp, _udpDatagramsDown, _udpDropped, _udpRejected;
     internal long _bytesUp, _bytesDown, _relayErrors, _dnsQueries, _socks5Failures;
     internal long _dnsHostLookups, _dnsRelayed, _dnsDropped, _dnsTcpSessions;
-    internal long _echoRequestsRelayed, _echoRepliesRelayed, _icmpErrorsToGuest;
+    internal long _echoRequestsRelayed, _echoRepliesRelayed, _icmpErrorsToGuest, _socks5UdpAssociations;
     internal int _tcpActive, _tcpPending, _udpActive;
     private Meter? _meter;
 
@@ -72,6 +72,8 @@ public sealed class GatewayStatistics : IDisposable
     public long EchoRepliesRelayed => Interlocked.Read(ref _echoRepliesRelayed);
     /// <summary>ICMP errors sent to the guest for what the host side reported (port unreachable for a UDP flow, host or network unreachable for a TCP connect).</summary>
     public long IcmpErrorsToGuest => Interlocked.Read(ref _icmpErrorsToGuest);
+    /// <summary>SOCKS5 UDP associations made (one per UDP flow under the SOCKS5 rule).</summary>
+    public long Socks5UdpAssociations => Interlocked.Read(ref _socks5UdpAssociations);
     /// <summary>SOCKS5 handshakes that failed (the guest got a reset).</summary>
     public long Socks5Failures => Interlocked.Read(ref _socks5Failures);
 
@@ -90,6 +92,7 @@ public sealed class GatewayStatistics : IDisposable
         new("gateway.dns_dropped", DnsDropped), new("gateway.dns_tcp_sessions", DnsTcpSessions),
         new("gateway.echo_requests_relayed", EchoRequestsRelayed), new("gateway.echo_replies_relayed", EchoRepliesRelayed),
         new("gateway.icmp_errors_to_guest", IcmpErrorsToGuest), new("gateway.socks5_failures", Socks5Failures),
+        new("gateway.socks5_udp_associations", Socks5UdpAssociations),
     ];
 
     /// <summary>The counters as "name value" lines.</summary>

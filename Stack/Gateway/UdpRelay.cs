@@ -16,6 +16,11 @@ namespace TcpIpSharp.Gateway;
 /// so a burst from the host does not wait for the stack's thread to wake between datagrams.
 /// </summary>
 /// <remarks>
+/// <para>A UDP flow through a SOCKS5 proxy (RFC 1928 7) holds an association of its own: the task makes it (a control
+/// connection and UDP ASSOCIATE) before it receives, the socket is connected to the proxy's relay, each datagram goes
+/// out behind the 10- or 22-byte request header and comes back behind one (stripped, and dropped unless it is from the
+/// flow's destination and unfragmented). Until the association stands, the guest's first datagram waits in the flow's
+/// up buffer (later ones are dropped); closing the flow closes the control connection, which ends the association.</para>
 /// A UDP flow whose socket reports ECONNREFUSED (the destination answered a datagram with a port unreachable) sends the
 /// guest an ICMP port unreachable quoting the start of its last datagram (kept for that, 64 bytes), so a guest's
 /// connected socket sees the refusal as it would without the gateway.
@@ -34,14 +39,22 @@ internal sealed class UdpRelay
     private readonly byte[]? _lastUp;   // UDP: the start of the guest's last datagram, for a port unreachable's quote
     private int _lastUpLength, _lastUpTotal;
     private volatile bool _refused;     // the host socket reported a port unreachable (the task sets it, the stack's thread clears it)
+    private readonly bool _socks;       // through a SOCKS5 UDP association
+    private byte[]? _up;                // SOCKS5: the stack's: header room, then the datagram (the first waits here until the association stands)
+    private int _pendingLength;         // SOCKS5: a datagram waiting in _up for the association
+    private volatile bool _ready;       // SOCKS5: the association stands (the task sets it)
+    private volatile bool _failed;      // SOCKS5: it could not be made, or the proxy ended it: the sweep closes the flow
+    private Socket? _control;           // SOCKS5: the association's control connection
     private int _head;                  // the stack's next slot to send
     private int _tail;                  // the task's next slot to fill
     private volatile bool _closed;
     private int _owners = 2;
     internal int Queued;
 
-    public UdpRelay(GatewayHost host, GatewayFlow flow, Socket socket, int bufferSize, TimeSpan now, bool raw = false)
+    public UdpRelay(GatewayHost host, GatewayFlow flow, Socket socket, int bufferSize, TimeSpan now, bool raw = false, bool socks = false)
     {
+        _socks = socks;
+        if (socks) _up = ArrayPool<byte>.Shared.Rent(Socks5Connector.MaximumUdpHeader + bufferSize);
         _host = host;
         Flow = flow;
         _socket = socket;
@@ -60,6 +73,8 @@ internal sealed class UdpRelay
     /// <summary>When a datagram last passed either way (the stack's clock).</summary>
     public TimeSpan LastActive { get; private set; }
     public bool IsClosed => _closed;
+    /// <summary>A SOCKS5 flow whose association failed or ended: the sweep closes it.</summary>
+    public bool IsFailed => _failed;
 
     public void Start() => _ = Task.Run(ReceiveAsync);
 
@@ -73,21 +88,56 @@ internal sealed class UdpRelay
             _lastUpTotal = payload.Length;
             payload[.._lastUpLength].CopyTo(last);
         }
+        if (_socks)
+        {
+            SendThroughProxy(payload);
+            return;
+        }
         _socket.Send(payload, SocketFlags.None, out var error);
+        Count(error, payload.Length);
+    }
+
+    private void Count(SocketError error, int length)
+    {
         var stats = _host.Statistics;
         if (error != SocketError.Success) Interlocked.Increment(ref stats._udpDropped);
         else if (Flow.Protocol == GatewayProtocol.Icmp) Interlocked.Increment(ref stats._echoRequestsRelayed);
         else
         {
             Interlocked.Increment(ref stats._udpDatagramsUp);
-            Interlocked.Add(ref stats._bytesUp, payload.Length);
+            Interlocked.Add(ref stats._bytesUp, length);
         }
+    }
+
+    // RFC 1928 7: the datagram behind its request header, to the proxy's relay; the first one waits for the association.
+    private void SendThroughProxy(ReadOnlySpan<byte> payload)
+    {
+        var up = _up!;
+        const int At = Socks5Connector.MaximumUdpHeader;
+        if (payload.Length > up.Length - At || (!_ready && _pendingLength > 0)) { Interlocked.Increment(ref _host.Statistics._udpDropped); return; }
+        payload.CopyTo(up.AsSpan(At));
+        if (!_ready) { _pendingLength = payload.Length; return; }
+        SendFromUp(payload.Length);
+    }
+
+    private void SendFromUp(int length)
+    {
+        const int At = Socks5Connector.MaximumUdpHeader;
+        int header = Flow.Destination.IsIpv4 ? 10 : 22;
+        Socks5Connector.WriteUdpHeader(_up.AsSpan(At - header), Flow.Destination, Flow.DestinationPort);
+        _socket.Send(_up.AsSpan(At - header, header + length), SocketFlags.None, out var error);
+        Count(error, length);
     }
 
     /// <summary>Hands what the host sent to the guest; on the stack's thread.</summary>
     public void Pump(Net.InternetLayer internet, TimeSpan now)
     {
         if (_closed) return;
+        if (_pendingLength > 0 && _ready)
+        {
+            SendFromUp(_pendingLength);   // the association stands: the datagram that waited for it
+            _pendingLength = 0;
+        }
         if (_refused)
         {
             _refused = false;
@@ -139,6 +189,7 @@ internal sealed class UdpRelay
         _closed = true;
         _signal.Set();
         _socket.Dispose();
+        Interlocked.Exchange(ref _control, null)?.Dispose();   // ends the SOCKS5 association
         LetGo();
     }
 
@@ -146,6 +197,7 @@ internal sealed class UdpRelay
     {
         try
         {
+            if (_socks && !await AssociateAsync().ConfigureAwait(false)) return;
             while (!_closed)
             {
                 if (Volatile.Read(ref _lengths[_tail]) != 0)
@@ -158,18 +210,19 @@ internal sealed class UdpRelay
                 {
                     n = await _socket.ReceiveAsync(_buffer.AsMemory(_tail * _slotSize, _slotSize), SocketFlags.None).ConfigureAwait(false);
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused)
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused && !_socks)
                 {
                     // A port unreachable for an earlier datagram: the guest hears of it; the flow goes on.
                     _refused = true;
                     _host.Wake(this);
                     continue;
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.MessageSize or SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.MessageSize or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.ConnectionRefused)
                 {
                     continue;   // one too long for the buffer, or another ICMP error: the flow goes on
                 }
                 if (Flow.Protocol == GatewayProtocol.Icmp) n = TakeEchoReply(_buffer.AsSpan(_tail * _slotSize, n));
+                else if (_socks) n = TakeProxiedDatagram(_buffer.AsSpan(_tail * _slotSize, n));
                 if (n <= 0) continue;
                 Volatile.Write(ref _lengths[_tail], n);
                 _tail = (_tail + 1) % _lengths.Length;
@@ -207,10 +260,67 @@ internal sealed class UdpRelay
         return message.Length;
     }
 
+    // The SOCKS5 association (on the task, before it receives): false when it could not be made.
+    private async Task<bool> AssociateAsync()
+    {
+        var options = _host.Options;
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.ConnectTimeout);
+            var (control, relay) = await Socks5Connector.AssociateAsync(options, timeout.Token).ConfigureAwait(false);
+            _control = control;
+            if (_closed) { Interlocked.Exchange(ref _control, null)?.Dispose(); return false; }
+            _socket.Connect(relay);
+            Interlocked.Increment(ref _host.Statistics._socks5UdpAssociations);
+            _ready = true;
+            _host.Wake(this);   // the datagram that waited
+            _ = WatchControlAsync(control);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            if (!_closed) Interlocked.Increment(ref _host.Statistics._socks5Failures);
+            _failed = true;
+            return false;
+        }
+    }
+
+    // RFC 1928 7: the association ends when the control connection does; the proxy ending it ends the flow.
+    private async Task WatchControlAsync(Socket control)
+    {
+        var one = new byte[1];
+        try
+        {
+            while (await control.ReceiveAsync(one, SocketFlags.None).ConfigureAwait(false) > 0) { }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+        _failed = true;
+    }
+
+    // A reply through the proxy, made into the bare datagram at the start of the slot: only from the flow's destination,
+    // unfragmented. 0: not one.
+    private int TakeProxiedDatagram(Span<byte> received)
+    {
+        if (!Socks5Connector.TryReadUdpHeader(received, out var from, out ushort port, out int header)) return 0;
+        if (from != Flow.Destination || port != Flow.DestinationPort) return 0;
+        received[header..].CopyTo(received);
+        return received.Length - header;
+    }
+
     private void LetGo()
     {
         if (Interlocked.Decrement(ref _owners) != 0) return;
         if (Interlocked.Exchange(ref _buffer, null) is { } b) ArrayPool<byte>.Shared.Return(b);
+        if (Interlocked.Exchange(ref _up, null) is { } u) ArrayPool<byte>.Shared.Return(u);
+    }
+
+    /// <summary>A non-blocking UDP socket for a SOCKS5 flow, of the proxy's family (connected to the relay once the association stands).</summary>
+    public static Socket OpenForProxy(GatewayOptions options)
+    {
+        var family = options.Socks5Proxy?.AddressFamily is AddressFamily.InterNetworkV6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        var socket = HostSockets.Create(options.HostNamespace, family, SocketType.Dgram, ProtocolType.Udp);
+        socket.Blocking = false;
+        return socket;
     }
 
     /// <summary>A connected, non-blocking UDP socket to <paramref name="target"/> (in the host namespace when one is set).</summary>
