@@ -214,6 +214,20 @@ public class GatewayDnsTests
     }
 
     [Test]
+    [CancelAfter(20_000)]
+    public void Tcp_SessionsBeyondTheBound_AreRefused()
+    {
+        using var pair = new GatewayTests.Pair(new GatewayOptions { MaxDnsTcpSessions = 1, DnsServer = new IPEndPoint(IPAddress.Loopback, 9) });
+        var first = pair.GuestDriver.Invoke(s => s.ConnectTcp(GatewayAddress, 53));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (pair.GuestDriver.Invoke(_ => first.State) != TcpState.Established && watch.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(2);
+        var second = pair.GuestDriver.Invoke(s => s.ConnectTcp(GatewayAddress, 53));
+        while (pair.GuestDriver.Invoke(_ => second.State) != TcpState.Closed && watch.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(2);
+        Assert.That(pair.GuestDriver.Invoke(_ => (first.State, second.State, second.Error)), Is.EqualTo((TcpState.Established, TcpState.Closed, NetError.ConnectionRefused)));
+        Assert.That((pair.Host.Statistics.DnsTcpSessions, pair.Host.Statistics.DnsDropped), Is.EqualTo((1L, 1L)));
+    }
+
+    [Test]
     public void WriteAnswer_SetsTruncatedWhenTheAddressesDoNotFitInAUdpAnswer()
     {
         var query = Query(9, "many.test", DnsType.A);
