@@ -34,6 +34,7 @@ need_packages() {
   command -v dbus-daemon >/dev/null || missing+=(dbus)
   command -v dig      >/dev/null || missing+=(dnsutils)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
+  command -v sysctl >/dev/null || [ -x /sbin/sysctl ] || missing+=(procps)   # GatewayInteropTests: ping_group_range
   command -v microsocks >/dev/null || missing+=(microsocks)
   command -v nginx    >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v dig      >/dev/null || missing+=(dnsutils)

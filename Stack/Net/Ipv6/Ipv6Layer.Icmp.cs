@@ -29,6 +29,8 @@ internal sealed partial class Ipv6Layer
                 // RFC 4443 4.1: answered to unicast and, as Linux does, to the all-nodes group (ping ff02::1).
                 if (ip.Destination.IsMulticast && ip.Destination != AllNodes) { Drop(_stats.Icmpv6, DropReason.Ipv6NotForUs); return; }
                 if (ip.Source.IsUnspecified) { Drop(_stats.Icmpv6, DropReason.Ipv6BadSource, true); return; }
+                // Gateway mode: an echo to an address not ours may be relayed to it (or answered here, below).
+                if (!ip.Destination.IsMulticast && FindAddress(ip.Destination) < 0 && _internet.AnyDestinationEcho is { } relay && relay(ip.Source, ip.Destination, icmp.Bytes)) break;
                 if (_answerEchoRequests) SendEchoReply(ip, icmp, now);
                 break;
             case Icmpv6Type.EchoReply:
@@ -112,6 +114,22 @@ internal sealed partial class Ipv6Layer
             _stats.EchoRepliesSentCount++;
         }
     }
+
+    /// <summary>Gateway mode: sends an ICMPv6 message (a relayed echo reply) from any address; the checksum is filled here.</summary>
+    internal NetError SendIcmpFrom(Ipv6Address source, Ipv6Address destination, ReadOnlySpan<byte> message, TimeSpan now)
+    {
+        var payload = PacketPayload;
+        if (message.Length < Icmpv6Header.Size || message.Length > payload.Length) return NetError.MessageTooLong;
+        message.CopyTo(payload);
+        Icmpv6Header.FillChecksum(payload[..message.Length], source, destination);
+        var error = SendPacket(source, destination, IpProtocol.Icmpv6, message.Length, now);
+        if (error == NetError.None) _stats.Icmpv6.SentCount++;
+        return error;
+    }
+
+    /// <summary>Gateway mode: a destination unreachable about a packet of <paramref name="to"/>'s to <paramref name="originalDestination"/>, quoting <paramref name="quoted"/> (rate-limited).</summary>
+    internal void SendUnreachable(Ipv6Address to, Ipv6Address originalDestination, byte code, ReadOnlySpan<byte> quoted, TimeSpan now)
+        => SendIcmpErrorQuoting(quoted, to, originalDestination, new Icmpv6Header(Icmpv6Type.DestinationUnreachable, code), now);
 
     /// <summary>Sends an ICMPv6 echo request with the data pattern and send time an <see cref="EchoClient"/> checks.</summary>
     public NetError SendEchoRequest(Ipv6Address destination, ushort identifier, ushort sequence, int dataLength, TimeSpan now)

@@ -153,6 +153,9 @@ public sealed partial class TcpConnection
         _table.MarkPending(this);
     }
 
+    /// <summary>The peer's initial sequence number (its SYN's), for a gateway's ICMP error that quotes the SYN.</summary>
+    internal uint InitialReceiveSequence => _irs;
+
     /// <summary>A reset arrived for a connection whose SYN-ACK is held: it closes without a word.</summary>
     internal void DropHeld() => SetClosed(NetError.ConnectionReset);
 
