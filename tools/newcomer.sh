@@ -49,9 +49,9 @@ step "dotnet pack Stack -c Release --no-build -o $feed"
 timeout 120 dotnet pack Stack -c Release --no-build -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack Stack"; }
 # The tool is one package per RID (ReadyToRun for linux-x64 and linux-arm64, IL for any other) and the package that
 # points to them: pack builds and ReadyToRun-compiles each RID itself, so not --no-build here (the RID-neutral build in
-# bin/Release is reused as it is; the RIDs were restored by the build).
-step "dotnet pack Stack.Tap -c Release --no-restore -o $feed"
-timeout 240 dotnet pack Stack.Tap -c Release --no-restore -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack Stack.Tap"; }
+# bin/Release is reused as it is).
+step "dotnet pack Stack.Tap -c Release -o $feed"
+timeout 240 dotnet pack Stack.Tap -c Release -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack Stack.Tap"; }
 for id in TcpIpSharp TcpIpSharp.Tool TcpIpSharp.Tool.linux-x64 TcpIpSharp.Tool.linux-arm64 TcpIpSharp.Tool.any; do
   p="$feed/$id.$version.nupkg"
   [ -f "$p" ] || fail "missing $(basename "$p")"
