@@ -2,8 +2,9 @@
 # The newcomer's path of docs/getting-started.md, run for real (issue 9): packs the library (TcpIpSharp) and the tool
 # (TcpIpSharp.Tool, command tcpipsharp) into a temporary feed, installs the tool from it into a temporary tool path
 # (the package of this machine's RID, checked ReadyToRun; --version, decode), runs `tcpipsharp up` on a TAP in a
-# throwaway namespace and pings and curls it, then makes a fresh console project in /tmp that takes TcpIpSharp from that feed, pastes in examples/ArticleClient.cs (getaddrinfo,
-# connect, send, recv) and runs it against the kernel's python3 http.server through the TAP.
+# throwaway namespace and pings and curls it, then makes a fresh console project in /tmp that takes TcpIpSharp from
+# that feed, pastes in examples/ArticleClient.cs (getaddrinfo, connect, send, recv) and runs it against the kernel's
+# python3 http.server through the TAP.
 # Needs root, a Release build (./test.sh or `dotnet build TcpIpSharp.sln -c Release` first), iproute2, ping, curl,
 # python3, and the NuGet registry for the library's dependencies. Prints package sizes, the example's output and the
 # tool's version line; removes everything it made, also on failure. Exit 0 when every step did what the guide says.
@@ -69,11 +70,14 @@ timeout 180 dotnet tool install TcpIpSharp.Tool --version "$version" --tool-path
 # The CLI picks the package of this machine's RID; on x64 and arm64 that one is ReadyToRun (its program's assembly
 # carries native code: a READYTORUN_HEADER, signature "RTR", behind the CLI header's ManagedNativeHeader).
 case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid=any ;; esac
-entry=$(readlink -f "$tools/tcpipsharp")
-case "$entry" in */tcpipsharp.tool.$rid/*) ;; *) fail "tcpipsharp runs $entry, not the package TcpIpSharp.Tool.$rid" ;; esac
-step "ReadyToRun? $(dirname "$entry")"
+installed="$tools/.store/tcpipsharp.tool/$version/tcpipsharp.tool.$rid/$version/tools/net10.0/$rid"
+[ -d "$installed" ] || fail "no TcpIpSharp.Tool.$rid installed: $(ls "$tools/.store/tcpipsharp.tool/$version" 2>/dev/null | tr '\n' ' ')"
 if [ "$rid" != any ]; then
-  python3 - "$(dirname "$entry")" <<'PY' || fail "the $rid package is not ReadyToRun"
+  # A RID-specific tool's command is a link to its own executable (the IL package's is a launcher of the dll).
+  entry=$(readlink -f "$tools/tcpipsharp")
+  [ "$entry" = "$(readlink -f "$installed")/TcpIpSharp.Tap" ] || fail "tcpipsharp runs $entry, not the package TcpIpSharp.Tool.$rid"
+  step "ReadyToRun? $installed"
+  python3 - "$installed" <<'PY' || fail "the $rid package is not ReadyToRun"
 import struct, sys
 def ready_to_run(path):
     d = open(path, 'rb').read()
