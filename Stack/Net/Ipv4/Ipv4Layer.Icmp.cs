@@ -86,10 +86,13 @@ internal sealed partial class Ipv4Layer
         var message = icmp.Bytes;
         var payload = DatagramPayload;
         message.CopyTo(payload);
+        // Only the type changes (8 -> 0): the checksum is the request's, updated for that one word (RFC 1624, as
+        // lwIP's icmp_input does), not summed again. The request's was checked on arrival or by the link.
         payload[IcmpPacket.Field.Type] = (byte)IcmpType.EchoReply;
-        payload[IcmpPacket.Field.Checksum] = 0;
-        payload[IcmpPacket.Field.Checksum + 1] = 0;
-        IcmpHeader.FillChecksum(payload[..message.Length]);
+        var checksum = payload[IcmpPacket.Field.Checksum..];
+        ushort code = message[IcmpPacket.Field.Code];
+        BinaryPrimitives.WriteUInt16BigEndian(checksum, InternetChecksum.Update(BinaryPrimitives.ReadUInt16BigEndian(checksum),
+            (ushort)((int)IcmpType.EchoRequest << 8 | code), (ushort)((int)IcmpType.EchoReply << 8 | code)));
         // From the address the request went to (in gateway mode any address: the gateway answers for all of them).
         if (SendDatagram(request.Source, IpProtocol.Icmp, message.Length, now, source: request.Destination) == NetError.None)
         {

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Wire;
 
@@ -107,7 +108,16 @@ internal sealed partial class Ipv6Layer
         payload[Icmpv6Packet.Field.Type] = (byte)Icmpv6Type.EchoReply;
         // From the address the request went to; for a multicast request, the source our choice gives.
         var source = request.Destination.IsMulticast ? SelectSource(request.Source) : request.Destination;
-        Icmpv6Header.FillChecksum(payload[..message.Length], source, request.Source);
+        if (source == request.Destination)
+        {
+            // The pseudo-header holds the same two addresses (swapped: the same sum) and length, and only the type word
+            // changes (128 -> 129): the request's checksum updated for it (RFC 1624), not the message summed again.
+            var checksum = payload[Icmpv6Packet.Field.Checksum..];
+            ushort code = message[Icmpv6Packet.Field.Code];
+            BinaryPrimitives.WriteUInt16BigEndian(checksum, InternetChecksum.Update(BinaryPrimitives.ReadUInt16BigEndian(checksum),
+                (ushort)((int)Icmpv6Type.EchoRequest << 8 | code), (ushort)((int)Icmpv6Type.EchoReply << 8 | code)));
+        }
+        else Icmpv6Header.FillChecksum(payload[..message.Length], source, request.Source);
         if (SendPacket(source, request.Source, IpProtocol.Icmpv6, message.Length, now) == NetError.None)
         {
             _stats.Icmpv6.SentCount++;
