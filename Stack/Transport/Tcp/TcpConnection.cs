@@ -490,6 +490,11 @@ public sealed partial class TcpConnection
         if ((int)(ts.Value - _tsRecent) < 0)
         {
             _table.Statistics.PawsDropsCount++;
+            // RFC 2883 4.1.1, as Linux's tcp_send_dupack: data below RCV.NXT is a duplicate however old its timestamp
+            // (a segment held back in the network, arriving after its retransmission), and the ACK reports it. Without
+            // this the sender never learns that its retransmission was needless, and cannot undo.
+            uint seq = segment.SequenceNumber;
+            if (!segment.Payload.IsEmpty && Seq.Lt(seq, _rcvNxt)) NoteDuplicate(seq, Seq.Min(seq + (uint)segment.Payload.Length, _rcvNxt));
             SendAck(now);
             return false;
         }
