@@ -228,6 +228,51 @@ public class GatewayDnsTests
     }
 
     [Test]
+    [CancelAfter(20_000)]
+    public void Tcp_AStraySegmentToPort53_LeavesTheNextConnectionToItsRelay()
+    {
+        // A segment for no connection to the gateway's port 53 (a late ACK of a DNS connection already gone) goes through
+        // the any-destination filter but opens nothing: the next SYN, to anywhere, must still be relayed, not taken for DNS.
+        using var server = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        int port = ((IPEndPoint)server.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            using var client = await server.AcceptSocketAsync();
+            await client.SendAsync("hello"u8.ToArray());
+            client.Shutdown(SocketShutdown.Send);
+            var sink = new byte[64];
+            while (await client.ReceiveAsync(sink) > 0) { }
+        });
+        using var pair = new GatewayTests.Pair(new GatewayOptions
+        {
+            DnsServer = new IPEndPoint(IPAddress.Loopback, 9),
+            Rule = (in GatewayFlow _) => GatewayDecision.Handle(async (_, token) =>
+            {
+                var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), token);
+                return s;
+            }),
+        });
+        var ack = GatewayTests.TcpPacket(Frames.StackIp, Frames.PeerIp, 40053, 53, 1000, 2000, TcpFlags.Ack);
+        pair.GatewayDriver.Invoke(s => { s.Interface.ProcessFrame(ack, s.Interface.Now); return 0; });
+        var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(new IpAddress(GatewayTests.Far), 80));
+        var received = new MemoryStream();
+        var buffer = new byte[64];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (received.Length < 5 && watch.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            int n = pair.GuestDriver.Invoke(_ => connection.Receive(buffer));
+            if (n > 0) received.Write(buffer, 0, n);
+            else Thread.Sleep(2);
+        }
+        Assert.That(pair.Host.Statistics.DnsTcpSessions, Is.Zero, "the connection to 198.51.100.7:80 was taken for a DNS session");
+        Assert.That(System.Text.Encoding.ASCII.GetString(received.ToArray()), Is.EqualTo("hello"), "nothing came through the relay");
+        Assert.That(pair.Host.Statistics.TcpFlowsOpened, Is.EqualTo(1));
+        pair.GuestDriver.Invoke(_ => { connection.Close(); return 0; });
+    }
+
+    [Test]
     public void WriteAnswer_SetsTruncatedWhenTheAddressesDoNotFitInAUdpAnswer()
     {
         var query = Query(9, "many.test", DnsType.A);

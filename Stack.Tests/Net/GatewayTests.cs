@@ -16,11 +16,11 @@ namespace TcpIpSharp.Tests.Net;
 public class GatewayTests
 {
     private static readonly LinkCapabilities IpLink = new(1500, 1500, CarriesEthernet: false);
-    private static readonly Ipv4Address Far = Ipv4Address.Parse("198.51.100.7");
+    internal static readonly Ipv4Address Far = Ipv4Address.Parse("198.51.100.7");
 
     private static byte[] Packet(byte[] frame) => frame.AsSpan(EthernetHeader.Size).ToArray();
 
-    private static byte[] TcpPacket(Ipv4Address src, Ipv4Address dst, ushort sport, ushort dport, uint seq, uint ack, TcpFlags flags)
+    internal static byte[] TcpPacket(Ipv4Address src, Ipv4Address dst, ushort sport, ushort dport, uint seq, uint ack, TcpFlags flags)
     {
         var segment = new byte[TcpHeader.MinimumSize + 4];
         int n = new TcpHeader(sport, dport, seq, ack, flags, 65535, 0, new TcpOptions { MaximumSegmentSize = 1460 }).WriteTo(segment);
