@@ -273,6 +273,53 @@ public class GatewayDnsTests
     }
 
     [Test]
+    [CancelAfter(40_000)]
+    public void Tcp_AGuestThatNeverReadsItsAnswers_DoesNotHoldTheDnsSlotsPastTheIdleTimeout()
+    {
+        // Pipelined 4 KB queries (relayed, echoed back as 4 KB answers) from a guest that never reads: the answers fill
+        // the guest's window and the gateway's send ring, and the session's queries stay answered but unwritten. Those
+        // hold MaxDnsInFlight slots; past the idle timeout they must be given back, or no query is answered again.
+        using var upstream = new MarkingServer();
+        using var pair = new GatewayTests.Pair(new GatewayOptions
+        {
+            DnsServer = upstream.EndPoint, MaxDnsInFlight = DnsTcpSession.MaximumOutstanding, DnsTcpIdleTimeout = TimeSpan.FromSeconds(1),
+        });
+        var one = new byte[2 + 4000];
+        BinaryPrimitives.WriteUInt16BigEndian(one, 4000);
+        Query(0x77, "big.test", DnsType.Txt).CopyTo(one, 2);   // the rest is padding nobody reads
+        var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(GatewayAddress, 53));
+        int offset = 0, lastCount = -1;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var still = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(20) && still.Elapsed < TimeSpan.FromSeconds(1.5))
+        {
+            pair.GuestDriver.Invoke(_ =>
+            {
+                while (connection.State == TcpState.Established && connection.Send(one.AsSpan(offset)) is int n && n > 0) offset = (offset + n) % one.Length;
+                return 0;
+            });
+            int count = upstream.TcpQueries;
+            if (count != lastCount) { lastCount = count; still.Restart(); }
+            Thread.Sleep(10);
+        }
+        TestContext.Out.WriteLine($"{upstream.TcpQueries} queries relayed before the guest's window closed");
+        Assert.That(upstream.TcpQueries, Is.GreaterThan(64), "the answers never filled the guest's window");
+        Thread.Sleep(1500);   // past the idle timeout
+        var endpoint = pair.GuestDriver.Invoke(s => s.OpenUdp(0));
+        var query = Query(0x1234, "localhost", DnsType.A);
+        var buffer = new byte[2048];
+        int got = -1;
+        for (watch.Restart(); got <= 0 && watch.Elapsed < TimeSpan.FromSeconds(6);)
+        {
+            pair.GuestDriver.Invoke(_ => endpoint.SendTo(query, GatewayAddress, 53));
+            for (var wait = System.Diagnostics.Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromMilliseconds(500) && got <= 0; Thread.Sleep(5))
+                got = pair.GuestDriver.Invoke(_ => endpoint.Receive(buffer, out IpAddress _, out ushort _));
+        }
+        Assert.That(got, Is.GreaterThan(0), "no UDP query answered: the DNS slots are still held by the session that does not read");
+        Assert.That(pair.GuestDriver.Invoke(_ => connection.State), Is.EqualTo(TcpState.Closed), "the stuck session was not ended");
+    }
+
+    [Test]
     public void WriteAnswer_SetsTruncatedWhenTheAddressesDoNotFitInAUdpAnswer()
     {
         var query = Query(9, "many.test", DnsType.A);
