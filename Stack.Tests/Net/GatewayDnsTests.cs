@@ -228,6 +228,99 @@ public class GatewayDnsTests
     }
 
     [Test]
+    [CancelAfter(20_000)]
+    public void Tcp_AStraySegmentToPort53_LeavesTheNextConnectionToItsRelay()
+    {
+        // A segment for no connection to the gateway's port 53 (a late ACK of a DNS connection already gone) goes through
+        // the any-destination filter but opens nothing: the next SYN, to anywhere, must still be relayed, not taken for DNS.
+        using var server = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        server.Start();
+        int port = ((IPEndPoint)server.LocalEndpoint).Port;
+        var serving = Task.Run(async () =>
+        {
+            using var client = await server.AcceptSocketAsync();
+            await client.SendAsync("hello"u8.ToArray());
+            client.Shutdown(SocketShutdown.Send);
+            var sink = new byte[64];
+            while (await client.ReceiveAsync(sink) > 0) { }
+        });
+        using var pair = new GatewayTests.Pair(new GatewayOptions
+        {
+            DnsServer = new IPEndPoint(IPAddress.Loopback, 9),
+            Rule = (in GatewayFlow _) => GatewayDecision.Handle(async (_, token) =>
+            {
+                var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                await s.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port), token);
+                return s;
+            }),
+        });
+        var ack = GatewayTests.TcpPacket(Frames.StackIp, Frames.PeerIp, 40053, 53, 1000, 2000, TcpFlags.Ack);
+        pair.GatewayDriver.Invoke(s => { s.Interface.ProcessFrame(ack, s.Interface.Now); return 0; });
+        var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(new IpAddress(GatewayTests.Far), 80));
+        var received = new MemoryStream();
+        var buffer = new byte[64];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (received.Length < 5 && watch.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            int n = pair.GuestDriver.Invoke(_ => connection.Receive(buffer));
+            if (n > 0) received.Write(buffer, 0, n);
+            else Thread.Sleep(2);
+        }
+        Assert.That(pair.Host.Statistics.DnsTcpSessions, Is.Zero, "the connection to 198.51.100.7:80 was taken for a DNS session");
+        Assert.That(System.Text.Encoding.ASCII.GetString(received.ToArray()), Is.EqualTo("hello"), "nothing came through the relay");
+        Assert.That(pair.Host.Statistics.TcpFlowsOpened, Is.EqualTo(1));
+        pair.GuestDriver.Invoke(_ => { connection.Close(); return 0; });
+    }
+
+    [Test]
+    [CancelAfter(40_000)]
+    public void Tcp_AGuestThatNeverReadsItsAnswers_DoesNotHoldTheDnsSlotsPastTheIdleTimeout()
+    {
+        // Pipelined 4 KB queries (relayed, echoed back as 4 KB answers) from a guest that never reads: the answers fill
+        // the guest's window and the gateway's send ring, and the session's queries stay answered but unwritten. Those
+        // hold MaxDnsInFlight slots; past the idle timeout they must be given back, or no query is answered again.
+        using var upstream = new MarkingServer();
+        using var pair = new GatewayTests.Pair(new GatewayOptions
+        {
+            DnsServer = upstream.EndPoint, MaxDnsInFlight = DnsTcpSession.MaximumOutstanding, DnsTcpIdleTimeout = TimeSpan.FromSeconds(1),
+        });
+        var one = new byte[2 + 4000];
+        BinaryPrimitives.WriteUInt16BigEndian(one, 4000);
+        Query(0x77, "big.test", DnsType.Txt).CopyTo(one, 2);   // the rest is padding nobody reads
+        var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(GatewayAddress, 53));
+        int offset = 0, lastCount = -1;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var still = System.Diagnostics.Stopwatch.StartNew();
+        // Until the relayed answers stop for good: well past the first 64 (a pause on a loaded machine is not the end).
+        while (watch.Elapsed < TimeSpan.FromSeconds(20) && (still.Elapsed < TimeSpan.FromSeconds(2) || lastCount <= 64))
+        {
+            pair.GuestDriver.Invoke(_ =>
+            {
+                while (connection.State == TcpState.Established && connection.Send(one.AsSpan(offset)) is int n && n > 0) offset = (offset + n) % one.Length;
+                return 0;
+            });
+            int count = upstream.TcpQueries;
+            if (count != lastCount) { lastCount = count; still.Restart(); }
+            Thread.Sleep(10);
+        }
+        TestContext.Out.WriteLine($"{upstream.TcpQueries} queries relayed before the guest's window closed");
+        Assert.That(upstream.TcpQueries, Is.GreaterThan(64), "the answers never filled the guest's window");
+        Thread.Sleep(1500);   // past the idle timeout
+        var endpoint = pair.GuestDriver.Invoke(s => s.OpenUdp(0));
+        var query = Query(0x1234, "localhost", DnsType.A);
+        var buffer = new byte[2048];
+        int got = -1;
+        for (watch.Restart(); got <= 0 && watch.Elapsed < TimeSpan.FromSeconds(6);)
+        {
+            pair.GuestDriver.Invoke(_ => endpoint.SendTo(query, GatewayAddress, 53));
+            for (var wait = System.Diagnostics.Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromMilliseconds(500) && got <= 0; Thread.Sleep(5))
+                got = pair.GuestDriver.Invoke(_ => endpoint.Receive(buffer, out IpAddress _, out ushort _));
+        }
+        Assert.That(got, Is.GreaterThan(0), "no UDP query answered: the DNS slots are still held by the session that does not read");
+        Assert.That(pair.GuestDriver.Invoke(_ => connection.State), Is.EqualTo(TcpState.Closed), "the stuck session was not ended");
+    }
+
+    [Test]
     public void WriteAnswer_SetsTruncatedWhenTheAddressesDoNotFitInAUdpAnswer()
     {
         var query = Query(9, "many.test", DnsType.A);

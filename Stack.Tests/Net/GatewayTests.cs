@@ -16,11 +16,11 @@ namespace TcpIpSharp.Tests.Net;
 public class GatewayTests
 {
     private static readonly LinkCapabilities IpLink = new(1500, 1500, CarriesEthernet: false);
-    private static readonly Ipv4Address Far = Ipv4Address.Parse("198.51.100.7");
+    internal static readonly Ipv4Address Far = Ipv4Address.Parse("198.51.100.7");
 
     private static byte[] Packet(byte[] frame) => frame.AsSpan(EthernetHeader.Size).ToArray();
 
-    private static byte[] TcpPacket(Ipv4Address src, Ipv4Address dst, ushort sport, ushort dport, uint seq, uint ack, TcpFlags flags)
+    internal static byte[] TcpPacket(Ipv4Address src, Ipv4Address dst, ushort sport, ushort dport, uint seq, uint ack, TcpFlags flags)
     {
         var segment = new byte[TcpHeader.MinimumSize + 4];
         int n = new TcpHeader(sport, dport, seq, ack, flags, 65535, 0, new TcpOptions { MaximumSegmentSize = 1460 }).WriteTo(segment);
@@ -333,6 +333,73 @@ public class GatewayTests
         Assert.That(icmp.TryGetQuote(out var quote), Is.EqualTo(WireError.None));
         Assert.That((quote.Source, quote.Destination, quote.Protocol, quote.SourcePort, quote.DestinationPort), Is.EqualTo((Frames.PeerIp, Far, IpProtocol.Udp, (ushort)40000, (ushort)9)));
         Assert.That(quote.Transport.Length, Is.EqualTo(udp.Length));
+    }
+
+    [Test]
+    [CancelAfter(20_000)]
+    public void Socks5Udp_ADatagramSentAsTheAssociationStands_KeepsTheOneThatWaitedAndTheOrder()
+    {
+        // A SOCKS5 proxy on loopback that answers the UDP ASSOCIATE only when told, with a relay address the test reads.
+        using var control = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        control.Start();
+        using var proxyRelay = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        proxyRelay.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        proxyRelay.ReceiveTimeout = 3000;
+        int relayPort = ((IPEndPoint)proxyRelay.LocalEndPoint!).Port;
+        using var answer = new SemaphoreSlim(0);
+        static async Task ReceiveExactly(Socket socket, byte[] buffer, int count)
+        {
+            for (int got = 0; got < count;) got += await socket.ReceiveAsync(buffer.AsMemory(got, count - got));
+        }
+        var serving = Task.Run(async () =>
+        {
+            using var client = await control.AcceptSocketAsync();
+            var buffer = new byte[64];
+            await ReceiveExactly(client, buffer, 3);                 // VER 5, one method, no authentication
+            await client.SendAsync(new byte[] { 5, 0 });
+            await ReceiveExactly(client, buffer, 10);                // UDP ASSOCIATE 0.0.0.0:0
+            await answer.WaitAsync();
+            await client.SendAsync(new byte[] { 5, 0, 0, 1, 127, 0, 0, 1, (byte)(relayPort >> 8), (byte)relayPort });
+            try
+            {
+                while (await client.ReceiveAsync(buffer) > 0) { }   // the association lives as long as this connection
+            }
+            catch (SocketException) { }                             // ended by a reset: ended all the same
+        });
+        using var pair = new Pair(new GatewayOptions { Socks5Proxy = control.LocalEndpoint });
+        pair.GatewayDriver.Stop();   // from here this test is the stack's thread: the flow is pumped by hand
+        var flow = new GatewayFlow(GatewayProtocol.Udp, new IpAddress(Frames.StackIp), 4000, new IpAddress(Far), 7);
+        var relay = new UdpRelay(pair.Host, flow, UdpRelay.OpenForProxy(pair.Host.Options), 2048, TimeSpan.Zero, socks: true);
+        try
+        {
+            relay.Start();
+            relay.SendUp("first"u8, TimeSpan.Zero);        // waits in the flow for the association
+            answer.Release();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            while (pair.Host.Statistics.Socks5UdpAssociations == 0 && watch.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(2);
+            Assert.That(pair.Host.Statistics.Socks5UdpAssociations, Is.EqualTo(1), "the association was not made");
+            Thread.Sleep(100);
+            // The next datagram from the guest comes before the stack's thread has pumped the flow (the task's wake-up is
+            // served after the frames of the same poll).
+            relay.SendUp("second!"u8, TimeSpan.Zero);
+            relay.Pump(pair.Gateway.Internet, TimeSpan.Zero);
+            var got = new List<string>();
+            var buffer = new byte[2048];
+            for (int i = 0; i < 2; i++)
+            {
+                int n = proxyRelay.Receive(buffer);
+                Assert.That(Socks5Connector.TryReadUdpHeader(buffer.AsSpan(0, n), out var to, out ushort toPort, out int header), Is.True);
+                Assert.That((to, toPort), Is.EqualTo((new IpAddress(Far), (ushort)7)));
+                got.Add(System.Text.Encoding.ASCII.GetString(buffer, header, n - header));
+            }
+            Assert.That(got, Is.EqualTo(new[] { "first", "second!" }), "the datagrams the proxy got, in order");
+            Assert.That(pair.Host.Statistics.UdpDatagramsUp, Is.EqualTo(2));
+        }
+        finally
+        {
+            relay.Close();
+        }
+        Assert.That(serving.Wait(TimeSpan.FromSeconds(5)), Is.True, "closing the flow did not end the association's control connection");
     }
 
     [Test]

@@ -78,6 +78,7 @@ internal sealed class DnsTcpSession : PumpedFlow
         if (_done) return false;
         if (query.ResponseLength == 0) { _outstanding--; Pump(now); return false; }
         _answers.Enqueue(query);
+        _lastActive = now;   // the guest has the idle timeout to start reading it
         Pump(now);
         return true;
     }
@@ -87,7 +88,9 @@ internal sealed class DnsTcpSession : PumpedFlow
         while (_answers.TryPeek(out var answer))
         {
             int total = 2 + answer.ResponseLength;
-            _answerWritten += _connection.Send(answer.Response.AsSpan(_answerWritten, total - _answerWritten));
+            int n = _connection.Send(answer.Response.AsSpan(_answerWritten, total - _answerWritten));
+            if (n > 0) _lastActive = now;   // a guest reading slowly is not idle
+            _answerWritten += n;
             if (_answerWritten < total) return;   // the send ring is full: the rest when the guest has read
             _answers.Dequeue();
             _answerWritten = 0;
@@ -97,10 +100,14 @@ internal sealed class DnsTcpSession : PumpedFlow
         }
     }
 
-    /// <summary>Closes the connection when nothing is in flight and nothing passed for <paramref name="idle"/>.</summary>
+    /// <summary>
+    /// Closes the connection when nothing passed for <paramref name="idle"/> and no query is still being answered; resets
+    /// it when answers wait that the guest has not read for that long (they hold slots every other query needs).
+    /// </summary>
     public void CloseIfIdle(TimeSpan now, TimeSpan idle)
     {
-        if (_done || _outstanding > 0 || now - _lastActive < idle) return;
+        if (_done || _outstanding > _answers.Count || now - _lastActive < idle) return;
+        if (_answers.Count > 0) { Abort(); return; }
         _connection.Close();
         End();
     }

@@ -126,8 +126,11 @@ public sealed class GatewayHost : IStackService, IDisposable
     // ------------------------------------------------------------------ TCP
 
     // The stack's TCP table asks, for a SYN to an address and port no listener has: take it (true), or reset (false).
+    // The table also asks for segments that open nothing (an ACK, a FIN or a reset for no connection, a SYN beyond its
+    // bounds), so what is noted here for OnSyn holds only until the next question.
     private bool TakeSyn(IpAddress source, ushort sourcePort, IpAddress destination, ushort port)
     {
+        _dnsSyn = false;
         if (port == DnsMessage.ServerPort && _dnsService.Enabled && destination == _stack!.Internet.SourceAddressFor(source))
         {
             // DNS over TCP to the gateway itself (RFC 7766), answered here: bounded by its own count of sessions.

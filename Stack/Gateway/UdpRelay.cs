@@ -114,6 +114,13 @@ internal sealed class UdpRelay
     {
         var up = _up!;
         const int At = Socks5Connector.MaximumUdpHeader;
+        // The association may have stood up since the last pump: the datagram that waited goes first, before this one
+        // takes its place in the buffer.
+        if (_pendingLength > 0 && _ready)
+        {
+            SendFromUp(_pendingLength);
+            _pendingLength = 0;
+        }
         if (payload.Length > up.Length - At || (!_ready && _pendingLength > 0)) { Interlocked.Increment(ref _host.Statistics._udpDropped); return; }
         payload.CopyTo(up.AsSpan(At));
         if (!_ready) { _pendingLength = payload.Length; return; }
