@@ -275,7 +275,10 @@ internal sealed class UdpRelay
         {
             using var timeout = new CancellationTokenSource(options.ConnectTimeout);
             var (control, relay) = await Socks5Connector.AssociateAsync(options, timeout.Token).ConfigureAwait(false);
-            _control = control;
+            // A full fence between storing the control socket and reading _closed (Close does the reverse: sets
+            // _closed, then exchanges _control): one of the two sides sees the other's write, so the association is
+            // never left open when Close runs as it is being made.
+            Interlocked.Exchange(ref _control, control);
             if (_closed) { Interlocked.Exchange(ref _control, null)?.Dispose(); return false; }
             _socket.Connect(relay);
             Interlocked.Increment(ref _host.Statistics._socks5UdpAssociations);
