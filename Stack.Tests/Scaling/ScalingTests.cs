@@ -162,7 +162,8 @@ public class ScalingTests
         double perConnection = (after - before) / (2.0 * Count);
         TestContext.Out.WriteLine($"{2 * Count} idle connections (both ends): {(after - before) / 1024.0:0} KiB; {perConnection:0} B per connection, holding no ring storage " +
             "(the test's own lists of them included)");
-        Assert.That(perConnection, Is.LessThan(4096), "far above the 1 KB target");
+        // 1,016-1,021 B when the 1 KB target was met (issue 18); a bound a little above that catches a field or object added per connection.
+        Assert.That(perConnection, Is.LessThan(1100), "idle connections grew well past the 1 KB target");
     }
 
     [Test]

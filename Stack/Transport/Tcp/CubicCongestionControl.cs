@@ -16,7 +16,7 @@ internal sealed class CubicCongestionControl(int slowStartAckLimit = 2) : IConge
     private double _windowMax;          // W_max, in segments
     private double _k;                  // seconds to reach W_max again
     private double _estimate;           // W_est, the Reno-friendly window, in segments
-    private TimeSpan? _epochStart;
+    private Deadline _epochStart = Deadline.None;   // when the epoch began (none: not begun), 8 bytes where TimeSpan? took 16
 
     /// <inheritdoc/>
     public string Name => "cubic";
@@ -32,7 +32,7 @@ internal sealed class CubicCongestionControl(int slowStartAckLimit = 2) : IConge
         double mss = segmentSize;
         if (congestionWindow < slowStartThreshold) return congestionWindow + (_slowStartAckLimit == 0 ? LinuxSlowStart(ackedBytes, (uint)segmentSize) : Math.Min(ackedBytes, _slowStartAckLimit * (uint)segmentSize));
         double cwnd = congestionWindow / mss;
-        if (_epochStart is null)
+        if (!_epochStart.HasValue)
         {
             // RFC 9438 4.2: a congestion-avoidance epoch starts; K from the window at the last loss.
             _epochStart = now;

@@ -12,7 +12,7 @@ public sealed partial class TcpConnection
         DelayedAckAllowance = TimeSpan.FromMilliseconds(200);
     // TimeSpan's own * and / go through double and rounding: on the per-ACK path, integer ticks instead.
     private static TimeSpan Ticks(long ticks) => new(ticks);
-    private TimeSpan? _swsOverrideAt;
+    private Deadline _swsOverrideAt = Deadline.None;
     private bool _swsOverrideDue;
 
     private static TimeSpan Clamp(TimeSpan value, TimeSpan min, TimeSpan max) => value < min ? min : value > max ? max : value;
@@ -27,7 +27,7 @@ public sealed partial class TcpConnection
             SendFinIfDue(now);
             if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing) ArmTailProbe(now);
         }
-        if (_ackNow || (_delayedAckAt is TimeSpan d && d <= now))
+        if (_ackNow || (_delayedAckAt <= now))
             if (State != TcpState.SynReceived) SendAck(now);
     }
 
@@ -58,8 +58,8 @@ public sealed partial class TcpConnection
             {
                 if (_sndWnd == 0 && _sndUna == _sndMax)
                 {
-                    _persistAt ??= now + Backoff(_rto, _persistBackoff);
-                    _persistSince ??= now;
+                    if (!_persistAt.HasValue) _persistAt = now + Backoff(_rto, _persistBackoff);
+                    if (!_persistSince.HasValue) _persistSince = now;
                 }
                 return;
             }
@@ -81,7 +81,7 @@ public sealed partial class TcpConnection
                 if (length < unsent && length < _maxSndWnd / 2)
                 {
                     if (outstanding) return;
-                    if (!_swsOverrideDue) { _swsOverrideAt ??= now + Clamp(_rto, SwsOverrideMin, SwsOverrideMax); return; }
+                    if (!_swsOverrideDue) { if (!_swsOverrideAt.HasValue) _swsOverrideAt = now + Clamp(_rto, SwsOverrideMin, SwsOverrideMax); return; }
                 }
             }
             _swsOverrideAt = null;
@@ -92,7 +92,7 @@ public sealed partial class TcpConnection
             SendData(_sndNxt, sentOffset, length, now, retransmit);
             _sndNxt += (uint)length;
             if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
-            _retransmitAt ??= now + _rto;
+            if (!_retransmitAt.HasValue) _retransmitAt = now + _rto;
         }
         _table.MarkPending(this);   // budget spent with data left: continue on the next poll
     }
@@ -103,10 +103,10 @@ public sealed partial class TcpConnection
     {
         if (RackEnabled) { RackArmTailProbe(now); return; }
         // RFC 8985 5: RACK-TLP needs SACK; 7.2: not while SACKed data shows loss recovery is under way.
-        if (!_sack || _sackCount > 0 || _probeAt is not null || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
+        if (!_sack || _sackCount > 0 || _probeAt.HasValue || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
         var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds);
         if (FlightSize <= (uint)_mss) pto += DelayedAckAllowance;   // RFC 8985 7.2: one segment out, allow for a delayed ACK
-        if (_retransmitAt is TimeSpan rtx && now + pto >= rtx) return;
+        if (_retransmitAt.HasValue && now + pto >= _retransmitAt.Value) return;
         _probeAt = now + pto;
     }
 
@@ -138,7 +138,7 @@ public sealed partial class TcpConnection
         _finSent = true;
         if (State == TcpState.Established) State = TcpState.FinWait1;
         else if (State == TcpState.CloseWait) State = TcpState.LastAck;
-        _retransmitAt ??= now + _rto;
+        if (!_retransmitAt.HasValue) _retransmitAt = now + _rto;
     }
 
     // ------------------------------------------------------------------ timers
@@ -158,7 +158,7 @@ public sealed partial class TcpConnection
             Earliest(ref next, _probeAt);
             Earliest(ref next, _rackTimerAt);
             if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax) Earliest(ref next, _lastProgress + u);
-            if (_options.UserTimeout is TimeSpan p && _persistSince is TimeSpan since) Earliest(ref next, since + p);
+            if (_options.UserTimeout is TimeSpan p && _persistSince.AsNullable is TimeSpan since) Earliest(ref next, since + p);
             return next;
         }
     }
@@ -174,7 +174,7 @@ public sealed partial class TcpConnection
         if (_timeWaitUntil <= now || (_finWait2Until <= now && State == TcpState.FinWait2)) { SetClosed(NetError.None); return; }
         if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax && now - _lastProgress >= u) { AbortTimedOut(now); return; }
         // RFC 6429: the user timeout applies to a connection in persist too, even while the peer answers the probes.
-        if (_options.UserTimeout is TimeSpan p && _persistSince is TimeSpan since && now - since >= p) { AbortTimedOut(now); return; }
+        if (_options.UserTimeout is TimeSpan p && _persistSince.AsNullable is TimeSpan since && now - since >= p) { AbortTimedOut(now); return; }
         if (_retransmitAt <= now) { OnRetransmitTimeout(now); if (State == TcpState.Closed) return; }
         if (_persistAt <= now) SendWindowProbe(now);
         if (_swsOverrideAt <= now) { _swsOverrideAt = null; _swsOverrideDue = true; _table.MarkPending(this); }
@@ -254,7 +254,7 @@ public sealed partial class TcpConnection
 
     private void Arm(TimeSpan now)
     {
-        _retransmitAt ??= now + _rto;
+        if (!_retransmitAt.HasValue) _retransmitAt = now + _rto;
         _rttStart = now;
     }
 

@@ -37,7 +37,7 @@ public sealed partial class TcpConnection
     private long _rackXmitTicks, _rackRttTicks, _rackMinRttTicks = long.MaxValue, _rackMinRttAtTicks;
     private uint _rackEndSeq, _rackOrder, _rackFack, _rackDsackRound, _rackSendOrder;
     private int _rackReoWndMult = 1, _rackReoWndPersist;
-    private TimeSpan? _rackTimerAt;            // RFC 8985 6.2 step 5: the reordering timer
+    private Deadline _rackTimerAt = Deadline.None;            // RFC 8985 6.2 step 5: the reordering timer
     // After a timeout every outstanding segment is lost (RFC 8985 6.3 as Linux's tcp_timeout_mark_lost): "RTO recovery"
     // until the data outstanding at the timeout is acknowledged.
     private bool _rackAfterTimeout;
@@ -50,7 +50,7 @@ public sealed partial class TcpConnection
 
     // Nothing for RACK to look at beyond popping records: no SACK state, nothing lost, no retransmission outstanding,
     // no timer. Header prediction leaves the other cases to the slow path.
-    private bool RackBusy => _rackTimerAt is not null || _rackLostBytes > 0 || _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _tlpActive || _rackAfterTimeout;
+    private bool RackBusy => _rackTimerAt.HasValue || _rackLostBytes > 0 || _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _tlpActive || _rackAfterTimeout;
 
     // RackOnAck for header prediction's pure ACK, when RACK is not busy: every record's flags are clear and the records
     // are in transmit order, so the ACK delivers a prefix whose last record is the most recently sent, reorders
@@ -231,7 +231,7 @@ public sealed partial class TcpConnection
         // Without SACK state, retransmissions or a timer, the records are in transmit order and a cumulative ACK
         // delivers a prefix of them: nothing left was sent before what it delivered, so step 5 has nothing to find
         // (and would cost a scan of the whole flight on every ACK).
-        bool mayDetect = _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _rackTimerAt is not null;
+        bool mayDetect = _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _rackTimerAt.HasValue;
         if (!_rackFackSet) { _rackFack = RackAt(0).Start; _rackFackSet = true; }   // RACK.fack starts at the first data
         uint oldFack = _rackFack;
         bool delivered = false, sacked = false;
@@ -452,11 +452,11 @@ public sealed partial class TcpConnection
     // 2 * SRTT, at least 10 ms (plus the worst-case delayed ACK when one segment is out), at most until the RTO would fire.
     private void RackArmTailProbe(TimeSpan now)
     {
-        if (_probeAt is not null || _tlpActive || _inRecovery || _rackAfterTimeout || _sackCount > 0 || _sndUna == _sndMax || !_haveRtt) return;
+        if (_probeAt.HasValue || _tlpActive || _inRecovery || _rackAfterTimeout || _sackCount > 0 || _sndUna == _sndMax || !_haveRtt) return;
         // 10 ms at least, as Linux's tcp_schedule_loss_probe has had (and the replays of recorded Linux conversations
         // expect): RFC 8985's 2 ms allowance on a sub-millisecond RTT probes long before an ACK could be late.
         var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds) + (FlightSize <= (uint)_mss ? DelayedAckAllowance : TimeSpan.Zero);
-        if (_retransmitAt is TimeSpan rtx)
+        if (_retransmitAt.AsNullable is TimeSpan rtx)
         {
             // The probe takes the RTO's place when that is sooner (it re-arms the RTO when it goes).
             if (rtx - now <= OneMillisecond) return;

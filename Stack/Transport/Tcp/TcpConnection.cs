@@ -34,8 +34,8 @@ public sealed partial class TcpConnection
     private uint? _pendingFinSequence;         // a FIN seen beyond a gap
 
     // Timers (null: not running).
-    private TimeSpan? _retransmitAt, _delayedAckAt, _timeWaitUntil, _finWait2Until, _persistAt, _keepaliveAt;
-    private TimeSpan? _persistSince;           // when the peer's zero window began holding our data (RFC 6429 user timeout)
+    private Deadline _retransmitAt = Deadline.None, _delayedAckAt = Deadline.None, _timeWaitUntil = Deadline.None, _finWait2Until = Deadline.None, _persistAt = Deadline.None, _keepaliveAt = Deadline.None;
+    private Deadline _persistSince = Deadline.None;           // when the peer's zero window began holding our data (RFC 6429 user timeout)
     private TimeSpan _lastReceived, _lastProgress;
     private int _retransmissions, _persistBackoff, _keepaliveProbes;
     private bool _ackNow;
@@ -51,7 +51,7 @@ public sealed partial class TcpConnection
     // Congestion control: NewReno (RFC 5681, RFC 6582) with SACK-guided retransmission of holes.
     private uint _cwnd, _ssthresh = uint.MaxValue, _recover, _highRetransmitted;
     private TimeSpan _unaRetransmittedAt;
-    private TimeSpan? _probeAt;                // RFC 8985 tail loss probe
+    private Deadline _probeAt = Deadline.None;                // RFC 8985 tail loss probe
     private bool _probed;
     private NetError _softError;
     private uint _limitedTransmit;
@@ -179,7 +179,7 @@ public sealed partial class TcpConnection
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
     public override string ToString() =>
         $"{LocalPort}->{RemoteAddress}:{RemotePort} {State} una={_sndUna - _iss} nxt={_sndNxt - _iss} max={_sndMax - _iss} wnd={_sndWnd} cwnd={_cwnd} " +
-        $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} srtt={_srtt.TotalMilliseconds:0.###}ms rto={_rto.TotalMilliseconds}ms cc={_congestion.Name} rtx@{_retransmitAt?.TotalMilliseconds} " +
+        $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} srtt={_srtt.TotalMilliseconds:0.###}ms rto={_rto.TotalMilliseconds}ms cc={_congestion.Name} rtx@{_retransmitAt.AsNullable?.TotalMilliseconds} " +
         $"queued={_send.Count} readable={_receive.Readable} ooo={_receive.Ranges} sacked={_sackCount} recovery={_inRecovery} fin={_finQueued}/{_finSent}/{_finReceived} pending={Pending}";
 
     /// <summary>Queues bytes to send; returns how many fit in the send ring (0 when full or closed for sending).</summary>
@@ -663,7 +663,7 @@ public sealed partial class TcpConnection
     {
         _unackedSegments += Math.Max(1, bytes / Math.Max(_mss, 1));
         if (_unackedSegments >= 2) _ackNow = true;
-        else _delayedAckAt ??= now + _options.DelayedAckTimeout;
+        else if (!_delayedAckAt.HasValue) _delayedAckAt = now + _options.DelayedAckTimeout;
     }
 
     private void OnNewAck(uint ack, in TcpOptions options, TimeSpan now)
