@@ -6,7 +6,8 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// <summary>
 /// A link for the per-packet suites. While <see cref="Connected"/> it joins two stacks (setup: handshakes, ARP);
 /// afterwards it is a sink that drops what the stack sends (counting it) and hands the stack one injected frame per
-/// <see cref="Feed"/>, copied into the stack's buffer as a real link copies a frame out of its ring.
+/// <see cref="Feed"/>, lent in place (<see cref="ILink.Lend"/>) as the in-memory pair and the TAP lend the frames in
+/// their receive buffers; <see cref="TryReceive"/> still copies, for callers that want their own buffer.
 /// </summary>
 internal sealed class BenchLink : ILink
 {
@@ -73,6 +74,25 @@ internal sealed class BenchLink : ILink
         var frame = _queue.Dequeue();
         frame.CopyTo(buffer);
         return frame.Length;
+    }
+
+    public int Lend(FrameBatch batch)
+    {
+        batch.CheckEmpty();
+        if (_fed && !batch.IsFull)
+        {
+            _fed = false;
+            batch.Add(this, _feed, 0);
+        }
+        while (_batchNext < _batchCount && !batch.IsFull) batch.Add(this, _batch[_batchNext++], 0);
+        while (!batch.IsFull && _queue.TryDequeue(out var frame)) batch.Add(this, frame, 0);
+        return batch.Count;
+    }
+
+    public void Return(FrameBatch batch)
+    {
+        batch.CheckLentBy(this);
+        batch.Clear();
     }
 
     public bool TrySend(ReadOnlySpan<byte> frame)
