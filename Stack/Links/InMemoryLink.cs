@@ -46,6 +46,12 @@ public sealed class InMemoryLink : ILink
     public LinkCapabilities Capabilities { get; }
     /// <summary>Frames dropped because this end's receive queue was full.</summary>
     public long Overflows { get; private set; }
+    /// <summary>
+    /// Tests: overwrite every frame as its batch is returned (<see cref="Return"/>), so that a stack that kept a reference
+    /// to a lent frame reads garbage and its checks fail, instead of reading a frame that happens to be intact still.
+    /// </summary>
+    internal bool PoisonReturnedFrames { get; set; }
+
     /// <summary>Frames waiting to be received at this end.</summary>
     public int Pending { get { lock (_gate) return _count; } }
 
@@ -93,7 +99,12 @@ public sealed class InMemoryLink : ILink
         lock (_gate)
         {
             _lent.Return(this, batch);
-            for (int i = 0; i < batch.Count; i++) _pool.Release(batch.TokenAt(i));
+            for (int i = 0; i < batch.Count; i++)
+            {
+                int slot = batch.TokenAt(i);
+                if (PoisonReturnedFrames) _pool[slot].Fill(0xA5);
+                _pool.Release(slot);
+            }
             batch.Clear();
         }
     }
