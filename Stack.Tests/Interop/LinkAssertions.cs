@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using TcpIpSharp.Links;
+using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Tests.Interop;
 
@@ -102,5 +103,55 @@ public static class LinkAssertions
         }
         Assert.That(lentFrames, Has.Count.GreaterThanOrEqualTo(8), "every frame that arrived was lent");
         return lentFrames;
+    }
+
+    /// <summary>
+    /// Makes the kernel send <paramref name="count"/> distinct frames to <paramref name="link"/>: ARP requests for
+    /// <paramref name="kernelIp"/> from senders <paramref name="firstSender"/>, +1, ..., each answered with a reply to
+    /// its sender; then waits until one may be read and a little longer for the rest. Returns the next sender.
+    /// </summary>
+    public static Ipv4Address ArpRepliesArrive(ILink link, MacAddress stackMac, Ipv4Address firstSender, Ipv4Address kernelIp, int count)
+    {
+        var request = new byte[EthernetHeader.Size + ArpHeader.Size];
+        var sender = firstSender;
+        for (int i = 0; i < count; i++)
+        {
+            int n = new EthernetHeader(MacAddress.Broadcast, stackMac, EtherType.Arp).WriteTo(request);
+            new ArpHeader(ArpOperation.Request, stackMac, sender, MacAddress.Zero, kernelIp).WriteTo(request.AsSpan(n));
+            Assert.That(link.TrySend(request), Is.True);
+            sender = new Ipv4Address(sender.Value + 1);
+        }
+        Assert.That(link.WaitReadable(TimeSpan.FromSeconds(5)), Is.True, "the kernel answers ARP requests");
+        Thread.Sleep(200);
+        return sender;
+    }
+
+    /// <summary>The targets of the ARP replies among <paramref name="frames"/> (the senders of the requests they answer).</summary>
+    public static List<Ipv4Address> ArpReplyTargets(IEnumerable<byte[]> frames)
+    {
+        var targets = new List<Ipv4Address>();
+        foreach (var frame in frames)
+            if (EthernetFrame.TryParse(frame, out var eth) == WireError.None && eth.EtherType == EtherType.Arp
+                && ArpPacket.TryParse(eth.Payload, out var arp) == WireError.None && arp.Operation == ArpOperation.Reply)
+                targets.Add(arp.TargetProtocolAddress);
+        return targets;
+    }
+
+    /// <summary>Takes every frame ready: through <see cref="ILink.Lend"/> and <see cref="ILink.Return"/> when <paramref name="batch"/> is given, else through <see cref="ILink.TryReceive"/>. Returns how many.</summary>
+    public static int Drain(ILink link, byte[] buffer, FrameBatch? batch)
+    {
+        int received = 0;
+        if (batch is null)
+        {
+            while (link.TryReceive(buffer) > 0) received++;
+            return received;
+        }
+        int n;
+        while ((n = link.Lend(batch)) > 0)
+        {
+            received += n;
+            link.Return(batch);
+        }
+        return received;
     }
 }
