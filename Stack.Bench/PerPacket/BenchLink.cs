@@ -76,9 +76,21 @@ internal sealed class BenchLink : ILink
         return frame.Length;
     }
 
+    /// <summary>
+    /// True: <see cref="Lend"/> copies one frame per call into the batch's copy buffer, as <see cref="ILink.Lend"/>'s
+    /// default does for a link that only copies (and as every link did before lending): the "before" of an in-process A/B.
+    /// </summary>
+    public bool CopyFrames { get; set; }
+
     public int Lend(FrameBatch batch)
     {
         batch.CheckEmpty();
+        if (CopyFrames)
+        {
+            int length = TryReceive(batch.CopyBuffer);
+            if (length > 0) batch.Add(this, batch.CopiedFrame(length), 0);
+            return batch.Count;
+        }
         if (_fed && !batch.IsFull)
         {
             _fed = false;

@@ -10,11 +10,17 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// connections (see <see cref="PerPacketHost"/>). Methods that return a value (UdpReceive, UdpSend, TcpCsumAlone) are
 /// called directly, not through reflection, which boxed their results (24 bytes and some tens of ns per packet, in the
 /// harness and not the stack, before this session).
+/// <para>A last argument <c>lend-vs-copy</c> (after the family, if any) measures the stack's receive with the link lending
+/// its frames and with it copying each into the stack's buffer (<see cref="BenchLink.CopyFrames"/>, what every link did
+/// before issue 18 item 1), alternating every 1,000 operations in the same process, and prints both and their ratio:
+/// the two see the same load, which separate runs on a shared machine do not.</para>
 /// </summary>
 internal static class ProfileCommand
 {
     public static int Run(string[] args)
     {
+        bool lendVsCopy = args.Length > 0 && args[^1] == "lend-vs-copy";
+        if (lendVsCopy) args = args[..^1];
         var family = IpFamily.IPv4;
         if (args.Length > 0 && args[^1] is "ipv4" or "ipv6" or "IPv4" or "IPv6")
         {
@@ -28,6 +34,7 @@ internal static class ProfileCommand
         Action op;
         Action? before = null;
         int perOp = 1;
+        BenchLink? link = null;
         if (name is "PollOnly" or "FrameNotForUs" or "TcpBadChecksum")
         {
             // The floors under every per-packet figure: a poll with no frame; a frame copied in and dropped at the
@@ -58,6 +65,7 @@ internal static class ProfileCommand
         {
             var b = new PerPacketBenchmark { Connections = connections, Family = family };
             b.Setup();
+            link = b.Host.LinkA;
             op = name switch
             {
                 nameof(PerPacketBenchmark.UdpReceive) => () => b.UdpReceive(),
@@ -69,6 +77,11 @@ internal static class ProfileCommand
                     ?? throw new ArgumentException(name + " returns a value: add it to the switch"),
             };
             if (name is nameof(PerPacketBenchmark.TcpDataReceived) or nameof(PerPacketBenchmark.TcpDataReceivedBatch)) perOp = 32;
+        }
+        if (lendVsCopy)
+        {
+            if (link is null || before is not null) { Console.Error.WriteLine("lend-vs-copy: only for the PerPacketBenchmark methods"); return 2; }
+            return LendVsCopy(name, family, connections, seconds, op, perOp, link);
         }
         var measured = TimeSpan.Zero;
         long packets = 0, allocated = 0;
@@ -83,6 +96,28 @@ internal static class ProfileCommand
             allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
         }
         Console.WriteLine($"{name} {family} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet over {packets} packets, {allocated} bytes allocated while measuring");
+        return 0;
+    }
+
+    private static int LendVsCopy(string name, IpFamily family, int connections, double seconds, Action op, int perOp, BenchLink link)
+    {
+        var measured = new TimeSpan[2];
+        var packets = new long[2];
+        long allocated = 0;
+        var total = Stopwatch.StartNew();
+        for (int round = 0; total.Elapsed.TotalSeconds < seconds; round++)
+        {
+            int copy = round & 1;   // 0: lent in place, 1: copied into the stack's buffer
+            link.CopyFrames = copy == 1;
+            long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < 1000; i++) op();
+            measured[copy] += Stopwatch.GetElapsedTime(start);
+            allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+            packets[copy] += 1000L * perOp;
+        }
+        double lent = measured[0].TotalNanoseconds / packets[0], copied = measured[1].TotalNanoseconds / packets[1];
+        Console.WriteLine($"{name} {family} at {connections} connections: lent {lent:F1} ns, copied {copied:F1} ns per packet (lent/copied {lent / copied:F3}) over {packets[0]} + {packets[1]} packets, {allocated} bytes allocated while measuring");
         return 0;
     }
 }
