@@ -12,8 +12,8 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// harness and not the stack, before this session).
 /// <para>A last argument <c>lend-vs-copy</c> (after the family, if any) measures the stack's receive with the link lending
 /// its frames and with it copying each into the stack's buffer (<see cref="BenchLink.CopyFrames"/>, what every link did
-/// before issue 18 item 1), alternating every 1,000 operations in the same process, and prints both and their ratio:
-/// the two see the same load, which separate runs on a shared machine do not.</para>
+/// before issue 18 item 1), alternating every 200 operations in the same process, and prints the medians of each mode's
+/// chunks and of the paired chunks' ratios: the two see the same load, which separate runs on a shared machine do not.</para>
 /// </summary>
 internal static class ProfileCommand
 {
@@ -101,23 +101,42 @@ internal static class ProfileCommand
 
     private static int LendVsCopy(string name, IpFamily family, int connections, double seconds, Action op, int perOp, BenchLink link)
     {
-        var measured = new TimeSpan[2];
-        var packets = new long[2];
+        // Chunks of 200 operations, lent and copied in turn; each pair of neighbouring chunks gives one ratio. The median
+        // of those ratios and of each mode's chunks is what is printed: a burst of other work on the machine spoils a
+        // few chunks, not the figure.
+        const int chunk = 200, maximumPairs = 200_000;
+        var lentChunks = new double[maximumPairs];
+        var copiedChunks = new double[maximumPairs];
+        var ratios = new double[maximumPairs];
         long allocated = 0;
+        int pairs = 0;
         var total = Stopwatch.StartNew();
-        for (int round = 0; total.Elapsed.TotalSeconds < seconds; round++)
+        while (total.Elapsed.TotalSeconds < seconds && pairs < maximumPairs)
         {
-            int copy = round & 1;   // 0: lent in place, 1: copied into the stack's buffer
-            link.CopyFrames = copy == 1;
             long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
-            long start = Stopwatch.GetTimestamp();
-            for (int i = 0; i < 1000; i++) op();
-            measured[copy] += Stopwatch.GetElapsedTime(start);
+            for (int copy = 0; copy < 2; copy++)
+            {
+                // Alternate which mode goes first, so neither always follows the other.
+                bool copied = (copy ^ (pairs & 1)) == 1;
+                link.CopyFrames = copied;
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < chunk; i++) op();
+                double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / (chunk * perOp);
+                (copied ? copiedChunks : lentChunks)[pairs] = ns;
+            }
             allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
-            packets[copy] += 1000L * perOp;
+            ratios[pairs] = lentChunks[pairs] / copiedChunks[pairs];
+            pairs++;
         }
-        double lent = measured[0].TotalNanoseconds / packets[0], copied = measured[1].TotalNanoseconds / packets[1];
-        Console.WriteLine($"{name} {family} at {connections} connections: lent {lent:F1} ns, copied {copied:F1} ns per packet (lent/copied {lent / copied:F3}) over {packets[0]} + {packets[1]} packets, {allocated} bytes allocated while measuring");
+        double lent = Median(lentChunks, pairs), copiedMedian = Median(copiedChunks, pairs), ratio = Median(ratios, pairs);
+        Console.WriteLine($"{name} {family} at {connections} connections: lent {lent:F1} ns, copied {copiedMedian:F1} ns per packet (medians of {pairs} chunks of {chunk * perOp} packets each); "
+            + $"lent/copied {ratio:F3} (median of the paired chunks), {allocated} bytes allocated while measuring");
         return 0;
+    }
+
+    private static double Median(double[] values, int count)
+    {
+        Array.Sort(values, 0, count);
+        return count == 0 ? double.NaN : count % 2 == 1 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
     }
 }
