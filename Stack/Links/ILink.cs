@@ -14,11 +14,11 @@ namespace TcpIpSharp.Links;
 /// (a fragment for reassembly, out-of-order TCP data, a frame queued for a neighbour) it has copied. One batch is out
 /// per link at a time; a link lends at most <see cref="FrameBatch.Limit"/> frames per call and may lend fewer (libpcap
 /// lends one: its frame is valid only until the next read). Lending into a batch still lent, lending a second batch
-/// before the first is returned, and returning a batch twice or to a link that did not lend it all throw
-/// <see cref="InvalidOperationException"/>.</para>
+/// before the first is returned (a lending link; the copying default has nothing to protect and does not check it),
+/// and returning a batch twice or to a link that did not lend it all throw <see cref="InvalidOperationException"/>.</para>
 /// <para>A link that implements only <see cref="TryReceive"/> still works: the default <see cref="Lend"/> copies one
 /// frame into the batch's <see cref="FrameBatch.CopyBuffer"/> and lends that, the one copy every frame cost before.
-/// Lending is thread-agnostic as receiving is: one thread (the stack's) calls <see cref="Lend"/> and <see cref="Return"/>.</para>
+/// As with <see cref="TryReceive"/>, one thread (the stack's) calls <see cref="Lend"/> and <see cref="Return"/>.</para>
 /// </remarks>
 public interface ILink : IDisposable
 {
