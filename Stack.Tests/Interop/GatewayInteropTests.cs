@@ -137,7 +137,22 @@ public partial class GatewayInteropTests
     private (NetNs Guest, NsProcess Gateway) StartGateway(string tun, params string[] extra)
     {
         var guest = NetNs.Create("gwq", ipv6: true);
-        if (_guest is not null) _extraGuests.Add(guest);
+        try
+        {
+            var started = StartGatewayInto(guest, tun, extra);
+            if (_guest is not null) _extraGuests.Add(guest);
+            return started;
+        }
+        catch
+        {
+            // A gateway that did not start (the program not built, say) leaves no namespace behind.
+            guest.Dispose();
+            throw;
+        }
+    }
+
+    private (NetNs Guest, NsProcess Gateway) StartGatewayInto(NetNs guest, string tun, string[] extra)
+    {
         var gateway = _server!.Start([HostProgram.Path, "gateway", "--tun", tun, "--ip", GatewayAddress + "/24", "--ip6", "2001:db8:1::1/64",
             "--dns", Server + ":53", "--time-wait", "5", .. extra]);
         var limit = System.Diagnostics.Stopwatch.StartNew();
