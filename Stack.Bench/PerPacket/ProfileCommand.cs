@@ -110,6 +110,10 @@ internal static class ProfileCommand
         var ratios = new double[maximumPairs];
         long allocated = 0;
         int pairs = 0;
+        // The three arrays above are large: collect now, so that no collection they prompt falls inside the measured
+        // windows (GetAllocatedBytesForCurrentThread can be off across one).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds && pairs < maximumPairs)
         {
