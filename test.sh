@@ -34,6 +34,7 @@ need_packages() {
   command -v dbus-daemon >/dev/null || missing+=(dbus)
   command -v dig      >/dev/null || missing+=(dnsutils)
   [ -x /bin/kill ] || [ -x /usr/bin/kill ] || missing+=(procps)
+  command -v sysctl >/dev/null || [ -x /sbin/sysctl ] || missing+=(procps)   # GatewayInteropTests: ping_group_range
   command -v microsocks >/dev/null || missing+=(microsocks)
   command -v nginx    >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
   command -v dig      >/dev/null || missing+=(dnsutils)
@@ -143,11 +144,12 @@ rm -f "$tp_log"
 
 # The newcomer's path (issue 9, docs/getting-started.md): pack both packages, install the tool, run the stack as a host
 # and a fresh console project from the packages against the kernel. Prints package sizes, the tool's version line and
-# the example's output.
+# the example's output. Packing the tool builds and ReadyToRun-compiles it for linux-x64 and linux-arm64 (about a minute
+# of the budget on 2 cores).
 echo "test.sh: newcomer test (tools/newcomer.sh)"
 nc_log=$(mktemp /tmp/tcpipsharp-newcomer-log.XXXXXX)
-if timeout 300 bash tools/newcomer.sh >"$nc_log" 2>&1; then
-  grep -E "^(package |tcpipsharp [0-9]+\.[0-9]+\.[0-9]+$)" "$nc_log"
+if timeout 420 bash tools/newcomer.sh >"$nc_log" 2>&1; then
+  grep -E "^(package |tcpipsharp [0-9]+\.[0-9]+\.[0-9]+$|[A-Za-z.]+\.dll: ReadyToRun$)" "$nc_log"
   sed -n '/^--- the example/,/^---$/p' "$nc_log"
   report "newcomer test" 1
 else

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The newcomer's path of docs/getting-started.md, run for real (issue 9): packs the library (TcpIpSharp) and the tool
 # (TcpIpSharp.Tool, command tcpipsharp) into a temporary feed, installs the tool from it into a temporary tool path
-# (--version, decode), runs `tcpipsharp up` on a TAP in a throwaway namespace and pings and curls it, then makes a fresh
-# console project in /tmp that takes TcpIpSharp from that feed, pastes in examples/ArticleClient.cs (getaddrinfo,
-# connect, send, recv) and runs it against the kernel's python3 http.server through the TAP.
+# (the package of this machine's RID, checked ReadyToRun; --version, decode), runs `tcpipsharp up` on a TAP in a
+# throwaway namespace and pings and curls it, then makes a fresh console project in /tmp that takes TcpIpSharp from
+# that feed, pastes in examples/ArticleClient.cs (getaddrinfo, connect, send, recv) and runs it against the kernel's
+# python3 http.server through the TAP.
 # Needs root, a Release build (./test.sh or `dotnet build TcpIpSharp.sln -c Release` first), iproute2, ping, curl,
 # python3, and the NuGet registry for the library's dependencies. Prints package sizes, the example's output and the
 # tool's version line; removes everything it made, also on failure. Exit 0 when every step did what the guide says.
@@ -30,9 +31,6 @@ cleanup() {
 step() { echo "\$ $*"; }
 
 feed="$work/feed"; tools="$work/tools"; version=$(sed -nE 's|.*<Version>(.*)</Version>.*|\1|p' "$repo/Directory.Build.props")
-# NuGet: the packages come from our feed, their dependencies from the registry this machine uses; a packages folder of
-# its own, so a TcpIpSharp of the same version restored earlier cannot stand in for the one just packed.
-export NUGET_PACKAGES="$work/packages"
 registry=$(dotnet nuget list source --format short 2>/dev/null | awk '$1 ~ /^E/ {print $2; exit}')
 [ -n "$registry" ] || fail "no enabled NuGet source (dotnet nuget list source)"
 cat >"$work/nuget.config" <<EOF
@@ -50,17 +48,57 @@ EOF
 cd "$repo"
 step "dotnet pack Stack -c Release --no-build -o $feed"
 timeout 120 dotnet pack Stack -c Release --no-build -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack Stack"; }
-step "dotnet pack Stack.Tap -c Release --no-build -o $feed"
-timeout 120 dotnet pack Stack.Tap -c Release --no-build -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack Stack.Tap"; }
-for p in "$feed/TcpIpSharp.$version.nupkg" "$feed/TcpIpSharp.Tool.$version.nupkg"; do
+# The tool is one package per RID (ReadyToRun for linux-x64 and linux-arm64, IL for any other) and the package that
+# points to them: pack builds and ReadyToRun-compiles each RID itself, so not --no-build here (the RID-neutral build in
+# bin/Release is reused as it is).
+step "dotnet pack Stack.Tap -c Release -o $feed"
+timeout 240 dotnet pack Stack.Tap -c Release -o "$feed" -nologo -v q >"$work/pack.log" 2>&1 || { cat "$work/pack.log"; fail "dotnet pack Stack.Tap"; }
+for id in TcpIpSharp TcpIpSharp.Tool TcpIpSharp.Tool.linux-x64 TcpIpSharp.Tool.linux-arm64 TcpIpSharp.Tool.any; do
+  p="$feed/$id.$version.nupkg"
   [ -f "$p" ] || fail "missing $(basename "$p")"
-  printf 'package %-28s %8d bytes\n' "$(basename "$p")" "$(stat -c %s "$p")"
+  printf 'package %-40s %8d bytes\n' "$(basename "$p")" "$(stat -c %s "$p")"
 done
 
 # 2. Install the tool, ask its version, decode a capture.
+# NuGet: the packages come from our feed, their dependencies from the registry this machine uses; a packages folder of
+# its own, so a TcpIpSharp of the same version restored earlier cannot stand in for the one just packed (set only now:
+# packing uses the repository's own restore).
+export NUGET_PACKAGES="$work/packages"
 step "dotnet tool install TcpIpSharp.Tool --version $version --tool-path $tools --configfile nuget.config"
 timeout 180 dotnet tool install TcpIpSharp.Tool --version "$version" --tool-path "$tools" --configfile "$work/nuget.config" >"$work/tool.log" 2>&1 \
   || { cat "$work/tool.log"; fail "dotnet tool install"; }
+# The CLI picks the package of this machine's RID; on x64 and arm64 that one is ReadyToRun (its program's assembly
+# carries native code: a READYTORUN_HEADER, signature "RTR", behind the CLI header's ManagedNativeHeader).
+case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid=any ;; esac
+installed="$tools/.store/tcpipsharp.tool/$version/tcpipsharp.tool.$rid/$version/tools/net10.0/$rid"
+[ -d "$installed" ] || fail "no TcpIpSharp.Tool.$rid installed: $(ls "$tools/.store/tcpipsharp.tool/$version" 2>/dev/null | tr '\n' ' ')"
+if [ "$rid" != any ]; then
+  # A RID-specific tool's command is a link to its own executable (the IL package's is a launcher of the dll).
+  entry=$(readlink -f "$tools/tcpipsharp")
+  [ "$entry" = "$(readlink -f "$installed")/TcpIpSharp.Tap" ] || fail "tcpipsharp runs $entry, not the package TcpIpSharp.Tool.$rid"
+  step "ReadyToRun? $installed"
+  python3 - "$installed" <<'PY' || fail "the $rid package is not ReadyToRun"
+import struct, sys
+def ready_to_run(path):
+    d = open(path, 'rb').read()
+    pe = struct.unpack_from('<I', d, 0x3c)[0]
+    sections, optional = struct.unpack_from('<H', d, pe + 6)[0], struct.unpack_from('<H', d, pe + 20)[0]
+    magic = struct.unpack_from('<H', d, pe + 24)[0]
+    directories = pe + 24 + (96 if magic == 0x10b else 112)
+    def offset(rva):
+        for i in range(sections):
+            size, va, _, raw = struct.unpack_from('<IIII', d, pe + 24 + optional + 40 * i + 8)
+            if va <= rva < va + max(size, 1): return rva - va + raw
+        raise ValueError(f"RVA {rva:#x} in no section")
+    cli = offset(struct.unpack_from('<I', d, directories + 14 * 8)[0])
+    native = struct.unpack_from('<I', d, cli + 64)[0]
+    return native != 0 and struct.unpack_from('<I', d, offset(native))[0] == 0x00525452
+for name in ('TcpIpSharp.Tap.dll', 'TcpIpSharp.dll', 'System.CommandLine.dll'):
+    ok = ready_to_run(f"{sys.argv[1]}/{name}")
+    print(f"{name}: {'ReadyToRun' if ok else 'IL only'}")
+    if not ok: sys.exit(1)
+PY
+fi
 step "tcpipsharp --version"
 line=$("$tools/tcpipsharp" --version) || fail "tcpipsharp --version"
 echo "$line"

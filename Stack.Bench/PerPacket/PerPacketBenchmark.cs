@@ -24,7 +24,7 @@ public class PerPacketBenchmark
     private byte[] _segment = [];
 
     /// <summary>Established TCP connections in the stack under test.</summary>
-    [Params(1, 10_000)]
+    [Params(1, 10_000, 100_000)]
     public int Connections { get; set; }
 
     /// <summary>The family of every frame, connection and answer (see <see cref="PerPacketHost"/>).</summary>

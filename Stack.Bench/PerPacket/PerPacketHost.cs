@@ -56,7 +56,8 @@ internal sealed class PerPacketHost : IDisposable
         LinkA.Layout = LinkB.Layout = f;
         var recorded = new List<byte[]>();
         LinkB.Recorded = recorded;
-        var options = new NetworkStackOptions { PrefixLength = 24, TcpSynQueue = 1024 };
+        // The global bound on connections (16,384 by default) raised for the 100,000-connection rows (issue 18).
+        var options = new NetworkStackOptions { PrefixLength = 24, TcpSynQueue = 1024, TcpMaxConnections = Math.Max(16_384, connections + 16) };
         Net.Ipv6.Ipv6Options Ipv6(Ipv6Address address) => new()
         {
             StaticAddresses = [(address, 64)],
@@ -86,13 +87,16 @@ internal sealed class PerPacketHost : IDisposable
 
         // The idle ones: 1 KB rings, opened 500 at a time.
         var idle = new TcpConnectionOptions { SendBufferSize = 1024, ReceiveBufferSize = 1024 };
-        var idleListener = A.ListenTcp(80, 1024, idle);
+        // One listening port per 15,000 of them: B's ephemeral ports (RFC 6056, 16,384 by default) are per peer and port.
+        var idleListeners = new List<Transport.Tcp.TcpListener>();
         for (int opened = 1; opened < connections;)
         {
-            int batch = Math.Min(500, connections - opened);
-            for (int i = 0; i < batch; i++) B.ConnectTcp(AddressA, 80, idle);
+            int port = (opened - 1) / 15_000;
+            if (port == idleListeners.Count) idleListeners.Add(A.ListenTcp((ushort)(80 + port), 1024, idle));
+            int batch = Math.Min(500, Math.Min(connections - opened, 15_000 - (opened - 1) % 15_000));
+            for (int i = 0; i < batch; i++) B.ConnectTcp(AddressA, (ushort)(80 + port), idle);
             int accepted = 0;
-            Pump(() => { while (idleListener.TryAccept(out _)) accepted++; return accepted == batch; });
+            Pump(() => { while (idleListeners[port].TryAccept(out _)) accepted++; return accepted == batch; });
             opened += batch;
         }
         if (A.Tcp.Count != connections) throw new InvalidOperationException($"A has {A.Tcp.Count} connections, wanted {connections}");

@@ -19,7 +19,7 @@ public class TcpSendBenchmark
     private uint _step;
 
     /// <summary>Established TCP connections in the stack under test.</summary>
-    [Params(1, 10_000)]
+    [Params(1, 10_000, 100_000)]
     public int Connections { get; set; }
 
     /// <summary>The family of the connections and frames (see <see cref="PerPacketHost"/>).</summary>

@@ -43,14 +43,7 @@ internal static class HostSetup
         {
             if (!MacAddress.TryParse(m, out mac)) throw new UsageException($"--mac: '{m}' is not a MAC address");
         }
-        else
-        {
-            // A random locally administered unicast address, as the kernel gives a new TAP.
-            Span<byte> b = stackalloc byte[6];
-            System.Security.Cryptography.RandomNumberGenerator.Fill(b);
-            b[0] = (byte)((b[0] & 0xFE) | 0x02);
-            mac = MacAddress.Read(b);
-        }
+        else mac = RandomMac();
         int? mtu = cl.Has("--mtu") ? cl.GetInt("--mtu", 1500) : null;
         if (mtu is < 68 or > 65535) throw new UsageException("--mtu must be between 68 and 65535");
         var tcp = new Transport.Tcp.TcpConnectionOptions();
@@ -79,6 +72,16 @@ internal static class HostSetup
             };
         }
         return new NetworkStackOptions { Address = address, PrefixLength = prefix, Gateway = gateway, MacAddress = mac, Mtu = mtu, DnsServers = dns, Tcp = tcp, Ipv6 = Ipv6(cl) is { } v6 ? v6 with { DnsServers = dns6 } : null, Hostname = Hostname(cl) ?? "PicoW" };
+    }
+
+    // A random locally administered unicast address, as the kernel gives a new TAP. A method of its own: a method with
+    // stackalloc is JIT-compiled fully optimised at once (no tier 0), which for all of Options cost start-up time.
+    private static MacAddress RandomMac()
+    {
+        Span<byte> b = stackalloc byte[6];
+        System.Security.Cryptography.RandomNumberGenerator.Fill(b);
+        b[0] = (byte)((b[0] & 0xFE) | 0x02);
+        return MacAddress.Read(b);
     }
 
     // Dual-stack by default, as the Pico W since MicroPython 1.24: a link-local address and SLAAC from router

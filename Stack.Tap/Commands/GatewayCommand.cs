@@ -32,7 +32,9 @@ internal static class GatewayCommand
             Opt.Value("--socks5-password", "PASSWORD", "password for the proxy"),
             Opt.Value("--allow", "CIDR,...", "relay only these destinations"),
             Opt.Value("--deny", "CIDR,...", "refuse these destinations (a reset, or port unreachable)"),
-            Opt.Value("--dns", "ADDR:PORT", "where DNS to the gateway's address goes (the host's resolv.conf server)"),
+            Opt.Value("--dns", "ADDR:PORT", "where DNS to the gateway's address is relayed (the host's resolv.conf server); A and AAAA are answered by the host's resolver"),
+            Opt.Switch("--no-host-resolver", "relay A and AAAA questions too, instead of asking the host's resolver"),
+            Opt.Switch("--no-echo-relay", "answer pings to every address here instead of relaying them (the fallback when no ICMP socket opens)"),
             Opt.Value("--max-flows", "N", "TCP flows at once (4096)"),
             Opt.Value("--max-udp-flows", "N", "UDP flows at once (1024)"),
             Opt.Value("--relay-buffer", "BYTES", "host-to-guest buffer per TCP flow (262144)"),
@@ -76,6 +78,8 @@ internal static class GatewayCommand
             Socks5User = o.Socks5User,
             Socks5Password = o.Socks5Password,
             DnsServer = o.Dns,
+            ResolveOnHost = o.HostResolver,
+            RelayEcho = o.EchoRelay,
             UdpIdleTimeout = o.UdpIdle,
             Trace = o.Trace ? line => { Console.WriteLine("tcpipsharp: " + line); Console.Out.Flush(); } : null,
         };
@@ -87,9 +91,16 @@ internal static class GatewayCommand
         string offloads = link switch { TunLink t => t.OffloadsEnabled ? "offloads" : "no offloads", TapLink t => t.OffloadsEnabled ? "offloads" : "no offloads", _ => "" };
         Console.WriteLine($"tcpipsharp: gateway on {o.Tun ?? o.Tap} ({(o.Tun is not null ? "tun" : "tap")}, {offloads}) as {o.Address}/{o.PrefixLength}" +
                           (o.Ipv6Address is { } a6 ? $" and {a6.Address}/{a6.PrefixLength}" : "") +
-                          $"; tcp and udp relayed {(o.Socks5 is null ? "directly" : $"through socks5 {o.Socks5}")}; dns to {gateway.DnsServer?.ToString() ?? "(none)"}");
+                          $"; tcp and udp relayed {(o.Socks5 is null ? "directly" : $"through socks5 {o.Socks5}")}; dns {(o.HostResolver ? "A/AAAA from the host's resolver, the rest " : "")}to {gateway.DnsServer?.ToString() ?? "(none)"} (udp and tcp)" +
+                          $"; ping {Echo(gateway.EchoModeIpv4)} (ipv4), {Echo(gateway.EchoModeIpv6)} (ipv6)");
         Console.Out.Flush();
         driver.Run(stop.Token);
+        static string Echo(GatewayEchoMode mode) => mode switch
+        {
+            GatewayEchoMode.DatagramSocket => "relayed (icmp datagram socket)",
+            GatewayEchoMode.RawSocket => "relayed (raw icmp socket)",
+            _ => "answered here",
+        };
         Console.WriteLine("tcpipsharp: gateway statistics");
         Console.Write(gateway.Statistics.ToString());
         Console.WriteLine("tcpipsharp: statistics");
@@ -118,6 +129,8 @@ internal sealed record GatewayCommandOptions
     public TimeSpan UdpIdle { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
     public bool Offloads { get; init; } = true;
+    public bool HostResolver { get; init; } = true;
+    public bool EchoRelay { get; init; } = true;
     public bool Trace { get; init; }
 
     public static GatewayCommandOptions Parse(CommandLine cl)
@@ -163,6 +176,8 @@ internal sealed record GatewayCommandOptions
             UdpIdle = TimeSpan.FromSeconds(udpIdle),
             TimeWait = TimeSpan.FromSeconds(timeWait),
             Offloads = !cl.Has("--no-offload"),
+            HostResolver = !cl.Has("--no-host-resolver"),
+            EchoRelay = !cl.Has("--no-echo-relay"),
             Trace = cl.Has("--trace"),
         };
     }

@@ -15,6 +15,8 @@ namespace TcpIpSharp.Tests.Interop;
 public partial class GatewayInteropTests
 {
     private const string Server = "198.51.100.1", Server6 = "2001:db8:2::1", GatewayAddress = "192.0.2.1";
+    private const string HostsOnly4 = "198.51.100.42", HostsOnly6 = "2001:db8:2::42";
+    private const string Unreachable = "198.51.100.200", Unreachable6 = "2001:db8:2::200";
     private const int Size = 20 * 1024 * 1024;
     private NetNs? _server, _guest;
     private NsProcess? _gateway;
@@ -40,6 +42,10 @@ public partial class GatewayInteropTests
         File.WriteAllBytes(Path.Combine(_dir, "www", "big.bin"), _payload);
         File.WriteAllBytes(Path.Combine(_dir, "www", "small.bin"), _payload.AsSpan(0, 100_000).ToArray());
         File.WriteAllText(Path.Combine(_dir, "www", "index.html"), "hello through the gateway\n");
+        // The gateway's own /etc/hosts and /etc/resolv.conf (bind-mounted in its private mount namespace): a name only the
+        // hosts file knows, and the server namespace's dnsmasq as the host's DNS server.
+        File.WriteAllText(Path.Combine(_dir, "hosts"), $"127.0.0.1 localhost\n{HostsOnly4} hostsonly.test\n{HostsOnly6} hostsonly.test\n");
+        File.WriteAllText(Path.Combine(_dir, "resolv.conf"), $"nameserver {Server}\n");
         File.WriteAllText(Path.Combine(_dir, "ngx", "nginx.conf"), $$"""
             worker_processes 1; pid {{_dir}}/ngx/nginx.pid; error_log stderr warn; events { worker_connections 2048; }
             http { access_log off; client_body_temp_path {{_dir}}/ngx/cb; proxy_temp_path {{_dir}}/ngx/px; fastcgi_temp_path {{_dir}}/ngx/fc;
@@ -112,16 +118,24 @@ public partial class GatewayInteropTests
             print("sent reset")
             """);
 
+        File.WriteAllText(Path.Combine(_dir, "socks5.py"), Socks5Server);
         _server = NetNs.Create("gws", ipv6: true);
         _server.Ip("addr", "add", Server + "/24", "dev", "lo");
         _server.Ip("addr", "add", Server6 + "/64", "dev", "lo", "nodad");
+        // Destinations the server namespace cannot reach: an unreachable route for one host of each family (connect:
+        // EHOSTUNREACH); no route at all to 192.0.2.0/24 and 2001:db8:ffff::/48 (ENETUNREACH).
+        _server.Ip("route", "add", "unreachable", Unreachable + "/32");
+        _server.Ip("-6", "route", "add", "unreachable", Unreachable6 + "/128");
         _server.Start("nginx", "-p", Path.Combine(_dir, "ngx"), "-c", Path.Combine(_dir, "ngx", "nginx.conf"), "-g", "daemon off;");
         _server.Start("dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--listen-address=" + Server, "--bind-interfaces", "--no-resolv",
-            "--address=/gateway.test/" + Server, "--pid-file=" + Path.Combine(_dir, "dnsmasq.pid"));
+"--address=/gateway.test/" + Server, "--address=/nx.test/", "--no-hosts", "--txt-record=txt.gateway.test,from dnsmasq",
+            "--pid-file=" + Path.Combine(_dir, "dnsmasq.pid"));
         _server.Start("microsocks", "-i", Server, "-p", "1080");
         _server.Start("microsocks", "-i", Server, "-p", "1081", "-u", "alice", "-P", "secret");
         _server.Start("socat", $"TCP-LISTEN:7000,bind={Server},reuseaddr,fork", "SYSTEM:wc -c");
         _server.Start("socat", $"TCP-LISTEN:7200,bind={Server},reuseaddr,fork", "OPEN:/dev/zero");
+        _server.Start("socat", $"UDP4-RECVFROM:7400,bind={Server},fork", "PIPE");
+        _server.Start("/usr/bin/python3", Path.Combine(_dir, "socks5.py"), Server, "1082", Path.Combine(_dir, "socks5.log"));
         _server.Start("/usr/bin/python3", Path.Combine(_dir, "slow.py"), Server, "7100");
         _server.Start("/usr/bin/python3", Path.Combine(_dir, "resets.py"), Server, Path.Combine(_dir, "resets.log"));
         (_guest, _gateway) = StartGateway("gtun0");
@@ -153,7 +167,9 @@ public partial class GatewayInteropTests
 
     private (NetNs Guest, NsProcess Gateway) StartGatewayInto(NetNs guest, string tun, string[] extra)
     {
-        var gateway = _server!.Start([HostProgram.Path, "gateway", "--tun", tun, "--ip", GatewayAddress + "/24", "--ip6", "2001:db8:1::1/64",
+        // In the gateway's private mount namespace (ip netns exec gives each command one): its own hosts and resolv.conf.
+        var gateway = _server!.Start(["sh", "-c", "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/resolv.conf && shift 2 && exec \"$@\"", "sh",
+            Path.Combine(_dir, "hosts"), Path.Combine(_dir, "resolv.conf"), HostProgram.Path, "gateway", "--tun", tun, "--ip", GatewayAddress + "/24", "--ip6", "2001:db8:1::1/64",
             "--dns", Server + ":53", "--time-wait", "5", .. extra]);
         var limit = System.Diagnostics.Stopwatch.StartNew();
         while (!gateway.OutputSoFar.Contains("gateway on", StringComparison.Ordinal))
@@ -227,12 +243,92 @@ public partial class GatewayInteropTests
         Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", Server6), Does.Contain("3 received"));
     }
 
-    [Test]
-    public void Ping_IsAnsweredByTheGateway()
+    private static int Received(string pingOutput)
     {
-        // Any address answers: the gateway replies for every destination (as slirp), here a server's and one that does not exist.
-        Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-c", "3", "-i", "0.2", "-W", "2", Server), Does.Contain("3 received"));
-        Assert.That(Guest(TimeSpan.FromSeconds(10), "ping", "-c", "1", "-W", "2", "198.51.100.77"), Does.Contain("1 received"));
+        var m = Regex.Match(pingOutput, @"(\d+) received");
+        Assert.That(m.Success, pingOutput);
+        return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    private static void AssertEchoRelayed(NetNs guest)
+    {
+        // Relayed: the real hosts answer, and an address the server namespace cannot reach does not.
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "3", "-i", "0.2", "-W", "2", Server).StandardOutput), Is.EqualTo(3));
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", Server6).StandardOutput), Is.EqualTo(3));
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "2", "-i", "0.2", "-W", "1", Unreachable).StandardOutput), Is.Zero, "a ping to an unreachable host was answered");
+        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "2", "-i", "0.2", "-W", "1", Unreachable6).StandardOutput), Is.Zero, "a ping to an unreachable host was answered");
+    }
+
+    [Test]
+    public void Ping_IsRelayedThroughARawSocketAsRoot()
+    {
+        Assert.That(_gateway!.OutputSoFar, Does.Contain("ping relayed (raw icmp socket) (ipv4), relayed (raw icmp socket) (ipv6)"));
+        AssertEchoRelayed(_guest!);
+    }
+
+    [Test]
+    public void Ping_IsRelayedThroughADatagramSocket_WhenPingGroupRangeAllowsIt()
+    {
+        // net.ipv4.ping_group_range is the namespace's own (it covers ICMPv6 too); root's group 0 let in for this gateway only.
+        // (Each flow opens its socket when the guest first pings, so the range stays open for the whole test.)
+        _server!.Run("sysctl", "-qw", "net.ipv4.ping_group_range=0 0");
+        try
+        {
+            var (guest, gateway) = StartGateway("gtun3");
+            using (gateway)
+            {
+                Assert.That(gateway.OutputSoFar, Does.Contain("ping relayed (icmp datagram socket) (ipv4), relayed (icmp datagram socket) (ipv6)"));
+                AssertEchoRelayed(guest);
+                var stats = StopAndReadStatistics(gateway);
+                Assert.That(stats["gateway.echo_replies_relayed"], Is.EqualTo(6));
+            }
+        }
+        finally
+        {
+            _server.Run("sysctl", "-qw", "net.ipv4.ping_group_range=1 0");
+        }
+    }
+
+    [Test]
+    public void Ping_IsAnsweredByTheGateway_WhenNotRelayed()
+    {
+        // The fallback (no ICMP socket opens, or --no-echo-relay): the gateway answers for every address.
+        var (guest, gateway) = StartGateway("gtun4", "--no-echo-relay");
+        using (gateway)
+        {
+            Assert.That(gateway.OutputSoFar, Does.Contain("ping answered here (ipv4), answered here (ipv6)"));
+            Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "2", "-i", "0.2", "-W", "2", Unreachable).StandardOutput), Is.EqualTo(2));
+            Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "2", "-i", "0.2", "-W", "2", Unreachable6).StandardOutput), Is.EqualTo(2));
+        }
+    }
+
+    [Test]
+    public void UdpToAClosedPort_GetsPortUnreachable([Values(Server, Server6)] string server)
+    {
+        // The server's kernel answers with a port unreachable; the gateway's socket reports ECONNREFUSED and the guest gets
+        // an ICMP port unreachable quoting its datagram: nc -u quits at once instead of waiting out -w 3.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = _guest!.Exec(TimeSpan.FromSeconds(10), "bash", "-c", $"echo hello | nc -u -w 3 {server} 9");
+        watch.Stop();
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)), "nc -u waited: no port unreachable reached it. " + result);
+        // The same seen by a connected socket: the refusal is its error.
+        string script = $"import socket\ns = socket.socket(socket.AF_INET6 if ':' in '{server}' else socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)\n" +
+                        $"s.connect(('{server}', 9)); s.send(b'x' * 100)\ntry: s.recv(100); print('data')\nexcept ConnectionRefusedError: print('refused')\nexcept TimeoutError: print('timeout')";
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "/usr/bin/python3", "-c", script).Trim(), Is.EqualTo("refused"));
+    }
+
+    [Test]
+    public void TcpToAnUnreachableHost_GetsIcmpUnreachable([Values(Unreachable, "192.0.2.99", Unreachable6, "2001:db8:ffff::1")] string destination)
+    {
+        // The host's connect fails with EHOSTUNREACH or ENETUNREACH: the guest gets the ICMP error, not a reset, and its
+        // connect fails with the same error at once.
+        string expected = destination is Unreachable or Unreachable6 ? "No route to host" : "Network is unreachable";
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var result = _guest!.Exec(TimeSpan.FromSeconds(15), "nc", "-v", "-z", "-w", "8", destination, "80");
+        watch.Stop();
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.StandardError, Does.Contain(expected), result.ToString());
+        Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)), "the guest waited for its SYN to time out");
     }
 
     [Test]
@@ -248,6 +344,28 @@ public partial class GatewayInteropTests
     public void Dig_ThroughTheGatewaysDns()
     {
         Assert.That(Guest(TimeSpan.FromSeconds(10), "dig", "+short", "+time=2", "+tries=2", "@" + GatewayAddress, "gateway.test").Trim(), Is.EqualTo(Server));
+    }
+
+    [Test]
+    public void Dig_AddressesFromTheHostsResolver_OverUdpAndTcp([Values("", "+tcp")] string transport)
+    {
+        string[] Dig(params string[] question) => Guest(TimeSpan.FromSeconds(15), ["dig", "+time=2", "+tries=2", .. transport.Length > 0 ? new[] { transport } : [], "@" + GatewayAddress, .. question])
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // Only the gateway's /etc/hosts knows hostsonly.test (dnsmasq runs with --no-hosts): the host's resolver answered.
+        Assert.That(Dig("+short", "hostsonly.test"), Is.EqualTo(new[] { HostsOnly4 }));
+        Assert.That(Dig("+short", "AAAA", "hostsonly.test"), Is.EqualTo(new[] { HostsOnly6 }));
+        // Through the host's resolv.conf to dnsmasq, with the gateway's short TTL.
+        var full = string.Join('\n', Dig("+noall", "+answer", "gateway.test"));
+        Assert.That(full, Does.Match(@"^gateway\.test\.\s+10\s+IN\s+A\s+198\.51\.100\.1$"), full);
+        Assert.That(string.Join('\n', Dig("nx.test")), Does.Contain("status: NXDOMAIN"));
+        // Other types are relayed to --dns (dnsmasq), over the same transport.
+        Assert.That(Dig("+short", "TXT", "txt.gateway.test"), Is.EqualTo(new[] { "\"from dnsmasq\"" }));
+        if (transport.Length > 0)
+        {
+            // Several queries on one connection (RFC 7766 6.2.1): dig +keepopen asks them in turn on one socket.
+            Assert.That(Dig("+short", "+keepopen", "hostsonly.test", "gateway.test", "txt.gateway.test", "TXT"),
+                Is.EqualTo(new[] { HostsOnly4, Server, "\"from dnsmasq\"" }));
+        }
     }
 
     [Test]
@@ -294,6 +412,102 @@ public partial class GatewayInteropTests
             Assert.That(stats["gateway.socks5_failures"], Is.Zero);
             Assert.That(stats["gateway.bytes_down"], Is.GreaterThanOrEqualTo(Size));
         }
+    }
+
+    // A SOCKS5 server (RFC 1928, no authentication) with CONNECT and UDP ASSOCIATE, which microsocks lacks; it logs each
+    // association, each datagram it relays and each association's end.
+    private const string Socks5Server = """
+        import select, socket, struct, sys, threading
+        host, port, log = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+        lock = threading.Lock()
+        def note(text):
+            with lock, open(log, "a") as f: f.write(text + "\n")
+        def recvn(c, n):
+            b = b""
+            while len(b) < n:
+                d = c.recv(n - len(b))
+                if not d: raise EOFError
+                b += d
+            return b
+        def family(a): return socket.AF_INET6 if ":" in a else socket.AF_INET
+        def address(c):
+            t = recvn(c, 1)[0]
+            a = socket.inet_ntop(socket.AF_INET, recvn(c, 4)) if t == 1 else socket.inet_ntop(socket.AF_INET6, recvn(c, 16)) if t == 4 else recvn(c, recvn(c, 1)[0]).decode()
+            return a, struct.unpack("!H", recvn(c, 2))[0]
+        def packed(a, p): return bytes([4 if family(a) == socket.AF_INET6 else 1]) + socket.inet_pton(family(a), a) + struct.pack("!H", p)
+        def reply(c, code, bound): c.sendall(bytes([5, code, 0]) + packed(bound[0], bound[1]))
+        def pipe(a, b):
+            try:
+                while True:
+                    d = a.recv(65536)
+                    if not d: break
+                    b.sendall(d)
+            except OSError: pass
+            try: b.shutdown(socket.SHUT_WR)
+            except OSError: pass
+        def associate(c):
+            relay = socket.socket(family(host), socket.SOCK_DGRAM); relay.bind((host, 0))
+            outs = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM), socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)]
+            note(f"associate {relay.getsockname()[1]}"); reply(c, 0, relay.getsockname()[:2])
+            client = None
+            try:
+                while True:
+                    ready = select.select([c, relay] + outs, [], [])[0]
+                    if c in ready and not c.recv(100): break
+                    if relay in ready:
+                        d, client = relay.recvfrom(65536)
+                        if len(d) >= 10 and d[2] == 0 and d[3] in (1, 4):
+                            n = 4 if d[3] == 1 else 16
+                            a = socket.inet_ntop(socket.AF_INET if n == 4 else socket.AF_INET6, d[4:4 + n]); p = struct.unpack("!H", d[4 + n:6 + n])[0]
+                            note(f"udp {a}:{p} {len(d) - 6 - n}"); outs[0 if n == 4 else 1].sendto(d[6 + n:], (a, p))
+                    for o in outs:
+                        if o in ready:
+                            d, source = o.recvfrom(65536)
+                            if client: relay.sendto(b"\0\0\0" + packed(source[0], source[1]) + d, client)
+            finally:
+                for s in [relay] + outs: s.close()
+                note("associate closed")
+        def handle(c):
+            try:
+                recvn(c, recvn(c, 2)[1]); c.sendall(b"\x05\x00")
+                _, command, _ = recvn(c, 3); destination = address(c)
+                if command == 3: associate(c); return
+                if command != 1: reply(c, 7, ("0.0.0.0", 0)); return
+                try: upstream = socket.create_connection(destination, timeout=5)
+                except OSError: reply(c, 5, ("0.0.0.0", 0)); return
+                note(f"connect {destination[0]}:{destination[1]}"); reply(c, 0, upstream.getsockname()[:2])
+                threading.Thread(target=pipe, args=(upstream, c), daemon=True).start(); pipe(c, upstream)
+            except (OSError, EOFError): pass
+            finally: c.close()
+        s = socket.socket(family(host)); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((host, port)); s.listen(64)
+        while True:
+            c, _ = s.accept(); threading.Thread(target=handle, args=(c,), daemon=True).start()
+        """;
+
+    [Test]
+    public void Socks5_UdpAssociate_CarriesDigAndUdpEcho()
+    {
+        string log = Path.Combine(_dir, "socks5.log");
+        var (guest, gateway) = StartGateway("gtun5", "--socks5", Server + ":1082", "--udp-idle", "2");
+        using (gateway)
+        {
+            // DNS straight to dnsmasq (not the gateway's own address) and a UDP echo, each flow through an association of its own.
+            Assert.That(guest.Exec(TimeSpan.FromSeconds(10), "dig", "+short", "+time=2", "+tries=2", "@" + Server, "gateway.test").ThrowIfFailed().StandardOutput.Trim(), Is.EqualTo(Server));
+            Assert.That(guest.Exec(TimeSpan.FromSeconds(10), "bash", "-c", $"echo through-socks5 | socat -t 2 - UDP4:{Server}:7400").ThrowIfFailed().StandardOutput.Trim(), Is.EqualTo("through-socks5"));
+            // And TCP by CONNECT through the same proxy.
+            Assert.That(guest.Exec(TimeSpan.FromSeconds(10), "curl", "-sS", "--max-time", "5", $"http://{Server}:8080/index.html").ThrowIfFailed().StandardOutput, Does.Contain("hello"));
+            // Each association ends with its flow: the idle sweep (2 s; DNS flows 10 s) closes the flows while the gateway runs on.
+            for (int i = 0; i < 150 && Regex.Matches(File.ReadAllText(log), "associate closed").Count < 2; i++) Thread.Sleep(100);
+            Assert.That(Regex.Matches(File.ReadAllText(log), "associate closed"), Has.Count.EqualTo(2), "an association outlived its flow");
+            var stats = StopAndReadStatistics(gateway);
+            TestContext.Out.WriteLine($"socks5 udp: {stats["gateway.socks5_udp_associations"]} association(s), {stats["gateway.udp_datagrams_up"]} datagram(s) up, {stats["gateway.udp_datagrams_down"]} down");
+            Assert.That(stats["gateway.socks5_udp_associations"], Is.EqualTo(2));
+            Assert.That(stats["gateway.socks5_failures"], Is.Zero);
+        }
+        string text = File.ReadAllText(log);
+        TestContext.Out.WriteLine(text);
+        Assert.That(text, Does.Contain($"udp {Server}:53 ").And.Contain($"udp {Server}:7400 15").And.Contain($"connect {Server}:8080"));
+        Assert.That(Regex.Matches(text, @"^associate \d+$", RegexOptions.Multiline), Has.Count.EqualTo(2));
     }
 
     [Test]

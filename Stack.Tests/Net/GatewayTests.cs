@@ -115,7 +115,7 @@ public class GatewayTests
     }
 
     // Two stacks on an in-memory IP link, each on its own driver: a "guest" (192.0.2.2) and the gateway (192.0.2.1).
-    private sealed class Pair : IDisposable
+    internal sealed class Pair : IDisposable
     {
         public readonly NetworkStack Guest, Gateway;
         public readonly StackDriver GuestDriver, GatewayDriver;
@@ -297,5 +297,57 @@ public class GatewayTests
             Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
         }
         Assert.That(pair.Host.Statistics.TcpFlowsRefused, Is.EqualTo(2));
+    }
+
+    [Test]
+    [CancelAfter(20_000)]
+    public void GatewayHost_HostUnreachable_IsAnIcmpErrorQuotingTheSyn_NotAReset()
+    {
+        using var pair = new Pair(new GatewayOptions
+        {
+            Rule = (in GatewayFlow _) => GatewayDecision.Handle((_, _) => throw new SocketException((int)SocketError.HostUnreachable)),
+        });
+        var connection = pair.GuestDriver.Invoke(s => s.ConnectTcp(new IpAddress(Far), 80));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (pair.GuestDriver.Invoke(s => s.Statistics.Snapshot().First(kv => kv.Key == "icmp.errors_received").Value) == 0 && watch.Elapsed < TimeSpan.FromSeconds(5)) Thread.Sleep(5);
+        var (errors, ignored, state) = pair.GuestDriver.Invoke(s => (s.Statistics.Snapshot().First(kv => kv.Key == "icmp.errors_received").Value,
+            s.Statistics.Snapshot().First(kv => kv.Key == "tcp.icmp_ignored").Value, connection.State));
+        Assert.That(errors, Is.EqualTo(1), "no ICMP error reached the guest");
+        Assert.That(ignored, Is.Zero, "the guest did not match the quoted SYN (ports and sequence number) to its connection");
+        // This stack keeps a host unreachable as a soft error in SYN-SENT (RFC 1122 4.2.3.9; Linux gives up): no reset came.
+        Assert.That(state, Is.EqualTo(TcpState.SynSent));
+        Assert.That(pair.Host.Statistics.IcmpErrorsToGuest, Is.EqualTo(1));
+    }
+
+    [Test]
+    public void SendUnreachable_QuotesARebuiltHeaderAndTheTransportStart()
+    {
+        using var h = new StackHarness(caps: IpLink);
+        var udp = new byte[8 + 20];
+        new UdpHeader(40000, 9, (ushort)udp.Length).WriteTo(udp);
+        h.Stack.Internet.SendUnreachable(new IpAddress(Frames.PeerIp), new IpAddress(Far), IpProtocol.Udp, udp, udp.Length, TcpIpSharp.Net.UnreachableReason.Port);
+        var sent = h.Drain().Single();
+        Assert.That(Ipv4Packet.TryParse(sent, out var ip), Is.EqualTo(WireError.None));
+        Assert.That(IcmpPacket.TryParse(ip.Payload, out var icmp), Is.EqualTo(WireError.None));
+        Assert.That((ip.Source, ip.Destination, icmp.Type, icmp.Code, icmp.IsChecksumValid), Is.EqualTo((Frames.StackIp, Frames.PeerIp, IcmpType.DestinationUnreachable, (byte)3, true)));
+        Assert.That(icmp.TryGetQuote(out var quote), Is.EqualTo(WireError.None));
+        Assert.That((quote.Source, quote.Destination, quote.Protocol, quote.SourcePort, quote.DestinationPort), Is.EqualTo((Frames.PeerIp, Far, IpProtocol.Udp, (ushort)40000, (ushort)9)));
+        Assert.That(quote.Transport.Length, Is.EqualTo(udp.Length));
+    }
+
+    [Test]
+    public void Socks5UdpHeader_RoundTripsBothFamilies_AndRefusesFragments()
+    {
+        var buffer = new byte[64];
+        foreach (var (address, size) in new[] { (new IpAddress(Far), 10), (IpAddress.Parse("2001:db8::5"), 22) })
+        {
+            Assert.That(Socks5Connector.WriteUdpHeader(buffer, address, 5353), Is.EqualTo(size));
+            Assert.That(buffer.AsSpan(0, 4).ToArray(), Is.EqualTo(new byte[] { 0, 0, 0, (byte)(size == 10 ? 1 : 4) }), "RSV, FRAG 0, ATYP (RFC 1928 7)");
+            Assert.That(Socks5Connector.TryReadUdpHeader(buffer.AsSpan(0, size + 3), out var read, out ushort port, out int length), Is.True);
+            Assert.That((read, port, length), Is.EqualTo((address, (ushort)5353, size)));
+        }
+        buffer[2] = 1;
+        Assert.That(Socks5Connector.TryReadUdpHeader(buffer, out _, out _, out _), Is.False, "a fragment");
+        Assert.That(Socks5Connector.TryReadUdpHeader(buffer.AsSpan(0, 9), out _, out _, out _), Is.False, "truncated");
     }
 }

@@ -55,4 +55,28 @@ public class ChecksumTests
         byte[] data = [0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7];
         Assert.That(InternetChecksum.Compute(data), Is.EqualTo((ushort)0x220d));
     }
+
+    [Test]
+    public void A_checksum_updated_for_one_changed_word_still_verifies_the_message()
+    {
+        // RFC 1624: the updated checksum must make the changed message sum to all ones, including the words where
+        // eqn. 2 went wrong (the old field 0x0000/0xFFFF) and the echo request/reply type words.
+        var random = new Random(1624);
+        var message = new byte[64];
+        for (int i = 0; i < 20000; i++)
+        {
+            random.NextBytes(message);
+            if (i % 4 == 0) message.AsSpan(4).Clear();   // sums near zero: the edge cases
+            message[2] = message[3] = 0;
+            ushort checksum = InternetChecksum.Compute(message);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(2), checksum);
+            Assert.That(InternetChecksum.IsValid(message), "before");
+            int word = random.Next(message.Length / 2) is var w && w == 1 ? 0 : w;   // any word but the checksum's
+            ushort oldWord = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(word * 2));
+            ushort newWord = i % 3 == 0 ? (ushort)(oldWord ^ 0x0100) : (ushort)random.Next(65536);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(word * 2), newWord);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(message.AsSpan(2), InternetChecksum.Update(checksum, oldWord, newWord));
+            Assert.That(InternetChecksum.IsValid(message), $"round {i}: word {word} {oldWord:x4} -> {newWord:x4}");
+        }
+    }
 }

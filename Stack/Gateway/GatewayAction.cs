@@ -5,7 +5,7 @@ public enum GatewayAction
 {
     /// <summary>Relay it through a host socket to its original destination.</summary>
     Relay,
-    /// <summary>Relay a TCP flow through the SOCKS5 proxy of <see cref="GatewayOptions.Socks5Proxy"/> (UDP flows are relayed directly).</summary>
+    /// <summary>Relay a flow through the SOCKS5 proxy of <see cref="GatewayOptions.Socks5Proxy"/>: TCP by CONNECT, UDP by a UDP ASSOCIATE of its own (RFC 1928 7).</summary>
     Socks5,
     /// <summary>Refuse it: a TCP reset, or an ICMP port unreachable for UDP.</summary>
     Reject,

@@ -9,9 +9,12 @@ public readonly record struct GatewayFlow(GatewayProtocol Protocol, IpAddress So
     /// <summary>The original destination as a .NET endpoint (allocates).</summary>
     public IPEndPoint DestinationEndPoint => new(Destination.ToIPAddress(), DestinationPort);
 
-    /// <summary>"tcp 192.0.2.2:40000 -> 198.51.100.1:80".</summary>
-    public override string ToString()
-        => $"{(Protocol == GatewayProtocol.Tcp ? "tcp" : "udp")} {Format(Source, SourcePort)} -> {Format(Destination, DestinationPort)}";
+    /// <summary>"tcp 192.0.2.2:40000 -> 198.51.100.1:80"; "icmp 192.0.2.2 id 7 -> 198.51.100.1" for an echo flow.</summary>
+    public override string ToString() => Protocol switch
+    {
+        GatewayProtocol.Icmp => $"icmp {Source} id {SourcePort} -> {Destination}",
+        _ => $"{(Protocol == GatewayProtocol.Tcp ? "tcp" : "udp")} {Format(Source, SourcePort)} -> {Format(Destination, DestinationPort)}",
+    };
 
     private static string Format(IpAddress address, ushort port) => address.IsIpv4 ? $"{address}:{port}" : $"[{address}]:{port}";
 }

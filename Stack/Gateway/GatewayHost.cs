@@ -9,8 +9,9 @@ namespace TcpIpSharp.Gateway;
 /// <summary>
 /// Gateway mode (user-mode networking, as slirp, vpnkit and tun2socks): the stack takes every TCP connection and UDP
 /// datagram a guest sends to any address, and relays each flow through a host socket to its original destination (or
-/// through a SOCKS5 proxy, or a socket of the rule's choosing); ICMP echo to any address is answered by the stack, and
-/// DNS queries to the gateway's own address go to <see cref="GatewayOptions.DnsServer"/>. See docs/gateway.md.
+/// through a SOCKS5 proxy, or a socket of the rule's choosing); ICMP echo to any address is relayed where the host allows
+/// it (<see cref="EchoModeIpv4"/>) or answered by the stack, and
+/// DNS queries to the gateway's own address (UDP and TCP) are answered by <see cref="GatewayDns"/>. See docs/gateway.md.
 /// </summary>
 /// <remarks>
 /// A service on the stack's <see cref="StackDriver"/>: everything that touches the stack runs on the driver's thread in
@@ -22,13 +23,15 @@ public sealed class GatewayHost : IStackService, IDisposable
 {
     private readonly StackDriver _driver;
     private readonly ConcurrentQueue<object> _woken = new();
-    private readonly List<TcpRelay> _active = new(64);
-    private readonly List<TcpRelay> _pumping = new(64);
+    private readonly List<PumpedFlow> _active = new(64);
+    private readonly List<PumpedFlow> _pumping = new(64);
     private readonly HashSet<TcpRelay> _tcp = new(64);
-    private readonly Dictionary<(IpAddress, ushort, IpAddress, ushort), UdpRelay> _udp = new(64);
+    private readonly Dictionary<(GatewayProtocol, IpAddress, ushort, IpAddress, ushort), UdpRelay> _udp = new(64);   // UDP and echo flows
     private readonly List<UdpRelay> _expired = new(16);
     private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> _direct, _socks5;
     private readonly IPEndPoint? _dns;
+    private readonly GatewayDns _dnsService;
+    private bool _dnsSyn;                // the SYN being taken is DNS over TCP to our own address
     private NetworkStack? _stack;
     private Transport.Tcp.TcpListener? _listener;
     private GatewayDecision _decision;   // the rule's answer for the SYN being taken (filter, then the SYN callback)
@@ -42,7 +45,16 @@ public sealed class GatewayHost : IStackService, IDisposable
         _direct = (flow, token) => ConnectDirectAsync(flow, token);
         _socks5 = ConnectSocks5Async;
         _dns = options.DnsServer ?? HostSockets.HostResolver();
+        _dnsService = new GatewayDns(this, options, _dns);
+        // Chosen once, here: what the host allows for relaying pings (docs/gateway.md).
+        EchoModeIpv4 = options.RelayEcho ? UdpRelay.ProbeEcho(options.HostNamespace, AddressFamily.InterNetwork) : GatewayEchoMode.Answered;
+        EchoModeIpv6 = options.RelayEcho ? UdpRelay.ProbeEcho(options.HostNamespace, AddressFamily.InterNetworkV6) : GatewayEchoMode.Answered;
     }
+
+    /// <summary>How IPv4 echo requests to other addresses are treated: relayed (through which socket) or answered by the gateway.</summary>
+    public GatewayEchoMode EchoModeIpv4 { get; }
+    /// <summary>How ICMPv6 echo requests to other addresses are treated.</summary>
+    public GatewayEchoMode EchoModeIpv6 { get; }
 
     /// <summary>The options.</summary>
     public GatewayOptions Options { get; }
@@ -76,6 +88,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         tcp.AnyDestinationFilter = TakeSyn;
         tcp.AnyDestinationSyn = OnSyn;
         stack.Internet.AnyDestinationUdp = OnUdp;
+        if (EchoModeIpv4 != GatewayEchoMode.Answered || EchoModeIpv6 != GatewayEchoMode.Answered) stack.Internet.AnyDestinationEcho = OnEcho;
         _nextSweep = now + TimeSpan.FromSeconds(1);
     }
 
@@ -85,22 +98,25 @@ public sealed class GatewayHost : IStackService, IDisposable
         {
             if (item is TcpRelay tcp) { Volatile.Write(ref tcp.Queued, 0); tcp.Pump(now); }
             else if (item is UdpRelay udp) { Volatile.Write(ref udp.Queued, 0); udp.Pump(stack.Internet, now); }
+            else if (item is DnsQuery query) _dnsService.Complete(query, stack.Internet, now);
         }
-        if (_active.Count > 0)
+        // A pump may make another flow ready (a DNS slot freed for a waiting session): a few rounds, the rest next poll.
+        for (int round = 0; round < 4 && _active.Count > 0; round++)
         {
             _pumping.AddRange(_active);
             _active.Clear();
             foreach (var relay in _pumping) { relay.Active = false; relay.Pump(now); }
             _pumping.Clear();
         }
-        if (now >= _nextSweep) SweepUdp(now);
+        if (now >= _nextSweep) Sweep(now);
     }
 
-    TimeSpan? IStackService.NextDeadline => _udp.Count > 0 ? _nextSweep : null;
+    TimeSpan? IStackService.NextDeadline => _active.Count > 0 ? TimeSpan.Zero : _udp.Count > 0 || _dnsService.SessionCount > 0 ? _nextSweep : null;
 
     void IStackService.Stop(NetworkStack stack, TimeSpan now)
     {
         foreach (var relay in _tcp.ToArray()) relay.Abort();
+        _dnsService.Stop();
         foreach (var relay in _udp.Values) relay.Close();
         Interlocked.Add(ref Statistics._udpClosed, _udp.Count);
         _udp.Clear();
@@ -112,6 +128,13 @@ public sealed class GatewayHost : IStackService, IDisposable
     // The stack's TCP table asks, for a SYN to an address and port no listener has: take it (true), or reset (false).
     private bool TakeSyn(IpAddress source, ushort sourcePort, IpAddress destination, ushort port)
     {
+        if (port == DnsMessage.ServerPort && _dnsService.Enabled && destination == _stack!.Internet.SourceAddressFor(source))
+        {
+            // DNS over TCP to the gateway itself (RFC 7766), answered here: bounded by its own count of sessions.
+            if (_dnsService.SessionCount >= Options.MaxDnsTcpSessions) { Interlocked.Increment(ref Statistics._dnsDropped); return false; }
+            _dnsSyn = true;
+            return true;
+        }
         var flow = new GatewayFlow(GatewayProtocol.Tcp, source, sourcePort, destination, port);
         _decision = Decide(flow);
         if (_decision.Action is GatewayAction.Reject)
@@ -127,6 +150,12 @@ public sealed class GatewayHost : IStackService, IDisposable
 
     private void OnSyn(TcpConnection connection)
     {
+        if (_dnsSyn)
+        {
+            _dnsSyn = false;
+            _dnsService.Accept(connection, Now);
+            return;
+        }
         var decision = _decision;
         _decision = default;
         if (decision.Action is GatewayAction.Drop) { connection.DropHeld(); return; }
@@ -146,7 +175,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         relay.Start(Options.UpstreamBufferSize, Options.RelayBufferSize);
     }
 
-    private void MarkActive(TcpRelay relay)
+    internal void MarkActive(PumpedFlow relay)
     {
         if (relay.Active) return;
         relay.Active = true;
@@ -154,6 +183,9 @@ public sealed class GatewayHost : IStackService, IDisposable
     }
 
     internal void OnConnected(TcpRelay relay) => _pending--;
+
+    /// <summary>The stack's IP layers (on the stack's thread).</summary>
+    internal Net.InternetLayer Internet => _stack!.Internet;
 
     /// <summary>The stack's time (on the stack's thread).</summary>
     internal TimeSpan Now => _stack?.Interface.Now ?? default;
@@ -189,61 +221,90 @@ public sealed class GatewayHost : IStackService, IDisposable
     {
         var stack = _stack!;
         var now = stack.Interface.Now;
-        var key = (source, sourcePort, destination, port);
-        if (_udp.TryGetValue(key, out var relay))
+        if (_udp.TryGetValue((GatewayProtocol.Udp, source, sourcePort, destination, port), out var relay))
         {
             relay.SendUp(payload, now);
             return true;
         }
         var flow = new GatewayFlow(GatewayProtocol.Udp, source, sourcePort, destination, port);
-        IPEndPoint target;
         if (destination == stack.Internet.SourceAddressFor(source))
         {
-            // To the gateway itself: DNS goes to the configured server (or the host's resolver); anything else is refused.
-            if (port != 53 || _dns is null) return false;
-            target = _dns;
-            Interlocked.Increment(ref Statistics._dnsQueries);
+            // To the gateway itself: DNS is answered (the host's resolver, or relayed); anything else is refused.
+            if (port != DnsMessage.ServerPort || !_dnsService.Enabled) return false;
+            return _dnsService.OnUdp(source, sourcePort, destination, payload);
         }
-        else
+        var decision = Decide(flow);
+        if (decision.Action is GatewayAction.Reject) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
+        if (decision.Action is GatewayAction.Drop) return true;
+        if (decision.Action is GatewayAction.Socks5 && Options.Socks5Proxy is null) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
+        OpenFlow(flow, payload, now, GatewayEchoMode.Answered, socks: decision.Action is GatewayAction.Socks5);
+        return true;
+    }
+
+    // An echo request to an address not ours (the stack answers it itself when this returns false).
+    private bool OnEcho(IpAddress source, IpAddress destination, ReadOnlySpan<byte> message)
+    {
+        var mode = destination.IsIpv4 ? EchoModeIpv4 : EchoModeIpv6;
+        if (mode == GatewayEchoMode.Answered || message.Length < IcmpHeader.Size) return false;
+        var now = _stack!.Interface.Now;
+        ushort identifier = System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(message[4..]);
+        if (_udp.TryGetValue((GatewayProtocol.Icmp, source, identifier, destination, 0), out var relay))
         {
-            var decision = Decide(flow);
-            if (decision.Action is GatewayAction.Reject) { Interlocked.Increment(ref Statistics._udpRejected); return false; }
-            if (decision.Action is GatewayAction.Drop) return true;
-            target = flow.DestinationEndPoint;
+            relay.SendUp(message, now);
+            return true;
         }
+        var flow = new GatewayFlow(GatewayProtocol.Icmp, source, identifier, destination, 0);
+        var decision = Decide(flow);
+        if (decision.Action is GatewayAction.Reject)
+        {
+            _stack.Internet.SendUnreachable(source, destination, destination.IsIpv4 ? IpProtocol.Icmp : IpProtocol.Icmpv6, message, message.Length, Net.UnreachableReason.Prohibited);
+            return true;
+        }
+        if (decision.Action is GatewayAction.Drop) return true;
+        OpenFlow(flow, message, now, mode);
+        return true;
+    }
+
+    // A new UDP or echo flow in the NAT table, within its bound, and its first datagram sent.
+    private void OpenFlow(in GatewayFlow flow, ReadOnlySpan<byte> first, TimeSpan now, GatewayEchoMode echo, bool socks = false)
+    {
         if (_udp.Count >= Options.MaxUdpFlows)
         {
-            SweepUdp(now);   // make room from idle flows first
-            if (_udp.Count >= Options.MaxUdpFlows) { Interlocked.Increment(ref Statistics._udpFlowLimit); return true; }
+            Sweep(now);   // make room from idle flows first
+            if (_udp.Count >= Options.MaxUdpFlows) { Interlocked.Increment(ref Statistics._udpFlowLimit); return; }
         }
         Socket socket;
         try
         {
-            socket = UdpRelay.Open(Options, target);
+            socket = flow.Protocol == GatewayProtocol.Icmp ? UdpRelay.OpenEcho(Options, flow.Destination.ToIPAddress(), echo)
+                : socks ? UdpRelay.OpenForProxy(Options) : UdpRelay.Open(Options, flow.DestinationEndPoint);
         }
         catch (SocketException)
         {
             Interlocked.Increment(ref Statistics._relayErrors);
-            return true;
+            return;
         }
-        relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now);
-        _udp.Add(key, relay);
+        var relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now, raw: echo == GatewayEchoMode.RawSocket, socks: socks);
+        _udp.Add(KeyOf(flow), relay);
         Interlocked.Increment(ref Statistics._udpOpened);
         Volatile.Write(ref Statistics._udpActive, _udp.Count);
         Options.Trace?.Invoke($"open {flow}");
         relay.Start();
-        relay.SendUp(payload, now);
-        return true;
+        relay.SendUp(first, now);
     }
 
-    private void SweepUdp(TimeSpan now)
+    private static (GatewayProtocol, IpAddress, ushort, IpAddress, ushort) KeyOf(in GatewayFlow flow)
+        => (flow.Protocol, flow.Source, flow.SourcePort, flow.Destination, flow.DestinationPort);
+
+    private void Sweep(TimeSpan now)
     {
         _nextSweep = now + TimeSpan.FromSeconds(1);
+        _dnsService.Sweep(now);
         foreach (var (key, relay) in _udp)
-            if (now - relay.LastActive >= (relay.Flow.DestinationPort == 53 ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
+            if (relay.IsFailed || now - relay.LastActive >= (relay.Flow.DestinationPort == 53 || relay.Flow.Protocol == GatewayProtocol.Icmp ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
         foreach (var relay in _expired)
         {
-            _udp.Remove((relay.Flow.Source, relay.Flow.SourcePort, relay.Flow.Destination, relay.Flow.DestinationPort));
+            _udp.Remove(KeyOf(relay.Flow));
             relay.Close();
             Interlocked.Increment(ref Statistics._udpClosed);
             Options.Trace?.Invoke($"close {relay.Flow}");
@@ -268,7 +329,8 @@ public sealed class GatewayHost : IStackService, IDisposable
             }
         }
         if (Options.Rule is { } rule) return rule(flow);
-        return Options.Socks5Proxy is not null && flow.Protocol == GatewayProtocol.Tcp ? GatewayDecision.Socks5 : GatewayDecision.Relay;
+        // Through the proxy when there is one: TCP by CONNECT, UDP by UDP ASSOCIATE; echo has no SOCKS5 form (relayed directly).
+        return Options.Socks5Proxy is not null && flow.Protocol != GatewayProtocol.Icmp ? GatewayDecision.Socks5 : GatewayDecision.Relay;
     }
 
     /// <summary>A relay's task has work for the stack's thread: queue the flow (once) and wake the driver. Any thread.</summary>
@@ -276,6 +338,13 @@ public sealed class GatewayHost : IStackService, IDisposable
     {
         if (Interlocked.Exchange(ref relay.Queued, 1) != 0) return;
         _woken.Enqueue(relay);
+        _driver.Kick();
+    }
+
+    /// <summary>A DNS query was answered on the thread pool: hand it to the stack's thread.</summary>
+    internal void Wake(DnsQuery query)
+    {
+        _woken.Enqueue(query);
         _driver.Kick();
     }
 

@@ -38,7 +38,10 @@ public sealed record GatewayOptions
     public IReadOnlyList<IPNetwork> Allow { get; init; } = [];
     /// <summary>Destinations refused (a reset for TCP, port unreachable for UDP), checked before <see cref="Allow"/>.</summary>
     public IReadOnlyList<IPNetwork> Deny { get; init; } = [];
-    /// <summary>A SOCKS5 proxy (RFC 1928) that TCP flows go through when the rule says <see cref="GatewayAction.Socks5"/> (the default rule when this is set).</summary>
+    /// <summary>
+    /// A SOCKS5 proxy (RFC 1928) that flows go through when the rule says <see cref="GatewayAction.Socks5"/> (the default
+    /// rule when this is set): TCP by CONNECT, each UDP flow by a UDP ASSOCIATE of its own, torn down with the flow.
+    /// </summary>
     public EndPoint? Socks5Proxy { get; init; }
     /// <summary>User name for the proxy (RFC 1929 username/password); null offers no-auth only.</summary>
     public string? Socks5User { get; init; }
@@ -49,6 +52,25 @@ public sealed record GatewayOptions
     /// host's <c>/etc/resolv.conf</c> (the host's resolver, as slirp does).
     /// </summary>
     public IPEndPoint? DnsServer { get; init; }
+    /// <summary>
+    /// A and AAAA questions to the gateway's address are answered from the host's own resolver (/etc/hosts, nsswitch, the
+    /// host's servers: <see cref="System.Net.Dns"/>) with a 10 s TTL; other questions are relayed to <see cref="DnsServer"/>.
+    /// False relays every question. Default true. The lookups run in the process's own namespace, even with <see cref="HostNamespace"/>.
+    /// </summary>
+    public bool ResolveOnHost { get; init; } = true;
+    /// <summary>DNS queries to the gateway's address being answered at once (UDP and TCP together); a UDP query beyond it is dropped, a TCP session waits. Default 64.</summary>
+    public int MaxDnsInFlight { get; init; } = 64;
+    /// <summary>DNS-over-TCP connections to the gateway's address at once; a SYN beyond it gets a reset. Default 32.</summary>
+    public int MaxDnsTcpSessions { get; init; } = 32;
+    /// <summary>A DNS-over-TCP connection with nothing asked or answered for this long is closed (RFC 7766 6.2.3). Default 10 s.</summary>
+    public TimeSpan DnsTcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// ICMP echo requests to other addresses are relayed to them through an ICMP datagram socket (when the process's group is
+    /// in <c>net.ipv4.ping_group_range</c>) or a raw one (root), chosen at start per family; when neither opens, or with
+    /// false, the gateway answers them itself for every address. Echo flows count against <see cref="MaxUdpFlows"/> and
+    /// close after 10 s idle. Default true.
+    /// </summary>
+    public bool RelayEcho { get; init; } = true;
     /// <summary>The rule for each new flow (see <see cref="GatewayRule"/>); null relays directly (or through the SOCKS5 proxy when one is set).</summary>
     public GatewayRule? Rule { get; init; }
     /// <summary>

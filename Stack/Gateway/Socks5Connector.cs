@@ -1,16 +1,22 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Gateway;
 
 /// <summary>
-/// A SOCKS5 client (RFC 1928 CONNECT, with no authentication or RFC 1929 username/password): connects to the proxy,
-/// asks it for the flow's original destination, and returns the socket to splice once the proxy says it is connected.
+/// A SOCKS5 client (RFC 1928, with no authentication or RFC 1929 username/password): CONNECT asks the proxy for a TCP
+/// flow's original destination and returns the socket to splice once the proxy says it is connected; UDP ASSOCIATE
+/// (section 7) asks it for a UDP relay and returns the control connection (the association lives as long as it) and the
+/// relay's address; <see cref="WriteUdpHeader"/> and <see cref="TryReadUdpHeader"/> frame the datagrams.
 /// </summary>
 internal static class Socks5Connector
 {
-    private const byte Version = 5, NoAuth = 0, UserPassword = 2, NoAcceptable = 0xFF, Connect = 1, AtypIpv4 = 1, AtypDomain = 3, AtypIpv6 = 4;
+    private const byte Version = 5, NoAuth = 0, UserPassword = 2, NoAcceptable = 0xFF, Connect = 1, UdpAssociate = 3, AtypIpv4 = 1, AtypDomain = 3, AtypIpv6 = 4;
+    /// <summary>The longest UDP request header this client writes (IPv6: RSV 2, FRAG 1, ATYP 1, 16, port 2).</summary>
+    public const int MaximumUdpHeader = 22;
 
     public static async ValueTask<Socket?> ConnectAsync(GatewayOptions options, GatewayFlow flow, CancellationToken token)
     {
@@ -18,7 +24,9 @@ internal static class Socks5Connector
         var socket = await HostSockets.ConnectAsync(options.HostNamespace, proxy, token).ConfigureAwait(false);
         try
         {
-            await HandshakeAsync(socket, options, flow, token).ConfigureAwait(false);
+            var buffer = new byte[600];
+            await AuthenticateAsync(socket, options, buffer, token).ConfigureAwait(false);
+            await RequestAsync(socket, Connect, flow.Destination, flow.DestinationPort, buffer, token).ConfigureAwait(false);
             return socket;
         }
         catch
@@ -28,9 +36,59 @@ internal static class Socks5Connector
         }
     }
 
-    private static async Task HandshakeAsync(Socket socket, GatewayOptions options, GatewayFlow flow, CancellationToken token)
+    /// <summary>
+    /// RFC 1928 7: a UDP ASSOCIATE on a new control connection; the client's address is given as all zeros (not known
+    /// yet, as 7 allows). Returns the control connection and the relay's address (the proxy's own when it answers zeros).
+    /// </summary>
+    public static async ValueTask<(Socket Control, IPEndPoint Relay)> AssociateAsync(GatewayOptions options, CancellationToken token)
     {
-        var buffer = new byte[600];
+        var proxy = options.Socks5Proxy ?? throw new InvalidOperationException("no SOCKS5 proxy is configured");
+        var socket = await HostSockets.ConnectAsync(options.HostNamespace, proxy, token).ConfigureAwait(false);
+        try
+        {
+            var buffer = new byte[600];
+            await AuthenticateAsync(socket, options, buffer, token).ConfigureAwait(false);
+            var any = socket.AddressFamily == AddressFamily.InterNetworkV6 ? new IpAddress(Ipv6Address.Unspecified) : IpAddress.AnyIpv4;
+            var relay = await RequestAsync(socket, UdpAssociate, any, 0, buffer, token).ConfigureAwait(false);
+            if (relay.Address.Equals(IPAddress.Any) || relay.Address.Equals(IPAddress.IPv6Any)) relay.Address = ((IPEndPoint)socket.RemoteEndPoint!).Address;
+            return (socket, relay);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>RFC 1928 7: writes the UDP request header (RSV, FRAG 0, the destination by address) at the start of <paramref name="destination"/>; returns its length (10 or 22).</summary>
+    public static int WriteUdpHeader(Span<byte> destination, IpAddress address, ushort port)
+    {
+        destination[0] = 0;
+        destination[1] = 0;
+        destination[2] = 0;
+        destination[3] = address.IsIpv4 ? AtypIpv4 : AtypIpv6;
+        int n = 4 + address.WriteTo(destination[4..]);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[n..], port);
+        return n + 2;
+    }
+
+    /// <summary>Reads a UDP reply header; false for a fragment (FRAG not 0: dropped, as 7 allows), a name, or a truncated one.</summary>
+    public static bool TryReadUdpHeader(ReadOnlySpan<byte> datagram, out IpAddress address, out ushort port, out int headerLength)
+    {
+        address = default;
+        port = 0;
+        headerLength = 0;
+        if (datagram.Length < 10 || datagram[2] != 0) return false;
+        int size = datagram[3] switch { AtypIpv4 => 4, AtypIpv6 => 16, _ => -1 };
+        if (size < 0 || datagram.Length < 4 + size + 2) return false;
+        address = size == 4 ? new IpAddress(Ipv4Address.Read(datagram[4..])) : new IpAddress(Ipv6Address.Read(datagram[4..]));
+        port = BinaryPrimitives.ReadUInt16BigEndian(datagram[(4 + size)..]);
+        headerLength = 4 + size + 2;
+        return true;
+    }
+
+    private static async Task AuthenticateAsync(Socket socket, GatewayOptions options, byte[] buffer, CancellationToken token)
+    {
         bool credentials = options.Socks5User is not null;
         // RFC 1928 3: version, methods offered.
         int n = 0;
@@ -62,22 +120,35 @@ internal static class Socks5Connector
             if (buffer[1] != 0) throw new IOException("the SOCKS5 proxy refused the user name and password");
         }
         else if (buffer[1] != NoAuth) throw new IOException($"the SOCKS5 proxy chose method {buffer[1]}, not offered");
-        // RFC 1928 4: CONNECT to the original destination, by address.
-        n = 0;
+    }
+
+    // RFC 1928 4: a request (CONNECT, UDP ASSOCIATE) for an address; returns the reply's bound address and port (6).
+    private static async Task<IPEndPoint> RequestAsync(Socket socket, byte command, IpAddress address, ushort port, byte[] buffer, CancellationToken token)
+    {
+        int n = 0;
         buffer[n++] = Version;
-        buffer[n++] = Connect;
+        buffer[n++] = command;
         buffer[n++] = 0;
-        buffer[n++] = flow.Destination.IsIpv4 ? AtypIpv4 : AtypIpv6;
-        n += flow.Destination.WriteTo(buffer.AsSpan(n));
-        BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(n), flow.DestinationPort);
+        buffer[n++] = address.IsIpv4 ? AtypIpv4 : AtypIpv6;
+        n += address.WriteTo(buffer.AsSpan(n));
+        BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(n), port);
         n += 2;
         await SendAsync(socket, buffer, n, token).ConfigureAwait(false);
         // RFC 1928 6: version, reply, reserved, address type, bound address, bound port.
         await ReceiveExactlyAsync(socket, buffer, 5, token).ConfigureAwait(false);
         if (buffer[0] != Version) throw new IOException("a malformed SOCKS5 reply");
-        if (buffer[1] != 0) throw new IOException($"the SOCKS5 proxy answered CONNECT with reply {buffer[1]}");
-        int rest = buffer[3] switch { AtypIpv4 => 4 - 1, AtypIpv6 => 16 - 1, AtypDomain => buffer[4], _ => throw new IOException("a malformed SOCKS5 reply") } + 2;
+        if (buffer[1] != 0) throw new IOException($"the SOCKS5 proxy answered command {command} with reply {buffer[1]}");
+        var type = buffer[3];
+        int rest = type switch { AtypIpv4 => 4 - 1, AtypIpv6 => 16 - 1, AtypDomain => buffer[4], _ => throw new IOException("a malformed SOCKS5 reply") } + 2;
         await ReceiveExactlyAsync(socket, buffer.AsMemory(5), rest, token).ConfigureAwait(false);
+        var bound = type switch
+        {
+            AtypIpv4 => new IPAddress(buffer.AsSpan(4, 4)),
+            AtypIpv6 => new IPAddress(buffer.AsSpan(4, 16)),
+            _ => IPAddress.Any,   // a name: the proxy's own address is used
+        };
+        int portAt = type == AtypDomain ? 5 + buffer[4] : 4 + (type == AtypIpv4 ? 4 : 16);
+        return new IPEndPoint(bound, BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(portAt)));
     }
 
     private static async Task SendAsync(Socket socket, byte[] buffer, int count, CancellationToken token)

@@ -20,7 +20,7 @@ namespace TcpIpSharp.Gateway;
 /// its receive ring fills and the window it advertises closes; a slow guest keeps the down buffer full, the task
 /// stops receiving, and the host socket's kernel window closes. A flow holds at most its two rings and two buffers.</para>
 /// </remarks>
-internal sealed class TcpRelay
+internal sealed class TcpRelay : PumpedFlow
 {
     private enum Phase { Connecting, Open, Done }
 
@@ -36,12 +36,12 @@ internal sealed class TcpRelay
     private int _downCount;          // bytes in _down for the stack; 0: the task's to fill
     private int _downOffset;         // the stack's: how much of _down went into the send ring
     private volatile int _connected; // 0 connecting, 1 connected, -1 failed
+    private SocketError _connectError; // why it failed (written before _connected)
     private volatile bool _upEnd;    // the guest's FIN passed to the socket task
     private volatile bool _hostEnd;  // the host closed its side (receive returned 0)
     private volatile bool _hostReset, _upDone, _aborted;
     private bool _finToGuest;
     internal int Queued;             // 1 while in the host's wake queue
-    internal bool Active;            // 1 while in the stack thread's active list
 
     public TcpRelay(GatewayHost host, TcpConnection guest, GatewayFlow flow, Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> connector)
     {
@@ -69,7 +69,7 @@ internal sealed class TcpRelay
     // ------------------------------------------------------------------ the stack's thread
 
     /// <summary>Moves what can move between the connection and the buffers; on the stack's thread, under the gate.</summary>
-    public void Pump(TimeSpan now)
+    public override void Pump(TimeSpan now)
     {
         if (_phase == Phase.Done) return;
         var guest = _guest;
@@ -78,7 +78,7 @@ internal sealed class TcpRelay
             if (guest.State == TcpState.Closed) { Finish(resetHost: true); return; }   // the guest gave up (a reset)
             int connected = _connected;
             if (connected == 0) return;
-            if (connected < 0) { guest.RefuseHeld(now); Interlocked.Increment(ref _host.Statistics._tcpRefused); Finish(resetHost: false); return; }
+            if (connected < 0) { Refuse(now); return; }
             guest.ReleaseSynAck(now);
             _phase = Phase.Open;
             Interlocked.Increment(ref _host.Statistics._tcpOpened);
@@ -129,6 +129,28 @@ internal sealed class TcpRelay
             guest.Close();   // both FINs passed: the connection finishes its close in the stack
             Finish(resetHost: false);
         }
+    }
+
+    // The host could not connect: a closed port (or any other failure) is a reset for the guest, as before; no route to
+    // the host or its network is the ICMP destination unreachable a router would send (RFC 1122 4.2.3.9: a SYN-SENT
+    // guest gives up on it at once), quoting the guest's SYN: its ports and sequence number are what the guest matches.
+    private void Refuse(TimeSpan now)
+    {
+        var guest = _guest;
+        Interlocked.Increment(ref _host.Statistics._tcpRefused);
+        if (_connectError is SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+        {
+            Span<byte> syn = stackalloc byte[8];
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(syn, Flow.SourcePort);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(syn[2..], Flow.DestinationPort);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(syn[4..], guest.InitialReceiveSequence);
+            _host.Internet.SendUnreachable(Flow.Source, Flow.Destination, Wire.IpProtocol.Tcp, syn, Wire.TcpHeader.MinimumSize,
+                _connectError == SocketError.HostUnreachable ? Net.UnreachableReason.Host : Net.UnreachableReason.Network);
+            Interlocked.Increment(ref _host.Statistics._icmpErrorsToGuest);
+            guest.DropHeld();
+        }
+        else guest.RefuseHeld(now);
+        Finish(resetHost: false);
     }
 
     /// <summary>Ends the flow on the stack's side; the socket task returns the buffers when it has stopped.</summary>
@@ -188,7 +210,7 @@ internal sealed class TcpRelay
             catch (Exception e)
 #pragma warning restore CA1031
             {
-                _ = e;
+                _connectError = e is SocketException se ? se.SocketErrorCode : SocketError.SocketError;
                 socket = null;
             }
             if (socket is null)

@@ -42,6 +42,8 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     /// (source, its port, destination, port, payload); false sends the family's port-unreachable error.
     /// </summary>
     public AnyDestinationUdpHandler? AnyDestinationUdp { get; set; }
+    /// <summary>Gateway mode: takes each ICMP or ICMPv6 echo request to an address not ours (to relay it); false lets the family layer answer it.</summary>
+    public AnyDestinationEchoHandler? AnyDestinationEcho { get; set; }
     public TcpTable Tcp { get; }
     public Ipv4Layer Ipv4 { get; }
     /// <summary>The IPv6 layer, or null while IPv6 is off (<see cref="NetworkStackOptions.Ipv6"/>).</summary>
@@ -180,6 +182,41 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
         if (error == NetError.None) _stats.Udp.SentCount++;
         return error;
     }
+
+    /// <summary>Gateway mode: sends an ICMP (or ICMPv6) message, a relayed echo reply, from any address; the checksum is filled.</summary>
+    public NetError SendIcmpFrom(IpAddress source, IpAddress destination, ReadOnlySpan<byte> message)
+        => destination.IsIpv4 ? Ipv4.SendIcmpFrom(source.AsIpv4, destination.AsIpv4, message, _ethernet.Now)
+            : Ipv6 is null ? NetError.NetworkUnreachable : Ipv6.SendIcmpFrom(source.AsIpv6, destination.AsIpv6, message, _ethernet.Now);
+
+    /// <summary>
+    /// Gateway mode: tells <paramref name="guest"/> that what it sent to <paramref name="destination"/> cannot be delivered
+    /// (RFC 792 / RFC 4443 3.1 destination unreachable), quoting an IP header rebuilt from the flow (guest to destination,
+    /// <paramref name="protocol"/>, a transport part of <paramref name="transportLength"/> bytes) and the first bytes of that
+    /// part (a UDP header and payload, a SYN's ports and sequence number): what the guest's kernel matches to its socket.
+    /// </summary>
+    public void SendUnreachable(IpAddress guest, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> transportStart, int transportLength, UnreachableReason reason)
+    {
+        Span<byte> quote = stackalloc byte[Ipv6Header.Size + MaximumQuotedTransport];
+        transportStart = transportStart[..Math.Min(transportStart.Length, MaximumQuotedTransport)];
+        var now = _ethernet.Now;
+        if (guest.IsIpv4)
+        {
+            int header = new Ipv4Header(guest.AsIpv4, destination.AsIpv4, protocol, (ushort)Math.Min(ushort.MaxValue, Ipv4Header.MinimumSize + transportLength), DontFragment: true).WriteTo(quote);
+            transportStart.CopyTo(quote[header..]);
+            byte code = reason switch { UnreachableReason.Network => 0, UnreachableReason.Host => 1, UnreachableReason.Port => 3, _ => 13 };
+            Ipv4.SendUnreachable(guest.AsIpv4, code, quote[..(header + transportStart.Length)], now);
+        }
+        else if (Ipv6 is { } v6)
+        {
+            int header = new Ipv6Header(guest.AsIpv6, destination.AsIpv6, protocol, (ushort)Math.Min(ushort.MaxValue, transportLength)).WriteTo(quote);
+            transportStart.CopyTo(quote[header..]);
+            byte code = reason switch { UnreachableReason.Network => 0, UnreachableReason.Host => 3, UnreachableReason.Port => 4, _ => 1 };
+            v6.SendUnreachable(guest.AsIpv6, destination.AsIpv6, code, quote[..(header + transportStart.Length)], now);
+        }
+    }
+
+    /// <summary>The most of a transport part <see cref="SendUnreachable"/> quotes.</summary>
+    public const int MaximumQuotedTransport = 72;
 
     Span<byte> ITcpOutput.SegmentBuffer => _ethernet.TransportPayload;
 

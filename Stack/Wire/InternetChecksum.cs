@@ -202,6 +202,19 @@ public static class InternetChecksum
         return (ushort)~sum;
     }
 
+    /// <summary>
+    /// The checksum of a message after one of its 16-bit words changed from <paramref name="oldWord"/> to
+    /// <paramref name="newWord"/>, from its old <paramref name="checksum"/> alone (RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m')),
+    /// without summing the message again.
+    /// </summary>
+    public static ushort Update(ushort checksum, ushort oldWord, ushort newWord)
+    {
+        uint sum = (uint)(ushort)~checksum + (ushort)~oldWord + newWord;
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        sum = (sum & 0xFFFF) + (sum >> 16);
+        return (ushort)~sum;
+    }
+
     /// <summary>The checksum of <paramref name="data"/> alone (the value to store in a zeroed checksum field).</summary>
     public static ushort Compute(ReadOnlySpan<byte> data) => Finish(Add(0, data));
 

@@ -26,6 +26,8 @@ internal sealed partial class Ipv4Layer
         switch (icmp.Type)
         {
             case IcmpType.EchoRequest:
+                // Gateway mode: an echo to an address not ours may be relayed to it (or answered here, below).
+                if (ip.Destination != Address && !IsBroadcast(ip.Destination) && _internet.AnyDestinationEcho is { } relay && relay(ip.Source, ip.Destination, icmp.Bytes)) break;
                 if (_options.AnswerEchoRequests) SendEchoReply(ip, icmp, now);
                 break;
             case IcmpType.EchoReply:
@@ -84,10 +86,13 @@ internal sealed partial class Ipv4Layer
         var message = icmp.Bytes;
         var payload = DatagramPayload;
         message.CopyTo(payload);
+        // Only the type changes (8 -> 0): the checksum is the request's, updated for that one word (RFC 1624, as
+        // lwIP's icmp_input does), not summed again. The request's was checked on arrival or by the link.
         payload[IcmpPacket.Field.Type] = (byte)IcmpType.EchoReply;
-        payload[IcmpPacket.Field.Checksum] = 0;
-        payload[IcmpPacket.Field.Checksum + 1] = 0;
-        IcmpHeader.FillChecksum(payload[..message.Length]);
+        var checksum = payload[IcmpPacket.Field.Checksum..];
+        ushort code = message[IcmpPacket.Field.Code];
+        BinaryPrimitives.WriteUInt16BigEndian(checksum, InternetChecksum.Update(BinaryPrimitives.ReadUInt16BigEndian(checksum),
+            (ushort)((int)IcmpType.EchoRequest << 8 | code), (ushort)((int)IcmpType.EchoReply << 8 | code)));
         // From the address the request went to (in gateway mode any address: the gateway answers for all of them).
         if (SendDatagram(request.Source, IpProtocol.Icmp, message.Length, now, source: request.Destination) == NetError.None)
         {
@@ -95,6 +100,24 @@ internal sealed partial class Ipv4Layer
             _stats.EchoRepliesSentCount++;
         }
     }
+
+    /// <summary>Gateway mode: sends an ICMP message (a relayed echo reply) from any address; the checksum is filled here.</summary>
+    internal NetError SendIcmpFrom(Ipv4Address source, Ipv4Address destination, ReadOnlySpan<byte> message, TimeSpan now)
+    {
+        var payload = DatagramPayload;
+        if (message.Length < IcmpHeader.Size || message.Length > payload.Length) return NetError.MessageTooLong;
+        message.CopyTo(payload);
+        payload[IcmpPacket.Field.Checksum] = 0;
+        payload[IcmpPacket.Field.Checksum + 1] = 0;
+        IcmpHeader.FillChecksum(payload[..message.Length]);
+        var error = SendDatagram(destination, IpProtocol.Icmp, message.Length, now, source: source);
+        if (error == NetError.None) _stats.Icmp.SentCount++;
+        return error;
+    }
+
+    /// <summary>Gateway mode: a destination unreachable about a packet of <paramref name="to"/>'s, quoting <paramref name="quoted"/> (rate-limited as every error).</summary>
+    internal void SendUnreachable(Ipv4Address to, byte code, ReadOnlySpan<byte> quoted, TimeSpan now)
+        => SendIcmpErrorQuoting(quoted, to, IcmpType.DestinationUnreachable, code, now);
 
     public NetError SendEchoRequest(Ipv4Address destination, ushort identifier, ushort sequence, int dataLength, TimeSpan now)
     {

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Wire;
 
@@ -29,6 +30,8 @@ internal sealed partial class Ipv6Layer
                 // RFC 4443 4.1: answered to unicast and, as Linux does, to the all-nodes group (ping ff02::1).
                 if (ip.Destination.IsMulticast && ip.Destination != AllNodes) { Drop(_stats.Icmpv6, DropReason.Ipv6NotForUs); return; }
                 if (ip.Source.IsUnspecified) { Drop(_stats.Icmpv6, DropReason.Ipv6BadSource, true); return; }
+                // Gateway mode: an echo to an address not ours may be relayed to it (or answered here, below).
+                if (!ip.Destination.IsMulticast && FindAddress(ip.Destination) < 0 && _internet.AnyDestinationEcho is { } relay && relay(ip.Source, ip.Destination, icmp.Bytes)) break;
                 if (_answerEchoRequests) SendEchoReply(ip, icmp, now);
                 break;
             case Icmpv6Type.EchoReply:
@@ -105,13 +108,38 @@ internal sealed partial class Ipv6Layer
         payload[Icmpv6Packet.Field.Type] = (byte)Icmpv6Type.EchoReply;
         // From the address the request went to; for a multicast request, the source our choice gives.
         var source = request.Destination.IsMulticast ? SelectSource(request.Source) : request.Destination;
-        Icmpv6Header.FillChecksum(payload[..message.Length], source, request.Source);
+        if (source == request.Destination)
+        {
+            // The pseudo-header holds the same two addresses (swapped: the same sum) and length, and only the type word
+            // changes (128 -> 129): the request's checksum updated for it (RFC 1624), not the message summed again.
+            var checksum = payload[Icmpv6Packet.Field.Checksum..];
+            ushort code = message[Icmpv6Packet.Field.Code];
+            BinaryPrimitives.WriteUInt16BigEndian(checksum, InternetChecksum.Update(BinaryPrimitives.ReadUInt16BigEndian(checksum),
+                (ushort)((int)Icmpv6Type.EchoRequest << 8 | code), (ushort)((int)Icmpv6Type.EchoReply << 8 | code)));
+        }
+        else Icmpv6Header.FillChecksum(payload[..message.Length], source, request.Source);
         if (SendPacket(source, request.Source, IpProtocol.Icmpv6, message.Length, now) == NetError.None)
         {
             _stats.Icmpv6.SentCount++;
             _stats.EchoRepliesSentCount++;
         }
     }
+
+    /// <summary>Gateway mode: sends an ICMPv6 message (a relayed echo reply) from any address; the checksum is filled here.</summary>
+    internal NetError SendIcmpFrom(Ipv6Address source, Ipv6Address destination, ReadOnlySpan<byte> message, TimeSpan now)
+    {
+        var payload = PacketPayload;
+        if (message.Length < Icmpv6Header.Size || message.Length > payload.Length) return NetError.MessageTooLong;
+        message.CopyTo(payload);
+        Icmpv6Header.FillChecksum(payload[..message.Length], source, destination);
+        var error = SendPacket(source, destination, IpProtocol.Icmpv6, message.Length, now);
+        if (error == NetError.None) _stats.Icmpv6.SentCount++;
+        return error;
+    }
+
+    /// <summary>Gateway mode: a destination unreachable about a packet of <paramref name="to"/>'s to <paramref name="originalDestination"/>, quoting <paramref name="quoted"/> (rate-limited).</summary>
+    internal void SendUnreachable(Ipv6Address to, Ipv6Address originalDestination, byte code, ReadOnlySpan<byte> quoted, TimeSpan now)
+        => SendIcmpErrorQuoting(quoted, to, originalDestination, new Icmpv6Header(Icmpv6Type.DestinationUnreachable, code), now);
 
     /// <summary>Sends an ICMPv6 echo request with the data pattern and send time an <see cref="EchoClient"/> checks.</summary>
     public NetError SendEchoRequest(Ipv6Address destination, ushort identifier, ushort sequence, int dataLength, TimeSpan now)

@@ -57,8 +57,11 @@ public sealed partial class TcpConnection
     private uint _limitedTransmit;
     private int _dupAcks;
     private bool _inRecovery;
-    private readonly uint[] _sackLeft = new uint[16], _sackRight = new uint[16];
-    private readonly uint[] _sackRecent = new uint[TcpSackBlocks.MaximumCount];   // newest first: sequence numbers of out-of-order arrivals
+    // The SACK scoreboard (16 blocks) and the recent out-of-order arrivals, allocated on first use: a connection on a
+    // clean path never needs them, and they were 216 of an idle connection's bytes (issue 18: at most 1 KB each).
+    private const int SackScoreboardSize = 16;
+    private uint[] _sackLeft = [], _sackRight = [];
+    private uint[] _sackRecent = [];   // newest first: sequence numbers of out-of-order arrivals
     private int _sackRecentCount;
     // RFC 2883: the duplicate data of the segment just received, reported once as the first SACK block of the next ACK.
     private uint _dsackLeft, _dsackRight;
@@ -152,6 +155,9 @@ public sealed partial class TcpConnection
         Arm(now);
         _table.MarkPending(this);
     }
+
+    /// <summary>The peer's initial sequence number (its SYN's), for a gateway's ICMP error that quotes the SYN.</summary>
+    internal uint InitialReceiveSequence => _irs;
 
     /// <summary>A reset arrived for a connection whose SYN-ACK is held: it closes without a word.</summary>
     internal void DropHeld() => SetClosed(NetError.ConnectionReset);
@@ -790,6 +796,7 @@ public sealed partial class TcpConnection
             _table.Statistics.DsackReceivedCount++;
             OnDuplicateReported(block0.Left, block0.Right);
         }
+        if (_sackLeft.Length == 0 && blocks.Count > first) { _sackLeft = new uint[SackScoreboardSize]; _sackRight = new uint[SackScoreboardSize]; }
         for (int b = first; b < blocks.Count; b++)
         {
             var block = blocks[b];
@@ -933,6 +940,7 @@ public sealed partial class TcpConnection
     // RFC 2018 4: remember which out-of-order ranges were reported most recently (by a sequence number inside each).
     private void NoteSackRecent(uint sequence)
     {
+        if (_sackRecent.Length == 0) _sackRecent = new uint[TcpSackBlocks.MaximumCount];
         int n = Math.Min(_sackRecentCount, _sackRecent.Length - 1);
         Array.Copy(_sackRecent, 0, _sackRecent, 1, n);
         _sackRecent[0] = sequence;
