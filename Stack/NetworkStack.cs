@@ -221,11 +221,7 @@ public sealed class NetworkStack : IDisposable
             budget -= count;
             try
             {
-                for (int i = 0; i < count; i++)
-                {
-                    Interface.ProcessFrame(_received[i], now);
-                    AfterFrame?.Invoke(this);
-                }
+                ProcessReceived(count, now);
             }
             finally
             {
@@ -235,6 +231,16 @@ public sealed class NetworkStack : IDisposable
         }
         Internet.PollTimers(now);
         return worked;
+    }
+
+    // The frames of the batch out, in order (a method of its own: the loop stays out of Poll's try block).
+    private void ProcessReceived(int count, TimeSpan now)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Interface.ProcessFrame(_received[i], now);
+            AfterFrame?.Invoke(this);
+        }
     }
 
     /// <summary>When <see cref="Poll(TimeSpan)"/> next has timer work to do, or null when only a frame would give it work.</summary>
