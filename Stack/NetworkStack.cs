@@ -15,7 +15,7 @@ namespace TcpIpSharp;
 public sealed class NetworkStack : IDisposable
 {
     private readonly ILink _link;
-    private readonly byte[] _receiveBuffer;
+    private readonly FrameBatch _received;
     private readonly NetworkStackOptions _options;
     private readonly IRandomSource _random;
 
@@ -35,7 +35,7 @@ public sealed class NetworkStack : IDisposable
         Statistics = new StackStatistics();
         Interface = new EthernetInterface(options, link, Statistics, logger);
         Internet = new InternetLayer(options, Interface, Statistics, logger, _random);
-        _receiveBuffer = new byte[Math.Max(link.Capabilities.MaxFrameSize, EthernetHeader.TaggedSize + 1500)];
+        _received = new FrameBatch(ReceiveBatchFrames, Math.Max(link.Capabilities.MaxFrameSize, EthernetHeader.TaggedSize + 1500));
         DnsServers = [];
         SetDnsServers([.. options.DnsServers]);
         _wallEpoch = options.WallClockEpoch;
@@ -195,25 +195,52 @@ public sealed class NetworkStack : IDisposable
     /// <summary>Publishes the statistics through System.Diagnostics.Metrics (meter <c>TcpIpSharp</c>).</summary>
     public void PublishMetrics() => Statistics.Publish();
 
+    /// <summary>The most frames one lend from the link holds (<see cref="ILink.Lend"/>); a poll takes several batches up to its budget.</summary>
+    internal const int ReceiveBatchFrames = 32;
+
     /// <summary>
     /// Takes received frames (up to the budget), processes them, runs due timers, and transmits what is due.
     /// Returns true when it did anything, so a driver can loop until idle.
     /// </summary>
+    /// <remarks>
+    /// Frames are parsed and delivered where the link received them (<see cref="ILink.Lend"/>) and handed back batch by
+    /// batch; nothing below keeps a reference to a frame after it is processed (what is kept is copied: reassembly,
+    /// out-of-order TCP data, frames waiting for a neighbour), so a batch goes back as soon as its frames are processed.
+    /// </remarks>
     public bool Poll(TimeSpan now)
     {
         Interface.Now = now;
         if (_wallEpoch is null) _wallEpoch = DateTime.UtcNow - now;
         bool worked = false;
-        for (int budget = _options.ReceiveBudgetPerPoll; budget > 0; budget--)
+        for (int budget = _options.ReceiveBudgetPerPoll; budget > 0;)
         {
-            int length = _link.TryReceive(_receiveBuffer);
-            if (length <= 0) break;
+            _received.Limit = Math.Min(budget, ReceiveBatchFrames);
+            int count = _link.Lend(_received);
+            if (count <= 0) break;
             worked = true;
-            Interface.ProcessFrame(_receiveBuffer.AsSpan(0, length), now);
-            AfterFrame?.Invoke(this);
+            budget -= count;
+            try
+            {
+                ProcessReceived(count, now);
+            }
+            finally
+            {
+                // Also when an invariant check (AfterFrame) throws: the link gets its buffers back either way.
+                _link.Return(_received);
+            }
         }
         Internet.PollTimers(now);
         return worked;
+    }
+
+    // The frames of the batch out, in order (a method of its own: the loop stays out of Poll's try block).
+    private void ProcessReceived(int count, TimeSpan now)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Interface.ProcessFrame(_received[i], now);
+            AfterFrame?.Invoke(this);
+        }
     }
 
     /// <summary>When <see cref="Poll(TimeSpan)"/> next has timer work to do, or null when only a frame would give it work.</summary>

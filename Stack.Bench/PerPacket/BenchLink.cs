@@ -6,7 +6,8 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// <summary>
 /// A link for the per-packet suites. While <see cref="Connected"/> it joins two stacks (setup: handshakes, ARP);
 /// afterwards it is a sink that drops what the stack sends (counting it) and hands the stack one injected frame per
-/// <see cref="Feed"/>, copied into the stack's buffer as a real link copies a frame out of its ring.
+/// <see cref="Feed"/>, lent in place (<see cref="ILink.Lend"/>) as the in-memory pair and the TAP lend the frames in
+/// their receive buffers; <see cref="TryReceive"/> still copies, for callers that want their own buffer.
 /// </summary>
 internal sealed class BenchLink : ILink
 {
@@ -73,6 +74,37 @@ internal sealed class BenchLink : ILink
         var frame = _queue.Dequeue();
         frame.CopyTo(buffer);
         return frame.Length;
+    }
+
+    /// <summary>
+    /// True: <see cref="Lend"/> copies one frame per call into the batch's copy buffer, as <see cref="ILink.Lend"/>'s
+    /// default does for a link that only copies (and as every link did before lending): the "before" of an in-process A/B.
+    /// </summary>
+    public bool CopyFrames { get; set; }
+
+    public int Lend(FrameBatch batch)
+    {
+        batch.CheckEmpty();
+        if (CopyFrames)
+        {
+            int length = TryReceive(batch.CopyBuffer);
+            if (length > 0) batch.Add(this, batch.CopiedFrame(length), 0);
+            return batch.Count;
+        }
+        if (_fed && !batch.IsFull)
+        {
+            _fed = false;
+            batch.Add(this, _feed, 0);
+        }
+        while (_batchNext < _batchCount && !batch.IsFull) batch.Add(this, _batch[_batchNext++], 0);
+        while (!batch.IsFull && _queue.TryDequeue(out var frame)) batch.Add(this, frame, 0);
+        return batch.Count;
+    }
+
+    public void Return(FrameBatch batch)
+    {
+        batch.CheckLentBy(this);
+        batch.Clear();
     }
 
     public bool TrySend(ReadOnlySpan<byte> frame)

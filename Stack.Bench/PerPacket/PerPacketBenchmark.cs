@@ -15,6 +15,9 @@ public class PerPacketBenchmark
 {
     private const int Segments = 32;
     private PerPacketHost _host = null!;
+
+    /// <summary>The host under test (the profile command's lend/copy comparison reaches its link).</summary>
+    internal PerPacketHost Host => _host;
     private readonly byte[] _udpPayload = new byte[64];
     private readonly byte[] _drain = new byte[Segments * PerPacketHost.Ipv4Payload];
     private readonly byte[] _datagram = new byte[2048];

@@ -10,11 +10,17 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// connections (see <see cref="PerPacketHost"/>). Methods that return a value (UdpReceive, UdpSend, TcpCsumAlone) are
 /// called directly, not through reflection, which boxed their results (24 bytes and some tens of ns per packet, in the
 /// harness and not the stack, before this session).
+/// <para>A last argument <c>lend-vs-copy</c> (after the family, if any) measures the stack's receive with the link lending
+/// its frames and with it copying each into the stack's buffer (<see cref="BenchLink.CopyFrames"/>, what every link did
+/// before issue 18 item 1), alternating every 200 operations in the same process, and prints the medians of each mode's
+/// chunks and of the paired chunks' ratios: the two see the same load, which separate runs on a shared machine do not.</para>
 /// </summary>
 internal static class ProfileCommand
 {
     public static int Run(string[] args)
     {
+        bool lendVsCopy = args.Length > 0 && args[^1] == "lend-vs-copy";
+        if (lendVsCopy) args = args[..^1];
         var family = IpFamily.IPv4;
         if (args.Length > 0 && args[^1] is "ipv4" or "ipv6" or "IPv4" or "IPv6")
         {
@@ -28,6 +34,7 @@ internal static class ProfileCommand
         Action op;
         Action? before = null;
         int perOp = 1;
+        BenchLink? link = null;
         if (name is "PollOnly" or "FrameNotForUs" or "TcpBadChecksum")
         {
             // The floors under every per-packet figure: a poll with no frame; a frame copied in and dropped at the
@@ -58,6 +65,7 @@ internal static class ProfileCommand
         {
             var b = new PerPacketBenchmark { Connections = connections, Family = family };
             b.Setup();
+            link = b.Host.LinkA;
             op = name switch
             {
                 nameof(PerPacketBenchmark.UdpReceive) => () => b.UdpReceive(),
@@ -69,6 +77,11 @@ internal static class ProfileCommand
                     ?? throw new ArgumentException(name + " returns a value: add it to the switch"),
             };
             if (name is nameof(PerPacketBenchmark.TcpDataReceived) or nameof(PerPacketBenchmark.TcpDataReceivedBatch)) perOp = 32;
+        }
+        if (lendVsCopy)
+        {
+            if (link is null || before is not null) { Console.Error.WriteLine("lend-vs-copy: only for the PerPacketBenchmark methods"); return 2; }
+            return LendVsCopy(name, family, connections, seconds, op, perOp, link);
         }
         var measured = TimeSpan.Zero;
         long packets = 0, allocated = 0;
@@ -84,5 +97,50 @@ internal static class ProfileCommand
         }
         Console.WriteLine($"{name} {family} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet over {packets} packets, {allocated} bytes allocated while measuring");
         return 0;
+    }
+
+    private static int LendVsCopy(string name, IpFamily family, int connections, double seconds, Action op, int perOp, BenchLink link)
+    {
+        // Chunks of 200 operations, lent and copied in turn; each pair of neighbouring chunks gives one ratio. The median
+        // of those ratios and of each mode's chunks is what is printed: a burst of other work on the machine spoils a
+        // few chunks, not the figure.
+        const int chunk = 200, maximumPairs = 200_000;
+        var lentChunks = new double[maximumPairs];
+        var copiedChunks = new double[maximumPairs];
+        var ratios = new double[maximumPairs];
+        long allocated = 0;
+        int pairs = 0;
+        // The three arrays above are large: collect now, so that no collection they prompt falls inside the measured
+        // windows (GetAllocatedBytesForCurrentThread can be off across one).
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var total = Stopwatch.StartNew();
+        while (total.Elapsed.TotalSeconds < seconds && pairs < maximumPairs)
+        {
+            long bytesBefore = GC.GetAllocatedBytesForCurrentThread();
+            for (int copy = 0; copy < 2; copy++)
+            {
+                // Alternate which mode goes first, so neither always follows the other.
+                bool copied = (copy ^ (pairs & 1)) == 1;
+                link.CopyFrames = copied;
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < chunk; i++) op();
+                double ns = Stopwatch.GetElapsedTime(start).TotalNanoseconds / (chunk * perOp);
+                (copied ? copiedChunks : lentChunks)[pairs] = ns;
+            }
+            allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
+            ratios[pairs] = lentChunks[pairs] / copiedChunks[pairs];
+            pairs++;
+        }
+        double lent = Median(lentChunks, pairs), copiedMedian = Median(copiedChunks, pairs), ratio = Median(ratios, pairs);
+        Console.WriteLine($"{name} {family} at {connections} connections: lent {lent:F1} ns, copied {copiedMedian:F1} ns per packet (medians of {pairs} chunks of {chunk * perOp} packets each); "
+            + $"lent/copied {ratio:F3} (median of the paired chunks), {allocated} bytes allocated while measuring");
+        return 0;
+    }
+
+    private static double Median(double[] values, int count)
+    {
+        Array.Sort(values, 0, count);
+        return count == 0 ? double.NaN : count % 2 == 1 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
     }
 }

@@ -44,7 +44,7 @@ public class MemoryAtBoundsTests
     [Test]
     public void An_idle_stack_with_the_default_options()
     {
-        var (link, peer) = Links.InMemoryLink.CreatePair();
+        var (link, peer) = TcpIpSharp.Links.InMemoryLink.CreatePair();
         long before = Heap();
         var stack = new NetworkStack(link, Defaults);
         stack.Poll(TimeSpan.Zero);

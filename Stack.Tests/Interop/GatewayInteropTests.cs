@@ -151,7 +151,22 @@ public partial class GatewayInteropTests
     private (NetNs Guest, NsProcess Gateway) StartGateway(string tun, params string[] extra)
     {
         var guest = NetNs.Create("gwq", ipv6: true);
-        if (_guest is not null) _extraGuests.Add(guest);
+        try
+        {
+            var started = StartGatewayInto(guest, tun, extra);
+            if (_guest is not null) _extraGuests.Add(guest);
+            return started;
+        }
+        catch
+        {
+            // A gateway that did not start (the program not built, say) leaves no namespace behind.
+            guest.Dispose();
+            throw;
+        }
+    }
+
+    private (NetNs Guest, NsProcess Gateway) StartGatewayInto(NetNs guest, string tun, string[] extra)
+    {
         // In the gateway's private mount namespace (ip netns exec gives each command one): its own hosts and resolv.conf.
         var gateway = _server!.Start(["sh", "-c", "mount --bind \"$1\" /etc/hosts && mount --bind \"$2\" /etc/resolv.conf && shift 2 && exec \"$@\"", "sh",
             Path.Combine(_dir, "hosts"), Path.Combine(_dir, "resolv.conf"), HostProgram.Path, "gateway", "--tun", tun, "--ip", GatewayAddress + "/24", "--ip6", "2001:db8:1::1/64",

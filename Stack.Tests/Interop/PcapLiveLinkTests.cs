@@ -1,3 +1,4 @@
+using TcpIpSharp.Links;
 using TcpIpSharp.Tests.Support;
 using System.Runtime.Versioning;
 using TcpIpSharp.Wire;
@@ -69,7 +70,7 @@ public class PcapLiveLinkTests
     }
 
     [Test]
-    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up()
+    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up([Values] bool lend)
     {
         using var ns = NetNs.Create("pcapalloc");
         ns.AddVethPair("veth-k", "veth-s", address: "192.0.2.1/24");
@@ -78,6 +79,7 @@ public class PcapLiveLinkTests
         int n = new EthernetHeader(MacAddress.Broadcast, StackMac, EtherType.Arp).WriteTo(request);
         new ArpHeader(ArpOperation.Request, StackMac, StackIp, MacAddress.Zero, Ipv4Address.Parse("192.0.2.1")).WriteTo(request.AsSpan(n));
         var buffer = new byte[link.Capabilities.MaxFrameSize];
+        var batch = lend ? new FrameBatch(32, link.Capabilities.MaxFrameSize) : null;
         var wait = TimeSpan.FromSeconds(1);
 
         // The kernel on veth-k answers each ARP request: one frame injected and one captured per round.
@@ -87,8 +89,7 @@ public class PcapLiveLinkTests
             for (int i = 0; i < count; i++)
             {
                 link.TrySend(request);
-                if (link.WaitReadable(wait))
-                    while (link.TryReceive(buffer) > 0) received++;
+                if (link.WaitReadable(wait)) received += LinkAssertions.Drain(link, buffer, batch);
             }
             return received;
         }
@@ -100,10 +101,32 @@ public class PcapLiveLinkTests
         TestContext.Out.WriteLine($"10,000 ARP round trips over the veth with pcap: {replies} replies, {allocated} bytes allocated");
         Assert.Multiple(() =>
         {
-            Assert.That(allocated, Is.Zero, "bytes allocated by 10,000 TrySend + WaitReadable + TryReceive rounds (SharpPcap included)");
+            Assert.That(allocated, Is.Zero, $"bytes allocated by 10,000 TrySend + WaitReadable + {(lend ? "Lend/Return" : "TryReceive")} rounds (SharpPcap included)");
             Assert.That(replies, Is.GreaterThanOrEqualTo(9_900), "the kernel's ARP replies were captured");
             Assert.That(link.SendErrors, Is.Zero, link.LastError);
         });
+    }
+
+    [Test]
+    public void Frames_are_lent_in_place_one_per_lend_under_the_lending_contract()
+    {
+        using var ns = NetNs.Create("pcaplend");
+        ns.AddVethPair("veth-k", "veth-s", address: "192.0.2.1/24");
+        using var link = ns.OpenPcap("veth-s", StackMac);
+        var kernel = Ipv4Address.Parse("192.0.2.1");
+        var sender = Ipv4Address.Parse("192.0.2.20");
+        var lent = LinkAssertions.LendingContract(link, count => sender = LinkAssertions.ArpRepliesArrive(link, StackMac, sender, kernel, count));
+        Assert.That(LinkAssertions.ArpReplyTargets(lent), Is.EqualTo(Enumerable.Range(20, 8).Select(i => new Ipv4Address(192, 0, 2, (byte)i))),
+            "every reply lent once, in order");
+
+        // libpcap keeps a frame only until its next read: one frame per lend, and no read of any kind while it is out.
+        LinkAssertions.ArpRepliesArrive(link, StackMac, sender, kernel, 3);
+        var batch = new FrameBatch(8, 1518);
+        Assert.That(link.Lend(batch), Is.EqualTo(1));
+        Assert.That(() => link.TryReceive(new byte[1518]), Throws.InvalidOperationException, "a copy read would overwrite the lent frame");
+        link.Return(batch);
+        Assert.That(LinkAssertions.Drain(link, new byte[1518], batch), Is.EqualTo(2));
+        Assert.That(link.ReceiveErrors + link.OversizeDropped, Is.Zero, link.LastError);
     }
 
     [Test]

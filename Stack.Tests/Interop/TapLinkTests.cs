@@ -1,3 +1,4 @@
+using TcpIpSharp.Links;
 using TcpIpSharp.Tests.Support;
 using System.Runtime.Versioning;
 using TcpIpSharp.Linux;
@@ -103,13 +104,15 @@ public class TapLinkTests
     }
 
     [Test]
-    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
+    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io,
+        [Values] bool lend)
     {
         using var ns = NetNs.Create("tapalloc");
         ns.AddTap("tap0", "192.0.2.1/24");
         using var link = ns.OpenTap("tap0", io: io);
         var request = ArpRequest();
         var buffer = new byte[link.Capabilities.MaxFrameSize];
+        var batch = lend ? new FrameBatch(32, link.Capabilities.MaxFrameSize) : null;
         var wait = TimeSpan.FromSeconds(1);
 
         // The kernel answers each ARP request with a reply: one frame out and one in per round.
@@ -119,8 +122,7 @@ public class TapLinkTests
             for (int i = 0; i < count; i++)
             {
                 link.TrySend(request);
-                if (link.WaitReadable(wait))
-                    while (link.TryReceive(buffer) > 0) received++;
+                if (link.WaitReadable(wait)) received += LinkAssertions.Drain(link, buffer, batch);
             }
             return received;
         }
@@ -131,12 +133,30 @@ public class TapLinkTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(allocated, Is.Zero, "bytes allocated by 10,000 TrySend + WaitReadable + TryReceive rounds");
+            Assert.That(allocated, Is.Zero, $"bytes allocated by 10,000 TrySend + WaitReadable + {(lend ? "Lend/Return" : "TryReceive")} rounds");
             Assert.That(replies, Is.GreaterThanOrEqualTo(9_900), "the kernel's ARP replies came back through the TAP");
             Assert.That(link.SendErrors, Is.Zero);
         });
         Assert.That(link.UsesIoUring, Is.EqualTo(io == TapIoMode.IoUring), link.IoUringUnavailable);
         TestContext.Out.WriteLine($"10,000 ARP round trips through the TAP ({io}): {replies} replies, {allocated} bytes allocated, {link.IoUringEnters} io_uring_enter calls in all");
+    }
+
+    [Test]
+    public void Frames_are_lent_in_place_under_the_lending_contract([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io, [Values] bool offloads)
+    {
+        using var ns = NetNs.Create("taplend");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        using var link = ns.OpenTap("tap0", offloads: offloads, io: io);
+        Assert.That(link.OffloadsEnabled, Is.EqualTo(offloads), link.OffloadsRefused);
+        var sender = Ipv4Address.Parse("192.0.2.20");
+        var lent = LinkAssertions.LendingContract(link, count => sender = LinkAssertions.ArpRepliesArrive(link, StackMac, sender, KernelIp, count));
+        Assert.Multiple(() =>
+        {
+            Assert.That(LinkAssertions.ArpReplyTargets(lent), Is.EqualTo(Enumerable.Range(20, 8).Select(i => new Ipv4Address(192, 0, 2, (byte)i))),
+                "every reply lent once, in the order the kernel sent them");
+            Assert.That(link.FramesReceived, Is.EqualTo(lent.Count));
+            Assert.That(link.ReceiveErrors + link.OversizeDropped + link.ChecksumErrors, Is.Zero, $"errno {link.LastErrno}");
+        });
     }
 
     [Test]

@@ -21,6 +21,7 @@ internal sealed class PairSim : IDisposable
     public PairSim(NetworkStackOptions? a = null, NetworkStackOptions? b = null, int seed = 1, DateTime? epoch = null)
     {
         var (la, lb) = InMemoryLink.CreatePair();
+        la.PoisonReturnedFrames = lb.PoisonReturnedFrames = true;   // a frame kept past its return reads as garbage
         var oa = a ?? new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = Ipv4Address.Parse("192.0.2.10") };
         var ob = b ?? new NetworkStackOptions { MacAddress = MacAddress.Parse("02:00:00:00:00:0b"), Address = Ipv4Address.Parse("192.0.2.11") };
         A = new NetworkStack(la, oa with { WallClockEpoch = oa.WallClockEpoch ?? epoch ?? Epoch }, new SeededRandomSource(seed));

@@ -15,6 +15,7 @@ public class UdpEchoSimulationTests
         var clock = new ManualClock();
         var faults = new FaultOptions { DropRate = 0.2, DuplicateRate = 0.2, ReorderRate = 0.2, Jitter = TimeSpan.FromMilliseconds(2), CorruptRate = 0.01 };
         var (a, b) = InMemoryLink.CreatePair();
+        a.PoisonReturnedFrames = b.PoisonReturnedFrames = true;   // fragments kept for reassembly must be copies, not the lent frames
         var options = new NetworkStackOptions { PrefixLength = 24, ArpEntryLifetime = TimeSpan.FromSeconds(2) };
         using var client = new NetworkStack(new FaultInjectorLink(a, faults, seed, clock),
             options with { MacAddress = MacAddress.Parse("02:00:00:00:00:0a"), Address = Ipv4Address.Parse("192.0.2.10") }, new SeededRandomSource(seed));

@@ -48,7 +48,7 @@ public class SntpWallClockTests
     public void The_wall_clock_follows_the_stack_clock_and_its_offset()
     {
         var epoch = new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        using var stack = new NetworkStack(Links.InMemoryLink.CreatePair().A, new NetworkStackOptions { WallClockEpoch = epoch });
+        using var stack = new NetworkStack(TcpIpSharp.Links.InMemoryLink.CreatePair().A, new NetworkStackOptions { WallClockEpoch = epoch });
         Assert.That(stack.WallClock(TimeSpan.FromSeconds(90)), Is.EqualTo(epoch.AddSeconds(90)));
         stack.SetWallClock(epoch.AddDays(1), TimeSpan.FromSeconds(90));
         Assert.That(stack.WallClockOffset, Is.EqualTo(TimeSpan.FromDays(1) - TimeSpan.FromSeconds(90)));

@@ -29,6 +29,8 @@ internal sealed class TwoStacks : IDisposable
     {
         Family = family;
         var (a, b) = InMemoryLink.CreatePair(queueFrames: 4096);
+        // A frame the stack kept a reference to after returning it would read as garbage (checksums fail, data differs).
+        a.PoisonReturnedFrames = b.PoisonReturnedFrames = true;
         ILink linkA = a, linkB = b;
         if (faults is not null)
         {

@@ -66,6 +66,17 @@ public sealed class FaultInjectorLink : ILink
         return _inner.TryReceive(buffer);
     }
 
+    /// <inheritdoc/>
+    /// <remarks>Lends the inner link's frames (faults apply on the way out, to frames sent).</remarks>
+    public int Lend(FrameBatch batch)
+    {
+        Release();
+        return _inner.Lend(batch);
+    }
+
+    /// <inheritdoc/>
+    public void Return(FrameBatch batch) => _inner.Return(batch);
+
 #pragma warning disable CA5394 // deterministic by design
     /// <inheritdoc/>
     public bool TrySend(ReadOnlySpan<byte> frame)

@@ -7,6 +7,11 @@ namespace TcpIpSharp.Links;
 /// queue of preallocated frame slots (a full queue drops, as a NIC ring does). Thread-safe, so two stacks may
 /// run on two threads; in virtual-time tests both run on one.
 /// </summary>
+/// <remarks>
+/// <see cref="Lend"/> lends the queued frames themselves: the slots the peer's send copied each frame into (the one copy a
+/// frame costs on this link), held out of the pool until <see cref="Return"/>, so a lent frame still counts against the
+/// queue's bound while the stack reads it.
+/// </remarks>
 public sealed class InMemoryLink : ILink
 {
     private readonly object _gate = new();
@@ -15,6 +20,7 @@ public sealed class InMemoryLink : ILink
     private int _head, _count;
     private InMemoryLink? _peer;
     private readonly SemaphoreSlim _signal = new(0, 1);
+    private LendLedger _lent;
 
     private InMemoryLink(LinkCapabilities capabilities, int queueFrames)
     {
@@ -40,6 +46,12 @@ public sealed class InMemoryLink : ILink
     public LinkCapabilities Capabilities { get; }
     /// <summary>Frames dropped because this end's receive queue was full.</summary>
     public long Overflows { get; private set; }
+    /// <summary>
+    /// Tests: overwrite every frame as its batch is returned (<see cref="Return"/>), so that a stack that kept a reference
+    /// to a lent frame reads garbage and its checks fail, instead of reading a frame that happens to be intact still.
+    /// </summary>
+    internal bool PoisonReturnedFrames { get; set; }
+
     /// <summary>Frames waiting to be received at this end.</summary>
     public int Pending { get { lock (_gate) return _count; } }
 
@@ -58,6 +70,42 @@ public sealed class InMemoryLink : ILink
             if (fits) frame.CopyTo(buffer);
             _pool.Release(slot);
             return fits ? length : 0;
+        }
+    }
+
+    /// <inheritdoc/>
+    public int Lend(FrameBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_gate)
+        {
+            _lent.BeginLend(batch);
+            while (_count > 0 && !batch.IsFull)
+            {
+                int slot = _ring[_head];
+                _head = (_head + 1) % _ring.Length;
+                _count--;
+                batch.Add(this, _pool.MemoryOf(slot), slot);
+            }
+            _lent.EndLend(batch);
+            return batch.Count;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Return(FrameBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        lock (_gate)
+        {
+            _lent.Return(this, batch);
+            for (int i = 0; i < batch.Count; i++)
+            {
+                int slot = batch.TokenAt(i);
+                if (PoisonReturnedFrames) _pool[slot].Fill(0xA5);
+                _pool.Release(slot);
+            }
+            batch.Clear();
         }
     }
 

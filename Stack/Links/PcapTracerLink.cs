@@ -50,6 +50,18 @@ public sealed class PcapTracerLink : ILink
     }
 
     /// <inheritdoc/>
+    /// <remarks>Lends the inner link's frames, writing each to the capture as it is lent.</remarks>
+    public int Lend(FrameBatch batch)
+    {
+        int n = _inner.Lend(batch);
+        for (int i = 0; i < n; i++) Write(batch[i]);
+        return n;
+    }
+
+    /// <inheritdoc/>
+    public void Return(FrameBatch batch) => _inner.Return(batch);
+
+    /// <inheritdoc/>
     public bool TrySend(ReadOnlySpan<byte> frame)
     {
         Write(frame);

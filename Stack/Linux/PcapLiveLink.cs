@@ -17,7 +17,8 @@ namespace TcpIpSharp.Linux;
 /// <para>No thread and no ring of our own: the handle is non-blocking and in immediate mode, so libpcap's kernel
 /// ring (TPACKET, preallocated by the kernel) is the bounded queue. <see cref="TryReceive"/> takes one frame with
 /// <c>pcap_next_ex</c> (SharpPcap's <see cref="PcapDevice.GetNextPacketPointers"/>, which allocates nothing) and copies
-/// it once, into the caller's buffer; <see cref="WaitReadable"/> polls libpcap's selectable descriptor and an
+/// it once, into the caller's buffer; <see cref="Lend"/> lends it where libpcap captured it instead (one frame per
+/// lend: libpcap keeps a frame only until its next read); <see cref="WaitReadable"/> polls libpcap's selectable descriptor and an
 /// <c>eventfd</c> that <see cref="Interrupt"/> writes, as <see cref="TapLink"/> does.</para>
 /// <para>libpcap also sees the frames sent through the interface by the kernel and by other sockets (a packet socket
 /// never gets back its own transmissions, so this link's own frames are not the issue, but a second stack or a
@@ -38,6 +39,9 @@ public sealed class PcapLiveLink : ILink
     private readonly int _wake;
     private readonly MacAddress? _dropSource;
     private readonly Lock _wakeLock = new();
+    private readonly NativeFrameMemory _lentFrame = new();
+    private readonly int _lendMaximum;
+    private LendLedger _lent;
     private bool _disposed;
 
     private long _framesReceived, _bytesReceived, _framesSent, _bytesSent;
@@ -51,6 +55,8 @@ public sealed class PcapLiveLink : ILink
         _dropSource = byDirection ? null : dropSource;
         FiltersByDirection = byDirection;
         Capabilities = new LinkCapabilities(mtu, mtu + EthernetHeaderSize, ChecksumOffload: false);
+        // As long a frame as the stack's own buffer took when it copied (room for a VLAN tag at MTU 1500).
+        _lendMaximum = Math.Max(Capabilities.MaxFrameSize, 1518);
     }
 
     /// <summary>The interface's name.</summary>
@@ -178,41 +184,81 @@ public sealed class PcapLiveLink : ILink
     public int TryReceive(Span<byte> buffer)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_lent.HasBatchOut) throw new InvalidOperationException("a lent frame is out: libpcap's next read would overwrite it; return the batch first");
+        if (!TryNext(buffer.Length, out nint data, out int captured)) return 0;
+        Libc.MemoryCopy(ref MemoryMarshal.GetReference(buffer), data, (nuint)captured);
+        return captured;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Lends one frame per call, in libpcap's capture buffer: libpcap keeps a frame only until its next read, so
+    /// the batch must be returned before the next lend (which the one-batch-out rule enforces).</remarks>
+    public int Lend(FrameBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _lent.BeginLend(batch);
+        if (TryNext(_lendMaximum, out nint data, out int captured))
+        {
+            _lentFrame.Reset(data, captured);
+            batch.Add(this, _lentFrame.Memory, 0);
+        }
+        _lent.EndLend(batch);
+        return batch.Count;
+    }
+
+    /// <inheritdoc/>
+    public void Return(FrameBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        _lent.Return(this, batch);
+        batch.Clear();
+        _lentFrame.Reset(0, 0);
+    }
+
+    // The next captured frame for the stack, in libpcap's buffer (valid until libpcap's next read): false when none is
+    // ready. Frames cut by the snapshot length, longer than `maximum`, or (the fallback) sent by the stack itself are
+    // dropped and counted.
+    private unsafe bool TryNext(int maximum, out nint data, out int captured)
+    {
         for (int attempt = 0; attempt < 64; attempt++)
         {
-            nint header = 0, data = 0;
+            nint header = 0;
+            data = 0;
             int status = _device.GetNextPacketPointers(ref header, ref data);
-            if (status == 0) return 0;  // non-blocking: nothing captured
+            if (status == 0) break;  // non-blocking: nothing captured
             if (status < 0)
             {
                 _receiveErrors++;
                 LastError = _device.LastError;
-                return 0;
+                break;
             }
-            int captured = Marshal.ReadInt32(header, LibPcap.CaptureLengthOffset);
+            captured = Marshal.ReadInt32(header, LibPcap.CaptureLengthOffset);
             int length = Marshal.ReadInt32(header, LibPcap.PacketLengthOffset);
             if (captured < length)
             {
                 _truncatedDropped++;
                 continue;
             }
-            if (captured > buffer.Length)
+            if (captured > maximum)
             {
                 _oversizeDropped++;
                 continue;
             }
             if (captured == 0) continue;
-            Libc.MemoryCopy(ref MemoryMarshal.GetReference(buffer), data, (nuint)captured);
-            if (_dropSource is MacAddress own && captured >= EthernetHeaderSize && MacAddress.Read(buffer[SourceMacOffset..]) == own)
+            if (_dropSource is MacAddress own && captured >= EthernetHeaderSize
+                && MacAddress.Read(new ReadOnlySpan<byte>((byte*)data + SourceMacOffset, MacAddress.Size)) == own)
             {
                 _ownFramesDropped++;
                 continue;
             }
             _framesReceived++;
             _bytesReceived += captured;
-            return captured;
+            return true;
         }
-        return 0;
+        data = 0;
+        captured = 0;
+        return false;
     }
 
     /// <inheritdoc/>

@@ -23,6 +23,11 @@ namespace TcpIpSharp.Linux;
 /// nothing.</para>
 /// <para>One thread (the stack's) calls <see cref="TryReceive"/>, <see cref="TrySend"/>, <see cref="WaitReadable"/> and
 /// <see cref="Dispose"/>; any thread may call <see cref="Interrupt"/>. Stop the stack's thread before disposing.</para>
+/// <para>Receiving in place (<see cref="Lend"/>): without io_uring each <c>read</c> goes straight into one of a few
+/// link-owned slots (16 frames without offloads, 4 of up to 64 KB with them), and the frames are lent from there; with
+/// io_uring the ring's own receive slots are lent, their reads re-armed when the batch returns (at most half of them
+/// are lent at once, so reads stay in flight). The virtio-net header is checked in the slot, before the frame is lent.
+/// <see cref="TryReceive"/> still copies, for callers that want their own buffer.</para>
 /// <para>Without offloads the link can write its frames from a thread of its own (<see cref="Open(string, string?, bool, bool)"/>
 /// with <c>transmitThread</c>, see <see cref="TapTransmitter"/>): <see cref="TrySend"/> then copies the frame into a
 /// preallocated ring and returns, and waits only while the ring is full; the send counters are kept by that thread.</para>
@@ -43,6 +48,8 @@ public sealed class TapLink : ILink
     private bool _disposed;
     private TapTransmitter? _transmitter;
     private UringFrameIo? _uring;
+    private LendLedger _lent;
+    private byte[]? _lendMemory;         // per-frame lending: slots of [virtio-net header][frame][spill byte], made at the first lend
 
     private long _framesReceived, _bytesReceived, _framesSent, _bytesSent;
     private long _receiveErrors, _sendErrors, _sendWouldBlock, _oversizeDropped, _checksumErrors, _largeFramesReceived, _largeFramesSent;
@@ -285,50 +292,149 @@ public sealed class TapLink : ILink
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         // Bounded: the TAP's queue is finite, and this stops after a run of oversize frames all the same.
-        for (int attempt = 0; attempt < 64; attempt++)
+        for (int attempt = 0; attempt < MaximumReadAttempts; attempt++)
         {
             nint n = _uring is not null ? ReadBatched(buffer) : ReadFrame(buffer);
-            if (n > 0 && _offloads)
-            {
-                if (n < VirtioNetHeader.Size)
-                {
-                    _receiveErrors++;
-                    continue;
-                }
-                n -= VirtioNetHeader.Size;
-                if (n == 0) continue;
-            }
             if (n > 0)
             {
-                if (n > buffer.Length)
-                {
-                    _oversizeDropped++;
-                    continue;
-                }
-                if (_offloads)
-                {
-                    var frame = buffer[..(int)n];
-                    if (!VirtioNetHeader.Read(_receiveHeader).ChecksumTrusted
-                        && !(_tun ? TransportChecksum.IsValidOrNotApplicablePacket(frame) : TransportChecksum.IsValidOrNotApplicable(frame)))
-                    {
-                        _checksumErrors++;
-                        continue;
-                    }
-                    if (n > Capabilities.Mtu + _linkHeader) _largeFramesReceived++;
-                }
-                _framesReceived++;
-                _bytesReceived += n;
-                return (int)n;
+                int length = Accept(n, _receiveHeader, buffer);
+                if (length > 0) return length;
+                continue;
             }
-            if (n == 0) return 0;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == Libc.EINTR) continue;
-            if (errno == Libc.EAGAIN) return 0;
-            LastErrno = errno;
-            _receiveErrors++;
-            return 0;
+            if (n == 0 || !RetryAfterFailedRead(Marshal.GetLastPInvokeError())) return 0;
         }
         return 0;
+    }
+
+    private const int MaximumReadAttempts = 64;
+    // Per-frame lending: slots of the link's own, few (each read is a system call either way, so more slots would only
+    // spread the frames over more cache). With offloads a slot holds up to 64 KB.
+    private const int LendSlots = 16, LendSlotsWithOffloads = 4;
+
+    /// <inheritdoc/>
+    public int Lend(FrameBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _lent.BeginLend(batch);
+        if (_uring is not null) LendBatched(batch, _uring);
+        else LendRead(batch);
+        _lent.EndLend(batch);
+        return batch.Count;
+    }
+
+    /// <inheritdoc/>
+    public void Return(FrameBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        _lent.Return(this, batch);
+        // Per frame the slots are simply free again (the next lend reads into them); with io_uring their reads go back in flight.
+        if (_uring is not null) _uring.Rearm(batch);
+        batch.Clear();
+    }
+
+    private int HeaderSize => _offloads ? VirtioNetHeader.Size : 0;
+
+    // One read() per frame, straight into the link's slot i for the batch's frame i (every slot is free: one batch out at
+    // a time). The slot holds header + frame + one spill byte: a read that fills it was cut short (oversize).
+    private void LendRead(FrameBatch batch)
+    {
+        int slots = _offloads ? LendSlotsWithOffloads : LendSlots;
+        int frameMax = Capabilities.MaxFrameSize, header = HeaderSize, slotSize = (header + frameMax + 1 + 63) & ~63;
+        var memory = _lendMemory ??= GC.AllocateUninitializedArray<byte>(slots * slotSize);
+        for (int attempt = 0; attempt < MaximumReadAttempts && !batch.IsFull && batch.Count < slots; attempt++)
+        {
+            int slot = batch.Count, start = slot * slotSize;
+            nint n = Libc.Read(_tap, ref memory[start], (nuint)(header + frameMax + 1));
+            if (n > 0)
+            {
+                int length = Accept(n, memory.AsSpan(start, header), memory.AsSpan(start + header, frameMax));
+                if (length > 0) batch.Add(this, new ReadOnlyMemory<byte>(memory, start + header, length), slot);
+                continue;
+            }
+            if (n == 0 || !RetryAfterFailedRead(Marshal.GetLastPInvokeError())) return;
+        }
+    }
+
+    // The io_uring path: completed reads lent where the kernel wrote them; a dropped one's read is re-armed at once.
+    private void LendBatched(FrameBatch batch, UringFrameIo uring)
+    {
+        Span<int> slots = stackalloc int[FrameBatchMaximum];
+        Span<int> results = stackalloc int[FrameBatchMaximum];
+        int frameMax = Capabilities.MaxFrameSize, header = HeaderSize;
+        for (int attempt = 0; attempt < MaximumReadAttempts && !batch.IsFull; attempt++)
+        {
+            int want = Math.Min(Math.Min(batch.Limit - batch.Count, uring.LendLimit - batch.Count), FrameBatchMaximum);
+            if (want <= 0) return;
+            int taken = uring.TakeReads(slots[..want], results);
+            if (taken == 0) return;
+            bool stop = false;
+            for (int i = 0; i < taken; i++)
+            {
+                int slot = slots[i], result = results[i];
+                if (stop || result <= 0)
+                {
+                    // A failed read, or any taken after one that ends the lend: back in flight, not lent.
+                    uring.Rearm(slot);
+                    if (!stop) stop = !RetryAfterFailedRead(-result);
+                    continue;
+                }
+                var memory = uring.ReceiveSlot(slot);
+                int length = Accept(result, memory.Span[..header], memory.Span.Slice(header, frameMax));
+                if (length > 0) batch.Add(this, memory.Slice(header, length), slot);
+                else uring.Rearm(slot);
+            }
+            if (stop) return;
+        }
+    }
+
+    private const int FrameBatchMaximum = 64;
+
+    // Checks one read: `read` is what it returned (the header included with offloads), `header` the virtio-net header's
+    // bytes, `frameArea` where the frame went (a read of more than fits was cut short). Returns the frame's length, or
+    // 0 when it is dropped (and counted).
+    private int Accept(nint read, ReadOnlySpan<byte> header, ReadOnlySpan<byte> frameArea)
+    {
+        nint n = read;
+        if (_offloads)
+        {
+            if (n < VirtioNetHeader.Size)
+            {
+                _receiveErrors++;
+                return 0;
+            }
+            n -= VirtioNetHeader.Size;
+            if (n == 0) return 0;
+        }
+        if (n > frameArea.Length)
+        {
+            _oversizeDropped++;
+            return 0;
+        }
+        if (_offloads)
+        {
+            var frame = frameArea[..(int)n];
+            if (!VirtioNetHeader.Read(header).ChecksumTrusted
+                && !(_tun ? TransportChecksum.IsValidOrNotApplicablePacket(frame) : TransportChecksum.IsValidOrNotApplicable(frame)))
+            {
+                _checksumErrors++;
+                return 0;
+            }
+            if (n > Capabilities.Mtu + _linkHeader) _largeFramesReceived++;
+        }
+        _framesReceived++;
+        _bytesReceived += n;
+        return (int)n;
+    }
+
+    // After a failed read (errno): true to try again (EINTR); false to stop, nothing being ready (EAGAIN) or an error (counted).
+    private bool RetryAfterFailedRead(int errno)
+    {
+        if (errno == Libc.EINTR) return true;
+        if (errno == Libc.EAGAIN) return false;
+        LastErrno = errno;
+        _receiveErrors++;
+        return false;
     }
 
     // One frame per read. A plain read() of a longer frame returns the truncated length, indistinguishable from a

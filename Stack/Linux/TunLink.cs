@@ -60,6 +60,10 @@ public sealed class TunLink : ILink
     /// <inheritdoc/>
     public int TryReceive(Span<byte> buffer) => _device.TryReceive(buffer);
     /// <inheritdoc/>
+    public int Lend(FrameBatch batch) => _device.Lend(batch);
+    /// <inheritdoc/>
+    public void Return(FrameBatch batch) => _device.Return(batch);
+    /// <inheritdoc/>
     public bool TrySend(ReadOnlySpan<byte> frame) => _device.TrySend(frame);
     /// <inheritdoc/>
     public bool TrySendTcpSegments(ReadOnlySpan<byte> frame, int segmentSize) => _device.TrySendTcpSegments(frame, segmentSize);

@@ -148,19 +148,7 @@ internal sealed unsafe class UringFrameIo : IDisposable
     {
         lock (_lock)
         {
-            if (_readyCount == 0)
-            {
-                Reap();
-                if (_readyCount == 0)
-                {
-                    // Nothing to hand out: the moment to give the kernel the re-armed reads and the queued writes.
-                    if (_ring.Unsubmitted > 0) { Flush(); Reap(); }
-                    if (_readyCount == 0) return 0;
-                }
-            }
-            int slot = _readyQueue[_readyHead];
-            _readyHead = (_readyHead + 1) % _rxSlots;
-            _readyCount--;
+            if (!TakeReady(1, flush: true, out int slot)) return 0;
             int result = _rxResult[slot];
             if (result > 0)
             {
@@ -173,6 +161,74 @@ internal sealed unsafe class UringFrameIo : IDisposable
             }
             ArmRead(slot);
             return result;
+        }
+    }
+
+    // Under the lock: the next completed read's slot, harvesting completions first when fewer than `wanted` are ready;
+    // with `flush`, when none is ready, the queued submissions go to the kernel first (a system call).
+    private bool TakeReady(int wanted, bool flush, out int slot)
+    {
+        slot = -1;
+        if (_readyCount < wanted)
+        {
+            Reap();
+            if (_readyCount == 0)
+            {
+                if (!flush) return false;
+                // Nothing to hand out: the moment to give the kernel the re-armed reads and the queued writes.
+                if (_ring.Unsubmitted > 0) { Flush(); Reap(); }
+                if (_readyCount == 0) return false;
+            }
+        }
+        slot = _readyQueue[_readyHead];
+        _readyHead = (_readyHead + 1) % _rxSlots;
+        _readyCount--;
+        return true;
+    }
+
+    /// <summary>The most reads <see cref="TakeReads"/> hands out at once: half the slots, so reads stay in flight while frames are lent.</summary>
+    public int LendLimit => Math.Max(1, _rxSlots / 2);
+
+    /// <summary>
+    /// Takes up to <paramref name="slots"/>' length completed reads without copying (to lend them): each one's slot and
+    /// result (bytes read, header included, or -errno); when none is ready, the queued writes and re-armed reads are
+    /// submitted first, as <see cref="TryRead"/> does. A taken slot's bytes (<see cref="ReceiveSlot"/>) stay as the
+    /// kernel wrote them, with no read in flight into them, until <see cref="Rearm(int)"/>.
+    /// </summary>
+    public int TakeReads(Span<int> slots, Span<int> results)
+    {
+        lock (_lock)
+        {
+            int n = 0;
+            while (n < slots.Length && TakeReady(slots.Length - n, flush: n == 0, out int slot))
+            {
+                slots[n] = slot;
+                results[n] = _rxResult[slot];
+                n++;
+            }
+            return n;
+        }
+    }
+
+    /// <summary>Receive slot <paramref name="slot"/>'s memory: the header, then the frame (as a taken read left them).</summary>
+    public ReadOnlyMemory<byte> ReceiveSlot(int slot) => new(_rxMemory, slot * _rxSlotSize, _rxSlotSize);
+
+    /// <summary>Gives slot <paramref name="slot"/> (taken by <see cref="TakeReads"/>) back to the kernel: its read is re-armed and goes out with the next submission.</summary>
+    public void Rearm(int slot)
+    {
+        lock (_lock)
+        {
+            if (!_disposed) ArmRead(slot);
+        }
+    }
+
+    /// <summary>As <see cref="Rearm(int)"/> for every slot of a returned batch (its tokens), under one lock.</summary>
+    public void Rearm(Links.FrameBatch batch)
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            for (int i = 0; i < batch.Count; i++) ArmRead(batch.TokenAt(i));
         }
     }
 

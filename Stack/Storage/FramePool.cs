@@ -39,5 +39,8 @@ internal sealed class FramePool
 
     public Span<byte> this[int slot] => _memory.AsSpan(slot * SlotSize, _lengths[slot]);
 
+    /// <summary>The frame in <paramref name="slot"/> as memory (to lend it: see <see cref="Links.FrameBatch"/>).</summary>
+    public ReadOnlyMemory<byte> MemoryOf(int slot) => new(_memory, slot * SlotSize, _lengths[slot]);
+
     public void Release(int slot) => _free[_freeCount++] = slot;
 }
