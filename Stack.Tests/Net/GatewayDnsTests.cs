@@ -321,6 +321,50 @@ public class GatewayDnsTests
     }
 
     [Test]
+    [CancelAfter(30_000)]
+    public void Tcp_GuestsThatSendOnlyLengths_HoldNoDnsSlots()
+    {
+        // As many DNS-over-TCP connections as there are slots, each sending a query's length and nothing more: before,
+        // each took a slot on reading the length and kept it until its idle timeout (and again on the next length), so
+        // no other query was answered meanwhile. Slots are now taken only when a whole query has arrived.
+        using var upstream = new MarkingServer();
+        const int Slots = 4;
+        using var pair = new GatewayTests.Pair(new GatewayOptions
+        {
+            DnsServer = upstream.EndPoint, MaxDnsInFlight = Slots, DnsTcpIdleTimeout = TimeSpan.FromSeconds(20),
+        });
+        var length = new byte[2];
+        BinaryPrimitives.WriteUInt16BigEndian(length, 100);
+        var connections = pair.GuestDriver.Invoke(s => Enumerable.Range(0, Slots).Select(_ => s.ConnectTcp(GatewayAddress, 53)).ToArray());
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var lengthSent = new bool[Slots];
+        int sent = 0;
+        while (sent < Slots && watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            sent = pair.GuestDriver.Invoke(_ =>
+            {
+                for (int i = 0; i < Slots; i++)
+                    if (!lengthSent[i] && connections[i].State == TcpState.Established) lengthSent[i] = connections[i].Send(length) == 2;
+                return lengthSent.Count(b => b);
+            });
+            Thread.Sleep(20);
+        }
+        Assert.That(sent, Is.EqualTo(Slots), "the DNS-over-TCP connections did not open");
+        Thread.Sleep(300);   // the lengths are in and read
+        var endpoint = pair.GuestDriver.Invoke(s => s.OpenUdp(0));
+        var query = Query(0x4321, "localhost", DnsType.A);
+        var buffer = new byte[2048];
+        int got = -1;
+        for (watch.Restart(); got <= 0 && watch.Elapsed < TimeSpan.FromSeconds(6);)
+        {
+            pair.GuestDriver.Invoke(_ => endpoint.SendTo(query, GatewayAddress, 53));
+            for (var wait = System.Diagnostics.Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromMilliseconds(500) && got <= 0; Thread.Sleep(5))
+                got = pair.GuestDriver.Invoke(_ => endpoint.Receive(buffer, out IpAddress _, out ushort _));
+        }
+        Assert.That(got, Is.GreaterThan(0), "no UDP query answered: connections that sent only a length hold the DNS slots");
+    }
+
+    [Test]
     public void WriteAnswer_SetsTruncatedWhenTheAddressesDoNotFitInAUdpAnswer()
     {
         var query = Query(9, "many.test", DnsType.A);

@@ -20,7 +20,7 @@ internal sealed class DnsTcpSession : PumpedFlow
     private readonly TcpConnection _connection;
     private readonly byte[] _length = new byte[2];
     private readonly Queue<DnsQuery> _answers = new(MaximumOutstanding);
-    private DnsQuery? _reading;          // the query being read (its slot taken once its length is known)
+    private DnsQuery? _reading;          // the query being read (its slot taken once all of it has arrived)
     private int _lengthRead, _messageLength, _messageRead;
     private int _answerWritten;          // bytes of the head answer (with its length) in the send ring
     private int _outstanding;            // queries taken and not yet answered back
@@ -52,7 +52,18 @@ internal sealed class DnsTcpSession : PumpedFlow
                 _messageLength = BinaryPrimitives.ReadUInt16BigEndian(_length);
                 if (_messageLength < DnsHeader.Size || _messageLength > GatewayDns.MaximumQuery) { Abort(); return; }
             }
-            if (_reading is null && (_reading = _dns.TryTake()) is null) { _dns.WaitForSlot(this); break; }
+            if (_reading is null)
+            {
+                // A slot (its buffers) is taken only once the whole query is here: a guest that sends lengths alone, or
+                // a query a byte at a time, holds none while it dawdles (a review found 32 such connections holding 32 of
+                // the 64 slots, idle period after idle period, and every other guest's DNS waiting).
+                if (connection.Available < _messageLength)
+                {
+                    if (connection.IsEndOfStream) _guestEnd = true;   // (not reached with bytes left: they are Available)
+                    break;
+                }
+                if ((_reading = _dns.TryTake()) is null) { _dns.WaitForSlot(this); break; }
+            }
             int m = connection.Receive(_reading.Query.AsSpan(_messageRead, _messageLength - _messageRead));
             if (m == 0) { _guestEnd = true; break; }
             if (m < 0) break;
