@@ -66,7 +66,7 @@ internal static class NtpCommand
         // ntpdate -q: "server ..., stratum N, offset +S, delay S", then the date line with the adjustment it would make.
         Console.WriteLine(query.ToString());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{query.Time.ToLocalTime():d MMM HH:mm:ss} tcpipsharp ntp: adjust time server {query.Server} offset {query.Offset.TotalSeconds:+0.000000;-0.000000} sec"));
+            $"{query.Time.ToLocalTime():d MMM HH:mm:ss} tcpipsharp ntp: adjust time server {query.Server} offset {query.OffsetText} sec"));
         return ExitCodes.Success;
     }
 }

@@ -56,6 +56,19 @@ public class SntpSimulationTests
 
     // Both clocks cross 2036-02-07 06:28:16 (the 32-bit seconds wrap to era 1) during the exchange, and the server is
     // 2 s ahead: the differences modulo 2^64 still give the right offset, and the server's time lands in 2036.
+    [TestCase(-0.0000001, "+0.000000")]
+    [TestCase(-0.0000007, "-0.000001")]
+    [TestCase(0.0000004, "+0.000000")]
+    [TestCase(-0.25, "-0.250000")]
+    public void The_offset_prints_as_ntpdate_does_even_when_a_negative_one_rounds_to_zero(double seconds, string expected)
+    {
+        // A negative offset under half a microsecond printed "-+0.000000" (seen against chrony), which no reader parses.
+        var query = new SntpQuery(IpAddress.From(System.Net.IPAddress.Parse("192.0.2.1")));
+        query.Answer(TimeSpan.FromTicks((long)Math.Round(seconds * TimeSpan.TicksPerSecond)), TimeSpan.FromMilliseconds(1), 2, NtpLeap.None, 0, DateTime.UnixEpoch, DateTime.UnixEpoch, TimeSpan.Zero);
+        Assert.That(query.OffsetText, Is.EqualTo(expected));
+        Assert.That(query.ToString(), Does.Contain("offset " + expected + ","));
+    }
+
     [Test]
     public void Offset_is_right_across_the_2036_era_wrap()
     {

@@ -82,8 +82,15 @@ public sealed class SntpQuery
         }
     });
 
+    /// <summary>
+    /// The offset in seconds as ntpdate prints it, signed, six decimals. Rounded first: a negative offset under half a
+    /// microsecond printed as "-+0.000000" (.NET formats a negative value that rounds to zero with the first section and
+    /// a minus sign), which no ntpdate reader parses; it is "+0.000000".
+    /// </summary>
+    internal string OffsetText => (Math.Round(Offset.TotalSeconds, 6) + 0.0).ToString("+0.000000;-0.000000", CultureInfo.InvariantCulture);
+
     /// <summary>As <c>ntpdate -q</c> prints a server: offset and delay in seconds, stratum.</summary>
     public override string ToString() => Error == SntpError.None
-        ? string.Create(CultureInfo.InvariantCulture, $"server {Server}, stratum {Stratum}, offset {Offset.TotalSeconds:+0.000000;-0.000000}, delay {Delay.TotalSeconds:0.000000}")
+        ? string.Create(CultureInfo.InvariantCulture, $"server {Server}, stratum {Stratum}, offset {OffsetText}, delay {Delay.TotalSeconds:0.000000}")
         : $"server {Server}: {Error}{(KissCode is null ? "" : $" ({KissCode})")}";
 }
