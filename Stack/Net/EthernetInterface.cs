@@ -117,7 +117,8 @@ internal sealed class EthernetInterface
         _stats.Link.ReceivedCount++;
         if (IsIpLink) { ProcessIpPacket(frame, now); return; }
         Observer?.Invoke(frame, false, now);
-        if (EthernetFrame.TryParse(frame, out var eth) != WireError.None) { Drop(_stats.Ethernet, DropReason.EthernetMalformed, true); return; }
+        var eth = EthernetFrame.Parse(frame, out var parsed);
+        if (parsed != WireError.None) { Drop(_stats.Ethernet, DropReason.EthernetMalformed, true); return; }
         var destination = eth.Destination;
         if (destination != Mac && !destination.IsBroadcast && !(destination.IsMulticast && IsJoinedMulticastMac(destination)))
         {

@@ -61,7 +61,8 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     /// </summary>
     public bool DeliverUdp(IpAddress source, IpAddress destination, bool broadcast, ReadOnlySpan<byte> bytes, bool verifyChecksum)
     {
-        if (UdpDatagram.TryParse(bytes, out var udp) != WireError.None) { Drop(_stats.Udp, DropReason.UdpMalformed, true); return true; }
+        var udp = UdpDatagram.Parse(bytes, out var parsed);
+        if (parsed != WireError.None) { Drop(_stats.Udp, DropReason.UdpMalformed, true); return true; }
         if (verifyChecksum && !udp.IsChecksumValid(source, destination)) { Drop(_stats.Udp, DropReason.UdpBadChecksum, true); return true; }
         _stats.Udp.ReceivedCount++;
         // Every endpoint on the port that takes the datagram gets a copy of a multicast or broadcast one (SO_REUSEADDR,
@@ -104,7 +105,8 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     /// </summary>
     public void DeliverTcp(IpAddress source, IpAddress destination, ReadOnlySpan<byte> bytes, int packetLength, bool verifyChecksum, TimeSpan now, IpEcn ecn = IpEcn.NotEct)
     {
-        if (TcpSegment.TryParse(bytes, out var segment) != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
+        var segment = TcpSegment.Parse(bytes, out var parsed);
+        if (parsed != WireError.None) { Drop(_stats.Tcp, DropReason.TcpMalformed, true); return; }
         if (!verifyChecksum)
         {
             // The link vouched for the checksum (offload): no sum at all.

@@ -39,6 +39,18 @@ public readonly ref struct EthernetFrame
         return WireError.None;
     }
 
+    /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>
+    internal static EthernetFrame Parse(ReadOnlySpan<byte> bytes, out WireError error)
+    {
+        error = WireError.Truncated;
+        if (bytes.Length < EthernetHeader.Size) return default;
+        ushort type = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.EtherType..]);
+        bool tagged = type is (ushort)Wire.EtherType.Vlan or (ushort)Wire.EtherType.ServiceVlan;
+        if (tagged && bytes.Length < EthernetHeader.TaggedSize) return default;
+        error = WireError.None;
+        return new EthernetFrame(bytes, tagged ? EthernetHeader.TaggedSize : EthernetHeader.Size);
+    }
+
     /// <summary>The whole frame.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
     /// <summary>Destination MAC address.</summary>

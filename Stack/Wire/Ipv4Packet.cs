@@ -39,6 +39,26 @@ public readonly ref struct Ipv4Packet
         return WireError.None;
     }
 
+    /// <summary>
+    /// <see cref="TryParse"/> for the receive path: the view is returned, not written through an <c>out</c> (which made the
+    /// caller keep it in memory and read it back with one wide load from two narrower stores, a store-forwarding stall
+    /// on every packet); default with <paramref name="error"/> set when the bytes are not a packet.
+    /// </summary>
+    internal static Ipv4Packet Parse(ReadOnlySpan<byte> bytes, out WireError error)
+    {
+        error = WireError.Truncated;
+        if (bytes.Length < Ipv4Header.MinimumSize) return default;
+        int headerLength = (bytes[Field.VersionIhl] & 0xF) * 4;
+        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.TotalLength..]);
+        error = bytes[Field.VersionIhl] >> 4 != 4 ? WireError.BadVersion
+            : headerLength < Ipv4Header.MinimumSize ? WireError.BadHeaderLength
+            : totalLength < headerLength ? WireError.BadLength
+            : bytes.Length < headerLength ? WireError.BadHeaderLength
+            : totalLength > bytes.Length ? WireError.BadLength
+            : WireError.None;
+        return error == WireError.None ? new Ipv4Packet(bytes[..totalLength]) : default;
+    }
+
     /// <summary>Header and payload, Total Length bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
     /// <summary>Header length in bytes (20..60).</summary>

@@ -39,6 +39,20 @@ public readonly ref struct Ipv6Packet
         return WireError.None;
     }
 
+    /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>
+    internal static Ipv6Packet Parse(ReadOnlySpan<byte> bytes, out WireError error)
+    {
+        error = WireError.Truncated;
+        if (bytes.Length < Ipv6Header.Size) return default;
+        int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.PayloadLength..]);
+        error = bytes[Field.VersionClassFlow] >> 4 != 6 ? WireError.BadVersion
+            // RFC 2675 3: a jumbogram says 0 here and carries its length in a Hop-by-Hop option.
+            : payloadLength == 0 && bytes[Field.NextHeader] == (byte)IpProtocol.HopByHopOptions ? WireError.JumboPayload
+            : payloadLength > bytes.Length - Ipv6Header.Size ? WireError.BadLength
+            : WireError.None;
+        return error == WireError.None ? new Ipv6Packet(bytes[..(Ipv6Header.Size + payloadLength)]) : default;
+    }
+
     /// <summary>Header and payload, 40 + Payload Length bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
     /// <summary>Version field (always 6 once parsed).</summary>

@@ -34,6 +34,16 @@ public readonly ref struct TcpSegment
         return WireError.None;
     }
 
+    /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>
+    internal static TcpSegment Parse(ReadOnlySpan<byte> bytes, out WireError error)
+    {
+        error = WireError.Truncated;
+        if (bytes.Length < TcpHeader.MinimumSize) return default;
+        int headerLength = (bytes[Field.DataOffset] >> 4) * 4;
+        error = headerLength < TcpHeader.MinimumSize || headerLength > bytes.Length ? WireError.BadHeaderLength : WireError.None;
+        return error == WireError.None ? new TcpSegment(bytes) : default;
+    }
+
     /// <summary>Header and data.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
     /// <summary>Source port.</summary>

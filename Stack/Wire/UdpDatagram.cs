@@ -27,6 +27,16 @@ public readonly ref struct UdpDatagram
         return WireError.None;
     }
 
+    /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>
+    internal static UdpDatagram Parse(ReadOnlySpan<byte> bytes, out WireError error)
+    {
+        error = WireError.Truncated;
+        if (bytes.Length < UdpHeader.Size) return default;
+        int length = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.Length..]);
+        error = length < UdpHeader.Size || length > bytes.Length ? WireError.BadLength : WireError.None;
+        return error == WireError.None ? new UdpDatagram(bytes[..length]) : default;
+    }
+
     /// <summary>Header and payload, Length bytes.</summary>
     public ReadOnlySpan<byte> Bytes => _bytes;
     /// <summary>Source port.</summary>

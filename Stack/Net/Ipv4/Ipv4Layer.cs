@@ -92,7 +92,8 @@ internal sealed partial class Ipv4Layer
 
     public void ProcessPacket(ReadOnlySpan<byte> bytes, TimeSpan now)
     {
-        if (Ipv4Packet.TryParse(bytes, out var ip) != WireError.None) { Drop(_stats.Ipv4, DropReason.Ipv4Malformed, true); return; }
+        var ip = Ipv4Packet.Parse(bytes, out var parsed);
+        if (parsed != WireError.None) { Drop(_stats.Ipv4, DropReason.Ipv4Malformed, true); return; }
         if (!ip.IsChecksumValid) { Drop(_stats.Ipv4, DropReason.Ipv4BadChecksum, true); return; }
         var source = ip.Source;
         if (source.IsMulticast || source.IsLimitedBroadcast || (source == Address && !Address.IsAny))
@@ -142,7 +143,7 @@ internal sealed partial class Ipv4Layer
         Deliver(ip, broadcast, !_ethernet.ChecksumOffload, now);
     }
 
-    private void Deliver(Ipv4Packet ip, bool broadcast, bool verifyChecksum, TimeSpan now)
+    private void Deliver(in Ipv4Packet ip, bool broadcast, bool verifyChecksum, TimeSpan now)
     {
         switch (ip.Protocol)
         {

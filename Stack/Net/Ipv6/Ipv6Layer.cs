@@ -94,7 +94,8 @@ internal sealed partial class Ipv6Layer
 
     public void ProcessPacket(ReadOnlySpan<byte> bytes, MacAddress sourceMac, TimeSpan now)
     {
-        if (Ipv6Packet.TryParse(bytes, out var ip) != WireError.None) { Drop(_stats.Ipv6, DropReason.Ipv6Malformed, true); return; }
+        var ip = Ipv6Packet.Parse(bytes, out var parsed);
+        if (parsed != WireError.None) { Drop(_stats.Ipv6, DropReason.Ipv6Malformed, true); return; }
         var source = ip.Source;
         var destination = ip.Destination;
         if (source.IsMulticast) { Drop(_stats.Ipv6, DropReason.Ipv6BadSource, true); return; }
@@ -119,7 +120,7 @@ internal sealed partial class Ipv6Layer
         Deliver(ip, chain, !_ethernet.ChecksumOffload, sourceMac, now);
     }
 
-    private bool IsForUs(Ipv6Address destination, Ipv6Packet ip, out bool tentative)
+    private bool IsForUs(Ipv6Address destination, in Ipv6Packet ip, out bool tentative)
     {
         tentative = false;
         if (destination.IsMulticast) return IsJoined(destination);
@@ -129,7 +130,7 @@ internal sealed partial class Ipv6Layer
         return true;
     }
 
-    private void Deliver(Ipv6Packet ip, in Ipv6HeaderChain chain, bool verifyChecksum, MacAddress sourceMac, TimeSpan now)
+    private void Deliver(in Ipv6Packet ip, in Ipv6HeaderChain chain, bool verifyChecksum, MacAddress sourceMac, TimeSpan now)
     {
         var upper = ip.Bytes[chain.UpperLayerOffset..];
         bool multicast = ip.Destination.IsMulticast;

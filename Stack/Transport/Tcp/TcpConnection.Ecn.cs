@@ -80,9 +80,9 @@ public sealed partial class TcpConnection
     /// CWR ends the echo, then CE (on this segment, perhaps the same one) starts it again. As Linux, the first CE of an
     /// echo is acknowledged at once: the sender may have a small window.
     /// </summary>
-    internal void OnEcnArrival(TcpSegment segment, IpEcn ecn, TimeSpan now)
+    internal void OnEcnArrival(in TcpSegment segment, IpEcn ecn, TimeSpan now)
     {
-        if ((segment.Flags & TcpFlags.Ece) != 0) _cwndBeforeEce = _cwnd;
+        if ((segment.Flags & TcpFlags.Ece) != 0) _cwndBeforeEce = Cwnd;
         if ((segment.Flags & (TcpFlags.Cwr | TcpFlags.Syn)) == TcpFlags.Cwr) _ecnEcho = false;
         if (ecn != IpEcn.Ce) return;
         _table.Statistics.EcnCeReceivedCount++;
@@ -104,7 +104,7 @@ public sealed partial class TcpConnection
     private void OnEcnEcho(TimeSpan now)
     {
         _table.Statistics.EcnEceReceivedCount++;
-        if (!_inRecovery) _cwnd = Math.Min(_cwnd, Math.Max(_cwndBeforeEce, (uint)_mss));
+        if (!_inRecovery) Cwnd = Math.Min(Cwnd, Math.Max(_cwndBeforeEce, (uint)_mss));
         if (_ecnWindowReduced && Seq.Le(_sndUna, _ecnRecover)) return;
         _ecnWindowReduced = true;
         _cwrPending = true;
@@ -114,8 +114,8 @@ public sealed partial class TcpConnection
             return;
         }
         _ecnRecover = _sndMax;
-        _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
-        _cwnd = Math.Max(Math.Min(_cwnd, _ssthresh), (uint)_mss);
+        _ssthresh = _congestion.OnLoss(Cwnd, FlightSize, _mss, now, timeout: false);
+        Cwnd = Math.Max(Math.Min(Cwnd, _ssthresh), (uint)_mss);
         _undoArmed = false;
         _table.Statistics.EcnReductionsCount++;
     }
