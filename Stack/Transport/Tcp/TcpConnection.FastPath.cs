@@ -16,7 +16,7 @@ public sealed partial class TcpConnection
     /// only the work that changes state; anything else (returns false) goes through <see cref="OnSegment"/>, which
     /// gives the same result for these segments, only slower.
     /// </summary>
-    internal bool TryFastPath(TcpSegment segment, in TcpOptions options, TimeSpan now)
+    internal bool TryFastPath(in TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
         if (!FastPathPredicts(segment, options)) return false;
         TakeFastPath(segment, options, now, staged: false);
@@ -28,14 +28,14 @@ public sealed partial class TcpConnection
     /// caller then verifies the checksum while copying (<see cref="StageFastPathData"/>), and on a good sum takes it with
     /// <see cref="TakeFastPath"/> (staged); on a bad one it drops the segment and nothing here has changed.
     /// </summary>
-    internal bool FastPathStagesData(TcpSegment segment, in TcpOptions options)
+    internal bool FastPathStagesData(in TcpSegment segment, in TcpOptions options)
         => !segment.Payload.IsEmpty && FastPathPredicts(segment, options) && _receive.CanStage(segment.Payload.Length);
 
     /// <summary>Copies the payload past the readable bytes (not yet readable) and returns <paramref name="sum"/> with its sum added.</summary>
     internal uint StageFastPathData(ReadOnlySpan<byte> payload, uint sum) => _receive.StageAndSum(payload, sum);
 
     // The prediction alone: no state is changed.
-    private bool FastPathPredicts(TcpSegment segment, in TcpOptions options)
+    private bool FastPathPredicts(in TcpSegment segment, in TcpOptions options)
     {
         // The prediction: ESTABLISHED (or CLOSE-WAIT for an ACK, FIN-WAIT-2 for data, where RFC 9293 does the same with
         // them), ACK (and perhaps PSH) alone, the next sequence number, a window that is not zero, no SACK blocks, no
@@ -62,7 +62,7 @@ public sealed partial class TcpConnection
     /// Takes a segment <see cref="FastPathPredicts"/> said yes to; with <paramref name="staged"/> its payload is already
     /// in the receive ring (<see cref="StageFastPathData"/>) and is only made readable.
     /// </summary>
-    internal void TakeFastPath(TcpSegment segment, in TcpOptions options, TimeSpan now, bool staged)
+    internal void TakeFastPath(in TcpSegment segment, in TcpOptions options, TimeSpan now, bool staged)
     {
         uint ack = segment.AcknowledgmentNumber;
         uint tsValue = _timestamps ? options.Timestamp!.Value.Value : 0;
@@ -74,7 +74,7 @@ public sealed partial class TcpConnection
         if (ack != _sndUna)
         {
             RackOnCumulativeAck(ack, now);   // RACK is not busy here: the records of the acknowledged prefix go
-            OnNewAck(ack, options, now);
+            OnNewAck(ack, options, now, BatchesAckWork);
         }
         // An ACK that opens the window or frees cwnd may let queued data or a queued FIN out.
         if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);

@@ -22,7 +22,7 @@ public sealed partial class TcpConnection
         if (!_options.ForwardRtoRecovery || _retransmissions != 1 || _sndUna == _sndMax) { _frto = FrtoStep.None; return; }
         _frto = FrtoStep.FirstAck;
         _frtoRecover = _sndMax;
-        _frtoCongestionWindow = _cwnd;
+        _frtoCongestionWindow = Cwnd;
         _frtoSlowStartThreshold = _ssthresh;
         _frtoStamp = Timestamp(now);
         _table.Statistics.FrtoTimeoutsCount++;
@@ -54,7 +54,7 @@ public sealed partial class TcpConnection
             if (DataOffset(_sndMax) >= _send.Count || !Seq.Gt(_sndUna + _sndWnd, _sndMax)) return;
             _sndNxt = _sndMax;   // no more go-back-N: what lies beyond the resent segment is not resent
             _highRetransmitted = _sndUna;
-            _cwnd = Math.Max(_cwnd, FlightSize + 2 * (uint)_mss);
+            Cwnd = Math.Max(Cwnd, FlightSize + 2 * (uint)_mss);
             _frto = FrtoStep.SecondAck;
             _table.MarkPending(this);
         }
@@ -77,7 +77,7 @@ public sealed partial class TcpConnection
     {
         if (_frto == FrtoStep.SecondAck)
         {
-            _cwnd = Math.Min(_cwnd, 3 * (uint)_mss);   // 3a: two round trips since the timeout, as slow start would have
+            Cwnd = Math.Min(Cwnd, 3 * (uint)_mss);   // 3a: two round trips since the timeout, as slow start would have
             _sndNxt = _sndUna;                          // resend what is unacknowledged, in slow start
             _table.MarkPending(this);
         }

@@ -52,7 +52,7 @@ public sealed partial class TcpConnection
             int sentOffset = DataOffset(_sndNxt);
             int unsent = _send.Count - sentOffset;
             if (unsent <= 0) return;
-            uint window = Math.Min(_sndWnd, _inRecovery ? _cwnd : _cwnd + _limitedTransmit);
+            uint window = Math.Min(_sndWnd, _inRecovery ? Cwnd : Cwnd + _limitedTransmit);
             uint inFlight = _sndNxt - _sndUna;
             if (inFlight >= window)
             {
@@ -200,8 +200,8 @@ public sealed partial class TcpConnection
         {
             // RFC 5681 3.1 (equation 4) and 3.2: one segment, and resend from SND.UNA.
             BeginFrto(now);
-            _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: true);
-            _cwnd = (uint)_mss;
+            _ssthresh = _congestion.OnLoss(Cwnd, FlightSize, _mss, now, timeout: true);
+            Cwnd = (uint)_mss;
             _inRecovery = false;
             _pipeRecovery = false;
             _dupAcks = 0;

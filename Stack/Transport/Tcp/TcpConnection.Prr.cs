@@ -33,7 +33,7 @@ public sealed partial class TcpConnection
     {
         _prrDelivered = 0;
         _prrOut = 0;
-        _prrRecoverFs = Math.Max(_cwnd, 1u);
+        _prrRecoverFs = Math.Max(Cwnd, 1u);
     }
 
     // RFC 6937 3 / RFC 9937, on every ACK during recovery: DeliveredData is the change in SND.UNA plus the change in
@@ -63,7 +63,7 @@ public sealed partial class TcpConnection
             _table.Statistics.PrrBoundAcksCount++;
         }
         if (_prrOut == 0) sendCount = Math.Max(sendCount, _mss);
-        _cwnd = (uint)Math.Clamp(pipe + Math.Max(sendCount, 0), _mss, MaxCongestionWindow);
+        Cwnd = (uint)Math.Clamp(pipe + Math.Max(sendCount, 0), _mss, MaxCongestionWindow);
     }
 
     private void NotePrrSent(int length)

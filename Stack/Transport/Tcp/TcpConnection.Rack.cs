@@ -508,8 +508,8 @@ public sealed partial class TcpConnection
             _table.Statistics.TlpRecoveriesCount++;
             if (!_inRecovery)
             {
-                _ssthresh = _congestion.OnLoss(_cwnd, FlightSize, _mss, now, timeout: false);
-                _cwnd = Math.Max(_ssthresh, (uint)_mss);
+                _ssthresh = _congestion.OnLoss(Cwnd, FlightSize, _mss, now, timeout: false);
+                Cwnd = Math.Max(_ssthresh, (uint)_mss);
             }
         }
         else if (ack == _sndUna && options.SackBlocks.Count == 0) _tlpActive = false;

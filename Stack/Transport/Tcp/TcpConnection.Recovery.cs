@@ -26,7 +26,7 @@ public sealed partial class TcpConnection
         _undoArmed = true;
         _undoRetransmittedAny = false;
         _undoMarker = _sndUna;
-        _undoCongestionWindow = _cwnd;
+        _undoCongestionWindow = Cwnd;
         _undoSlowStartThreshold = _ssthresh;
         _undoRetransmitted = 0;
     }
@@ -75,7 +75,7 @@ public sealed partial class TcpConnection
     // The undo itself, for fast recovery and for a spurious timeout (F-RTO) alike.
     private void RestoreWindow(uint congestionWindow, uint slowStartThreshold)
     {
-        _cwnd = Math.Max(_cwnd, congestionWindow);
+        Cwnd = Math.Max(Cwnd, congestionWindow);
         _ssthresh = Math.Max(_ssthresh, slowStartThreshold);
         _table.Statistics.SpuriousUndoCount++;
         _table.MarkPending(this);
@@ -123,8 +123,8 @@ public sealed partial class TcpConnection
         BeginUndoEpisode();
         BeginPrr();
         // RFC 5681 3.2 step 2: the data limited transmit sent beyond cwnd is not part of the FlightSize halved.
-        _ssthresh = _congestion.OnLoss(_cwnd, Math.Min(FlightSize, _cwnd), _mss, now, timeout: false);
-        _cwnd = _ssthresh;
+        _ssthresh = _congestion.OnLoss(Cwnd, Math.Min(FlightSize, Cwnd), _mss, now, timeout: false);
+        Cwnd = _ssthresh;
         _recover = _sndMax;
         _inRecovery = true;
         _pipeRecovery = true;
@@ -143,7 +143,7 @@ public sealed partial class TcpConnection
         for (int budget = SegmentsPerFlush; budget > 0; budget--)
         {
             uint pipe = Pipe();
-            if (_cwnd < pipe || _cwnd - pipe < (uint)segmentSize) return;
+            if (Cwnd < pipe || Cwnd - pipe < (uint)segmentSize) return;
             bool dsack = _dsackPending;
             if (!SendNextSegment(segmentSize, now)) return;
             if (dsack) segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);   // the D-SACK went on that one only

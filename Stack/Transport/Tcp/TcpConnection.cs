@@ -49,7 +49,41 @@ public sealed partial class TcpConnection
     private bool _rttTiming;
 
     // Congestion control: NewReno (RFC 5681, RFC 6582) with SACK-guided retransmission of holes.
-    private uint _cwnd, _ssthresh = uint.MaxValue, _recover, _highRetransmitted;
+    private uint _ssthresh = uint.MaxValue, _recover, _highRetransmitted;
+    private uint _cwnd;
+    // Issue 18 item 4: the window growth of in-order ACKs taken by the fast path is added up and given to the congestion
+    // control once per batch (when the connection is flushed at the end of the poll, or when the window is read first),
+    // instead of once per ACK: one CUBIC step for a batch of 32 ACKs. The growth of either algorithm is linear in the
+    // bytes acknowledged within one poll (slow start adds them; congestion avoidance adds acked/cwnd at one time), so the
+    // window after the batch is the same within rounding; RFC 5681 3.1 counts bytes, not ACKs (RFC 3465).
+    private uint _cwndGrowthPending;
+
+    /// <summary>The congestion window, with any growth still pending from the batch's fast-path ACKs added first.</summary>
+    private uint Cwnd
+    {
+        get
+        {
+            if (_cwndGrowthPending != 0) SettleCwndGrowth();
+            return _cwnd;
+        }
+        set
+        {
+            if (_cwndGrowthPending != 0) SettleCwndGrowth();
+            _cwnd = value;
+        }
+    }
+
+    // The same rule on both paths, so that the fast path changes nothing but speed (FastPathTests): more frames of the
+    // link's batch follow, or this connection's output pass is already due in this poll.
+    private bool BatchesAckWork => Pending || _table.MoreFramesFollow;
+
+    private void SettleCwndGrowth()
+    {
+        uint acked = _cwndGrowthPending;
+        _cwndGrowthPending = 0;
+        // The table's time is the poll's, that of the ACKs added up (they all arrived in this poll).
+        _cwnd = Math.Min(_congestion.OnAck(_cwnd, _ssthresh, acked, _mss, _table.Now, _srtt), MaxCongestionWindow);
+    }
     private TimeSpan _unaRetransmittedAt;
     private Deadline _probeAt = Deadline.None;                // RFC 8985 tail loss probe
     private bool _probed;
@@ -124,7 +158,7 @@ public sealed partial class TcpConnection
     /// <summary>Current retransmission timeout.</summary>
     public TimeSpan RetransmissionTimeout => _rto;
     /// <summary>Congestion window in bytes.</summary>
-    public long CongestionWindow => _cwnd;
+    public long CongestionWindow => Cwnd;
     /// <summary>The congestion-control algorithm's name.</summary>
     public string CongestionControl => _congestion.Name;
     /// <summary>Segments retransmitted on this connection.</summary>
@@ -178,7 +212,7 @@ public sealed partial class TcpConnection
 
     /// <summary>The control block in one line, relative sequence numbers (for debug snapshots and test failures).</summary>
     public override string ToString() =>
-        $"{LocalPort}->{RemoteAddress}:{RemotePort} {State} una={_sndUna - _iss} nxt={_sndNxt - _iss} max={_sndMax - _iss} wnd={_sndWnd} cwnd={_cwnd} " +
+        $"{LocalPort}->{RemoteAddress}:{RemotePort} {State} una={_sndUna - _iss} nxt={_sndNxt - _iss} max={_sndMax - _iss} wnd={_sndWnd} cwnd={Cwnd} " +
         $"ssthresh={_ssthresh} rcv.nxt={_rcvNxt - _irs} rcv.wnd={ReceiveWindow} srtt={_srtt.TotalMilliseconds:0.###}ms rto={_rto.TotalMilliseconds}ms cc={_congestion.Name} rtx@{_retransmitAt.AsNullable?.TotalMilliseconds} " +
         $"queued={_send.Count} readable={_receive.Readable} ooo={_receive.Ranges} sacked={_sackCount} recovery={_inRecovery} fin={_finQueued}/{_finSent}/{_finReceived} pending={Pending}";
 
@@ -274,8 +308,8 @@ public sealed partial class TcpConnection
                 _table.Statistics.MssLoweredCount++;
                 // RFC 1191 6.5: not a congestion signal, but the resend starts slowly: one segment until ACKs arrive,
                 // then slow start back up to the window we had.
-                _ssthresh = Math.Max(_ssthresh, _cwnd);
-                _cwnd = (uint)_mss;
+                _ssthresh = Math.Max(_ssthresh, Cwnd);
+                Cwnd = (uint)_mss;
                 _sndNxt = _sndUna;   // resend what is outstanding in smaller segments
                 _highRetransmitted = _sndUna;
                 _inRecovery = _pipeRecovery = false;
@@ -356,7 +390,7 @@ public sealed partial class TcpConnection
         _timestamps = _options.Timestamps && options.Timestamp is not null;
         if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
         _sack = _options.SelectiveAcknowledgments && sack;
-        _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
+        Cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
         _sndWnd = (uint)segment.WindowSize << _sndScale;
         _maxSndWnd = _sndWnd;
         _sndWl1 = segment.SequenceNumber;
@@ -389,7 +423,7 @@ public sealed partial class TcpConnection
         _timestamps = _options.Timestamps && options.Timestamp is not null;
         if (options.Timestamp is TcpTimestamp ts) _tsRecent = ts.Value;
         _sack = _options.SelectiveAcknowledgments && options.SackPermitted;
-        _cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
+        Cwnd = (uint)Math.Min(_options.InitialWindowSegments * _mss, Math.Max(2 * _mss, 14600 * _options.InitialWindowSegments / 10));
         TakeEcnSetup(segment);   // RFC 3168 6.1.1 (TcpConnection.Ecn.cs)
     }
 
@@ -606,7 +640,7 @@ public sealed partial class TcpConnection
         TakeWindowUpdate(segment, ack);
         RackOnAck(ack, options, sackBlocks < options.SackBlocks.Count && _sack, now);   // RFC 8985 6.2, before recovery decides
 
-        if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now);
+        if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now, BatchesAckWork);
         else if (ack == _sndUna && segment.Payload.IsEmpty && (segment.Flags & TcpFlags.Fin) == 0 && Seq.Gt(_sndMax, _sndUna)
                  && (sackBlocks > 0 || (_sndWnd == oldWindow && !(_sack && options.SackBlocks.Count > 0))))
             // RFC 5681 counts a duplicate only with an unchanged window; RFC 6675 lets SACK information count
@@ -666,7 +700,9 @@ public sealed partial class TcpConnection
         else if (!_delayedAckAt.HasValue) _delayedAckAt = now + _options.DelayedAckTimeout;
     }
 
-    private void OnNewAck(uint ack, in TcpOptions options, TimeSpan now)
+    // batchAckWork (the fast path's ACKs): the congestion window's growth and the tail probe's arming are left to the
+    // connection's flush at the end of the poll, once per batch of ACKs (issue 18 item 4).
+    private void OnNewAck(uint ack, in TcpOptions options, TimeSpan now, bool batchAckWork = false)
     {
         uint acked = ack - _sndUna;
         // Bytes of data acknowledged: the SYN and FIN take sequence space but no ring space.
@@ -700,7 +736,7 @@ public sealed partial class TcpConnection
                 // SACK recovery ends with cwnd = ssthresh (RFC 6937 3, as Linux's tcp_end_cwnd_reduction): PRR has
                 // brought pipe there. Without SACK, RFC 6582 3.2 step 3 (full acknowledgment), option 1:
                 // cwnd = min(ssthresh, max(FlightSize, SMSS) + SMSS).
-                _cwnd = _pipeRecovery ? _ssthresh : Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
+                Cwnd = _pipeRecovery ? _ssthresh : Math.Min(_ssthresh, Math.Max(FlightSize, (uint)_mss) + (uint)_mss);
                 _inRecovery = false;
                 _pipeRecovery = false;
                 UndoIfSpurious(options);   // RFC 3708 (D-SACK) or RFC 3522 (timestamps): every retransmission needless
@@ -710,12 +746,21 @@ public sealed partial class TcpConnection
             {
                 // Partial acknowledgment: retransmit the next hole, deflate the window.
                 RetransmitNextHole(now);
-                _cwnd = _cwnd > acked ? _cwnd - acked + (uint)_mss : (uint)_mss;
+                Cwnd = Cwnd > acked ? Cwnd - acked + (uint)_mss : (uint)_mss;
             }
         }
         // Capped at the largest window a peer can offer (RFC 7323 2.3: 2^30): a sender limited by the peer's window on a
         // lossless path otherwise grows cwnd for ever, and it wrapped (uint) to a few segments after about 4 GB.
-        else if (windowAcked > 0) _cwnd = Math.Min(_congestion.OnAck(_cwnd, _ssthresh, windowAcked, _mss, now, _srtt), MaxCongestionWindow);
+        else if (windowAcked > 0)
+        {
+            if (batchAckWork)
+            {
+                if (_cwndGrowthPending > MaxCongestionWindow) SettleCwndGrowth();   // never near uint's end
+                _cwndGrowthPending += windowAcked;   // given to the congestion control once per batch (above)
+                _table.MarkPending(this);
+            }
+            else Cwnd = Math.Min(_congestion.OnAck(Cwnd, _ssthresh, windowAcked, _mss, now, _srtt), MaxCongestionWindow);
+        }
         _dupAcks = 0;
         _limitedTransmit = 0;
 
@@ -728,7 +773,11 @@ public sealed partial class TcpConnection
         if (_sndUna != _sndMax)
         {
             if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);
-            else if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing) ArmTailProbe(now);
+            else if (State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.LastAck or TcpState.Closing)
+            {
+                if (batchAckWork) _table.MarkPending(this);   // Flush arms it, after the batch's last ACK
+                else ArmTailProbe(now);
+            }
         }
         if (_frto != FrtoStep.None) FrtoOnNewAck(ack, options);
         if (_send.Free > 0) Notify();
@@ -742,7 +791,7 @@ public sealed partial class TcpConnection
         if (_inRecovery && _pipeRecovery) { OnPipeRecoveryAck(now); return; }
         if (_inRecovery)
         {
-            _cwnd += (uint)_mss;   // RFC 5681 3.2 step 4: inflate for each segment that left the network
+            Cwnd += (uint)_mss;   // RFC 5681 3.2 step 4: inflate for each segment that left the network
             // RFC 8985 in spirit: ACKs still arriving well after the first hole was resent mean the resend was lost too.
             if (now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
             {
@@ -755,7 +804,7 @@ public sealed partial class TcpConnection
         // RFC 5827 (early retransmit): with fewer than four segments outstanding and nothing new to send, fewer
         // duplicates can ever arrive, so the threshold drops to the outstanding segments minus one.
         int outstandingSegments = (int)((FlightSize + (uint)_mss - 1) / (uint)Math.Max(_mss, 1));
-        int threshold = DataOffset(_sndNxt) < _send.Count && _sndWnd > FlightSize + (uint)_mss && _cwnd > FlightSize + (uint)_mss ? 3 : Math.Clamp(outstandingSegments - 1, 1, 3);
+        int threshold = DataOffset(_sndNxt) < _send.Count && _sndWnd > FlightSize + (uint)_mss && Cwnd > FlightSize + (uint)_mss ? 3 : Math.Clamp(outstandingSegments - 1, 1, 3);
         // Only while no go-back-N resend (after a timeout) is under way: the allowance is for NEW data (RFC 3042 2).
         if (_dupAcks < threshold && _dupAcks <= 2 && !Seq.Lt(_sndNxt, _sndMax))
         {
@@ -773,13 +822,13 @@ public sealed partial class TcpConnection
         if (_dupAcks >= threshold)
         {
             // RFC 5681 3.2 / RFC 6582: fast retransmit, then fast recovery.
-            _ssthresh = _congestion.OnLoss(_cwnd, Math.Min(FlightSize, _cwnd), _mss, now, timeout: false);   // RFC 5681 3.2 step 2
+            _ssthresh = _congestion.OnLoss(Cwnd, Math.Min(FlightSize, Cwnd), _mss, now, timeout: false);   // RFC 5681 3.2 step 2
             _recover = _sndMax;
             _inRecovery = true;
             _highRetransmitted = _sndUna;
             _table.Statistics.FastRetransmitsCount++;
             RetransmitNextHole(now);
-            _cwnd = _ssthresh + 3 * (uint)_mss;
+            Cwnd = _ssthresh + 3 * (uint)_mss;
         }
     }
 
@@ -992,7 +1041,7 @@ public sealed partial class TcpConnection
         {
             // The SYN or SYN-ACK was lost: RFC 5681 3.1, an initial window of one segment; RFC 6298 5.7, an RTO of
             // 3 s unless the handshake gave an RTT sample.
-            _cwnd = (uint)_mss;
+            Cwnd = (uint)_mss;
             if (!_haveRtt && _rto < TimeSpan.FromSeconds(3)) _rto = TimeSpan.FromSeconds(3);
         }
         State = TcpState.Established;

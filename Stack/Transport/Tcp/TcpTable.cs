@@ -50,6 +50,13 @@ internal sealed class TcpTable
     /// <summary>Ring storage reused between connections.</summary>
     public BufferPool Buffers { get; }
     public TimeSpan Now { get; private set; }
+
+    /// <summary>
+    /// True while the stack processes a frame that more frames of the same batch from the link follow: the fast path
+    /// then leaves an ACK's congestion-window growth and tail-probe arming to the connection's flush at the end of the
+    /// poll, once for the batch (issue 18 item 4); a lone ACK does them at once, as before.
+    /// </summary>
+    internal bool MoreFramesFollow { get; set; }
     public int Count => _connections.Count;
     /// <summary>The connections, for invariant checks (a struct enumerator: checking allocates nothing).</summary>
     public Dictionary<TcpKey, TcpConnection>.ValueCollection Connections => _connections.Values;
