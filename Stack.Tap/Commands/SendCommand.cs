@@ -58,6 +58,11 @@ internal static class SendCommand
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"send: {upload.Sent} bytes to {address}:{port} in {seconds:0.000} s ({upload.Sent * 8 / seconds / 1e6:0.0} Mbit/s){(upload.Failure is null ? "" : "; " + upload.Failure)}"));
         Console.Error.WriteLine(GetCommand.RetransmitLine("send", stack));
+        // Where the stack's thread spent the transfer: on a CPU, or runnable and waiting for one (on a loaded machine the
+        // second dominates, and the Mbit/s above measure the scheduler as much as the stack), with the ACKs it took in.
+        if (upload.Schedule is { } t)
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"send: stack thread on a cpu {t.Run / 1e9:0.000} s, waiting for one {t.Wait / 1e9:0.000} s, {t.Slices} slices; tcp segments received {stack.Statistics.Tcp.Received}"));
         return upload.Failure is null ? 0 : 1;
     }
 
@@ -74,12 +79,16 @@ internal static class SendCommand
         public double Seconds { get; private set; }
         public string? Failure { get; private set; }
         public Action? Done { get; set; }
+        /// <summary>The stack thread's schedule over the transfer (Linux schedstat: ns on a CPU, ns waiting for one, slices); null where unreadable.</summary>
+        public (long Run, long Wait, long Slices)? Schedule { get; private set; }
+        private (long Run, long Wait, long Slices)? _scheduleAtStart;
         public TimeSpan? NextDeadline => _finished ? null : _deadline;
 
         public void Start(NetworkStack stack, TimeSpan now)
         {
             _deadline = now + timeout;
             _started = now;
+            _scheduleAtStart = ThreadSchedule();   // Start and Poll run on the stack's thread (the driver's Run)
         }
 
         public void Poll(NetworkStack stack, TimeSpan now)
@@ -127,7 +136,26 @@ internal static class SendCommand
             _finished = true;
             Failure = failure;
             Seconds = (now - _started).TotalSeconds;
+            if (_scheduleAtStart is { } a && ThreadSchedule() is { } b) Schedule = (b.Run - a.Run, b.Wait - a.Wait, b.Slices - a.Slices);
             Done?.Invoke();
+        }
+
+        // /proc/thread-self/schedstat (Linux): time on a CPU and time runnable but waiting for one, in ns, and timeslices run.
+        private static (long Run, long Wait, long Slices)? ThreadSchedule()
+        {
+            try
+            {
+                var fields = File.ReadAllText("/proc/thread-self/schedstat").Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return fields.Length >= 3
+                    && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out long run)
+                    && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out long wait)
+                    && long.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out long slices)
+                    ? (run, wait, slices) : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;   // no procfs, or a kernel without schedstats
+            }
         }
     }
 }

@@ -62,7 +62,7 @@ public sealed class FaultInjectorLink : ILink
     /// <inheritdoc/>
     public int TryReceive(Span<byte> buffer)
     {
-        Release();
+        if (_heldCount > 0) Release(_clock.Now);
         return _inner.TryReceive(buffer);
     }
 
@@ -70,7 +70,7 @@ public sealed class FaultInjectorLink : ILink
     /// <remarks>Lends the inner link's frames (faults apply on the way out, to frames sent).</remarks>
     public int Lend(FrameBatch batch)
     {
-        Release();
+        if (_heldCount > 0) Release(_clock.Now);
         return _inner.Lend(batch);
     }
 
@@ -81,9 +81,13 @@ public sealed class FaultInjectorLink : ILink
     /// <inheritdoc/>
     public bool TrySend(ReadOnlySpan<byte> frame)
     {
-        Release();
-        var o = Options;
+        // One clock reading for the whole call: every frame still held after this Release is due later than now, so a
+        // frame that is not delayed goes out at once, still in due order, without a copy into the pool. (Before, while
+        // any frame was held, every frame was copied into the pool and released by a scan, and the clock was read
+        // three times a frame: the injector's own cost grew with the reordering it was there to produce.)
         var now = _clock.Now;
+        Release(now);
+        var o = Options;
         if (o.Cut || _random.NextDouble() < o.DropRate || (o.MaxFrameSize > 0 && frame.Length > o.MaxFrameSize)
             || (o.RateBytesPerSecond > 0 && !_bucket.TryTake(now, frame.Length)))
         {
@@ -92,31 +96,32 @@ public sealed class FaultInjectorLink : ILink
         }
         int copies = _random.NextDouble() < o.DuplicateRate ? 2 : 1;
         if (copies == 2) Duplicated++;
+        bool stored = false;
         for (int c = 0; c < copies; c++)
         {
             var delay = o.Delay + (o.Jitter > TimeSpan.Zero ? o.Jitter * _random.NextDouble() : TimeSpan.Zero);
             if (_random.NextDouble() < o.ReorderRate) { delay += o.ReorderDelay * (0.5 + _random.NextDouble() / 2); Reordered++; }
             bool corrupt = _random.NextDouble() < o.CorruptRate && frame.Length > 0;
-            if (delay <= TimeSpan.Zero && !corrupt && _heldCount == 0) { _inner.TrySend(frame); continue; }
+            if (delay <= TimeSpan.Zero && !corrupt) { _inner.TrySend(frame); continue; }
             int slot = _held.TryStore(frame);
             if (slot < 0 || _heldCount == _heldList.Length) { Dropped++; continue; }
             if (corrupt)
             {
-                var stored = _held[slot];
-                stored[_random.Next(stored.Length)] ^= (byte)(1 + _random.Next(255));
+                var held = _held[slot];
+                held[_random.Next(held.Length)] ^= (byte)(1 + _random.Next(255));
                 Corrupted++;
             }
             _heldList[_heldCount++] = (slot, now + delay, _order++);
+            stored = true;
         }
-        Release();
+        if (stored) Release(now);   // a corrupted frame without delay is due now
         return true;
     }
 #pragma warning restore CA5394
 
     // Sends every held frame that is due, earliest first (ties in the order they were sent).
-    private void Release()
+    private void Release(TimeSpan now)
     {
-        var now = _clock.Now;
         while (_heldCount > 0)
         {
             int best = -1;

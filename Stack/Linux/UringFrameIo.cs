@@ -11,7 +11,8 @@ namespace TcpIpSharp.Linux;
 /// memory never moves and nothing on the frame path allocates.
 /// </summary>
 /// <remarks>
-/// <para>Receive: each slot has one <c>IORING_OP_READ</c> in flight for <c>header + maxFrame + 1</c> bytes (the extra
+/// <para>Receive: free slots have one <c>IORING_OP_READ</c> in flight each, as many at a time as the traffic needs (from
+/// <see cref="ArmedReadsMinimum"/> while frames come singly to all of them in bursts; the others wait unarmed), for <c>header + maxFrame + 1</c> bytes (the extra
 /// byte tells a frame that was cut short from one that fits exactly, as the per-frame path's spill byte does).
 /// Completions are harvested from the shared completion ring without a system call; the slot's read is re-armed
 /// when its frame has been copied out, and the re-arms go to the kernel together, with the queued writes, in one
@@ -42,6 +43,14 @@ internal sealed unsafe class UringFrameIo : IDisposable
     private readonly int[] _readyQueue;    // slots with a completed read, in completion order
     private int _readyHead, _readyCount;
     private int _readsInFlight;
+    // Reads armed at once follow the traffic (_armedLimit, from ArmedReadsMinimum to every slot); the other free slots
+    // wait here, unarmed. Every read armed on the TAP has a poll on its wait queue, and each frame that arrives wakes
+    // them all: all but one read again, find nothing and arm their poll again (io_uring's task work, on the stack's
+    // thread). With 64 armed and frames arriving one at a time that herd was the largest cost of a frame received.
+    private readonly int[] _spare;
+    private int _spareCount;
+    private int _armedLimit;
+    private bool _lastReapFilled;          // the last Reap that harvested reads found every armed one filled: a burst waits behind
 
     private readonly byte[] _txMemory;     // pinned: transmit slots
     private readonly byte* _tx;
@@ -78,7 +87,9 @@ internal sealed unsafe class UringFrameIo : IDisposable
         _txFree = new int[txSlots];
         for (int i = 0; i < txSlots; i++) _txFree[i] = txSlots - 1 - i;
         _txFreeCount = txSlots;
-        for (int i = 0; i < rxSlots; i++) ArmRead(i);
+        _spare = new int[rxSlots];
+        _armedLimit = Math.Min(rxSlots, ArmedReadsMinimum);
+        for (int i = rxSlots - 1; i >= 0; i--) GiveBack(i);
         _ring.Submit();
     }
 
@@ -105,6 +116,30 @@ internal sealed unsafe class UringFrameIo : IDisposable
     /// <summary>Reads in flight (tests).</summary>
     public int ReadsInFlight => _readsInFlight;
 
+    /// <summary>
+    /// The fewest reads armed at once while frames come one or two at a time. Each frame the TAP receives wakes every
+    /// armed read's poll, and all but one read, find nothing and arm their poll again, so the cost of a frame that
+    /// arrives alone grows with the reads armed. Measured on 100 MB uploads to the kernel with 1% of frames held back
+    /// (the kernel's ACKs then come about 4x as often, one at a time): with all 64 armed that task work was 12-21% of
+    /// the stack thread's CPU samples (3-6% in the clean run). When a harvest finds every armed read filled (a burst, as
+    /// a download's), the number armed doubles up to all the slots; when frames come sparsely it halves back to this
+    /// (docs/benchmarks.md).
+    /// </summary>
+    public const int ArmedReadsMinimum = 8;
+
+    // A slot that is free again (its frame consumed or dropped): armed at once while fewer than the cap are, else spare.
+    private void GiveBack(int slot)
+    {
+        if (_readsInFlight < _armedLimit) ArmRead(slot);
+        else _spare[_spareCount++] = slot;
+    }
+
+    // Arms spare slots up to the cap (after completions took reads out of flight).
+    private void TopUp()
+    {
+        while (_readsInFlight < _armedLimit && _spareCount > 0) ArmRead(_spare[--_spareCount]);
+    }
+
     private void ArmRead(int slot)
     {
         // Cannot fail: the submission ring has room for every slot's operation.
@@ -115,6 +150,7 @@ internal sealed unsafe class UringFrameIo : IDisposable
     // Harvests every completion waiting in the ring (no system call).
     private void Reap()
     {
+        int reads = 0;
         while (_ring.TryPeek(out ulong userData, out int result))
         {
             _ring.Advance();
@@ -129,6 +165,7 @@ internal sealed unsafe class UringFrameIo : IDisposable
                     _rxResult[slot] = result;
                     _readyQueue[(_readyHead + _readyCount) % _rxSlots] = slot;
                     _readyCount++;
+                    reads++;
                     break;
                 case KindWrite:
                     _written(_txLength[slot], result);
@@ -136,6 +173,13 @@ internal sealed unsafe class UringFrameIo : IDisposable
                     break;
             }
         }
+        if (reads > 0)
+        {
+            _lastReapFilled = reads >= _armedLimit;
+            if (reads >= _armedLimit) _armedLimit = Math.Min(_rxSlots, _armedLimit * 2);
+            else if (reads * 2 < _armedLimit) _armedLimit = Math.Max(Math.Min(_rxSlots, ArmedReadsMinimum), _armedLimit / 2);
+        }
+        if (!_disposed) TopUp();
     }
 
     /// <summary>
@@ -159,7 +203,7 @@ internal sealed unsafe class UringFrameIo : IDisposable
                 if (frame <= buffer.Length) data.Slice(h, frame).CopyTo(buffer);
                 else result = h + buffer.Length + 1;   // as readv reports a frame longer than the buffer
             }
-            ArmRead(slot);
+            GiveBack(slot);
             return result;
         }
     }
@@ -200,7 +244,9 @@ internal sealed unsafe class UringFrameIo : IDisposable
         lock (_lock)
         {
             int n = 0;
-            while (n < slots.Length && TakeReady(slots.Length - n, flush: n == 0, out int slot))
+            // Submits (re-armed reads, queued writes) when nothing is ready at first, and again while every armed read
+            // came back with a frame: a burst longer than the armed reads is still queued in the TAP.
+            while (n < slots.Length && TakeReady(slots.Length - n, flush: n == 0 || _lastReapFilled, out int slot))
             {
                 slots[n] = slot;
                 results[n] = _rxResult[slot];
@@ -218,7 +264,7 @@ internal sealed unsafe class UringFrameIo : IDisposable
     {
         lock (_lock)
         {
-            if (!_disposed) ArmRead(slot);
+            if (!_disposed) GiveBack(slot);
         }
     }
 
@@ -228,7 +274,7 @@ internal sealed unsafe class UringFrameIo : IDisposable
         lock (_lock)
         {
             if (_disposed) return;
-            for (int i = 0; i < batch.Count; i++) ArmRead(batch.TokenAt(i));
+            for (int i = 0; i < batch.Count; i++) GiveBack(batch.TokenAt(i));
         }
     }
 
