@@ -1,49 +1,60 @@
 using System.Buffers;
 using System.Net.Sockets;
+using TcpIpSharp.Linux.Native;
 using TcpIpSharp.Transport.Tcp;
+
+#pragma warning disable CA1416 // the gateway's host sockets are Linux's (epoll): GatewayHost.Start refuses other platforms
 
 namespace TcpIpSharp.Gateway;
 
 /// <summary>
 /// One relayed TCP flow: the stack's connection with the guest on one side, a host <see cref="Socket"/> on the other,
-/// and one buffer each way between them.
+/// and the stack's thread moving bytes between them with non-blocking calls on the socket.
 /// </summary>
 /// <remarks>
-/// <para>Two threads, one owner per field. The stack's thread (under the driver's gate) owns the connection and
-/// <see cref="Pump"/>s: it moves guest bytes into the up buffer when that is empty, and bytes of the down buffer into
-/// the connection's send ring as far as it has room. A task on the thread pool owns the socket: it sends the up buffer
-/// and receives into the down buffer when that is empty. Each buffer changes hands through its count (written with
-/// <see cref="Volatile"/>): non-zero, it is the socket side's (up) or the stack's (down); zero, the other side's. A
-/// side that hands a buffer over wakes the other: the stack's thread sets a <see cref="RelaySignal"/>, a task calls
-/// <c>GatewayHost.Wake</c> (a bounded queue of flows and a kick of the driver).</para>
+/// <para>The stack's thread (under the driver's gate) owns the connection and the socket and <see cref="Pump"/>s: up,
+/// it reads guest bytes into the flow's up buffer and <c>send</c>s them to the socket (what the socket does not take
+/// waits in the buffer until the socket is writable again); down, it <c>recv</c>s from the socket at most as much as
+/// the connection's send ring has room for, into the gateway's one down buffer, and writes it all into the ring. The
+/// <see cref="HostPoller"/>'s thread says when a socket became readable or writable (<see cref="Readable"/>,
+/// <see cref="Writable"/>, edge-triggered: a flag is cleared before the call that may find nothing, so an edge after it
+/// is never lost) and queues the flow for the stack's thread; the connection's <c>Ready</c> marks it too.</para>
 /// <para>Back-pressure follows: a slow host socket keeps the up buffer full, the stack stops reading the connection,
-/// its receive ring fills and the window it advertises closes; a slow guest keeps the down buffer full, the task
-/// stops receiving, and the host socket's kernel window closes. A flow holds at most its two rings and two buffers.</para>
+/// its receive ring fills and the window it advertises closes; a slow guest keeps the send ring full, the stack stops
+/// receiving from the socket, and the host socket's kernel window closes. A flow holds at most its two rings and its up
+/// buffer.</para>
+/// <para>The direct relay connects from the stack's thread (a non-blocking <c>connect</c>: to a nearby host it has
+/// often finished when the call returns); a rule's connector and SOCKS5 run on the thread pool and hand the connected
+/// socket over.</para>
 /// </remarks>
 internal sealed class TcpRelay : PumpedFlow
 {
     private enum Phase { Connecting, Open, Done }
 
+    private static readonly object Ended = new();   // _handoff once the flow has ended: a late connector's socket is closed
+
     private readonly GatewayHost _host;
     private readonly TcpConnection _guest;
-    private readonly RelaySignal _upSignal = new(), _downSignal = new();
-    private readonly CancellationTokenSource _cancel = new();
-    private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> _connector;
-    private byte[]? _up, _down;
+    private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>>? _connector;   // null: connect directly here
     private Socket? _socket;
-    private volatile Phase _phase;
-    private int _upCount;            // bytes in _up for the socket; 0: the stack's to fill
-    private int _downCount;          // bytes in _down for the stack; 0: the task's to fill
-    private int _downOffset;         // the stack's: how much of _down went into the send ring
-    private volatile int _connected; // 0 connecting, 1 connected, -1 failed
-    private SocketError _connectError; // why it failed (written before _connected)
-    private volatile bool _upEnd;    // the guest's FIN passed to the socket task
-    private volatile bool _hostEnd;  // the host closed its side (receive returned 0)
-    private volatile bool _hostReset, _upDone, _aborted;
-    private bool _finToGuest;
-    internal int Queued;             // 1 while in the host's wake queue
+    private int _fd = -1;
+    private object? _handoff;              // a connector's socket, from the thread pool; Ended once the flow has ended
+    private CancellationTokenSource? _cancel;
+    private byte[]? _up;
+    private int _upCount, _upOffset;       // bytes of _up for the socket, and how many of them it took
+    private Phase _phase;
+    private volatile int _connected;       // a connector's result: 0 connecting, 1 connected, -1 failed
+    private SocketError _connectError;     // why it failed (written before _connected)
+    private TimeSpan _connectDeadline;
+    private bool _upEnd, _upDone;          // the guest's FIN read; carried to the socket (shutdown)
+    private bool _hostEnd, _finToGuest;    // the socket's end of stream; carried to the guest
+    private int _hostErrno;                // the socket failed (a reset, or another error)
+    internal int Readable, Writable;       // set by the poller's thread, cleared by the stack's before a call
+    internal int Slot = -1;                // the poller's
+    internal ulong PollToken;              // the poller's
+    internal int Queued;                   // 1 while in the host's wake queue
 
-    public TcpRelay(GatewayHost host, TcpConnection guest, GatewayFlow flow, Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> connector)
+    public TcpRelay(GatewayHost host, TcpConnection guest, GatewayFlow flow, Func<GatewayFlow, CancellationToken, ValueTask<Socket?>>? connector)
     {
         _host = host;
         _guest = guest;
@@ -53,22 +64,52 @@ internal sealed class TcpRelay : PumpedFlow
 
     public GatewayFlow Flow { get; }
     public bool IsConnecting => _phase == Phase.Connecting;
-    public bool IsDone => _phase == Phase.Done;
+    public TimeSpan ConnectDeadline => _connectDeadline;
 
-    /// <summary>Starts the host connection on the thread pool.</summary>
-    public void Start(int upBufferSize, int downBufferSize)
+    /// <summary>Starts the host connection: here, non-blocking, or through the connector on the thread pool.</summary>
+    public void Start(TimeSpan now)
     {
-        _upBufferSize = upBufferSize;
-        _bufferSize = downBufferSize;
-        // On the thread pool: a rule's connector may take its time; the stack's thread never waits for it.
-        ThreadPool.UnsafeQueueUserWorkItem(static relay => _ = relay.RunAsync(), this, preferLocal: false);
+        _connectDeadline = now + _host.Options.ConnectTimeout;
+        if (_connector is not null)
+        {
+            // On the thread pool: a rule's connector may take its time; the stack's thread never waits for it.
+            _cancel = new CancellationTokenSource();
+            ThreadPool.UnsafeQueueUserWorkItem(static relay => _ = relay.ConnectAsync(), this, preferLocal: false);
+            return;
+        }
+        Socket socket;
+        try
+        {
+            socket = new Socket(Flow.Destination.IsIpv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp)
+            {
+                Blocking = false,
+                NoDelay = true,
+            };
+        }
+        catch (SocketException e)
+        {
+            _connectError = e.SocketErrorCode;
+            _connected = -1;
+            return;
+        }
+        _socket = socket;
+        _fd = (int)socket.SafeHandle.DangerousGetHandle();
+        int error = HostPoller.Connect(_fd, Flow.Destination, Flow.DestinationPort);
+        if (error != 0 && error != Libc.EINPROGRESS)
+        {
+            _connectError = HostPoller.ToSocketError(error);
+            _connected = -1;
+            return;
+        }
+        _host.Poller.Register(this, _fd);
+        // To a nearby host the handshake is often over already: no need to wait for the poller to say so.
+        if (error == 0 || HostPoller.IsWritableNow(_fd)) Volatile.Write(ref Writable, 1);
+        _connected = 0;
     }
-
-    private int _bufferSize, _upBufferSize;
 
     // ------------------------------------------------------------------ the stack's thread
 
-    /// <summary>Moves what can move between the connection and the buffers; on the stack's thread, under the gate.</summary>
+    /// <summary>Moves what can move between the connection and the socket; on the stack's thread, under the gate.</summary>
     public override void Pump(TimeSpan now)
     {
         if (_phase == Phase.Done) return;
@@ -76,43 +117,70 @@ internal sealed class TcpRelay : PumpedFlow
         if (_phase == Phase.Connecting)
         {
             if (guest.State == TcpState.Closed) { Finish(resetHost: true); return; }   // the guest gave up (a reset)
-            int connected = _connected;
-            if (connected == 0) return;
-            if (connected < 0) { Refuse(now); return; }
+            if (!Connected(now)) return;
             guest.ReleaseSynAck(now);
             _phase = Phase.Open;
             Interlocked.Increment(ref _host.Statistics._tcpOpened);
             _host.OnConnected(this);
         }
-        if (_hostReset)
+        for (int round = 0; round < 8; round++)
+        {
+            bool moved = false;
+            // Up: guest -> socket, through the flow's buffer.
+            if (_upCount == 0 && !_upEnd)
+            {
+                int n = guest.Receive(_up);
+                if (n > 0) { _upCount = n; _upOffset = 0; }
+                else if (n == 0) _upEnd = true;   // the guest's FIN, after all its data
+            }
+            if (_upCount > 0 && Volatile.Read(ref Writable) != 0)
+            {
+                Volatile.Write(ref Writable, 0);
+                int sent = HostPoller.Send(_fd, _up.AsSpan(_upOffset, _upCount - _upOffset));
+                if (sent > 0)
+                {
+                    _upOffset += sent;
+                    Interlocked.Add(ref _host.Statistics._bytesUp, sent);
+                    if (_upOffset == _upCount) { _upCount = 0; moved = true; Volatile.Write(ref Writable, 1); }
+                    // else the socket's buffer is full: it says when it has room (EPOLLOUT)
+                }
+                else if (sent != -Libc.EAGAIN) { _hostErrno = -sent; break; }
+            }
+            if (_upEnd && _upCount == 0 && !_upDone)
+            {
+                int error = HostPoller.ShutdownSend(_fd);   // half-close carried across
+                if (error != 0) { _hostErrno = error; break; }
+                _upDone = true;
+            }
+            // Down: socket -> guest, no more than the send ring has room for.
+            int space = guest.SendSpace;
+            if (!_hostEnd && space > 0 && Volatile.Read(ref Readable) != 0)
+            {
+                Volatile.Write(ref Readable, 0);
+                var down = _host.DownBuffer;
+                int n = HostPoller.Receive(_fd, down.AsSpan(0, Math.Min(space, down.Length)));
+                if (n > 0)
+                {
+                    guest.Send(down.AsSpan(0, n));
+                    Interlocked.Add(ref _host.Statistics._bytesDown, n);
+                    Volatile.Write(ref Readable, 1);   // maybe more (or its end) behind it
+                    moved = true;
+                }
+                else if (n == 0) { _hostEnd = true; moved = true; }
+                else if (n != -Libc.EAGAIN) { _hostErrno = -n; break; }
+            }
+            if (!moved) break;
+        }
+        if (_hostErrno != 0)
         {
             // The host reset (or failed): the guest gets a reset too (RFC 9293 3.10.5's abort).
+            if (_hostErrno != Libc.ECONNRESET) Interlocked.Increment(ref _host.Statistics._relayErrors);
             guest.Abort();
             Interlocked.Increment(ref _host.Statistics._tcpResetsFromHost);
             Finish(resetHost: false);
             return;
         }
-        // Up: guest -> socket, one buffer at a time.
-        if (!_upEnd && Volatile.Read(ref _upCount) == 0)
-        {
-            int n = guest.Receive(_up);
-            if (n > 0) { Volatile.Write(ref _upCount, n); _upSignal.Set(); }
-            else if (n == 0) { _upEnd = true; _upSignal.Set(); }   // the guest's FIN, after all its data
-        }
-        // Down: socket -> guest, as far as the send ring has room.
-        int down = Volatile.Read(ref _downCount);
-        if (down > 0)
-        {
-            int sent = guest.Send(_down.AsSpan(_downOffset, down - _downOffset));
-            _downOffset += sent;
-            if (_downOffset == down)
-            {
-                _downOffset = 0;
-                Volatile.Write(ref _downCount, 0);
-                _downSignal.Set();
-            }
-        }
-        else if (_hostEnd && !_finToGuest && guest.IsSendOpen)
+        if (_hostEnd && !_finToGuest && guest.IsSendOpen)
         {
             guest.Shutdown();   // the host's FIN, after all its data
             _finToGuest = true;
@@ -129,6 +197,39 @@ internal sealed class TcpRelay : PumpedFlow
             guest.Close();   // both FINs passed: the connection finishes its close in the stack
             Finish(resetHost: false);
         }
+    }
+
+    // Connecting: true once the socket is connected (and watched); refuses the guest on failure or at the deadline.
+    private bool Connected(TimeSpan now)
+    {
+        int state = _connected;
+        if (state == 0 && _connector is null && Volatile.Read(ref Writable) != 0)
+        {
+            int error = HostPoller.PendingError(_fd);
+            if (error == 0) state = 1;
+            else { _connectError = HostPoller.ToSocketError(error); state = -1; }
+        }
+        else if (state == 1 && _connector is not null && _socket is null)
+        {
+            var socket = (Socket)Interlocked.Exchange(ref _handoff, Ended)!;
+            socket.Blocking = false;
+            _socket = socket;
+            _fd = (int)socket.SafeHandle.DangerousGetHandle();
+            _host.Poller.Register(this, _fd);
+            Volatile.Write(ref Readable, 1);   // it may have had bytes before it was watched
+            Volatile.Write(ref Writable, 1);
+        }
+        if (state == 0 && now >= _connectDeadline) { _connectError = SocketError.TimedOut; state = -1; }
+        if (state < 0)
+        {
+            if (_connector is null || _connected == 0) Interlocked.Increment(ref _host.Statistics._connectFailures);
+            Refuse(now);
+            return false;
+        }
+        if (state == 0) return false;
+        // The up buffer only once connected: a flood of refused SYNs costs none.
+        _up = ArrayPool<byte>.Shared.Rent(_host.Options.UpstreamBufferSize);
+        return true;
     }
 
     // The host could not connect: a closed port (or any other failure) is a reset for the guest, as before; no route to
@@ -153,34 +254,31 @@ internal sealed class TcpRelay : PumpedFlow
         Finish(resetHost: false);
     }
 
-    /// <summary>Ends the flow on the stack's side; the socket task returns the buffers when it has stopped.</summary>
+    /// <summary>Ends the flow: the socket is closed (with a reset when <paramref name="resetHost"/>) and the buffer returned.</summary>
     public void Finish(bool resetHost)
     {
         if (_phase == Phase.Done) return;
         bool wasConnecting = _phase == Phase.Connecting;
         _phase = Phase.Done;
         _guest.Ready = null;
-        _aborted = resetHost;
-        if (resetHost && _socket is { } socket)
+        _host.Poller.Unregister(this);
+        if (_cancel is { } cancel)
         {
-            try { socket.LingerState = new LingerOption(true, 0); } catch (SocketException) { } catch (ObjectDisposedException) { }
+            try { cancel.Cancel(); } catch (ObjectDisposedException) { }
         }
-        _cancel.Cancel();
-        _upSignal.Set();
-        _downSignal.Set();
-        try { _socket?.Dispose(); } catch (SocketException) { }
+        if (Interlocked.Exchange(ref _handoff, Ended) is Socket late) late.Dispose();   // a connector's, not taken yet
+        if (_socket is { } socket)
+        {
+            if (resetHost)
+            {
+                try { socket.LingerState = new LingerOption(true, 0); } catch (SocketException) { } catch (ObjectDisposedException) { }
+            }
+            try { socket.Dispose(); } catch (SocketException) { }
+            _socket = null;
+            _fd = -1;
+        }
+        if (_up is { } up) { _up = null; ArrayPool<byte>.Shared.Return(up); }
         _host.OnFinished(this, wasConnecting);
-        LetGo();
-    }
-
-    private int _owners = 2;   // the stack's thread and the socket's task
-
-    private void LetGo()
-    {
-        if (Interlocked.Decrement(ref _owners) != 0) return;
-        if (Interlocked.Exchange(ref _up, null) is { } up) ArrayPool<byte>.Shared.Return(up);
-        if (Interlocked.Exchange(ref _down, null) is { } down) ArrayPool<byte>.Shared.Return(down);
-        _cancel.Dispose();
     }
 
     /// <summary>Aborts both sides (the gateway stops).</summary>
@@ -192,117 +290,34 @@ internal sealed class TcpRelay : PumpedFlow
         Finish(resetHost: true);
     }
 
-    // ------------------------------------------------------------------ the socket's task (thread pool)
+    // ------------------------------------------------------------------ a connector (thread pool)
 
-    private async Task RunAsync()
+    private async Task ConnectAsync()
     {
+        Socket? socket;
         try
         {
-            Socket? socket;
-            try
-            {
-                // The flow's own token bounds the connection (one source per flow, not a linked one): reset once connected.
-                _cancel.CancelAfter(_host.Options.ConnectTimeout);
-                socket = await _connector(Flow, _cancel.Token).ConfigureAwait(false);
-                if (socket is not null && !_cancel.TryReset()) { socket.Dispose(); socket = null; }
-            }
+            socket = await _connector!(Flow, _cancel!.Token).ConfigureAwait(false);
+        }
 #pragma warning disable CA1031 // any failure to connect refuses the flow
-            catch (Exception e)
+        catch (Exception e)
 #pragma warning restore CA1031
-            {
-                _connectError = e is SocketException se ? se.SocketErrorCode : SocketError.SocketError;
-                socket = null;
-            }
-            if (socket is null)
-            {
-                if (_phase == Phase.Done) return;   // the stack's side ended it first (the guest gave up)
-                Interlocked.Increment(ref _host.Statistics._connectFailures);
-                _connected = -1;
-                _host.Wake(this);
-                return;
-            }
+        {
+            _connectError = e is SocketException se ? se.SocketErrorCode : SocketError.SocketError;
+            socket = null;
+        }
+        if (socket is not null)
+        {
             socket.NoDelay = true;
-            _socket = socket;
-            // The buffers only once connected: a flood of refused SYNs costs none. The stack's thread reads them only
-            // after it has seen _connected (a volatile write after these).
-            _up = ArrayPool<byte>.Shared.Rent(_upBufferSize);
-            _down = ArrayPool<byte>.Shared.Rent(_bufferSize);
+            if (Interlocked.CompareExchange(ref _handoff, socket, null) is not null) { socket.Dispose(); return; }   // the flow ended meanwhile
             _connected = 1;
-            _host.Wake(this);
-            if (_cancel.IsCancellationRequested) { socket.Dispose(); return; }
-            await Task.WhenAll(UpAsync(socket), DownAsync(socket)).ConfigureAwait(false);
         }
-        finally
+        else
         {
-            LetGo();   // the buffers go back once the stack's thread has let go of the flow too
+            if (Volatile.Read(ref _handoff) == Ended) return;   // the stack's side ended it first (the guest gave up)
+            Interlocked.Increment(ref _host.Statistics._connectFailures);
+            _connected = -1;
         }
-    }
-
-    private async Task UpAsync(Socket socket)
-    {
-        try
-        {
-            while (true)
-            {
-                await _upSignal.WaitAsync().ConfigureAwait(false);
-                if (_cancel.IsCancellationRequested) return;
-                int n = Volatile.Read(ref _upCount);
-                if (n > 0)
-                {
-                    var buffer = _up!;
-                    for (int sent = 0; sent < n;)
-                        sent += await socket.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None).ConfigureAwait(false);
-                    Interlocked.Add(ref _host.Statistics._bytesUp, n);
-                    Volatile.Write(ref _upCount, 0);
-                    _host.Wake(this);
-                    continue;
-                }
-                if (_upEnd)
-                {
-                    socket.Shutdown(SocketShutdown.Send);   // half-close carried across
-                    _upDone = true;
-                    _host.Wake(this);
-                    return;
-                }
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            Failed(e);
-        }
-    }
-
-    private async Task DownAsync(Socket socket)
-    {
-        try
-        {
-            while (true)
-            {
-                int n = await socket.ReceiveAsync(_down.AsMemory(), SocketFlags.None).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    _hostEnd = true;
-                    _host.Wake(this);
-                    return;
-                }
-                Interlocked.Add(ref _host.Statistics._bytesDown, n);
-                Volatile.Write(ref _downCount, n);
-                _host.Wake(this);
-                await _downSignal.WaitAsync().ConfigureAwait(false);
-                if (_cancel.IsCancellationRequested) return;
-            }
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
-        {
-            Failed(e);
-        }
-    }
-
-    private void Failed(Exception e)
-    {
-        if (_cancel.IsCancellationRequested) return;   // we closed it
-        if (e is not SocketException { SocketErrorCode: SocketError.ConnectionReset }) Interlocked.Increment(ref _host.Statistics._relayErrors);
-        _hostReset = true;
         _host.Wake(this);
     }
 }
