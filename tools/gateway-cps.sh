@@ -3,14 +3,14 @@
 # usage (root): tools/gateway-cps.sh LABEL=BINDIR [LABEL=BINDIR ...]
 #   Each BINDIR holds a tcpipsharp built from some commit (dotnet build Stack.Tap -c Release: Stack.Tap/bin/Release/net10.0).
 #   Per round, for each build in turn: a fresh gateway, then ab through it, then ab kernel-routed; one line each.
-# env: ROUNDS (3), N (requests per ab, 20000), C (concurrency, 50), GWENV (extra environment for the gateway, e.g.
+# env: ROUNDS (3), N (requests per ab, 20000), WARM (requests through a new gateway before it is measured, 10000), C (50), GWENV (extra environment for the gateway, e.g.
 #      "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"), PERF (a file prefix: perf record -e cpu-clock of the gateway,
 #      one file per build and round), NICE (19: every process under nice, as the shared machine's rules ask).
 # Namespaces (all removed on exit; no route leaves any of them): gcG, the guest (192.0.2.2/24, default route into the
 # TUN); gcS, the gateway process and nginx on 198.51.100.1 on its loopback; gcK (ab, 198.51.100.2) and gcN (nginx on
 # 198.51.100.1) joined by a veth: the kernel-routed figure. Body: a 1,024-byte file; a new connection per request.
 set -u
-ROUNDS=${ROUNDS:-3}; N=${N:-20000}; C=${C:-50}; NICE=${NICE:-19}; GWENV=${GWENV:-}; PERF=${PERF:-}
+ROUNDS=${ROUNDS:-3}; N=${N:-20000}; WARM=${WARM:-10000}; C=${C:-50}; NICE=${NICE:-19}; GWENV=${GWENV:-}; PERF=${PERF:-}
 X=$(mktemp -d /tmp/gateway-cps.XXXXXX); chmod 755 $X
 G=gcG; S=gcS; K=gcK; NG=gcN
 stop_gw() {
@@ -60,8 +60,8 @@ start_gw() { # bindir
   ip -n $S link set gctun0 netns $G
   ip -n $G addr add 192.0.2.2/24 dev gctun0; ip -n $G link set gctun0 up; ip -n $G route add default dev gctun0
   sleep 0.5
-  # warm-up (JIT, pools): a short run not counted
-  ip netns exec $G nice -n $NICE timeout 60 ab -q -s 10 -n 2000 -c $C http://198.51.100.1:8080/1k > /dev/null 2>&1
+  # warm-up (the JIT's tiers, pools): a run not counted
+  ip netns exec $G nice -n $NICE timeout 60 ab -q -s 10 -n $WARM -c $C http://198.51.100.1:8080/1k > /dev/null 2>&1
 }
 echo "# $(date -u +%FT%TZ) N=$N C=$C rounds=$ROUNDS nproc=$(nproc) gateway env: ${GWENV:-none}"
 for round in $(seq 1 $ROUNDS); do

@@ -85,7 +85,7 @@ public sealed class GatewayHost : IStackService, IDisposable
     {
         _stack = stack;
 #pragma warning disable CA1416 // Start refuses other platforms
-        _poller = new HostPoller(this);
+        _poller = new HostPoller(this, stack.Link);
 #pragma warning restore CA1416
         _downBuffer = new byte[Math.Max(1, Options.RelayBufferSize)];
         stack.Ipv4.AcceptAnyDestination = true;
@@ -102,6 +102,9 @@ public sealed class GatewayHost : IStackService, IDisposable
 
     void IStackService.Poll(NetworkStack stack, TimeSpan now)
     {
+#pragma warning disable CA1416 // Start refuses other platforms
+        if (_poller!.Inline && _tcp.Count > 0) _poller.Harvest();
+#pragma warning restore CA1416
         while (_woken.TryDequeue(out var item))
         {
             if (item is TcpRelay tcp) { Volatile.Write(ref tcp.Queued, 0); tcp.Pump(now); }

@@ -8,8 +8,11 @@ namespace TcpIpSharp.Gateway;
 
 /// <summary>
 /// The relayed TCP flows' host sockets, driven by the stack's thread: the stack's thread connects, sends and receives
-/// on them itself, non-blocking, and one thread of the gateway waits in <c>epoll_wait</c> for the sockets that became
-/// readable or writable (edge-triggered), marks those flows and wakes the stack's thread once per batch of events.
+/// on them itself, non-blocking, and learns which sockets became readable or writable from one epoll set
+/// (edge-triggered). On a TUN or TAP link the epoll descriptor is one more descriptor the link's <c>poll()</c> waits on
+/// (<see cref="Linux.IExtraWait"/>), and the stack's thread collects the events itself (<see cref="Harvest"/>) each
+/// time the gateway is polled; on any other link a thread of the gateway waits in <c>epoll_wait</c>, marks the flows and
+/// wakes the stack's thread once per batch of events.
 /// </summary>
 /// <remarks>
 /// This replaced a pair of thread-pool tasks per flow (a send task and a receive task, each woken through a signal, each
@@ -26,14 +29,16 @@ internal sealed class HostPoller : IDisposable
 
     private readonly GatewayHost _host;
     private readonly int _epoll, _stop;
-    private readonly Thread _thread;
+    private readonly Thread? _thread;
+    private readonly Linux.IExtraWait? _link;
+    private readonly byte[] _harvest;
     private TcpRelay?[] _slots = new TcpRelay?[64];   // written by the stack's thread, read by the epoll thread
     private readonly Stack<int> _free = new();        // the stack's thread's
     private int _used;
     private uint _registrations;
     private volatile bool _stopping;
 
-    public HostPoller(GatewayHost host)
+    public HostPoller(GatewayHost host, Links.ILink link)
     {
         _host = host;
         _epoll = Libc.EpollCreate(Libc.EPOLL_CLOEXEC);
@@ -41,8 +46,45 @@ internal sealed class HostPoller : IDisposable
         _stop = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_stop < 0) throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());
         Control(Libc.EPOLL_CTL_ADD, _stop, Libc.EPOLLIN, StopToken);
+        _harvest = new byte[Batch * Libc.EpollEventSize];
+        if (link is Linux.IExtraWait extra)
+        {
+            _link = extra;
+            extra.ExtraWaitDescriptor = _epoll;
+            return;
+        }
         _thread = new Thread(Run) { IsBackground = true, Name = "tcpipsharp-gateway-epoll" };
         _thread.Start();
+    }
+
+    /// <summary>True when the stack's thread collects the events itself (<see cref="Harvest"/>): no thread of ours waits.</summary>
+    public bool Inline => _link is not null;
+
+    /// <summary>On the stack's thread (inline mode): takes the events that are ready, without waiting, and marks their flows active.</summary>
+    public void Harvest()
+    {
+        int size = Libc.EpollEventSize, offset = Libc.EpollDataOffset;
+        var events = _harvest;
+        while (true)
+        {
+            int n = Libc.EpollWait(_epoll, ref events[0], Batch, 0);
+            if (n <= 0) return;
+            var slots = _slots;
+            for (int i = 0; i < n; i++)
+            {
+                var e = events.AsSpan(i * size, size);
+                uint mask = BinaryPrimitives.ReadUInt32LittleEndian(e);
+                ulong token = BinaryPrimitives.ReadUInt64LittleEndian(e[offset..]);
+                uint slot = (uint)token;
+                if (slot >= (uint)slots.Length) continue;
+                var relay = slots[slot];
+                if (relay is null || relay.PollToken != token) continue;   // ended, or the slot's next flow
+                if ((mask & (Libc.EPOLLIN | Libc.EPOLLRDHUP | Libc.EPOLLERR | Libc.EPOLLHUP)) != 0) relay.Readable = 1;
+                if ((mask & (Libc.EPOLLOUT | Libc.EPOLLERR | Libc.EPOLLHUP)) != 0) relay.Writable = 1;
+                _host.MarkActive(relay);
+            }
+            if (n < Batch) return;
+        }
     }
 
     /// <summary>Watches <paramref name="relay"/>'s socket from now on (the stack's thread).</summary>
@@ -191,10 +233,11 @@ internal sealed class HostPoller : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
+        if (_link is not null) _link.ExtraWaitDescriptor = -1;
         Span<byte> one = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(one, 1);
         _ = Libc.Write(_stop, ref MemoryMarshal.GetReference(one), 8);
-        if (!ReferenceEquals(Thread.CurrentThread, _thread)) _thread.Join(TimeSpan.FromSeconds(5));
+        if (_thread is not null && !ReferenceEquals(Thread.CurrentThread, _thread)) _thread.Join(TimeSpan.FromSeconds(5));
         Libc.Close(_stop);
         Libc.Close(_epoll);
     }
