@@ -3,14 +3,14 @@
 # usage (root): tools/gateway-cps.sh LABEL=BINDIR [LABEL=BINDIR ...]
 #   Each BINDIR holds a tcpipsharp built from some commit (dotnet build Stack.Tap -c Release: Stack.Tap/bin/Release/net10.0).
 #   Per round, for each build in turn: a fresh gateway, then ab through it, then ab kernel-routed; one line each.
-# env: ROUNDS (3), N (requests per ab, 20000), WARM (requests through a new gateway before it is measured, 10000), C (50), GWENV (extra environment for the gateway, e.g.
+# env: ROUNDS (3), N (requests per ab, 20000), WARM (requests through a new gateway before it is measured, 30000: fewer left the JIT's tier-up in the figures), C (50), GWENV (extra environment for the gateway, e.g.
 #      "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0"), PERF (a file prefix: perf record -e cpu-clock of the gateway,
 #      one file per build and round), NICE (19: every process under nice, as the shared machine's rules ask).
 # Namespaces (all removed on exit; no route leaves any of them): gcG, the guest (192.0.2.2/24, default route into the
 # TUN); gcS, the gateway process and nginx on 198.51.100.1 on its loopback; gcK (ab, 198.51.100.2) and gcN (nginx on
 # 198.51.100.1) joined by a veth: the kernel-routed figure. Body: a 1,024-byte file; a new connection per request.
 set -u
-ROUNDS=${ROUNDS:-3}; N=${N:-20000}; WARM=${WARM:-10000}; C=${C:-50}; NICE=${NICE:-19}; GWENV=${GWENV:-}; PERF=${PERF:-}
+ROUNDS=${ROUNDS:-3}; N=${N:-20000}; WARM=${WARM:-30000}; C=${C:-50}; NICE=${NICE:-19}; GWENV=${GWENV:-}; PERF=${PERF:-}
 X=$(mktemp -d /tmp/gateway-cps.XXXXXX); chmod 755 $X
 G=gcG; S=gcS; K=gcK; NG=gcN
 stop_gw() {
@@ -50,12 +50,18 @@ ab_line() { # namespace label
   [ -n "$rps" ] || echo "$out" | tail -2
   RPS=${rps:-0}
 }
+gw_cost() { # the gateway's CPU time (clock ticks, all threads) and context switches so far
+  local P=$(cat $X/gw.pid) t=0 c=0 v
+  t=$(awk '{print $14 + $15}' /proc/$P/stat)
+  for v in /proc/$P/task/*/status; do c=$((c + $(awk '/ctxt_switches/{s += $2} END {print s}' $v 2>/dev/null || echo 0))); done
+  echo "$t $c"
+}
 start_gw() { # bindir
   ip netns add $G; ip -n $G link set lo up
   ip netns exec $G sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
   ip netns exec $S env $GWENV DOTNET_PerfMapEnabled=${PERF:+1}${PERF:-0} ${PERF:+DOTNET_EnableWriteXorExecute=0} \
     nice -n $NICE $1/tcpipsharp gateway --tun gctun0 --ip 192.0.2.1/24 --time-wait 2 > $X/gw.out 2>&1 & echo $! > $X/gw.pid
-  for i in $(seq 1 80); do grep -q "gateway on" $X/gw.out && break; sleep 0.25; done
+  for i in $(seq 1 80); do grep -qs "gateway on" $X/gw.out && break; sleep 0.25; done
   grep -q "gateway on" $X/gw.out || { echo "gateway did not start:"; cat $X/gw.out; exit 1; }
   ip -n $S link set gctun0 netns $G
   ip -n $G addr add 192.0.2.2/24 dev gctun0; ip -n $G link set gctun0 up; ip -n $G route add default dev gctun0
@@ -69,7 +75,11 @@ for round in $(seq 1 $ROUNDS); do
     label=${spec%%=*}; bin=${spec#*=}
     start_gw $bin
     if [ -n "$PERF" ]; then perf record -q -e cpu-clock -g -p $(cat $X/gw.pid) -o $PERF-$label-$round.data 2>/dev/null & PERFPID=$!; sleep 0.3; fi
+    read t0 c0 < <(gw_cost)
     ab_line $G "round=$round $label gateway"; gw=$RPS
+    read t1 c1 < <(gw_cost)
+    awk -v t=$((t1 - t0)) -v c=$((c1 - c0)) -v n=$N -v hz=$(getconf CLK_TCK) -v l=$label -v r=$round \
+      'BEGIN{ printf "round=%s %s gateway cpu=%.1f us/conn ctxsw=%.2f/conn\n", r, l, t * 1e6 / hz / n, c / n }'
     [ -n "$PERF" ] && { kill -INT $PERFPID; wait $PERFPID 2>/dev/null; }
     stop_gw
     ab_line $K "round=$round $label kernel "; k=$RPS

@@ -45,7 +45,7 @@ internal sealed class HostPoller : IDisposable
         if (_epoll < 0) throw Libc.Error("epoll_create1", Marshal.GetLastPInvokeError());
         _stop = Libc.EventFd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
         if (_stop < 0) throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());
-        Control(Libc.EPOLL_CTL_ADD, _stop, Libc.EPOLLIN, StopToken);
+        if (Control(Libc.EPOLL_CTL_ADD, _stop, Libc.EPOLLIN, StopToken) is int error and not 0) throw Libc.Error("epoll_ctl", error);
         _harvest = new byte[Batch * Libc.EpollEventSize];
         if (link is Linux.IExtraWait extra)
         {
@@ -87,8 +87,8 @@ internal sealed class HostPoller : IDisposable
         }
     }
 
-    /// <summary>Watches <paramref name="relay"/>'s socket from now on (the stack's thread).</summary>
-    public void Register(TcpRelay relay, int fd)
+    /// <summary>Watches <paramref name="relay"/>'s socket from now on (the stack's thread); 0, or the errno of epoll_ctl.</summary>
+    public int Register(TcpRelay relay, int fd)
     {
         int slot;
         if (_free.Count > 0) slot = _free.Pop();
@@ -105,7 +105,9 @@ internal sealed class HostPoller : IDisposable
         relay.Slot = slot;
         relay.PollToken = ((ulong)++_registrations << 32) | (uint)slot;
         Volatile.Write(ref _slots[slot], relay);
-        Control(Libc.EPOLL_CTL_ADD, fd, Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET, relay.PollToken);
+        int error = Control(Libc.EPOLL_CTL_ADD, fd, Libc.EPOLLIN | Libc.EPOLLOUT | Libc.EPOLLRDHUP | Libc.EPOLLET, relay.PollToken);
+        if (error != 0) Unregister(relay);
+        return error;
     }
 
     /// <summary>Stops watching (the stack's thread, before the socket is closed).</summary>
@@ -117,13 +119,12 @@ internal sealed class HostPoller : IDisposable
         relay.Slot = -1;
     }
 
-    private void Control(int op, int fd, uint events, ulong token)
+    private int Control(int op, int fd, uint events, ulong token)
     {
         Span<byte> e = stackalloc byte[16];
         BinaryPrimitives.WriteUInt32LittleEndian(e, events);
         BinaryPrimitives.WriteUInt64LittleEndian(e[Libc.EpollDataOffset..], token);
-        if (Libc.EpollControl(_epoll, op, fd, ref MemoryMarshal.GetReference(e)) < 0)
-            throw Libc.Error("epoll_ctl", Marshal.GetLastPInvokeError());
+        return Libc.EpollControl(_epoll, op, fd, ref MemoryMarshal.GetReference(e)) < 0 ? Marshal.GetLastPInvokeError() : 0;
     }
 
     private void Run()

@@ -101,7 +101,12 @@ internal sealed class TcpRelay : PumpedFlow
             _connected = -1;
             return;
         }
-        _host.Poller.Register(this, _fd);
+        if (_host.Poller.Register(this, _fd) is int watch and not 0)
+        {
+            _connectError = HostPoller.ToSocketError(watch);
+            _connected = -1;
+            return;
+        }
         // To a nearby host the handshake is often over already: no need to wait for the poller to say so.
         if (error == 0 || HostPoller.IsWritableNow(_fd)) Volatile.Write(ref Writable, 1);
         _connected = 0;
@@ -148,7 +153,8 @@ internal sealed class TcpRelay : PumpedFlow
             }
             if (_upEnd && _upCount == 0 && !_upDone)
             {
-                int error = HostPoller.ShutdownSend(_fd);   // half-close carried across
+                // Half-close carried across; when the host has ended too, the close that ends the flow below sends the FIN.
+                int error = _hostEnd ? 0 : HostPoller.ShutdownSend(_fd);
                 if (error != 0) { _hostErrno = error; break; }
                 _upDone = true;
             }
@@ -215,7 +221,7 @@ internal sealed class TcpRelay : PumpedFlow
             socket.Blocking = false;
             _socket = socket;
             _fd = (int)socket.SafeHandle.DangerousGetHandle();
-            _host.Poller.Register(this, _fd);
+            if (_host.Poller.Register(this, _fd) is int watch and not 0) { _connectError = HostPoller.ToSocketError(watch); state = -1; }
             Volatile.Write(ref Readable, 1);   // it may have had bytes before it was watched
             Volatile.Write(ref Writable, 1);
         }
