@@ -190,7 +190,6 @@ public sealed class GatewayHost : IStackService, IDisposable
         Volatile.Write(ref Statistics._tcpActive, _tcp.Count);
         Options.Trace?.Invoke($"open {flow} ({decision.Action})");
         relay.Start(Now);
-        MarkActive(relay);   // a connect that finished (or failed) at once goes on in this poll
     }
 
     internal void MarkActive(PumpedFlow relay)

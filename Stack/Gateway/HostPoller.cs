@@ -12,7 +12,8 @@ namespace TcpIpSharp.Gateway;
 /// (edge-triggered). On a TUN or TAP link the epoll descriptor is one more descriptor the link's <c>poll()</c> waits on
 /// (<see cref="Linux.IExtraWait"/>), and the stack's thread collects the events itself (<see cref="Harvest"/>) each
 /// time the gateway is polled; on any other link a thread of the gateway waits in <c>epoll_wait</c>, marks the flows and
-/// wakes the stack's thread once per batch of events.
+/// wakes the stack's thread once per batch of events. A second thread makes the direct relay's sockets and starts their
+/// connects (<see cref="QueueConnect"/>), taking the queued flows in batches.
 /// </summary>
 /// <remarks>
 /// This replaced a pair of thread-pool tasks per flow (a send task and a receive task, each woken through a signal, each
@@ -37,6 +38,10 @@ internal sealed class HostPoller : IDisposable
     private int _used;
     private uint _registrations;
     private volatile bool _stopping;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<TcpRelay> _connects = new();
+    private readonly object _connectGate = new();   // Monitor.Wait/Pulse: the connect thread sleeps on it
+    private readonly Thread _connectThread;
+    private int _connectWaiting;
 
     public HostPoller(GatewayHost host, Links.ILink link)
     {
@@ -47,6 +52,8 @@ internal sealed class HostPoller : IDisposable
         if (_stop < 0) throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());
         if (Control(Libc.EPOLL_CTL_ADD, _stop, Libc.EPOLLIN, StopToken) is int error and not 0) throw Libc.Error("epoll_ctl", error);
         _harvest = new byte[Batch * Libc.EpollEventSize];
+        _connectThread = new Thread(RunConnects) { IsBackground = true, Name = "tcpipsharp-gateway-connect" };
+        _connectThread.Start();
         if (link is Linux.IExtraWait extra)
         {
             _link = extra;
@@ -55,6 +62,30 @@ internal sealed class HostPoller : IDisposable
         }
         _thread = new Thread(Run) { IsBackground = true, Name = "tcpipsharp-gateway-epoll" };
         _thread.Start();
+    }
+
+    /// <summary>Queues a flow for the connect thread (the stack's thread); the thread is woken only if it sleeps.</summary>
+    public void QueueConnect(TcpRelay relay)
+    {
+        _connects.Enqueue(relay);
+        if (Volatile.Read(ref _connectWaiting) != 0)
+            lock (_connectGate) Monitor.Pulse(_connectGate);
+    }
+
+    private void RunConnects()
+    {
+        while (!_stopping)
+        {
+            while (_connects.TryDequeue(out var relay)) relay.ConnectNow();
+            lock (_connectGate)
+            {
+                // Dekker-style with QueueConnect: publish "waiting", then look at the queue; a producer enqueues, then
+                // looks at "waiting" and pulses under the lock (which it gets only once this thread waits).
+                Interlocked.Exchange(ref _connectWaiting, 1);
+                if (_connects.IsEmpty && !_stopping) Monitor.Wait(_connectGate);
+                _connectWaiting = 0;
+            }
+        }
     }
 
     /// <summary>True when the stack's thread collects the events itself (<see cref="Harvest"/>): no thread of ours waits.</summary>
@@ -239,6 +270,8 @@ internal sealed class HostPoller : IDisposable
         BinaryPrimitives.WriteUInt64LittleEndian(one, 1);
         _ = Libc.Write(_stop, ref MemoryMarshal.GetReference(one), 8);
         if (_thread is not null && !ReferenceEquals(Thread.CurrentThread, _thread)) _thread.Join(TimeSpan.FromSeconds(5));
+        lock (_connectGate) Monitor.Pulse(_connectGate);
+        if (!ReferenceEquals(Thread.CurrentThread, _connectThread)) _connectThread.Join(TimeSpan.FromSeconds(5));
         Libc.Close(_stop);
         Libc.Close(_epoll);
     }

@@ -23,9 +23,10 @@ namespace TcpIpSharp.Gateway;
 /// its receive ring fills and the window it advertises closes; a slow guest keeps the send ring full, the stack stops
 /// receiving from the socket, and the host socket's kernel window closes. A flow holds at most its two rings and its up
 /// buffer.</para>
-/// <para>The direct relay connects from the stack's thread (a non-blocking <c>connect</c>: to a nearby host it has
-/// often finished when the call returns); a rule's connector and SOCKS5 run on the thread pool and hand the connected
-/// socket over.</para>
+/// <para>The direct relay's <c>socket</c> and non-blocking <c>connect</c> run on the gateway's connect thread
+/// (<see cref="HostPoller.QueueConnect"/>), which hands the socket over; the stack's thread watches it and takes the
+/// end of the handshake from epoll. A rule's connector and SOCKS5 run on the thread pool and hand the connected
+/// socket over the same way.</para>
 /// </remarks>
 internal sealed class TcpRelay : PumpedFlow
 {
@@ -45,6 +46,8 @@ internal sealed class TcpRelay : PumpedFlow
     private Phase _phase;
     private volatile int _connected;       // a connector's result: 0 connecting, 1 connected, -1 failed
     private SocketError _connectError;     // why it failed (written before _connected)
+    private bool _inProgress;              // the handed socket's connect had not finished (written before _connected)
+    private bool _awaitingConnect;         // the stack's: watching for the end of that handshake
     private TimeSpan _connectDeadline;
     private bool _upEnd, _upDone;          // the guest's FIN read; carried to the socket (shutdown)
     private bool _hostEnd, _finToGuest;    // the socket's end of stream; carried to the guest
@@ -66,18 +69,29 @@ internal sealed class TcpRelay : PumpedFlow
     public bool IsConnecting => _phase == Phase.Connecting;
     public TimeSpan ConnectDeadline => _connectDeadline;
 
-    /// <summary>Starts the host connection: here, non-blocking, or through the connector on the thread pool.</summary>
+    /// <summary>Starts the host connection: on the gateway's connect thread (non-blocking), or through the connector on the thread pool.</summary>
     public void Start(TimeSpan now)
     {
         _connectDeadline = now + _host.Options.ConnectTimeout;
-        if (_connector is not null)
+        if (_connector is null)
         {
-            // On the thread pool: a rule's connector may take its time; the stack's thread never waits for it.
-            _cancel = new CancellationTokenSource();
-            ThreadPool.UnsafeQueueUserWorkItem(static relay => _ = relay.ConnectAsync(), this, preferLocal: false);
+            // socket() and connect() on the gateway's connect thread: the handshake with a nearby host runs inside the
+            // connect call (the kernel's work for both ends), a large share of a short flow's cost, and is done there in
+            // parallel with the stack's thread, which hears of the end of the handshake from epoll.
+            _host.Poller.QueueConnect(this);
             return;
         }
+        // On the thread pool: a rule's connector may take its time; the stack's thread never waits for it.
+        _cancel = new CancellationTokenSource();
+        ThreadPool.UnsafeQueueUserWorkItem(static relay => _ = relay.ConnectAsync(), this, preferLocal: false);
+    }
+
+    /// <summary>On the gateway's connect thread: a non-blocking socket and connect, handed to the stack's thread.</summary>
+    internal void ConnectNow()
+    {
+        if (Volatile.Read(ref _handoff) == Ended) return;   // the guest gave up while this waited
         Socket socket;
+        int error;
         try
         {
             socket = new Socket(Flow.Destination.IsIpv4 ? AddressFamily.InterNetwork : AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp)
@@ -89,27 +103,35 @@ internal sealed class TcpRelay : PumpedFlow
         catch (SocketException e)
         {
             _connectError = e.SocketErrorCode;
-            _connected = -1;
+            ConnectFailed();
             return;
         }
-        _socket = socket;
-        _fd = (int)socket.SafeHandle.DangerousGetHandle();
-        int error = HostPoller.Connect(_fd, Flow.Destination, Flow.DestinationPort);
+        error = HostPoller.Connect((int)socket.SafeHandle.DangerousGetHandle(), Flow.Destination, Flow.DestinationPort);
         if (error != 0 && error != Libc.EINPROGRESS)
         {
+            socket.Dispose();
             _connectError = HostPoller.ToSocketError(error);
-            _connected = -1;
+            ConnectFailed();
             return;
         }
-        if (_host.Poller.Register(this, _fd) is int watch and not 0)
-        {
-            _connectError = HostPoller.ToSocketError(watch);
-            _connected = -1;
-            return;
-        }
-        // To a nearby host the handshake is often over already: no need to wait for the poller to say so.
-        if (error == 0 || HostPoller.IsWritableNow(_fd)) Volatile.Write(ref Writable, 1);
-        _connected = 0;
+        Handoff(socket, inProgress: error != 0);
+    }
+
+    // From the connect thread or a connector: the socket goes to the stack's thread, unless the flow has ended.
+    private void Handoff(Socket socket, bool inProgress)
+    {
+        _inProgress = inProgress;   // read by the stack's thread after _connected (volatile)
+        if (Interlocked.CompareExchange(ref _handoff, socket, null) is not null) { socket.Dispose(); return; }   // the flow ended meanwhile
+        _connected = 1;
+        _host.Wake(this);
+    }
+
+    private void ConnectFailed()
+    {
+        if (Volatile.Read(ref _handoff) == Ended) return;   // the stack's side ended it first (the guest gave up)
+        Interlocked.Increment(ref _host.Statistics._connectFailures);
+        _connected = -1;
+        _host.Wake(this);
     }
 
     // ------------------------------------------------------------------ the stack's thread
@@ -209,26 +231,36 @@ internal sealed class TcpRelay : PumpedFlow
     private bool Connected(TimeSpan now)
     {
         int state = _connected;
-        if (state == 0 && _connector is null && Volatile.Read(ref Writable) != 0)
-        {
-            int error = HostPoller.PendingError(_fd);
-            if (error == 0) state = 1;
-            else { _connectError = HostPoller.ToSocketError(error); state = -1; }
-        }
-        else if (state == 1 && _connector is not null && _socket is null)
+        bool failedHere = false;
+        if (state == 1 && _socket is null)
         {
             var socket = (Socket)Interlocked.Exchange(ref _handoff, Ended)!;
-            socket.Blocking = false;
+            if (_connector is not null) socket.Blocking = false;
             _socket = socket;
             _fd = (int)socket.SafeHandle.DangerousGetHandle();
-            if (_host.Poller.Register(this, _fd) is int watch and not 0) { _connectError = HostPoller.ToSocketError(watch); state = -1; }
-            Volatile.Write(ref Readable, 1);   // it may have had bytes before it was watched
-            Volatile.Write(ref Writable, 1);
+            if (_host.Poller.Register(this, _fd) is int watch and not 0) { _connectError = HostPoller.ToSocketError(watch); state = -1; failedHere = true; }
+            else if (_inProgress)
+            {
+                // The handshake goes on: writable once it is over, well or badly (to a nearby host often already).
+                _awaitingConnect = true;
+                if (HostPoller.IsWritableNow(_fd)) Volatile.Write(ref Writable, 1);
+            }
+            else
+            {
+                Volatile.Write(ref Readable, 1);   // it may have had bytes before it was watched
+                Volatile.Write(ref Writable, 1);
+            }
         }
-        if (state == 0 && now >= _connectDeadline) { _connectError = SocketError.TimedOut; state = -1; }
+        if (state == 1 && _awaitingConnect)
+        {
+            if (Volatile.Read(ref Writable) == 0) state = 0;
+            else if (HostPoller.PendingError(_fd) is int error and not 0) { _connectError = HostPoller.ToSocketError(error); state = -1; failedHere = true; }
+            else _awaitingConnect = false;
+        }
+        if (state == 0 && now >= _connectDeadline) { _connectError = SocketError.TimedOut; state = -1; failedHere = true; }
         if (state < 0)
         {
-            if (_connector is null || _connected == 0) Interlocked.Increment(ref _host.Statistics._connectFailures);
+            if (failedHere) Interlocked.Increment(ref _host.Statistics._connectFailures);
             Refuse(now);
             return false;
         }
@@ -312,18 +344,8 @@ internal sealed class TcpRelay : PumpedFlow
             _connectError = e is SocketException se ? se.SocketErrorCode : SocketError.SocketError;
             socket = null;
         }
-        if (socket is not null)
-        {
-            socket.NoDelay = true;
-            if (Interlocked.CompareExchange(ref _handoff, socket, null) is not null) { socket.Dispose(); return; }   // the flow ended meanwhile
-            _connected = 1;
-        }
-        else
-        {
-            if (Volatile.Read(ref _handoff) == Ended) return;   // the stack's side ended it first (the guest gave up)
-            Interlocked.Increment(ref _host.Statistics._connectFailures);
-            _connected = -1;
-        }
-        _host.Wake(this);
+        if (socket is null) { ConnectFailed(); return; }
+        socket.NoDelay = true;
+        Handoff(socket, inProgress: false);
     }
 }
