@@ -38,7 +38,6 @@ public sealed class GatewayHost : IStackService, IDisposable
     private TimeSpan _nextSweep;
     private int _pending;
     private HostPoller? _poller;
-    private byte[] _downBuffer = [];
 
     private GatewayHost(StackDriver driver, GatewayOptions options)
     {
@@ -87,7 +86,6 @@ public sealed class GatewayHost : IStackService, IDisposable
 #pragma warning disable CA1416 // Start refuses other platforms
         _poller = new HostPoller(this, stack.Link);
 #pragma warning restore CA1416
-        _downBuffer = new byte[Math.Max(1, Options.RelayBufferSize)];
         stack.Ipv4.AcceptAnyDestination = true;
         if (stack.Ipv6 is { } v6) v6.AcceptAnyDestination = true;
         var tcp = stack.Tcp;
@@ -374,9 +372,6 @@ public sealed class GatewayHost : IStackService, IDisposable
 #pragma warning disable CA1416 // Start refuses other platforms
     internal HostPoller Poller => _poller!;
 #pragma warning restore CA1416
-
-    /// <summary>The stack's thread's buffer for bytes from a host socket on their way into a connection's send ring.</summary>
-    internal byte[] DownBuffer => _downBuffer;
 
     /// <summary>A DNS query was answered on the thread pool: hand it to the stack's thread.</summary>
     internal void Wake(DnsQuery query)

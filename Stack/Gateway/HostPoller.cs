@@ -141,6 +141,18 @@ internal sealed class HostPoller : IDisposable
         return error;
     }
 
+    /// <summary>Stops watching for bytes to read (a task receives now): no event per arriving segment.</summary>
+    public void WatchWritableOnly(TcpRelay relay, int fd, bool sendsToo) => Watch(relay, fd, sendsToo ? 0 : Libc.EPOLLOUT);
+
+    /// <summary>Stops watching for room to send (a task sends now).</summary>
+    public void WatchReadableOnly(TcpRelay relay, int fd, bool receivesToo) => Watch(relay, fd, receivesToo ? 0 : Libc.EPOLLIN | Libc.EPOLLRDHUP);
+
+    private void Watch(TcpRelay relay, int fd, uint events)
+    {
+        // With neither, errors and hang-ups still come (epoll always reports them); the tasks see them in their calls.
+        if (relay.Slot >= 0) _ = Control(Libc.EPOLL_CTL_MOD, fd, events | Libc.EPOLLET, relay.PollToken);
+    }
+
     /// <summary>Stops watching (the stack's thread, before the socket is closed).</summary>
     public void Unregister(TcpRelay relay)
     {

@@ -5,6 +5,7 @@ namespace TcpIpSharp.Linux.Native;
 /// <summary>The socket and epoll calls the gateway's stack thread makes on host sockets (non-blocking, no allocation).</summary>
 internal static partial class Libc
 {
+    public const int EIO = 5;
     public const int EINPROGRESS = 115;
     public const int ECONNRESET = 104;
     public const int ENETUNREACH = 101;
@@ -28,6 +29,7 @@ internal static partial class Libc
     public const int EPOLL_CLOEXEC = 0x80000;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
+    public const int EPOLL_CTL_MOD = 3;
 
     /// <summary>struct epoll_event is packed on x86-64 (12 bytes: events at 0, data at 4); 16 bytes elsewhere (data at 8).</summary>
     public static readonly int EpollEventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
