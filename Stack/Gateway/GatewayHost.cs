@@ -15,9 +15,10 @@ namespace TcpIpSharp.Gateway;
 /// </summary>
 /// <remarks>
 /// A service on the stack's <see cref="StackDriver"/>: everything that touches the stack runs on the driver's thread in
-/// <see cref="IStackService.Poll"/>. Host sockets are asynchronous on the thread pool; they hand work back through a
-/// queue of flows (each flow at most once in it, so it holds at most as many entries as there are flows) and a kick that
-/// wakes the driver. Start it with <see cref="Start"/> before the stack opens any connection.
+/// <see cref="IStackService.Poll"/>. Relayed TCP flows' host sockets are called from that thread too, non-blocking,
+/// with readiness from epoll (<see cref="HostPoller"/>); connects, connectors, long transfers, UDP and DNS hand work back
+/// through a queue of flows (each flow at most once in it, so it holds at most as many entries as there are flows) and
+/// a kick that wakes the driver. Start it with <see cref="Start"/> before the stack opens any connection.
 /// </remarks>
 public sealed class GatewayHost : IStackService, IDisposable
 {
@@ -68,6 +69,7 @@ public sealed class GatewayHost : IStackService, IDisposable
     /// Turns the driver's stack into a gateway: adds the service to <paramref name="driver"/> (before or after it
     /// starts, but before the stack has any TCP connection).
     /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Not on Linux: the TCP relay drives host sockets through epoll.</exception>
     public static GatewayHost Start(StackDriver driver, GatewayOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(driver);
