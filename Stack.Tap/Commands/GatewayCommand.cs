@@ -37,7 +37,7 @@ internal static class GatewayCommand
             Opt.Switch("--no-echo-relay", "answer pings to every address here instead of relaying them (the fallback when no ICMP socket opens)"),
             Opt.Value("--max-flows", "N", "TCP flows at once (4096)"),
             Opt.Value("--max-udp-flows", "N", "UDP flows at once (1024)"),
-            Opt.Value("--relay-buffer", "BYTES", "host-to-guest buffer per TCP flow (262144)"),
+            Opt.Value("--relay-buffer", "BYTES", "host-to-guest read size per TCP flow, its buffer past 1 MB (262144)"),
             Opt.Value("--udp-idle", "SECONDS", "close a UDP flow idle this long (60)"),
             Opt.Value("--time-wait", "SECONDS", "TIME-WAIT of the stack's connections, 1-240 (60)"),
             Opt.Switch("--no-offload", "open the device without the virtio-net header and offloads"),

@@ -15,9 +15,10 @@ namespace TcpIpSharp.Gateway;
 /// </summary>
 /// <remarks>
 /// A service on the stack's <see cref="StackDriver"/>: everything that touches the stack runs on the driver's thread in
-/// <see cref="IStackService.Poll"/>. Host sockets are asynchronous on the thread pool; they hand work back through a
-/// queue of flows (each flow at most once in it, so it holds at most as many entries as there are flows) and a kick that
-/// wakes the driver. Start it with <see cref="Start"/> before the stack opens any connection.
+/// <see cref="IStackService.Poll"/>. Relayed TCP flows' host sockets are called from that thread too, non-blocking,
+/// with readiness from epoll (<see cref="HostPoller"/>); connects, connectors, long transfers, UDP and DNS hand work back
+/// through a queue of flows (each flow at most once in it, so it holds at most as many entries as there are flows) and
+/// a kick that wakes the driver. Start it with <see cref="Start"/> before the stack opens any connection.
 /// </remarks>
 public sealed class GatewayHost : IStackService, IDisposable
 {
@@ -37,6 +38,7 @@ public sealed class GatewayHost : IStackService, IDisposable
     private GatewayDecision _decision;   // the rule's answer for the SYN being taken (filter, then the SYN callback)
     private TimeSpan _nextSweep;
     private int _pending;
+    private HostPoller? _poller;
 
     private GatewayHost(StackDriver driver, GatewayOptions options)
     {
@@ -67,9 +69,12 @@ public sealed class GatewayHost : IStackService, IDisposable
     /// Turns the driver's stack into a gateway: adds the service to <paramref name="driver"/> (before or after it
     /// starts, but before the stack has any TCP connection).
     /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Not on Linux: the TCP relay drives host sockets through epoll.</exception>
     public static GatewayHost Start(StackDriver driver, GatewayOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(driver);
+        // The relayed TCP flows' host sockets are driven from the stack's thread through epoll (HostPoller).
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the gateway drives its host sockets with epoll: Linux only");
         var host = new GatewayHost(driver, options ?? new GatewayOptions());
         driver.Add(host);
         return host;
@@ -80,6 +85,9 @@ public sealed class GatewayHost : IStackService, IDisposable
     void IStackService.Start(NetworkStack stack, TimeSpan now)
     {
         _stack = stack;
+#pragma warning disable CA1416 // Start refuses other platforms
+        _poller = new HostPoller(this, stack.Link);
+#pragma warning restore CA1416
         stack.Ipv4.AcceptAnyDestination = true;
         if (stack.Ipv6 is { } v6) v6.AcceptAnyDestination = true;
         var tcp = stack.Tcp;
@@ -94,6 +102,9 @@ public sealed class GatewayHost : IStackService, IDisposable
 
     void IStackService.Poll(NetworkStack stack, TimeSpan now)
     {
+#pragma warning disable CA1416 // Start refuses other platforms
+        if (_poller!.Inline && _tcp.Count > 0) _poller.Harvest();
+#pragma warning restore CA1416
         while (_woken.TryDequeue(out var item))
         {
             if (item is TcpRelay tcp) { Volatile.Write(ref tcp.Queued, 0); tcp.Pump(now); }
@@ -111,11 +122,14 @@ public sealed class GatewayHost : IStackService, IDisposable
         if (now >= _nextSweep) Sweep(now);
     }
 
-    TimeSpan? IStackService.NextDeadline => _active.Count > 0 ? TimeSpan.Zero : _udp.Count > 0 || _dnsService.SessionCount > 0 ? _nextSweep : null;
+    TimeSpan? IStackService.NextDeadline => _active.Count > 0 ? TimeSpan.Zero : _udp.Count > 0 || _dnsService.SessionCount > 0 || _pending > 0 ? _nextSweep : null;
 
     void IStackService.Stop(NetworkStack stack, TimeSpan now)
     {
         foreach (var relay in _tcp.ToArray()) relay.Abort();
+#pragma warning disable CA1416 // Start refuses other platforms
+        _poller?.Dispose();
+#pragma warning restore CA1416
         _dnsService.Stop();
         foreach (var relay in _udp.Values) relay.Close();
         Interlocked.Add(ref Statistics._udpClosed, _udp.Count);
@@ -167,7 +181,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         {
             GatewayAction.Socks5 => _socks5,
             GatewayAction.Handle when decision.Connector is { } c => c,
-            _ => _direct,
+            _ => Options.HostNamespace is null ? null : _direct,   // null: the stack's thread connects, non-blocking
         };
         var relay = new TcpRelay(this, connection, flow, connector);
         connection.Ready = _ => MarkActive(relay);
@@ -175,7 +189,7 @@ public sealed class GatewayHost : IStackService, IDisposable
         _pending++;
         Volatile.Write(ref Statistics._tcpActive, _tcp.Count);
         Options.Trace?.Invoke($"open {flow} ({decision.Action})");
-        relay.Start(Options.UpstreamBufferSize, Options.RelayBufferSize);
+        relay.Start(Now);
     }
 
     internal void MarkActive(PumpedFlow relay)
@@ -302,6 +316,9 @@ public sealed class GatewayHost : IStackService, IDisposable
     private void Sweep(TimeSpan now)
     {
         _nextSweep = now + TimeSpan.FromSeconds(1);
+        if (_pending > 0)
+            foreach (var relay in _tcp)
+                if (relay.IsConnecting && now >= relay.ConnectDeadline) MarkActive(relay);   // it refuses the guest when pumped
         _dnsService.Sweep(now);
         foreach (var (key, relay) in _udp)
             if (relay.IsFailed || now - relay.LastActive >= (relay.Flow.DestinationPort == 53 || relay.Flow.Protocol == GatewayProtocol.Icmp ? TimeSpan.FromSeconds(10) : Options.UdpIdleTimeout)) _expired.Add(relay);
@@ -336,13 +353,27 @@ public sealed class GatewayHost : IStackService, IDisposable
         return Options.Socks5Proxy is not null && flow.Protocol != GatewayProtocol.Icmp ? GatewayDecision.Socks5 : GatewayDecision.Relay;
     }
 
-    /// <summary>A relay's task has work for the stack's thread: queue the flow (once) and wake the driver. Any thread.</summary>
+    /// <summary>A relay's socket or connector has work for the stack's thread: queue the flow (once) and wake the driver. Any thread.</summary>
     internal void Wake(TcpRelay relay)
     {
-        if (Interlocked.Exchange(ref relay.Queued, 1) != 0) return;
-        _woken.Enqueue(relay);
-        _driver.Kick();
+        if (Enqueue(relay)) _driver.Kick();
     }
+
+    /// <summary>Queues the flow for the stack's thread (once); true if it was not queued yet. The caller kicks the driver.</summary>
+    internal bool Enqueue(TcpRelay relay)
+    {
+        if (Interlocked.Exchange(ref relay.Queued, 1) != 0) return false;
+        _woken.Enqueue(relay);
+        return true;
+    }
+
+    /// <summary>Wakes the stack's thread (once for a batch of flows queued with <see cref="Enqueue"/>).</summary>
+    internal void KickDriver() => _driver.Kick();
+
+    /// <summary>The epoll thread that watches the relayed flows' host sockets (made when the service starts).</summary>
+#pragma warning disable CA1416 // Start refuses other platforms
+    internal HostPoller Poller => _poller!;
+#pragma warning restore CA1416
 
     /// <summary>A DNS query was answered on the thread pool: hand it to the stack's thread.</summary>
     internal void Wake(DnsQuery query)

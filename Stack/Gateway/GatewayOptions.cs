@@ -15,9 +15,10 @@ public sealed record GatewayOptions
     /// <summary>How long a host connection may take before the guest's SYN is answered with a reset. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>
-    /// Bytes a TCP flow holds between the host socket and the stack, host to guest (one buffer, from
-    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>, rented once connected): one receive fills it. Default 256 KB
-    /// (measured: 0.7-0.8 of the kernel's throughput host to guest, against about 0.5 with 64 KB).
+    /// Host to guest: the most one receive from a host socket puts into the connection's send ring, and the buffer (from
+    /// <see cref="System.Buffers.ArrayPool{T}.Shared"/>) of a flow past 1 MB down, whose receives a task of its own
+    /// makes. Default 256 KB (measured with a buffer per flow: 0.7-0.8 of the kernel's throughput host to guest,
+    /// against about 0.5 with 64 KB).
     /// </summary>
     public int RelayBufferSize { get; init; } = 256 * 1024;
     /// <summary>

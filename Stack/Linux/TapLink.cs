@@ -33,12 +33,13 @@ namespace TcpIpSharp.Linux;
 /// preallocated ring and returns, and waits only while the ring is full; the send counters are kept by that thread.</para>
 /// </remarks>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class TapLink : ILink
+public sealed class TapLink : ILink, IExtraWait
 {
     private readonly SafeFileHandle _tapHandle;
     private readonly SafeFileHandle _wakeHandle;
     private readonly int _tap;
     private readonly int _wake;
+    private int _extra = -1;   // a descriptor WaitReadable also wakes on (IExtraWait), or -1
     private readonly Lock _wakeLock = new();
     private readonly bool _offloads;
     private readonly bool _tun;          // IFF_TUN: frames are bare IP packets (TunLink)
@@ -561,8 +562,8 @@ public sealed class TapLink : ILink
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_uring is not null) return WaitBatched(timeout);
-        Span<PollFd> fds = [new PollFd(_tap, Libc.POLLIN), new PollFd(_wake, Libc.POLLIN)];
-        if (!PollWait.Wait(fds, timeout, out int errno))
+        Span<PollFd> fds = [new PollFd(_tap, Libc.POLLIN), new PollFd(_wake, Libc.POLLIN), new PollFd(_extra, Libc.POLLIN)];
+        if (!PollWait.Wait(_extra >= 0 ? fds : fds[..2], timeout, out int errno))
         {
             LastErrno = errno;
             _receiveErrors++;
@@ -587,8 +588,8 @@ public sealed class TapLink : ILink
                 left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(start);
                 if (left <= TimeSpan.Zero) return false;
             }
-            Span<PollFd> fds = [new PollFd(_uring.FileDescriptor, Libc.POLLIN), new PollFd(_wake, Libc.POLLIN)];
-            if (!PollWait.Wait(fds, left, out int errno))
+            Span<PollFd> fds = [new PollFd(_uring.FileDescriptor, Libc.POLLIN), new PollFd(_wake, Libc.POLLIN), new PollFd(_extra, Libc.POLLIN)];
+            if (!PollWait.Wait(_extra >= 0 ? fds : fds[..2], left, out int errno))
             {
                 LastErrno = errno;
                 _receiveErrors++;
@@ -599,9 +600,13 @@ public sealed class TapLink : ILink
                 PollWait.DrainEventFd(_wake);
                 return _uring.PrepareWait();
             }
+            if ((fds[2].ReturnedEvents & Libc.POLLIN) != 0) return _uring.PrepareWait();   // the extra descriptor's owner has work
             if ((fds[0].ReturnedEvents & (Libc.POLLIN | Libc.POLLERR | Libc.POLLHUP)) == 0) return false;
         }
     }
+
+    /// <inheritdoc/>
+    int IExtraWait.ExtraWaitDescriptor { get => _extra; set => _extra = value; }
 
     /// <inheritdoc/>
     public void Interrupt()

@@ -16,7 +16,7 @@ namespace TcpIpSharp.Linux;
 /// from the IP header.
 /// </remarks>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class TunLink : ILink
+public sealed class TunLink : ILink, IExtraWait
 {
     private readonly TapLink _device;
 
@@ -71,6 +71,7 @@ public sealed class TunLink : ILink
     public bool WaitReadable(TimeSpan timeout) => _device.WaitReadable(timeout);
     /// <inheritdoc/>
     public void Interrupt() => _device.Interrupt();
+    int IExtraWait.ExtraWaitDescriptor { get => ((IExtraWait)_device).ExtraWaitDescriptor; set => ((IExtraWait)_device).ExtraWaitDescriptor = value; }
     /// <summary>Closes the device (a TUN this link created disappears).</summary>
     public void Dispose() => _device.Dispose();
 }

@@ -35,6 +35,26 @@ internal sealed class SendRing(BufferPool pool, int capacity)
         return n;
     }
 
+    /// <summary>
+    /// Room to write into in place (a reader that fills the ring without a buffer of its own, the gateway's receive from
+    /// a host socket): at most <paramref name="want"/> bytes, contiguous (up to the wrap, so possibly fewer), the
+    /// storage grown first to hold them. <see cref="Commit"/> appends what was written; nothing else may come between.
+    /// </summary>
+    public Span<byte> GetWriteSpan(int want)
+    {
+        int n = Math.Min(want, Free);
+        if (n <= 0) return default;
+        if (Count + n > _ring.Length) Grow(Count + n);
+        int at = (_start + Count) % _ring.Length;
+        return _ring.AsSpan(at, Math.Min(n, _ring.Length - at));
+    }
+
+    /// <summary>Appends <paramref name="count"/> bytes written into the span <see cref="GetWriteSpan"/> gave.</summary>
+    public void Commit(int count) => Count += count;
+
+    /// <summary>Bytes the storage holds without growing.</summary>
+    public int StorageFree => _ring.Length - Count;
+
     // Moves the bytes held, unwrapped, to the start of a larger array; the old one goes back to the pool.
     private void Grow(int needed)
     {

@@ -226,6 +226,29 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
+    /// Room in the send ring to write into in place, at most <paramref name="want"/> bytes and contiguous (empty when
+    /// the ring is full or sending is closed); <see cref="CommitSend"/> queues what was written. For a writer that reads
+    /// straight into the ring (the gateway's receive from a host socket: one copy fewer than through a buffer).
+    /// </summary>
+    internal Span<byte> GetSendSpan(int want)
+    {
+        if (!IsSendOpen) return default;
+        // Grow the storage by what the writer wants, but no more than it holds already when that is more (a short flow
+        // keeps a small array; a long one doubles it up to the ring's size as before).
+        return _send.GetWriteSpan(Math.Min(want, Math.Max(_send.StorageFree, SendSpanStep)));
+    }
+
+    private const int SendSpanStep = 16 * 1024;
+
+    /// <summary>Queues <paramref name="count"/> bytes written into the span from <see cref="GetSendSpan"/>.</summary>
+    internal void CommitSend(int count)
+    {
+        if (count <= 0) return;
+        _send.Commit(count);
+        _table.MarkPending(this);
+    }
+
+    /// <summary>
     /// Copies received bytes into <paramref name="buffer"/>: the count (&gt; 0), 0 at end of stream (the peer closed and
     /// everything was read), or -1 when nothing is ready yet or the connection failed (see <see cref="Error"/>).
     /// </summary>
