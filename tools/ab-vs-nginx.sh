@@ -5,6 +5,7 @@
 # Namespaces rrK (ab, the TAP and the stack) and rrN (nginx), addresses 192.0.2.0/24 and 198.51.100.0/24; all removed
 # on exit. Body: 1 KB (GET /bytes/1024 from the stack, a 1024-byte file from nginx). Prints one line per test.
 BIN=$1; LABEL=${2:-run}; X=$(mktemp -d /tmp/ab-vs-nginx.XXXXXX); N=${N:-20000}
+chmod 755 $X   # mktemp -d makes it 0700: nginx's worker (not root) could not read the file and answered 403 (not a failure to ab)
 K=rrK; A=rrN
 cleanup() {
   if [ -f $X/stack.pid ]; then S=$(cat $X/stack.pid); kill -TERM $S 2>/dev/null   # a background job inherits SIGINT ignored (README)
@@ -29,14 +30,15 @@ http { access_log off; client_body_temp_path $X/ngx/cb; proxy_temp_path $X/ngx/p
   server { listen 8080 backlog=4096; root $X/www; } }
 NG
 ip netns exec $A sysctl -qw net.core.somaxconn=4096
-ip netns exec $A nginx -p $X/ngx -c $X/ngx/nginx.conf -g 'daemon off;' & echo $! > $X/ngx.pid
+ip netns exec $A nginx -p $X/ngx -c $X/ngx/nginx.conf -g 'daemon off;' 2> $X/ngx.err & echo $! > $X/ngx.pid
 ip netns exec $K $BIN/tcpipsharp up --tap rrtap0 --ip 192.0.2.2/24 --no-ipv6 --no-mdns --services http > $X/stack.out 2>&1 & echo $! > $X/stack.pid
 sleep 3
 run() { # name url args
   local out; out=$(ip netns exec $K timeout 120 ab -q -s 10 -n $N $3 "$2" 2>&1)
   local rps=$(echo "$out" | awk '/Requests per second/{print $4}'); local failed=$(echo "$out" | awk '/Failed requests/{print $3}')
   local longest=$(echo "$out" | awk '/100%/{print $2}'); local complete=$(echo "$out" | awk '/Complete requests/{print $3}')
-  echo "$LABEL $1 [$3] rps=$rps complete=$complete failed=$failed longest_ms=$longest load=$(cut -d' ' -f1 /proc/loadavg)"
+  local non2xx=$(echo "$out" | awk '/Non-2xx responses/{print $3}'); local doclen=$(echo "$out" | awk '/Document Length/{print $3}')
+  echo "$LABEL $1 [$3] rps=$rps complete=$complete failed=$failed non2xx=${non2xx:-0} doclen=$doclen longest_ms=$longest load=$(cut -d' ' -f1 /proc/loadavg)"
   [ -n "$rps" ] || echo "$out" | tail -3
 }
 for args in "-k -c 100" "-c 50" "-c 200" "-c 1000"; do
