@@ -37,15 +37,17 @@ sleep 3
 # moves less with the machine's load than requests per second do.
 ticks() { local t=0 p; for p in $1 $(cat /proc/$1/task/*/children 2>/dev/null); do
   t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat 2>/dev/null || echo 0))); done; echo $t; }
+# Frames the kernel dropped at the TAP's full queue (the stack drains it too slowly): lost SYNs cost the client a 1 s RTO.
+txdrop() { ip -n $K -s link show rrtap0 | awk '/TX:/{getline; print $4}'; }
 run() { # name url args
   local pid; [ "$1" = stack ] && pid=$(cat $X/stack.pid) || pid=$(cat $X/ngx.pid)
-  local t0; t0=$(ticks $pid)
+  local t0; t0=$(ticks $pid); local d0; d0=$(txdrop)
   local out; out=$(ip netns exec $K timeout 120 ab -q -s 10 -n $N $3 "$2" 2>&1)
   local cpu_us=$(( ($(ticks $pid) - t0) * 1000000 / $(getconf CLK_TCK) / N ))
   local rps=$(echo "$out" | awk '/Requests per second/{print $4}'); local failed=$(echo "$out" | awk '/Failed requests/{print $3}')
   local longest=$(echo "$out" | awk '/100%/{print $2}'); local complete=$(echo "$out" | awk '/Complete requests/{print $3}')
   local non2xx=$(echo "$out" | awk '/Non-2xx responses/{print $3}'); local doclen=$(echo "$out" | awk '/Document Length/{print $3}')
-  echo "$LABEL $1 [$3] rps=$rps complete=$complete failed=$failed non2xx=${non2xx:-0} doclen=$doclen longest_ms=$longest cpu_us_per_req=$cpu_us load=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "$LABEL $1 [$3] rps=$rps complete=$complete failed=$failed non2xx=${non2xx:-0} doclen=$doclen longest_ms=$longest cpu_us_per_req=$cpu_us tap_tx_dropped=$(( $(txdrop) - d0 )) load=$(cut -d' ' -f1 /proc/loadavg)"
   [ -n "$rps" ] || echo "$out" | tail -3
 }
 # Warm-up, not reported: the stack's JIT tiers its hot paths in the first thousands of requests (its CPU per request
