@@ -173,6 +173,9 @@ public sealed class StackDriver
         _thread.Start();
     }
 
+    /// <summary>How many times the driver's loop woke the blocked callers because something became ready (read under the gate).</summary>
+    internal long ReadyWakeups { get; private set; }
+
     /// <summary>Under the gate, during a poll: a control block became readable, writable, connected or closed.</summary>
     internal void Signal() => _ready = true;
 
@@ -299,7 +302,8 @@ public sealed class StackDriver
                     worked = PollRound(now);
                     next = NextDeadline(now);
                     foreach (var d in _deadlines) if (d <= now) { _ready = true; break; }
-                    if (_ready) { _ready = false; Monitor.PulseAll(Gate); }
+                    // One wake-up for the whole round, however many segments made sockets ready in it (issue 18 item 5).
+                    if (_ready) { _ready = false; ReadyWakeups++; Monitor.PulseAll(Gate); }
                     // Virtual time passes only while a caller waits for it and nothing else is happening; after a jump,
                     // the next waits until a waiter has reacted (so time never runs ahead of the callers).
                     if (_virtual is not null && !worked && _blocked > 0 && _blockedEpoch != _epochAtJump && next is TimeSpan n && n > now)

@@ -134,11 +134,14 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
                     }
                     return;
                 }
-                string head = Encoding.ASCII.GetString(buffer, 0, end);
                 int bodyStart = end + 4;
                 s.Source = buffer;
                 s.Consumed = bodyStart;
-                Route(c, s, head, bodyStart);
+                // GET /bytes/N, the request a load test repeats, is answered from the bytes without allocating (perf
+                // under ab -k: a fifth of the stack's time went to the page faults of the GC's fresh memory for the
+                // request's strings); every other request goes the string way.
+                if (!TryBytesRequest(c, s, buffer.AsSpan(0, end)))
+                    Route(c, s, Encoding.ASCII.GetString(buffer, 0, end), bodyStart);
             }
             if (s.BodyLeft > 0) SendBytes(c, s);
             if (!s.Responding || s.Deferred || s.BodyLeft != 0 || s.SinkLeft > 0) return;
@@ -202,6 +205,64 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
             if (value.Contains("keep-alive", StringComparison.OrdinalIgnoreCase)) keep = true;
         }
         return keep;
+    }
+
+    private static ReadOnlySpan<byte> BytesResponseHead => "HTTP/1.1 200 OK\r\nServer: tcpipsharp\r\nContent-Type: application/octet-stream\r\nContent-Length: "u8;
+
+    // GET /bytes/N HTTP/1.x, parsed from the request's bytes (false for anything else, or anything Route would answer
+    // with an error): the same response as Route's, headers formatted on the stack, nothing allocated.
+    private static bool TryBytesRequest(TcpConnection c, HttpState s, ReadOnlySpan<byte> head)
+    {
+        int lineEnd = head.IndexOf("\r\n"u8);
+        var requestLine = lineEnd < 0 ? head : head[..lineEnd];
+        if (!requestLine.StartsWith("GET /bytes/"u8)) return false;
+        var rest = requestLine["GET /bytes/".Length..];
+        int space = rest.IndexOf((byte)' ');
+        if (space <= 0 || !rest[(space + 1)..].StartsWith("HTTP/1."u8) || rest[(space + 1)..].Contains((byte)' ')) return false;
+        long n = 0;
+        foreach (byte digit in rest[..space])
+        {
+            // As long.TryParse with NumberStyles.None: digits only, and no overflow.
+            if (digit is < (byte)'0' or > (byte)'9' || n > (long.MaxValue - 9) / 10) return false;
+            n = n * 10 + (digit - '0');
+        }
+        s.KeepAlive = WantsKeepAlive(lineEnd < 0 ? default : head[(lineEnd + 2)..]);
+        s.Responding = true;
+        s.BodyLeft = n;
+        s.BodyOffset = 0;
+        Span<byte> response = stackalloc byte[160];
+        BytesResponseHead.CopyTo(response);
+        int length = BytesResponseHead.Length;
+        System.Buffers.Text.Utf8Formatter.TryFormat(n, response[length..], out int written);
+        length += written;
+        var tail = s.KeepAlive ? "\r\nConnection: keep-alive\r\n\r\n"u8 : "\r\nConnection: close\r\n\r\n"u8;
+        tail.CopyTo(response[length..]);
+        c.Send(response[..(length + tail.Length)]);
+        return true;
+    }
+
+    // WantsKeepAlive over the header lines' bytes (the lines after the request line, CRLF apart).
+    private static bool WantsKeepAlive(ReadOnlySpan<byte> headers)
+    {
+        bool keep = false;
+        while (!headers.IsEmpty)
+        {
+            int end = headers.IndexOf("\r\n"u8);
+            var line = end < 0 ? headers : headers[..end];
+            headers = end < 0 ? default : headers[(end + 2)..];
+            if (line.Length < 11 || !System.Text.Ascii.EqualsIgnoreCase(line[..11], "Connection:"u8)) continue;
+            var value = line[11..];
+            if (ContainsIgnoreCase(value, "close"u8)) return false;
+            if (ContainsIgnoreCase(value, "keep-alive"u8)) keep = true;
+        }
+        return keep;
+    }
+
+    private static bool ContainsIgnoreCase(ReadOnlySpan<byte> text, ReadOnlySpan<byte> lowercase)
+    {
+        for (int i = 0; i + lowercase.Length <= text.Length; i++)
+            if (System.Text.Ascii.EqualsIgnoreCase(text.Slice(i, lowercase.Length), lowercase)) return true;
+        return false;
     }
 
     private void Route(TcpConnection c, HttpState s, string head, int bodyStart)

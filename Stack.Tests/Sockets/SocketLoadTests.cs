@@ -62,6 +62,43 @@ public class SocketLoadTests
     }
 
     [Test]
+    public void A_blocked_recv_wakes_once_for_a_batch_of_segments_and_takes_the_whole_batch()
+    {
+        // Issue 18 item 5: ten segments that arrive in one poll make the socket ready ten times; the blocked Recv is
+        // woken once, after the poll, and returns all ten segments' bytes in one call.
+        var (a, b) = SocketStack.CreatePair(DriverMode.RealTime);
+        using (a) using (b)
+        {
+            using var listener = b.Socket();
+            listener.Bind(("", 5001));
+            listener.Listen();
+            using var client = a.Socket();
+            client.Connect(("192.0.2.11", 5001));
+            var (server, _) = listener.Accept();
+            using (server)
+            {
+                const int Batch = 10 * 1460;   // RFC 6928's initial window: ten full segments in one flush
+                int first = -1;
+                var buffer = new byte[64 * 1024];
+                var reader = new Thread(() => first = server.Recv(buffer));
+                reader.Start();
+                var driver = b.Driver;
+                while (reader.ThreadState != System.Threading.ThreadState.WaitSleepJoin) Thread.Sleep(1);
+                Thread.Sleep(50);   // blocked in Recv
+                long before;
+                lock (driver.Gate) before = driver.ReadyWakeups;
+                client.SendAll(new byte[Batch]);
+                Assert.That(reader.Join(TimeSpan.FromSeconds(10)), Is.True);
+                long wakeups;
+                lock (driver.Gate) wakeups = driver.ReadyWakeups - before;
+                Assert.That(first, Is.EqualTo(Batch), "one Recv took the whole batch");
+                // The batch's wake-up, and at most one or two more for the ACK that makes the sender writable again.
+                Assert.That(wakeups, Is.LessThanOrEqualTo(3), "one wake-up per poll, not one per segment");
+            }
+        }
+    }
+
+    [Test]
     public void Recv_span_and_Send_loops_allocate_nothing_after_warm_up()
     {
         var (a, b) = SocketStack.CreatePair(DriverMode.RealTime);

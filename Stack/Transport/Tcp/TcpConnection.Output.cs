@@ -89,9 +89,14 @@ public sealed partial class TcpConnection
             bool retransmit = Seq.Lt(_sndNxt, _sndMax);
             // A D-SACK block rides on one segment only (RFC 2883 4): the ones after it have its room for data again.
             if (_dsackPending) segmentSize = 0;
-            SendData(_sndNxt, sentOffset, length, now, retransmit);
+            // A FIN queued behind the last of the data rides on that data's segment, as Linux's tcp_send_fin tacks it
+            // onto the unsent tail: a response written and closed in one callback leaves as one segment, and the
+            // peer's ACK of the data and of the FIN is one ACK.
+            bool fin = length == unsent && FinMayLeave;
+            SendData(_sndNxt, sentOffset, length, now, retransmit, fin);
             _sndNxt += (uint)length;
             if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
+            if (fin) { TakeFinIntoSequence(now); return; }
             if (!_retransmitAt.HasValue) _retransmitAt = now + _rto;
         }
         _table.MarkPending(this);   // budget spent with data left: continue on the next poll
@@ -126,13 +131,22 @@ public sealed partial class TcpConnection
         _retransmitAt = now + _rto;   // RFC 8985 7.3: after a probe, re-arm the RTO timer (it stays the last resort)
     }
 
+    // The user closed, our FIN is not in the sequence space (or a timeout took it out), and the state sends one.
+    private bool FinMayLeave => _finQueued && !_finSent
+        && State is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck;
+
     private void SendFinIfDue(TimeSpan now)
     {
-        if (!_finQueued || _finSent || DataOffset(_sndNxt) < _send.Count) return;
-        if (State is not (TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck)) return;
-        _finSequence ??= _sndNxt;
+        if (!FinMayLeave || DataOffset(_sndNxt) < _send.Count) return;
         if (_sndUna == _sndMax) _lastProgress = now;
         SendControl(_sndNxt, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
+        TakeFinIntoSequence(now);
+    }
+
+    // The FIN just sent (alone or on the last data segment) at SND.NXT takes its sequence number.
+    private void TakeFinIntoSequence(TimeSpan now)
+    {
+        _finSequence ??= _sndNxt;
         _sndNxt++;
         if (Seq.Gt(_sndNxt, _sndMax)) _sndMax = _sndNxt;
         _finSent = true;
@@ -300,11 +314,14 @@ public sealed partial class TcpConnection
         if (_retransmissions == 0) _rttStart = now;
     }
 
-    private void SendData(uint sequence, int offset, int length, TimeSpan now, bool retransmit)
+    // fin: a FIN rides on this segment for the first time (SendDataDue). A retransmission that ends where the FIN sits
+    // carries it again, as Linux resends the FIN with the tail segment it was sent on.
+    private void SendData(uint sequence, int offset, int length, TimeSpan now, bool retransmit, bool fin = false)
     {
         if (_sndUna == _sndMax) _lastProgress = now;   // the user timeout counts from when data became outstanding (RFC 5482)
         var flags = TcpFlags.Ack;
         if (offset + length == _send.Count) flags |= TcpFlags.Psh;
+        if (fin || (_finSent && _finSequence is uint finSequence && sequence + (uint)length == finSequence)) flags |= TcpFlags.Fin;
         var header = new TcpHeader(LocalPort, RemotePort, sequence, _rcvNxt, flags, WindowField(), 0, SegmentOptions(now));
         Transmit(header, offset, length, now);
         RackOnSend(sequence, length, now);   // RFC 8985 6.1: the per-segment transmit time
