@@ -236,14 +236,12 @@ public sealed class NetworkStack : IDisposable
     // The frames of the batch out, in order (a method of its own: the loop stays out of Poll's try block).
     private void ProcessReceived(int count, TimeSpan now)
     {
-        var tcp = Tcp;
+        Tcp.InBatch = count > 1;   // per-batch ACK work (TcpTable.InBatch)
         for (int i = 0; i < count; i++)
         {
-            tcp.MoreFramesFollow = i + 1 < count;   // per-batch ACK work (TcpTable.MoreFramesFollow)
             Interface.ProcessFrame(_received[i], now);
             AfterFrame?.Invoke(this);
         }
-        tcp.MoreFramesFollow = false;
     }
 
     /// <summary>When <see cref="Poll(TimeSpan)"/> next has timer work to do, or null when only a frame would give it work.</summary>

@@ -73,9 +73,9 @@ public sealed partial class TcpConnection
         }
     }
 
-    // The same rule on both paths, so that the fast path changes nothing but speed (FastPathTests): more frames of the
-    // link's batch follow, or this connection's output pass is already due in this poll.
-    private bool BatchesAckWork => Pending || _table.MoreFramesFollow;
+    // The same rule on both paths, so that the fast path changes nothing but speed (FastPathTests): the frame came in a
+    // batch of several, or this connection's output pass is already due in this poll.
+    private bool BatchesAckWork => Pending || _table.InBatch;
 
     private void SettleCwndGrowth()
     {

@@ -52,11 +52,12 @@ internal sealed class TcpTable
     public TimeSpan Now { get; private set; }
 
     /// <summary>
-    /// True while the stack processes a frame that more frames of the same batch from the link follow: the fast path
-    /// then leaves an ACK's congestion-window growth and tail-probe arming to the connection's flush at the end of the
-    /// poll, once for the batch (issue 18 item 4); a lone ACK does them at once, as before.
+    /// True while the stack processes a batch of more than one frame from the link: an in-order ACK then leaves its
+    /// congestion-window growth and tail-probe arming to the connection's flush at the end of this poll, once for the
+    /// batch (issue 18 item 4); an ACK alone in its poll does them at once, as before. Set by the stack per batch (and
+    /// left as it is until the next: timers and API calls read the window through its settling getter).
     /// </summary>
-    internal bool MoreFramesFollow { get; set; }
+    internal bool InBatch { get; set; }
     public int Count => _connections.Count;
     /// <summary>The connections, for invariant checks (a struct enumerator: checking allocates nothing).</summary>
     public Dictionary<TcpKey, TcpConnection>.ValueCollection Connections => _connections.Values;
