@@ -452,6 +452,21 @@ internal sealed class TcpTable
             if (c.State != TcpState.Closed) c.OnTimer(now);
             _due.Add(c);
         }
+        FlushPending(now);
+        foreach (var c in _due)
+            if (IsCurrent(c)) Scheduled(c);
+        _due.Clear();
+    }
+
+    /// <summary>
+    /// Sends what the connections marked pending have due (ACKs, data a window or an ACK let out, FINs), without running
+    /// timers: <see cref="Poll"/> does it after the timers, and the stack after each batch of received frames, so that a
+    /// busy connection's ACK leaves per batch (as Linux's per GRO packet) and not once per poll of up to
+    /// <see cref="NetworkStackOptions.ReceiveBudgetPerPoll"/> frames.
+    /// </summary>
+    public void FlushPending(TimeSpan now)
+    {
+        Now = now;
         for (int round = 0; round < 4 && _pending.Count > 0; round++)
         {
             (_pending, _flushing) = (_flushing, _pending);
@@ -463,9 +478,6 @@ internal sealed class TcpTable
             }
             _flushing.Clear();
         }
-        foreach (var c in _due)
-            if (IsCurrent(c)) Scheduled(c);
-        _due.Clear();
     }
 
     /// <summary>Connections whose timers were looked at (each due timer entry counts once): the scaling tests check it grows with the packets, not with the connections.</summary>
