@@ -467,6 +467,7 @@ internal sealed class TcpTable
     public void FlushPending(TimeSpan now)
     {
         Now = now;
+        ReceivedSinceFlush = false;
         for (int round = 0; round < 4 && _pending.Count > 0; round++)
         {
             (_pending, _flushing) = (_flushing, _pending);
@@ -479,6 +480,10 @@ internal sealed class TcpTable
             _flushing.Clear();
         }
     }
+
+    /// <summary>True when a connection took in-order data since the last <see cref="FlushPending"/>: the stack then
+    /// flushes after the batch (a batch of pure ACKs, a sender's, waits for the end of the poll as before).</summary>
+    internal bool ReceivedSinceFlush { get; set; }
 
     /// <summary>Connections whose timers were looked at (each due timer entry counts once): the scaling tests check it grows with the packets, not with the connections.</summary>
     internal long TimerVisits { get; private set; }
