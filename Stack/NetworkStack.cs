@@ -228,6 +228,10 @@ public sealed class NetworkStack : IDisposable
                 // Also when an invariant check (AfterFrame) throws: the link gets its buffers back either way.
                 _link.Return(_received);
             }
+            // Once 64 KB of TCP data came in, the ACKs go now (and what they let out), not after the whole budget: a poll
+            // may take hundreds of frames, and a sender that hears nothing until then stalls on its window
+            // (docs/benchmarks.md, issue 18). As Linux's receiver ACKs each GRO packet of up to 64 KB.
+            if (Tcp.ReceivedSinceFlush >= Transport.Tcp.TcpTable.AckEveryBytes && Tcp.HasPendingOutput) Tcp.FlushPending(now);
         }
         Internet.PollTimers(now);
         return worked;

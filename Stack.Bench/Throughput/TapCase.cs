@@ -14,7 +14,8 @@ namespace TcpIpSharp.Bench.Throughput;
 /// own thread as <see cref="StackDriver"/> does: poll, serve the connection, sleep on the TAP when idle.
 /// </summary>
 /// <remarks>Stack→kernel without offloads may use the TAP's transmit thread and a larger send buffer (the command's
-/// defaults): both are the stack's own settings; the kernel's end is the same plain socket either way.</remarks>
+/// defaults), and kernel→stack a larger receive buffer (4 MB by default, where the kernel's own receiver autotunes to
+/// several MB): all are the stack's own settings; the kernel's end is the same plain socket either way.</remarks>
 [SupportedOSPlatform("linux")]
 internal static class TapCase
 {
@@ -28,7 +29,7 @@ internal static class TapCase
     /// <summary>Measures one direction; <paramref name="kernelToStack"/> true for the stack receiving; <paramref name="ipv6"/> for the connection over IPv6 (the stack dual-stack).</summary>
     /// <remarks><paramref name="io"/>: the TAP's frames one system call each, or batched through io_uring (then without the transmit thread; the row's name says so).</remarks>
     public static Measurement Run(bool offloads, bool kernelToStack, TimeSpan length, CancellationToken token, bool transmitThread = false, int sendBuffer = 0, bool ipv6 = false,
-        TapIoMode io = TapIoMode.PerFrame)
+        TapIoMode io = TapIoMode.PerFrame, int receiveBuffer = 0)
     {
         string name = (offloads ? "(b) stack over TAP, offloads on" : "(a) stack over TAP, no offloads") + (io == TapIoMode.IoUring ? ", io_uring" : "") + (ipv6 ? ", IPv6" : "");
         string kernelAddress = ipv6 ? KernelAddress6 : KernelAddress, stackAddress = ipv6 ? StackAddress6 : StackAddress;
@@ -74,7 +75,7 @@ internal static class TapCase
         Worker? receiver = null;
         if (kernelToStack)
         {
-            stackWorker = new Worker("stack", w => StackReceives(w, stack));
+            stackWorker = new Worker("stack", w => StackReceives(w, stack, receiveBuffer));
             kernelWorker = new Worker("kernel", w => KernelSends(w, kernelSocket, stackAddress, token));
             receiver = stackWorker;
         }
@@ -99,6 +100,7 @@ internal static class TapCase
                 "CPU: this process (the stack's thread" + (link.HasTransmitThread ? ", the TAP's transmit thread" : "")
                 + (link.UsesIoUring ? ", frames batched through io_uring" : "")
                 + " and the kernel socket's thread, kernel work in their system calls)"
+                + (kernelToStack ? $"; stack receive buffer {(receiveBuffer > 0 ? receiveBuffer : new TcpConnectionOptions().ReceiveBufferSize) / 1024} KB" : "")
                 + (kernelToStack || link.UsesIoUring ? "" : $"; {direction}: TAP transmit thread {(link.HasTransmitThread ? "on" : "off")}, stack send buffer {(sendBuffer > 0 ? sendBuffer : new TcpConnectionOptions().SendBufferSize) / 1024} KB"));
         }
         finally
@@ -126,9 +128,9 @@ internal static class TapCase
         }
     }
 
-    private static void StackReceives(Worker w, NetworkStack stack)
+    private static void StackReceives(Worker w, NetworkStack stack, int receiveBuffer)
     {
-        var listener = stack.ListenTcp(Port);
+        var listener = receiveBuffer > 0 ? stack.ListenTcp(Port, options: new TcpConnectionOptions { ReceiveBufferSize = receiveBuffer }) : stack.ListenTcp(Port);
         TcpConnection? connection = null;
         var sink = new byte[256 * 1024];
         Drive(w, stack, now =>

@@ -20,7 +20,7 @@ namespace TcpIpSharp.Bench.Throughput;
 [SupportedOSPlatform("linux")]
 internal static class ThroughputCommand
 {
-    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--family ipv4|ipv6|both] [--no-tx-thread] [--send-buffer KB] [--io frame|uring|both] [--plot]";
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--family ipv4|ipv6|both] [--no-tx-thread] [--send-buffer KB] [--receive-buffer KB] [--io frame|uring|both] [--plot]";
 
     public static int Run(string[] args)
     {
@@ -31,6 +31,10 @@ internal static class ThroughputCommand
         // plain link and the stack's default 256 KB.
         bool transmitThread = true;
         int sendBuffer = 1024 * 1024;
+        // (a) and (b) kernel→stack: a 4 MB receive buffer (the stack's own default is 256 KB). The kernel's receiver in
+        // (c) autotunes its buffer (tcp_rmem up to 32 MB here; iperf3's reached 16 MB with a 10 MB window in 3 s), and
+        // with 256 KB the kernel's sender was limited by our window 42-70% of the time (ss rwnd_limited; docs/benchmarks.md).
+        int receiveBuffer = 4096 * 1024;
         bool plot = false;
         string family = "both";
         string io = "frame";
@@ -54,6 +58,10 @@ internal static class ThroughputCommand
                     break;
                 case "--send-buffer" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) && kb is > 0 and <= 65536:
                     sendBuffer = kb * 1024;   // (a) stack→kernel: the stack's send buffer in KB (default 1024; the stack's own default is 256)
+                    i++;
+                    break;
+                case "--receive-buffer" when i + 1 < args.Length && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var rkb) && rkb is > 0 and <= 65536:
+                    receiveBuffer = rkb * 1024;   // (a) and (b) kernel→stack: the stack's receive buffer in KB (default 4096; the stack's own default is 256)
                     i++;
                     break;
                 case "--family" when i + 1 < args.Length && args[i + 1] is "ipv4" or "ipv6" or "both":
@@ -92,7 +100,7 @@ internal static class ThroughputCommand
         try
         {
             BenchNamespace.DeleteStale();
-            return Measure(TimeSpan.FromSeconds(seconds), cases, direction, family, transmitThread, sendBuffer, args, plot, cancel.Token, io);
+            return Measure(TimeSpan.FromSeconds(seconds), cases, direction, family, transmitThread, sendBuffer, receiveBuffer, args, plot, cancel.Token, io);
         }
         catch (Exception e) when (cancel.IsCancellationRequested && e is OperationCanceledException or TimeoutException or InvalidOperationException or AggregateException)
         {
@@ -112,7 +120,7 @@ internal static class ThroughputCommand
         }
     }
 
-    private static int Measure(TimeSpan length, string cases, string? direction, string family, bool transmitThread, int sendBuffer, string[] args, bool plot, CancellationToken token, string io = "frame")
+    private static int Measure(TimeSpan length, string cases, string? direction, string family, bool transmitThread, int sendBuffer, int receiveBuffer, string[] args, bool plot, CancellationToken token, string io = "frame")
     {
         string loadBefore = LoadAverage();
         var started = DateTimeOffset.UtcNow;
@@ -131,12 +139,13 @@ internal static class ThroughputCommand
                 // The stack→kernel options (transmit thread, send buffer) apply to (a) as before, over either family.
                 bool thread = !offloads && !rx && transmitThread;
                 int buffer = !offloads && !rx ? sendBuffer : 0;
+                int receive = rx ? receiveBuffer : 0;
                 // --io both: each TAP row per frame, then batched through io_uring, alternating in the one run.
                 foreach (var mode in io switch { "uring" => [TapIoMode.IoUring], "both" => new[] { TapIoMode.PerFrame, TapIoMode.IoUring }, _ => [TapIoMode.PerFrame] })
                 {
                     string u = mode == TapIoMode.IoUring ? ", io_uring" : "";
-                    if (v4) tap.Add(($"{letter}{u}, {dir}", () => TapCase.Run(offloads, rx, length, token, thread, buffer, io: mode)));
-                    if (v6) tap.Add(($"{letter}{u}, {dir}, IPv6", () => TapCase.Run(offloads, rx, length, token, thread, buffer, ipv6: true, io: mode)));
+                    if (v4) tap.Add(($"{letter}{u}, {dir}", () => TapCase.Run(offloads, rx, length, token, thread, buffer, io: mode, receiveBuffer: receive)));
+                    if (v6) tap.Add(($"{letter}{u}, {dir}, IPv6", () => TapCase.Run(offloads, rx, length, token, thread, buffer, ipv6: true, io: mode, receiveBuffer: receive)));
                 }
             }
         }

@@ -719,6 +719,7 @@ public sealed partial class TcpConnection
     private void CountSegmentForAck(int bytes, TimeSpan now)
     {
         _unackedSegments += Math.Max(1, bytes / Math.Max(_mss, 1));
+        _table.ReceivedSinceFlush += bytes;
         if (_unackedSegments >= 2) _ackNow = true;
         else if (!_delayedAckAt.HasValue) _delayedAckAt = now + _options.DelayedAckTimeout;
     }
