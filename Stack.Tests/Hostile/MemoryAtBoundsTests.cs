@@ -38,6 +38,25 @@ public class MemoryAtBoundsTests
         return h;
     }
 
+    // Feeds the frames to the stack, polling after each, and returns what this thread (the stack's) allocated meanwhile:
+    // the process's heap (GC.GetTotalMemory) also counts other fixtures' threads, and read 22-205 KB over the bound in
+    // full runs where these figures alone were tens of bytes. The frames go straight to the link (the harness's Inject
+    // asserts, and an assertion allocates); the replies are drained after the count (draining copies them into arrays).
+    private static long AllocatedWhileFed(StackHarness h, IEnumerable<byte[]> frames)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int refused = 0;
+        foreach (var f in frames)
+        {
+            if (!h.Peer.TrySend(f)) refused++;
+            h.Stack.Poll(h.Clock.Now);
+        }
+        long grown = GC.GetAllocatedBytesForCurrentThread() - before;
+        h.Drain();
+        Assert.That(refused, Is.Zero, "the link refused frames");
+        return grown;
+    }
+
     private static void Report(string table, long bytes, string bound)
         => TestContext.Out.WriteLine($"memory at the bound: {table}: {bytes:N0} B ({bytes / 1024.0:N0} KiB); documented bound {bound}");
 
@@ -68,20 +87,8 @@ public class MemoryAtBoundsTests
         // other 390 fill the cache and churn it.
         foreach (var f in frames.Take(10)) h.Inject(f);
         h.Drain();
-        // What this thread (the stack's: Inject polls here) allocates, not the process's heap: a whole-process figure
-        // once read 24,408 B in a full run (24 B alone), other fixtures' threads allocating meanwhile.
-        // The frames are fed and polled directly (the harness's Inject asserts, and an assertion allocates); the
-        // replies are drained after the count is taken, as before (draining copies them into arrays).
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int refused = 0;
-        foreach (var f in frames.Skip(10))
-        {
-            if (!h.Peer.TrySend(f)) refused++;
-            h.Stack.Poll(h.Clock.Now);
-        }
-        long grown = GC.GetAllocatedBytesForCurrentThread() - before;
-        h.Drain();
-        Assert.That(refused, Is.Zero, "the link refused frames");
+        // (A whole-process figure once read 24,408 B here in a full run, 24 B alone.)
+        long grown = AllocatedWhileFed(h, frames.Skip(10));
         Assert.That(h.Stack.Interface.Arp.Count, Is.EqualTo(256));
         Report($"ARP cache, {h.Stack.Interface.Arp.Count} entries", grown, "256 entries, preallocated (counted in the idle stack)");
         Assert.That(grown, Is.LessThan(16 * Kb), "the entries are preallocated: filling them allocates (almost) nothing");
@@ -113,18 +120,7 @@ public class MemoryAtBoundsTests
         for (ushort id = 1; id <= 16; id++)
             for (int offset = 0; offset < 22 * 1480; offset += 1480)
                 frames.Add(Frames.Ipv4(Ipv4Address.Parse("198.51.100.66"), Frames.StackIp, IpProtocol.Udp, new byte[1480], id, more: true, offset: offset, srcMac: GatewayMac));
-        // What this thread (the stack's) allocates, frames fed and polled directly (see the ARP cache test): the process's
-        // heap also counted other fixtures' threads and once read above the bound in a full run.
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int refused = 0;
-        foreach (var f in frames)
-        {
-            if (!h.Peer.TrySend(f)) refused++;
-            h.Stack.Poll(h.Clock.Now);
-        }
-        long grown = GC.GetAllocatedBytesForCurrentThread() - before;
-        h.Drain();
-        Assert.That(refused, Is.Zero, "the link refused frames");
+        long grown = AllocatedWhileFed(h, frames);
         var r = h.Stack.Ipv4.Reassembler;
         Assert.That(r.BytesHeld, Is.GreaterThan(200 * Kb).And.LessThanOrEqualTo(256 * Kb));
         Report($"reassembly, {r.DatagramsInProgress} datagrams, {r.BytesHeld:N0} B held", grown, "256 KB held in 8 preallocated 64 KB buffers (counted in the idle stack)");
@@ -137,20 +133,10 @@ public class MemoryAtBoundsTests
         using var h = Harness(Defaults);
         var frames = Enumerable.Range(0, 200).Select(i => Frames.Ipv4(Gateway, Frames.StackIp, IpProtocol.Udp,
             Frames.UdpMessage(Gateway, Frames.StackIp, 4000, 7000, new byte[1000]), id: (ushort)i, srcMac: GatewayMac)).ToList();
-        // What this thread (the stack's: the frames are fed and polled here) allocates, the endpoint's queue included: the
-        // process's heap also counts other fixtures' threads (204,808 B once in a full run; as the ARP tests above).
-        // The frames are fed and polled directly (the harness's Inject asserts, and an assertion allocates).
+        // The endpoint's preallocated queue is counted too (this thread opens it).
         long before = GC.GetAllocatedBytesForCurrentThread();
         var udp = h.Stack.OpenUdp(7000);
-        int refused = 0;
-        foreach (var f in frames)
-        {
-            if (!h.Peer.TrySend(f)) refused++;
-            h.Stack.Poll(h.Clock.Now);
-        }
-        long grown = GC.GetAllocatedBytesForCurrentThread() - before;
-        h.Drain();
-        Assert.That(refused, Is.Zero, "the link refused frames");
+        long grown = GC.GetAllocatedBytesForCurrentThread() - before + AllocatedWhileFed(h, frames);
         Assert.That(h.Stack.Statistics.Drops(DropReason.UdpQueueFull), Is.GreaterThan(0), "the queue filled");
         Report("one UDP endpoint, receive queue full", grown, "128 KB per endpoint (preallocated when it opens), 1,024 endpoints: 128 MB");
         // The preallocated queue plus the endpoint and the table's bookkeeping (about 8.2 KB since endpoints hold addresses of
