@@ -26,17 +26,8 @@ public readonly ref struct EthernetFrame
     /// <summary>Checks that the frame holds a whole header (and tag, where tagged).</summary>
     public static WireError TryParse(ReadOnlySpan<byte> bytes, out EthernetFrame frame)
     {
-        frame = default;
-        if (bytes.Length < EthernetHeader.Size) return WireError.Truncated;
-        ushort type = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.EtherType..]);
-        int headerLength = EthernetHeader.Size;
-        if (type is (ushort)Wire.EtherType.Vlan or (ushort)Wire.EtherType.ServiceVlan)
-        {
-            if (bytes.Length < EthernetHeader.TaggedSize) return WireError.Truncated;
-            headerLength = EthernetHeader.TaggedSize;
-        }
-        frame = new EthernetFrame(bytes, headerLength);
-        return WireError.None;
+        frame = Parse(bytes, out var error);
+        return error;
     }
 
     /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>

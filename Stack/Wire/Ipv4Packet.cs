@@ -26,17 +26,8 @@ public readonly ref struct Ipv4Packet
     /// <summary>Checks version, header length and total length against the bytes present. The checksum is not checked here: see <see cref="IsChecksumValid"/>.</summary>
     public static WireError TryParse(ReadOnlySpan<byte> bytes, out Ipv4Packet packet)
     {
-        packet = default;
-        if (bytes.Length < Ipv4Header.MinimumSize) return WireError.Truncated;
-        if (bytes[Field.VersionIhl] >> 4 != 4) return WireError.BadVersion;
-        int headerLength = (bytes[Field.VersionIhl] & 0xF) * 4;
-        if (headerLength < Ipv4Header.MinimumSize) return WireError.BadHeaderLength;
-        int totalLength = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.TotalLength..]);
-        if (totalLength < headerLength) return WireError.BadLength;
-        if (bytes.Length < headerLength) return WireError.BadHeaderLength;
-        if (totalLength > bytes.Length) return WireError.BadLength;
-        packet = new Ipv4Packet(bytes[..totalLength]);
-        return WireError.None;
+        packet = Parse(bytes, out var error);
+        return error;
     }
 
     /// <summary>

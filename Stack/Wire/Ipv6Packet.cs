@@ -28,15 +28,8 @@ public readonly ref struct Ipv6Packet
     /// </summary>
     public static WireError TryParse(ReadOnlySpan<byte> bytes, out Ipv6Packet packet)
     {
-        packet = default;
-        if (bytes.Length < Ipv6Header.Size) return WireError.Truncated;
-        if (bytes[Field.VersionClassFlow] >> 4 != 6) return WireError.BadVersion;
-        int payloadLength = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.PayloadLength..]);
-        // RFC 2675 3: a jumbogram says 0 here and carries its length in a Hop-by-Hop option.
-        if (payloadLength == 0 && bytes[Field.NextHeader] == (byte)IpProtocol.HopByHopOptions) return WireError.JumboPayload;
-        if (payloadLength > bytes.Length - Ipv6Header.Size) return WireError.BadLength;
-        packet = new Ipv6Packet(bytes[..(Ipv6Header.Size + payloadLength)]);
-        return WireError.None;
+        packet = Parse(bytes, out var error);
+        return error;
     }
 
     /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>

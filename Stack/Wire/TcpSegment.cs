@@ -26,12 +26,8 @@ public readonly ref struct TcpSegment
     /// <summary>Checks the fixed header and that Data Offset lies between 20 bytes and the bytes present. Options are not checked here: see <see cref="TcpOptionReader"/>.</summary>
     public static WireError TryParse(ReadOnlySpan<byte> bytes, out TcpSegment segment)
     {
-        segment = default;
-        if (bytes.Length < TcpHeader.MinimumSize) return WireError.Truncated;
-        int headerLength = (bytes[Field.DataOffset] >> 4) * 4;
-        if (headerLength < TcpHeader.MinimumSize || headerLength > bytes.Length) return WireError.BadHeaderLength;
-        segment = new TcpSegment(bytes);
-        return WireError.None;
+        segment = Parse(bytes, out var error);
+        return error;
     }
 
     /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>

@@ -19,12 +19,8 @@ public readonly ref struct UdpDatagram
     /// <summary>Checks the header and that Length lies between 8 and the bytes present.</summary>
     public static WireError TryParse(ReadOnlySpan<byte> bytes, out UdpDatagram datagram)
     {
-        datagram = default;
-        if (bytes.Length < UdpHeader.Size) return WireError.Truncated;
-        int length = BinaryPrimitives.ReadUInt16BigEndian(bytes[Field.Length..]);
-        if (length < UdpHeader.Size || length > bytes.Length) return WireError.BadLength;
-        datagram = new UdpDatagram(bytes[..length]);
-        return WireError.None;
+        datagram = Parse(bytes, out var error);
+        return error;
     }
 
     /// <summary><see cref="TryParse"/> for the receive path, the view returned rather than written through an <c>out</c> (see <see cref="Ipv4Packet.Parse"/>).</summary>
