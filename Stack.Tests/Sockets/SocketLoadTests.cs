@@ -66,75 +66,53 @@ public class SocketLoadTests
     {
         // Issue 18 item 5: ten segments that arrive in one poll make the socket ready ten times; the blocked Recv is
         // woken once, after the poll, and returns all ten segments' bytes in one call.
-        var (a, b) = SocketStack.CreatePair(DriverMode.RealTime);
-        using (a) using (b)
-        {
-            using var listener = b.Socket();
-            listener.Bind(("", 5001));
-            listener.Listen();
-            using var client = a.Socket();
-            client.Connect(("192.0.2.11", 5001));
-            var (server, _) = listener.Accept();
-            using (server)
-            {
-                const int Batch = 10 * 1460;   // RFC 6928's initial window: ten full segments in one flush
-                int first = -1;
-                var buffer = new byte[64 * 1024];
-                var reader = new Thread(() => first = server.Recv(buffer));
-                reader.Start();
-                var driver = b.Driver;
-                while (reader.ThreadState != System.Threading.ThreadState.WaitSleepJoin) Thread.Sleep(1);
-                Thread.Sleep(50);   // blocked in Recv
-                long before;
-                lock (driver.Gate) before = driver.ReadyWakeups;
-                client.SendAll(new byte[Batch]);
-                Assert.That(reader.Join(TimeSpan.FromSeconds(10)), Is.True);
-                long wakeups;
-                lock (driver.Gate) wakeups = driver.ReadyWakeups - before;
-                Assert.That(first, Is.EqualTo(Batch), "one Recv took the whole batch");
-                // The batch's wake-up, and at most one or two more for the ACK that makes the sender writable again.
-                Assert.That(wakeups, Is.LessThanOrEqualTo(3), "one wake-up per poll, not one per segment");
-            }
-        }
+        using var pair = new SocketPipe(DriverMode.RealTime);
+        var (client, server) = (pair.Client, pair.Server);
+        const int Batch = 10 * 1460;   // RFC 6928's initial window: ten full segments in one flush
+        int first = -1;
+        var buffer = new byte[64 * 1024];
+        var reader = new Thread(() => first = server.Recv(buffer));
+        reader.Start();
+        var driver = pair.B.Driver;
+        while (reader.ThreadState != System.Threading.ThreadState.WaitSleepJoin) Thread.Sleep(1);
+        Thread.Sleep(50);   // blocked in Recv
+        long before;
+        lock (driver.Gate) before = driver.ReadyWakeups;
+        client.SendAll(new byte[Batch]);
+        Assert.That(reader.Join(TimeSpan.FromSeconds(10)), Is.True);
+        long wakeups;
+        lock (driver.Gate) wakeups = driver.ReadyWakeups - before;
+        Assert.That(first, Is.EqualTo(Batch), "one Recv took the whole batch");
+        // The batch's wake-up, and at most one or two more for the ACK that makes the sender writable again.
+        Assert.That(wakeups, Is.LessThanOrEqualTo(3), "one wake-up per poll, not one per segment");
     }
 
     [Test]
     public void Recv_span_and_Send_loops_allocate_nothing_after_warm_up()
     {
-        var (a, b) = SocketStack.CreatePair(DriverMode.RealTime);
-        using (a) using (b)
+        using var pair = new SocketPipe(DriverMode.RealTime);
+        var (client, server) = (pair.Client, pair.Server);
+        var data = new byte[1024];
+        var buffer = new byte[1024];
+        void Round()
         {
-            using var listener = b.Socket();
-            listener.Bind(("", 5001));
-            listener.Listen();
-            using var client = a.Socket();
-            client.Connect(("192.0.2.11", 5001));
-            var (server, _) = listener.Accept();
-            using (server)
-            {
-                var data = new byte[1024];
-                var buffer = new byte[1024];
-                void Round()
-                {
-                    client.SendAll(data);
-                    int got = 0;
-                    while (got < data.Length) got += server.Recv(buffer.AsSpan(got));
-                    server.SendAll(buffer);
-                    got = 0;
-                    while (got < data.Length) got += client.Recv(buffer.AsSpan(got));
-                }
-                for (int i = 0; i < 2000; i++) Round();
-                long total = 0;
-                long allocated = AllocationMeter.BytesAllocatedBy(() =>
-                {
-                    long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
-                    for (int i = 0; i < 10_000; i++) Round();
-                    total = GC.GetTotalAllocatedBytes(precise: true) - totalBefore;
-                });
-                TestContext.Out.WriteLine($"10,000 rounds (4 x Send/Recv of 1 KB each): {allocated} B on the calling thread, {total} B in the whole process (stack thread included)");
-                Assert.That(allocated, Is.Zero);
-            }
+            client.SendAll(data);
+            int got = 0;
+            while (got < data.Length) got += server.Recv(buffer.AsSpan(got));
+            server.SendAll(buffer);
+            got = 0;
+            while (got < data.Length) got += client.Recv(buffer.AsSpan(got));
         }
+        for (int i = 0; i < 2000; i++) Round();
+        long total = 0;
+        long allocated = AllocationMeter.BytesAllocatedBy(() =>
+        {
+            long totalBefore = GC.GetTotalAllocatedBytes(precise: true);
+            for (int i = 0; i < 10_000; i++) Round();
+            total = GC.GetTotalAllocatedBytes(precise: true) - totalBefore;
+        });
+        TestContext.Out.WriteLine($"10,000 rounds (4 x Send/Recv of 1 KB each): {allocated} B on the calling thread, {total} B in the whole process (stack thread included)");
+        Assert.That(allocated, Is.Zero);
     }
 
     [Test]
@@ -238,15 +216,20 @@ public class SocketLoadTests
     }
 
     // The same on one thread through the socket API (manual mode: a blocking call drives the stacks while it waits).
+    // Also the connected pair (client on A, server on B, port 5001) the other socket tests here start from.
     private sealed class SocketPipe : IDisposable
     {
         private readonly SocketStack _a, _b;
         private readonly Socket _client, _server;
         private readonly byte[] _buffer = new byte[64 * 1024];
 
-        public SocketPipe()
+        public SocketStack B => _b;
+        public Socket Client => _client;
+        public Socket Server => _server;
+
+        public SocketPipe(DriverMode mode = DriverMode.Manual)
         {
-            (_a, _b) = SocketStack.CreatePair(DriverMode.Manual);
+            (_a, _b) = SocketStack.CreatePair(mode);
             using var listener = _b.Socket();
             listener.Bind(("", 5001));
             listener.Listen();
@@ -276,29 +259,18 @@ public class SocketLoadTests
 
     private static double ThreadedSocketThroughput(long total)
     {
-        var (a, b) = SocketStack.CreatePair(DriverMode.RealTime);
-        using (a) using (b)
+        using var pair = new SocketPipe(DriverMode.RealTime);
+        var (client, server) = (pair.Client, pair.Server);
+        var watch = Stopwatch.StartNew();
+        var sender = new Thread(() =>
         {
-            using var listener = b.Socket();
-            listener.Bind(("", 5001));
-            listener.Listen();
-            using var client = a.Socket();
-            client.Connect(("192.0.2.11", 5001));
-            var (server, _) = listener.Accept();
-            using (server)
-            {
-                var watch = Stopwatch.StartNew();
-                var sender = new Thread(() =>
-                {
-                    for (long sent = 0; sent < total; sent += Chunk.Length) client.SendAll(Chunk.AsSpan(0, (int)Math.Min(Chunk.Length, total - sent)));
-                });
-                sender.Start();
-                var buffer = new byte[64 * 1024];
-                long received = 0;
-                while (received < total) received += server.Recv(buffer);
-                sender.Join();
-                return total / watch.Elapsed.TotalSeconds;
-            }
-        }
+            for (long sent = 0; sent < total; sent += Chunk.Length) client.SendAll(Chunk.AsSpan(0, (int)Math.Min(Chunk.Length, total - sent)));
+        });
+        sender.Start();
+        var buffer = new byte[64 * 1024];
+        long received = 0;
+        while (received < total) received += server.Recv(buffer);
+        sender.Join();
+        return total / watch.Elapsed.TotalSeconds;
     }
 }
