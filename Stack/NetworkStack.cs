@@ -219,6 +219,7 @@ public sealed class NetworkStack : IDisposable
             if (count <= 0) break;
             worked = true;
             budget -= count;
+            bool drained = false;
             try
             {
                 ProcessReceived(count, now);
@@ -226,12 +227,16 @@ public sealed class NetworkStack : IDisposable
             finally
             {
                 // Also when an invariant check (AfterFrame) throws: the link gets its buffers back either way.
+                drained = _received.Drained;
                 _link.Return(_received);
             }
             // Once 64 KB of TCP data came in, the ACKs go now (and what they let out), not after the whole budget: a poll
             // may take hundreds of frames, and a sender that hears nothing until then stalls on its window
             // (docs/benchmarks.md, issue 18). As Linux's receiver ACKs each GRO packet of up to 64 KB.
             if (Tcp.ReceivedSinceFlush >= Transport.Tcp.TcpTable.AckEveryBytes && Tcp.HasPendingOutput) Tcp.FlushPending(now);
+            // The link had nothing more when it lent this batch (FrameBatch.Drained): no second lend to find that out.
+            // What arrived since waits for the next poll, as it would after a lend that came back empty.
+            if (drained) break;
         }
         Internet.PollTimers(now);
         return worked;

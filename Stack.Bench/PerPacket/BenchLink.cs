@@ -98,6 +98,7 @@ internal sealed class BenchLink : ILink
         }
         while (_batchNext < _batchCount && !batch.IsFull) batch.Add(this, _batch[_batchNext++], 0);
         while (!batch.IsFull && _queue.TryDequeue(out var frame)) batch.Add(this, frame, 0);
+        if (!_fed && _batchNext >= _batchCount && _queue.Count == 0) batch.MarkDrained();   // as the in-memory link and the TAP say it
         return batch.Count;
     }
 

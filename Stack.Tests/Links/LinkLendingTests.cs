@@ -229,4 +229,71 @@ public class LinkLendingTests
         Assert.That(() => b.Lend(batch), Throws.Nothing, "the stack returned its batch on the way out");
         if (batch.Count > 0) b.Return(batch);
     }
+    /// <summary>Counts the lends a stack asks of the link it wraps.</summary>
+    private sealed class CountingLink(ILink inner) : ILink
+    {
+        public int Lends { get; private set; }
+        public LinkCapabilities Capabilities => inner.Capabilities;
+        public int TryReceive(Span<byte> buffer) => inner.TryReceive(buffer);
+        public int Lend(FrameBatch batch)
+        {
+            Lends++;
+            return inner.Lend(batch);
+        }
+        public void Return(FrameBatch batch) => inner.Return(batch);
+        public bool TrySend(ReadOnlySpan<byte> frame) => inner.TrySend(frame);
+        public bool WaitReadable(TimeSpan timeout) => inner.WaitReadable(timeout);
+        public void Interrupt() => inner.Interrupt();
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Test]
+    public void The_in_memory_link_marks_a_batch_drained_only_when_its_queue_is_empty()
+    {
+        var (a, b) = InMemoryLink.CreatePair(queueFrames: 64);
+        for (int i = 0; i < 40; i++) a.TrySend(FrameForAnotherHost());
+        var batch = new FrameBatch(32, 1514);
+        Assert.That(b.Lend(batch), Is.EqualTo(32));
+        Assert.That(batch.Drained, Is.False, "eight frames are still queued");
+        b.Return(batch);
+        Assert.That(batch.Drained, Is.False, "a returned batch carries no mark");
+        Assert.That(b.Lend(batch), Is.EqualTo(8));
+        Assert.That(batch.Drained, Is.True, "the queue is empty now");
+        b.Return(batch);
+        Assert.That(b.Lend(batch), Is.Zero);
+        Assert.That(batch.Drained, Is.True, "an empty lend is drained too (and is not returned)");
+        a.TrySend(FrameForAnotherHost());
+        a.TrySend(FrameForAnotherHost());
+        batch.Limit = 1;
+        Assert.That(batch.Drained, Is.False, "the next lend starts unmarked");
+        Assert.That(b.Lend(batch), Is.EqualTo(1));
+        Assert.That(batch.Drained, Is.False, "one frame is still queued: the mark of the empty lend did not carry over");
+        b.Return(batch);
+    }
+
+    [Test]
+    public void A_poll_lends_once_from_a_link_that_says_it_is_drained_and_again_from_one_that_cannot_tell()
+    {
+        var (a, b) = InMemoryLink.CreatePair(queueFrames: 64);
+        var counting = new CountingLink(b);
+        using var stack = new NetworkStack(counting, Options(), new SeededRandomSource(1));
+        for (int i = 0; i < 5; i++) a.TrySend(FrameForAnotherHost());
+        stack.Poll(TimeSpan.FromSeconds(1));
+        Assert.That(counting.Lends, Is.EqualTo(1), "five frames, one lend: the link said it had no more (before: a second lend that found none)");
+        stack.Poll(TimeSpan.FromSeconds(2));
+        Assert.That(counting.Lends, Is.EqualTo(2), "nothing queued: one lend that finds nothing");
+        for (int i = 0; i < 40; i++) a.TrySend(FrameForAnotherHost());
+        stack.Poll(TimeSpan.FromSeconds(3));
+        Assert.That(counting.Lends, Is.EqualTo(4), "forty frames: a full batch of 32, then the last 8 marked drained (the empty lend's mark did not stop the poll after 32)");
+        Assert.That(stack.Statistics.Drops(Diagnostics.DropReason.EthernetNotForUs), Is.EqualTo(45));
+
+        var copyOnly = new CopyOnlyLink();
+        var countingCopy = new CountingLink(copyOnly);
+        using var other = new NetworkStack(countingCopy, Options(), new SeededRandomSource(1));
+        copyOnly.Put(FrameForAnotherHost());
+        copyOnly.Put(FrameForAnotherHost());
+        other.Poll(TimeSpan.FromSeconds(1));
+        Assert.That(countingCopy.Lends, Is.EqualTo(3), "the copying default lends one frame a call and cannot tell: lent until a lend finds nothing");
+        Assert.That(other.Statistics.Drops(Diagnostics.DropReason.EthernetNotForUs), Is.EqualTo(2));
+    }
 }

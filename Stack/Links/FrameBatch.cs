@@ -25,6 +25,7 @@ public sealed class FrameBatch
     private ILink? _lender;
     private int _count;
     private int _limit;
+    private bool _drained;
 
     /// <summary>Makes a batch for up to <paramref name="capacity"/> frames, with a copy buffer of <paramref name="copyBufferSize"/> bytes (the link's largest frame).</summary>
     public FrameBatch(int capacity, int copyBufferSize)
@@ -50,6 +51,7 @@ public sealed class FrameBatch
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, Capacity);
             if (_count > 0) ThrowStillLent();
             _limit = value;
+            _drained = false;   // a lend that found nothing is not returned: its mark must not carry over to the next
         }
     }
 
@@ -59,8 +61,20 @@ public sealed class FrameBatch
     /// <summary>True when a link may add no more frames.</summary>
     public bool IsFull => _count >= _limit;
 
+    /// <summary>
+    /// True when the link that lent this batch had no further frame ready when it stopped adding (<see cref="MarkDrained"/>),
+    /// so that its caller need not ask again before it next waits or polls: a stack's poll then takes one lend, not a
+    /// second that finds nothing (for the TAP without io_uring, a read() that fails with EAGAIN; for the in-memory link,
+    /// its lock taken again). False when the link cannot tell (the copying default of <see cref="ILink.Lend"/>, libpcap),
+    /// and from the start of each lend (<see cref="CheckEmpty"/>, setting <see cref="Limit"/>) and after <see cref="Clear"/>.
+    /// </summary>
+    public bool Drained => _drained;
+
+    /// <summary>Says that the link had no further frame ready (see <see cref="Drained"/>); a link calls it during its lend.</summary>
+    public void MarkDrained() => _drained = true;
+
     /// <summary>The link whose frames the batch holds, or null when it holds none.</summary>
-    public ILink? Lender => _lender;
+    public ILink? Lender => _count > 0 ? _lender : null;
 
     /// <summary>Frame <paramref name="index"/> (0 to <see cref="Count"/> - 1): the link's bytes, valid until the batch is returned.</summary>
     public ReadOnlySpan<byte> this[int index]
@@ -82,6 +96,7 @@ public sealed class FrameBatch
     public void CheckEmpty()
     {
         if (_count > 0) ThrowStillLent();
+        _drained = false;   // every lend starts here: an empty lend's mark (never returned) does not carry over
     }
 
     /// <summary>For links: adds a frame lent by <paramref name="lender"/>, with a token the link reads back (<see cref="TokenAt"/>) when the batch returns.</summary>
@@ -91,7 +106,7 @@ public sealed class FrameBatch
         ArgumentNullException.ThrowIfNull(lender);
         if (_count >= _limit) throw new InvalidOperationException($"the batch is full ({_limit} frames): a link lends at most Limit frames");
         if (_count > 0 && !ReferenceEquals(_lender, lender)) throw new InvalidOperationException("the batch holds frames of another link");
-        _lender = lender;
+        if (!ReferenceEquals(_lender, lender)) _lender = lender;   // mostly the same link: no store (and no GC write barrier) per frame
         _frames[_count] = frame;
         _tokens[_count] = token;
         _count++;
@@ -120,7 +135,8 @@ public sealed class FrameBatch
         // The memory references go too: a returned batch keeps no link buffer reachable.
         _frames.AsSpan(0, _count).Clear();   // the generic span clear: Array.Clear's type checks cost more than a frame or two
         _count = 0;
-        _lender = null;
+        _drained = false;
+        // _lender stays (Lender reads null while the batch is empty): a stack lends from one link for its whole life.
     }
 
     private static void ThrowStillLent() => throw new InvalidOperationException("the batch still holds lent frames: return it before it is lent into again");

@@ -13,7 +13,8 @@ namespace TcpIpSharp.Links;
 /// rewrites them), and after it they are the link's again, so the caller keeps no reference to them: whatever it keeps
 /// (a fragment for reassembly, out-of-order TCP data, a frame queued for a neighbour) it has copied. One batch is out
 /// per link at a time; a link lends at most <see cref="FrameBatch.Limit"/> frames per call and may lend fewer (libpcap
-/// lends one: its frame is valid only until the next read). Lending into a batch still lent, lending a second batch
+/// lends one: its frame is valid only until the next read). A link that knows it has no further frame ready says so with
+/// <see cref="FrameBatch.MarkDrained"/>, and the stack then does not lend again in the same poll. Lending into a batch still lent, lending a second batch
 /// before the first is returned (a lending link; the copying default has nothing to protect and does not check it),
 /// and returning a batch twice or to a link that did not lend it all throw <see cref="InvalidOperationException"/>.</para>
 /// <para>A link that implements only <see cref="TryReceive"/> still works: the default <see cref="Lend"/> copies one

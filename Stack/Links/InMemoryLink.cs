@@ -87,6 +87,7 @@ public sealed class InMemoryLink : ILink
                 _count--;
                 batch.Add(this, _pool.MemoryOf(slot), slot);
             }
+            if (_count == 0) batch.MarkDrained();
             _lent.EndLend(batch);
             return batch.Count;
         }

@@ -353,7 +353,11 @@ public sealed class TapLink : ILink, IExtraWait
                 if (length > 0) batch.Add(this, new ReadOnlyMemory<byte>(memory, start + header, length), slot);
                 continue;
             }
-            if (n == 0 || !RetryAfterFailedRead(Marshal.GetLastPInvokeError())) return;
+            if (n == 0 || !RetryAfterFailedRead(Marshal.GetLastPInvokeError()))
+            {
+                batch.MarkDrained();   // EAGAIN (or an error): asking again in the same poll would only fail again
+                return;
+            }
         }
     }
 
@@ -368,7 +372,11 @@ public sealed class TapLink : ILink, IExtraWait
             int want = Math.Min(Math.Min(batch.Limit - batch.Count, uring.LendLimit - batch.Count), FrameBatchMaximum);
             if (want <= 0) return;
             int taken = uring.TakeReads(slots[..want], results);
-            if (taken == 0) return;
+            if (taken == 0)
+            {
+                batch.MarkDrained();   // no completed read left
+                return;
+            }
             bool stop = false;
             for (int i = 0; i < taken; i++)
             {

@@ -141,7 +141,11 @@ internal sealed partial class Ipv4Layer
     /// <summary>Sends the reports that are due.</summary>
     public void PollIgmp(TimeSpan now)
     {
-        if (now < _igmpDue) return;
+        if (now >= _igmpDue) PollIgmpDue(now);   // small enough to inline into every poll; the work is out of line
+    }
+
+    private void PollIgmpDue(TimeSpan now)
+    {
         int version = IgmpVersion(now);
         if (now >= _generalReportAt)
         {

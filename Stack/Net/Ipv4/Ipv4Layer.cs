@@ -293,7 +293,14 @@ internal sealed partial class Ipv4Layer
     /// <summary>The announcement once an address is set, and ARP's retries and expiry.</summary>
     public void PollNeighbours(TimeSpan now)
     {
-        if (!_announced && !Address.IsAny)
+        // Inlined into every poll: two tests, the work out of line.
+        if (!_announced) AnnounceOnce();
+        if (_arp.IncompleteCount > 0 || now >= _arp.EarliestExpiry) PollArpTimers(now);
+    }
+
+    private void AnnounceOnce()
+    {
+        if (!Address.IsAny)
         {
             _announced = true;
             StackLog.InterfaceUp(_log, Address, PrefixLength, Gateway, Mac, Mtu);
@@ -304,11 +311,15 @@ internal sealed partial class Ipv4Layer
                 _stats.GratuitousArpSentCount++;
             }
         }
-        if (_arp.IncompleteCount > 0 || now >= _arp.EarliestExpiry) PollArpTimers(now);
     }
 
     /// <summary>Datagrams whose fragments did not all arrive in time.</summary>
     public void PollReassembly(TimeSpan now)
+    {
+        if (_reassembler.SlotsInUse > 0) ExpireReassembly(now);   // inlined into every poll: one test, the work out of line
+    }
+
+    private void ExpireReassembly(TimeSpan now)
     {
         while (_reassembler.TryExpire(now, out var quote))
         {

@@ -460,7 +460,9 @@ internal sealed class TcpTable
             if (c.State != TcpState.Closed) c.OnTimer(now);
             _due.Add(c);
         }
-        FlushPending(now);
+        if (_pending.Count > 0) FlushPending(now);
+        else ReceivedSinceFlush = 0;
+        if (_due.Count == 0) return;   // the common poll: no timer was due
         foreach (var c in _due)
             if (IsCurrent(c)) Scheduled(c);
         _due.Clear();
