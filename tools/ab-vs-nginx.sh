@@ -1,7 +1,10 @@
 #!/bin/bash
 # ab against `tcpipsharp up` over a TAP and against nginx over a veth, alternating in one run (issue 18 item 5).
 # usage (root): tools/ab-vs-nginx.sh BINDIR LABEL     BINDIR holds the tcpipsharp built from some commit
-# env: N (requests per test, 20000), UPARGS (more arguments for tcpipsharp up, e.g. --uring), ONLY ("-c 50" and so on: run that test alone), TXQ (the TAP's txqueuelen)
+# env: N (requests per test, 20000), UPARGS (more arguments for tcpipsharp up, e.g. --uring), ONLY ("-c 50" and so on: run that test alone),
+#      TXQ (the TAP's txqueuelen: 10000 by default, given to up as --txqueuelen as docs/getting-started.md tells a user;
+#      a build without that option gets it from `ip link set`; TXQ=kernel leaves the 1,000 `ip tuntap add` gives),
+#      WARM (warm-up requests per server before measuring, 5000)
 # Namespaces rrK (ab, the TAP and the stack) and rrN (nginx), addresses 192.0.2.0/24 and 198.51.100.0/24; all removed
 # on exit. Body: 1 KB (GET /bytes/1024 from the stack, a 1024-byte file from nginx). Prints one line per test.
 BIN=$1; LABEL=${2:-run}; X=$(mktemp -d /tmp/ab-vs-nginx.XXXXXX); N=${N:-20000}
@@ -18,7 +21,12 @@ ip netns add $K; ip netns add $A
 ip link add vB netns $K type veth peer name vA netns $A
 for n in $K $A; do ip -n $n link set lo up; done; ip -n $A link set vA up; ip -n $K link set vB up
 ip -n $A addr add 198.51.100.1/24 dev vA; ip -n $K addr add 198.51.100.2/24 dev vB
-ip -n $K tuntap add dev rrtap0 mode tap; [ -n "$TXQ" ] && ip -n $K link set rrtap0 txqueuelen $TXQ
+TXQ=${TXQ:-10000}; TXQBY=kernel
+ip -n $K tuntap add dev rrtap0 mode tap
+if [ "$TXQ" != kernel ]; then
+  if $BIN/tcpipsharp up --help 2>&1 | grep -q -- --txqueuelen; then UPARGS="$UPARGS --txqueuelen $TXQ"; TXQBY="up --txqueuelen $TXQ"
+  else ip -n $K link set rrtap0 txqueuelen $TXQ; TXQBY="ip link set rrtap0 txqueuelen $TXQ (this build has no --txqueuelen)"; fi
+fi
 ip -n $K link set rrtap0 up; ip -n $K addr add 192.0.2.1/24 dev rrtap0
 ip netns exec $K sysctl -qw net.ipv6.conf.rrtap0.disable_ipv6=1
 ip netns exec $K sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
@@ -33,6 +41,7 @@ ip netns exec $A sysctl -qw net.core.somaxconn=4096
 ip netns exec $A nginx -p $X/ngx -c $X/ngx/nginx.conf -g 'daemon off;' 2> $X/ngx.err & echo $! > $X/ngx.pid
 ip netns exec $K $BIN/tcpipsharp up --tap rrtap0 --ip 192.0.2.2/24 --no-ipv6 --no-mdns --services http $UPARGS > $X/stack.out 2>&1 & echo $! > $X/stack.pid
 sleep 3
+echo "$LABEL tap txqueuelen=$(ip -n $K link show rrtap0 | grep -o 'qlen [0-9]*' | cut -d' ' -f2) set by: $TXQBY"
 # CPU time (utime+stime, clock ticks) of a process and its children's threads: the server's cost per request, which
 # moves less with the machine's load than requests per second do.
 ticks() { local t=0 p; for p in $1 $(cat /proc/$1/task/*/children 2>/dev/null); do
@@ -52,9 +61,9 @@ run() { # name url args
 }
 # Warm-up, not reported: the stack's JIT tiers its hot paths in the first thousands of requests (its CPU per request
 # in the first test counted the compilation too).
-ip netns exec $K ab -q -s 10 -n 5000 -k -c 100 http://192.0.2.2/bytes/1024 > /dev/null 2>&1
+ip netns exec $K ab -q -s 10 -n ${WARM:-5000} -k -c 100 http://192.0.2.2/bytes/1024 > /dev/null 2>&1
 ip netns exec $K ab -q -s 10 -n 5000 -c 100 http://192.0.2.2/bytes/1024 > /dev/null 2>&1
-ip netns exec $K ab -q -s 10 -n 5000 -k -c 100 http://198.51.100.1:8080/1k > /dev/null 2>&1; sleep 1
+ip netns exec $K ab -q -s 10 -n ${WARM:-5000} -k -c 100 http://198.51.100.1:8080/1k > /dev/null 2>&1; sleep 1
 for args in "-k -c 100" "-c 50" "-c 200" "-c 1000"; do
   [ -n "$ONLY" ] && [ "$args" != "$ONLY" ] && continue
   run stack http://192.0.2.2/bytes/1024 "$args"; sleep 1
