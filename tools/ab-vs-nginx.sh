@@ -11,50 +11,23 @@
 # on exit. Body: 1 KB (GET /bytes/1024 from the stack, a 1024-byte file from nginx). Prints one line per test.
 BIN=$1; LABEL=${2:-run}; X=$(mktemp -d /tmp/ab-vs-nginx.XXXXXX); N=${N:-20000}
 chmod 755 $X   # mktemp -d makes it 0700: nginx's worker (not root) could not read the file and answered 403 (not a failure to ab)
-K=rrK; A=rrN
-cleanup() {
-  if [ -f $X/stack.pid ]; then S=$(cat $X/stack.pid); kill -TERM $S 2>/dev/null   # a background job inherits SIGINT ignored (README)
-    for i in 1 2 3 4 5 6; do kill -0 $S 2>/dev/null || break; sleep 0.5; done; kill -KILL $S 2>/dev/null; fi
-  [ -f $X/ngx.pid ] && kill $(cat $X/ngx.pid) 2>/dev/null; sleep 1
-  ip netns del $K 2>/dev/null; ip netns del $A 2>/dev/null; rm -rf $X
-}
-trap cleanup EXIT
-ip netns add $K; ip netns add $A
-ip link add vB netns $K type veth peer name vA netns $A
-for n in $K $A; do ip -n $n link set lo up; done; ip -n $A link set vA up; ip -n $K link set vB up
-ip -n $A addr add 198.51.100.1/24 dev vA; ip -n $K addr add 198.51.100.2/24 dev vB
+K=rrK; A=rrN; TAPDEV=rrtap0
+. "$(dirname "$0")/stack-vs-nginx.inc.sh"
+make_namespaces
 TXQ=${TXQ:-10000}; TXQBY=kernel
-ip -n $K tuntap add dev rrtap0 mode tap
 if [ "$TXQ" != kernel ]; then
   if $BIN/tcpipsharp up --help 2>&1 | grep -q -- --txqueuelen; then UPARGS="$UPARGS --txqueuelen $TXQ"; TXQBY="up --txqueuelen $TXQ"
   else ip -n $K link set rrtap0 txqueuelen $TXQ; TXQBY="ip link set rrtap0 txqueuelen $TXQ (this build has no --txqueuelen)"; fi
 fi
-ip -n $K link set rrtap0 up; ip -n $K addr add 192.0.2.1/24 dev rrtap0
-ip netns exec $K sysctl -qw net.ipv6.conf.rrtap0.disable_ipv6=1
 ip netns exec $K sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
-mkdir -p $X/ngx $X/www; head -c 1024 /dev/zero | tr '\0' 'x' > $X/www/1k
-cat > $X/ngx/nginx.conf <<NG
-worker_processes 1; pid $X/ngx/nginx.pid; error_log stderr warn; events { worker_connections 4096; }
-http { access_log off; client_body_temp_path $X/ngx/cb; proxy_temp_path $X/ngx/px; fastcgi_temp_path $X/ngx/fc;
-  uwsgi_temp_path $X/ngx/uw; scgi_temp_path $X/ngx/sc; keepalive_requests 100000;
-  server { listen 8080 backlog=4096; root $X/www; } }
-NG
 ip netns exec $A sysctl -qw net.core.somaxconn=4096
-ip netns exec $A nginx -p $X/ngx -c $X/ngx/nginx.conf -g 'daemon off;' 2> $X/ngx.err & echo $! > $X/ngx.pid
-ip netns exec $K $BIN/tcpipsharp up --tap rrtap0 --ip 192.0.2.2/24 --no-ipv6 --no-mdns --services http $UPARGS > $X/stack.out 2>&1 & echo $! > $X/stack.pid
-sleep 3
+mkdir -p $X/www; head -c 1024 /dev/zero | tr '\0' 'x' > $X/www/1k
+start_servers 4096 "keepalive_requests 100000;" backlog=4096
 echo "$LABEL tap txqueuelen=$(ip -n $K link show rrtap0 | grep -o 'qlen [0-9]*' | cut -d' ' -f2) set by: $TXQBY"
-# CPU time (ns on a CPU, from schedstat) of a process's threads and its children's (nginx's worker): the server's cost
-# per request, which moves less with the machine's load than requests per second do. One "TID NS" line per thread;
-# cpudiff sums what each thread ran between two snapshots (a thread that ended in between, as the JIT's background
-# worker does when idle, is left out rather than counted negative; a new one counts from 0).
-cpuns() { local p t; for p in $1 $(cat /proc/$1/task/*/children 2>/dev/null); do for t in /proc/$p/task/*; do
-  echo "${t##*/} $(cut -d' ' -f1 $t/schedstat 2>/dev/null)"; done; done; }
-cpudiff() { awk 'NR==FNR {a[$1]=$2; next} $2 != "" {s += $2 - ($1 in a ? a[$1] : 0)} END {printf "%d", s}' "$1" "$2"; }
 # Frames the kernel dropped at the TAP's full queue (the stack drains it too slowly): lost SYNs cost the client a 1 s RTO.
 txdrop() { ip -n $K -s link show rrtap0 | awk '/TX:/{getline; print $4}'; }
 run() { # name url args
-  local pid; [ "$1" = stack ] && pid=$(cat $X/stack.pid) || pid=$(cat $X/ngx.pid)
+  local pid; pid=$(server_pid $1)
   cpuns $pid > $X/cpu0; local d0; d0=$(txdrop)
   local out; out=$(ip netns exec $K timeout 120 ab -q -s 10 -n $N $3 "$2" 2>&1)
   cpuns $pid > $X/cpu1; local cpu_us; cpu_us=$(echo "scale=1; $(cpudiff $X/cpu0 $X/cpu1) / 1000 / $N" | bc)
