@@ -145,7 +145,11 @@ internal static class HostSetup
             if (cl.Has("--uring") && cl.Has("--no-uring")) throw new UsageException("--uring and --no-uring exclude each other");
             // --tx-thread asks for the per-frame path's writer thread, so it implies per-frame calls unless --uring.
             var io = cl.Has("--uring") ? TapIoMode.IoUring : cl.Has("--no-uring") || cl.Has("--tx-thread") ? TapIoMode.PerFrame : TapIoMode.Auto;
-            link = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"), io);
+            int? queue = cl.Has("--txqueuelen") ? cl.GetInt("--txqueuelen", CreatedTapTransmitQueue) : null;
+            if (queue is < 1 or > MaximumTransmitQueue) throw new UsageException($"--txqueuelen must be between 1 and {MaximumTransmitQueue}");
+            var tapLink = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"), io);
+            SetTransmitQueue(tapLink, queue);
+            link = tapLink;
         }
         else if (cl.Get("--pcap-if") is string iface) link = PcapLiveLink.Open(iface, ownMac: mac);
         else throw new UsageException("--tap NAME or --pcap-if IFACE is required");
@@ -164,6 +168,31 @@ internal static class HostSetup
         }
         if (cl.Get("--pcap") is string pcap) link = PcapTracerLink.ToFile(link, pcap, clock);
         return link;
+    }
+
+    /// <summary>
+    /// The transmit queue (txqueuelen, frames) a TAP gets when the stack creates it, instead of the kernel's 1,000: a burst
+    /// of 1,000 clients' SYNs (<c>ab -c 1000</c>) overflowed 1,000 while the stack's thread was busy and every dropped
+    /// SYN cost its client a 1 s retransmission (docs/benchmarks.md, branch wip-ab).
+    /// </summary>
+    public const int CreatedTapTransmitQueue = 10_000;
+    private const int MaximumTransmitQueue = 1_000_000;
+
+    // --txqueuelen N sets the queue of any TAP; without it a TAP the stack created gets CreatedTapTransmitQueue and one
+    // made by someone else keeps its creator's. Refused (no CAP_NET_ADMIN): a warning, and the stack runs on.
+    private static void SetTransmitQueue(TapLink link, int? asked)
+    {
+        int? frames = asked ?? (link.Created ? CreatedTapTransmitQueue : null);
+        if (frames is not int n) return;
+        try
+        {
+            link.SetTransmitQueueLength(n);
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"tcpipsharp: warning: the TAP's transmit queue stays at {link.TransmitQueueLength} frames ({e.Message}); " +
+                                    $"bursts larger than that are dropped by the kernel (as root: ip link set {link.Name} txqueuelen {n})");
+        }
     }
 
     public static ILoggerFactory? Logging(CommandLine cl)

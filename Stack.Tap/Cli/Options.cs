@@ -58,6 +58,7 @@ internal static class LinkOptions
         Opt.Value("--mtu", "N", "the link MTU, 68-65535 (the device's by default)"),
         Opt.Value("--time-wait", "SECONDS", "TCP TIME-WAIT, 1-240 s (60 by default, as Linux)"),
         Opt.Value("--ecn", "off|accept|request", "TCP ECN (RFC 3168), as Linux's tcp_ecn; accept by default", "off", "accept", "request"),
+        Opt.Value("--txqueuelen", "N", "the TAP's transmit queue: frames the kernel holds for the stack before it drops (10000 when the stack creates the TAP, else the device's own)"),
         Opt.Switch("--no-offload", "no checksum or segmentation offload on the TAP"),
         Opt.Switch("--tx-thread", "with --no-offload: write frames from a thread of the link's own"),
         Opt.Switch("--uring", "batch the TAP's frames through io_uring, or fail (the default with --no-offload, when available)"),

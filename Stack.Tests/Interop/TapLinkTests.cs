@@ -55,6 +55,27 @@ public class TapLinkTests
     }
 
     [Test]
+    public void Created_tells_a_tap_the_link_made_from_one_it_attached_to_and_the_transmit_queue_is_read_and_set()
+    {
+        using var ns = NetNs.Create("tapq");
+        ns.AddTap("tap0");
+        using var attached = ns.OpenTap("tap0");
+        using var made = ns.OpenTap("tapq1");
+        int kernelQueue = int.Parse(System.Text.RegularExpressions.Regex.Match(ns.Ip("link", "show", "tap0"), @"qlen (\d+)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int set = made.SetTransmitQueueLength(4321);
+        Assert.Multiple(() =>
+        {
+            Assert.That(attached.Created, Is.False, "ip tuntap add made tap0");
+            Assert.That(made.Created, Is.True);
+            Assert.That(attached.TransmitQueueLength, Is.EqualTo(kernelQueue), "as ip link show says");
+            Assert.That(set, Is.EqualTo(4321));
+            Assert.That(ns.Ip("link", "show", "tapq1"), Does.Contain("qlen 4321"));
+            Assert.That(attached.TransmitQueueLength, Is.EqualTo(kernelQueue), "the other device is untouched");
+            Assert.Throws<ArgumentOutOfRangeException>(() => made.SetTransmitQueueLength(0));
+        });
+    }
+
+    [Test]
     public void Capabilities_and_ReadMtu_follow_the_interface_mtu()
     {
         using var ns = NetNs.Create("tapmtu");

@@ -90,6 +90,7 @@ public class CliTests
         yield return Case("--mtu: 'big' is not a number", ["up", .. link, "--ip", "192.0.2.2/24", "--mtu", "big"]);
         yield return Case("--mac: '02:00' is not a MAC address", ["up", .. link, "--ip", "192.0.2.2/24", "--mac", "02:00"]);
         yield return Case("--ecn takes off, accept or request", ["up", .. link, "--ip", "192.0.2.2/24", "--ecn", "maybe"]);
+        yield return Case("--txqueuelen must be between 1 and 1000000", ["up", .. link, "--ip", "192.0.2.2/24", "--txqueuelen", "0"]);
         yield return Case("--time-wait must be between 1 and 240 seconds", ["up", .. link, "--ip", "192.0.2.2/24", "--time-wait", "0"]);
         yield return Case("--ip6: 'ff02::1/64' is not an IPv6 address with a prefix length (ADDR/LEN, LEN 1..128)", ["up", .. link, "--ip", "192.0.2.2/24", "--ip6", "ff02::1/64"]);
         yield return Case("--dhcp configures the address and gateway: leave out --ip and --gw", ["up", .. link, "--dhcp", "--ip", "192.0.2.2/24"]);

@@ -127,9 +127,39 @@ public sealed class TapLink : ILink, IExtraWait
     public static TapLink Open(string name, string? netnsPath = null, bool offloads = false)
         => OpenDevice(name, netnsPath, offloads, tun: false);
 
+    /// <summary>True when the device did not exist and opening created it (it goes away when this link is disposed).</summary>
+    public bool Created { get; private init; }
+
+    private string? _netnsPath;
+
+    /// <summary>
+    /// The device's transmit queue length (<c>txqueuelen</c>): how many frames the kernel holds for this reader before it
+    /// drops the next (counted as the interface's TX dropped). A burst larger than the queue, as 1,000 clients' SYNs at
+    /// once, loses frames while the stack's thread is busy; each lost SYN costs the client a 1 s retransmission.
+    /// </summary>
+    public int TransmitQueueLength => InNamespace(() => InterfaceQuery.GetTransmitQueueLength(Name));
+
+    /// <summary>
+    /// Sets the device's transmit queue length to <paramref name="frames"/> (SIOCSIFTXQLEN, as <c>ip link set NAME
+    /// txqueuelen N</c>) and returns the length the kernel reports afterwards.
+    /// </summary>
+    /// <exception cref="IOException">The kernel refused (without CAP_NET_ADMIN: EPERM); the message says why.</exception>
+    public int SetTransmitQueueLength(int frames)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(frames);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return InNamespace(() => InterfaceQuery.SetTransmitQueueLength(Name, frames));
+    }
+
+    private T InNamespace<T>(Func<T> query) => _netnsPath is null ? query() : NetworkNamespace.Run(_netnsPath, query);
+
     /// <summary>Opens a TAP, or with <paramref name="tun"/> a TUN (<c>IFF_TUN | IFF_NO_PI</c>, see <see cref="TunLink"/>).</summary>
     internal static TapLink OpenDevice(string name, string? netnsPath, bool offloads, bool tun)
-        => netnsPath is null ? OpenWithFallback(name, offloads, tun) : NetworkNamespace.Run(netnsPath, () => OpenWithFallback(name, offloads, tun));
+    {
+        var link = netnsPath is null ? OpenWithFallback(name, offloads, tun) : NetworkNamespace.Run(netnsPath, () => OpenWithFallback(name, offloads, tun));
+        link._netnsPath = netnsPath;
+        return link;
+    }
 
     /// <summary>
     /// As <see cref="Open(string, string?, bool)"/>; with <paramref name="transmitThread"/> (and without offloads) the
@@ -243,6 +273,7 @@ public sealed class TapLink : ILink, IExtraWait
         int wake = -1;
         try
         {
+            bool existed = InterfaceQuery.Exists(name);
             if (Libc.Ioctl(tap, Libc.TUNSETIFF, ref ifreq[0]) < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -263,7 +294,7 @@ public sealed class TapLink : ILink, IExtraWait
             int mtu = InterfaceQuery.GetMtu(actualName);
             wake = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
             if (wake < 0) throw Libc.Error("eventfd", Marshal.GetLastPInvokeError());
-            return new TapLink(tap, wake, actualName, mtu, offloads, tun) { TsoEcn = tsoEcn };
+            return new TapLink(tap, wake, actualName, mtu, offloads, tun) { TsoEcn = tsoEcn, Created = !existed };
         }
         catch
         {

@@ -43,6 +43,12 @@ internal static partial class Libc
     public const uint TUNSETIFF = 0x400454ca;
     /// <summary>Read an interface's MTU into ifr_mtu (include/uapi/linux/sockios.h).</summary>
     public const uint SIOCGIFMTU = 0x8921;
+    /// <summary>Read an interface's index into ifr_ifindex; ENODEV when no interface has that name (include/uapi/linux/sockios.h).</summary>
+    public const uint SIOCGIFINDEX = 0x8933;
+    /// <summary>Read an interface's transmit queue length (txqueuelen, frames) into ifr_qlen.</summary>
+    public const uint SIOCGIFTXQLEN = 0x8942;
+    /// <summary>Set an interface's transmit queue length from ifr_qlen; needs CAP_NET_ADMIN.</summary>
+    public const uint SIOCSIFTXQLEN = 0x8943;
     public const short IFF_TUN = 0x0001;
     public const short IFF_TAP = 0x0002;
     public const short IFF_NO_PI = 0x1000;
