@@ -66,6 +66,11 @@ public sealed record GatewayOptions
     /// <summary>A DNS-over-TCP connection with nothing asked or answered for this long is closed (RFC 7766 6.2.3). Default 10 s.</summary>
     public TimeSpan DnsTcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>
+    /// Answers the gateway's DNS keeps (its own and relayed ones, for their TTL: <see cref="DnsCache"/>); the least
+    /// recently used goes when it is full; 0: no cache. Default 1,024 (each at most 4 KB).
+    /// </summary>
+    public int DnsCacheEntries { get; init; } = 1024;
+    /// <summary>
     /// ICMP echo requests to other addresses are relayed to them through an ICMP datagram socket (when the process's group is
     /// in <c>net.ipv4.ping_group_range</c>) or a raw one (root), chosen at start per family; when neither opens, or with
     /// false, the gateway answers them itself for every address. Echo flows count against <see cref="MaxUdpFlows"/> and
