@@ -468,6 +468,29 @@ public partial class GatewayInteropTests
         }
     }
 
+    [Test]
+    public void Socks5_FailureRepliesReachTheGuestAsARealPathWould()
+    {
+        // microsocks answers a CONNECT its connect() failed with the RFC 1928 reply for the errno: EHOSTUNREACH 4 (host
+        // unreachable), ENETUNREACH 3 (network unreachable), ECONNREFUSED 5 (refused). The guest sees the first two as the
+        // ICMP errors a router sends (its connect fails at once with the same error) and the third as a reset.
+        var (guest, gateway) = StartGateway("gtun6", "--socks5", Server + ":1080");
+        using (gateway)
+        {
+            foreach (var (destination, port, expected) in new[] { (Unreachable, "80", "No route to host"), ("192.0.2.99", "80", "Network is unreachable"), (Server, "9", "Connection refused") })
+            {
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var result = guest.Exec(TimeSpan.FromSeconds(15), "nc", "-v", "-z", "-w", "8", destination, port);
+                watch.Stop();
+                Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+                Assert.That(result.StandardError, Does.Contain(expected), result.ToString());
+                Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)), "the guest waited for its SYN to time out");
+            }
+            var stats = StopAndReadStatistics(gateway);
+            Assert.That((stats["gateway.socks5_failures"], stats["gateway.icmp_errors_to_guest"]), Is.EqualTo((3L, 2L)));
+        }
+    }
+
     // A SOCKS5 server (RFC 1928, no authentication) with CONNECT and UDP ASSOCIATE, which microsocks lacks; it logs each
     // association, each datagram it relays and each association's end.
     private const string Socks5Server = """
