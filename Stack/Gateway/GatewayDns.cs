@@ -11,7 +11,8 @@ namespace TcpIpSharp.Gateway;
 /// DNS to the gateway's own address, over UDP and over TCP (RFC 7766), as slirp's and vpnkit's resolvers do: A and AAAA
 /// questions are answered from the host's own resolver (<see cref="Dns.GetHostAddressesAsync(string, AddressFamily, CancellationToken)"/>:
 /// /etc/hosts, nsswitch, the host's servers) with a short TTL; anything else is relayed to the configured server (or the
-/// first <c>nameserver</c> of /etc/resolv.conf), over UDP for a UDP query and over TCP for a TCP one.
+/// first <c>nameserver</c> of /etc/resolv.conf), over UDP for a UDP query and over TCP for a TCP one. Answers of either
+/// kind are kept for their TTL in a bounded <see cref="DnsCache"/> (<see cref="GatewayOptions.DnsCacheEntries"/>).
 /// </summary>
 /// <remarks>
 /// The stack's thread only copies a query into one of at most <see cref="GatewayOptions.MaxDnsInFlight"/>
