@@ -12,7 +12,7 @@ public sealed record GatewayOptions
     public int MaxTcpFlows { get; init; } = 4096;
     /// <summary>TCP flows whose host connection is still being made (SYN-ACK held); a SYN beyond it gets a reset. Default 256.</summary>
     public int MaxPendingConnects { get; init; } = 256;
-    /// <summary>How long a host connection may take before the guest's SYN is answered with a reset. Default 10 s.</summary>
+    /// <summary>How long a host connection may take before the guest's SYN is answered with an ICMP host unreachable (as a last router whose ARP gave up: docs/gateway.md). Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>
     /// Host to guest: the most one receive from a host socket puts into the connection's send ring, and the buffer (from
