@@ -385,6 +385,28 @@ public partial class GatewayInteropTests
     }
 
     [Test]
+    public void TcpToAHostThatNeverAnswers_GetsHostUnreachableAtTheConnectTimeout()
+    {
+        // The server namespace drops SYNs to one address: the gateway's connect gets no answer, and at its ConnectTimeout
+        // (10 s) the guest is told "host unreachable" by the gateway (as by a last router whose ARP gave up), not "refused".
+        const string Silent = "198.51.100.201";
+        _server!.Run("iptables", "-A", "OUTPUT", "-d", Silent, "-p", "tcp", "--syn", "-j", "DROP");
+        try
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var result = _guest!.Exec(TimeSpan.FromSeconds(30), "nc", "-v", "-z", "-w", "25", Silent, "80");
+            watch.Stop();
+            Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+            Assert.That(result.StandardError, Does.Contain("No route to host"), result.ToString());
+            Assert.That(watch.Elapsed, Is.InRange(TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(14)), "not the gateway's 10 s connect timeout");
+        }
+        finally
+        {
+            _server.Run("iptables", "-D", "OUTPUT", "-d", Silent, "-p", "tcp", "--syn", "-j", "DROP");
+        }
+    }
+
+    [Test]
     public void ConcurrentCurls_AllComplete()
     {
         // 200 curls at once, 100 KB each, every body checked by size.

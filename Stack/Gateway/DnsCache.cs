@@ -5,7 +5,7 @@ namespace TcpIpSharp.Gateway;
 
 /// <summary>
 /// The gateway's cache of DNS answers (its own from the host's resolver and the relayed server's), keyed by the
-/// question's name (letters' case ignored), type and class, as a stub resolver's cache (dnsmasq's, systemd-resolved's):
+/// question's name (letters' case ignored), type and class and the query's DO bit (RFC 3225), as a stub resolver's cache (dnsmasq's, systemd-resolved's):
 /// an answer lives for the least TTL of its records (RFC 1035 3.2.1, RFC 2181 5.2: OPT's is not a TTL), at most
 /// <see cref="MaximumTimeToLive"/>; a negative one (NXDOMAIN, or NOERROR with no answer) for min(SOA TTL, SOA MINIMUM) of
 /// the SOA in its authority section (RFC 2308 5), at most <see cref="MaximumNegativeTimeToLive"/>, and not at all
@@ -145,6 +145,15 @@ internal sealed class DnsCache
         }
     }
 
+    private static bool DoBit(DnsMessage query)
+    {
+        if (query.AdditionalCount == 0) return false;
+        var reader = new DnsReader(query);
+        while (reader.TryReadRecord(out var record))
+            if (record.Type == DnsType.Opt) return (record.TimeToLive & 0x8000) != 0;
+        return false;
+    }
+
     private static ushort DnsMessageId(ReadOnlySpan<byte> query) => BinaryPrimitives.ReadUInt16BigEndian(query);
 
     // A standard query with one question: its name (lower-cased wire form), type and class as the key; where the question ends.
@@ -161,7 +170,8 @@ internal sealed class DnsCache
         Span<char> chars = stackalloc char[question.Length];
         for (int i = 0; i < question.Length; i++)
             chars[i] = (char)(i < nameLength && question[i] is >= (byte)'A' and <= (byte)'Z' ? question[i] + 32 : question[i]);   // the name's letters only, not TYPE and CLASS
-        key = new string(chars);
+        // RFC 3225: a query with the DO bit (in its OPT record) wants DNSSEC records, one without does not: apart.
+        key = DoBit(message) ? new string(chars) + "+do" : new string(chars);
         return true;
     }
 }
