@@ -98,6 +98,14 @@ public class DnsCacheTests
     }
 
     [Test]
+    public void ReadEdns_GivesThePayloadSizeAndTheDoBit()
+    {
+        DnsMessage.TryParse(Query(1, "a.test", DnsType.A, edns: true), out var with);
+        DnsMessage.TryParse(Query(1, "a.test", DnsType.A), out var without);
+        Assert.That((DnsCache.ReadEdns(with), DnsCache.ReadEdns(without)), Is.EqualTo(((1232, true), (0, false))));
+    }
+
+    [Test]
     public void TtlsAreCapped_AndOptIsNotATtl()
     {
         var cache = new DnsCache(16);

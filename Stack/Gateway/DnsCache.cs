@@ -145,13 +145,14 @@ internal sealed class DnsCache
         }
     }
 
-    private static bool DoBit(DnsMessage query)
+    /// <summary>A query's EDNS (RFC 6891 6.1.2): its UDP payload size (0 without an OPT record) and its DO bit (RFC 3225).</summary>
+    internal static (int PayloadSize, bool Dnssec) ReadEdns(DnsMessage query)
     {
-        if (query.AdditionalCount == 0) return false;
+        if (query.AdditionalCount == 0) return (0, false);
         var reader = new DnsReader(query);
         while (reader.TryReadRecord(out var record))
-            if (record.Type == DnsType.Opt) return (record.TimeToLive & 0x8000) != 0;
-        return false;
+            if (record.Type == DnsType.Opt) return ((int)record.Class, (record.TimeToLive & 0x8000) != 0);
+        return (0, false);
     }
 
     private static ushort DnsMessageId(ReadOnlySpan<byte> query) => BinaryPrimitives.ReadUInt16BigEndian(query);
@@ -171,7 +172,7 @@ internal sealed class DnsCache
         for (int i = 0; i < question.Length; i++)
             chars[i] = (char)(i < nameLength && question[i] is >= (byte)'A' and <= (byte)'Z' ? question[i] + 32 : question[i]);   // the name's letters only, not TYPE and CLASS
         // RFC 3225: a query with the DO bit (in its OPT record) wants DNSSEC records, one without does not: apart.
-        key = DoBit(message) ? new string(chars) + "+do" : new string(chars);
+        key = ReadEdns(message).Dnssec ? new string(chars) + "+do" : new string(chars);
         return true;
     }
 }

@@ -196,13 +196,7 @@ internal sealed class GatewayDns
     // The longest UDP answer the guest takes: 512 bytes, or the EDNS payload size its OPT record says (RFC 6891 6.2.3),
     // at most the longest answer the cache keeps.
     private static int UdpLimit(DnsMessage query)
-    {
-        if (query.AdditionalCount == 0) return DnsMessage.MaximumUdpSize;
-        var reader = new DnsReader(query);
-        while (reader.TryReadRecord(out var record))
-            if (record.Type == DnsType.Opt) return Math.Clamp((int)record.Class, DnsMessage.MaximumUdpSize, DnsCache.MaximumAnswer);
-        return DnsMessage.MaximumUdpSize;
-    }
+        => Math.Clamp(DnsCache.ReadEdns(query).PayloadSize, DnsMessage.MaximumUdpSize, DnsCache.MaximumAnswer);
 
     private async ValueTask<int> AnswerUncachedAsync(ReadOnlyMemory<byte> query, Memory<byte> response, bool overTcp)
     {
