@@ -27,7 +27,7 @@ public class DnsCacheTests
     // An answer to Query(id, name, A): the given A records' TTLs, an OPT record when edns (its "TTL" holds flags).
     private static byte[] Answer(ushort id, string name, uint[] ttls, bool edns = false, bool truncated = false, DnsResponseCode code = DnsResponseCode.NoError)
     {
-        var buffer = new byte[1024];
+        var buffer = new byte[4096];
         var writer = new DnsWriter(buffer);
         writer.WriteHeader(new DnsHeader(id, IsResponse: true, IsRecursionDesired: true, IsRecursionAvailable: true, IsTruncated: truncated, ResponseCode: code));
         writer.WriteQuestion(name, DnsType.A);
@@ -80,6 +80,17 @@ public class DnsCacheTests
         Assert.That(cache.TryAnswer(Query(2, "www.example.test", DnsType.A), response, 512, T0 + TimeSpan.FromSeconds(59.9)), Is.GreaterThan(0));
         Assert.That(cache.TryAnswer(Query(3, "www.example.test", DnsType.A), response, 512, T0 + TimeSpan.FromSeconds(60)), Is.Zero, "held past its least TTL");
         Assert.That(cache.Count, Is.Zero, "the expired entry was removed when met");
+    }
+
+    [Test]
+    public void EveryRecordAges_ManyOfThem()
+    {
+        var cache = new DnsCache(4);
+        var ttls = Enumerable.Repeat(600u, 100).ToArray();
+        cache.Store(Query(1, "many.test", DnsType.A), Answer(1, "many.test", ttls), T0);
+        var response = new byte[4096];
+        int n = cache.TryAnswer(Query(2, "many.test", DnsType.A), response, 4096, T0 + TimeSpan.FromSeconds(7));
+        Assert.That(Read(response.AsSpan(0, n)).Ttls, Is.EqualTo(Enumerable.Repeat(593u, 100)));
     }
 
     [Test]
@@ -139,6 +150,7 @@ public class DnsCacheTests
         Assert.That(cache.Store(Query(1, "fail.test", DnsType.A), Negative(1, "fail.test", DnsResponseCode.ServerFailure, 600, 30), T0), Is.False);
         Assert.That(cache.Store(Query(1, "tc.test", DnsType.A), Answer(1, "tc.test", [300], truncated: true), T0), Is.False);
         Assert.That(cache.Store(Query(1, "zero.test", DnsType.A), Answer(1, "zero.test", [300, 0]), T0), Is.False);
+        Assert.That(cache.Store(Query(1, "top.test", DnsType.A), Answer(1, "top.test", [0x8000_0000]), T0), Is.False, "RFC 2181 8: a TTL with the top bit set is 0");
     }
 
     [Test]

@@ -120,9 +120,9 @@ internal sealed class DnsCache
         while (reader.TryReadRecord(out var record))
         {
             if (record.Type == DnsType.Opt) continue;
-            least = Math.Min(least, record.TimeToLive);
+            least = Math.Min(least, TimeToLiveOf(record.TimeToLive));
             if (negative && record.Type == DnsType.Soa && reader.Section == DnsSection.Authority)
-                soa = Math.Min(record.TimeToLive, record.Minimum);   // RFC 2308 5
+                soa = Math.Min(TimeToLiveOf(record.TimeToLive), TimeToLiveOf(record.Minimum));   // RFC 2308 5
         }
         if (reader.Error != WireError.None) return null;
         if (negative) return soa is uint s ? Math.Min(s, MaximumNegativeTimeToLive) : null;
@@ -133,17 +133,18 @@ internal sealed class DnsCache
     private static void AgeTimesToLive(Span<byte> answer, uint seconds)
     {
         if (seconds == 0 || DnsMessage.TryParse(answer, out var message) != WireError.None) return;
-        Span<int> at = stackalloc int[64];
-        int count = 0;
-        var reader = new DnsReader(message);
-        while (reader.TryReadRecord(out var record) && count < at.Length)
-            if (record.Type != DnsType.Opt) at[count++] = record.DataOffset - DnsReader.Field.RecordFixedSize + DnsReader.Field.TimeToLive;
-        for (int i = 0; i < count; i++)
+        var reader = new DnsReader(message);   // reads the same bytes: a TTL written behind it changes nothing it walks by
+        while (reader.TryReadRecord(out var record))
         {
-            uint ttl = BinaryPrimitives.ReadUInt32BigEndian(answer[at[i]..]);
-            BinaryPrimitives.WriteUInt32BigEndian(answer[at[i]..], ttl > seconds ? ttl - seconds : 0);
+            if (record.Type == DnsType.Opt) continue;
+            var ttl = answer[(record.DataOffset - DnsReader.Field.RecordFixedSize + DnsReader.Field.TimeToLive)..];
+            uint left = TimeToLiveOf(record.TimeToLive);
+            BinaryPrimitives.WriteUInt32BigEndian(ttl, left > seconds ? left - seconds : 0);
         }
     }
+
+    // RFC 2181 8: a TTL with its top bit set is taken as 0.
+    private static uint TimeToLiveOf(uint value) => value > int.MaxValue ? 0 : value;
 
     /// <summary>A query's EDNS (RFC 6891 6.1.2): its UDP payload size (0 without an OPT record) and its DO bit (RFC 3225).</summary>
     internal static (int PayloadSize, bool Dnssec) ReadEdns(DnsMessage query)
