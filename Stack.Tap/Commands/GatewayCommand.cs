@@ -34,6 +34,7 @@ internal static class GatewayCommand
             Opt.Value("--deny", "CIDR,...", "refuse these destinations (a reset, or port unreachable)"),
             Opt.Value("--dns", "ADDR:PORT", "where DNS to the gateway's address is relayed (the host's resolv.conf server); A and AAAA are answered by the host's resolver"),
             Opt.Switch("--no-host-resolver", "relay A and AAAA questions too, instead of asking the host's resolver"),
+            Opt.Value("--dns-cache", "N", "DNS answers the gateway keeps for their TTL, 0 for none (1024)"),
             Opt.Switch("--no-echo-relay", "answer pings to every address here instead of relaying them (the fallback when no ICMP socket opens)"),
             Opt.Value("--max-flows", "N", "TCP flows at once (4096)"),
             Opt.Value("--max-udp-flows", "N", "UDP flows at once (1024)"),
@@ -71,6 +72,7 @@ internal static class GatewayCommand
         {
             MaxTcpFlows = o.MaxFlows,
             MaxUdpFlows = o.MaxUdpFlows,
+            DnsCacheEntries = o.DnsCache,
             RelayBufferSize = o.RelayBuffer,
             Allow = o.Allow,
             Deny = o.Deny,
@@ -125,6 +127,7 @@ internal sealed record GatewayCommandOptions
     public IPEndPoint? Dns { get; init; }
     public int MaxFlows { get; init; } = 4096;
     public int MaxUdpFlows { get; init; } = 1024;
+    public int DnsCache { get; init; } = 1024;
     public int RelayBuffer { get; init; } = 256 * 1024;
     public TimeSpan UdpIdle { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan TimeWait { get; init; } = TimeSpan.FromSeconds(60);
@@ -152,6 +155,8 @@ internal sealed record GatewayCommandOptions
         if (maxFlows is < 1 or > 1_000_000) throw new UsageException("--max-flows must be between 1 and 1000000");
         int maxUdpFlows = cl.GetInt("--max-udp-flows", 1024);
         if (maxUdpFlows is < 1 or > 1_000_000) throw new UsageException("--max-udp-flows must be between 1 and 1000000");
+        int dnsCache = cl.GetInt("--dns-cache", 1024);
+        if (dnsCache is < 0 or > 1_000_000) throw new UsageException("--dns-cache must be between 0 and 1000000");
         int relayBuffer = cl.GetInt("--relay-buffer", 256 * 1024);
         if (relayBuffer is < 1024 or > 16 * 1024 * 1024) throw new UsageException("--relay-buffer must be between 1024 and 16777216 bytes");
         int udpIdle = cl.GetInt("--udp-idle", 60), timeWait = cl.GetInt("--time-wait", 60);
@@ -172,6 +177,7 @@ internal sealed record GatewayCommandOptions
             Dns = cl.Get("--dns") is string d ? ParseEndPoint(d, "--dns", 53) : null,
             MaxFlows = maxFlows,
             MaxUdpFlows = maxUdpFlows,
+            DnsCache = dnsCache,
             RelayBuffer = relayBuffer,
             UdpIdle = TimeSpan.FromSeconds(udpIdle),
             TimeWait = TimeSpan.FromSeconds(timeWait),

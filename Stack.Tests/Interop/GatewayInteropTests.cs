@@ -14,7 +14,7 @@ namespace TcpIpSharp.Tests.Interop;
 [NonParallelizable]
 public partial class GatewayInteropTests
 {
-    private const string Server = "198.51.100.1", Server6 = "2001:db8:2::1", GatewayAddress = "192.0.2.1";
+    private const string Server = "198.51.100.1", Server6 = "2001:db8:2::1", GatewayAddress = "192.0.2.1", Gateway6Address = "2001:db8:1::1";
     private const string HostsOnly4 = "198.51.100.42", HostsOnly6 = "2001:db8:2::42";
     private const string Unreachable = "198.51.100.200", Unreachable6 = "2001:db8:2::200";
     private const int Size = 20 * 1024 * 1024;
@@ -118,6 +118,22 @@ public partial class GatewayInteropTests
             print("sent reset")
             """);
 
+        File.WriteAllText(Path.Combine(_dir, "recverr.py"), """
+            import select, socket, struct, sys
+            # Sends one datagram on a connected socket with IP_RECVERR and prints the ICMP error it gets:
+            # errno, type, code and the address that sent it (the "offender"), or "none" after 3 s.
+            dst, port = sys.argv[1], int(sys.argv[2]); v6 = ":" in dst
+            s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(41, 25, 1) if v6 else s.setsockopt(0, 11, 1)   # IPV6_RECVERR, IP_RECVERR
+            s.connect((dst, port)); s.send(b"x" * 100)
+            p = select.poll(); p.register(s, select.POLLERR)
+            if not p.poll(3000): print("none"); sys.exit()
+            _, ancillary, _, _ = s.recvmsg(512, 512, socket.MSG_ERRQUEUE)
+            for level, kind, data in ancillary:
+                errno, origin, icmp_type, code = struct.unpack_from("=IBBB", data)
+                offender = socket.inet_ntop(socket.AF_INET6, data[24:40]) if v6 else socket.inet_ntop(socket.AF_INET, data[20:24])
+                print(errno, icmp_type, code, offender)
+            """);
         File.WriteAllText(Path.Combine(_dir, "socks5.py"), Socks5Server);
         _server = NetNs.Create("gws", ipv6: true);
         _server.Ip("addr", "add", Server + "/24", "dev", "lo");
@@ -250,13 +266,31 @@ public partial class GatewayInteropTests
         return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
+    // The gateway's IPv6 address (the source of its ICMPv6 errors) is usable once its duplicate address detection has
+    // passed (1-2 s after start): its DNS answers then (a ping does not tell: the gateway answers pings to any address).
+    private static void WaitForGatewayIpv6(NetNs guest)
+    {
+        for (int i = 0; i < 20 && !guest.Exec(TimeSpan.FromSeconds(3), "dig", "+time=1", "+tries=1", "@" + Gateway6Address, "hostsonly.test").Succeeded; i++) Thread.Sleep(100);
+    }
+
     private static void AssertEchoRelayed(NetNs guest)
     {
-        // Relayed: the real hosts answer, and an address the server namespace cannot reach does not.
+        WaitForGatewayIpv6(guest);
+        // Relayed: the real hosts answer, and an address the server namespace cannot reach does not: the gateway, the
+        // router on the path, says it is unreachable (the host's ICMP socket could not reach it), as a router would.
         Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "3", "-i", "0.2", "-W", "2", Server).StandardOutput), Is.EqualTo(3));
         Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", Server6).StandardOutput), Is.EqualTo(3));
-        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-c", "2", "-i", "0.2", "-W", "1", Unreachable).StandardOutput), Is.Zero, "a ping to an unreachable host was answered");
-        Assert.That(Received(guest.Exec(TimeSpan.FromSeconds(10), "ping", "-6", "-c", "2", "-i", "0.2", "-W", "1", Unreachable6).StandardOutput), Is.Zero, "a ping to an unreachable host was answered");
+        foreach (var (args, expected) in new[]
+                 {
+                     (new[] { Unreachable }, $"From {GatewayAddress} icmp_seq=1 Destination Host Unreachable"),
+                     (new[] { "192.0.2.99" }, $"From {GatewayAddress} icmp_seq=1 Destination Net Unreachable"),
+                     (new[] { "-6", Unreachable6 }, $"From {Gateway6Address} icmp_seq=1 Destination unreachable: "),
+                 })
+        {
+            var output = guest.Exec(TimeSpan.FromSeconds(10), ["ping", "-c", "2", "-i", "0.2", "-W", "1", .. args]).StandardOutput;
+            Assert.That(Received(output), Is.Zero, "a ping to an unreachable host was answered");
+            Assert.That(output, Does.Contain(expected), "no ICMP error from the gateway");
+        }
     }
 
     [Test]
@@ -318,6 +352,25 @@ public partial class GatewayInteropTests
     }
 
     [Test]
+    public void UdpErrors_ComeFromWhereARealPathSendsThem([Values(Server, Server6, Unreachable, "192.0.2.99", Unreachable6, "2001:db8:ffff::1")] string destination)
+    {
+        // A connected UDP socket with IP_RECVERR reads the ICMP error's errno, type, code and its sender ("offender"): a
+        // closed port is refused by the server itself; a host or network the gateway's namespace cannot reach is reported
+        // by the gateway (the router on the path).
+        string expected = destination switch
+        {
+            Server => $"111 3 3 {Server}",
+            Server6 => $"111 1 4 {Server6}",
+            Unreachable => $"113 3 1 {GatewayAddress}",
+            "192.0.2.99" => $"101 3 0 {GatewayAddress}",
+            Unreachable6 => $"113 1 3 {Gateway6Address}",
+            _ => $"101 1 0 {Gateway6Address}",
+        };
+        if (destination.Contains(':', StringComparison.Ordinal)) WaitForGatewayIpv6(_guest!);
+        Assert.That(Guest(TimeSpan.FromSeconds(10), "/usr/bin/python3", Path.Combine(_dir, "recverr.py"), destination, "9").Trim(), Is.EqualTo(expected));
+    }
+
+    [Test]
     public void TcpToAnUnreachableHost_GetsIcmpUnreachable([Values(Unreachable, "192.0.2.99", Unreachable6, "2001:db8:ffff::1")] string destination)
     {
         // The host's connect fails with EHOSTUNREACH or ENETUNREACH: the guest gets the ICMP error, not a reset, and its
@@ -329,6 +382,28 @@ public partial class GatewayInteropTests
         Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
         Assert.That(result.StandardError, Does.Contain(expected), result.ToString());
         Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)), "the guest waited for its SYN to time out");
+    }
+
+    [Test]
+    public void TcpToAHostThatNeverAnswers_GetsHostUnreachableAtTheConnectTimeout()
+    {
+        // The server namespace drops SYNs to one address: the gateway's connect gets no answer, and at its ConnectTimeout
+        // (10 s) the guest is told "host unreachable" by the gateway (as by a last router whose ARP gave up), not "refused".
+        const string Silent = "198.51.100.201";
+        _server!.Run("iptables", "-A", "OUTPUT", "-d", Silent, "-p", "tcp", "--syn", "-j", "DROP");
+        try
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var result = _guest!.Exec(TimeSpan.FromSeconds(30), "nc", "-v", "-z", "-w", "25", Silent, "80");
+            watch.Stop();
+            Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+            Assert.That(result.StandardError, Does.Contain("No route to host"), result.ToString());
+            Assert.That(watch.Elapsed, Is.InRange(TimeSpan.FromSeconds(9), TimeSpan.FromSeconds(14)), "not the gateway's 10 s connect timeout");
+        }
+        finally
+        {
+            _server.Run("iptables", "-D", "OUTPUT", "-d", Silent, "-p", "tcp", "--syn", "-j", "DROP");
+        }
     }
 
     [Test]
@@ -354,9 +429,10 @@ public partial class GatewayInteropTests
         // Only the gateway's /etc/hosts knows hostsonly.test (dnsmasq runs with --no-hosts): the host's resolver answered.
         Assert.That(Dig("+short", "hostsonly.test"), Is.EqualTo(new[] { HostsOnly4 }));
         Assert.That(Dig("+short", "AAAA", "hostsonly.test"), Is.EqualTo(new[] { HostsOnly6 }));
-        // Through the host's resolv.conf to dnsmasq, with the gateway's short TTL.
+        // Through the host's resolv.conf to dnsmasq, with the gateway's short TTL (less the seconds it was in the
+        // gateway's cache when an earlier test asked).
         var full = string.Join('\n', Dig("+noall", "+answer", "gateway.test"));
-        Assert.That(full, Does.Match(@"^gateway\.test\.\s+10\s+IN\s+A\s+198\.51\.100\.1$"), full);
+        Assert.That(full, Does.Match(@"^gateway\.test\.\s+([1-9]|10)\s+IN\s+A\s+198\.51\.100\.1$"), full);
         Assert.That(string.Join('\n', Dig("nx.test")), Does.Contain("status: NXDOMAIN"));
         // Other types are relayed to --dns (dnsmasq), over the same transport.
         Assert.That(Dig("+short", "TXT", "txt.gateway.test"), Is.EqualTo(new[] { "\"from dnsmasq\"" }));
@@ -411,6 +487,29 @@ public partial class GatewayInteropTests
             TestContext.Out.WriteLine($"socks5 ({(withPassword ? "username/password" : "no-auth")}): {stats["gateway.tcp_opened"]} flow(s), {stats["gateway.bytes_down"]} bytes down");
             Assert.That(stats["gateway.socks5_failures"], Is.Zero);
             Assert.That(stats["gateway.bytes_down"], Is.GreaterThanOrEqualTo(Size));
+        }
+    }
+
+    [Test]
+    public void Socks5_FailureRepliesReachTheGuestAsARealPathWould()
+    {
+        // microsocks answers a CONNECT its connect() failed with the RFC 1928 reply for the errno: EHOSTUNREACH 4 (host
+        // unreachable), ENETUNREACH 3 (network unreachable), ECONNREFUSED 5 (refused). The guest sees the first two as the
+        // ICMP errors a router sends (its connect fails at once with the same error) and the third as a reset.
+        var (guest, gateway) = StartGateway("gtun6", "--socks5", Server + ":1080");
+        using (gateway)
+        {
+            foreach (var (destination, port, expected) in new[] { (Unreachable, "80", "No route to host"), ("192.0.2.99", "80", "Network is unreachable"), (Server, "9", "Connection refused") })
+            {
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var result = guest.Exec(TimeSpan.FromSeconds(15), "nc", "-v", "-z", "-w", "8", destination, port);
+                watch.Stop();
+                Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+                Assert.That(result.StandardError, Does.Contain(expected), result.ToString());
+                Assert.That(watch.Elapsed, Is.LessThan(TimeSpan.FromSeconds(3)), "the guest waited for its SYN to time out");
+            }
+            var stats = StopAndReadStatistics(gateway);
+            Assert.That((stats["gateway.socks5_failures"], stats["gateway.icmp_errors_to_guest"]), Is.EqualTo((3L, 2L)));
         }
     }
 

@@ -113,7 +113,7 @@ public class GatewayDnsTests
         return new Answer(message.Id, message.ResponseCode, message.IsAuthoritativeAnswer, message.IsTruncated, [.. addresses], [.. ttls]);
     }
 
-    private static byte[] AskUdp(GatewayTests.Pair pair, byte[] query)
+    internal static byte[] AskUdp(GatewayTests.Pair pair, byte[] query)
     {
         var endpoint = pair.GuestDriver.Invoke(s => s.OpenUdp(0));
         pair.GuestDriver.Invoke(_ => endpoint.SendTo(query, GatewayAddress, 53));

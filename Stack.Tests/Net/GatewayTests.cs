@@ -122,10 +122,10 @@ public class GatewayTests
         public readonly GatewayHost Host;
         private readonly CancellationTokenSource _stop = new();
 
-        public Pair(GatewayOptions options)
+        public Pair(GatewayOptions options, Func<ILink, ILink>? wrapGuestLink = null)
         {
             var (a, b) = InMemoryLink.CreatePair(IpLink, queueFrames: 4096);
-            Guest = new NetworkStack(a, new NetworkStackOptions { Address = Frames.StackIp, PrefixLength = 24, AnnounceOnUp = false });
+            Guest = new NetworkStack(wrapGuestLink is null ? a : wrapGuestLink(a), new NetworkStackOptions { Address = Frames.StackIp, PrefixLength = 24, AnnounceOnUp = false });
             Gateway = new NetworkStack(b, new NetworkStackOptions { Address = Frames.PeerIp, PrefixLength = 24, AnnounceOnUp = false });
             GuestDriver = new StackDriver(Guest);
             GatewayDriver = new StackDriver(Gateway);
@@ -329,7 +329,8 @@ public class GatewayTests
         var sent = h.Drain().Single();
         Assert.That(Ipv4Packet.TryParse(sent, out var ip), Is.EqualTo(WireError.None));
         Assert.That(IcmpPacket.TryParse(ip.Payload, out var icmp), Is.EqualTo(WireError.None));
-        Assert.That((ip.Source, ip.Destination, icmp.Type, icmp.Code, icmp.IsChecksumValid), Is.EqualTo((Frames.StackIp, Frames.PeerIp, IcmpType.DestinationUnreachable, (byte)3, true)));
+        // A port unreachable comes from the destination itself (the host without the port), not from the gateway.
+        Assert.That((ip.Source, ip.Destination, icmp.Type, icmp.Code, icmp.IsChecksumValid), Is.EqualTo((Far, Frames.PeerIp, IcmpType.DestinationUnreachable, (byte)3, true)));
         Assert.That(icmp.TryGetQuote(out var quote), Is.EqualTo(WireError.None));
         Assert.That((quote.Source, quote.Destination, quote.Protocol, quote.SourcePort, quote.DestinationPort), Is.EqualTo((Frames.PeerIp, Far, IpProtocol.Udp, (ushort)40000, (ushort)9)));
         Assert.That(quote.Transport.Length, Is.EqualTo(udp.Length));

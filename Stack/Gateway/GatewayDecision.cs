@@ -5,7 +5,8 @@ namespace TcpIpSharp.Gateway;
 /// <summary>A <see cref="GatewayRule"/>'s answer: an action and, for <see cref="GatewayAction.Handle"/>, the connector.</summary>
 /// <param name="Action">What to do.</param>
 /// <param name="Connector">For <see cref="GatewayAction.Handle"/>: makes the connected socket the flow is spliced with (on the
-/// thread pool; throwing or returning null refuses the flow with a reset).</param>
+/// thread pool; returning null or throwing refuses the flow: with the ICMP host or network unreachable a router would send
+/// for a <see cref="SocketException"/> of EHOSTUNREACH, ETIMEDOUT or ENETUNREACH, with a reset for anything else).</param>
 public readonly record struct GatewayDecision(GatewayAction Action, Func<GatewayFlow, CancellationToken, ValueTask<Socket?>>? Connector = null)
 {
     /// <summary>Relay directly.</summary>

@@ -11,7 +11,8 @@ namespace TcpIpSharp.Gateway;
 /// DNS to the gateway's own address, over UDP and over TCP (RFC 7766), as slirp's and vpnkit's resolvers do: A and AAAA
 /// questions are answered from the host's own resolver (<see cref="Dns.GetHostAddressesAsync(string, AddressFamily, CancellationToken)"/>:
 /// /etc/hosts, nsswitch, the host's servers) with a short TTL; anything else is relayed to the configured server (or the
-/// first <c>nameserver</c> of /etc/resolv.conf), over UDP for a UDP query and over TCP for a TCP one.
+/// first <c>nameserver</c> of /etc/resolv.conf), over UDP for a UDP query and over TCP for a TCP one. Answers of either
+/// kind are kept for their TTL in a bounded <see cref="DnsCache"/> (<see cref="GatewayOptions.DnsCacheEntries"/>).
 /// </summary>
 /// <remarks>
 /// The stack's thread only copies a query into one of at most <see cref="GatewayOptions.MaxDnsInFlight"/>
@@ -36,13 +37,22 @@ internal sealed class GatewayDns
     private readonly List<DnsTcpSession> _sessions = new(8);
     private readonly List<DnsTcpSession> _waitingForSlot = new(8);
     private int _created;
+    private readonly DnsCache? _cache;
+    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
 
     public GatewayDns(GatewayHost host, GatewayOptions options, IPEndPoint? upstream)
     {
         _host = host;
         _options = options;
         Upstream = upstream;
+        if (options.DnsCacheEntries > 0) _cache = new DnsCache(options.DnsCacheEntries);
     }
+
+    /// <summary>The cache of answers (null without one).</summary>
+    internal DnsCache? Cache => _cache;
+
+    // The cache's clock (real time: the DNS tasks run on the thread pool, not in the stack's poll).
+    private TimeSpan CacheClock => System.Diagnostics.Stopwatch.GetElapsedTime(_started);
 
     /// <summary>Where questions other than A and AAAA (and all of them without the host resolver) go; null: nowhere (SERVFAIL).</summary>
     public IPEndPoint? Upstream { get; }
@@ -171,6 +181,25 @@ internal sealed class GatewayDns
     private async ValueTask<int> AnswerAsync(ReadOnlyMemory<byte> query, Memory<byte> response, bool overTcp)
     {
         if (DnsMessage.TryParse(query.Span, out var message) != WireError.None || message.IsResponse) return 0;
+        if (_cache is null) return await AnswerUncachedAsync(query, response, overTcp).ConfigureAwait(false);
+        int cached = _cache.TryAnswer(query.Span, response.Span, overTcp ? MaximumResponse : UdpLimit(message), CacheClock);
+        if (cached > 0)
+        {
+            Interlocked.Increment(ref _host.Statistics._dnsCacheHits);
+            return cached;
+        }
+        int n = await AnswerUncachedAsync(query, response, overTcp).ConfigureAwait(false);
+        if (n > 0) _cache.Store(query.Span, response.Span[..n], CacheClock);
+        return n;
+    }
+
+    // The longest UDP answer the guest takes: 512 bytes, or the EDNS payload size its OPT record says (RFC 6891 6.2.3),
+    // at most the longest answer the cache keeps.
+    private static int UdpLimit(DnsMessage query)
+        => Math.Clamp(DnsCache.ReadEdns(query).PayloadSize, DnsMessage.MaximumUdpSize, DnsCache.MaximumAnswer);
+
+    private async ValueTask<int> AnswerUncachedAsync(ReadOnlyMemory<byte> query, Memory<byte> response, bool overTcp)
+    {
         if (_options.ResolveOnHost && TryGetAddressQuestion(query.Span, out string? name, out var family, out int questionEnd))
         {
             Interlocked.Increment(ref _host.Statistics._dnsHostLookups);

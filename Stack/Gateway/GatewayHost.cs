@@ -296,9 +296,12 @@ public sealed class GatewayHost : IStackService, IDisposable
             socket = flow.Protocol == GatewayProtocol.Icmp ? UdpRelay.OpenEcho(Options, flow.Destination.ToIPAddress(), echo)
                 : socks ? UdpRelay.OpenForProxy(Options) : UdpRelay.Open(Options, flow.DestinationEndPoint);
         }
-        catch (SocketException)
+        catch (SocketException e)
         {
             Interlocked.Increment(ref Statistics._relayErrors);
+            // The host's routing refused the connect (no route; an "unreachable" route): what the router would say.
+            if (!socks && e.SocketErrorCode is SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+                UdpRelay.SendError(this, flow, e.SocketErrorCode == SocketError.HostUnreachable ? Net.UnreachableReason.Host : Net.UnreachableReason.Network, first, first.Length);
             return;
         }
         var relay = new UdpRelay(this, flow, socket, Options.UdpBufferSize, now, raw: echo == GatewayEchoMode.RawSocket, socks: socks);

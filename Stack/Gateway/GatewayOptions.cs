@@ -12,7 +12,7 @@ public sealed record GatewayOptions
     public int MaxTcpFlows { get; init; } = 4096;
     /// <summary>TCP flows whose host connection is still being made (SYN-ACK held); a SYN beyond it gets a reset. Default 256.</summary>
     public int MaxPendingConnects { get; init; } = 256;
-    /// <summary>How long a host connection may take before the guest's SYN is answered with a reset. Default 10 s.</summary>
+    /// <summary>How long a host connection may take before the guest's SYN is answered with an ICMP host unreachable (as a last router whose ARP gave up: docs/gateway.md). Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>
     /// Host to guest: the most one receive from a host socket puts into the connection's send ring, and the buffer (from
@@ -65,6 +65,11 @@ public sealed record GatewayOptions
     public int MaxDnsTcpSessions { get; init; } = 32;
     /// <summary>A DNS-over-TCP connection with nothing asked or answered for this long is closed (RFC 7766 6.2.3). Default 10 s.</summary>
     public TimeSpan DnsTcpIdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// Answers the gateway's DNS keeps (its own and relayed ones, for their TTL: <see cref="DnsCache"/>); the least
+    /// recently used goes when it is full; 0: no cache. Default 1,024 (each at most 4 KB).
+    /// </summary>
+    public int DnsCacheEntries { get; init; } = 1024;
     /// <summary>
     /// ICMP echo requests to other addresses are relayed to them through an ICMP datagram socket (when the process's group is
     /// in <c>net.ipv4.ping_group_range</c>) or a raw one (root), chosen at start per family; when neither opens, or with

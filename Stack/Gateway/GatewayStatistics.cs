@@ -13,7 +13,7 @@ public sealed class GatewayStatistics : IDisposable
     internal long _tcpOpened, _tcpClosed, _tcpRefused, _tcpResetsFromHost, _tcpResetsFromGuest, _connectFailures, _tcpFlowLimit, _pendingLimit;
     internal long _udpOpened, _udpClosed, _udpFlowLimit, _udpDatagramsUp, _udpDatagramsDown, _udpDropped, _udpRejected;
     internal long _bytesUp, _bytesDown, _relayErrors, _dnsQueries, _socks5Failures;
-    internal long _dnsHostLookups, _dnsRelayed, _dnsDropped, _dnsTcpSessions;
+    internal long _dnsHostLookups, _dnsRelayed, _dnsDropped, _dnsTcpSessions, _dnsCacheHits;
     internal long _echoRequestsRelayed, _echoRepliesRelayed, _icmpErrorsToGuest, _socks5UdpAssociations;
     internal int _tcpActive, _tcpPending, _udpActive;
     private Meter? _meter;
@@ -64,13 +64,15 @@ public sealed class GatewayStatistics : IDisposable
     public long DnsRelayed => Interlocked.Read(ref _dnsRelayed);
     /// <summary>DNS queries dropped (malformed, too long, <see cref="GatewayOptions.MaxDnsInFlight"/> in flight, no answer) and DNS-over-TCP connections refused by <see cref="GatewayOptions.MaxDnsTcpSessions"/>.</summary>
     public long DnsDropped => Interlocked.Read(ref _dnsDropped);
+    /// <summary>DNS queries answered from the gateway's cache (<see cref="GatewayOptions.DnsCacheEntries"/>).</summary>
+    public long DnsCacheHits => Interlocked.Read(ref _dnsCacheHits);
     /// <summary>DNS-over-TCP connections to the gateway's address accepted.</summary>
     public long DnsTcpSessions => Interlocked.Read(ref _dnsTcpSessions);
     /// <summary>ICMP echo requests relayed to their destination (<see cref="GatewayEchoMode"/>).</summary>
     public long EchoRequestsRelayed => Interlocked.Read(ref _echoRequestsRelayed);
     /// <summary>ICMP echo replies relayed back to the guest.</summary>
     public long EchoRepliesRelayed => Interlocked.Read(ref _echoRepliesRelayed);
-    /// <summary>ICMP errors sent to the guest for what the host side reported (port unreachable for a UDP flow, host or network unreachable for a TCP connect).</summary>
+    /// <summary>ICMP errors sent to the guest for what the host side reported (unreachable or time exceeded for a UDP flow, an echo request or a TCP connect).</summary>
     public long IcmpErrorsToGuest => Interlocked.Read(ref _icmpErrorsToGuest);
     /// <summary>SOCKS5 UDP associations made (one per UDP flow under the SOCKS5 rule).</summary>
     public long Socks5UdpAssociations => Interlocked.Read(ref _socks5UdpAssociations);
@@ -89,7 +91,7 @@ public sealed class GatewayStatistics : IDisposable
         new("gateway.udp_datagrams_down", UdpDatagramsDown), new("gateway.udp_dropped", UdpDatagramsDropped),
         new("gateway.bytes_up", BytesUp), new("gateway.bytes_down", BytesDown), new("gateway.relay_errors", RelayErrors),
         new("gateway.dns_queries", DnsQueries), new("gateway.dns_host_lookups", DnsHostLookups), new("gateway.dns_relayed", DnsRelayed),
-        new("gateway.dns_dropped", DnsDropped), new("gateway.dns_tcp_sessions", DnsTcpSessions),
+        new("gateway.dns_dropped", DnsDropped), new("gateway.dns_tcp_sessions", DnsTcpSessions), new("gateway.dns_cache_hits", DnsCacheHits),
         new("gateway.echo_requests_relayed", EchoRequestsRelayed), new("gateway.echo_replies_relayed", EchoRepliesRelayed),
         new("gateway.icmp_errors_to_guest", IcmpErrorsToGuest), new("gateway.socks5_failures", Socks5Failures),
         new("gateway.socks5_udp_associations", Socks5UdpAssociations),

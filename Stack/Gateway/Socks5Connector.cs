@@ -137,7 +137,7 @@ internal static class Socks5Connector
         // RFC 1928 6: version, reply, reserved, address type, bound address, bound port.
         await ReceiveExactlyAsync(socket, buffer, 5, token).ConfigureAwait(false);
         if (buffer[0] != Version) throw new IOException("a malformed SOCKS5 reply");
-        if (buffer[1] != 0) throw new IOException($"the SOCKS5 proxy answered command {command} with reply {buffer[1]}");
+        if (buffer[1] != 0) throw new Socks5ReplyException(command, buffer[1]);
         var type = buffer[3];
         int rest = type switch { AtypIpv4 => 4 - 1, AtypIpv6 => 16 - 1, AtypDomain => buffer[4], _ => throw new IOException("a malformed SOCKS5 reply") } + 2;
         await ReceiveExactlyAsync(socket, buffer.AsMemory(5), rest, token).ConfigureAwait(false);
@@ -168,4 +168,26 @@ internal static class Socks5Connector
             got += n;
         }
     }
+}
+
+/// <summary>A SOCKS5 proxy refused a request: its RFC 1928 6 reply code (1 general failure ... 8 address type not supported).</summary>
+internal sealed class Socks5ReplyException(byte command, byte reply) : IOException($"the SOCKS5 proxy answered command {command} with reply {reply}")
+{
+    /// <summary>REP of the proxy's reply.</summary>
+    public byte Reply { get; } = reply;
+
+    /// <summary>
+    /// What a guest whose connection the proxy could not open is told, as the path the proxy stands for would tell it:
+    /// 2 "not allowed by ruleset" administratively prohibited, 3 network and 4 host unreachable, 6 "TTL expired" time
+    /// exceeded (each from the gateway's address, the router); null (a reset) for 5 "connection refused" (what the
+    /// destination's own reset says), 1 general failure and the rest.
+    /// </summary>
+    public Net.UnreachableReason? Reason => Reply switch
+    {
+        2 => Net.UnreachableReason.Prohibited,
+        3 => Net.UnreachableReason.Network,
+        4 => Net.UnreachableReason.Host,
+        6 => Net.UnreachableReason.HopLimit,
+        _ => null,
+    };
 }

@@ -46,6 +46,7 @@ internal sealed class TcpRelay : PumpedFlow
     private Phase _phase;
     private volatile int _connected;       // a connector's result: 0 connecting, 1 connected, -1 failed
     private SocketError _connectError;     // why it failed (written before _connected)
+    private Net.UnreachableReason? _proxyRefusal;   // the ICMP error a SOCKS5 proxy's reply stands for (written before _connected)
     private bool _inProgress;              // the handed socket's connect had not finished (written before _connected)
     private bool _awaitingConnect;         // the stack's: watching for the end of that handshake
     private TimeSpan _connectDeadline;
@@ -434,21 +435,29 @@ internal sealed class TcpRelay : PumpedFlow
         return true;
     }
 
-    // The host could not connect: a closed port (or any other failure) is a reset for the guest, as before; no route to
-    // the host or its network is the ICMP destination unreachable a router would send (RFC 1122 4.2.3.9: a SYN-SENT
-    // guest gives up on it at once), quoting the guest's SYN: its ports and sequence number are what the guest matches.
+    // The host could not connect: a closed port (or a failure that says nothing of the path) is a reset for the guest,
+    // as the destination's own would be; no route to the host or its network, or no answer within ConnectTimeout, is
+    // the ICMP destination unreachable a router would send (host unreachable for a timeout, as a last hop whose ARP or
+    // ND fails: RFC 1122 4.2.3.9; Linux ends a SYN-SENT connection on it at once), and a SOCKS5 proxy's refusal the
+    // error its reply stands for (Socks5ReplyException.Reason). The error quotes the guest's SYN: its ports and sequence
+    // number are what the guest matches.
     private void Refuse(TimeSpan now)
     {
         var guest = _guest;
         Interlocked.Increment(ref _host.Statistics._tcpRefused);
-        if (_connectError is SocketError.HostUnreachable or SocketError.NetworkUnreachable)
+        var reason = _proxyRefusal ?? _connectError switch
+        {
+            SocketError.HostUnreachable or SocketError.TimedOut => Net.UnreachableReason.Host,
+            SocketError.NetworkUnreachable => Net.UnreachableReason.Network,
+            _ => (Net.UnreachableReason?)null,
+        };
+        if (reason is { } r)
         {
             Span<byte> syn = stackalloc byte[8];
             System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(syn, Flow.SourcePort);
             System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(syn[2..], Flow.DestinationPort);
             System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(syn[4..], guest.InitialReceiveSequence);
-            _host.Internet.SendUnreachable(Flow.Source, Flow.Destination, Wire.IpProtocol.Tcp, syn, Wire.TcpHeader.MinimumSize,
-                _connectError == SocketError.HostUnreachable ? Net.UnreachableReason.Host : Net.UnreachableReason.Network);
+            _host.Internet.SendUnreachable(Flow.Source, Flow.Destination, Wire.IpProtocol.Tcp, syn, Wire.TcpHeader.MinimumSize, r);
             Interlocked.Increment(ref _host.Statistics._icmpErrorsToGuest);
             guest.DropHeld();
         }
@@ -512,6 +521,7 @@ internal sealed class TcpRelay : PumpedFlow
 #pragma warning restore CA1031
         {
             _connectError = e is SocketException se ? se.SocketErrorCode : SocketError.SocketError;
+            if (e is Socks5ReplyException refused) _proxyRefusal = refused.Reason;
             socket = null;
         }
         if (socket is null) { ConnectFailed(); return; }

@@ -21,9 +21,11 @@ namespace TcpIpSharp.Gateway;
 /// out behind the 10- or 22-byte request header and comes back behind one (stripped, and dropped unless it is from the
 /// flow's destination and unfragmented). Until the association stands, the guest's first datagram waits in the flow's
 /// up buffer (later ones are dropped); closing the flow closes the control connection, which ends the association.</para>
-/// A UDP flow whose socket reports ECONNREFUSED (the destination answered a datagram with a port unreachable) sends the
-/// guest an ICMP port unreachable quoting the start of its last datagram (kept for that, 64 bytes), so a guest's
-/// connected socket sees the refusal as it would without the gateway.
+/// <para>A flow whose host socket reports an ICMP error (ECONNREFUSED: the destination answered with a port unreachable;
+/// EHOSTUNREACH, ENETUNREACH: a router, or the host's own routing, said no) sends the guest the same error quoting the
+/// start of its last datagram or echo request (kept for that, 64 bytes): a port unreachable from the destination's
+/// address, the others from the gateway's (<see cref="SendError"/>), so a guest's connected socket fails as it would
+/// without the gateway. Not for SOCKS5 flows, whose socket talks to the proxy.</para>
 /// </remarks>
 internal sealed class UdpRelay
 {
@@ -36,9 +38,9 @@ internal sealed class UdpRelay
     private readonly int[] _lengths;    // per slot: a datagram for the stack; 0: the task's to fill
     private readonly int _slotSize;
     private readonly bool _raw;         // an echo flow on a raw socket: IPv4 replies carry their IP header, and every ICMP message from the destination arrives
-    private readonly byte[]? _lastUp;   // UDP: the start of the guest's last datagram, for a port unreachable's quote
+    private readonly byte[]? _lastUp;   // the start of the guest's last datagram or echo request, for an ICMP error's quote
     private int _lastUpLength, _lastUpTotal;
-    private volatile bool _refused;     // the host socket reported a port unreachable (the task sets it, the stack's thread clears it)
+    private volatile int _error;        // an ICMP error the host socket reported (UnreachableReason + 1; the task sets it, the stack's thread clears it)
     private readonly bool _socks;       // through a SOCKS5 UDP association
     private byte[]? _up;                // SOCKS5: the stack's: header room, then the datagram (the first waits here until the association stands)
     private int _pendingLength;         // SOCKS5: a datagram waiting in _up for the association
@@ -63,7 +65,7 @@ internal sealed class UdpRelay
         _raw = raw;
         _lengths = new int[SlotsFor(bufferSize)];
         _buffer = ArrayPool<byte>.Shared.Rent(_lengths.Length * bufferSize);
-        if (flow.Protocol == GatewayProtocol.Udp) _lastUp = new byte[QuotedPayload];
+        if (!socks) _lastUp = new byte[QuotedPayload];
     }
 
     /// <summary>As many slots of <paramref name="slotSize"/> as fit in 64 KB, at least one.</summary>
@@ -95,7 +97,21 @@ internal sealed class UdpRelay
         }
         _socket.Send(payload, SocketFlags.None, out var error);
         Count(error, payload.Length);
+        // The socket's pending error (an ICMP error for an earlier datagram) or the host's routing refusing this one.
+        if (ReasonFor(error) is { } reason) SendError(_host, Flow, reason, _lastUp.AsSpan(0, _lastUpLength), _lastUpTotal);
     }
+
+    /// <summary>
+    /// The ICMP error a socket error stands for: ECONNREFUSED a port unreachable (UDP only: an echo's socket does not
+    /// report it), EHOSTUNREACH and ENETUNREACH host and network unreachable; null for any other (the flow goes on).
+    /// </summary>
+    private Net.UnreachableReason? ReasonFor(SocketError error) => _socks ? null : error switch
+    {
+        SocketError.ConnectionRefused when Flow.Protocol == GatewayProtocol.Udp => Net.UnreachableReason.Port,
+        SocketError.HostUnreachable => Net.UnreachableReason.Host,
+        SocketError.NetworkUnreachable => Net.UnreachableReason.Network,
+        _ => null,
+    };
 
     private void Count(SocketError error, int length)
     {
@@ -145,11 +161,8 @@ internal sealed class UdpRelay
             SendFromUp(_pendingLength);   // the association stands: the datagram that waited for it
             _pendingLength = 0;
         }
-        if (_refused)
-        {
-            _refused = false;
-            SendPortUnreachable(internet);
-        }
+        if (Interlocked.Exchange(ref _error, 0) is int error and not 0)
+            SendError(_host, Flow, (Net.UnreachableReason)(error - 1), _lastUp.AsSpan(0, _lastUpLength), _lastUpTotal);
         bool freed = false;
         var stats = _host.Statistics;
         for (int n; (n = Volatile.Read(ref _lengths[_head])) > 0;)
@@ -176,17 +189,33 @@ internal sealed class UdpRelay
         if (freed) _signal.Set();
     }
 
-    // RFC 1122 3.2.2.1 / RFC 4443 3.1: the port unreachable the destination sent, carried to the guest with its datagram's
-    // start (the UDP header rebuilt from the flow: the checksum is not quoted, nothing checks it).
-    private void SendPortUnreachable(Net.InternetLayer internet)
+    /// <summary>
+    /// RFC 792 / RFC 1122 3.2.2.1 / RFC 4443 3.1: the ICMP error the host side met, carried to the guest about its
+    /// datagram (the UDP header rebuilt from the flow before <paramref name="start"/>, the payload's first bytes: the
+    /// checksum is not quoted, nothing checks it) or its echo request (<paramref name="start"/> as it was sent), of
+    /// <paramref name="total"/> bytes. On the stack's thread.
+    /// </summary>
+    public static void SendError(GatewayHost host, in GatewayFlow flow, Net.UnreachableReason reason, ReadOnlySpan<byte> start, int total)
     {
-        if (_lastUp is not { } last) return;
         Span<byte> quote = stackalloc byte[UdpHeader.Size + QuotedPayload];
-        int total = UdpHeader.Size + _lastUpTotal;
-        new UdpHeader(Flow.SourcePort, Flow.DestinationPort, (ushort)Math.Min(ushort.MaxValue, total)).WriteTo(quote);
-        last.AsSpan(0, _lastUpLength).CopyTo(quote[UdpHeader.Size..]);
-        internet.SendUnreachable(Flow.Source, Flow.Destination, IpProtocol.Udp, quote[..(UdpHeader.Size + _lastUpLength)], total, Net.UnreachableReason.Port);
-        Interlocked.Increment(ref _host.Statistics._icmpErrorsToGuest);
+        int length;
+        IpProtocol protocol;
+        if (flow.Protocol == GatewayProtocol.Udp)
+        {
+            protocol = IpProtocol.Udp;
+            total += UdpHeader.Size;
+            new UdpHeader(flow.SourcePort, flow.DestinationPort, (ushort)Math.Min(ushort.MaxValue, total)).WriteTo(quote);
+            length = UdpHeader.Size + Math.Min(start.Length, QuotedPayload);
+            start[..(length - UdpHeader.Size)].CopyTo(quote[UdpHeader.Size..]);
+        }
+        else
+        {
+            protocol = flow.Destination.IsIpv4 ? IpProtocol.Icmp : IpProtocol.Icmpv6;
+            length = Math.Min(start.Length, quote.Length);
+            start[..length].CopyTo(quote);
+        }
+        host.Internet.SendUnreachable(flow.Source, flow.Destination, protocol, quote[..length], total, reason);
+        Interlocked.Increment(ref host.Statistics._icmpErrorsToGuest);
     }
 
     /// <summary>Closes the flow; on the stack's thread.</summary>
@@ -217,10 +246,10 @@ internal sealed class UdpRelay
                 {
                     n = await _socket.ReceiveAsync(_buffer.AsMemory(_tail * _slotSize, _slotSize), SocketFlags.None).ConfigureAwait(false);
                 }
-                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused && !_socks)
+                catch (SocketException e) when (ReasonFor(e.SocketErrorCode) is { } reason)
                 {
-                    // A port unreachable for an earlier datagram: the guest hears of it; the flow goes on.
-                    _refused = true;
+                    // An ICMP error for an earlier datagram (a port, host or network unreachable): the guest hears of it; the flow goes on.
+                    _error = (int)reason + 1;
                     _host.Wake(this);
                     continue;
                 }

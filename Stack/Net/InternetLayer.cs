@@ -192,28 +192,34 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
 
     /// <summary>
     /// Gateway mode: tells <paramref name="guest"/> that what it sent to <paramref name="destination"/> cannot be delivered
-    /// (RFC 792 / RFC 4443 3.1 destination unreachable), quoting an IP header rebuilt from the flow (guest to destination,
-    /// <paramref name="protocol"/>, a transport part of <paramref name="transportLength"/> bytes) and the first bytes of that
-    /// part (a UDP header and payload, a SYN's ports and sequence number): what the guest's kernel matches to its socket.
+    /// (RFC 792 / RFC 4443 3.1 destination unreachable, or 3.3 time exceeded), quoting an IP header rebuilt from the flow
+    /// (guest to destination, <paramref name="protocol"/>, a transport part of <paramref name="transportLength"/> bytes) and
+    /// the first bytes of that part (a UDP header and payload, a SYN's ports and sequence number, an echo request): what
+    /// the guest's kernel matches to its socket. A port unreachable comes from <paramref name="destination"/> (the host
+    /// that has no such port says so itself); the others from the gateway's own address (the router on the path).
+    /// Rate-limited with the stack's own ICMP errors.
     /// </summary>
     public void SendUnreachable(IpAddress guest, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> transportStart, int transportLength, UnreachableReason reason)
     {
         Span<byte> quote = stackalloc byte[Ipv6Header.Size + MaximumQuotedTransport];
         transportStart = transportStart[..Math.Min(transportStart.Length, MaximumQuotedTransport)];
         var now = _ethernet.Now;
+        bool fromDestination = reason == UnreachableReason.Port;
         if (guest.IsIpv4)
         {
             int header = new Ipv4Header(guest.AsIpv4, destination.AsIpv4, protocol, (ushort)Math.Min(ushort.MaxValue, Ipv4Header.MinimumSize + transportLength), DontFragment: true).WriteTo(quote);
             transportStart.CopyTo(quote[header..]);
-            byte code = reason switch { UnreachableReason.Network => 0, UnreachableReason.Host => 1, UnreachableReason.Port => 3, _ => 13 };
-            Ipv4.SendUnreachable(guest.AsIpv4, code, quote[..(header + transportStart.Length)], now);
+            var type = reason == UnreachableReason.HopLimit ? IcmpType.TimeExceeded : IcmpType.DestinationUnreachable;
+            byte code = reason switch { UnreachableReason.Network or UnreachableReason.HopLimit => 0, UnreachableReason.Host => 1, UnreachableReason.Port => 3, _ => 13 };
+            Ipv4.SendUnreachable(guest.AsIpv4, type, code, quote[..(header + transportStart.Length)], now, fromDestination ? destination.AsIpv4 : null);
         }
         else if (Ipv6 is { } v6)
         {
             int header = new Ipv6Header(guest.AsIpv6, destination.AsIpv6, protocol, (ushort)Math.Min(ushort.MaxValue, transportLength)).WriteTo(quote);
             transportStart.CopyTo(quote[header..]);
-            byte code = reason switch { UnreachableReason.Network => 0, UnreachableReason.Host => 3, UnreachableReason.Port => 4, _ => 1 };
-            v6.SendUnreachable(guest.AsIpv6, destination.AsIpv6, code, quote[..(header + transportStart.Length)], now);
+            var type = reason == UnreachableReason.HopLimit ? Icmpv6Type.TimeExceeded : Icmpv6Type.DestinationUnreachable;
+            byte code = reason switch { UnreachableReason.Network or UnreachableReason.HopLimit => 0, UnreachableReason.Host => 3, UnreachableReason.Port => 4, _ => 1 };
+            v6.SendUnreachable(guest.AsIpv6, destination.AsIpv6, new Icmpv6Header(type, code), quote[..(header + transportStart.Length)], now, fromDestination);
         }
     }
 

@@ -115,9 +115,9 @@ internal sealed partial class Ipv4Layer
         return error;
     }
 
-    /// <summary>Gateway mode: a destination unreachable about a packet of <paramref name="to"/>'s, quoting <paramref name="quoted"/> (rate-limited as every error).</summary>
-    internal void SendUnreachable(Ipv4Address to, byte code, ReadOnlySpan<byte> quoted, TimeSpan now)
-        => SendIcmpErrorQuoting(quoted, to, IcmpType.DestinationUnreachable, code, now);
+    /// <summary>Gateway mode: an error about a packet of <paramref name="to"/>'s, quoting <paramref name="quoted"/>, from <paramref name="from"/> (null: our address); rate-limited as every error.</summary>
+    internal void SendUnreachable(Ipv4Address to, IcmpType type, byte code, ReadOnlySpan<byte> quoted, TimeSpan now, Ipv4Address? from)
+        => SendIcmpErrorQuoting(quoted, to, type, code, now, from);
 
     public NetError SendEchoRequest(Ipv4Address destination, ushort identifier, ushort sequence, int dataLength, TimeSpan now)
     {
@@ -152,7 +152,7 @@ internal sealed partial class Ipv4Layer
         SendIcmpErrorQuoting(offending.Bytes, offending.Source, type, code, now);
     }
 
-    private void SendIcmpErrorQuoting(ReadOnlySpan<byte> quoted, Ipv4Address to, IcmpType type, byte code, TimeSpan now)
+    private void SendIcmpErrorQuoting(ReadOnlySpan<byte> quoted, Ipv4Address to, IcmpType type, byte code, TimeSpan now, Ipv4Address? from = null)
     {
         if (!_icmpErrorBucket.TryTake(now)) { Drop(_stats.Icmp, DropReason.IcmpRateLimited); return; }
         var payload = DatagramPayload;
@@ -161,7 +161,7 @@ internal sealed partial class Ipv4Layer
         quoted[..quoteLength].CopyTo(payload[IcmpHeader.Size..]);
         IcmpHeader.FillChecksum(payload[..(IcmpHeader.Size + quoteLength)]);
         // RFC 1812 4.3.2.5: ICMP errors carry precedence 6, internetwork control (as Linux sends them).
-        if (SendDatagram(to, IpProtocol.Icmp, IcmpHeader.Size + quoteLength, now, typeOfService: 0xC0) == NetError.None)
+        if (SendDatagram(to, IpProtocol.Icmp, IcmpHeader.Size + quoteLength, now, source: from, typeOfService: 0xC0) == NetError.None)
         {
             _stats.Icmp.SentCount++;
             _stats.IcmpErrorsSentCount++;

@@ -138,8 +138,8 @@ internal sealed partial class Ipv6Layer
     }
 
     /// <summary>Gateway mode: a destination unreachable about a packet of <paramref name="to"/>'s to <paramref name="originalDestination"/>, quoting <paramref name="quoted"/> (rate-limited).</summary>
-    internal void SendUnreachable(Ipv6Address to, Ipv6Address originalDestination, byte code, ReadOnlySpan<byte> quoted, TimeSpan now)
-        => SendIcmpErrorQuoting(quoted, to, originalDestination, new Icmpv6Header(Icmpv6Type.DestinationUnreachable, code), now);
+    internal void SendUnreachable(Ipv6Address to, Ipv6Address originalDestination, Icmpv6Header header, ReadOnlySpan<byte> quoted, TimeSpan now, bool fromDestination)
+        => SendIcmpErrorQuoting(quoted, to, originalDestination, header, now, fromDestination);
 
     /// <summary>Sends an ICMPv6 echo request with the data pattern and send time an <see cref="EchoClient"/> checks.</summary>
     public NetError SendEchoRequest(Ipv6Address destination, ushort identifier, ushort sequence, int dataLength, TimeSpan now)
@@ -171,10 +171,11 @@ internal sealed partial class Ipv6Layer
         SendIcmpErrorQuoting(offending.Bytes, source, offending.Destination, header, now);
     }
 
-    private void SendIcmpErrorQuoting(ReadOnlySpan<byte> quoted, Ipv6Address to, Ipv6Address offendingDestination, Icmpv6Header header, TimeSpan now)
+    // From the offending packet's destination when it is ours (or, in gateway mode, when the destination itself answers).
+    private void SendIcmpErrorQuoting(ReadOnlySpan<byte> quoted, Ipv6Address to, Ipv6Address offendingDestination, Icmpv6Header header, TimeSpan now, bool fromDestination = false)
     {
         if (!_icmpErrorBucket.TryTake(now)) { Drop(_stats.Icmpv6, DropReason.IcmpRateLimited); return; }
-        var source = offendingDestination.IsMulticast || FindAddress(offendingDestination) < 0 ? SelectSource(to) : offendingDestination;
+        var source = !offendingDestination.IsMulticast && (fromDestination || FindAddress(offendingDestination) >= 0) ? offendingDestination : SelectSource(to);
         if (source.IsUnspecified) return;
         var payload = PacketPayload;
         header.WriteTo(payload);
