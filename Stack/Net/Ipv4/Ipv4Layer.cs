@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Storage;
@@ -102,10 +103,12 @@ internal sealed partial class Ipv4Layer
             return;
         }
         var destination = ip.Destination;
-        bool broadcast = IsBroadcast(destination) || destination.IsMulticast;
-        if (destination != Address || Address.IsAny)
+        bool toUs = destination == Address && !Address.IsAny;   // the common case, told before the broadcast tests
+        bool subnetBroadcast = !toUs && IsBroadcast(destination);
+        bool broadcast = subnetBroadcast || destination.IsMulticast;
+        if (!toUs)
         {
-            bool accepted = IsBroadcast(destination)
+            bool accepted = subnetBroadcast
                             || (destination.IsMulticast && _multicastGroups.Contains(destination.Value))
                             || (Address.IsAny && IsForDhcpClient(ip))
                             || (AcceptAnyDestination && !destination.IsAny && !destination.IsMulticast && !destination.IsLoopback);
@@ -113,34 +116,38 @@ internal sealed partial class Ipv4Layer
         }
         _stats.Ipv4.ReceivedCount++;
 
-        if (ip.IsFragment)
-        {
-            _stats.FragmentsReceivedCount++;
-            var fragment = new FragmentReassembler.Fragment(ip.Source, ip.Destination, ip.Identification, ip.Protocol, ip.FragmentOffset, ip.MoreFragments, DropReason.Ipv4Malformed,
-                (IpEcn)(ip.TypeOfService & 3));
-            var reason = _reassembler.Add(fragment, ip.Header, ip.Payload, Ipv4Header.MaximumPacketSize - ip.HeaderLength, now, out var whole, out int headerLength, out var ecn);
-            if (_reassembler.Evicted > 0)
-            {
-                for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv4, DropReason.ReassemblyEvicted);
-                _reassembler.Evicted = 0;
-            }
-            if (reason is DropReason r) { Drop(_stats.Ipv4, r, r is DropReason.ReassemblyOverlap or DropReason.ReassemblyTooLarge or DropReason.Ipv4Malformed); return; }
-            if (whole.IsEmpty) return;
-            _stats.DatagramsReassembledCount++;
-            // The first fragment's header becomes the whole datagram's.
-            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.TotalLength..], (ushort)whole.Length);
-            whole[Ipv4Packet.Field.FlagsFragment] &= 0x40;   // keep DF, clear MF and the offset
-            whole[Ipv4Packet.Field.FlagsFragment + 1] = 0;
-            whole[Ipv4Packet.Field.Tos] = (byte)((whole[Ipv4Packet.Field.Tos] & ~3) | (int)ecn);   // RFC 3168 5.3: CE on any fragment, CE on the whole
-            whole[Ipv4Packet.Field.Checksum] = 0;
-            whole[Ipv4Packet.Field.Checksum + 1] = 0;
-            BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.Checksum..], InternetChecksum.Compute(whole[..headerLength]));
-            Ipv4Packet.TryParse(whole, out var reassembled);
-            // A link's checksum offload vouches for frames, not for a datagram put together from several: check it here.
-            Deliver(reassembled, broadcast, verifyChecksum: true, now);
-            return;
-        }
+        if (ip.IsFragment) { ProcessFragment(ip, broadcast, now); return; }
         Deliver(ip, broadcast, !_ethernet.ChecksumOffload, now);
+    }
+
+    // A fragment into reassembly, the whole datagram delivered when it completes: out of line, so that the JIT's
+    // inlining budget for ProcessPacket goes to the unfragmented path.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ProcessFragment(in Ipv4Packet ip, bool broadcast, TimeSpan now)
+    {
+        _stats.FragmentsReceivedCount++;
+        var fragment = new FragmentReassembler.Fragment(ip.Source, ip.Destination, ip.Identification, ip.Protocol, ip.FragmentOffset, ip.MoreFragments, DropReason.Ipv4Malformed,
+            (IpEcn)(ip.TypeOfService & 3));
+        var reason = _reassembler.Add(fragment, ip.Header, ip.Payload, Ipv4Header.MaximumPacketSize - ip.HeaderLength, now, out var whole, out int headerLength, out var ecn);
+        if (_reassembler.Evicted > 0)
+        {
+            for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv4, DropReason.ReassemblyEvicted);
+            _reassembler.Evicted = 0;
+        }
+        if (reason is DropReason r) { Drop(_stats.Ipv4, r, r is DropReason.ReassemblyOverlap or DropReason.ReassemblyTooLarge or DropReason.Ipv4Malformed); return; }
+        if (whole.IsEmpty) return;
+        _stats.DatagramsReassembledCount++;
+        // The first fragment's header becomes the whole datagram's.
+        BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.TotalLength..], (ushort)whole.Length);
+        whole[Ipv4Packet.Field.FlagsFragment] &= 0x40;   // keep DF, clear MF and the offset
+        whole[Ipv4Packet.Field.FlagsFragment + 1] = 0;
+        whole[Ipv4Packet.Field.Tos] = (byte)((whole[Ipv4Packet.Field.Tos] & ~3) | (int)ecn);   // RFC 3168 5.3: CE on any fragment, CE on the whole
+        whole[Ipv4Packet.Field.Checksum] = 0;
+        whole[Ipv4Packet.Field.Checksum + 1] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(whole[Ipv4Packet.Field.Checksum..], InternetChecksum.Compute(whole[..headerLength]));
+        Ipv4Packet.TryParse(whole, out var reassembled);
+        // A link's checksum offload vouches for frames, not for a datagram put together from several: check it here.
+        Deliver(reassembled, broadcast, verifyChecksum: true, now);
     }
 
     private void Deliver(in Ipv4Packet ip, bool broadcast, bool verifyChecksum, TimeSpan now)

@@ -13,6 +13,8 @@ internal readonly struct Deadline
 
     public static Deadline None => new(long.MaxValue);
     public bool HasValue => _ticks != long.MaxValue;
+    /// <summary>The time, or <see cref="TimeSpan.MaxValue"/> when there is none (no throw, so it always inlines).</summary>
+    public TimeSpan OrMaxValue => new(_ticks);
     /// <summary>The time; only when <see cref="HasValue"/>.</summary>
     public TimeSpan Value => HasValue ? new TimeSpan(_ticks) : throw new InvalidOperationException("no deadline");
     public TimeSpan? AsNullable => HasValue ? new TimeSpan(_ticks) : null;

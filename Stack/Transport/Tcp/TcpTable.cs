@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Storage;
 using TcpIpSharp.Wire;
@@ -253,6 +254,14 @@ internal sealed class TcpTable
             if (!connection.Pending) Scheduled(connection);   // a pending one is scheduled after its flush, later in this poll
             return true;
         }
+        return ProcessWithoutConnection(source, destination, segment, options, badOptions, now);
+    }
+
+    // A segment for no connection (a SYN to a listener, a cookie's ACK, or a reset): out of line, so that the JIT's
+    // inlining budget for Process goes to the established connection's path (header prediction), not to this one.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool ProcessWithoutConnection(IpAddress source, IpAddress destination, TcpSegment segment, in TcpOptions options, bool badOptions, TimeSpan now)
+    {
         var flags = segment.Flags;
         // In gateway mode our own listeners take only what is sent to our own address.
         bool ours = AnyDestination is null || LocalAddressFor(source) == destination;
@@ -509,9 +518,11 @@ internal sealed class TcpTable
     /// the entry already queued), without computing the earliest of all of them. A pending connection is scheduled
     /// after its flush.
     /// </summary>
-    internal void ScheduleEarlier(TcpConnection connection, TimeSpan? at)
+    internal void ScheduleEarlier(TcpConnection connection, Deadline at)
     {
-        if (!connection.Pending && at is TimeSpan d && d < connection.TimerAt) Enqueue(connection, d);
+        // A Deadline, not a TimeSpan?: the pure ACK's path calls this twice per segment, and each conversion to a
+        // nullable was a call of its own where the JIT's inlining budget had run out.
+        if (!connection.Pending && at < connection.TimerAt) Enqueue(connection, at.OrMaxValue);
     }
 
     private bool IsCurrent(TcpConnection c) => ReferenceEquals(c, _last) || (_connections.TryGetValue(c.Key, out var current) && ReferenceEquals(current, c));
