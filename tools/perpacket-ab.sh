@@ -3,7 +3,8 @@
 # usage: tools/perpacket-ab.sh LABEL=BINDIR [LABEL=BINDIR ...]
 #   Each BINDIR holds a Stack.Bench built from some commit (dotnet build Stack.Bench -c Release:
 #   Stack.Bench/bin/Release/net10.0). A build from before the IPv6 split takes no family: give its label a leading
-#   "v4:" (v4:1c8a=DIR) and it runs the IPv4 rows only.
+#   "v4:" (v4:1c8a=DIR) and it runs the IPv4 rows only. A leading "norack:" (norack:new=DIR) runs that build's
+#   measured connection without RACK-TLP (profile ... norack; builds from 2026-12-07 on).
 # env: ROUNDS (3), SECONDS_PER_RUN (2), ROWS (the operations), FAMILIES ("ipv4 ipv6").
 # Prints one line per run: round, operation, family, label, wall ns and thread-CPU ns per packet, load, time. On a
 # shared machine compare the thread-CPU column (the wall clock also counts the wait for a core).
@@ -16,8 +17,10 @@ for r in $(seq 1 $ROUNDS); do
     for F in $FAMILIES; do
       for spec in "$@"; do
         label=${spec%%=*}; dir=${spec#*=}
+        extra=
+        case $label in norack:*) extra=norack; label=${label#norack:}-norack;; esac
         case $label in v4:*) [ $F = ipv4 ] || continue; label=${label#v4:};; esac
-        v=$(cd "$dir" && dotnet Stack.Bench.dll profile $n $S 1 $F | tail -1 | grep -oE "[0-9.]+ ns per packet \([0-9.]+" | sed -E "s/ ns per packet \(/ /")
+        v=$(cd "$dir" && dotnet Stack.Bench.dll profile $n $S 1 $F $extra | tail -1 | grep -oE "[0-9.]+ ns per packet \([0-9.]+" | sed -E "s/ ns per packet \(/ /")
         echo "$r $n $F $label ${v:-none} $(cut -d' ' -f1 /proc/loadavg) $(date +%H:%M:%S)"
       done
     done

@@ -20,6 +20,13 @@ namespace TcpIpSharp.Bench.PerPacket;
 /// </summary>
 internal sealed class PerPacketHost : IDisposable
 {
+    /// <summary>
+    /// `profile ... norack`: the measured connection without RACK-TLP (the duplicate-ACK threshold and the tail probe of
+    /// before issue 16), so that a pure ACK does the work it did at 1c8a23c and the cost of the interface split can be
+    /// told from that of RACK's per-ACK records (docs/benchmarks.md).
+    /// </summary>
+    public static bool WithoutRack { get; set; }
+
     /// <summary>The measured connection's full-segment payload over IPv4 (MTU 1500, no timestamps: 1500 - 20 - 20).</summary>
     public const int Ipv4Payload = 1460;
     /// <summary>Over IPv6 (1500 - 40 - 20): the frame on the wire is the same 1514 bytes as over IPv4.</summary>
@@ -72,7 +79,7 @@ internal sealed class PerPacketHost : IDisposable
         Pump(() => true);
 
         // The measured connection: big rings, no timestamps (full segments of Payload bytes), B's window large enough for any burst.
-        var measured = new TcpConnectionOptions { Timestamps = false, SendBufferSize = 8 << 20, ReceiveBufferSize = 1 << 20 };
+        var measured = new TcpConnectionOptions { Timestamps = false, SendBufferSize = 8 << 20, ReceiveBufferSize = 1 << 20, RackLossDetection = !WithoutRack };
         var listener = A.ListenTcp(5001, 4, measured);
         var client = B.ConnectTcp(AddressA, 5001, measured with { ReceiveBufferSize = 8 << 20 });
         TcpConnection? server = null;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace TcpIpSharp.Bench.PerPacket;
 
 /// <summary>
-/// <c>dotnet run --project Stack.Bench -c Release -- profile NAME [SECONDS] [CONNECTIONS] [ipv4|ipv6]</c>: runs one per-packet
+/// <c>dotnet run --project Stack.Bench -c Release -- profile NAME [SECONDS] [CONNECTIONS] [ipv4|ipv6] [norack]</c>: runs one per-packet
 /// operation in a loop for a while (to record with <c>perf record</c>, with <c>DOTNET_PerfMapEnabled=1</c>) and prints ns
 /// per packet. NAME is a method of <see cref="PerPacketBenchmark"/> or <see cref="TcpSendBenchmark"/>, or one of the floors
 /// <c>PollOnly</c>, <c>FrameNotForUs</c>, <c>TcpBadChecksum</c>. The family (default ipv4) is that of the frames and
@@ -21,13 +21,18 @@ internal static class ProfileCommand
     {
         bool lendVsCopy = args.Length > 0 && args[^1] == "lend-vs-copy";
         if (lendVsCopy) args = args[..^1];
+        if (args.Length > 0 && args[^1] == "norack")
+        {
+            PerPacketHost.WithoutRack = true;
+            args = args[..^1];
+        }
         var family = IpFamily.IPv4;
         if (args.Length > 0 && args[^1] is "ipv4" or "ipv6" or "IPv4" or "IPv6")
         {
             family = args[^1].Equals("ipv6", StringComparison.OrdinalIgnoreCase) ? IpFamily.IPv6 : IpFamily.IPv4;
             args = args[..^1];
         }
-        if (args.Length == 0) { Console.Error.WriteLine("usage: profile NAME [SECONDS] [CONNECTIONS] [ipv4|ipv6]"); return 2; }
+        if (args.Length == 0) { Console.Error.WriteLine("usage: profile NAME [SECONDS] [CONNECTIONS] [ipv4|ipv6] [norack]"); return 2; }
         string name = args[0];
         double seconds = args.Length > 1 ? double.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
         int connections = args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1;
@@ -101,7 +106,7 @@ internal static class ProfileCommand
         // The thread's CPU time leaves out the time the thread waited for a core, which on a shared machine the wall
         // clock counts: on a loaded machine the CPU figure is the one to compare between builds.
         string cpu = cpuNanoseconds > 0 ? $" ({(double)cpuNanoseconds / packets:F1} ns of the thread's CPU time)" : "";
-        Console.WriteLine($"{name} {family} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet{cpu} over {packets} packets, {allocated} bytes allocated while measuring");
+        Console.WriteLine($"{name} {family}{(PerPacketHost.WithoutRack ? " without RACK" : "")} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet{cpu} over {packets} packets, {allocated} bytes allocated while measuring");
         return 0;
     }
 
@@ -139,7 +144,7 @@ internal static class ProfileCommand
             pairs++;
         }
         double lent = Median(lentChunks, pairs), copiedMedian = Median(copiedChunks, pairs), ratio = Median(ratios, pairs);
-        Console.WriteLine($"{name} {family} at {connections} connections: lent {lent:F1} ns, copied {copiedMedian:F1} ns per packet (medians of {pairs} chunks of {chunk * perOp} packets each); "
+        Console.WriteLine($"{name} {family}{(PerPacketHost.WithoutRack ? " without RACK" : "")} at {connections} connections: lent {lent:F1} ns, copied {copiedMedian:F1} ns per packet (medians of {pairs} chunks of {chunk * perOp} packets each); "
             + $"lent/copied {ratio:F3} (median of the paired chunks), {allocated} bytes allocated while measuring");
         return 0;
     }
