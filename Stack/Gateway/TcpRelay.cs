@@ -169,6 +169,7 @@ internal sealed class TcpRelay : PumpedFlow
             if (!Connected(now)) return;
             guest.ReleaseSynAck(now);
             _phase = Phase.Open;
+            guest.DirectReceiver = TakeFromFrame;
             Interlocked.Increment(ref _host.Statistics._tcpOpened);
             _host.OnConnected(this);
         }
@@ -269,6 +270,37 @@ internal sealed class TcpRelay : PumpedFlow
             guest.Close();   // both FINs passed: the connection finishes its close in the stack
             Finish(resetHost: false);
         }
+    }
+
+    // Up, straight from the frame the TUN lent (TcpConnection.DirectReceiver; called only while the connection's receive
+    // ring is empty): a bulk flow's idle task gets the bytes in its buffer, one copy where the ring took two (frame ->
+    // ring -> buffer); a flow not yet bulk sends them to the socket from the frame itself. Whatever is not taken goes
+    // into the ring and Pump moves it as before, so nothing overtakes bytes already waiting in the buffer.
+    private int TakeFromFrame(ReadOnlySpan<byte> data)
+    {
+        if (_phase != Phase.Open || _upEnd || _hostErrno != 0) return 0;
+        if (_upBulk)
+        {
+            if (Volatile.Read(ref _upCount) != 0) return 0;   // the task is still sending the last buffer
+            int n = Math.Min(data.Length, _up!.Length);
+            data[..n].CopyTo(_up);
+            Volatile.Write(ref _upCount, n);
+            _upSignal!.Set();
+            return n;
+        }
+        if (_upCount != 0 || Volatile.Read(ref Writable) == 0) return 0;
+        Volatile.Write(ref Writable, 0);
+        int sent = HostPoller.Send(_fd, data);
+        if (sent <= 0)
+        {
+            // Full (EPOLLOUT says when) or failed: the bytes wait in the ring, and Pump's own send meets the error.
+            if (sent != -Libc.EAGAIN) Volatile.Write(ref Writable, 1);
+            return 0;
+        }
+        Interlocked.Add(ref _host.Statistics._bytesUp, sent);
+        if (sent == data.Length) Volatile.Write(ref Writable, 1);   // else the socket's buffer is full: EPOLLOUT
+        if ((_upTotal += sent) >= BulkThreshold) StartUpBulk();
+        return sent;
     }
 
     // The stack's side of a bulk flow: the task's buffer into the send ring; the task's end of stream or failure taken over.
@@ -463,6 +495,7 @@ internal sealed class TcpRelay : PumpedFlow
         bool wasConnecting = _phase == Phase.Connecting;
         _phase = Phase.Done;
         _guest.Ready = null;
+        _guest.DirectReceiver = null;
         _host.Poller.Unregister(this);
         if (_cancel is { } cancel)
         {
