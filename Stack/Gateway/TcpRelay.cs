@@ -335,6 +335,14 @@ internal sealed class TcpRelay : PumpedFlow
     // A long upload: sends move to a thread-pool task, so the copy and the host side's receive run beside the stack.
     private void StartUpBulk()
     {
+        // The buffer (empty here: every caller has just seen it all sent) grows to a bulk download's size, RelayBufferSize:
+        // each hand-off to the task and back costs two wake-ups, so a quarter as many per byte, and a full receive ring's
+        // bytes leave it in one hand-off, opening the guest's whole window at once.
+        if (_up!.Length < _host.Options.RelayBufferSize)
+        {
+            ArrayPool<byte>.Shared.Return(_up);
+            _up = ArrayPool<byte>.Shared.Rent(_host.Options.RelayBufferSize);
+        }
         _upBulk = true;
         _upSignal = new RelaySignal();
         Interlocked.Increment(ref _owners);
