@@ -19,7 +19,9 @@ X=$(mktemp -d /tmp/gateway-iperf.XXXXXX); chmod 755 $X
 G=giG; S=giS; K=giK; NG=giN
 stop_gw() {
   if [ -f $X/gw.pid ]; then local P=$(cat $X/gw.pid); kill -TERM $P 2>/dev/null
-    for i in $(seq 1 20); do kill -0 $P 2>/dev/null || break; sleep 0.25; done; kill -KILL $P 2>/dev/null; rm -f $X/gw.pid; fi
+    for i in $(seq 1 20); do kill -0 $P 2>/dev/null || break; sleep 0.25; done; kill -KILL $P 2>/dev/null; rm -f $X/gw.pid
+    # what the gateway's statistics say of the TCP receive path (counters a build lacks are simply absent)
+    echo "  gateway statistics: $(grep -E 'fast_path_data|direct_received|segments_sent|tcp\.received' $X/gw.out | tr -s ' \n' ' ')"; fi
   ip netns del $G 2>/dev/null
 }
 cleanup() {
