@@ -15,27 +15,9 @@
 # giN (iperf3 server on 198.51.100.1) joined by a veth: the kernel's figure.
 set -u
 ROUNDS=${ROUNDS:-3}; T=${T:-4}; NICE=${NICE:-19}; GWENV=${GWENV:-}; PERF=${PERF:-}
-X=$(mktemp -d /tmp/gateway-iperf.XXXXXX); chmod 755 $X
-G=giG; S=giS; K=giK; NG=giN
-stop_gw() {
-  if [ -f $X/gw.pid ]; then local P=$(cat $X/gw.pid); kill -TERM $P 2>/dev/null
-    for i in $(seq 1 20); do kill -0 $P 2>/dev/null || break; sleep 0.25; done; kill -KILL $P 2>/dev/null; rm -f $X/gw.pid
-    # what the gateway's statistics say of the TCP receive path (counters a build lacks are simply absent)
-    echo "  gateway statistics: $(grep -E 'fast_path_data|direct_received|segments_sent|tcp\.received' $X/gw.out | tr -s ' \n' ' ')"; fi
-  ip netns del $G 2>/dev/null
-}
-cleanup() {
-  stop_gw
-  for f in $X/srv*.pid; do [ -f "$f" ] && kill $(cat $f) 2>/dev/null; done; sleep 0.5
-  for n in $S $K $NG; do ip netns del $n 2>/dev/null; done; rm -rf $X
-}
-trap cleanup EXIT
-ip netns add $S; ip netns add $K; ip netns add $NG
-for n in $S $K $NG; do ip -n $n link set lo up; done
-ip -n $S addr add 198.51.100.1/24 dev lo
-ip link add giv0 netns $K type veth peer name giv1 netns $NG
-ip -n $K link set giv0 up; ip -n $NG link set giv1 up
-ip -n $K addr add 198.51.100.2/24 dev giv0; ip -n $NG addr add 198.51.100.1/24 dev giv1
+# what the gateway's statistics say of the TCP receive path (counters a build lacks are simply absent)
+gw_stopped() { echo "  gateway statistics: $(grep -E 'fast_path_data|direct_received|segments_sent|tcp\.received' $X/gw.out | tr -s ' \n' ' ')"; }
+PREFIX=gi; TAG=gateway-iperf; . "$(dirname "$0")/gateway-namespaces.sh"
 for n in $S $NG; do
   ip netns exec $n nice -n $NICE iperf3 -s -B 198.51.100.1 -p 5201 > $X/srv-$n.log 2>&1 & echo $! > $X/srv-$n.pid
 done
