@@ -48,6 +48,8 @@ public sealed partial class TcpConnection
     /// </summary>
     internal DirectReceive? DirectReceiver { get; set; }
 
+    // Out of line (NoInlining): TakeFastPath is the pure ACK's path too, and stays as small as it was.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void DeliverDirect(DirectReceive direct, ReadOnlySpan<byte> payload)
     {
         int taken = direct(payload);
