@@ -11,25 +11,8 @@
 # 198.51.100.1) joined by a veth: the kernel-routed figure. Body: a 1,024-byte file; a new connection per request.
 set -u
 ROUNDS=${ROUNDS:-3}; N=${N:-20000}; WARM=${WARM:-30000}; C=${C:-50}; NICE=${NICE:-19}; GWENV=${GWENV:-}; PERF=${PERF:-}
-X=$(mktemp -d /tmp/gateway-cps.XXXXXX); chmod 755 $X
-G=gcG; S=gcS; K=gcK; NG=gcN
-stop_gw() {
-  if [ -f $X/gw.pid ]; then local P=$(cat $X/gw.pid); kill -TERM $P 2>/dev/null
-    for i in $(seq 1 20); do kill -0 $P 2>/dev/null || break; sleep 0.25; done; kill -KILL $P 2>/dev/null; rm -f $X/gw.pid; fi
-  ip netns del $G 2>/dev/null
-}
-cleanup() {
-  stop_gw
-  for f in $X/ngx*.pid; do [ -f "$f" ] && kill $(cat $f) 2>/dev/null; done; sleep 0.5
-  for n in $S $K $NG; do ip netns del $n 2>/dev/null; done; rm -rf $X
-}
-trap cleanup EXIT
-ip netns add $S; ip netns add $K; ip netns add $NG
-for n in $S $K $NG; do ip -n $n link set lo up; ip netns exec $n sysctl -qw net.core.somaxconn=4096; done
-ip -n $S addr add 198.51.100.1/24 dev lo
-ip link add gcv0 netns $K type veth peer name gcv1 netns $NG
-ip -n $K link set gcv0 up; ip -n $NG link set gcv1 up
-ip -n $K addr add 198.51.100.2/24 dev gcv0; ip -n $NG addr add 198.51.100.1/24 dev gcv1
+PREFIX=gc; TAG=gateway-cps; . "$(dirname "$0")/gateway-namespaces.sh"
+for n in $S $K $NG; do ip netns exec $n sysctl -qw net.core.somaxconn=4096; done
 ip netns exec $K sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
 mkdir -p $X/www; head -c 1024 /dev/zero | tr '\0' 'x' > $X/www/1k
 for n in $S $NG; do

@@ -95,6 +95,7 @@ internal static class TapCase
                 + (kernelToStack && tcp.Sent > 0 ? $" (one ACK per {(double)tcp.Received / tcp.Sent:0.0} received)" : "")
                 + (link.HasTransmitThread ? $"; transmit thread: slept {link.TransmitThreadSleeps} times, ring full {link.TransmitRingFullWaits} times" : "")
                 + (link.UsesIoUring ? $"; io_uring: {link.IoUringEnters} io_uring_enter calls for {link.FramesReceived} frames received and {link.FramesSent} sent ({(double)link.IoUringEnters / Math.Max(1, link.FramesReceived + link.FramesSent):0.000} per frame)" : "")
+                + (kernelToStack && DirectReceive ? $"; --direct-receive: {Volatile.Read(ref stack.Statistics.TcpDetail.DirectReceivedBytes) / 1e6:0} MB taken from the lent frames" : "")
                 + (offloads ? $"; TAP frames larger than the MTU: {link.LargeFramesReceived} of {link.FramesReceived} received, {link.LargeFramesSent} of {link.FramesSent} sent" : ""));
             return new Measurement(name, direction, s.Gbps, s.User, s.System, s.Bytes, s.Elapsed,
                 "CPU: this process (the stack's thread" + (link.HasTransmitThread ? ", the TAP's transmit thread" : "")
@@ -128,15 +129,29 @@ internal static class TapCase
         }
     }
 
+    /// <summary>
+    /// Kernel→stack: the application copies in-order data out of the frame the TAP lent, from within the stack's poll
+    /// (<see cref="TcpConnection.DirectReceiver"/>, as the gateway's relay does), instead of out of the receive ring
+    /// after it; bytes that arrive while the ring holds some still go through it. One copy fewer on the stack's thread.
+    /// Off by default (<c>--direct-receive</c>): the default rows measure what <see cref="TcpConnection.Receive"/> gives.
+    /// </summary>
+    internal static bool DirectReceive { get; set; }
+
     private static void StackReceives(Worker w, NetworkStack stack, int receiveBuffer)
     {
         var listener = receiveBuffer > 0 ? stack.ListenTcp(Port, options: new TcpConnectionOptions { ReceiveBufferSize = receiveBuffer }) : stack.ListenTcp(Port);
         TcpConnection? connection = null;
         var sink = new byte[256 * 1024];
+        long direct = 0;
         Drive(w, stack, now =>
         {
-            if (connection is null && !listener.TryAccept(out connection)) return false;
-            long got = 0;
+            if (connection is null)
+            {
+                if (!listener.TryAccept(out connection)) return false;
+                if (DirectReceive) connection.DirectReceiver = data => { data.CopyTo(sink); direct += data.Length; return data.Length; };
+            }
+            long got = direct;
+            direct = 0;
             int n;
             while ((n = connection.Receive(sink)) > 0) got += n;
             if (got == 0) return false;

@@ -20,7 +20,7 @@ namespace TcpIpSharp.Bench.Throughput;
 [SupportedOSPlatform("linux")]
 internal static class ThroughputCommand
 {
-    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--family ipv4|ipv6|both] [--no-tx-thread] [--send-buffer KB] [--receive-buffer KB] [--io frame|uring|both] [--plot]";
+    public const string Usage = "throughput [--quick] [--seconds N] [--cases LETTERS] [--direction rx|tx] [--family ipv4|ipv6|both] [--no-tx-thread] [--send-buffer KB] [--receive-buffer KB] [--direct-receive] [--io frame|uring|both] [--plot]";
 
     public static int Run(string[] args)
     {
@@ -71,6 +71,9 @@ internal static class ThroughputCommand
                 case "--io" when i + 1 < args.Length && args[i + 1] is "frame" or "uring" or "both":
                     io = args[i + 1];   // the TAP cases one system call per frame, batched through io_uring, or both alternating
                     i++;
+                    break;
+                case "--direct-receive":
+                    TapCase.DirectReceive = true;   // (a) and (b) kernel→stack: the application takes data from the lent frame (TcpConnection.DirectReceiver)
                     break;
                 case "--no-tx-thread":
                     transmitThread = false;   // (a) stack→kernel: the stack's thread writes the TAP's frames itself

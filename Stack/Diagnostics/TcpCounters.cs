@@ -7,7 +7,7 @@ public sealed class TcpCounters
     internal long TimeoutRetransmitsCount, FastRetransmitsCount, SackRetransmitsCount, OutOfOrderSegmentsCount, OutOfOrderDroppedCount;
     internal long DuplicateAcksCount, WindowProbesCount, ChallengeAcksCount, PawsDropsCount, OutOfWindowCount, AckForUnsentCount;
     internal long ListenOverflowsCount, SynQueueFullCount, TailProbesCount, LostRetransmitsCount, IcmpIgnoredCount, MssLoweredCount, SynCookiesSentCount, SynCookiesValidatedCount, SynCookiesRejectedCount;
-    internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount;
+    internal long BadOptionsCount, ListenDropsCount, ConnectionLimitCount, FastPathAcksCount, FastPathDataCount, DirectReceivedBytes;
     internal long DsackSentCount, DsackReceivedCount, SpuriousUndoCount;
     internal long RackLossesCount, RackReorderTimeoutsCount, TlpRecoveriesCount;
     internal long PrrProportionalAcksCount, PrrBoundAcksCount, FrtoSpuriousCount, FrtoTimeoutsCount, EifelUndoCount;
@@ -42,6 +42,7 @@ public sealed class TcpCounters
         yield return ("tcp.out_of_order_dropped", () => Volatile.Read(ref OutOfOrderDroppedCount));
         yield return ("tcp.fast_path_acks", () => Volatile.Read(ref FastPathAcksCount));
         yield return ("tcp.fast_path_data", () => Volatile.Read(ref FastPathDataCount));
+        yield return ("tcp.direct_received_bytes", () => Volatile.Read(ref DirectReceivedBytes));
         yield return ("tcp.duplicate_acks", () => Volatile.Read(ref DuplicateAcksCount));
         yield return ("tcp.window_probes", () => Volatile.Read(ref WindowProbesCount));
         yield return ("tcp.challenge_acks", () => Volatile.Read(ref ChallengeAcksCount));

@@ -23,7 +23,9 @@ public sealed record GatewayOptions
     public int RelayBufferSize { get; init; } = 256 * 1024;
     /// <summary>
     /// Bytes a TCP flow holds between the stack and the host socket, guest to host. Default 64 KB (that direction is
-    /// bound by the stack's receive path, not by this buffer). With the connection's two rings, a flow's whole memory.
+    /// bound by the stack's receive path, not by this buffer); a flow past 1 MB up, whose sends a task of its own makes,
+    /// holds <see cref="RelayBufferSize"/> instead (if larger), as a flow past 1 MB down does. With the connection's two
+    /// rings, a flow's whole memory.
     /// </summary>
     public int UpstreamBufferSize { get; init; } = 64 * 1024;
     /// <summary>UDP flows (guest address and port to destination address and port) at once; a datagram for a new flow beyond it is dropped. Default 1,024.</summary>

@@ -170,6 +170,7 @@ internal sealed class TcpRelay : PumpedFlow
             if (!Connected(now)) return;
             guest.ReleaseSynAck(now);
             _phase = Phase.Open;
+            guest.DirectReceiver = TakeFromFrame;
             Interlocked.Increment(ref _host.Statistics._tcpOpened);
             _host.OnConnected(this);
         }
@@ -272,6 +273,37 @@ internal sealed class TcpRelay : PumpedFlow
         }
     }
 
+    // Up, straight from the frame the TUN lent (TcpConnection.DirectReceiver; called only while the connection's receive
+    // ring is empty): a bulk flow's idle task gets the bytes in its buffer, one copy where the ring took two (frame ->
+    // ring -> buffer); a flow not yet bulk sends them to the socket from the frame itself. Whatever is not taken goes
+    // into the ring and Pump moves it as before, so nothing overtakes bytes already waiting in the buffer.
+    private int TakeFromFrame(ReadOnlySpan<byte> data)
+    {
+        if (_phase != Phase.Open || _upEnd || _hostErrno != 0) return 0;
+        if (_upBulk)
+        {
+            if (Volatile.Read(ref _upCount) != 0) return 0;   // the task is still sending the last buffer
+            int n = Math.Min(data.Length, _up!.Length);
+            data[..n].CopyTo(_up);
+            Volatile.Write(ref _upCount, n);
+            _upSignal!.Set();
+            return n;
+        }
+        if (_upCount != 0 || Volatile.Read(ref Writable) == 0) return 0;
+        Volatile.Write(ref Writable, 0);
+        int sent = HostPoller.Send(_fd, data);
+        if (sent <= 0)
+        {
+            // Full (EPOLLOUT says when) or failed: the bytes wait in the ring, and Pump's own send meets the error.
+            if (sent != -Libc.EAGAIN) Volatile.Write(ref Writable, 1);
+            return 0;
+        }
+        Interlocked.Add(ref _host.Statistics._bytesUp, sent);
+        if (sent == data.Length) Volatile.Write(ref Writable, 1);   // else the socket's buffer is full: EPOLLOUT
+        if ((_upTotal += sent) >= BulkThreshold) StartUpBulk();
+        return sent;
+    }
+
     // The stack's side of a bulk flow: the task's buffer into the send ring; the task's end of stream or failure taken over.
     private bool PumpBulk(TcpConnection guest)
     {
@@ -304,6 +336,14 @@ internal sealed class TcpRelay : PumpedFlow
     // A long upload: sends move to a thread-pool task, so the copy and the host side's receive run beside the stack.
     private void StartUpBulk()
     {
+        // The buffer (empty here: every caller has just seen it all sent) grows to a bulk download's size, RelayBufferSize:
+        // each hand-off to the task and back costs two wake-ups, so a quarter as many per byte, and a full receive ring's
+        // bytes leave it in one hand-off, opening the guest's whole window at once.
+        if (_up!.Length < _host.Options.RelayBufferSize)
+        {
+            ArrayPool<byte>.Shared.Return(_up);
+            _up = ArrayPool<byte>.Shared.Rent(_host.Options.RelayBufferSize);
+        }
         _upBulk = true;
         _upSignal = new RelaySignal();
         Interlocked.Increment(ref _owners);
@@ -472,6 +512,7 @@ internal sealed class TcpRelay : PumpedFlow
         bool wasConnecting = _phase == Phase.Connecting;
         _phase = Phase.Done;
         _guest.Ready = null;
+        _guest.DirectReceiver = null;
         _host.Poller.Unregister(this);
         if (_cancel is { } cancel)
         {

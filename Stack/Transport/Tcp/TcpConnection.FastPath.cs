@@ -2,6 +2,9 @@ using TcpIpSharp.Wire;
 
 namespace TcpIpSharp.Transport.Tcp;
 
+/// <summary>Takes in-order bytes straight from a received frame (<see cref="TcpConnection.DirectReceiver"/>); returns how many it took.</summary>
+internal delegate int DirectReceive(ReadOnlySpan<byte> data);
+
 public sealed partial class TcpConnection
 {
     /// <summary>RCV.NXT (for tests).</summary>
@@ -33,6 +36,27 @@ public sealed partial class TcpConnection
 
     /// <summary>Copies the payload past the readable bytes (not yet readable) and returns <paramref name="sum"/> with its sum added.</summary>
     internal uint StageFastPathData(ReadOnlySpan<byte> payload, uint sum) => _receive.StageAndSum(payload, sum);
+
+    /// <summary>
+    /// An application on the stack's thread that takes in-order data straight from the frame the link lent (lwIP's
+    /// <c>tcp_recv</c> callback, without its pbuf): the bytes then skip the receive ring, one copy fewer. Called from
+    /// <see cref="TakeFastPath"/> for a segment whose checksum is known good (the link vouched for it, or it was summed
+    /// before it came here; a staged one is already in the ring)
+    /// and only while the ring is empty, so the order of the bytes holds; it returns how many it took, and the rest goes
+    /// into the ring as usual (readable, <see cref="Ready"/> raised). It must not call back into the connection or the
+    /// stack, and keeps no reference to the span. The gateway's relay uses it (docs/gateway.md).
+    /// </summary>
+    internal DirectReceive? DirectReceiver { get; set; }
+
+    // Out of line (NoInlining): TakeFastPath is the pure ACK's path too, and stays as small as it was.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private void DeliverDirect(DirectReceive direct, ReadOnlySpan<byte> payload)
+    {
+        int taken = direct(payload);
+        if ((uint)taken > (uint)payload.Length) taken = taken < 0 ? 0 : payload.Length;
+        _table.Statistics.DirectReceivedBytes += taken;
+        if (taken < payload.Length) _receive.Write(0, payload[taken..]);
+    }
 
     // The prediction alone: no state is changed.
     private bool FastPathPredicts(in TcpSegment segment, in TcpOptions options)
@@ -88,6 +112,7 @@ public sealed partial class TcpConnection
 
         _table.Statistics.FastPathDataCount++;
         if (staged) _receive.CommitStaged(payload.Length);
+        else if (DirectReceiver is { } direct && _receive.Readable == 0) DeliverDirect(direct, payload);
         else _receive.Write(0, payload);
         _rcvNxt += (uint)payload.Length;
         CountSegmentForAck(payload.Length, now);
