@@ -12,8 +12,11 @@ namespace TcpIpSharp.Tests.Interop;
 // performance figure, recorded in docs/benchmarks.md): at load 10 on 2 cores the same transfer swings by 30%. TCPIPSHARP_BASELINE_PROGRAM adds a 2% loss run of another build (main before RACK).
 public partial class TcpBulkInteropTests
 {
-    // TCPIPSHARP_REORDER=RATE,MS overrides the 1% held 3 ms (times 0.5-1).
-    private static string ReorderArgs => Environment.GetEnvironmentVariable("TCPIPSHARP_REORDER") is { Length: > 0 } r ? r : "0.01,3";
+    // The reordering models, each as --reorder takes it (RATE,MS[,K]); TCPIPSHARP_REORDER=MODEL;MODEL... overrides them.
+    // The first is the issue's target: 1% of the frames overtaken by 10 later ones (at most 1 ms), a displacement within
+    // the path's timescale; the second is the 3 ms hold (times 0.5-1), reported beside it.
+    private static string[] ReorderModels => (Environment.GetEnvironmentVariable("TCPIPSHARP_REORDER") is { Length: > 0 } r ? r : "0.01,1,10;0.01,3")
+        .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     // Cpu and Wait: the stack thread's seconds on a CPU and runnable but waiting for one over the transfer (the send
     // command's schedstat line; 0 from a build without it); Acks: TCP segments it received.
@@ -65,46 +68,61 @@ public partial class TcpBulkInteropTests
     [Test]
     public void Upload_under_1_percent_reordering_keeps_its_throughput_with_rack()
     {
-        // TCPIPSHARP_REORDER_ROUNDS: rounds of the three runs (2); TCPIPSHARP_BASELINE_PROGRAM: another build's tcpipsharp,
-        // whose clean and RACK runs alternate with this build's in every round (before/after side by side).
+        // TCPIPSHARP_REORDER_ROUNDS: rounds (2); TCPIPSHARP_BASELINE_PROGRAM: another build's tcpipsharp, whose clean and
+        // RACK runs of the first model alternate with this build's in every round (before/after side by side).
         int rounds = int.TryParse(Environment.GetEnvironmentVariable("TCPIPSHARP_REORDER_ROUNDS"), NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r > 0 ? r : 2;
         string? baseline = Environment.GetEnvironmentVariable("TCPIPSHARP_BASELINE_PROGRAM") is { Length: > 0 } b ? b : null;
+        var models = ReorderModels;
         var runs = new List<(string Name, Upload Run)>();
         for (int round = 0; round < rounds; round++)
         {
             runs.Add(("clean", UploadOnce(false)));
-            runs.Add(("reorder 1% rack", UploadOnce(false, "--reorder", ReorderArgs)));
-            runs.Add(("reorder 1% no-rack", UploadOnce(false, "--reorder", ReorderArgs, "--no-rack")));
+            foreach (var model in models)
+            {
+                runs.Add(($"reorder {model} rack", UploadOnce(false, "--reorder", model)));
+                runs.Add(($"reorder {model} no-rack", UploadOnce(false, "--reorder", model, "--no-rack")));
+            }
             if (baseline is not null)
             {
                 runs.Add(("baseline clean", UploadOnce(baseline, false)));
-                runs.Add(("baseline reorder 1% rack", UploadOnce(baseline, false, "--reorder", ReorderArgs)));
+                runs.Add(($"baseline reorder {models[0]} rack", UploadOnce(baseline, false, "--reorder", models[0])));
             }
         }
         foreach (var (name, run) in runs) TestContext.Out.WriteLine($"upload {name}: {run}");
-        double Best(string name) => runs.Where(r => r.Name == name).Max(r => r.Run.Mbit);
-        TestContext.Out.WriteLine($"upload best of {rounds}: clean {Best("clean"):0.0}, reorder 1% rack {Best("reorder 1% rack"):0.0}, reorder 1% no-rack {Best("reorder 1% no-rack"):0.0} Mbit/s");
-        if (baseline is not null)
-            TestContext.Out.WriteLine($"baseline best of {rounds}: clean {Best("baseline clean"):0.0}, reorder 1% rack {Best("baseline reorder 1% rack"):0.0} Mbit/s ({Best("baseline reorder 1% rack") / Best("baseline clean"):0.00}x)");
         // On a loaded machine the stack's thread waits for a CPU longer than it runs, so the rate follows the scheduler:
         // the CPU the thread spent per transfer (median over the rounds) is the steadier figure of what reordering costs.
+        double Best(string name) => runs.Where(r => r.Name == name).Max(r => r.Run.Mbit);
         double MedianCpu(string name)
         {
             var cpu = runs.Where(r => r.Name == name && r.Run.Cpu > 0).Select(r => r.Run.Cpu).Order().ToList();
             return cpu.Count == 0 ? 0 : cpu[cpu.Count / 2];
         }
-        if (MedianCpu("clean") > 0 && MedianCpu("reorder 1% rack") > 0)
-            TestContext.Out.WriteLine($"stack thread cpu per 100 MB, median: clean {MedianCpu("clean"):0.000} s, reorder 1% rack {MedianCpu("reorder 1% rack"):0.000} s ({MedianCpu("clean") / MedianCpu("reorder 1% rack"):0.00}x the clean run's rate per cpu second)");
-        foreach (var (name, run) in runs.Where(r => r.Name.Contains("reorder", StringComparison.Ordinal)))
-            Assert.That(LineCounter(run.Counters, "dsack_received"), Is.GreaterThan(0), $"{name}: the injector reordered frames (the kernel reported resends it already had)");
-        // The target is a throughput ratio, a performance figure and not a timed test (the project's rule: benchmarks
-        // are measured and recorded in docs/benchmarks.md, CI only runs them): it is reported with the load it was
-        // taken at. With the default 3 ms hold it is missed (docs/benchmarks.md says why: a hold far beyond SRTT is
-        // beyond RACK's reordering window, RFC 8985 6.2, as in Linux; the kernel receiver then acknowledges about three
-        // times as often, and the stack's thread needs that much more CPU per byte).
         double load = LoadAverage();
-        bool met = Best("reorder 1% rack") >= 0.9 * Best("clean");
-        TestContext.Out.WriteLine($"target (reorder 1% rack within 10% of clean): {(met ? "met" : "missed")}, {Best("reorder 1% rack") / Best("clean"):0.00}x, at load {load}");
+        foreach (var model in models)
+            foreach (string detection in new[] { "rack", "no-rack" })
+            {
+                string name = $"reorder {model} {detection}";
+                var these = runs.Where(r => r.Name == name).Select(r => r.Run).ToList();
+                // The target is a throughput ratio, a performance figure and not a timed test (the project's rule:
+                // benchmarks are measured and recorded in docs/benchmarks.md, CI only runs them): reported with the load.
+                TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: best of {rounds} {Best(name):0.0} Mbit/s against clean {Best("clean"):0.0} ({Best(name) / Best("clean"):0.00}x); " +
+                    $"stack thread cpu median {MedianCpu(name):0.000} s against clean {MedianCpu("clean"):0.000} s " +
+                    $"({(MedianCpu(name) > 0 ? MedianCpu("clean") / MedianCpu(name) : 0):0.00}x the clean rate per cpu second); " +
+                    $"acks median {these.Select(u => u.Acks).Order().ElementAt(these.Count / 2)} against clean {runs.Where(r => r.Name == "clean").Select(r => r.Run.Acks).Order().ElementAt(rounds / 2)}; " +
+                    $"dsack_received {string.Join(" / ", these.Select(u => LineCounter(u.Counters, "dsack_received")))}, " +
+                    $"spurious_undo {string.Join(" / ", these.Select(u => LineCounter(u.Counters, "spurious_undo")))}, " +
+                    $"rack_losses {string.Join(" / ", these.Select(u => LineCounter(u.Counters, "rack_losses")))}; " +
+                    $"target (within 10% of clean, throughput best of {rounds}): {(Best(name) >= 0.9 * Best("clean") ? "met" : "missed")}; " +
+                    $"per cpu second: {(MedianCpu(name) > 0 && MedianCpu("clean") / MedianCpu(name) >= 0.9 ? "met" : "missed")}; load {load}"));
+            }
+        if (baseline is not null)
+            TestContext.Out.WriteLine($"baseline best of {rounds}: clean {Best("baseline clean"):0.0}, reorder {models[0]} rack {Best($"baseline reorder {models[0]} rack"):0.0} Mbit/s");
+        // The duplicate-ACK threshold resends a segment three later ones overtook, and its original then arrives: every
+        // model here overtakes frames by more than that, so without RACK the kernel must report resends it already had.
+        // (RACK may absorb a model entirely once its window grew: zero D-SACKs is then the result, not a failure.)
+        foreach (var (name, run) in runs.Where(r => r.Name.EndsWith("no-rack", StringComparison.Ordinal)))
+            Assert.That(LineCounter(run.Counters, "dsack_received"), Is.GreaterThan(0), $"{name}: the injector reordered frames (the kernel reported resends it already had)");
     }
 
     private static long LineCounter(string line, string name)
