@@ -3,18 +3,25 @@ using System.Text.RegularExpressions;
 
 namespace TcpIpSharp.Tests.Interop;
 
-// Issue 16 (RACK-TLP, RFC 8985): 100 MB from the stack to the kernel, clean and with 1% of the stack's frames
-// reordered (held back 3 ms, times 0.5-1, by the library's fault injector: --reorder; DESIGN.md 7, no netem here),
-// with RACK and with the duplicate-ACK threshold it replaced (--no-rack, which is the detection of main before RACK),
-// side by side in one run; and the 2% loss runs' retransmissions with and without RACK. The stack is the sender, so
-// its loss detection is what reordering tests. Figures go to the test output. The issue's target, RACK under 1%
-// reordering within 10% of the clean run's throughput (the better of two runs each), is reported, not asserted (a
-// performance figure, recorded in docs/benchmarks.md): at load 10 on 2 cores the same transfer swings by 30%. TCPIPSHARP_BASELINE_PROGRAM adds a 2% loss run of another build (main before RACK).
+// Issue 16 (RACK-TLP, RFC 8985): 100 MB from the stack to the kernel, clean and with 1% of the stack's frames reordered
+// by the library's fault injector (--reorder; DESIGN.md 7, no netem here), with RACK and with the duplicate-ACK
+// threshold it replaced (--no-rack, the detection of main before RACK), side by side in one run; and the 2% loss
+// runs' retransmissions with and without RACK. The stack is the sender, so its loss detection is what reordering tests.
+//
+// Two reordering models. The issue's target is read with the first: 1% of the frames overtaken by the 10 frames after
+// them (reordering of degree 10, at most 1 ms), about one RTT of frames on this ~0.1 ms path. That is the reordering
+// RACK is specified for (RFC 8985 6.2: reo_wnd = min(reo_wnd_mult * min_RTT / 4, SRTT), adapted by D-SACK; the issue's
+// simulation item speaks of reordering "up to 3 RTT-fractions"; netem's `delay D reorder P` likewise displaces frames
+// by less than the path's delay). The second, each frame held 3 ms (times 0.5-1), is 15-30 RTTs late: beyond the
+// window any RFC 8985 sender (Linux included) may use, so every such frame is resent and D-SACKed with either rule; it
+// is reported beside the first. Figures go to the test output; the target (throughput within 10% of the clean run,
+// best of the rounds, and the stack thread's CPU per transfer) is reported, not asserted (a performance figure,
+// recorded in docs/benchmarks.md: at load 10-20 on 2 cores the same transfer swings by 30% and more).
+// TCPIPSHARP_BASELINE_PROGRAM adds runs of another build.
 public partial class TcpBulkInteropTests
 {
     // The reordering models, each as --reorder takes it (RATE,MS[,K]); TCPIPSHARP_REORDER=MODEL;MODEL... overrides them.
-    // The first is the issue's target: 1% of the frames overtaken by 10 later ones (at most 1 ms), a displacement within
-    // the path's timescale; the second is the 3 ms hold (times 0.5-1), reported beside it.
+    // The first is the issue's target (degree 10, within the RTT), the second the 3 ms hold (see above).
     private static string[] ReorderModels => (Environment.GetEnvironmentVariable("TCPIPSHARP_REORDER") is { Length: > 0 } r ? r : "0.01,1,10;0.01,3")
         .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
@@ -118,11 +125,20 @@ public partial class TcpBulkInteropTests
             }
         if (baseline is not null)
             TestContext.Out.WriteLine($"baseline best of {rounds}: clean {Best("baseline clean"):0.0}, reorder {models[0]} rack {Best($"baseline reorder {models[0]} rack"):0.0} Mbit/s");
-        // The duplicate-ACK threshold resends a segment three later ones overtook, and its original then arrives: every
-        // model here overtakes frames by more than that, so without RACK the kernel must report resends it already had.
-        // (RACK may absorb a model entirely once its window grew: zero D-SACKs is then the result, not a failure.)
-        foreach (var (name, run) in runs.Where(r => r.Name.EndsWith("no-rack", StringComparison.Ordinal)))
+        // A frame overtaken by DupThresh (3) or more is resent by the duplicate-ACK rule, and by RACK too until a D-SACK
+        // shows it reordering (reo_wnd is 0 before that once DupThresh segments are SACKed, RFC 8985 6.2), and its
+        // original then arrives: the kernel must report a resend it already had. Models that overtake by fewer frames
+        // (a hold of a fraction of a millisecond, given by TCPIPSHARP_REORDER) are only reported.
+        foreach (var (name, run) in runs.Where(r => r.Name.StartsWith("reorder ", StringComparison.Ordinal) && OvertakesByDupThresh(r.Name.Split(' ')[1])))
             Assert.That(LineCounter(run.Counters, "dsack_received"), Is.GreaterThan(0), $"{name}: the injector reordered frames (the kernel reported resends it already had)");
+    }
+
+    // RATE,MS,K with K >= 3, or RATE,MS with a hold of 1 ms or more (at least a few frames at any rate reached here).
+    private static bool OvertakesByDupThresh(string model)
+    {
+        var parts = model.Split(',');
+        return parts.Length == 3 ? int.Parse(parts[2], CultureInfo.InvariantCulture) >= 3
+             : parts.Length < 2 || double.Parse(parts[1], CultureInfo.InvariantCulture) >= 1;
     }
 
     private static long LineCounter(string line, string name)
