@@ -153,18 +153,22 @@ internal static class HostSetup
         }
         else if (cl.Get("--pcap-if") is string iface) link = PcapLiveLink.Open(iface, ownMac: mac);
         else throw new UsageException("--tap NAME or --pcap-if IFACE is required");
-        // --reorder RATE[,MS]: the library's fault injector holds back that share of the frames the stack sends by
-        // MS milliseconds (5 by default; times 0.5-1), so later frames overtake them (DESIGN.md 7: this kernel has no
-        // netem). For measuring loss detection under reordering against a real peer.
+        // --reorder RATE[,MS[,K]]: the library's fault injector holds back that share of the frames the stack sends by
+        // MS milliseconds (5 by default; times 0.5-1; fractions allowed), so later frames overtake them (DESIGN.md 7: this
+        // kernel has no netem); with K, until K later frames went out or MS passed, whichever is first (reordering of
+        // degree K). For measuring loss detection under reordering against a real peer.
         if (cl.Get("--reorder") is string reorder)
         {
             var parts = reorder.Split(',');
-            if (!double.TryParse(parts[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double rate) || rate is < 0 or > 1
-                || parts.Length > 2
-                || (parts.Length == 2 && (!double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double ms) || ms is < 0 or > 10_000)))
-                throw new UsageException($"--reorder: '{reorder}' is not RATE[,MS] (RATE 0..1, MS 0..10000)");
-            double delay = parts.Length == 2 ? double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
-            link = new FaultInjectorLink(link, new FaultOptions { ReorderRate = rate, ReorderDelay = TimeSpan.FromMilliseconds(delay) }, Environment.TickCount, clock);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            double ms = 5;
+            int k = 0;
+            if (!double.TryParse(parts[0], System.Globalization.NumberStyles.Float, inv, out double rate) || rate is < 0 or > 1
+                || parts.Length > 3
+                || (parts.Length >= 2 && (!double.TryParse(parts[1], System.Globalization.NumberStyles.Float, inv, out ms) || ms is < 0 or > 10_000))
+                || (parts.Length == 3 && (!int.TryParse(parts[2], System.Globalization.NumberStyles.None, inv, out k) || k is < 1 or > 10_000 || ms <= 0)))
+                throw new UsageException($"--reorder: '{reorder}' is not RATE[,MS[,K]] (RATE 0..1, MS 0..10000, K 1..10000)");
+            link = new FaultInjectorLink(link, new FaultOptions { ReorderRate = rate, ReorderDelay = TimeSpan.FromTicks((long)(ms * TimeSpan.TicksPerMillisecond)), ReorderDisplacement = k }, Environment.TickCount, clock);
         }
         if (cl.Get("--pcap") is string pcap) link = PcapTracerLink.ToFile(link, pcap, clock);
         return link;

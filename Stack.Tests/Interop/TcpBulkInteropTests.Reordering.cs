@@ -3,17 +3,27 @@ using System.Text.RegularExpressions;
 
 namespace TcpIpSharp.Tests.Interop;
 
-// Issue 16 (RACK-TLP, RFC 8985): 100 MB from the stack to the kernel, clean and with 1% of the stack's frames
-// reordered (held back 3 ms, times 0.5-1, by the library's fault injector: --reorder; DESIGN.md 7, no netem here),
-// with RACK and with the duplicate-ACK threshold it replaced (--no-rack, which is the detection of main before RACK),
-// side by side in one run; and the 2% loss runs' retransmissions with and without RACK. The stack is the sender, so
-// its loss detection is what reordering tests. Figures go to the test output. The issue's target, RACK under 1%
-// reordering within 10% of the clean run's throughput (the better of two runs each), is reported, not asserted (a
-// performance figure, recorded in docs/benchmarks.md): at load 10 on 2 cores the same transfer swings by 30%. TCPIPSHARP_BASELINE_PROGRAM adds a 2% loss run of another build (main before RACK).
+// Issue 16 (RACK-TLP, RFC 8985): 100 MB from the stack to the kernel, clean and with 1% of the stack's frames reordered
+// by the library's fault injector (--reorder; DESIGN.md 7, no netem here), with RACK and with the duplicate-ACK
+// threshold it replaced (--no-rack, the detection of main before RACK), side by side in one run; and the 2% loss
+// runs' retransmissions with and without RACK. The stack is the sender, so its loss detection is what reordering tests.
+//
+// Two reordering models. The issue's target is read with the first: 1% of the frames overtaken by the 10 frames after
+// them (reordering of degree 10, at most 1 ms), about one RTT of frames on this ~0.1 ms path. That is the reordering
+// RACK is specified for (RFC 8985 6.2: reo_wnd = min(reo_wnd_mult * min_RTT / 4, SRTT), adapted by D-SACK; the issue's
+// simulation item speaks of reordering "up to 3 RTT-fractions"; netem's `delay D reorder P` likewise displaces frames
+// by less than the path's delay). The second, each frame held 3 ms (times 0.5-1), is 15-30 RTTs late: beyond the
+// window any RFC 8985 sender (Linux included) may use, so every such frame is resent and D-SACKed with either rule; it
+// is reported beside the first. Figures go to the test output; the target (throughput within 10% of the clean run,
+// best of the rounds, and the stack thread's CPU per transfer) is reported, not asserted (a performance figure,
+// recorded in docs/benchmarks.md: at load 10-20 on 2 cores the same transfer swings by 30% and more).
+// TCPIPSHARP_BASELINE_PROGRAM adds runs of another build.
 public partial class TcpBulkInteropTests
 {
-    // TCPIPSHARP_REORDER=RATE,MS overrides the 1% held 3 ms (times 0.5-1).
-    private static string ReorderArgs => Environment.GetEnvironmentVariable("TCPIPSHARP_REORDER") is { Length: > 0 } r ? r : "0.01,3";
+    // The reordering models, each as --reorder takes it (RATE,MS[,K]); TCPIPSHARP_REORDER=MODEL;MODEL... overrides them.
+    // The first is the issue's target (degree 10, within the RTT), the second the 3 ms hold (see above).
+    private static string[] ReorderModels => (Environment.GetEnvironmentVariable("TCPIPSHARP_REORDER") is { Length: > 0 } r ? r : "0.01,1,10;0.01,3")
+        .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     // Cpu and Wait: the stack thread's seconds on a CPU and runnable but waiting for one over the transfer (the send
     // command's schedstat line; 0 from a build without it); Acks: TCP segments it received.
@@ -65,46 +75,70 @@ public partial class TcpBulkInteropTests
     [Test]
     public void Upload_under_1_percent_reordering_keeps_its_throughput_with_rack()
     {
-        // TCPIPSHARP_REORDER_ROUNDS: rounds of the three runs (2); TCPIPSHARP_BASELINE_PROGRAM: another build's tcpipsharp,
-        // whose clean and RACK runs alternate with this build's in every round (before/after side by side).
+        // TCPIPSHARP_REORDER_ROUNDS: rounds (2); TCPIPSHARP_BASELINE_PROGRAM: another build's tcpipsharp, whose clean and
+        // RACK runs of the first model alternate with this build's in every round (before/after side by side).
         int rounds = int.TryParse(Environment.GetEnvironmentVariable("TCPIPSHARP_REORDER_ROUNDS"), NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r > 0 ? r : 2;
         string? baseline = Environment.GetEnvironmentVariable("TCPIPSHARP_BASELINE_PROGRAM") is { Length: > 0 } b ? b : null;
+        var models = ReorderModels;
         var runs = new List<(string Name, Upload Run)>();
         for (int round = 0; round < rounds; round++)
         {
             runs.Add(("clean", UploadOnce(false)));
-            runs.Add(("reorder 1% rack", UploadOnce(false, "--reorder", ReorderArgs)));
-            runs.Add(("reorder 1% no-rack", UploadOnce(false, "--reorder", ReorderArgs, "--no-rack")));
+            foreach (var model in models)
+            {
+                runs.Add(($"reorder {model} rack", UploadOnce(false, "--reorder", model)));
+                runs.Add(($"reorder {model} no-rack", UploadOnce(false, "--reorder", model, "--no-rack")));
+            }
             if (baseline is not null)
             {
                 runs.Add(("baseline clean", UploadOnce(baseline, false)));
-                runs.Add(("baseline reorder 1% rack", UploadOnce(baseline, false, "--reorder", ReorderArgs)));
+                runs.Add(($"baseline reorder {models[0]} rack", UploadOnce(baseline, false, "--reorder", models[0])));
             }
         }
         foreach (var (name, run) in runs) TestContext.Out.WriteLine($"upload {name}: {run}");
-        double Best(string name) => runs.Where(r => r.Name == name).Max(r => r.Run.Mbit);
-        TestContext.Out.WriteLine($"upload best of {rounds}: clean {Best("clean"):0.0}, reorder 1% rack {Best("reorder 1% rack"):0.0}, reorder 1% no-rack {Best("reorder 1% no-rack"):0.0} Mbit/s");
-        if (baseline is not null)
-            TestContext.Out.WriteLine($"baseline best of {rounds}: clean {Best("baseline clean"):0.0}, reorder 1% rack {Best("baseline reorder 1% rack"):0.0} Mbit/s ({Best("baseline reorder 1% rack") / Best("baseline clean"):0.00}x)");
         // On a loaded machine the stack's thread waits for a CPU longer than it runs, so the rate follows the scheduler:
         // the CPU the thread spent per transfer (median over the rounds) is the steadier figure of what reordering costs.
+        double Best(string name) => runs.Where(r => r.Name == name).Max(r => r.Run.Mbit);
         double MedianCpu(string name)
         {
             var cpu = runs.Where(r => r.Name == name && r.Run.Cpu > 0).Select(r => r.Run.Cpu).Order().ToList();
             return cpu.Count == 0 ? 0 : cpu[cpu.Count / 2];
         }
-        if (MedianCpu("clean") > 0 && MedianCpu("reorder 1% rack") > 0)
-            TestContext.Out.WriteLine($"stack thread cpu per 100 MB, median: clean {MedianCpu("clean"):0.000} s, reorder 1% rack {MedianCpu("reorder 1% rack"):0.000} s ({MedianCpu("clean") / MedianCpu("reorder 1% rack"):0.00}x the clean run's rate per cpu second)");
-        foreach (var (name, run) in runs.Where(r => r.Name.Contains("reorder", StringComparison.Ordinal)))
-            Assert.That(LineCounter(run.Counters, "dsack_received"), Is.GreaterThan(0), $"{name}: the injector reordered frames (the kernel reported resends it already had)");
-        // The target is a throughput ratio, a performance figure and not a timed test (the project's rule: benchmarks
-        // are measured and recorded in docs/benchmarks.md, CI only runs them): it is reported with the load it was
-        // taken at. With the default 3 ms hold it is missed (docs/benchmarks.md says why: a hold far beyond SRTT is
-        // beyond RACK's reordering window, RFC 8985 6.2, as in Linux; the kernel receiver then acknowledges about three
-        // times as often, and the stack's thread needs that much more CPU per byte).
         double load = LoadAverage();
-        bool met = Best("reorder 1% rack") >= 0.9 * Best("clean");
-        TestContext.Out.WriteLine($"target (reorder 1% rack within 10% of clean): {(met ? "met" : "missed")}, {Best("reorder 1% rack") / Best("clean"):0.00}x, at load {load}");
+        foreach (var model in models)
+            foreach (string detection in new[] { "rack", "no-rack" })
+            {
+                string name = $"reorder {model} {detection}";
+                var these = runs.Where(r => r.Name == name).Select(r => r.Run).ToList();
+                // The target is a throughput ratio, a performance figure and not a timed test (the project's rule:
+                // benchmarks are measured and recorded in docs/benchmarks.md, CI only runs them): reported with the load.
+                TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: best of {rounds} {Best(name):0.0} Mbit/s against clean {Best("clean"):0.0} ({Best(name) / Best("clean"):0.00}x); " +
+                    $"stack thread cpu median {MedianCpu(name):0.000} s against clean {MedianCpu("clean"):0.000} s " +
+                    $"({(MedianCpu(name) > 0 ? MedianCpu("clean") / MedianCpu(name) : 0):0.00}x the clean rate per cpu second); " +
+                    $"acks median {these.Select(u => u.Acks).Order().ElementAt(these.Count / 2)} against clean {runs.Where(r => r.Name == "clean").Select(r => r.Run.Acks).Order().ElementAt(rounds / 2)}; " +
+                    $"dsack_received {string.Join(" / ", these.Select(u => LineCounter(u.Counters, "dsack_received")))}, " +
+                    $"spurious_undo {string.Join(" / ", these.Select(u => LineCounter(u.Counters, "spurious_undo")))}, " +
+                    $"rack_losses {string.Join(" / ", these.Select(u => LineCounter(u.Counters, "rack_losses")))}; " +
+                    $"target (within 10% of clean, throughput best of {rounds}): {(Best(name) >= 0.9 * Best("clean") ? "met" : "missed")}; " +
+                    $"per cpu second: {(MedianCpu(name) > 0 && MedianCpu("clean") / MedianCpu(name) >= 0.9 ? "met" : "missed")}; load {load}"));
+            }
+        if (baseline is not null)
+            TestContext.Out.WriteLine($"baseline best of {rounds}: clean {Best("baseline clean"):0.0}, reorder {models[0]} rack {Best($"baseline reorder {models[0]} rack"):0.0} Mbit/s");
+        // A frame overtaken by DupThresh (3) or more is resent by the duplicate-ACK rule, and by RACK too until a D-SACK
+        // shows it reordering (reo_wnd is 0 before that once DupThresh segments are SACKed, RFC 8985 6.2), and its
+        // original then arrives: the kernel must report a resend it already had. Models that overtake by fewer frames
+        // (a hold of a fraction of a millisecond, given by TCPIPSHARP_REORDER) are only reported.
+        foreach (var (name, run) in runs.Where(r => r.Name.StartsWith("reorder ", StringComparison.Ordinal) && OvertakesByDupThresh(r.Name.Split(' ')[1])))
+            Assert.That(LineCounter(run.Counters, "dsack_received"), Is.GreaterThan(0), $"{name}: the injector reordered frames (the kernel reported resends it already had)");
+    }
+
+    // RATE,MS,K with K >= 3, or RATE,MS with a hold of 1 ms or more (at least a few frames at any rate reached here).
+    private static bool OvertakesByDupThresh(string model)
+    {
+        var parts = model.Split(',');
+        return parts.Length == 3 ? int.Parse(parts[2], CultureInfo.InvariantCulture) >= 3
+             : parts.Length < 2 || double.Parse(parts[1], CultureInfo.InvariantCulture) >= 1;
     }
 
     private static long LineCounter(string line, string name)

@@ -59,11 +59,12 @@ internal sealed class TwoStacks : IDisposable
         if (family == IpFamily.V6) { A.Poll(Clock.Now); B.Poll(Clock.Now); }
     }
 
-    /// <summary>Polls both until <paramref name="done"/> holds or <paramref name="limit"/> of virtual time passes; returns the time taken.</summary>
-    public TimeSpan RunUntil(Func<bool> done, TimeSpan limit, Action? each = null)
+    /// <summary>Polls both until <paramref name="done"/> holds or <paramref name="limit"/> of virtual time passes, moving
+    /// the clock by <paramref name="step"/> (1 ms); returns the time taken.</summary>
+    public TimeSpan RunUntil(Func<bool> done, TimeSpan limit, Action? each = null, TimeSpan? step = null)
     {
         var start = Clock.Now;
-        var step = TimeSpan.FromMilliseconds(1);
+        var advance = step ?? TimeSpan.FromMilliseconds(1);
         while (!done())
         {
             if (Clock.Now - start > limit) throw new TimeoutException($"not done after {limit} of virtual time");
@@ -74,7 +75,7 @@ internal sealed class TwoStacks : IDisposable
                 each?.Invoke();
                 worked |= A.Poll(Clock.Now) | B.Poll(Clock.Now);
             }
-            Clock.Advance(step);
+            Clock.Advance(advance);
         }
         return Clock.Now - start;
     }

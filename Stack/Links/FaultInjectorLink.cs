@@ -13,9 +13,11 @@ public sealed class FaultInjectorLink : ILink
     private readonly IClock _clock;
     private readonly Random _random;
     private readonly FramePool _held;
-    private readonly (int Slot, TimeSpan Due, long Order)[] _heldList;
+    private readonly (int Slot, TimeSpan Due, long Order, long After)[] _heldList;
     private int _heldCount;
     private long _order;
+    // Frames that went out (for ReorderDisplacement: a held frame goes once After of them have, 0 for none).
+    private long _passed;
     private TokenBucket _bucket;
 
     /// <summary>Wraps <paramref name="inner"/>.</summary>
@@ -30,7 +32,7 @@ public sealed class FaultInjectorLink : ILink
         _random = new Random(seed);
 #pragma warning restore CA5394
         _held = new FramePool(options.MaxHeld, inner.Capabilities.MaxFrameSize);
-        _heldList = new (int, TimeSpan, long)[options.MaxHeld];
+        _heldList = new (int, TimeSpan, long, long)[options.MaxHeld];
         _bucket = new TokenBucket(options.RateBytesPerSecond, options.BurstBytes);
     }
 
@@ -100,9 +102,20 @@ public sealed class FaultInjectorLink : ILink
         for (int c = 0; c < copies; c++)
         {
             var delay = o.Delay + (o.Jitter > TimeSpan.Zero ? o.Jitter * _random.NextDouble() : TimeSpan.Zero);
-            if (_random.NextDouble() < o.ReorderRate) { delay += o.ReorderDelay * (0.5 + _random.NextDouble() / 2); Reordered++; }
+            long after = 0;
+            if (_random.NextDouble() < o.ReorderRate)
+            {
+                Reordered++;
+                if (o.ReorderDisplacement > 0) { delay += o.ReorderDelay; after = _passed + o.ReorderDisplacement; }
+                else delay += o.ReorderDelay * (0.5 + _random.NextDouble() / 2);
+            }
             bool corrupt = _random.NextDouble() < o.CorruptRate && frame.Length > 0;
-            if (delay <= TimeSpan.Zero && !corrupt) { _inner.TrySend(frame); continue; }
+            if (delay <= TimeSpan.Zero && !corrupt)
+            {
+                SendNow(frame);
+                if (_heldCount > 0) Release(now);   // a frame held for K later frames may be due by count now
+                continue;
+            }
             int slot = _held.TryStore(frame);
             if (slot < 0 || _heldCount == _heldList.Length) { Dropped++; continue; }
             if (corrupt)
@@ -111,7 +124,7 @@ public sealed class FaultInjectorLink : ILink
                 held[_random.Next(held.Length)] ^= (byte)(1 + _random.Next(255));
                 Corrupted++;
             }
-            _heldList[_heldCount++] = (slot, now + delay, _order++);
+            _heldList[_heldCount++] = (slot, now + delay, _order++, after);
             stored = true;
         }
         if (stored) Release(now);   // a corrupted frame without delay is due now
@@ -119,7 +132,14 @@ public sealed class FaultInjectorLink : ILink
     }
 #pragma warning restore CA5394
 
-    // Sends every held frame that is due, earliest first (ties in the order they were sent).
+    private void SendNow(ReadOnlySpan<byte> frame)
+    {
+        _inner.TrySend(frame);
+        _passed++;
+    }
+
+    // Sends every held frame that is due (by time, or by the frames that overtook it), earliest first (ties in the
+    // order they were sent).
     private void Release(TimeSpan now)
     {
         while (_heldCount > 0)
@@ -128,13 +148,17 @@ public sealed class FaultInjectorLink : ILink
             for (int i = 0; i < _heldCount; i++)
             {
                 var h = _heldList[i];
+                if (h.After > 0 && h.After <= _passed) h.Due = now;
                 if (h.Due > now) continue;
-                if (best < 0 || h.Due < _heldList[best].Due || (h.Due == _heldList[best].Due && h.Order < _heldList[best].Order)) best = i;
+                var b = best < 0 ? default : _heldList[best];
+                if (best < 0) { best = i; continue; }
+                var bDue = b.After > 0 && b.After <= _passed ? now : b.Due;
+                if (h.Due < bDue || (h.Due == bDue && h.Order < b.Order)) best = i;
             }
             if (best < 0) return;
-            var (slot, _, _) = _heldList[best];
+            int slot = _heldList[best].Slot;
             _heldList[best] = _heldList[--_heldCount];
-            _inner.TrySend(_held[slot]);
+            SendNow(_held[slot]);
             _held.Release(slot);
         }
     }

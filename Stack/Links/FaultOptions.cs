@@ -17,6 +17,10 @@ public sealed record FaultOptions
     public TimeSpan Jitter { get; init; }
     /// <summary>How long a reordered frame is held back at most.</summary>
     public TimeSpan ReorderDelay { get; init; } = TimeSpan.FromMilliseconds(5);
+    /// <summary>When above 0, a reordered frame is held until this many later frames went out (reordering of degree K,
+    /// independent of the rate the sender reaches), or <see cref="ReorderDelay"/> passed, whichever comes first; when 0
+    /// it is held <see cref="ReorderDelay"/> times 0.5-1.</summary>
+    public int ReorderDisplacement { get; init; }
     /// <summary>Frames longer than this are dropped (0: no limit).</summary>
     public int MaxFrameSize { get; init; }
     /// <summary>Token-bucket rate in bytes per second (0: unlimited); frames over it are dropped.</summary>

@@ -48,6 +48,14 @@ public sealed partial class TcpConnection
 
     private bool RackEnabled => _sack && _options.RackLossDetection;
 
+    // RFC 6298's RTT sample for the ACK being processed, taken from the transmit records in clock ticks (as Linux's
+    // seq_rtt_us, tcp_clean_rtx_queue): the time since the oldest newly acknowledged segment was sent, when none of the
+    // segments it acknowledges cumulatively was retransmitted; -1 when the ACK gives none (then the timestamp echo is
+    // used). The echo counts whole milliseconds: on a path of a tenth of a millisecond its samples are 0 or 1 ms, SRTT
+    // sinks towards 0 between millisecond edges, and RACK.reo_wnd (at most SRTT, RFC 8985 6.2 step 4) with it: no
+    // D-SACK could then widen the window.
+    private long _rackAckRttTicks = -1;
+
     // Nothing for RACK to look at beyond popping records: no SACK state, nothing lost, no retransmission outstanding,
     // no timer. Header prediction leaves the other cases to the slow path.
     private bool RackBusy => _rackTimerAt.HasValue || _rackLostBytes > 0 || _rackRetransmittedCount > 0 || _sackCount > 0 || _rackSackedBytes > 0 || _tlpActive || _rackAfterTimeout;
@@ -57,7 +65,9 @@ public sealed partial class TcpConnection
     // nothing (no record was delivered out of order before) and can show no loss. Only that last record matters.
     private void RackOnCumulativeAck(uint ack, TimeSpan now)
     {
+        _rackAckRttTicks = -1;
         if (_rackCount == 0 || !RackEnabled) return;
+        if (Seq.Lt(RackAt(0).Start, ack)) _rackAckRttTicks = now.Ticks - RackAt(0).SentTicks;   // no record is retransmitted here
         if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
         int popped = 0;
         while (popped < _rackCount && Seq.Le(RackAt(popped).End, ack)) popped++;
@@ -65,7 +75,7 @@ public sealed partial class TcpConnection
         {
             ref var last = ref RackAt(popped - 1);
             long rtt = now.Ticks - last.SentTicks;
-            if (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks)
+            if (rtt > 0 && (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks))
             {
                 _rackMinRttTicks = rtt;
                 _rackMinRttAtTicks = now.Ticks;
@@ -208,6 +218,7 @@ public sealed partial class TcpConnection
     // (steps 1-4), then the loss detection (step 5) marks what is lost and arms the reordering timer.
     private void RackOnAck(uint ack, in TcpOptions options, bool dsack, TimeSpan now)
     {
+        _rackAckRttTicks = -1;
         if (!RackEnabled) return;
         TlpOnAck(ack, options, dsack, now);
         // Step 4 first half: the D-SACK round and the window's persistence across recoveries.
@@ -237,6 +248,7 @@ public sealed partial class TcpConnection
         bool delivered = false, sacked = false;
         long bestSent = 0;
         uint bestEnd = 0, bestOrder = 0;
+        RackCumulativeRtt(ack, now);
         // Cumulatively acknowledged records, oldest first.
         while (_rackCount > 0 && Seq.Le(RackAt(0).End, ack))
         {
@@ -296,6 +308,20 @@ public sealed partial class TcpConnection
         if (mayDetect || sacked || _rackRetransmittedCount > 0 || _sackCount > 0) RackDetectLoss(now);
     }
 
+    // _rackAckRttTicks for an ACK on the slow path: from the oldest record it newly acknowledges (not SACKed before),
+    // unless one of the records it acknowledges cumulatively was retransmitted (Karn's rule, RFC 6298 3).
+    private void RackCumulativeRtt(uint ack, TimeSpan now)
+    {
+        long oldest = -1;
+        for (int i = 0; i < _rackCount && Seq.Lt(RackAt(i).Start, ack); i++)
+        {
+            ref var s = ref RackAt(i);
+            if ((s.Flags & RackRetransmitted) != 0) return;
+            if (oldest < 0 && (s.Flags & RackSacked) == 0) oldest = s.SentTicks;
+        }
+        if (oldest >= 0) _rackAckRttTicks = now.Ticks - oldest;
+    }
+
     // Steps 1-3 for one newly delivered record.
     private void RackDelivered(ref RackSegment s, in TcpOptions options, uint oldFack, ref bool delivered, ref long bestSent, ref uint bestEnd, ref uint bestOrder, TimeSpan now)
     {
@@ -313,9 +339,12 @@ public sealed partial class TcpConnection
             // rounds on one reading, so RFC 8985's rtt < min_RTT test alone misses it when both read 0.
             if (rtt < _rackMinRttTicks || rtt <= 0) return;
         }
-        else if (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks)
+        else if (rtt > 0 && (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks))
         {
-            // Step 1: RACK.min_RTT, the least RTT over five minutes (a new sample replaces a minimum that old).
+            // Step 1: RACK.min_RTT, the least RTT over five minutes (a new sample replaces a minimum that old). Not
+            // from a segment acknowledged at the clock reading it was sent at: the driver reads the clock once a poll,
+            // and the kernel behind the TAP answers within the write that sent it, so its ACK is read in the same poll:
+            // 0 is below the clock's resolution, not an RTT, and as min_RTT it made RACK.reo_wnd 0 whatever D-SACK said.
             _rackMinRttTicks = rtt;
             _rackMinRttAtTicks = now.Ticks;
         }

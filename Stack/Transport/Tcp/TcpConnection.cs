@@ -744,8 +744,15 @@ public sealed partial class TcpConnection
         if (_sackCount > 0 && Seq.Lt(_sackLeft[0], _sndUna)) _sackLeft[0] = _sndUna;
         if (Seq.Lt(_highRetransmitted, _sndUna)) _highRetransmitted = _sndUna;
 
-        // RTT: from the echoed timestamp (RFC 7323 4.1), else from the one timed segment (Karn's rule, RFC 6298 3).
-        if (_timestamps && options.Timestamp is TcpTimestamp ts && ts.EchoReply != 0)
+        // RTT: from RACK's transmit records (clock ticks, not retransmitted), else from the echoed timestamp (RFC 7323
+        // 4.1, whole milliseconds), else from the one timed segment (Karn's rule, RFC 6298 3).
+        if (_rackAckRttTicks >= 0)
+        {
+            // 0: acknowledged at the clock reading it was sent at (read in the same poll), below the clock's resolution.
+            if (_rackAckRttTicks > 0) SampleRtt(new TimeSpan(_rackAckRttTicks));
+            if (_rttTiming && Seq.Gt(ack, _rttSequence)) _rttTiming = false;
+        }
+        else if (_timestamps && options.Timestamp is TcpTimestamp ts && ts.EchoReply != 0)
             SampleRtt(TimeSpan.FromMilliseconds(Math.Max(0, (int)(Timestamp(now) - ts.EchoReply))));
         else if (_rttTiming && Seq.Gt(ack, _rttSequence))
         {
