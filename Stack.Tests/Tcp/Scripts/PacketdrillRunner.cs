@@ -811,7 +811,8 @@ internal sealed class PacketdrillRunner : IDisposable
             "send_space" => c.SendSpace,
             "retransmits" => c.Retransmits,
             "ecn" => c.EcnNegotiated ? 1 : 0,
-            _ => throw new ScriptFailure($"unknown quantity {name} (state, error, mss, cwnd, rto, srtt, available, send_space, retransmits, ecn, connections, listener.pending, listener.halfopen, stats.NAME)"),
+            "reordering_seen" => c.RackReorderingSeen ? 1 : 0,
+            _ => throw new ScriptFailure($"unknown quantity {name} (state, error, mss, cwnd, rto, srtt, available, send_space, retransmits, ecn, reordering_seen, connections, listener.pending, listener.halfopen, stats.NAME)"),
         };
     }
 

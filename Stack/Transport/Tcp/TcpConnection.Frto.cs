@@ -30,7 +30,7 @@ public sealed partial class TcpConnection
 
     // Step 2 (the first ACK after the resend) and step 3 (the second), for an ACK that advanced SND.UNA; called at the
     // end of OnNewAck, once the window has taken the ACK.
-    private void FrtoOnNewAck(uint ack, in TcpOptions options)
+    private void FrtoOnNewAck(uint ack, in TcpOptions options, TimeSpan now)
     {
         // With timestamps, the first ACK after the resend tells at once (RFC 3522, Eifel detection): an echo older than
         // the resend means the original arrived; the timeout was spurious, nothing more is resent (RFC 4015's response).
@@ -42,7 +42,7 @@ public sealed partial class TcpConnection
             // The timeout took back a FIN it had sent (to resend it after the data); it is out there again now.
             if (_finSequence is uint fin && Seq.Lt(fin, _sndMax)) _finSent = true;
             _table.Statistics.EifelUndoCount++;
-            Spurious();
+            Spurious(now);
             return;
         }
         if (_frto == FrtoStep.FirstAck)
@@ -62,14 +62,15 @@ public sealed partial class TcpConnection
         {
             // 3b: this ACK acknowledges data that was not resent after the timeout: the timeout was spurious.
             _frto = FrtoStep.None;
-            Spurious();
+            Spurious(now);
         }
     }
 
-    private void Spurious()
+    private void Spurious(TimeSpan now)
     {
         _table.Statistics.FrtoSpuriousCount++;
         RestoreWindow(_frtoCongestionWindow, _frtoSlowStartThreshold);
+        RackUndoTimeout(now);
     }
 
     // A duplicate ACK at step 2 (2a) or step 3 (3a): the segment was lost; conventional recovery after a timeout.

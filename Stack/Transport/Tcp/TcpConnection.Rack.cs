@@ -41,12 +41,15 @@ public sealed partial class TcpConnection
     // After a timeout every outstanding segment is lost (RFC 8985 6.3 as Linux's tcp_timeout_mark_lost): "RTO recovery"
     // until the data outstanding at the timeout is acknowledged.
     private bool _rackAfterTimeout;
-    private uint _rackTimeoutHigh;
+    private uint _rackTimeoutLow, _rackTimeoutHigh;
     // RFC 8985 7: the TLP episode (TLP.end_seq, TLP.is_retrans).
     private bool _tlpActive, _tlpIsRetrans;
     private uint _tlpEndSeq;
 
     private bool RackEnabled => _sack && _options.RackLossDetection;
+
+    /// <summary>RFC 8985's RACK.reordering_seen (for tests): reordering was inferred, so RACK.reo_wnd stays open in recovery.</summary>
+    internal bool RackReorderingSeen => _rackReorderingSeen;
 
     // RFC 6298's RTT sample for the ACK being processed, taken from the transmit records in clock ticks (as Linux's
     // seq_rtt_us, tcp_clean_rtx_queue): the time since the oldest newly acknowledged segment was sent, when none of the
@@ -220,14 +223,18 @@ public sealed partial class TcpConnection
     {
         _rackAckRttTicks = -1;
         if (!RackEnabled) return;
+        bool probeAnswered = dsack && _tlpActive && _tlpIsRetrans;   // a D-SACK of the tail probe's resend (RFC 8985 7.4)
         TlpOnAck(ack, options, dsack, now);
         // Step 4 first half: the D-SACK round and the window's persistence across recoveries.
         if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
         bool exitingRecovery = (_inRecovery && Seq.Ge(ack, _recover)) || (_rackAfterTimeout && Seq.Ge(ack, _rackTimeoutHigh));
-        // A D-SACK for data below RACK.fack: a segment resent while its original was only late, so reordering is seen
-        // (as Linux's tcp_sacktag_one: otherwise the resend's flag hides the late original from step 3, and reo_wnd
-        // would stay 0 each time DupThresh segments are SACKed).
-        if (dsack && _rackFackSet && Seq.Le(options.SackBlocks[0].Right, _rackFack)) _rackReorderingSeen = true;
+        // A D-SACK for data below RACK.fack: a segment RACK resent while its original was only late, so reordering is
+        // seen (otherwise the resend's flag hides the late original from step 3, and reo_wnd would stay 0 each time
+        // DupThresh segments are SACKed). Not the D-SACK of a timeout's resend or of a tail probe: those resend what
+        // was delivered when only its ACK was lost (Linux infers reordering from a D-SACK only for data it had SACKed,
+        // which excludes both); counted as reordering they opened the window for good on a path that only loses, and
+        // recovery then waited on the reordering timer instead of starting at DupThresh.
+        if (dsack && !probeAnswered && !RackResentByTimeout(options.SackBlocks[0]) && _rackFackSet && Seq.Le(options.SackBlocks[0].Right, _rackFack)) _rackReorderingSeen = true;
         if (!_rackDsackRoundActive && dsack)
         {
             _rackDsackRoundActive = true;
@@ -327,9 +334,11 @@ public sealed partial class TcpConnection
     {
         long rtt = now.Ticks - s.SentTicks;
         bool retransmitted = (s.Flags & RackRetransmitted) != 0;
-        // Step 3: an original segment delivered below the highest delivered sequence was reordered.
+        // Step 3: an original segment delivered below the highest delivered sequence was reordered. Not after a
+        // timeout: it cleared the SACKed marks (RFC 2018 8), so what was SACKed before it is delivered here again
+        // (Linux keeps the marks, tcp_timeout_mark_lost, and never sees it twice).
         if (Seq.Gt(s.End, _rackFack)) _rackFack = s.End;
-        else if (Seq.Lt(s.End, oldFack) && !retransmitted) _rackReorderingSeen = true;
+        else if (Seq.Lt(s.End, oldFack) && !retransmitted && !_rackAfterTimeout) _rackReorderingSeen = true;
         if (retransmitted)
         {
             // Step 2: this ACK may be for the original; then its time says nothing about the retransmission.
@@ -440,8 +449,30 @@ public sealed partial class TcpConnection
         if (_rackCount > 0)
         {
             _rackAfterTimeout = true;
+            _rackTimeoutLow = _sndUna;
             _rackTimeoutHigh = _sndMax;
         }
+    }
+
+    // Whether a D-SACK block lies in what the last timeout resent (the data outstanding when it fired).
+    private bool RackResentByTimeout(TcpSackBlock block) => _rackTimeoutLow != _rackTimeoutHigh && Seq.Ge(block.Left, _rackTimeoutLow) && Seq.Le(block.Right, _rackTimeoutHigh);
+
+    // A timeout found spurious (F-RTO or the timestamp echo, TcpConnection.Frto.cs): its "every outstanding segment is
+    // lost" is withdrawn and RACK looks again at what is really missing (as Linux's tcp_undo_cwnd_reduction with
+    // unmark_loss, which sets rack.advanced to re-examine). Without this a hole beyond the segment the timeout resent
+    // was never repaired: RTO recovery only ends at the data sent before the timeout, no fast recovery may start in
+    // it, and with SND.NXT back at SND.MAX nothing resends the hole until a second, backed-off timeout (seen against
+    // Linux under 2% loss: 3 of 11 timeouts in one upload, the longest stalls among them, up to 0.9 s).
+    private void RackUndoTimeout(TimeSpan now)
+    {
+        if (!RackEnabled || !_rackAfterTimeout) return;
+        _rackAfterTimeout = false;
+        for (int i = 0; i < _rackCount; i++)
+        {
+            ref var s = ref RackAt(i);
+            if ((s.Flags & RackLost) != 0) RackSetFlags(ref s, (byte)(s.Flags & ~RackLost));
+        }
+        RackDetectLoss(now);
     }
 
     // Pipe (RFC 6675 4 SetPipe with RACK's marks for IsLost, as Linux's packets_in_flight): the tracked bytes neither

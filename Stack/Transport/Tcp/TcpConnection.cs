@@ -810,7 +810,7 @@ public sealed partial class TcpConnection
                 else ArmTailProbe(now);
             }
         }
-        if (_frto != FrtoStep.None) FrtoOnNewAck(ack, options);
+        if (_frto != FrtoStep.None) FrtoOnNewAck(ack, options, now);
         if (_send.Free > 0) Notify();
     }
 
