@@ -67,35 +67,48 @@ public sealed partial class TcpConnection
     {
         _rackAckRttTicks = -1;
         if (_rackCount == 0 || !RackEnabled) return;
-        if (Seq.Lt(RackAt(0).Start, ack)) _rackAckRttTicks = now.Ticks - RackAt(0).SentTicks;   // no record is retransmitted here
+        // The ring, its head and count in locals, each record reached once (a pure ACK's path: the same decisions as
+        // RackOnAck makes for such an ACK, without re-reading the fields and re-wrapping the index for every look).
+        var ring = _rackSegments!;
+        int head = _rackHead, count = _rackCount;
+        ref var first = ref ring[head];
+        uint firstStart = first.Start;
+        if (Seq.Lt(firstStart, ack)) _rackAckRttTicks = now.Ticks - first.SentTicks;   // no record is retransmitted here
         if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
-        int popped = 0;
-        while (popped < _rackCount && Seq.Le(RackAt(popped).End, ack)) popped++;
+        int popped = 0, index = head;
+        while (popped < count && Seq.Le(ring[index].End, ack))
+        {
+            popped++;
+            if (++index == ring.Length) index = 0;
+        }
         if (popped > 0)
         {
-            ref var last = ref RackAt(popped - 1);
+            ref var last = ref ring[index == 0 ? ring.Length - 1 : index - 1];
             long rtt = now.Ticks - last.SentTicks;
             if (rtt > 0 && (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks))
             {
                 _rackMinRttTicks = rtt;
                 _rackMinRttAtTicks = now.Ticks;
             }
+            uint lastEnd = last.End;
             _rackRttTicks = rtt;
             _rackHaveSegment = true;
             _rackXmitTicks = last.SentTicks;
-            _rackEndSeq = last.End;
+            _rackEndSeq = lastEnd;
             _rackOrder = last.Order;
-            if (!_rackFackSet || Seq.Gt(last.End, _rackFack)) { _rackFack = last.End; _rackFackSet = true; }
-            _rackBytes -= last.End - RackAt(0).Start;
-            _rackHead += popped;
-            if (_rackHead >= _rackSegments!.Length) _rackHead -= _rackSegments.Length;
-            _rackCount -= popped;
+            if (!_rackFackSet || Seq.Gt(lastEnd, _rackFack)) { _rackFack = lastEnd; _rackFackSet = true; }
+            _rackBytes -= lastEnd - firstStart;
+            _rackHead = index;
+            _rackCount = count -= popped;
         }
-        if (_rackCount > 0 && Seq.Lt(RackAt(0).Start, ack))
+        if (count > 0)
         {
-            ref var s = ref RackAt(0);
-            _rackBytes -= ack - s.Start;
-            s.Start = ack;
+            ref var s = ref ring[index];
+            if (Seq.Lt(s.Start, ack))
+            {
+                _rackBytes -= ack - s.Start;
+                s.Start = ack;
+            }
         }
     }
 

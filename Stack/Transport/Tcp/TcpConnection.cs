@@ -705,7 +705,7 @@ public sealed partial class TcpConnection
     }
 
     // Window update (RFC 9293 3.10.7.4, SND.WL1/WL2).
-    private void TakeWindowUpdate(TcpSegment segment, uint ack)
+    private void TakeWindowUpdate(in TcpSegment segment, uint ack)
     {
         if (!(Seq.Lt(_sndWl1, segment.SequenceNumber) || (_sndWl1 == segment.SequenceNumber && Seq.Le(_sndWl2, ack)))) return;
         _sndWnd = (uint)segment.WindowSize << _sndScale;
