@@ -498,11 +498,13 @@ public sealed partial class TcpConnection
         // 10 ms at least, as Linux's tcp_schedule_loss_probe has had (and the replays of recorded Linux conversations
         // expect): RFC 8985's 2 ms allowance on a sub-millisecond RTT probes long before an ACK could be late.
         var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds) + (FlightSize <= (uint)_mss ? DelayedAckAllowance : TimeSpan.Zero);
-        if (_retransmitAt.AsNullable is TimeSpan rtx)
+        if (_retransmitAt.HasValue)
         {
-            // The probe takes the RTO's place when that is sooner (it re-arms the RTO when it goes).
-            if (rtx - now <= OneMillisecond) return;
-            if (now + pto >= rtx) pto = rtx - now - OneMillisecond;
+            // The probe takes the RTO's place when that is sooner (it re-arms the RTO when it goes). In ticks: the
+            // TimeSpan operators were calls here (JIT listing of the pure ACK's path).
+            long untilRto = _retransmitAt.OrMaxValue.Ticks - now.Ticks;
+            if (untilRto <= OneMillisecond.Ticks) return;
+            if (pto.Ticks >= untilRto) pto = new TimeSpan(untilRto - OneMillisecond.Ticks);
         }
         _probeAt = now + pto;
     }

@@ -452,9 +452,16 @@ internal sealed class TcpTable
     /// <summary>True when some connection has output waiting for the next poll (the socket layer then wakes the stack thread).</summary>
     public bool HasPendingOutput => _pending.Count > 0;
 
+    /// <remarks>Inlined: a batch's pure ACKs mark their connection on every ACK (the congestion window's growth, the tail
+    /// probe), and all but the first find it marked already.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MarkPending(TcpConnection connection)
     {
-        if (connection.Pending) return;
+        if (!connection.Pending) AddPending(connection);
+    }
+
+    private void AddPending(TcpConnection connection)
+    {
         connection.Pending = true;
         _pending.Add(connection);
     }
