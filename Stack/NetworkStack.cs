@@ -214,7 +214,7 @@ public sealed class NetworkStack : IDisposable
         bool worked = false;
         for (int budget = _options.ReceiveBudgetPerPoll; budget > 0;)
         {
-            _received.Limit = Math.Min(budget, ReceiveBatchFrames);
+            _received.PrepareLend(Math.Min(budget, ReceiveBatchFrames));
             int count = _link.Lend(_received);
             if (count <= 0) break;
             worked = true;

@@ -55,6 +55,14 @@ public sealed class FrameBatch
         }
     }
 
+    /// <summary>Before each lend of a poll: the limit set only when it changes (the setter's checks were per poll), the drained mark cleared always.</summary>
+    internal void PrepareLend(int limit)
+    {
+        if (limit != _limit) Limit = limit;
+        else if (_count > 0) ThrowStillLent();
+        else _drained = false;
+    }
+
     /// <summary>Frames lent and not yet returned (0 when the batch is not lent).</summary>
     public int Count => _count;
 
@@ -133,7 +141,10 @@ public sealed class FrameBatch
     public void Clear()
     {
         // The memory references go too: a returned batch keeps no link buffer reachable.
-        _frames.AsSpan(0, _count).Clear();   // the generic span clear: Array.Clear's type checks cost more than a frame or two
+        // A loop of null stores (no write barrier): one frame per poll is the common small batch, and the span clear was a
+        // call into the runtime's helper for it (Array.Clear's type checks cost more still).
+        var frames = _frames;
+        for (int i = 0; i < _count && i < frames.Length; i++) frames[i] = default;
         _count = 0;
         _drained = false;
         // _lender stays (Lender reads null while the batch is empty): a stack lends from one link for its whole life.

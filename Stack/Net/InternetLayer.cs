@@ -253,11 +253,7 @@ internal sealed class InternetLayer : IUdpOutput, ITcpOutput
     {
         Ipv4.PollNeighbours(now);
         Ipv4.PollIgmp(now);
-        if (Ipv6 is not null)
-        {
-            Ipv6.Start(now);
-            Ipv6.PollTimers(now);
-        }
+        Ipv6?.PollTimers(now);   // starts the layer on the first poll
         Tcp.Poll(now);
         Ipv4.PollReassembly(now);
     }

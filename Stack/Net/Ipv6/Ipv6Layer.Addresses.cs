@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Transport.Tcp;
 using TcpIpSharp.Wire;
@@ -90,9 +91,14 @@ internal sealed partial class Ipv6Layer
     }
 
     /// <summary>Starts IPv6 on the interface: the link-local address and static ones go through DAD; router solicitations follow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Start(TimeSpan now)
     {
-        if (_started) return;
+        if (!_started) StartOnce(now);   // inlined into every poll: one test
+    }
+
+    private void StartOnce(TimeSpan now)
+    {
         _started = true;
         JoinGroup(AllNodes, now);
         var linkLocal = new Ipv6Address(new UInt128(0xFE80_0000_0000_0000, InterfaceIdentifierFor(new Ipv6Address(new UInt128(0xFE80_0000_0000_0000, 0)), 0)));

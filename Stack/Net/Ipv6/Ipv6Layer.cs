@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using TcpIpSharp.Diagnostics;
 using TcpIpSharp.Storage;
@@ -41,6 +42,9 @@ internal sealed partial class Ipv6Layer
     private int _destinationsInUse;   // entries of _destinations with a path MTU: none, the common case, skips the scan
     private uint _fragmentId;
     private TimeSpan _nextTimer = TimeSpan.MaxValue;
+    // The earliest of _nextTimer and the reassembly deadlines (never later than either; MinValue until the first poll
+    // has started the layer): PollTimers compares with this alone.
+    private TimeSpan _timersDue = TimeSpan.MinValue;
 
     private struct DestinationEntry
     {
@@ -184,6 +188,7 @@ internal sealed partial class Ipv6Layer
             (IpEcn)(ip.TrafficClass & 3));
         var reason = _reassembler.Add(key, ip.Bytes[..chain.FragmentHeaderOffset], ip.Bytes[fragmentable..],
             MaximumPayload - (chain.FragmentHeaderOffset - Ipv6Header.Size), now, out var whole, out int headerLength, out var ecn);
+        if (_reassembler.NextDeadline is TimeSpan expiry && expiry < _timersDue) _timersDue = expiry;   // a new datagram's timeout
         if (_reassembler.Evicted > 0)
         {
             for (int i = 0; i < _reassembler.Evicted; i++) Drop(_stats.Ipv6, DropReason.ReassemblyEvicted);
@@ -380,7 +385,16 @@ internal sealed partial class Ipv6Layer
 
     // ---------------------------------------------------------------- timers
 
+    /// <summary>Starts the layer on the first call (<see cref="Start"/>), then runs what is due: reassembly timeouts and the
+    /// address, neighbour and group timers.</summary>
+    /// <remarks>Inlined into every poll: one comparison with <see cref="_timersDue"/>, the work out of line.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void PollTimers(TimeSpan now)
+    {
+        if (now >= _timersDue) PollTimersDue(now);
+    }
+
+    private void ExpireReassembly(TimeSpan now)
     {
         while (_reassembler.TryExpire(now, out var quote))
         {
@@ -395,11 +409,20 @@ internal sealed partial class Ipv6Layer
                     SendIcmpErrorQuoting(quote, source, Ipv6Address.Read(quote[Ipv6Packet.Field.Destination..]), new Icmpv6Header(Icmpv6Type.TimeExceeded, 1), now);
             }
         }
-        if (now < _nextTimer) return;
-        _nextTimer = TimeSpan.MaxValue;
-        PollAddresses(now);
-        PollNeighbours(now);
-        PollGroups(now);
+    }
+
+    private void PollTimersDue(TimeSpan now)
+    {
+        Start(now);
+        if (_reassembler.SlotsInUse > 0) ExpireReassembly(now);
+        if (now >= _nextTimer)
+        {
+            _nextTimer = TimeSpan.MaxValue;
+            PollAddresses(now);
+            PollNeighbours(now);
+            PollGroups(now);
+        }
+        _timersDue = _reassembler.NextDeadline is TimeSpan reassembly && reassembly < _nextTimer ? reassembly : _nextTimer;
     }
 
     public TimeSpan? NextDeadline(TimeSpan now)
@@ -413,6 +436,7 @@ internal sealed partial class Ipv6Layer
     private void Schedule(TimeSpan at)
     {
         if (at < _nextTimer) _nextTimer = at;
+        if (at < _timersDue) _timersDue = at;
     }
 
     private TimeSpan RandomDelay(TimeSpan maximum) => TimeSpan.FromTicks((long)(maximum.Ticks * (_random.NextUInt32() / 4294967296.0)));

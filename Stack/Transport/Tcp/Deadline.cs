@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace TcpIpSharp.Transport.Tcp;
 
 /// <summary>
@@ -19,7 +21,11 @@ internal readonly struct Deadline
     public TimeSpan Value => HasValue ? new TimeSpan(_ticks) : throw new InvalidOperationException("no deadline");
     public TimeSpan? AsNullable => HasValue ? new TimeSpan(_ticks) : null;
 
+    // Forced inline: on the pure ACK's path the JIT's budget had run out and each conversion was a call (JIT listing).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static implicit operator Deadline(TimeSpan time) => new(time == TimeSpan.MaxValue ? long.MaxValue - 1 : time.Ticks);
+    // Forced inline: on the pure ACK's path the JIT's budget had run out and each conversion was a call (JIT listing).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static implicit operator Deadline(TimeSpan? time) => time is TimeSpan t ? t : None;
     public static implicit operator TimeSpan?(Deadline deadline) => deadline.AsNullable;
 

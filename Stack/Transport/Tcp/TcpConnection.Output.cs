@@ -104,9 +104,15 @@ public sealed partial class TcpConnection
 
     // RFC 8985 7.2: with nothing more to send and no recovery under way, probe the tail after about two RTTs,
     // so that a lost last segment is found by the SACK/ACK the probe draws instead of by the RTO.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]   // one test before RACK's
     private void ArmTailProbe(TimeSpan now)
     {
         if (RackEnabled) { RackArmTailProbe(now); return; }
+        ArmTailProbeWithoutRack(now);
+    }
+
+    private void ArmTailProbeWithoutRack(TimeSpan now)
+    {
         // RFC 8985 5: RACK-TLP needs SACK; 7.2: not while SACKed data shows loss recovery is under way.
         if (!_sack || _sackCount > 0 || _probeAt.HasValue || _probed || _inRecovery || _sndUna == _sndMax || !_haveRtt) return;
         var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds);

@@ -70,35 +70,48 @@ public sealed partial class TcpConnection
     {
         _rackAckRttTicks = -1;
         if (_rackCount == 0 || !RackEnabled) return;
-        if (Seq.Lt(RackAt(0).Start, ack)) _rackAckRttTicks = now.Ticks - RackAt(0).SentTicks;   // no record is retransmitted here
+        // The ring, its head and count in locals, each record reached once (a pure ACK's path: the same decisions as
+        // RackOnAck makes for such an ACK, without re-reading the fields and re-wrapping the index for every look).
+        var ring = _rackSegments!;
+        int head = _rackHead, count = _rackCount;
+        ref var first = ref ring[head];
+        uint firstStart = first.Start;
+        if (Seq.Lt(firstStart, ack)) _rackAckRttTicks = now.Ticks - first.SentTicks;   // no record is retransmitted here
         if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
-        int popped = 0;
-        while (popped < _rackCount && Seq.Le(RackAt(popped).End, ack)) popped++;
+        int popped = 0, index = head;
+        while (popped < count && Seq.Le(ring[index].End, ack))
+        {
+            popped++;
+            if (++index == ring.Length) index = 0;
+        }
         if (popped > 0)
         {
-            ref var last = ref RackAt(popped - 1);
+            ref var last = ref ring[index == 0 ? ring.Length - 1 : index - 1];
             long rtt = now.Ticks - last.SentTicks;
             if (rtt > 0 && (rtt <= _rackMinRttTicks || now.Ticks - _rackMinRttAtTicks > RackMinRttWindow.Ticks))
             {
                 _rackMinRttTicks = rtt;
                 _rackMinRttAtTicks = now.Ticks;
             }
+            uint lastEnd = last.End;
             _rackRttTicks = rtt;
             _rackHaveSegment = true;
             _rackXmitTicks = last.SentTicks;
-            _rackEndSeq = last.End;
+            _rackEndSeq = lastEnd;
             _rackOrder = last.Order;
-            if (!_rackFackSet || Seq.Gt(last.End, _rackFack)) { _rackFack = last.End; _rackFackSet = true; }
-            _rackBytes -= last.End - RackAt(0).Start;
-            _rackHead += popped;
-            if (_rackHead >= _rackSegments!.Length) _rackHead -= _rackSegments.Length;
-            _rackCount -= popped;
+            if (!_rackFackSet || Seq.Gt(lastEnd, _rackFack)) { _rackFack = lastEnd; _rackFackSet = true; }
+            _rackBytes -= lastEnd - firstStart;
+            _rackHead = index;
+            _rackCount = count -= popped;
         }
-        if (_rackCount > 0 && Seq.Lt(RackAt(0).Start, ack))
+        if (count > 0)
         {
-            ref var s = ref RackAt(0);
-            _rackBytes -= ack - s.Start;
-            s.Start = ack;
+            ref var s = ref ring[index];
+            if (Seq.Lt(s.Start, ack))
+            {
+                _rackBytes -= ack - s.Start;
+                s.Start = ack;
+            }
         }
     }
 
@@ -516,11 +529,13 @@ public sealed partial class TcpConnection
         // 10 ms at least, as Linux's tcp_schedule_loss_probe has had (and the replays of recorded Linux conversations
         // expect): RFC 8985's 2 ms allowance on a sub-millisecond RTT probes long before an ACK could be late.
         var pto = Max(Ticks(_srtt.Ticks * 2), TenMilliseconds) + (FlightSize <= (uint)_mss ? DelayedAckAllowance : TimeSpan.Zero);
-        if (_retransmitAt.AsNullable is TimeSpan rtx)
+        if (_retransmitAt.HasValue)
         {
-            // The probe takes the RTO's place when that is sooner (it re-arms the RTO when it goes).
-            if (rtx - now <= OneMillisecond) return;
-            if (now + pto >= rtx) pto = rtx - now - OneMillisecond;
+            // The probe takes the RTO's place when that is sooner (it re-arms the RTO when it goes). In ticks: the
+            // TimeSpan operators were calls here (JIT listing of the pure ACK's path).
+            long untilRto = _retransmitAt.OrMaxValue.Ticks - now.Ticks;
+            if (untilRto <= OneMillisecond.Ticks) return;
+            if (pto.Ticks >= untilRto) pto = new TimeSpan(untilRto - OneMillisecond.Ticks);
         }
         _probeAt = now + pto;
     }

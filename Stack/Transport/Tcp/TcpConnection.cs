@@ -660,7 +660,7 @@ public sealed partial class TcpConnection
         if (_inRecovery || _sackCount != 0 || options.SackBlocks.Count > 0) NotePrrAckStart();
         if (_sack && options.SackBlocks.Count > 0) sackBlocks = TakeSackBlocks(options.SackBlocks, ack);
         uint oldWindow = _sndWnd;
-        TakeWindowUpdate(segment, ack);
+        TakeWindowUpdate(segment.SequenceNumber, segment.WindowSize, ack);
         RackOnAck(ack, options, sackBlocks < options.SackBlocks.Count && _sack, now);   // RFC 8985 6.2, before recovery decides
 
         if (Seq.Gt(ack, _sndUna)) OnNewAck(ack, options, now, BatchesAckWork);
@@ -705,11 +705,11 @@ public sealed partial class TcpConnection
     }
 
     // Window update (RFC 9293 3.10.7.4, SND.WL1/WL2).
-    private void TakeWindowUpdate(TcpSegment segment, uint ack)
+    private void TakeWindowUpdate(uint sequence, ushort window, uint ack)
     {
-        if (!(Seq.Lt(_sndWl1, segment.SequenceNumber) || (_sndWl1 == segment.SequenceNumber && Seq.Le(_sndWl2, ack)))) return;
-        _sndWnd = (uint)segment.WindowSize << _sndScale;
-        _sndWl1 = segment.SequenceNumber;
+        if (!(Seq.Lt(_sndWl1, sequence) || (_sndWl1 == sequence && Seq.Le(_sndWl2, ack)))) return;
+        _sndWnd = (uint)window << _sndScale;
+        _sndWl1 = sequence;
         _sndWl2 = ack;
         _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         if (_sndWnd > 0) { _persistAt = _persistSince = null; _persistBackoff = 0; }

@@ -21,6 +21,9 @@ internal sealed class TcpTable
     // its TimerAt; an entry left behind when the deadline moved earlier, or for a removed connection, is skipped when it
     // surfaces. So a poll costs O(log n) per due timer, not a scan of every connection (10,000 idle ones cost nothing).
     private readonly PriorityQueue<TcpConnection, TimeSpan> _timers = new(64);
+    // No entry of _timers is due before this (it may be earlier than the head, never later): lowered by every Enqueue,
+    // set to the head's time by a poll that looked. Poll tests it instead of peeking at the heap.
+    private TimeSpan _timersFloor = TimeSpan.MaxValue;
     private readonly List<TcpConnection> _due = new(64);
     private readonly Queue<TcpConnection> _timeWaits = new();   // connections as they entered TIME-WAIT, oldest first
     private List<TcpConnection> _pending = new(64), _flushing = new(64);
@@ -449,16 +452,37 @@ internal sealed class TcpTable
     /// <summary>True when some connection has output waiting for the next poll (the socket layer then wakes the stack thread).</summary>
     public bool HasPendingOutput => _pending.Count > 0;
 
+    /// <remarks>Inlined: a batch's pure ACKs mark their connection on every ACK (the congestion window's growth, the tail
+    /// probe), and all but the first find it marked already.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void MarkPending(TcpConnection connection)
     {
-        if (connection.Pending) return;
+        if (!connection.Pending) AddPending(connection);
+    }
+
+    private void AddPending(TcpConnection connection)
+    {
         connection.Pending = true;
         _pending.Add(connection);
     }
 
+    /// <remarks>Inlined into the stack's poll: with nothing pending and no timer entry due (the common poll, with or
+    /// without frames) it is two comparisons, without a call or a look at the timer heap.</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Poll(TimeSpan now)
     {
         Now = now;
+        if (now < _timersFloor && _pending.Count == 0)
+        {
+            ReceivedSinceFlush = 0;
+            return;
+        }
+        PollDue(now);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void PollDue(TimeSpan now)
+    {
         while (_timers.TryPeek(out var c, out var at) && at <= now)
         {
             _timers.Dequeue();
@@ -469,6 +493,8 @@ internal sealed class TcpTable
             if (c.State != TcpState.Closed) c.OnTimer(now);
             _due.Add(c);
         }
+        // The head is the earliest entry: exact until the next Enqueue lowers it (the timers just run may have queued some).
+        _timersFloor = _timers.TryPeek(out _, out var next) ? next : TimeSpan.MaxValue;
         if (_pending.Count > 0) FlushPending(now);
         else ReceivedSinceFlush = 0;
         if (_due.Count == 0) return;   // the common poll: no timer was due
@@ -536,6 +562,7 @@ internal sealed class TcpTable
     {
         connection.TimerAt = d;
         _timers.Enqueue(connection, d);
+        if (d < _timersFloor) _timersFloor = d;
         // Stale entries are bounded: when they outnumber the connections, rebuild with one entry per connection.
         if (_timers.Count > 4 * _connections.Count + 1024) RebuildTimers();
     }
@@ -548,6 +575,7 @@ internal sealed class TcpTable
             c.TimerAt = TimeSpan.MaxValue;
             if (c.NextDeadline is TimeSpan d) { c.TimerAt = d; _timers.Enqueue(c, d); }
         }
+        _timersFloor = _timers.TryPeek(out _, out var next) ? next : TimeSpan.MaxValue;
     }
 
     /// <summary>Notes a connection that entered TIME-WAIT, so that a full table can give its place to a new connection.</summary>
