@@ -4,8 +4,9 @@
 # worker), K, A, BIN (the directory of tcpipsharp) and TAPDEV. Everything made here is removed on exit.
 
 cleanup() {
-  if [ -f $X/stack.pid ]; then S=$(cat $X/stack.pid); kill -TERM $S 2>/dev/null   # a background job inherits SIGINT ignored (README)
-    for i in 1 2 3 4 5 6; do kill -0 $S 2>/dev/null || break; sleep 0.5; done; kill -KILL $S 2>/dev/null; fi
+  local f S i   # every stack started: $X/stack.pid here, $X/stack-LABEL.pid in tools/curl-vs-nginx.sh
+  for f in $X/stack*.pid; do [ -f $f ] || continue; S=$(cat $f); kill -TERM $S 2>/dev/null   # a background job inherits SIGINT ignored (README)
+    for i in 1 2 3 4 5 6; do kill -0 $S 2>/dev/null || break; sleep 0.5; done; kill -KILL $S 2>/dev/null; done
   [ -f $X/ngx.pid ] && kill $(cat $X/ngx.pid) 2>/dev/null; sleep 1
   ip netns del $K 2>/dev/null; ip netns del $A 2>/dev/null; rm -rf $X
 }
@@ -30,6 +31,13 @@ make_namespaces() {
 start_servers() {
   ip -n $K link set $TAPDEV up; ip -n $K addr add 192.0.2.1/24 dev $TAPDEV
   ip netns exec $K sysctl -qw net.ipv6.conf.$TAPDEV.disable_ipv6=1
+  start_nginx "$@"
+  ip netns exec $K $BIN/tcpipsharp up --tap $TAPDEV --ip 192.0.2.2/24 --no-ipv6 --no-mdns --services http $UPARGS > $X/stack.out 2>&1 & echo $! > $X/stack.pid
+  sleep 3
+}
+
+# nginx alone, as start_servers starts it (not waited for).
+start_nginx() {
   mkdir -p $X/ngx
   cat > $X/ngx/nginx.conf <<NG
 worker_processes 1; pid $X/ngx/nginx.pid; error_log stderr warn; events { worker_connections $1; }
@@ -38,8 +46,6 @@ http { access_log off; client_body_temp_path $X/ngx/cb; proxy_temp_path $X/ngx/p
   server { listen 8080 $3; root $X/www; } }
 NG
   ip netns exec $A nginx -p $X/ngx -c $X/ngx/nginx.conf -g 'daemon off;' 2> $X/ngx.err & echo $! > $X/ngx.pid
-  ip netns exec $K $BIN/tcpipsharp up --tap $TAPDEV --ip 192.0.2.2/24 --no-ipv6 --no-mdns --services http $UPARGS > $X/stack.out 2>&1 & echo $! > $X/stack.pid
-  sleep 3
 }
 
 # The pid of the server named stack or nginx.

@@ -16,6 +16,13 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
 {
     private const int PatternPeriod = 251;
     private const int RequestLimit = 8192;
+    // The send ring of the services that send in bulk (chargen, HTTP): as large as Linux lets a socket's send buffer grow
+    // (tcp_wmem's 4 MB) rather than the stack's default 256 KB. Over a TAP without offloads the kernel's receiver (curl)
+    // holds back its ACKs while its reader is not running (the window would not move), for about a millisecond at a
+    // time on a loaded or split pair of cores: 256 KB is gone in 0.35 ms at 6 Gbit/s and the stack then waits idle for
+    // the ACK, where nginx, with its socket's 4 MB, sends on (docs/benchmarks.md, branch wip-curl). The ring's storage
+    // grows only as data is queued (BufferPool), so a short response still takes a 4 KB array.
+    internal const int BulkSendBufferSize = 4 << 20;
     private static readonly byte[] Pattern = MakePattern();
     private readonly byte[] _buffer = new byte[64 * 1024];
     private NetworkStack? _stack;
@@ -27,15 +34,16 @@ internal sealed class TcpServices(bool echo, bool discard, bool chargen, bool ht
         _stack = stack;
         if (echo) Listen(7, c => c.Ready = Echo);
         if (discard) Listen(9, c => c.Ready = Discard);
-        if (chargen) Listen(19, c => { var state = new ChargenState(); c.Ready = x => Chargen(x, state); });
-        if (http) Listen(80, c => { var state = new HttpState(); c.Ready = x => Http(x, state); });
+        var bulk = stack.Options.Tcp with { SendBufferSize = Math.Max(stack.Options.Tcp.SendBufferSize, BulkSendBufferSize) };
+        if (chargen) Listen(19, c => { var state = new ChargenState(); c.Ready = x => Chargen(x, state); }, bulk);
+        if (http) Listen(80, c => { var state = new HttpState(); c.Ready = x => Http(x, state); }, bulk);
     }
 
     public void Poll(NetworkStack stack, TimeSpan now) { }
 
-    private void Listen(ushort port, Action<TcpConnection> onAccept)
+    private void Listen(ushort port, Action<TcpConnection> onAccept, TcpConnectionOptions? options = null)
     {
-        var listener = _stack!.ListenTcp(port, backlog: 256);
+        var listener = _stack!.ListenTcp(port, backlog: 256, options);
         listener.Ready = l =>
         {
             while (l.TryAccept(out var c))

@@ -139,6 +139,42 @@ public class HttpServiceTests
         }
     }
 
+    [Test]
+    public void A_large_body_fills_a_send_ring_of_four_megabytes_while_the_client_does_not_read()
+    {
+        var (net, client) = Open();
+        using (net)
+        {
+            client.Send(Encoding.ASCII.GetBytes("GET /bytes/100000000 HTTP/1.1\r\nHost: x\r\n\r\n"));
+            // The client reads nothing: its window (256 KB) closes, and the service keeps queueing until the ring is full.
+            var server = net.B.Tcp.Connections.Single();
+            net.RunUntil(() => server.SendSpace == 0, TimeSpan.FromSeconds(1));
+            using (Assert.EnterMultipleScope())
+            {
+                Assert.That(server.SendBufferCapacity, Is.EqualTo(TcpServices.BulkSendBufferSize), "the HTTP listener's connections");
+                Assert.That(server.SendQueued, Is.EqualTo(4 << 20), "queued before the client read a byte");
+                Assert.That(new TcpConnectionOptions().SendBufferSize, Is.EqualTo(256 * 1024), "the stack's own default is unchanged");
+            }
+            // Then everything arrives, in order, once the client reads.
+            var buffer = new byte[65536];
+            long received = 0;
+            int wrong = 0;
+            net.RunUntil(() =>
+            {
+                int n;
+                while ((n = client.Receive(buffer)) > 0)
+                {
+                    received += n;
+                    if (n >= 2 && received > 200_000 && received <= 6_000_000 && buffer[n - 1] == buffer[n - 2]) wrong++;
+                }
+                return received >= 6_000_000;
+            }, TimeSpan.FromSeconds(10));
+            Assert.That(received, Is.GreaterThanOrEqualTo(6_000_000));
+            Assert.That(wrong, Is.Zero, "the body's bytes are i % 251, never two alike in a row");
+            client.Abort();
+        }
+    }
+
     private static long Counter(NetworkStack stack, string name) => stack.Statistics.TcpDetail.All().Single(c => c.Name == name).Read();
 
     [Test]

@@ -145,6 +145,10 @@ public sealed partial class TcpConnection
     public int Available => _receive.Readable;
     /// <summary>Room in the send ring.</summary>
     public int SendSpace => IsSendOpen ? _send.Free : 0;
+    /// <summary>The most bytes the send ring holds (the options' <see cref="TcpConnectionOptions.SendBufferSize"/>).</summary>
+    internal int SendBufferCapacity => _send.Capacity;
+    /// <summary>Bytes in the send ring: sent and not yet acknowledged, and not yet sent.</summary>
+    internal int SendQueued => _send.Count;
     /// <summary>True once the peer's FIN arrived and every byte before it was read.</summary>
     public bool IsEndOfStream => _finReceived && _receive.Readable == 0;
     /// <summary>True while the user may still send.</summary>
