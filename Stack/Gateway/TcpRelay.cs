@@ -22,7 +22,7 @@ namespace TcpIpSharp.Gateway;
 /// <para>Back-pressure follows: a slow host socket keeps the up buffer full, the stack stops reading the connection,
 /// its receive ring fills and the window it advertises closes; a slow guest keeps the send ring full, the stack stops
 /// receiving from the socket, and the host socket's kernel window closes. A flow holds at most its two rings and its up
-/// buffer.</para>
+/// buffers (two past 1 MB up) and down buffer.</para>
 /// <para>The direct relay's <c>socket</c> and non-blocking <c>connect</c> run on the gateway's connect thread
 /// (<see cref="HostPoller.QueueConnect"/>), which hands the socket over; the stack's thread watches it and takes the
 /// end of the handshake from epoll. A rule's connector and SOCKS5 run on the thread pool and hand the connected
