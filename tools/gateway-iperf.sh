@@ -17,7 +17,7 @@ set -u
 ROUNDS=${ROUNDS:-3}; T=${T:-4}; NICE=${NICE:-19}; GWENV=${GWENV:-}; PERF=${PERF:-}
 # what the gateway's statistics say of the TCP receive path (counters a build lacks are simply absent)
 gw_stopped() { echo "  gateway statistics: $(grep -E 'fast_path_data|direct_received|segments_sent|tcp\.received' $X/gw.out | tr -s ' \n' ' ')"; }
-PREFIX=gi; TAG=gateway-iperf; . "$(dirname "$0")/gateway-namespaces.sh"
+PREFIX=${PREFIX:-gi}; TAG=gateway-iperf; . "$(dirname "$0")/gateway-namespaces.sh"
 for n in $S $NG; do
   ip netns exec $n nice -n $NICE iperf3 -s -B 198.51.100.1 -p 5201 > $X/srv-$n.log 2>&1 & echo $! > $X/srv-$n.pid
 done
@@ -38,11 +38,11 @@ iperf_line() { # namespace label [-R]
 start_gw() { # bindir
   ip netns add $G; ip -n $G link set lo up
   ip netns exec $S env $GWENV DOTNET_PerfMapEnabled=${PERF:+1}${PERF:-0} ${PERF:+DOTNET_EnableWriteXorExecute=0} \
-    nice -n $NICE $1/tcpipsharp gateway --tun gitun0 --ip 192.0.2.1/24 > $X/gw.out 2>&1 & echo $! > $X/gw.pid
+    nice -n $NICE $1/tcpipsharp gateway --tun ${PREFIX}tun0 --ip 192.0.2.1/24 > $X/gw.out 2>&1 & echo $! > $X/gw.pid
   for i in $(seq 1 80); do grep -qs "gateway on" $X/gw.out && break; sleep 0.25; done
   if ! grep -qs "gateway on" $X/gw.out; then echo "gateway did not start in 20 s: $(cat $X/gw.out)"; exit 1; fi
-  ip -n $S link set gitun0 netns $G
-  ip -n $G addr add 192.0.2.2/24 dev gitun0; ip -n $G link set gitun0 up; ip -n $G route add default dev gitun0
+  ip -n $S link set ${PREFIX}tun0 netns $G
+  ip -n $G addr add 192.0.2.2/24 dev ${PREFIX}tun0; ip -n $G link set ${PREFIX}tun0 up; ip -n $G route add default dev ${PREFIX}tun0
   sleep 0.5
   # warm-up (the JIT's tiers): a short run each way, not counted
   ip netns exec $G nice -n $NICE timeout 20 iperf3 -c 198.51.100.1 -p 5201 -t 1 > /dev/null 2>&1

@@ -27,6 +27,8 @@ public sealed class GatewayHost : IStackService, IDisposable
     private readonly List<PumpedFlow> _active = new(64);
     private readonly List<PumpedFlow> _pumping = new(64);
     private readonly HashSet<TcpRelay> _tcp = new(64);
+    /// <summary>Tests: the relayed TCP flows (the stack's thread only).</summary>
+    internal IReadOnlyCollection<TcpRelay> TcpRelays => _tcp;
     private readonly Dictionary<(GatewayProtocol, IpAddress, ushort, IpAddress, ushort), UdpRelay> _udp = new(64);   // UDP and echo flows
     private readonly List<UdpRelay> _expired = new(16);
     private readonly Func<GatewayFlow, CancellationToken, ValueTask<Socket?>> _direct, _socks5;

@@ -24,7 +24,7 @@ public sealed record GatewayOptions
     /// <summary>
     /// Bytes a TCP flow holds between the stack and the host socket, guest to host. Default 64 KB (that direction is
     /// bound by the stack's receive path, not by this buffer); a flow past 1 MB up, whose sends a task of its own makes,
-    /// holds <see cref="RelayBufferSize"/> instead (if larger), as a flow past 1 MB down does. With the connection's two
+    /// holds two of <see cref="RelayBufferSize"/> instead (if larger; one filled while the other is sent). With the connection's two
     /// rings, a flow's whole memory.
     /// </summary>
     public int UpstreamBufferSize { get; init; } = 64 * 1024;

@@ -22,7 +22,7 @@ namespace TcpIpSharp.Gateway;
 /// <para>Back-pressure follows: a slow host socket keeps the up buffer full, the stack stops reading the connection,
 /// its receive ring fills and the window it advertises closes; a slow guest keeps the send ring full, the stack stops
 /// receiving from the socket, and the host socket's kernel window closes. A flow holds at most its two rings and its up
-/// buffer.</para>
+/// buffers (two past 1 MB up) and down buffer.</para>
 /// <para>The direct relay's <c>socket</c> and non-blocking <c>connect</c> run on the gateway's connect thread
 /// (<see cref="HostPoller.QueueConnect"/>), which hands the socket over; the stack's thread watches it and takes the
 /// end of the handshake from epoll. A rule's connector and SOCKS5 run on the thread pool and hand the connected
@@ -70,7 +70,15 @@ internal sealed class TcpRelay : PumpedFlow
     private int _owners = 1;               // of the buffers: the stack's thread, and each bulk task while it runs
     private long _upTotal;                 // bytes sent inline so far
     private bool _upBulk;                  // the stack's: a task sends from now on
-    private RelaySignal? _upSignal;        // the stack's thread tells the task that _up holds bytes (or the guest's FIN)
+    private RelaySignal? _upSignal;        // the stack's thread tells the task that a buffer holds bytes (or the guest's FIN)
+    // A long upload's two buffers, _up and _up2, filled by the stack's thread in turn and handed to the task whole: each
+    // one's count (_upCount, _upCount2) non-zero is the task's, zero the stack's. The stack's thread fills one while the
+    // task sends the other, so the guest's bytes keep leaving the receive ring (its window open) during a send.
+    private byte[]? _up2;
+    private int _upCount2;
+    private int _upFillIndex;              // the stack's: the buffer it fills (0: _up, 1: _up2)
+    private int _upFill;                   // the stack's: bytes in that buffer not yet handed over
+    private volatile bool _upEndHanded;    // the stack's thread has handed every byte before the guest's FIN
     private volatile bool _bulkUpDone;     // the task has carried the guest's FIN (shutdown)
 
     /// <summary>
@@ -182,12 +190,7 @@ internal sealed class TcpRelay : PumpedFlow
             // Up: guest -> socket, through the flow's buffer.
             if (_upBulk)
             {
-                if (Volatile.Read(ref _upCount) == 0 && !_upEnd)
-                {
-                    int n = guest.Receive(_up);
-                    if (n > 0) { Volatile.Write(ref _upCount, n); _upSignal!.Set(); moved = true; }
-                    else if (n == 0) { _upEnd = true; _upSignal!.Set(); }   // the task shuts the socket's sending side
-                }
+                if (PumpUpBulk(guest)) moved = true;
                 if (_bulkUpDone && !_upDone) { _upDone = true; moved = true; }
             }
             else if (_upCount == 0 && !_upEnd)
@@ -282,12 +285,18 @@ internal sealed class TcpRelay : PumpedFlow
         if (_phase != Phase.Open || _upEnd || _hostErrno != 0) return 0;
         if (_upBulk)
         {
-            if (Volatile.Read(ref _upCount) != 0) return 0;   // the task is still sending the last buffer
-            int n = Math.Min(data.Length, _up!.Length);
-            data[..n].CopyTo(_up);
-            Volatile.Write(ref _upCount, n);
-            _upSignal!.Set();
-            return n;
+            // Into the buffer being filled (the next one too when it fills and the task has the other), the rest to the ring.
+            int taken = 0;
+            while (taken < data.Length && Volatile.Read(ref UpCount(_upFillIndex)) == 0)
+            {
+                var buffer = UpBuffer(_upFillIndex);
+                int n = Math.Min(data.Length - taken, buffer.Length - _upFill);
+                data.Slice(taken, n).CopyTo(buffer.AsSpan(_upFill));
+                _upFill += n;
+                taken += n;
+                if (!HandUp()) break;
+            }
+            return taken;
         }
         if (_upCount != 0 || Volatile.Read(ref Writable) == 0) return 0;
         Volatile.Write(ref Writable, 0);
@@ -303,6 +312,51 @@ internal sealed class TcpRelay : PumpedFlow
         if ((_upTotal += sent) >= BulkThreshold) StartUpBulk();
         return sent;
     }
+
+    // The stack's side of a long upload: the receive ring into the buffer being filled, handed over by HandUp; the guest's
+    // FIN passed on once every byte before it is handed.
+    private bool PumpUpBulk(TcpConnection guest)
+    {
+        bool moved = false;
+        while (Volatile.Read(ref UpCount(_upFillIndex)) == 0)
+        {
+            var buffer = UpBuffer(_upFillIndex);
+            if (!_upEnd && _upFill < buffer.Length)
+            {
+                int n = guest.Receive(buffer.AsSpan(_upFill));
+                if (n > 0) { _upFill += n; moved = true; }
+                else if (n == 0) _upEnd = true;   // the guest's FIN, after all its data
+            }
+            if (!HandUp()) break;
+            moved = true;
+        }
+        if (_upEnd && _upFill == 0 && !_upEndHanded)
+        {
+            _upEndHanded = true;   // after the last hand-over: the task shuts the socket's sending side once it has sent all
+            _upSignal!.Set();
+        }
+        return moved;
+    }
+
+    // Hands the buffer being filled to the task when it is full, or at once when the task has nothing else to send (its
+    // other buffer empty): while the task is busy the hand-overs grow to a whole buffer, and an idle task never waits for
+    // bytes the stack's thread holds. False when nothing was handed.
+    private bool HandUp()
+    {
+        if (_upFill == 0) return false;
+        if (_upFill < UpBuffer(_upFillIndex).Length && Volatile.Read(ref UpCount(_upFillIndex ^ 1)) != 0) return false;
+        Volatile.Write(ref UpCount(_upFillIndex), _upFill);
+        _upFill = 0;
+        _upFillIndex ^= 1;
+        _upSignal!.Set();
+        return true;
+    }
+
+    /// <summary>Tests: how many of a long upload's two buffers the task holds (0 before the upload is long).</summary>
+    internal int UpBuffersHanded => (Volatile.Read(ref _upCount) != 0 && _upBulk ? 1 : 0) + (Volatile.Read(ref _upCount2) != 0 ? 1 : 0);
+
+    private ref int UpCount(int index) => ref index == 0 ? ref _upCount : ref _upCount2;
+    private byte[] UpBuffer(int index) => (index == 0 ? _up : _up2)!;
 
     // The stack's side of a bulk flow: the task's buffer into the send ring; the task's end of stream or failure taken over.
     private bool PumpBulk(TcpConnection guest)
@@ -344,6 +398,7 @@ internal sealed class TcpRelay : PumpedFlow
             ArrayPool<byte>.Shared.Return(_up);
             _up = ArrayPool<byte>.Shared.Rent(_host.Options.RelayBufferSize);
         }
+        _up2 = ArrayPool<byte>.Shared.Rent(_up.Length);
         _upBulk = true;
         _upSignal = new RelaySignal();
         Interlocked.Increment(ref _owners);
@@ -352,33 +407,35 @@ internal sealed class TcpRelay : PumpedFlow
         ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.relay.SendBulkAsync(state.socket), (relay: this, socket), preferLocal: false);
     }
 
-    // A thread-pool task: sends _up when the stack's thread has filled it, and carries the guest's FIN.
+    // A thread-pool task: sends the buffers in the order the stack's thread handed them, and carries the guest's FIN.
     private async Task SendBulkAsync(Socket socket)
     {
         try
         {
-            while (true)
+            int index = 0;
+            while (!_closing)
             {
-                await _upSignal!.WaitAsync().ConfigureAwait(false);
-                if (_closing) return;
-                int n = Volatile.Read(ref _upCount);
+                bool end = _upEndHanded;   // read before the count: set only after the last hand-over
+                int n = Volatile.Read(ref UpCount(index));
                 if (n > 0)
                 {
-                    var buffer = _up!;
+                    var buffer = UpBuffer(index);
                     for (int sent = 0; sent < n;)
                         sent += await socket.SendAsync(buffer.AsMemory(sent, n - sent), SocketFlags.None).ConfigureAwait(false);
                     Interlocked.Add(ref _host.Statistics._bytesUp, n);
-                    Volatile.Write(ref _upCount, 0);
-                    _host.Wake(this);
+                    Volatile.Write(ref UpCount(index), 0);
+                    index ^= 1;
+                    _host.Wake(this);   // the stack's thread may hold a part-filled buffer for an idle task, or wait for one
                     continue;
                 }
-                if (_upEnd)
+                if (end)
                 {
                     socket.Shutdown(SocketShutdown.Send);   // half-close carried across
                     _bulkUpDone = true;
                     _host.Wake(this);
                     return;
                 }
+                await _upSignal!.WaitAsync().ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException or OperationCanceledException)
@@ -429,6 +486,7 @@ internal sealed class TcpRelay : PumpedFlow
     {
         if (Interlocked.Decrement(ref _owners) != 0) return;
         if (Interlocked.Exchange(ref _up, null) is { } up) ArrayPool<byte>.Shared.Return(up);
+        if (Interlocked.Exchange(ref _up2, null) is { } up2) ArrayPool<byte>.Shared.Return(up2);
         if (Interlocked.Exchange(ref _down, null) is { } down) ArrayPool<byte>.Shared.Return(down);
     }
 
