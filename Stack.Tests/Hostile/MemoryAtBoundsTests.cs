@@ -60,18 +60,28 @@ public class MemoryAtBoundsTests
     private static void Report(string table, long bytes, string bound)
         => TestContext.Out.WriteLine($"memory at the bound: {table}: {bytes:N0} B ({bytes / 1024.0:N0} KiB); documented bound {bound}");
 
-    [Test]
-    public void An_idle_stack_with_the_default_options()
+    // In a method of its own, so that nothing of one stack is still rooted when the next is measured.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static long IdleStackHeap()
     {
         var (link, peer) = TcpIpSharp.Links.InMemoryLink.CreatePair();
         long before = Heap();
         var stack = new NetworkStack(link, Defaults);
         stack.Poll(TimeSpan.Zero);
         long idle = Heap() - before;
-        Report("idle stack, defaults (ARP cache, ARP queue and reassembly buffers preallocated)", idle, "≈ 0.8 MB");
         GC.KeepAlive(stack);
         stack.Dispose();
         peer.Dispose();
+        return idle;
+    }
+
+    [Test]
+    public void An_idle_stack_with_the_default_options()
+    {
+        // The least of three stacks: the heap is the whole process's, and a thread an earlier fixture left winding down
+        // (seen once in a full run: 113 KB more than this test alone measures) is not this stack's memory.
+        long idle = Math.Min(IdleStackHeap(), Math.Min(IdleStackHeap(), IdleStackHeap()));
+        Report("idle stack, defaults (ARP cache, ARP queue and reassembly buffers preallocated)", idle, "≈ 0.8 MB");
         // The ARP queue's 128 frames of 1,514 bytes and eight 64 KB reassembly buffers, plus small tables.
         Assert.That(idle, Is.LessThan(1200 * Kb));
     }
