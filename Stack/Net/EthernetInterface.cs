@@ -131,7 +131,8 @@ internal sealed class EthernetInterface
             Drop(_stats.Ethernet, DropReason.EthernetNotForUs);
             return;
         }
-        if (MacAddress.Read(frame[EthernetFrame.Field.Source..]) == Mac) { Drop(_stats.Ethernet, DropReason.EthernetFromSelf); return; }
+        var source = MacAddress.Read(frame[EthernetFrame.Field.Source..]);
+        if (source == Mac) { Drop(_stats.Ethernet, DropReason.EthernetFromSelf); return; }
         if (tagged) { Drop(_stats.Ethernet, DropReason.EthernetUnsupportedType); return; }
         _stats.Ethernet.ReceivedCount++;
         var payload = frame[EthernetHeader.Size..];
@@ -139,7 +140,7 @@ internal sealed class EthernetInterface
         {
             case EtherType.Arp when Ipv4 is not null: Ipv4.ProcessArp(payload, now); break;
             case EtherType.Ipv4 when Ipv4 is not null: Ipv4.ProcessPacket(payload, now); break;
-            case EtherType.Ipv6 when Ipv6 is not null: Ipv6.ProcessPacket(payload, MacAddress.Read(frame[EthernetFrame.Field.Source..]), now); break;
+            case EtherType.Ipv6 when Ipv6 is not null: Ipv6.ProcessPacket(payload, source, now); break;
             default: Drop(_stats.Ethernet, DropReason.EthernetUnsupportedType); break;
         }
     }
