@@ -81,4 +81,29 @@ public class AckCoalescingTests
             Assert.That(b.Statistics.Tcp.Sent - sentBefore, Is.EqualTo(5), "an ACK at least every second full-sized segment across polls");
         }
     }
+
+    [Test]
+    public void A_batch_of_acks_gives_the_rtt_estimator_one_sample_that_of_the_oldest_segment()
+    {
+        // Issue 18 item 4: the ACKs a poll takes in one batch give one RTT sample, the first ACK's (the oldest segment
+        // they acknowledge), taken when the batch is settled; not one per ACK (RFC 6298 asks for one per RTT at least).
+        var (a, b, client, _, clock) = Connected(receiveBudget: 4);
+        using (a) using (b)
+        {
+            client.Send(new byte[4 * 1448]);   // sent at t0
+            a.Poll(clock.Now);
+            clock.Advance(TimeSpan.FromMilliseconds(4));
+            client.Send(new byte[4 * 1448]);   // sent at t0 + 4 ms
+            a.Poll(clock.Now);
+            b.Poll(clock.Now);                 // four segments a poll: an ACK for each flight, both waiting for A
+            b.Poll(clock.Now);
+            clock.Advance(TimeSpan.FromMilliseconds(6));
+            var before = client.SmoothedRoundTripTime;
+            long receivedBefore = a.Statistics.Tcp.Received;
+            a.Poll(clock.Now);   // both ACKs in one batch: 10 ms and 6 ms after what they acknowledge was sent
+            Assert.That(a.Statistics.Tcp.Received - receivedBefore, Is.EqualTo(2), "the two ACKs came in one poll");
+            long expected = (before.Ticks * 7 + TimeSpan.FromMilliseconds(10).Ticks) / 8;   // RFC 6298 2.3, one sample of 10 ms
+            Assert.That(client.SmoothedRoundTripTime.Ticks, Is.EqualTo(expected), $"SRTT {before.TotalMilliseconds} ms -> {client.SmoothedRoundTripTime.TotalMilliseconds} ms");
+        }
+    }
 }

@@ -98,8 +98,9 @@ public sealed partial class TcpConnection
         TakeWindowUpdate(sequence, segment.WindowSize, ack);
         if (ack != _sndUna)
         {
-            RackOnCumulativeAck(ack, now);   // RACK is not busy here: the records of the acknowledged prefix go
-            OnNewAck(ack, options, now, BatchesAckWork);
+            bool batch = BatchesAckWork;
+            RackOnCumulativeAck(ack, now, batch);   // RACK is not busy here: the records of the acknowledged prefix go
+            OnNewAck(ack, options, now, batch);
         }
         // An ACK that opens the window or frees cwnd may let queued data or a queued FIN out.
         if (DataOffset(_sndNxt) < _send.Count || (_finQueued && !_finSent)) _table.MarkPending(this);

@@ -20,6 +20,7 @@ public sealed partial class TcpConnection
     /// <summary>Sends what is due now: data the windows allow, a FIN, a pending ACK. Called by the table on the stack thread.</summary>
     internal void Flush(TimeSpan now)
     {
+        if (_rackPopPending || _batchRttTicks >= 0) SettleAckBatch();
         if (State is TcpState.Closed or TcpState.Listen or TcpState.SynSent) return;
         if (State != TcpState.SynReceived && State != TcpState.TimeWait)
         {
@@ -191,6 +192,7 @@ public sealed partial class TcpConnection
 
     internal void OnTimer(TimeSpan now)
     {
+        if (_rackPopPending || _batchRttTicks >= 0) SettleAckBatch();
         if (_timeWaitUntil <= now || (_finWait2Until <= now && State == TcpState.FinWait2)) { SetClosed(NetError.None); return; }
         if (_options.UserTimeout is TimeSpan u && _sndUna != _sndMax && now - _lastProgress >= u) { AbortTimedOut(now); return; }
         // RFC 6429: the user timeout applies to a connection in persist too, even while the peer answers the probes.
@@ -279,24 +281,34 @@ public sealed partial class TcpConnection
     }
 
     // RFC 6298 2.2 and 2.3.
-    private void SampleRtt(TimeSpan r)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]   // rare paths: the body once
+    private void SampleRtt(TimeSpan r) => SampleRttTicks(r.Ticks);
+
+    // RFC 6298 2.2/2.3, in ticks; inlined where a pure ACK samples (OnNewAck from RACK's records).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void SampleRttTicks(long ticks)
     {
-        if (r < TimeSpan.Zero) return;
+        if (ticks < 0) return;
+        // In ticks (all of them non-negative and far below overflow): TimeSpan's checked operators were calls here.
+        long srtt, rttvar;
         if (!_haveRtt)
         {
-            _srtt = r;
-            _rttvar = Ticks(r.Ticks / 2);
+            srtt = ticks;
+            rttvar = ticks / 2;
             _haveRtt = true;
         }
         else
         {
-            var delta = _srtt - r;
-            _rttvar = Ticks((_rttvar.Ticks * 3 + Math.Abs(delta.Ticks)) / 4);
-            _srtt = Ticks((_srtt.Ticks * 7 + r.Ticks) / 8);
+            srtt = _srtt.Ticks;
+            long delta = srtt - ticks;
+            rttvar = (_rttvar.Ticks * 3 + (delta < 0 ? -delta : delta)) / 4;
+            srtt = (srtt * 7 + ticks) / 8;
         }
-        var rto = _srtt + Max(OneMillisecond, Ticks(_rttvar.Ticks * 4));
-        _rto = rto < _options.MinRetransmissionTimeout ? _options.MinRetransmissionTimeout
-             : rto > _options.MaxRetransmissionTimeout ? _options.MaxRetransmissionTimeout : rto;
+        _srtt = new TimeSpan(srtt);
+        _rttvar = new TimeSpan(rttvar);
+        long rto = srtt + Math.Max(OneMillisecond.Ticks, rttvar * 4);
+        long min = _options.MinRetransmissionTimeout.Ticks, max = _options.MaxRetransmissionTimeout.Ticks;
+        _rto = new TimeSpan(rto < min ? min : rto > max ? max : rto);
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -58,6 +58,16 @@ public sealed partial class TcpConnection
     // sinks towards 0 between millisecond edges, and RACK.reo_wnd (at most SRTT, RFC 8985 6.2 step 4) with it: no
     // D-SACK could then widen the window.
     private long _rackAckRttTicks = -1;
+    private const long RackRttDeferred = -2;   // _rackAckRttTicks: the sample comes with the batch's deferred pop
+
+    // Issue 18 item 4: in a batch of ACKs (TcpConnection.BatchesAckWork) header prediction's ACKs do not pop RACK's
+    // records one by one: the records up to SND.UNA, where the batch's last ACK put it, are popped once, when the
+    // connection is flushed at the end of the poll or when anything else looks at the records first (RackSettlePop;
+    // only an ACK moves SND.UNA, and one on the slow path settles first). Popped at once they leave RACK in the state
+    // the single pops would: the last record popped, the most recently sent, sets RACK.xmit_ts, end_seq and rtt, and
+    // gives the smallest RTT of the batch for RACK.min_RTT (the batch's ACKs share the poll's clock reading,
+    // _lastProgress). No other field: an idle connection stays within its 1 KB (ScalingTests).
+    private bool _rackPopPending;
 
     // Nothing for RACK to look at beyond popping records: no SACK state, nothing lost, no retransmission outstanding,
     // no timer. Header prediction leaves the other cases to the slow path.
@@ -66,10 +76,36 @@ public sealed partial class TcpConnection
     // RackOnAck for header prediction's pure ACK, when RACK is not busy: every record's flags are clear and the records
     // are in transmit order, so the ACK delivers a prefix whose last record is the most recently sent, reorders
     // nothing (no record was delivered out of order before) and can show no loss. Only that last record matters.
-    private void RackOnCumulativeAck(uint ack, TimeSpan now)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]   // into TakeFastPath, its one caller
+    private void RackOnCumulativeAck(uint ack, TimeSpan now, bool batch)
     {
         _rackAckRttTicks = -1;
         if (_rackCount == 0 || !RackEnabled) return;
+        if (batch)
+        {
+            _rackPopPending = true;
+            _rackAckRttTicks = RackRttDeferred;
+            return;
+        }
+        RackPopCumulative(ack, now);
+    }
+
+    // The pop deferred by a batch's ACKs, done now; its RTT sample (from the oldest record the batch acknowledged, the
+    // first ACK's) goes to the batch's sample (TcpConnection.NoteBatchRtt).
+    private void RackSettlePop()
+    {
+        _rackPopPending = false;
+        var now = _lastProgress;   // the batch's clock reading (OnNewAck's), not that of whatever asked first
+        RackPopCumulative(_sndUna, now);
+        NoteBatchRtt(_rackAckRttTicks);
+        _rackAckRttTicks = -1;
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]   // into its two callers
+    private void RackPopCumulative(uint ack, TimeSpan now)
+    {
+        _rackAckRttTicks = -1;
+        if (_rackCount == 0) return;
         // The ring, its head and count in locals, each record reached once (a pure ACK's path: the same decisions as
         // RackOnAck makes for such an ACK, without re-reading the fields and re-wrapping the index for every look).
         var ring = _rackSegments!;
@@ -130,6 +166,7 @@ public sealed partial class TcpConnection
     // a probe, a go-back-N resend after a timeout) takes the new time, is no longer lost and is marked retransmitted.
     private void RackOnSend(uint sequence, int length, TimeSpan now)
     {
+        if (_rackPopPending) RackSettlePop();
         if (!RackEnabled || length <= 0) return;
         uint end = sequence + (uint)length;
         if (_rackCount > 0 && Seq.Lt(sequence, RackAt(_rackCount - 1).End))
@@ -234,6 +271,7 @@ public sealed partial class TcpConnection
     // (steps 1-4), then the loss detection (step 5) marks what is lost and arms the reordering timer.
     private void RackOnAck(uint ack, in TcpOptions options, bool dsack, TimeSpan now)
     {
+        if (_rackPopPending) RackSettlePop();
         _rackAckRttTicks = -1;
         if (!RackEnabled) return;
         bool probeAnswered = dsack && _tlpActive && _tlpIsRetrans;   // a D-SACK of the tail probe's resend (RFC 8985 7.4)
@@ -479,6 +517,7 @@ public sealed partial class TcpConnection
     private void RackUndoTimeout(TimeSpan now)
     {
         if (!RackEnabled || !_rackAfterTimeout) return;
+        if (_rackPopPending) RackSettlePop();
         _rackAfterTimeout = false;
         for (int i = 0; i < _rackCount; i++)
         {
@@ -523,6 +562,7 @@ public sealed partial class TcpConnection
 
     // RFC 8985 7.2: with no recovery under way, no SACKed data and no probe episode open, probe after PTO =
     // 2 * SRTT, at least 10 ms (plus the worst-case delayed ACK when one segment is out), at most until the RTO would fire.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]   // into ArmTailProbe: a pure ACK's path
     private void RackArmTailProbe(TimeSpan now)
     {
         if (_probeAt.HasValue || _tlpActive || _inRecovery || _rackAfterTimeout || _sackCount > 0 || _sndUna == _sndMax || !_haveRtt) return;
@@ -594,6 +634,7 @@ public sealed partial class TcpConnection
     // order, inside [SND.UNA, SND.MAX], within their bound, and the totals pipe reads agreeing with the flags.
     private string? RackBrokenInvariant()
     {
+        // A batch's pop still pending: the records may start below SND.UNA, which is where the batch's last ACK put it.
         if (_rackCount == 0) return _rackBytes == 0 && _rackLostBytes == 0 && _rackSackedBytes == 0 ? null : "RACK totals without records";
         if (_rackCount > _rackSegments!.Length || _rackSegments.Length > RackCapacityBound) return $"RACK records {_rackCount} / {_rackSegments.Length} beyond bound {RackCapacityBound}";
         long bytes = 0, lost = 0, sacked = 0;
@@ -610,7 +651,7 @@ public sealed partial class TcpConnection
             if ((s.Flags & RackSacked) != 0) sacked += length;
             if ((s.Flags & RackRetransmitted) != 0) retransmitted++;
         }
-        if (Seq.Lt(RackAt(0).Start, _sndUna) || Seq.Gt(RackAt(_rackCount - 1).End, _sndMax)) return $"RACK records [{RackAt(0).Start}, {RackAt(_rackCount - 1).End}) outside [SND.UNA {_sndUna}, SND.MAX {_sndMax}]";
+        if ((!_rackPopPending && Seq.Lt(RackAt(0).Start, _sndUna)) || Seq.Gt(RackAt(_rackCount - 1).End, _sndMax)) return $"RACK records [{RackAt(0).Start}, {RackAt(_rackCount - 1).End}) outside [SND.UNA {_sndUna}, SND.MAX {_sndMax}]";
         if (bytes != _rackBytes || lost != _rackLostBytes || sacked != _rackSackedBytes || retransmitted != _rackRetransmittedCount)
             return $"RACK totals {_rackBytes}/{_rackLostBytes}/{_rackSackedBytes}/{_rackRetransmittedCount} but records hold {bytes}/{lost}/{sacked}/{retransmitted}";
         return null;

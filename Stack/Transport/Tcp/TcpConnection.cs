@@ -77,6 +77,31 @@ public sealed partial class TcpConnection
     // batch of several, or this connection's output pass is already due in this poll.
     private bool BatchesAckWork => Pending || _table.InBatch;
 
+    // The RTT sample of a batch of ACKs (BatchesAckWork; -1: none yet): the first ACK's, from the oldest segment the
+    // batch acknowledges, given to the estimator once when the batch is settled (SettleAckBatch), on either path, so
+    // header prediction changes nothing but speed. RFC 6298 asks for at least one sample per RTT; Linux takes one per
+    // ACK, and a batch's later ACKs only add samples of segments sent later in the same flight.
+    private int _batchRttTicks = -1;   // an int (214 s) for the 1 KB of an idle connection; a longer RTT counts as that
+
+    private void NoteBatchRtt(long ticks)
+    {
+        if (ticks > 0 && _batchRttTicks < 0) _batchRttTicks = (int)Math.Min(ticks, int.MaxValue);
+        if (_batchRttTicks >= 0 || _rackPopPending) _table.MarkPending(this);   // settled when the poll flushes it
+    }
+
+    // The per-batch work of the ACKs taken in this poll, done before anything reads what it changes: RACK's deferred
+    // pop, then the batch's RTT sample and the retransmission timer restarted with the RTO it gives (RFC 6298 5.3, at
+    // the batch's clock reading, _lastProgress, even when a timer is what settles it).
+    private void SettleAckBatch()
+    {
+        if (_rackPopPending) RackSettlePop();
+        if (_batchRttTicks < 0) return;
+        long ticks = _batchRttTicks;
+        _batchRttTicks = -1;
+        SampleRttTicks(ticks);
+        if (_retransmitAt.HasValue && _sndUna != _sndMax) _retransmitAt = _lastProgress + _rto;
+    }
+
     private void SettleCwndGrowth()
     {
         uint acked = _cwndGrowthPending;
@@ -750,10 +775,13 @@ public sealed partial class TcpConnection
 
         // RTT: from RACK's transmit records (clock ticks, not retransmitted), else from the echoed timestamp (RFC 7323
         // 4.1, whole milliseconds), else from the one timed segment (Karn's rule, RFC 6298 3).
-        if (_rackAckRttTicks >= 0)
+        long rackRtt = _rackAckRttTicks;
+        if (rackRtt >= 0 || rackRtt == RackRttDeferred)
         {
             // 0: acknowledged at the clock reading it was sent at (read in the same poll), below the clock's resolution.
-            if (_rackAckRttTicks > 0) SampleRtt(new TimeSpan(_rackAckRttTicks));
+            // In a batch, one sample for the batch: its first ACK's (NoteBatchRtt), taken when the batch is settled.
+            if (batchAckWork) NoteBatchRtt(rackRtt);
+            else if (rackRtt > 0) SampleRttTicks(rackRtt);
             if (_rttTiming && Seq.Gt(ack, _rttSequence)) _rttTiming = false;
         }
         else if (_timestamps && options.Timestamp is TcpTimestamp ts && ts.EchoReply != 0)
