@@ -247,7 +247,7 @@ public sealed partial class TcpConnection
         // was delivered when only its ACK was lost (Linux infers reordering from a D-SACK only for data it had SACKed,
         // which excludes both); counted as reordering they opened the window for good on a path that only loses, and
         // recovery then waited on the reordering timer instead of starting at DupThresh.
-        if (dsack && !probeAnswered && !RackResentByTimeout(options.SackBlocks[0]) && _rackFackSet && Seq.Le(options.SackBlocks[0].Right, _rackFack)) _rackReorderingSeen = true;
+        if (dsack && !probeAnswered && !RackOutstandingAtTimeout(options.SackBlocks[0].Left, options.SackBlocks[0].Right) && _rackFackSet && Seq.Le(options.SackBlocks[0].Right, _rackFack)) _rackReorderingSeen = true;
         if (!_rackDsackRoundActive && dsack)
         {
             _rackDsackRoundActive = true;
@@ -348,10 +348,14 @@ public sealed partial class TcpConnection
         long rtt = now.Ticks - s.SentTicks;
         bool retransmitted = (s.Flags & RackRetransmitted) != 0;
         // Step 3: an original segment delivered below the highest delivered sequence was reordered. Not after a
-        // timeout: it cleared the SACKed marks (RFC 2018 8), so what was SACKed before it is delivered here again
-        // (Linux keeps the marks, tcp_timeout_mark_lost, and never sees it twice).
+        // timeout, for what was outstanding when it fired: it cleared the SACKed marks (RFC 2018 8), so what was
+        // SACKed before it is delivered here again (Linux keeps the marks, tcp_timeout_mark_lost, and never sees it
+        // twice). The RTO recovery's end is not enough: the ACK that ends it (often the first after a spurious
+        // timeout, covering all) delivers those segments again itself, and "reordering seen" then held RACK.reo_wnd
+        // open for the rest of the connection: under 2% loss, from the first timeout on, every recovery waited for
+        // the reordering timer, new data went out before the retransmission, and more recoveries ended in a timeout.
         if (Seq.Gt(s.End, _rackFack)) _rackFack = s.End;
-        else if (Seq.Lt(s.End, oldFack) && !retransmitted && !_rackAfterTimeout) _rackReorderingSeen = true;
+        else if (Seq.Lt(s.End, oldFack) && !retransmitted && !_rackAfterTimeout && !RackOutstandingAtTimeout(s.Start, s.End)) _rackReorderingSeen = true;
         if (retransmitted)
         {
             // Step 2: this ACK may be for the original; then its time says nothing about the retransmission.
@@ -467,8 +471,9 @@ public sealed partial class TcpConnection
         }
     }
 
-    // Whether a D-SACK block lies in what the last timeout resent (the data outstanding when it fired).
-    private bool RackResentByTimeout(TcpSackBlock block) => _rackTimeoutLow != _rackTimeoutHigh && Seq.Ge(block.Left, _rackTimeoutLow) && Seq.Le(block.Right, _rackTimeoutHigh);
+    // Whether [left, right) lies in the data outstanding when the last timeout fired: what it marked lost, resent, and
+    // whose SACK marks it cleared.
+    private bool RackOutstandingAtTimeout(uint left, uint right) => _rackTimeoutLow != _rackTimeoutHigh && Seq.Ge(left, _rackTimeoutLow) && Seq.Le(right, _rackTimeoutHigh);
 
     // A timeout found spurious (F-RTO or the timestamp echo, TcpConnection.Frto.cs): its "every outstanding segment is
     // lost" is withdrawn and RACK looks again at what is really missing (as Linux's tcp_undo_cwnd_reduction with
