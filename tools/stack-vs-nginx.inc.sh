@@ -57,4 +57,4 @@ server_pid() { [ "$1" = stack ] && cat $X/stack.pid || cat $X/ngx.pid; }
 # when idle, is left out rather than counted negative; a new one counts from 0).
 cpuns() { local p t; for p in $1 $(cat /proc/$1/task/*/children 2>/dev/null); do for t in /proc/$p/task/*; do
   echo "${t##*/} $(cut -d' ' -f1 $t/schedstat 2>/dev/null)"; done; done; }
-cpudiff() { awk 'NR==FNR {a[$1]=$2; next} $2 != "" {s += $2 - ($1 in a ? a[$1] : 0)} END {printf "%d", s}' "$1" "$2"; }
+cpudiff() { awk 'NR==FNR {a[$1]=$2; next} $2 != "" {s += $2 - ($1 in a ? a[$1] : 0)} END {printf "%.0f", s}' "$1" "$2"; }

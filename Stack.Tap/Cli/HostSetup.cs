@@ -142,9 +142,10 @@ internal static class HostSetup
         // offloads; --no-uring never tries).
         if (cl.Get("--tap") is string tap)
         {
-            if (cl.Has("--uring") && cl.Has("--no-uring")) throw new UsageException("--uring and --no-uring exclude each other");
+            if ((cl.Has("--uring") || cl.Has("--uring-sqpoll")) && cl.Has("--no-uring")) throw new UsageException("--uring and --uring-sqpoll exclude --no-uring");
             // --tx-thread asks for the per-frame path's writer thread, so it implies per-frame calls unless --uring.
-            var io = cl.Has("--uring") ? TapIoMode.IoUring : cl.Has("--no-uring") || cl.Has("--tx-thread") ? TapIoMode.PerFrame : TapIoMode.Auto;
+            var io = cl.Has("--uring-sqpoll") ? TapIoMode.IoUringPolled
+                : cl.Has("--uring") ? TapIoMode.IoUring : cl.Has("--no-uring") || cl.Has("--tx-thread") ? TapIoMode.PerFrame : TapIoMode.Auto;
             int? queue = cl.Has("--txqueuelen") ? cl.GetInt("--txqueuelen", CreatedTapTransmitQueue) : null;
             if (queue is < 1 or > MaximumTransmitQueue) throw new UsageException($"--txqueuelen must be between 1 and {MaximumTransmitQueue}");
             var tapLink = TapLink.Open(tap, null, offloads: !cl.Has("--no-offload"), transmitThread: cl.Has("--tx-thread"), io);

@@ -16,7 +16,7 @@ public class TapLinkTests
     private static readonly Ipv4Address KernelIp = Ipv4Address.Parse("192.0.2.1");
 
     [Test]
-    public void Kernel_ping_is_answered_through_the_tap_by_a_hand_built_arp_and_echo_responder([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
+    public void Kernel_ping_is_answered_through_the_tap_by_a_hand_built_arp_and_echo_responder([Values(TapIoMode.PerFrame, TapIoMode.IoUring, TapIoMode.IoUringPolled)] TapIoMode io)
     {
         using var ns = NetNs.Create("tap");
         ns.AddTap("tap0", "192.0.2.1/24");
@@ -41,13 +41,13 @@ public class TapLinkTests
     }
 
     [Test]
-    public void Open_creates_a_tap_that_does_not_exist_and_it_goes_away_on_dispose([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
+    public void Open_creates_a_tap_that_does_not_exist_and_it_goes_away_on_dispose([Values(TapIoMode.PerFrame, TapIoMode.IoUring, TapIoMode.IoUringPolled)] TapIoMode io)
     {
         // With io_uring, reads are in flight at Dispose and each holds the TAP's file: the device goes away only once
         // they are cancelled and drained.
         using var ns = NetNs.Create("tapnew");
         var link = ns.OpenTap("tapnew0", io: io);
-        Assert.That(link.UsesIoUring, Is.EqualTo(io == TapIoMode.IoUring), link.IoUringUnavailable);
+        Assert.That(link.UsesIoUring, Is.EqualTo(io != TapIoMode.PerFrame), link.IoUringUnavailable);
         Assert.That(link.Name, Is.EqualTo("tapnew0"));
         Assert.That(ns.Ip("link", "show", "tapnew0"), Does.Contain("tapnew0"));
         link.Dispose();
@@ -99,7 +99,7 @@ public class TapLinkTests
     }
 
     [Test]
-    public void WaitReadable_returns_early_when_another_thread_calls_Interrupt([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io)
+    public void WaitReadable_returns_early_when_another_thread_calls_Interrupt([Values(TapIoMode.PerFrame, TapIoMode.IoUring, TapIoMode.IoUringPolled)] TapIoMode io)
     {
         using var ns = NetNs.Create("tapwake");
         ns.AddTap("tap0");
@@ -125,7 +125,7 @@ public class TapLinkTests
     }
 
     [Test]
-    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io,
+    public void Receive_send_and_wait_allocate_nothing_over_10000_frames_after_warm_up([Values(TapIoMode.PerFrame, TapIoMode.IoUring, TapIoMode.IoUringPolled)] TapIoMode io,
         [Values] bool lend)
     {
         using var ns = NetNs.Create("tapalloc");
@@ -158,12 +158,54 @@ public class TapLinkTests
             Assert.That(replies, Is.GreaterThanOrEqualTo(9_900), "the kernel's ARP replies came back through the TAP");
             Assert.That(link.SendErrors, Is.Zero);
         });
-        Assert.That(link.UsesIoUring, Is.EqualTo(io == TapIoMode.IoUring), link.IoUringUnavailable);
+        Assert.That(link.UsesIoUring, Is.EqualTo(io != TapIoMode.PerFrame), link.IoUringUnavailable);
         TestContext.Out.WriteLine($"10,000 ARP round trips through the TAP ({io}): {replies} replies, {allocated} bytes allocated, {link.IoUringEnters} io_uring_enter calls in all");
     }
 
     [Test]
-    public void Frames_are_lent_in_place_under_the_lending_contract([Values(TapIoMode.PerFrame, TapIoMode.IoUring)] TapIoMode io, [Values] bool offloads)
+    public void With_submission_polling_a_kernel_thread_of_the_process_issues_the_frames_without_a_system_call_each()
+    {
+        using var ns = NetNs.Create("tapsqp");
+        ns.AddTap("tap0", "192.0.2.1/24");
+        int before = PollingThreads();
+        using var link = ns.OpenTap("tap0", io: TapIoMode.IoUringPolled);
+        Assert.That(link.UsesIoUring, Is.True, link.IoUringUnavailable);
+        Assert.That(PollingThreads(), Is.EqualTo(before + 1), "io_uring's polling thread (iou-sqp-PID) is one of this process's");
+
+        // Bursts of 64 ARP requests, each burst flushed at once: without polling every burst costs at least two
+        // io_uring_enter calls (the 32-frame batches); with it the polling thread, still spinning, takes them from the ring.
+        var request = ArpRequest();
+        var buffer = new byte[link.Capabilities.MaxFrameSize];
+        int replies = 0;
+        long enters = link.IoUringEnters;
+        for (int burst = 0; burst < 20; burst++)
+        {
+            for (int i = 0; i < 64; i++) Assert.That(link.TrySend(request), Is.True);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+            int want = replies + 64;
+            while (replies < want && DateTime.UtcNow < deadline)
+                if (link.WaitReadable(TimeSpan.FromMilliseconds(100))) replies += LinkAssertions.Drain(link, buffer, null);
+        }
+        Assert.Multiple(() =>
+        {
+            Assert.That(replies, Is.EqualTo(20 * 64), "the kernel answered every request through the TAP");
+            Assert.That(link.FramesSent, Is.EqualTo(20 * 64));
+            Assert.That(link.IoUringEnters - enters, Is.LessThan(40), "io_uring_enter calls for 1,280 frames sent and received");
+            TestContext.Out.WriteLine($"20 bursts of 64 frames each way: {link.IoUringEnters - enters} io_uring_enter calls");
+            Assert.That(link.SendErrors + link.ReceiveErrors, Is.Zero, $"errno {link.LastErrno}");
+        });
+        link.Dispose();
+        // The kernel tears the ring down in a worker after the close, the polling thread with it.
+        var gone = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (PollingThreads() > before && DateTime.UtcNow < gone) Thread.Sleep(20);
+        Assert.That(PollingThreads(), Is.EqualTo(before), "the polling thread ends with the ring");
+    }
+
+    private static int PollingThreads() => Directory.GetDirectories("/proc/self/task")
+        .Count(task => File.Exists(task + "/comm") && File.ReadAllText(task + "/comm").StartsWith("iou-sqp", StringComparison.Ordinal));
+
+    [Test]
+    public void Frames_are_lent_in_place_under_the_lending_contract([Values(TapIoMode.PerFrame, TapIoMode.IoUring, TapIoMode.IoUringPolled)] TapIoMode io, [Values] bool offloads)
     {
         using var ns = NetNs.Create("taplend");
         ns.AddTap("tap0", "192.0.2.1/24");

@@ -184,16 +184,16 @@ public sealed class TapLink : ILink, IExtraWait
         var link = Open(name, netnsPath, offloads);
         // Auto batches only without offloads: with them a system call already carries up to 64 KB, and the ring's slots
         // would add a copy of every such frame (measured: slower; docs/benchmarks.md).
-        if (io == TapIoMode.IoUring || (io == TapIoMode.Auto && !link._offloads))
+        if (io is TapIoMode.IoUring or TapIoMode.IoUringPolled || (io == TapIoMode.Auto && !link._offloads))
         {
             int maxFrame = link.Capabilities.MaxFrameSize;
             // Without offloads 64 reads outstanding and 256 frames queued (about 0.5 MB); with them frames reach 64 KB,
             // so fewer slots (about 3 MB).
             int rxSlots = link._offloads ? 16 : 64, txSlots = link._offloads ? 32 : 256;
             link._uring = UringFrameIo.TryCreate(link._tap, link._offloads ? VirtioNetHeader.Size : 0, maxFrame, rxSlots, txSlots,
-                link.Written, out string? error);
+                link.Written, out string? error, submissionPolling: io == TapIoMode.IoUringPolled);
             link.IoUringUnavailable = error;
-            if (link._uring is null && io == TapIoMode.IoUring)
+            if (link._uring is null && io != TapIoMode.Auto)
             {
                 link.Dispose();
                 throw new IOException($"io_uring is unavailable for TAP {name}: {error}");

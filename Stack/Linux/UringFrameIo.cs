@@ -19,7 +19,8 @@ namespace TcpIpSharp.Linux;
 /// <c>io_uring_enter</c> when <see cref="TryRead"/> finds nothing left to hand out, or in <see cref="PrepareWait"/>.</para>
 /// <para>Transmit: <see cref="TryWrite"/> copies the frame (after an optional header, the virtio-net one) into a free
 /// slot and prepares a write; the batch goes to the kernel when <see cref="SubmitBatch"/> frames are queued, or at the
-/// next flush point. A TAP takes a write inline (it does not block), so writes complete in submission order. With no
+/// next flush point. A TAP takes a write inline (it does not block), so writes complete in submission order (also with
+/// submission polling: the one polling thread issues them in ring order). With no
 /// free slot the caller waits for completions, the back-pressure a blocking write gives.</para>
 /// <para>Calls are serialised by a lock: the stack's thread polls and waits while a socket call may send under the
 /// stack's gate from another thread.</para>
@@ -98,17 +99,30 @@ internal sealed unsafe class UringFrameIo : IDisposable
     /// <paramref name="txSlots"/> transmit slots, each for a <paramref name="headerSize"/>-byte header and a frame of up to
     /// <paramref name="maxFrame"/> bytes; null with the reason when io_uring is unavailable.
     /// </summary>
-    public static UringFrameIo? TryCreate(int fd, int headerSize, int maxFrame, int rxSlots, int txSlots, Action<int, int> written, out string? error)
+    /// <remarks>With <paramref name="submissionPolling"/> a kernel thread of the ring issues the reads and writes
+    /// (<see cref="IoUring.SubmissionPolling"/>): a TAP's write, and with it the kernel's receive of the frame, runs on
+    /// that thread instead of the caller's, which only fills the rings.</remarks>
+    public static UringFrameIo? TryCreate(int fd, int headerSize, int maxFrame, int rxSlots, int txSlots, Action<int, int> written, out string? error,
+        bool submissionPolling = false)
     {
         // Every slot holds at most one operation, so the submission ring never overflows and the completion ring
         // (twice its size) never drops a completion.
-        var ring = IoUring.TryCreate((uint)(rxSlots + txSlots + 8), out error);
+        var ring = IoUring.TryCreate((uint)(rxSlots + txSlots + 8), out error, submissionPolling ? SubmissionPollIdleMilliseconds : 0);
         if (ring is null) return null;
         return new UringFrameIo(ring, fd, headerSize, maxFrame, rxSlots, txSlots, written);
     }
 
     /// <summary>The ring's descriptor, readable when completions wait (<c>poll</c> it with the link's wake-up descriptor).</summary>
     public int FileDescriptor => _ring.FileDescriptor;
+
+    /// <summary>
+    /// How long the polling thread (<c>submissionPolling</c>) spins without work before it sleeps; the next submission
+    /// then wakes it with a system call. While frames flow it never idles that long; after the last it holds a core for this long.
+    /// </summary>
+    public const uint SubmissionPollIdleMilliseconds = 2;
+
+    /// <summary>True when a kernel thread issues this ring's operations (see <see cref="TryCreate"/>).</summary>
+    public bool SubmissionPolling => _ring.SubmissionPolling;
 
     /// <summary>io_uring_enter calls so far: the system calls the frames cost.</summary>
     public long Enters => _ring.Enters;

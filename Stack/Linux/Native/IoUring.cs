@@ -23,6 +23,7 @@ internal sealed unsafe partial class IoUring : IDisposable
 
     public const byte OpNop = 0, OpReadV = 1, OpWriteV = 2, OpAsyncCancel = 14, OpRead = 22, OpWrite = 23;
     public const uint EnterGetEvents = 1;
+    private const uint EnterSqWakeup = 2, SetupSqPoll = 2, SqNeedWakeup = 1;
     private const uint FeatSingleMmap = 1;
     private const uint AsyncCancelAny = 1 << 2;
     private const long OffSqRing = 0, OffSqes = 0x10000000;
@@ -37,6 +38,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     private readonly uint* _sqHead, _sqTail, _sqArray, _cqHead, _cqTail;
     private readonly uint _sqMask, _cqMask;
     private readonly byte* _cqes;
+    private readonly uint* _sqFlags;   // IORING_SQ_NEED_WAKEUP: the polling thread went to sleep
     private uint _sqLocalTail;   // SQEs prepared, not yet published to the kernel
     private bool _disposed;
 
@@ -54,6 +56,8 @@ internal sealed unsafe partial class IoUring : IDisposable
         _sqTail = (uint*)(ring + U32(p, 44));
         _sqMask = *(uint*)(ring + U32(p, 48));
         _sqArray = (uint*)(ring + U32(p, 64));
+        _sqFlags = (uint*)(ring + U32(p, 56));
+        SubmissionPolling = (U32(p, 8) & SetupSqPoll) != 0;
         _cqHead = (uint*)(ring + U32(p, 80));
         _cqTail = (uint*)(ring + U32(p, 84));
         _cqMask = *(uint*)(ring + U32(p, 88));
@@ -73,17 +77,32 @@ internal sealed unsafe partial class IoUring : IDisposable
     public uint CompletionEntries { get; }
     /// <summary>IORING_FEAT_* the kernel reported.</summary>
     public uint Features { get; }
+    /// <summary>
+    /// True when a kernel thread of the ring polls the submission ring (<c>IORING_SETUP_SQPOLL</c>) and issues what is
+    /// published there: the operations then run on that thread, not in the caller's <c>io_uring_enter</c>.
+    /// </summary>
+    public bool SubmissionPolling { get; }
     /// <summary>io_uring_enter calls made (the system calls this ring cost).</summary>
     public long Enters { get; private set; }
     /// <summary>SQEs prepared and not yet consumed by the kernel (also those a short submit left in the ring).</summary>
     public uint Unsubmitted => _sqLocalTail - Volatile.Read(ref *_sqHead);
 
-    /// <summary>Sets up a ring of at least <paramref name="entries"/> submission entries; null with the reason when the kernel refuses (ENOSYS: too old; EPERM: io_uring_disabled or seccomp) or lacks single-mmap rings.</summary>
-    public static IoUring? TryCreate(uint entries, out string? error)
+    /// <summary>
+    /// Sets up a ring of at least <paramref name="entries"/> submission entries; null with the reason when the kernel
+    /// refuses (ENOSYS: too old; EPERM: io_uring_disabled or seccomp) or lacks single-mmap rings. With
+    /// <paramref name="submissionPollIdleMilliseconds"/> above 0 a kernel thread polls the submission ring
+    /// (<c>IORING_SETUP_SQPOLL</c>, unprivileged since Linux 5.11) and sleeps after that long without work.
+    /// </summary>
+    public static IoUring? TryCreate(uint entries, out string? error, uint submissionPollIdleMilliseconds = 0)
     {
         byte* raw = stackalloc byte[ParamsSize];
         var p = new Span<byte>(raw, ParamsSize);
         p.Clear();
+        if (submissionPollIdleMilliseconds > 0)
+        {
+            MemoryMarshal.Write(p[8..], SetupSqPoll);                       // flags
+            MemoryMarshal.Write(p[16..], submissionPollIdleMilliseconds);   // sq_thread_idle
+        }
         int fd = (int)Syscall(SysSetup, (nint)entries, (nint)raw, 0, 0, 0, 0);
         if (fd < 0)
         {
@@ -150,7 +169,8 @@ internal sealed unsafe partial class IoUring : IDisposable
     /// <summary>
     /// Publishes the prepared SQEs and enters the kernel to submit them and, with <paramref name="waitFor"/> &gt; 0, waits
     /// for that many completions. Returns the number submitted, or -errno (EINTR, EBUSY while the completion ring is full,
-    /// EAGAIN). Makes no system call when there is nothing to submit and nothing to wait for.
+    /// EAGAIN). Makes no system call when there is nothing to submit and nothing to wait for; with
+    /// <see cref="SubmissionPolling"/> only to wake the polling thread when it slept, or to wait.
     /// </summary>
     public int Submit(uint waitFor = 0)
     {
@@ -158,6 +178,18 @@ internal sealed unsafe partial class IoUring : IDisposable
         uint toSubmit = _sqLocalTail - Volatile.Read(ref *_sqHead);
         if (toSubmit == 0 && waitFor == 0) return 0;
         Volatile.Write(ref *_sqTail, _sqLocalTail);
+        if (SubmissionPolling)
+        {
+            // The polling thread takes what the tail publishes; a system call only wakes it (when it slept) or waits.
+            // The full barrier orders the tail's store before the flag's load, as liburing's io_uring_smp_mb().
+            Interlocked.MemoryBarrier();
+            uint flags = (Volatile.Read(ref *_sqFlags) & SqNeedWakeup) != 0 ? EnterSqWakeup : 0;
+            if (waitFor > 0) flags |= EnterGetEvents;
+            if (flags == 0) return (int)toSubmit;
+            Enters++;
+            long polled = Syscall(SysEnter, _fd, (nint)toSubmit, (nint)waitFor, (nint)flags, 0, 0);
+            return polled >= 0 ? (int)toSubmit : -Marshal.GetLastPInvokeError();
+        }
         Enters++;
         long r = Syscall(SysEnter, _fd, (nint)toSubmit, (nint)waitFor, (nint)(waitFor > 0 ? EnterGetEvents : 0), 0, 0);
         return r >= 0 ? (int)r : -Marshal.GetLastPInvokeError();
