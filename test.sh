@@ -158,10 +158,10 @@ else
 fi
 rm -f "$nc_log"
 
-# The fuzz smoke (issue 8, tools/fuzz-smoke.sh): each target 12 s under AFL++ here (FUZZ_SECONDS, at most 60; seven
+# The fuzz smoke (issue 8, tools/fuzz-smoke.sh): each target 8 s under AFL++ here (FUZZ_SECONDS, at most 60; seven
 # targets now, and the whole run keeps to its 15-minute budget on 2 cores; each still runs thousands of inputs); one test per
 # target, failed on a crash, a target that could not start, or too few executions.
-export FUZZ_SECONDS=${FUZZ_SECONDS:-12}
+export FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 echo "test.sh: fuzz smoke (tools/fuzz-smoke.sh, ${FUZZ_SECONDS} s per target)"
 fz_log=$(mktemp /tmp/tcpipsharp-fuzz-log.XXXXXX)
 timeout 600 bash tools/fuzz-smoke.sh >"$fz_log" 2>&1 || grep -vE "^fuzz smoke " "$fz_log" | tail -20
