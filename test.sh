@@ -159,7 +159,8 @@ fi
 rm -f "$nc_log"
 
 # The fuzz smoke (issue 8, tools/fuzz-smoke.sh): each target 8 s under AFL++ here (FUZZ_SECONDS, at most 60; seven
-# targets now, and the whole run keeps to its 15-minute budget on 2 cores; each still runs thousands of inputs); one test per
+# targets now, for the whole run's 15-minute budget on 2 cores, which the AMD EPYC of session 12 still overran at 16.9
+# minutes: docs/benchmarks.md; each still runs thousands of inputs); one test per
 # target, failed on a crash, a target that could not start, or too few executions.
 export FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 echo "test.sh: fuzz smoke (tools/fuzz-smoke.sh, ${FUZZ_SECONDS} s per target)"

@@ -142,7 +142,7 @@ internal static class HostSetup
         // offloads; --no-uring never tries).
         if (cl.Get("--tap") is string tap)
         {
-            if ((cl.Has("--uring") || cl.Has("--uring-sqpoll")) && cl.Has("--no-uring")) throw new UsageException("--uring and --uring-sqpoll exclude --no-uring");
+            if ((cl.Has("--uring") || cl.Has("--uring-sqpoll")) && cl.Has("--no-uring")) throw new UsageException(cl.Has("--uring") ? "--uring and --no-uring exclude each other" : "--uring-sqpoll and --no-uring exclude each other");
             // --tx-thread asks for the per-frame path's writer thread, so it implies per-frame calls unless --uring.
             var io = cl.Has("--uring-sqpoll") ? TapIoMode.IoUringPolled
                 : cl.Has("--uring") ? TapIoMode.IoUring : cl.Has("--no-uring") || cl.Has("--tx-thread") ? TapIoMode.PerFrame : TapIoMode.Auto;

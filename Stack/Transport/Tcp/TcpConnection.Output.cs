@@ -128,14 +128,21 @@ public sealed partial class TcpConnection
         _probeAt = null;
         _probed = true;
         if (_inRecovery || _sndUna == _sndMax) return;
+        SendTailProbeSegment(now);
+    }
+
+    // The tail probe's segment, with RACK or without (RFC 8985 7.3, always a resend here: RackSendTailProbe says why):
+    // the last segment's worth of data sent again, or the FIN when only it is outstanding; then the RTO timer re-armed
+    // (it stays the last resort).
+    private void SendTailProbeSegment(TimeSpan now)
+    {
         int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
-        int end = DataOffset(_sndMax);
-        int start = Math.Max(DataOffset(_sndUna), end - segmentSize);
+        int end = DataOffset(_sndMax), start = Math.Max(DataOffset(_sndUna), end - segmentSize);
         _table.Statistics.TailProbesCount++;
         uint dataStart = SynOutstanding ? _iss + 1 : _sndUna;
-        if (end > start) SendData(dataStart + (uint)DataOffset(_sndUna) + (uint)(start - DataOffset(_sndUna)), start, end - start, now, retransmit: true);
+        if (end > start) SendData(dataStart + (uint)start, start, end - start, now, retransmit: true);
         else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
-        _retransmitAt = now + _rto;   // RFC 8985 7.3: after a probe, re-arm the RTO timer (it stays the last resort)
+        _retransmitAt = now + _rto;
     }
 
     // The user closed, our FIN is not in the sequence space (or a timeout took it out), and the state sends one.

@@ -595,15 +595,9 @@ public sealed partial class TcpConnection
     {
         _probeAt = null;
         if (_inRecovery || _sndUna == _sndMax || _tlpActive) return;
-        int segmentSize = Math.Max(1, _mss - SegmentOptions(now).Length);
-        _table.Statistics.TailProbesCount++;
-        int end = DataOffset(_sndMax), start = Math.Max(DataOffset(_sndUna), end - segmentSize);
-        uint dataStart = SynOutstanding ? _iss + 1 : _sndUna;
-        if (end > start) SendData(dataStart + (uint)start, start, end - start, now, retransmit: true);
-        else if (_finSent) SendControl(_sndMax - 1, _rcvNxt, TcpFlags.Fin | TcpFlags.Ack, now);
+        SendTailProbeSegment(now);
         _tlpActive = true;
         _tlpEndSeq = _sndMax;
-        _retransmitAt = now + _rto;   // RFC 8985 7.3: the RTO timer stays the last resort
     }
 
     // RFC 8985 7.4: the ACKs that end a probe's episode. A retransmitted probe whose ACK goes beyond it repaired a
