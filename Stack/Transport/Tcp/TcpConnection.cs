@@ -487,11 +487,12 @@ public sealed partial class TcpConnection
         _keepaliveProbes = 0;
         if (State == TcpState.SynSent) { OnSegmentInSynSent(segment, options, now); return; }
         if (!CheckTimestamp(segment, options, now)) return;
-        if (State == TcpState.SynReceived && Listener is null && TakeSimultaneousSynAck(segment, now)) return;
+        if (State == TcpState.SynReceived && Listener is null && TakeSimultaneousSynAck(segment, now)) { RecordTimestamp(segment, options); return; }
         // RFC 9293 3.10.7.4: with a zero window a segment with SEG.LEN > 0 is not acceptable, but its ACK (and RST) is
         // still processed ("special allowance"): its text and FIN are not taken, and it is answered with an ACK.
         bool ackOnly = ReceiveWindow == 0 && segment.SequenceLength > 0;
         if (!CheckSequence(segment, now)) return;
+        RecordTimestamp(segment, options);
         if ((segment.Flags & TcpFlags.Rst) != 0) { OnReset(segment, now); return; }
         if ((segment.Flags & TcpFlags.Syn) != 0) { ChallengeAck(now); return; }   // RFC 5961 4.2
         if ((segment.Flags & TcpFlags.Ack) == 0) return;
@@ -569,6 +570,16 @@ public sealed partial class TcpConnection
         return true;
     }
 
+    // RFC 7323 5.3 R3, after the window check (R2): the timestamp of an acceptable segment that covers the last ACK sent
+    // becomes TS.Recent (PAWS passed it, so it is not older). A duplicate wholly below RCV.NXT fails the window check and
+    // leaves it, as in Linux (tcp_sequence before tcp_replace_ts_recent): a resend's newer TSval would otherwise make
+    // PAWS drop the original of a later hole that the network held back (timestamps-duplicate-does-not-move-ts-recent.pkt).
+    private void RecordTimestamp(TcpSegment segment, in TcpOptions options)
+    {
+        if (_timestamps && options.Timestamp is TcpTimestamp ts && (segment.Flags & TcpFlags.Rst) == 0 && Seq.Le(segment.SequenceNumber, _lastAckSent))
+            _tsRecent = ts.Value;
+    }
+
     // RFC 7323 5.3 (PAWS): an old timestamp on a non-RST segment is dropped with an ACK.
     private bool CheckTimestamp(TcpSegment segment, in TcpOptions options, TimeSpan now)
     {
@@ -584,9 +595,7 @@ public sealed partial class TcpConnection
             SendAck(now);
             return false;
         }
-        // RFC 7323 4.3: remember the timestamp of a segment that covers the last ACK we sent.
-        if (Seq.Le(segment.SequenceNumber, _lastAckSent)) _tsRecent = ts.Value;
-        return true;
+        return true;   // TS.Recent is recorded once the segment is known acceptable (OnSegment)
     }
 
     // RFC 9293 3.10.7.4 first: the segment acceptance test.
