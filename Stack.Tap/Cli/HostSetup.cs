@@ -157,22 +157,35 @@ internal static class HostSetup
         // --reorder RATE[,MS[,K]]: the library's fault injector holds back that share of the frames the stack sends by
         // MS milliseconds (5 by default; times 0.5-1; fractions allowed), so later frames overtake them (DESIGN.md 7: this
         // kernel has no netem); with K, until K later frames went out or MS passed, whichever is first (reordering of
-        // degree K). For measuring loss detection under reordering against a real peer.
-        if (cl.Get("--reorder") is string reorder)
+        // degree K). --reorder-rx does the same to the frames the stack receives (the peer's sending meets it). For
+        // measuring loss detection under reordering against a real peer.
+        var sent = ParseReorder(cl, "--reorder");
+        var received = ParseReorder(cl, "--reorder-rx");
+        if (sent is not null || received is not null)
         {
-            var parts = reorder.Split(',');
-            var inv = System.Globalization.CultureInfo.InvariantCulture;
-            double ms = 5;
-            int k = 0;
-            if (!double.TryParse(parts[0], System.Globalization.NumberStyles.Float, inv, out double rate) || rate is < 0 or > 1
-                || parts.Length > 3
-                || (parts.Length >= 2 && (!double.TryParse(parts[1], System.Globalization.NumberStyles.Float, inv, out ms) || ms is < 0 or > 10_000))
-                || (parts.Length == 3 && (!int.TryParse(parts[2], System.Globalization.NumberStyles.None, inv, out k) || k is < 1 or > 10_000 || ms <= 0)))
-                throw new UsageException($"--reorder: '{reorder}' is not RATE[,MS[,K]] (RATE 0..1, MS 0..10000, K 1..10000)");
-            link = new FaultInjectorLink(link, new FaultOptions { ReorderRate = rate, ReorderDelay = TimeSpan.FromTicks((long)(ms * TimeSpan.TicksPerMillisecond)), ReorderDisplacement = k }, Environment.TickCount, clock);
+            var options = new FaultOptions();
+            if (sent is var (rate, delay, k)) options = options with { ReorderRate = rate, ReorderDelay = delay, ReorderDisplacement = k };
+            if (received is var (rxRate, rxDelay, rxK)) options = options with { ReceiveReorderRate = rxRate, ReceiveReorderDelay = rxDelay, ReceiveReorderDisplacement = rxK };
+            link = new FaultInjectorLink(link, options, Environment.TickCount, clock);
         }
         if (cl.Get("--pcap") is string pcap) link = PcapTracerLink.ToFile(link, pcap, clock);
         return link;
+    }
+
+    // RATE[,MS[,K]] of --reorder and --reorder-rx, or null when the option is absent.
+    private static (double Rate, TimeSpan Delay, int K)? ParseReorder(CommandLine cl, string option)
+    {
+        if (cl.Get(option) is not string value) return null;
+        var parts = value.Split(',');
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        double ms = 5;
+        int k = 0;
+        if (!double.TryParse(parts[0], System.Globalization.NumberStyles.Float, inv, out double rate) || rate is < 0 or > 1
+            || parts.Length > 3
+            || (parts.Length >= 2 && (!double.TryParse(parts[1], System.Globalization.NumberStyles.Float, inv, out ms) || ms is < 0 or > 10_000))
+            || (parts.Length == 3 && (!int.TryParse(parts[2], System.Globalization.NumberStyles.None, inv, out k) || k is < 1 or > 10_000 || ms <= 0)))
+            throw new UsageException($"{option}: '{value}' is not RATE[,MS[,K]] (RATE 0..1, MS 0..10000, K 1..10000)");
+        return (rate, TimeSpan.FromTicks((long)(ms * TimeSpan.TicksPerMillisecond)), k);
     }
 
     /// <summary>

@@ -65,6 +65,7 @@ internal static class LinkOptions
         Opt.Switch("--no-uring", "one read/write system call per frame on the TAP, no io_uring"),
         Opt.Switch("--uring-sqpoll", "as --uring, with a kernel thread issuing the TAP's reads and writes (IORING_SETUP_SQPOLL): the kernel's receive of each frame sent then runs beside the stack's thread"),
         Opt.Value("--reorder", "RATE[,MS[,K]]", "hold back RATE (0..1) of the frames sent by MS ms (5), or until K later frames went out, to test reordering"),
+        Opt.Value("--reorder-rx", "RATE[,MS[,K]]", "the same for the frames received: the peer's sending meets reordering"),
         Opt.Switch("--no-rack", "loss detection by duplicate ACKs (RFC 6675) instead of RACK (RFC 8985)"),
         Opt.Value("--pcap", "FILE", "write every frame in and out to a pcap FILE"),
         Opt.Switch("--trace", "print a one-line summary of every frame in and out"),

@@ -71,7 +71,7 @@ internal static class GetCommand
     {
         var values = stack.Statistics.TcpDetail.All().ToDictionary(p => p.Name, p => p.Read());
         return string.Create(CultureInfo.InvariantCulture,
-            $"{command}: tcp retransmits timeout={values["tcp.retransmits_timeout"]} fast={values["tcp.retransmits_fast"]} sack={values["tcp.retransmits_sack"]} tlp={values["tcp.tail_loss_probes"]} rack_losses={values["tcp.rack_losses"]} dsack_received={values["tcp.dsack_received"]} spurious_undo={values["tcp.spurious_undo"]} frto_spurious={values["tcp.frto_spurious"]} eifel_undo={values["tcp.eifel_undo"]}; out_of_order={values["tcp.out_of_order"]} duplicate_acks={values["tcp.duplicate_acks"]} segments_sent={values["tcp.segments_sent"]}; " +
+            $"{command}: tcp retransmits timeout={values["tcp.retransmits_timeout"]} fast={values["tcp.retransmits_fast"]} sack={values["tcp.retransmits_sack"]} tlp={values["tcp.tail_loss_probes"]} rack_losses={values["tcp.rack_losses"]} dsack_received={values["tcp.dsack_received"]} dsack_sent={values["tcp.dsack_sent"]} spurious_undo={values["tcp.spurious_undo"]} frto_spurious={values["tcp.frto_spurious"]} eifel_undo={values["tcp.eifel_undo"]}; out_of_order={values["tcp.out_of_order"]} out_of_order_dropped={values["tcp.out_of_order_dropped"]} paws_drops={values["tcp.paws_drops"]} duplicate_acks={values["tcp.duplicate_acks"]} segments_sent={values["tcp.segments_sent"]}; " +
             $"ecn negotiated={values["tcp.ecn_negotiated"]} ce_received={values["tcp.ecn_ce_received"]} ece_received={values["tcp.ecn_ece_received"]} cwr_sent={values["tcp.ecn_cwr_sent"]} reductions={values["tcp.ecn_reductions"]}");
     }
 

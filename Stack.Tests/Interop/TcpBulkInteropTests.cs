@@ -62,8 +62,7 @@ public partial class TcpBulkInteropTests
         string drops;
         try
         {
-            if (lossy)
-                Sh(5, $"iptables -A FORWARD -i {tap} -m statistic --mode random --probability 0.02 -j DROP; iptables -A FORWARD -o {tap} -m statistic --mode random --probability 0.02 -j DROP").ThrowIfFailed();
+            if (lossy) DropTwoPercentBothWays(tap);
             transfer(tap, trace);
             drops = Sh(5, "iptables -L FORWARD -v -n -x | awk '$3==\"DROP\"{print $1}'").StandardOutput;
         }
@@ -80,6 +79,10 @@ public partial class TcpBulkInteropTests
         }
         CheckTrace(trace);
     }
+
+    // The router's FORWARD chain drops 2% of the frames each way through the TAP (iptables -m statistic).
+    private void DropTwoPercentBothWays(string tap)
+        => Sh(5, $"iptables -A FORWARD -i {tap} -m statistic --mode random --probability 0.02 -j DROP; iptables -A FORWARD -o {tap} -m statistic --mode random --probability 0.02 -j DROP").ThrowIfFailed();
 
     private ProcessResult Sh(int seconds, string script) => _ns!.Exec(TimeSpan.FromSeconds(seconds), "sh", "-c", script);
 

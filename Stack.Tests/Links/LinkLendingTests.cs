@@ -101,6 +101,30 @@ public class LinkLendingTests
     }
 
     [Test]
+    public void The_fault_injector_reordering_received_frames_lends_a_batch_of_its_own_and_keeps_the_contract()
+    {
+        var clock = new ManualClock();
+        var (a, b) = InMemoryLink.CreatePair(queueFrames: 64);
+        var faults = new FaultInjectorLink(b, new FaultOptions { ReceiveReorderRate = 0.3, ReceiveReorderDisplacement = 1, ReceiveReorderDelay = TimeSpan.FromMilliseconds(1) }, seed: 1, clock);
+        var sent = new List<byte[]>();
+        var lent = LinkAssertions.LendingContract(faults, SendThrough(a, sent), stranger: InMemoryLink.CreatePair().A);
+        // A frame held for one more that never came goes at the time bound.
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        var batch = new FrameBatch(8, 1514);
+        for (int n; (n = faults.Lend(batch)) > 0; faults.Return(batch))
+            for (int i = 0; i < n; i++) lent.Add(batch[i].ToArray());
+        Assert.That(faults.ReorderedReceived, Is.GreaterThan(0), "frames were held back");
+        Assert.That(lent, Is.EquivalentTo(sent), "every frame lent once");
+        Assert.That(lent, Is.Not.EqualTo(sent), "not in the order they came");
+        Assert.That(b.Pending, Is.Zero);
+
+        a.TrySend(NumberedFrame());
+        Assert.That(faults.Lend(batch), Is.AtMost(1));
+        if (batch.Count > 0) Assert.That(batch.Lender, Is.SameAs(faults), "the injector's own batch");
+        if (batch.Count > 0) faults.Return(batch);
+    }
+
+    [Test]
     public void The_tracer_passes_lending_through_and_writes_each_frame_lent_to_the_capture()
     {
         var clock = new ManualClock();

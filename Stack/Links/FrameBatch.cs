@@ -94,6 +94,13 @@ public sealed class FrameBatch
         }
     }
 
+    /// <summary>Frame <paramref name="index"/> as memory, for a link that wraps another and lends its frames on in a batch of its own (<see cref="FaultInjectorLink"/>).</summary>
+    internal ReadOnlyMemory<byte> MemoryAt(int index)
+    {
+        if ((uint)index >= (uint)_count) ThrowIndex(index);
+        return _frames[index];
+    }
+
     /// <summary>For links that copy: a buffer of the size given at construction, into which one frame may be copied and then added.</summary>
     public Span<byte> CopyBuffer => _copyBuffer;
 
