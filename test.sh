@@ -149,8 +149,8 @@ rm -f "$tp_log"
 # targets, one fuzzer at a time; each still runs thousands of inputs); one test per target, failed on a crash, a target
 # that could not start, or too few executions.
 # The two run at once (neither measures time; the newcomer test waits on NuGet and single-threaded MSBuild steps much of
-# its minute): 60-70 s for both instead of about 2.5 minutes one after the other (docs/benchmarks.md, session 13). Their
-# results are printed afterwards, in this order, as when they ran one after the other.
+# the time): 67 s for both against 155 s one after the other, measured at a similar load (docs/benchmarks.md, session
+# 13). Their results are printed afterwards, in this order, as when they ran one after the other.
 export FUZZ_SECONDS=${FUZZ_SECONDS:-8}
 nc_log=$(mktemp /tmp/tcpipsharp-newcomer-log.XXXXXX)
 nc_rc=$(mktemp /tmp/tcpipsharp-newcomer-rc.XXXXXX)
