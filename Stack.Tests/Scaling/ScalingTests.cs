@@ -9,6 +9,11 @@ namespace TcpIpSharp.Tests.Scaling;
 /// are printed; the assertions are generous floors (the machine is shared and noisy), except the timer-visit count,
 /// which is exact and shows that timers cost per due timer, not per connection.
 /// </summary>
+/// <remarks>
+/// Parallelizable: every test here runs in virtual time with its own stacks and asserts nothing on wall time, so it may
+/// run beside another parallel fixture (Parallelism.cs), except the memory test, which reads the whole process's heap.
+/// </remarks>
+[Parallelizable(ParallelScope.Self)]
 public class ScalingTests
 {
     private static readonly TcpConnectionOptions Small = new() { SendBufferSize = 4096, ReceiveBufferSize = 4096 };
@@ -143,7 +148,8 @@ public class ScalingTests
         Assert.That(visits, Is.LessThan(4 * segments), "timers are visited per connection, not per due timer");
     }
 
-    [Test]
+    // GC.GetTotalMemory counts every thread's allocations: this test runs alone, never beside a parallel fixture.
+    [Test, NonParallelizable]
     public void Memory_per_idle_connection_without_its_buffers()
     {
         const int Count = 4000, Ring = 64;

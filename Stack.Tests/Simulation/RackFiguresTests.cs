@@ -18,6 +18,8 @@ namespace TcpIpSharp.Tests.Simulation;
 /// figures go to TestContext's output, and to the file named by TCPIPSHARP_RACK_FIGURES when set.
 /// </summary>
 [Category("Figures")]
+// Parallelizable (Parallelism.cs): virtual time, its own stacks and seeded fault injectors; nothing static is written.
+[Parallelizable(ParallelScope.Self)]
 public class RackFiguresTests
 {
     private static int SeedCount => int.TryParse(Environment.GetEnvironmentVariable("TCPIPSHARP_RACK_SEEDS"), out int n) && n > 0 ? n : 200;

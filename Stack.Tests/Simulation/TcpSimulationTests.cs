@@ -10,6 +10,8 @@ namespace TcpIpSharp.Tests.Simulation;
 /// byte-exact and in order, and every connection must be freed after close. TCPIPSHARP_SIM_SEEDS sets the seed count
 /// (200 by default; 10000 for a long run). Every seed runs over IPv4 and over IPv6 (the same faults, the same code).
 /// </summary>
+// Parallelizable (Parallelism.cs): virtual time, its own stacks and seeded fault injectors; nothing static is written.
+[Parallelizable(ParallelScope.Self)]
 public class TcpSimulationTests
 {
     private static IEnumerable<TestCaseData> Seeds()

@@ -9,6 +9,8 @@ namespace TcpIpSharp.Tests.Wire;
 /// frame and field by field with PacketDotNet and with tshark. Mismatches are counted per file; the count must be 0
 /// unless this file documents why not.
 /// </summary>
+// Parallelizable (Parallelism.cs): reads captures and runs tshark on them; nothing static is written, no time is asserted.
+[Parallelizable(ParallelScope.Self)]
 public class CaptureAgreementTests
 {
     /// <summary>The errors decode reports, by design of the capture (MANIFEST.tsv: malformed / anomalies "short"); any other error fails.</summary>
