@@ -135,9 +135,10 @@ public partial class TcpBulkInteropTests
             Assert.That(LineCounter(run.Counters, "dsack_received"), Is.GreaterThan(0), $"{name}: the injector reordered frames (the kernel reported resends it already had)");
     }
 
-    // The kernel sending under reordering: python's http.server sends 100 MB to the stack's get, clean, with 1% of the
-    // frames the stack receives reordered by the fault injector (--reorder-rx, the same models as the uploads), and
-    // under 2% loss both ways (as the uploads), each byte-exact. What the kernel's loss detection (RACK, as the stack's) made of it is in its namespace's own counters
+    // The kernel sending under reordering: python's http.server sends 100 MB to the stack's get, clean and with 1% of
+    // the frames the stack receives reordered by the fault injector (--reorder-rx, the same models as the uploads), and,
+    // beside another build (TCPIPSHARP_BASELINE_PROGRAM), under 2% loss both ways for both builds (on its own the lossy
+    // download is The_stack_downloads_100_MB_from_a_kernel_http_server's), each byte-exact. What the kernel's loss detection (RACK, as the stack's) made of it is in its namespace's own counters
     // (/proc/net/snmp and netstat, before and after each transfer): segments it resent, the D-SACKs the stack sent it
     // for resends it already had, the undos they allowed. Figures go to the test output (TCPIPSHARP_REORDER_ROUNDS
     // rounds, 1 by default; TCPIPSHARP_BASELINE_PROGRAM adds another build's runs, which must know --reorder-rx;
@@ -155,9 +156,9 @@ public partial class TcpBulkInteropTests
         {
             runs.Add(("clean", DownloadOnce(HostProgram.Path, false)));
             foreach (var model in models) runs.Add(($"reorder-rx {model}", DownloadOnce(HostProgram.Path, false, "--reorder-rx", model)));
-            runs.Add(("2% loss", DownloadOnce(HostProgram.Path, true)));
             if (baseline is not null)
             {
+                runs.Add(("2% loss", DownloadOnce(HostProgram.Path, true)));
                 runs.Add(("baseline clean", DownloadOnce(baseline, false)));
                 foreach (var model in models) runs.Add(($"baseline reorder-rx {model}", DownloadOnce(baseline, false, "--reorder-rx", model)));
                 runs.Add(("baseline 2% loss", DownloadOnce(baseline, true)));
@@ -166,7 +167,7 @@ public partial class TcpBulkInteropTests
         foreach (var (name, run) in runs) TestContext.Out.WriteLine($"download {name}: {run}");
         double Best(string name) => runs.Where(x => x.Name == name).Max(x => x.Run.Mbit);
         foreach (string build in baseline is null ? [""] : new[] { "", "baseline " })
-            foreach (string name in models.Select(m => $"reorder-rx {m}").Append("2% loss"))
+            foreach (string name in models.Select(m => $"reorder-rx {m}").Concat(baseline is null ? [] : ["2% loss"]))
             {
                 var these = runs.Where(x => x.Name == build + name).Select(x => x.Run).ToList();
                 TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -174,14 +175,22 @@ public partial class TcpBulkInteropTests
                     $"kernel RetransSegs {string.Join(" / ", these.Select(x => x.Kernel["RetransSegs"]))}, TCPTimeouts {string.Join(" / ", these.Select(x => x.Kernel["TCPTimeouts"]))}, " +
                     $"TCPDSACKUndo {string.Join(" / ", these.Select(x => x.Kernel["TCPDSACKUndo"]))}; load {LoadAverage()}"));
             }
-        // Frames overtaken by DupThresh or more are resent by the kernel until it has seen reordering (Linux's RACK keeps
-        // reo_wnd at 0 before that once DupThresh segments are SACKed), and their originals then arrive: the stack
-        // reports each such resend with a D-SACK (RFC 2883), and the kernel counts it.
-        foreach (var (name, run) in runs.Where(x => x.Name.StartsWith("reorder-rx ", StringComparison.Ordinal) && OvertakesByDupThresh(x.Name.Split(' ')[1])))
+        // A frame held 1 ms or more (by time, not for K frames) arrives 10 RTTs late and more on this ~0.1 ms path, beyond
+        // the reordering window any RFC 8985 sender may use (at most SRTT): the kernel resends such frames, their
+        // originals then arrive, and the stack reports each duplicate with a D-SACK (RFC 2883) that the kernel counts.
+        // (With degree-K reordering the kernel may see the reordering before it resends anything, so the counts of those
+        // runs, and of the other build's, are only reported.)
+        foreach (var (name, run) in runs.Where(x => x.Name.StartsWith("reorder-rx ", StringComparison.Ordinal) && HeldBeyondTheRtt(x.Name.Split(' ')[1])))
             Assert.Multiple(() =>
             {
-                Assert.That(LineCounter(run.Counters, "dsack_sent"), Is.GreaterThan(0), $"{name}: the stack reported resends it already had: {run}");
-                Assert.That(run.Kernel.GetValueOrDefault("TCPDSACKRecv"), Is.GreaterThan(0), $"{name}: the kernel counted the stack's D-SACKs: {run}");
+                // A clean run has no fast retransmission and no out-of-order arrival (its one resend, if any, is a tail
+                // loss probe), so these two show that the injector reordered.
+                Assert.That(LineCounter(run.Counters, "out_of_order"), Is.GreaterThan(0), $"{name}: frames reached the stack out of order: {run}");
+                Assert.That(run.Kernel["TCPFastRetrans"], Is.GreaterThan(0), $"{name}: the kernel resent frames held far beyond the RTT: {run}");
+                // Every such resend is needless (nothing is lost) and reported when the second copy arrives; a few may
+                // still be on their way when the transfer ends (measured: 93-96% reported).
+                Assert.That(LineCounter(run.Counters, "dsack_sent"), Is.GreaterThanOrEqualTo(run.Kernel["RetransSegs"] / 2), $"{name}: the stack reported resends it already had: {run}");
+                Assert.That(run.Kernel["TCPDSACKRecv"], Is.GreaterThanOrEqualTo(run.Kernel["RetransSegs"] / 2), $"{name}: the kernel counted the stack's D-SACKs: {run}");
             });
     }
 
@@ -243,6 +252,13 @@ public partial class TcpBulkInteropTests
         }
         Assert.That(counters, Does.ContainKey("RetransSegs").And.ContainKey("TCPDSACKRecv"), "the kernel's TCP counters were read");
         return counters;
+    }
+
+    // RATE,MS with a hold of 1 ms or more (held by time, without K).
+    private static bool HeldBeyondTheRtt(string model)
+    {
+        var parts = model.Split(',');
+        return parts.Length == 2 && double.Parse(parts[1], CultureInfo.InvariantCulture) >= 1;
     }
 
     // RATE,MS,K with K >= 3, or RATE,MS with a hold of 1 ms or more (at least a few frames at any rate reached here).
