@@ -15,6 +15,8 @@ public class ChecksumOnCopyTests
     private sealed class CorruptingLink(ILink inner, bool vouch) : ILink
     {
         public bool Armed;
+        /// <summary>Armed for the next pure ACK (no payload, ACK alone) instead of the next frame with payload.</summary>
+        public bool ArmedForPureAck;
         public int Corrupted;
         public LinkCapabilities Capabilities => vouch ? inner.Capabilities with { ChecksumOffload = true } : inner.Capabilities;
 
@@ -27,7 +29,20 @@ public class ChecksumOnCopyTests
                 Armed = false;
                 Corrupted++;
             }
+            else if (n > 0 && ArmedForPureAck && TcpPayloadLength(buffer[..n]) == 0 && TcpFlags(buffer[..n]) == 0x10)
+            {
+                buffer[n - 1] ^= 0x5A;   // the header's last byte (the timestamp echo, or the urgent pointer): covered by the sum
+                ArmedForPureAck = false;
+                Corrupted++;
+            }
             return n;
+        }
+
+        private static int TcpFlags(ReadOnlySpan<byte> frame)
+        {
+            int type = frame[12] << 8 | frame[13];
+            int tcp = type == 0x0800 ? 14 + (frame[14] & 15) * 4 : 54;
+            return frame[tcp + 13];
         }
 
         private static int TcpPayloadLength(ReadOnlySpan<byte> frame)
@@ -112,6 +127,37 @@ public class ChecksumOnCopyTests
         Assert.That(got.AsSpan(available).SequenceEqual(second), Is.True, "the retransmitted bytes");
         if (warm) Assert.That(got.AsSpan(0, available).SequenceEqual(first), Is.True, "the bytes before");
         Assert.That(server.ReceiveNext, Is.EqualTo(rcvNxt + (uint)second.Length));
+        Assert.That(net.B.Statistics.Drops(DropReason.TcpBadChecksum), Is.EqualTo(1));
+    }
+
+    // The pure ACK's sum is its header's alone (TcpTable.Process adds no empty payload): a corrupt one must still be
+    // dropped and counted, and acknowledge nothing.
+    [TestCase(IpFamily.V4)]
+    [TestCase(IpFamily.V6)]
+    public void A_corrupt_pure_ack_is_dropped_and_counted_and_acknowledges_nothing(IpFamily family)
+    {
+        var (net, atB) = Create(family);
+        using var _ = net;
+        var (client, server) = net.Connect();
+        Deliver(net);
+        int free = server.SendSpace;
+        long fastAcks = net.B.Statistics.TcpDetail.FastPathAcksCount;
+        long received = net.B.Statistics.Tcp.Received, errors = net.B.Statistics.Tcp.Errors;
+
+        atB.ArmedForPureAck = true;
+        Assert.That(server.Send(new byte[1000]), Is.EqualTo(1000));
+        net.RunUntil(() => atB.Corrupted == 1, TimeSpan.FromSeconds(2));
+
+        Assert.That(atB.Corrupted, Is.EqualTo(1), "A's ACK corrupted on its way to B");
+        Assert.That(net.B.Statistics.Drops(DropReason.TcpBadChecksum), Is.EqualTo(1));
+        Assert.That(net.B.Statistics.Tcp.Errors, Is.EqualTo(errors + 1), "tcp.errors");
+        Assert.That(net.B.Statistics.Tcp.Received, Is.EqualTo(received), "tcp.received: not counted");
+        Assert.That(net.B.Statistics.TcpDetail.FastPathAcksCount, Is.EqualTo(fastAcks), "not taken on the fast path");
+        Assert.That(server.SendSpace, Is.EqualTo(free - 1000), "the 1,000 bytes still unacknowledged");
+
+        // The resend draws another ACK, and that one is taken.
+        net.RunUntil(() => server.SendSpace == free, TimeSpan.FromSeconds(10));
+        Assert.That(server.SendSpace, Is.EqualTo(free), "acknowledged after the resend");
         Assert.That(net.B.Statistics.Drops(DropReason.TcpBadChecksum), Is.EqualTo(1));
     }
 

@@ -239,7 +239,8 @@ internal sealed class TcpTable
                 if (InternetChecksum.Finish(connection.StageFastPathData(segment.Payload, headerSum)) != 0) return false;
                 staged = true;
             }
-            else if (InternetChecksum.Finish(InternetChecksum.Add(headerSum, segment.Payload)) != 0) return false;
+            // A pure ACK has no payload to add: the header's sum is the whole sum (the call and its folds skipped).
+            else if (InternetChecksum.Finish(segment.Payload.IsEmpty ? headerSum : InternetChecksum.Add(headerSum, segment.Payload)) != 0) return false;
         }
         if (badOptions) Statistics.BadOptionsCount++;
         if (known && connection!.SynAckHeld)
