@@ -91,6 +91,10 @@ internal static class ProfileCommand
         var measured = TimeSpan.Zero;
         long packets = 0, allocated = 0, cpuNanoseconds = 0;
         ThreadCpu.Nanoseconds();   // binds the P/Invoke (80 bytes, once) before anything is measured
+        // Each chunk's thread CPU per packet, for the median: a burst of other work on the machine (or the JIT's warm-up at
+        // the start) spoils a few chunks, not the figure, where it moves the mean.
+        var chunkCpu = new double[1 << 18];
+        int chunks = 0;
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds)
         {
@@ -100,15 +104,21 @@ internal static class ProfileCommand
             long start = Stopwatch.GetTimestamp();
             for (int i = 0; i < (before is null ? 1000 : 1); i++) { op(); packets += perOp; }
             measured += Stopwatch.GetElapsedTime(start);
-            cpuNanoseconds += ThreadCpu.Nanoseconds() - cpuStart;
+            long chunkNanoseconds = ThreadCpu.Nanoseconds() - cpuStart;
+            cpuNanoseconds += chunkNanoseconds;
+            if (chunks < chunkCpu.Length) chunkCpu[chunks++] = (double)chunkNanoseconds / ((before is null ? 1000 : 1) * perOp);
             allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
         }
         // The thread's CPU time leaves out the time the thread waited for a core, which on a shared machine the wall
         // clock counts: on a loaded machine the CPU figure is the one to compare between builds.
         string cpu = cpuNanoseconds > 0 ? $" ({(double)cpuNanoseconds / packets:F1} ns of the thread's CPU time)" : "";
-        Console.WriteLine($"{name} {family}{(PerPacketHost.WithoutRack ? " without RACK" : "")} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet{cpu} over {packets} packets, {allocated} bytes allocated while measuring");
+        Console.WriteLine($"{name} {family}{(PerPacketHost.WithoutRack ? " without RACK" : "")} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet{cpu} over {packets} packets, {allocated} bytes allocated while measuring{MedianNote(chunkCpu, chunks)}");
         return 0;
     }
+
+    // "; median ... ns of CPU time per packet over N chunks", or nothing without a CPU clock.
+    private static string MedianNote(double[] values, int count)
+        => count == 0 || values[0] <= 0 ? "" : $"; median {Median(values, count):F1} ns of CPU time per packet over {count} chunks";
 
     private static int LendVsCopy(string name, IpFamily family, int connections, double seconds, Action op, int perOp, BenchLink link)
     {
