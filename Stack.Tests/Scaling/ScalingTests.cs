@@ -168,8 +168,10 @@ public class ScalingTests
         double perConnection = (after - before) / (2.0 * Count);
         TestContext.Out.WriteLine($"{2 * Count} idle connections (both ends): {(after - before) / 1024.0:0} KiB; {perConnection:0} B per connection, holding no ring storage " +
             "(the test's own lists of them included)");
-        // 1,016-1,021 B when the 1 KB target was met (issue 18); a bound a little above that catches a field or object added per connection.
-        Assert.That(perConnection, Is.LessThan(1100), "idle connections grew well past the 1 KB target");
+        // Issue 18's target, 1 KB per idle connection, asserted itself: 1,037 B before what only loss uses moved to an object
+        // made on the first loss (TcpConnection.LossState), 942-948 B after it, so a field or object added per connection
+        // has about 80 bytes before it breaks the target.
+        Assert.That(perConnection, Is.LessThanOrEqualTo(1024), "idle connections exceed issue 18's 1 KB target");
     }
 
     [Test]

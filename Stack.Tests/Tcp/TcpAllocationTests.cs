@@ -53,6 +53,28 @@ public class TcpAllocationTests
         Assert.That(allocated, Is.Zero, "bytes allocated on the TCP data path with RACK at work");
     }
 
+    // Issue 18 (1 KB per idle connection): what only loss uses (PRR, F-RTO, undo, RACK's timeout and D-SACK state) is
+    // made on a connection's first loss signal. A clean transfer never makes it at either end: its ACK and data paths
+    // do not touch it. Under loss the sender makes it (and keeps it: the test above allocates nothing after warm-up).
+    [Test]
+    public void Only_loss_makes_a_connection_hold_its_loss_state()
+    {
+        using (var clean = new TwoStacks())
+        {
+            var (client, server) = clean.Connect();
+            var pump = new DataPump(clean, client, server);
+            pump.Run(500);   // 4 MB
+            Assert.That(pump.Received, Is.GreaterThan(1_000_000), "data moved");
+            Assert.That(client.HoldsLossState || server.HoldsLossState, Is.False, "a loss-free transfer made the loss state");
+        }
+        using var lossy = new TwoStacks(new TcpIpSharp.Links.FaultOptions { DropRate = 0.02 }, seed: 11);
+        var (sender, receiver) = lossy.Connect();
+        var lossyPump = new DataPump(lossy, sender, receiver);
+        lossyPump.Run(500);
+        Assert.That(sender.Retransmits, Is.GreaterThan(0), "the faults dropped data");
+        Assert.That(sender.HoldsLossState, Is.True, "the sender met loss");
+    }
+
     // 8 KB sent by A and read by B per 1 ms round, both polled on each side of the read.
     private sealed class DataPump(TwoStacks net, TcpIpSharp.Transport.Tcp.TcpConnection client, TcpIpSharp.Transport.Tcp.TcpConnection server)
     {

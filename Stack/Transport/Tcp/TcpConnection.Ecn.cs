@@ -11,9 +11,13 @@ public sealed partial class TcpConnection
     private bool _ecnAsked;          // our SYN was an ECN-setup SYN (ECE and CWR)
     private bool _ecnEcho;           // receiver: a CE mark arrived; ECE on every ACK until a CWR arrives (6.1.3)
     private bool _cwrPending;        // sender: CWR on the next new data segment (6.1.2)
-    private bool _ecnWindowReduced;  // sender: a reduction covers the data up to _ecnRecover
-    private uint _ecnRecover;        // SND.MAX when the window was last reduced for ECE
-    private uint _cwndBeforeEce;     // cwnd before the ACK carrying ECE was processed (it must not grow it)
+    private bool _ecnWindowReduced;  // sender: a reduction covers the data up to LossState.EcnRecover
+
+    private sealed partial class LossState   // made on the first ECE, as on a first loss
+    {
+        public uint EcnRecover;      // SND.MAX when the window was last reduced for ECE
+        public uint CwndBeforeEce;   // cwnd before the ACK carrying ECE was processed (it must not grow it)
+    }
 
     /// <summary>True when both ends agreed on ECN in the handshake (RFC 3168 6.1.1).</summary>
     public bool EcnNegotiated => _ecn;
@@ -82,7 +86,7 @@ public sealed partial class TcpConnection
     /// </summary>
     internal void OnEcnArrival(in TcpSegment segment, IpEcn ecn, TimeSpan now)
     {
-        if ((segment.Flags & TcpFlags.Ece) != 0) _cwndBeforeEce = Cwnd;
+        if ((segment.Flags & TcpFlags.Ece) != 0) Loss.CwndBeforeEce = Cwnd;
         if ((segment.Flags & (TcpFlags.Cwr | TcpFlags.Syn)) == TcpFlags.Cwr) _ecnEcho = false;
         if (ecn != IpEcn.Ce) return;
         _table.Statistics.EcnCeReceivedCount++;
@@ -104,16 +108,17 @@ public sealed partial class TcpConnection
     private void OnEcnEcho(TimeSpan now)
     {
         _table.Statistics.EcnEceReceivedCount++;
-        if (!_inRecovery) Cwnd = Math.Min(Cwnd, Math.Max(_cwndBeforeEce, (uint)_mss));
-        if (_ecnWindowReduced && Seq.Le(_sndUna, _ecnRecover)) return;
+        var loss = Loss;
+        if (!_inRecovery) Cwnd = Math.Min(Cwnd, Math.Max(loss.CwndBeforeEce, (uint)_mss));
+        if (_ecnWindowReduced && Seq.Le(_sndUna, loss.EcnRecover)) return;
         _ecnWindowReduced = true;
         _cwrPending = true;
         if (_inRecovery)
         {
-            _ecnRecover = Seq.Max(_recover, _sndMax);
+            loss.EcnRecover = Seq.Max(_recover, _sndMax);
             return;
         }
-        _ecnRecover = _sndMax;
+        loss.EcnRecover = _sndMax;
         _ssthresh = _congestion.OnLoss(Cwnd, FlightSize, _mss, now, timeout: false);
         Cwnd = Math.Max(Math.Min(Cwnd, _ssthresh), (uint)_mss);
         _undoArmed = false;

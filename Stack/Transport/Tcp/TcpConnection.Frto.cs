@@ -13,18 +13,24 @@ public sealed partial class TcpConnection
 {
     private enum FrtoStep : byte { None, FirstAck, SecondAck }
 
-    private FrtoStep _frto;
-    private uint _frtoRecover, _frtoCongestionWindow, _frtoSlowStartThreshold, _frtoStamp;
+    private FrtoStep _frto;   // here, not in LossState: the ACK path tests it
+
+    private sealed partial class LossState
+    {
+        // The episode's SND.MAX at the timeout, the window and threshold before it, and our timestamp on the resend.
+        public uint FrtoRecover, FrtoCongestionWindow, FrtoSlowStartThreshold, FrtoStamp;
+    }
 
     // RFC 5682 2.1 step 1, called by the timeout before it reduces the window: only the first timeout of an episode.
     private void BeginFrto(TimeSpan now)
     {
         if (!_options.ForwardRtoRecovery || _retransmissions != 1 || _sndUna == _sndMax) { _frto = FrtoStep.None; return; }
         _frto = FrtoStep.FirstAck;
-        _frtoRecover = _sndMax;
-        _frtoCongestionWindow = Cwnd;
-        _frtoSlowStartThreshold = _ssthresh;
-        _frtoStamp = Timestamp(now);
+        var loss = Loss;
+        loss.FrtoRecover = _sndMax;
+        loss.FrtoCongestionWindow = Cwnd;
+        loss.FrtoSlowStartThreshold = _ssthresh;
+        loss.FrtoStamp = Timestamp(now);
         _table.Statistics.FrtoTimeoutsCount++;
     }
 
@@ -34,7 +40,7 @@ public sealed partial class TcpConnection
     {
         // With timestamps, the first ACK after the resend tells at once (RFC 3522, Eifel detection): an echo older than
         // the resend means the original arrived; the timeout was spurious, nothing more is resent (RFC 4015's response).
-        if (_frto == FrtoStep.FirstAck && Seq.Ge(ack, _sndNxt) && EchoPredates(options, _frtoStamp))
+        if (_frto == FrtoStep.FirstAck && Seq.Ge(ack, _sndNxt) && EchoPredates(options, Loss.FrtoStamp))
         {
             _frto = FrtoStep.None;
             _sndNxt = _sndMax;
@@ -50,7 +56,7 @@ public sealed partial class TcpConnection
             // 2a: it covers everything sent before the timeout, or not yet what was resent: as after any timeout.
             // 2b: else up to two new segments, if there are any and the peer's window has room.
             _frto = FrtoStep.None;
-            if (Seq.Ge(ack, _frtoRecover) || Seq.Lt(ack, _sndNxt)) return;
+            if (Seq.Ge(ack, Loss.FrtoRecover) || Seq.Lt(ack, _sndNxt)) return;
             if (DataOffset(_sndMax) >= _send.Count || !Seq.Gt(_sndUna + _sndWnd, _sndMax)) return;
             _sndNxt = _sndMax;   // no more go-back-N: what lies beyond the resent segment is not resent
             _highRetransmitted = _sndUna;
@@ -69,7 +75,7 @@ public sealed partial class TcpConnection
     private void Spurious(TimeSpan now)
     {
         _table.Statistics.FrtoSpuriousCount++;
-        RestoreWindow(_frtoCongestionWindow, _frtoSlowStartThreshold);
+        RestoreWindow(Loss.FrtoCongestionWindow, Loss.FrtoSlowStartThreshold);
         RackUndoTimeout(now);
     }
 

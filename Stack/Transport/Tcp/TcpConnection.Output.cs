@@ -438,7 +438,7 @@ public sealed partial class TcpConnection
             // RFC 2883 4: a D-SACK block goes first, taking one of those places.
             Span<TcpSackBlock> blocks = stackalloc TcpSackBlock[4];
             int count = 0, first = 0;
-            if (_dsackPending) { blocks[count++] = new TcpSackBlock(_dsackLeft, _dsackRight); first = 1; }
+            if (_dsackPending) { blocks[count++] = new TcpSackBlock(Loss.DsackLeft, Loss.DsackRight); first = 1; }
             int limit = Math.Min(_receive.Ranges + first, _timestamps ? 3 : 4);
             for (int r = 0; r < _sackRecentCount && count < limit; r++)
             {

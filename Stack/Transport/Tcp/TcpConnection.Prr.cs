@@ -7,10 +7,13 @@ namespace TcpIpSharp.Transport.Tcp;
 // Recovery without SACK keeps RFC 6582's inflated window: it has no pipe to measure.
 public sealed partial class TcpConnection
 {
-    // RFC 6937 3: prr_delivered, prr_out and RecoverFS, in bytes, for the episode under way.
-    private uint _prrDelivered, _prrOut, _prrRecoverFs;
-    // What the scoreboard and SND.UNA held when the ACK being processed arrived (for DeliveredData).
-    private uint _prrUnaBefore, _prrSackedBefore;
+    private sealed partial class LossState
+    {
+        // RFC 6937 3: prr_delivered, prr_out and RecoverFS, in bytes, for the episode under way.
+        public uint PrrDelivered, PrrOut, PrrRecoverFs;
+        // What the scoreboard and SND.UNA held when the ACK being processed arrived (for DeliveredData).
+        public uint PrrUnaBefore, PrrSackedBefore;
+    }
 
     private uint SackedBytes()
     {
@@ -22,8 +25,9 @@ public sealed partial class TcpConnection
     // Called before an ACK touches the scoreboard or SND.UNA, only while (or as) recovery may run.
     private void NotePrrAckStart()
     {
-        _prrUnaBefore = _sndUna;
-        _prrSackedBefore = SackedBytes();
+        var loss = Loss;
+        loss.PrrUnaBefore = _sndUna;
+        loss.PrrSackedBefore = SackedBytes();
     }
 
     // RFC 6937 3, "at the beginning of recovery", before the window is reduced. RecoverFS is the window before the
@@ -31,9 +35,10 @@ public sealed partial class TcpConnection
     // algorithm's own factor (1/2 for NewReno, 0.7 for CUBIC), whatever limited transmit or the application left in flight.
     private void BeginPrr()
     {
-        _prrDelivered = 0;
-        _prrOut = 0;
-        _prrRecoverFs = Math.Max(Cwnd, 1u);
+        var loss = Loss;
+        loss.PrrDelivered = 0;
+        loss.PrrOut = 0;
+        loss.PrrRecoverFs = Math.Max(Cwnd, 1u);
     }
 
     // RFC 6937 3 / RFC 9937, on every ACK during recovery: DeliveredData is the change in SND.UNA plus the change in
@@ -49,30 +54,31 @@ public sealed partial class TcpConnection
     // The first ACK of an episode always lets the fast retransmission out (as Linux does, and the RFC's examples assume).
     private void PrrOnAck()
     {
-        uint delivered = (_sndUna - _prrUnaBefore) + (uint)Math.Max(0, (long)SackedBytes() - _prrSackedBefore);
-        if (delivered == 0 && _prrOut != 0) return;
-        _prrDelivered += delivered;
+        var loss = Loss;
+        uint delivered = (_sndUna - loss.PrrUnaBefore) + (uint)Math.Max(0, (long)SackedBytes() - loss.PrrSackedBefore);
+        if (delivered == 0 && loss.PrrOut != 0) return;
+        loss.PrrDelivered += delivered;
         uint pipe = Pipe();
         long sendCount;
         if (pipe > _ssthresh)
         {
             // Proportional part: CEIL(prr_delivered * ssthresh / RecoverFS) - prr_out.
-            ulong target = ((ulong)_prrDelivered * _ssthresh + _prrRecoverFs - 1) / _prrRecoverFs;
-            sendCount = (long)target - _prrOut;
+            ulong target = ((ulong)loss.PrrDelivered * _ssthresh + loss.PrrRecoverFs - 1) / loss.PrrRecoverFs;
+            sendCount = (long)target - loss.PrrOut;
             _table.Statistics.PrrProportionalAcksCount++;
         }
         else
         {
-            long limit = Math.Max((long)_prrDelivered - _prrOut, delivered) + _mss;
+            long limit = Math.Max((long)loss.PrrDelivered - loss.PrrOut, delivered) + _mss;
             sendCount = Math.Min((long)_ssthresh - pipe, limit);
             _table.Statistics.PrrBoundAcksCount++;
         }
-        if (_prrOut == 0) sendCount = Math.Max(sendCount, _mss);
+        if (loss.PrrOut == 0) sendCount = Math.Max(sendCount, _mss);
         Cwnd = (uint)Math.Clamp(pipe + Math.Max(sendCount, 0), _mss, MaxCongestionWindow);
     }
 
     private void NotePrrSent(int length)
     {
-        if (_inRecovery && _pipeRecovery) _prrOut += (uint)length;
+        if (_inRecovery && _pipeRecovery) Loss.PrrOut += (uint)length;
     }
 }

@@ -31,17 +31,25 @@ public sealed partial class TcpConnection
     private long _rackBytes, _rackSackedBytes, _rackLostBytes;
     private int _rackRetransmittedCount, _rackSackedSegments;
 
-    // RFC 8985 6.1: RACK.xmit_ts, RACK.end_seq, RACK.rtt, RACK.min_RTT, RACK.fack, RACK.reordering_seen, the
-    // reordering window's multiplier and persistence, RACK.dsack_round.
+    // RFC 8985 6.1: RACK.xmit_ts, RACK.rtt, RACK.min_RTT, RACK.fack, RACK.reordering_seen (RACK.dsack_round, the
+    // reordering window's multiplier and persistence: in LossState). No RACK.end_seq: RFC 8985 breaks ties between
+    // segments sent at one clock reading by it; RackSentAfter breaks them by transmit order (_rackOrder) instead.
     private bool _rackHaveSegment, _rackFackSet, _rackReorderingSeen, _rackDsackRoundActive;
     private long _rackXmitTicks, _rackRttTicks, _rackMinRttTicks = long.MaxValue, _rackMinRttAtTicks;
-    private uint _rackEndSeq, _rackOrder, _rackFack, _rackDsackRound, _rackSendOrder;
-    private int _rackReoWndMult = 1, _rackReoWndPersist;
+    private uint _rackOrder, _rackFack, _rackSendOrder;
     private Deadline _rackTimerAt = Deadline.None;            // RFC 8985 6.2 step 5: the reordering timer
     // After a timeout every outstanding segment is lost (RFC 8985 6.3 as Linux's tcp_timeout_mark_lost): "RTO recovery"
     // until the data outstanding at the timeout is acknowledged.
     private bool _rackAfterTimeout;
-    private uint _rackTimeoutLow, _rackTimeoutHigh;
+
+    private sealed partial class LossState
+    {
+        // RACK.dsack_round (while _rackDsackRoundActive) and the reordering window's multiplier and persistence.
+        public uint RackDsackRound;
+        public int RackReoWndMult = 1, RackReoWndPersist;
+        // The data outstanding at the last timeout, [low, high): "RTO recovery" ends at high (while _rackAfterTimeout).
+        public uint RackTimeoutLow, RackTimeoutHigh;
+    }
     // RFC 8985 7: the TLP episode (TLP.end_seq; TLP.is_retrans always holds: the probe is a resend, RackSendTailProbe).
     private bool _tlpActive;
     private uint _tlpEndSeq;
@@ -64,7 +72,7 @@ public sealed partial class TcpConnection
     // records one by one: the records up to SND.UNA, where the batch's last ACK put it, are popped once, when the
     // connection is flushed at the end of the poll or when anything else looks at the records first (RackSettlePop;
     // only an ACK moves SND.UNA, and one on the slow path settles first). Popped at once they leave RACK in the state
-    // the single pops would: the last record popped, the most recently sent, sets RACK.xmit_ts, end_seq and rtt, and
+    // the single pops would: the last record popped, the most recently sent, sets RACK.xmit_ts, order and rtt, and
     // gives the smallest RTT of the batch for RACK.min_RTT (the batch's ACKs share the poll's clock reading,
     // _lastProgress). No other field: an idle connection stays within its 1 KB (ScalingTests).
     private bool _rackPopPending;
@@ -113,7 +121,7 @@ public sealed partial class TcpConnection
         ref var first = ref ring[head];
         uint firstStart = first.Start;
         if (Seq.Lt(firstStart, ack)) _rackAckRttTicks = now.Ticks - first.SentTicks;   // no record is retransmitted here
-        if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
+        if (_rackDsackRoundActive && Seq.Ge(ack, _loss!.RackDsackRound)) _rackDsackRoundActive = false;   // active: made
         int popped = 0, index = head;
         while (popped < count && Seq.Le(ring[index].End, ack))
         {
@@ -133,7 +141,6 @@ public sealed partial class TcpConnection
             _rackRttTicks = rtt;
             _rackHaveSegment = true;
             _rackXmitTicks = last.SentTicks;
-            _rackEndSeq = lastEnd;
             _rackOrder = last.Order;
             if (!_rackFackSet || Seq.Gt(lastEnd, _rackFack)) { _rackFack = lastEnd; _rackFackSet = true; }
             _rackBytes -= lastEnd - firstStart;
@@ -277,8 +284,8 @@ public sealed partial class TcpConnection
         bool probeAnswered = dsack && _tlpActive;   // a D-SACK of the tail probe's resend (RFC 8985 7.4)
         TlpOnAck(ack, options, dsack, now);
         // Step 4 first half: the D-SACK round and the window's persistence across recoveries.
-        if (_rackDsackRoundActive && Seq.Ge(ack, _rackDsackRound)) _rackDsackRoundActive = false;
-        bool exitingRecovery = (_inRecovery && Seq.Ge(ack, _recover)) || (_rackAfterTimeout && Seq.Ge(ack, _rackTimeoutHigh));
+        if (_rackDsackRoundActive && Seq.Ge(ack, Loss.RackDsackRound)) _rackDsackRoundActive = false;
+        bool exitingRecovery = (_inRecovery && Seq.Ge(ack, _recover)) || (_rackAfterTimeout && Seq.Ge(ack, Loss.RackTimeoutHigh));
         // A D-SACK for data below RACK.fack: a segment RACK resent while its original was only late, so reordering is
         // seen (otherwise the resend's flag hides the late original from step 3, and reo_wnd would stay 0 each time
         // DupThresh segments are SACKed). Not the D-SACK of a timeout's resend or of a tail probe: those resend what
@@ -289,12 +296,13 @@ public sealed partial class TcpConnection
         if (!_rackDsackRoundActive && dsack)
         {
             _rackDsackRoundActive = true;
-            _rackDsackRound = _sndMax;
-            _rackReoWndMult = Math.Min(_rackReoWndMult + 1, 255);
-            _rackReoWndPersist = 16;
+            var loss = Loss;
+            loss.RackDsackRound = _sndMax;
+            loss.RackReoWndMult = Math.Min(loss.RackReoWndMult + 1, 255);
+            loss.RackReoWndPersist = 16;
         }
-        else if (exitingRecovery && --_rackReoWndPersist <= 0) _rackReoWndMult = 1;
-        if (_rackAfterTimeout && Seq.Ge(ack, _rackTimeoutHigh)) _rackAfterTimeout = false;
+        else if (exitingRecovery && --Loss.RackReoWndPersist <= 0) Loss.RackReoWndMult = 1;
+        if (_rackAfterTimeout && Seq.Ge(ack, Loss.RackTimeoutHigh)) _rackAfterTimeout = false;
 
         if (_rackCount == 0) return;
         // Without SACK state, retransmissions or a timer, the records are in transmit order and a cumulative ACK
@@ -305,13 +313,13 @@ public sealed partial class TcpConnection
         uint oldFack = _rackFack;
         bool delivered = false, sacked = false;
         long bestSent = 0;
-        uint bestEnd = 0, bestOrder = 0;
+        uint bestOrder = 0;
         RackCumulativeRtt(ack, now);
         // Cumulatively acknowledged records, oldest first.
         while (_rackCount > 0 && Seq.Le(RackAt(0).End, ack))
         {
             ref var s = ref RackAt(0);
-            if ((s.Flags & RackSacked) == 0) RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, ref bestOrder, now);
+            if ((s.Flags & RackSacked) == 0) RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestOrder, now);
             RackSetFlags(ref s, 0);
             _rackBytes -= s.End - s.Start;
             _rackHead = _rackHead + 1 == _rackSegments!.Length ? 0 : _rackHead + 1;
@@ -345,7 +353,7 @@ public sealed partial class TcpConnection
                     ref var s = ref RackAt(i);
                     if (Seq.Gt(s.End, right)) break;
                     if ((s.Flags & RackSacked) != 0) continue;
-                    RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestEnd, ref bestOrder, now);
+                    RackDelivered(ref s, options, oldFack, ref delivered, ref bestSent, ref bestOrder, now);
                     RackSetFlags(ref s, (byte)((s.Flags & ~RackLost) | RackSacked));
                     sacked = true;
                 }
@@ -353,13 +361,12 @@ public sealed partial class TcpConnection
         }
         if (delivered)
         {
-            // Step 2: RACK.rtt from the most recently sent segment this ACK delivered; RACK.xmit_ts/end_seq advance to it.
+            // Step 2: RACK.rtt from the most recently sent segment this ACK delivered; RACK.xmit_ts (and order) advance to it.
             _rackRttTicks = now.Ticks - bestSent;
             if (!_rackHaveSegment || RackSentAfter(bestSent, bestOrder, _rackXmitTicks, _rackOrder))
             {
                 _rackHaveSegment = true;
                 _rackXmitTicks = bestSent;
-                _rackEndSeq = bestEnd;
                 _rackOrder = bestOrder;
             }
         }
@@ -381,7 +388,7 @@ public sealed partial class TcpConnection
     }
 
     // Steps 1-3 for one newly delivered record.
-    private void RackDelivered(ref RackSegment s, in TcpOptions options, uint oldFack, ref bool delivered, ref long bestSent, ref uint bestEnd, ref uint bestOrder, TimeSpan now)
+    private void RackDelivered(ref RackSegment s, in TcpOptions options, uint oldFack, ref bool delivered, ref long bestSent, ref uint bestOrder, TimeSpan now)
     {
         long rtt = now.Ticks - s.SentTicks;
         bool retransmitted = (s.Flags & RackRetransmitted) != 0;
@@ -416,7 +423,6 @@ public sealed partial class TcpConnection
         {
             delivered = true;
             bestSent = s.SentTicks;
-            bestEnd = s.End;
             bestOrder = s.Order;
         }
     }
@@ -434,7 +440,7 @@ public sealed partial class TcpConnection
     {
         if (!_rackReorderingSeen && (_inRecovery || _rackAfterTimeout || _rackSackedSegments >= DupThresh)) return 0;
         if (_rackMinRttTicks == long.MaxValue) return 0;
-        return Math.Min(_rackMinRttTicks / 4 * _rackReoWndMult, _srtt.Ticks);
+        return Math.Min(_rackMinRttTicks / 4 * (_loss?.RackReoWndMult ?? 1), _srtt.Ticks);
     }
 
     // RFC 8985 6.2 step 5: every segment sent before the most recently delivered one and not delivered within
@@ -504,14 +510,16 @@ public sealed partial class TcpConnection
         if (_rackCount > 0)
         {
             _rackAfterTimeout = true;
-            _rackTimeoutLow = _sndUna;
-            _rackTimeoutHigh = _sndMax;
+            var loss = Loss;
+            loss.RackTimeoutLow = _sndUna;
+            loss.RackTimeoutHigh = _sndMax;
         }
     }
 
     // Whether [left, right) lies in the data outstanding when the last timeout fired: what it marked lost, resent, and
     // whose SACK marks it cleared.
-    private bool RackOutstandingAtTimeout(uint left, uint right) => _rackTimeoutLow != _rackTimeoutHigh && Seq.Ge(left, _rackTimeoutLow) && Seq.Le(right, _rackTimeoutHigh);
+    private bool RackOutstandingAtTimeout(uint left, uint right)
+        => _loss is { } loss && loss.RackTimeoutLow != loss.RackTimeoutHigh && Seq.Ge(left, loss.RackTimeoutLow) && Seq.Le(right, loss.RackTimeoutHigh);
 
     // A timeout found spurious (F-RTO or the timestamp echo, TcpConnection.Frto.cs): its "every outstanding segment is
     // lost" is withdrawn and RACK looks again at what is really missing (as Linux's tcp_undo_cwnd_reduction with
@@ -549,7 +557,7 @@ public sealed partial class TcpConnection
             if (dataEnd <= dataStart) return false;
             if (from == _sndUna)
             {
-                _unaRetransmittedAt = now;
+                Loss.UnaRetransmittedAt = now;
                 // As Linux's tcp_xmit_retransmit_queue: a resent first segment gets a whole RTO, so a lost
                 // retransmission RACK found and resent is not overtaken by the timer armed for the original.
                 _retransmitAt = now + _rto;

@@ -11,32 +11,60 @@ public sealed partial class TcpConnection
     // True while recovery is driven by pipe (RFC 6675 5) rather than by NewReno's inflated window.
     private bool _pipeRecovery;
 
+    // What only loss uses (this file's undo, PRR, F-RTO, RACK's timeout and D-SACK state, the D-SACK we owe the peer;
+    // each part declared beside its algorithm), in an object made on a connection's first loss signal (a SACK block, a
+    // duplicate segment received, a recovery episode, a timeout) and kept from then on, as the SACK scoreboard is
+    // (TakeSackBlocks). An idle or loss-free connection holds none of it (issue 18: the 1 KB per idle connection);
+    // the fields the loss-free ACK path tests (_inRecovery, _undoArmed, _frto, _rackAfterTimeout, _dsackPending, ...)
+    // stay in the connection, and each says whether this object is there to be read.
+    private sealed partial class LossState;
+
+    private LossState? _loss;
+
+    private LossState Loss => _loss ??= new LossState();
+
+    /// <summary>Whether the connection has made its loss state (for tests: a loss-free one never does).</summary>
+    internal bool HoldsLossState => _loss is not null;
+
+    private sealed partial class LossState
+    {
+        // When the segment at SND.UNA was last resent: ACKs still arriving well after it mean the resend was lost too.
+        public TimeSpan UnaRetransmittedAt;
+    }
+
     // Undo (RFC 3708 3.2, with the Eifel response's idea, RFC 4015, and Linux's undo_marker/undo_retrans): for the
     // latest fast-recovery episode, the window and threshold before its reduction, where it began, and how many bytes
     // it retransmitted that no D-SACK has yet reported as received twice. Armed from the episode's start until it is
     // undone, a timeout or a new episode.
-    private bool _undoArmed, _undoRetransmittedAny;
-    private uint _undoMarker, _undoCongestionWindow, _undoSlowStartThreshold, _undoRetransmitted;
-    // Eifel detection (RFC 3522): our timestamp on the episode's first retransmission. An ACK that covers it but
-    // echoes an older timestamp was drawn by the original: the retransmission was needless.
-    private uint _undoRetransmitStamp;
+    private bool _undoArmed;
+
+    private sealed partial class LossState
+    {
+        public bool UndoRetransmittedAny;
+        public uint UndoMarker, UndoCongestionWindow, UndoSlowStartThreshold, UndoRetransmitted;
+        // Eifel detection (RFC 3522): our timestamp on the episode's first retransmission. An ACK that covers it but
+        // echoes an older timestamp was drawn by the original: the retransmission was needless.
+        public uint UndoRetransmitStamp;
+    }
 
     private void BeginUndoEpisode()
     {
         _undoArmed = true;
-        _undoRetransmittedAny = false;
-        _undoMarker = _sndUna;
-        _undoCongestionWindow = Cwnd;
-        _undoSlowStartThreshold = _ssthresh;
-        _undoRetransmitted = 0;
+        var loss = Loss;
+        loss.UndoRetransmittedAny = false;
+        loss.UndoMarker = _sndUna;
+        loss.UndoCongestionWindow = Cwnd;
+        loss.UndoSlowStartThreshold = _ssthresh;
+        loss.UndoRetransmitted = 0;
     }
 
     private void NoteRetransmittedForUndo(int length, TimeSpan now)
     {
         if (!_undoArmed) return;
-        if (!_undoRetransmittedAny) _undoRetransmitStamp = Timestamp(now);
-        _undoRetransmitted += (uint)length;
-        _undoRetransmittedAny = true;
+        var loss = Loss;
+        if (!loss.UndoRetransmittedAny) loss.UndoRetransmitStamp = Timestamp(now);
+        loss.UndoRetransmitted += (uint)length;
+        loss.UndoRetransmittedAny = true;
     }
 
     // RFC 3708 3.2: a D-SACK for data at or after the episode's start reports one of its retransmissions as needless.
@@ -45,9 +73,11 @@ public sealed partial class TcpConnection
     // the D-SACK), else when the full ACK ends it.
     private void OnDuplicateReported(uint left, uint right)
     {
-        if (!_undoArmed || _undoRetransmitted == 0 || Seq.Lt(left, _undoMarker) || !Seq.Lt(left, right)) return;
-        _undoRetransmitted -= Math.Min(right - left, _undoRetransmitted);
-        if (_undoRetransmitted == 0 && !_inRecovery) UndoReduction();
+        if (!_undoArmed) return;
+        var loss = Loss;
+        if (loss.UndoRetransmitted == 0 || Seq.Lt(left, loss.UndoMarker) || !Seq.Lt(left, right)) return;
+        loss.UndoRetransmitted -= Math.Min(right - left, loss.UndoRetransmitted);
+        if (loss.UndoRetransmitted == 0 && !_inRecovery) UndoReduction();
     }
 
     // At the full ACK that ends the episode: every retransmission D-SACKed (RFC 3708), or the ACK's timestamp echo
@@ -55,9 +85,11 @@ public sealed partial class TcpConnection
     // in-order segment's, so a hole repaired by a needed retransmission makes it at least that new).
     private void UndoIfSpurious(in TcpOptions options)
     {
-        if (!_undoArmed || !_undoRetransmittedAny) return;
-        if (_undoRetransmitted == 0) { UndoReduction(); return; }
-        if (EchoPredates(options, _undoRetransmitStamp)) { _table.Statistics.EifelUndoCount++; UndoReduction(); }
+        if (!_undoArmed) return;
+        var loss = Loss;
+        if (!loss.UndoRetransmittedAny) return;
+        if (loss.UndoRetransmitted == 0) { UndoReduction(); return; }
+        if (EchoPredates(options, loss.UndoRetransmitStamp)) { _table.Statistics.EifelUndoCount++; UndoReduction(); }
     }
 
     // True when the segment echoes a timestamp of ours sent before `stamp` (wrap-aware; 0 means no echo).
@@ -69,7 +101,7 @@ public sealed partial class TcpConnection
     private void UndoReduction()
     {
         _undoArmed = false;
-        RestoreWindow(_undoCongestionWindow, _undoSlowStartThreshold);
+        RestoreWindow(Loss.UndoCongestionWindow, Loss.UndoSlowStartThreshold);
     }
 
     // The undo itself, for fast recovery and for a spurious timeout (F-RTO) alike.
@@ -200,7 +232,7 @@ public sealed partial class TcpConnection
         for (int i = 0; i < _sackCount; i++) if (Seq.Gt(_sackLeft[i], from)) { end = Seq.Min(end, _sackLeft[i]); break; }
         end = Seq.Min(end, _sndMax);
         int dataStart = DataOffset(from), dataEnd = DataOffset(end);
-        if (from == _sndUna) _unaRetransmittedAt = now;
+        if (from == _sndUna) Loss.UnaRetransmittedAt = now;
         if (dataEnd > dataStart) { SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true); NotePrrSent(dataEnd - dataStart); }
         else if (_finSent && end == _sndMax) SendControl(_sndMax - 1, 0, Wire.TcpFlags.Fin | Wire.TcpFlags.Ack, now);
         else return false;
@@ -215,7 +247,7 @@ public sealed partial class TcpConnection
     private void OnPipeRecoveryAck(TimeSpan now)
     {
         PrrOnAck();
-        if (!RackEnabled && Seq.Lt(_sndUna, _highRetransmitted) && now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
+        if (!RackEnabled && Seq.Lt(_sndUna, _highRetransmitted) && now - Loss.UnaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
         {
             _table.Statistics.LostRetransmitsCount++;
             uint high = _highRetransmitted;

@@ -109,7 +109,6 @@ public sealed partial class TcpConnection
         // The table's time is the poll's, that of the ACKs added up (they all arrived in this poll).
         _cwnd = Math.Min(_congestion.OnAck(_cwnd, _ssthresh, acked, _mss, _table.Now, _srtt), MaxCongestionWindow);
     }
-    private TimeSpan _unaRetransmittedAt;
     private Deadline _probeAt = Deadline.None;                // RFC 8985 tail loss probe
     private bool _probed;
     private NetError _softError;
@@ -122,9 +121,14 @@ public sealed partial class TcpConnection
     private uint[] _sackLeft = [], _sackRight = [];
     private uint[] _sackRecent = [];   // newest first: sequence numbers of out-of-order arrivals
     private int _sackRecentCount;
-    // RFC 2883: the duplicate data of the segment just received, reported once as the first SACK block of the next ACK.
-    private uint _dsackLeft, _dsackRight;
+    // RFC 2883: the duplicate data of the segment just received, reported once as the first SACK block of the next ACK
+    // (the range, in LossState, while _dsackPending).
     private bool _dsackPending;
+
+    private sealed partial class LossState
+    {
+        public uint DsackLeft, DsackRight;
+    }
     private readonly ICongestionControl _congestion;
     private int _sackCount;
 
@@ -865,7 +869,7 @@ public sealed partial class TcpConnection
         {
             Cwnd += (uint)_mss;   // RFC 5681 3.2 step 4: inflate for each segment that left the network
             // RFC 8985 in spirit: ACKs still arriving well after the first hole was resent mean the resend was lost too.
-            if (now - _unaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
+            if (now - Loss.UnaRetransmittedAt > Max(_srtt + _srtt / 4, TimeSpan.FromMilliseconds(2)))
             {
                 _highRetransmitted = _sndUna;
                 _table.Statistics.LostRetransmitsCount++;
@@ -975,7 +979,7 @@ public sealed partial class TcpConnection
         end = Seq.Min(end, _sndMax);
         int dataEnd = DataOffset(end);
         int dataStart = DataOffset(from);
-        if (from == _sndUna) _unaRetransmittedAt = now;
+        if (from == _sndUna) Loss.UnaRetransmittedAt = now;
         if (dataEnd > dataStart) SendData(from, dataStart, dataEnd - dataStart, now, retransmit: true);
         else if (_finSent && end == _sndMax) SendControl(_sndMax - 1, 0, TcpFlags.Fin | TcpFlags.Ack, now);
         _highRetransmitted = end;
@@ -1058,8 +1062,9 @@ public sealed partial class TcpConnection
     private void NoteDuplicate(uint left, uint right)
     {
         if (!_sack) return;
-        _dsackLeft = left;
-        _dsackRight = right;
+        var loss = Loss;
+        loss.DsackLeft = left;
+        loss.DsackRight = right;
         _dsackPending = true;
     }
 
