@@ -7,15 +7,13 @@
 #   measured connection without RACK-TLP (profile ... norack; builds from 2026-12-07 on).
 # env: ROUNDS (3), SECONDS_PER_RUN (2), ROWS (the operations), FAMILIES ("ipv4 ipv6").
 # Prints one line per run: round, operation, family, label, wall ns and thread-CPU ns per packet (means over the run),
-# the median of the run's chunks' thread-CPU ns per packet, the median cost in calibration steps and the median time of
-# a step (ProfileCommand.Calibrate; "-" from a build that prints none of these), load, time. On a shared machine compare
-# the thread-CPU columns (the wall clock also counts the wait for a core), the median before the mean (a burst of other
-# work, or the JIT's warm-up, moves the mean of a run and not its median), and the steps before the nanoseconds: on
-# these virtual machines a whole run is at times 1.6x slower than the next, every function alike, and so is its step.
+# the median of the run's chunks' thread-CPU ns per packet ("-" from a build that does not print it), load, time. On a
+# shared machine compare the thread-CPU columns (the wall clock also counts the wait for a core), and the median before
+# the mean: a burst of other work, or the JIT's warm-up, moves the mean of a run and not its median.
 set -u
 ROUNDS=${ROUNDS:-3}; S=${SECONDS_PER_RUN:-2}; FAMILIES=${FAMILIES:-ipv4 ipv6}
 ROWS=${ROWS:-PollOnly IcmpEchoReply UdpReceive UdpSend TcpDataReceived TcpDataReceivedBatch PureAck PureAckBatch}
-[ $# -gt 0 ] || { sed -n 2,14p "$0"; exit 2; }
+[ $# -gt 0 ] || { sed -n 2,12p "$0"; exit 2; }
 for r in $(seq 1 $ROUNDS); do
   for n in $ROWS; do
     for F in $FAMILIES; do
@@ -26,10 +24,8 @@ for r in $(seq 1 $ROUNDS); do
         case $label in v4:*) [ $F = ipv4 ] || continue; label=${label#v4:};; esac
         line=$(cd "$dir" && dotnet Stack.Bench.dll profile $n $S 1 $F $extra | tail -1)
         v=$(echo "$line" | grep -oE "[0-9.]+ ns per packet \([0-9.]+" | sed -E "s/ ns per packet \(/ /")
-        m=$(echo "$line" | grep -oE "median [0-9.]+ ns" | cut -d' ' -f2)
-        steps=$(echo "$line" | grep -oE "median [0-9.]+ calibration steps" | cut -d' ' -f2)
-        step=$(echo "$line" | grep -oE "a step [0-9.]+ ns" | cut -d' ' -f3)
-        echo "$r $n $F $label ${v:-none none} ${m:--} ${steps:--} ${step:--} $(cut -d' ' -f1 /proc/loadavg) $(date +%H:%M:%S)"
+        m=$(echo "$line" | grep -oE "median [0-9.]+" | cut -d' ' -f2)
+        echo "$r $n $F $label ${v:-none none} ${m:--} $(cut -d' ' -f1 /proc/loadavg) $(date +%H:%M:%S)"
       done
     done
   done

@@ -94,10 +94,6 @@ internal static class ProfileCommand
         // Each chunk's thread CPU per packet, for the median: a burst of other work on the machine (or the JIT's warm-up at
         // the start) spoils a few chunks, not the figure, where it moves the mean.
         var chunkCpu = new double[1 << 18];
-        // And each chunk's cost in calibration steps (Calibrate), with the step's time measured right after the chunk.
-        var chunkSteps = new double[1 << 18];
-        var stepNanoseconds = new double[1 << 18];
-        var calibration = new ulong[CalibrationWords];
         int chunks = 0;
         var total = Stopwatch.StartNew();
         while (total.Elapsed.TotalSeconds < seconds)
@@ -110,46 +106,14 @@ internal static class ProfileCommand
             measured += Stopwatch.GetElapsedTime(start);
             long chunkNanoseconds = ThreadCpu.Nanoseconds() - cpuStart;
             cpuNanoseconds += chunkNanoseconds;
+            if (chunks < chunkCpu.Length) chunkCpu[chunks++] = (double)chunkNanoseconds / ((before is null ? 1000 : 1) * perOp);
             allocated += GC.GetAllocatedBytesForCurrentThread() - bytesBefore;
-            if (chunks < chunkCpu.Length)
-            {
-                chunkCpu[chunks] = (double)chunkNanoseconds / ((before is null ? 1000 : 1) * perOp);
-                long calibrationStart = ThreadCpu.Nanoseconds();
-                s_calibrationSink ^= Calibrate(calibration);
-                stepNanoseconds[chunks] = (double)(ThreadCpu.Nanoseconds() - calibrationStart) / (CalibrationPasses * CalibrationWords);
-                chunkSteps[chunks] = stepNanoseconds[chunks] > 0 ? chunkCpu[chunks] / stepNanoseconds[chunks] : 0;
-                chunks++;
-            }
         }
         // The thread's CPU time leaves out the time the thread waited for a core, which on a shared machine the wall
         // clock counts: on a loaded machine the CPU figure is the one to compare between builds.
         string cpu = cpuNanoseconds > 0 ? $" ({(double)cpuNanoseconds / packets:F1} ns of the thread's CPU time)" : "";
-        Console.WriteLine($"{name} {family}{(PerPacketHost.WithoutRack ? " without RACK" : "")} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet{cpu} over {packets} packets, {allocated} bytes allocated while measuring{MedianNote(chunkCpu, chunks)}{StepsNote(chunkSteps, stepNanoseconds, chunks)}");
+        Console.WriteLine($"{name} {family}{(PerPacketHost.WithoutRack ? " without RACK" : "")} at {connections} connections: {measured.TotalNanoseconds / packets:F1} ns per packet{cpu} over {packets} packets, {allocated} bytes allocated while measuring{MedianNote(chunkCpu, chunks)}");
         return 0;
-    }
-
-    // "; median ... calibration steps per packet (a step ... ns)", or nothing without a CPU clock.
-    private static string StepsNote(double[] steps, double[] stepNanoseconds, int count)
-        => count == 0 || stepNanoseconds[0] <= 0 ? "" : $"; median {Median(steps, count):F2} calibration steps per packet (a step {Median(stepNanoseconds, count):F3} ns, median)";
-
-    // The calibration: a fixed loop of loads, multiplies and stores over 32 KB (in the first two cache levels), the same
-    // source in every build that prints steps. On these shared virtual machines one process's whole run is at times 1.6x
-    // slower than the next one's, every function alike (the host's other work beside the virtual CPU): the time of a step
-    // measured right after each chunk follows that, and a chunk's cost in steps does not. Compare builds by steps as well.
-    private const int CalibrationWords = 4096, CalibrationPasses = 4;
-    private static ulong s_calibrationSink;
-
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
-    private static ulong Calibrate(ulong[] words)
-    {
-        ulong h = 0x243F_6A88_85A3_08D3;
-        for (int pass = 0; pass < CalibrationPasses; pass++)
-            for (int i = 0; i < words.Length; i++)
-            {
-                h = (h ^ words[i]) * 0x9E37_79B9_7F4A_7C15;
-                words[i] = h >> 7;
-            }
-        return h;
     }
 
     // "; median ... ns of CPU time per packet over N chunks", or nothing without a CPU clock.
