@@ -50,7 +50,7 @@ public partial class HostInteropTests(string linkKind)
     {
         if (_host is { HasExited: false } && _ns is not null)
         {
-            NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-INT", _host.Id.ToString(CultureInfo.InvariantCulture));
+            NetNs.RunHost(TimeSpan.FromSeconds(5), "kill", "-TERM", _host.Id.ToString(CultureInfo.InvariantCulture));   // SIGINT may be inherited ignored (README)
             var result = _host.WaitForExit(TimeSpan.FromSeconds(10));
             TestContext.Out.WriteLine($"{linkKind}: the stack's output:\n{result.StandardOutput}{result.StandardError}");
         }
