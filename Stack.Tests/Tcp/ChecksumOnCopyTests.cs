@@ -23,13 +23,16 @@ public class ChecksumOnCopyTests
         public int TryReceive(Span<byte> buffer)
         {
             int n = inner.TryReceive(buffer);
-            if (n > 0 && Armed && TcpPayloadLength(buffer[..n]) > 0)
+            int tcp = n > 0 ? TcpOffset(buffer[..n]) : -1;
+            if (tcp < 0) return n;   // not TCP (ARP, neighbour discovery): never corrupted
+            int payload = n - tcp - (buffer[tcp + 12] >> 4) * 4;
+            if (Armed && payload > 0)
             {
                 buffer[n - 1] ^= 0x5A;
                 Armed = false;
                 Corrupted++;
             }
-            else if (n > 0 && ArmedForPureAck && TcpPayloadLength(buffer[..n]) == 0 && TcpFlags(buffer[..n]) == 0x10)
+            else if (ArmedForPureAck && payload == 0 && buffer[tcp + 13] == 0x10)
             {
                 buffer[n - 1] ^= 0x5A;   // the header's last byte (the timestamp echo, or the urgent pointer): covered by the sum
                 ArmedForPureAck = false;
@@ -38,21 +41,13 @@ public class ChecksumOnCopyTests
             return n;
         }
 
-        private static int TcpFlags(ReadOnlySpan<byte> frame)
+        // Where the TCP header of an IPv4 or IPv6 frame starts, or -1 for any other frame.
+        private static int TcpOffset(ReadOnlySpan<byte> frame)
         {
             int type = frame[12] << 8 | frame[13];
-            int tcp = type == 0x0800 ? 14 + (frame[14] & 15) * 4 : 54;
-            return frame[tcp + 13];
-        }
-
-        private static int TcpPayloadLength(ReadOnlySpan<byte> frame)
-        {
-            int type = frame[12] << 8 | frame[13];
-            int tcp;
-            if (type == 0x0800 && frame[23] == 6) tcp = 14 + (frame[14] & 15) * 4;
-            else if (type == 0x86DD && frame[20] == 6) tcp = 54;
-            else return 0;
-            return frame.Length - tcp - (frame[tcp + 12] >> 4) * 4;
+            if (type == 0x0800 && frame[23] == 6) return 14 + (frame[14] & 15) * 4;
+            if (type == 0x86DD && frame[20] == 6) return 54;
+            return -1;
         }
 
         public bool TrySend(ReadOnlySpan<byte> frame) => inner.TrySend(frame);
